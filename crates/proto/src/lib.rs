@@ -1,0 +1,65 @@
+//! Vitess-compatible protobuf messages and gRPC services.
+//!
+//! One module per protobuf package, generated from `<workspace>/proto/*.proto`
+//! with the same package names, message names and field numbers as Vitess, so
+//! that bytes on the wire and in the topology are Vitess's:
+//!
+//! | module | contents |
+//! |---|---|
+//! | [`vttime`] | `Time`, `Duration` |
+//! | [`vtrpc`] | `CallerID`, `Code`, `RPCError` |
+//! | [`topodata`] | topology records: `Keyspace`, `Shard`, `Tablet`, `SrvKeyspace`, `CellInfo`, ... |
+//! | [`query`] | targets, bind variables, results, tablet RPC requests and responses |
+//! | [`queryservice`] | the `queryservice.Query` gRPC client and server (vttablet) |
+//! | [`vschema`] | keyspace VSchema, routing rules, `SrvVSchema` |
+//! | [`vtgate`] | `Session` and the vtgate RPC messages |
+//! | [`binlogdata`] | VStream events and VReplication sources |
+//!
+//! Helpers on generated types live in [`row`] (NULL-aware row encoding),
+//! [`alias`] (tablet alias text form) and [`tablet_type`] (tablet type names).
+
+#![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
+
+pub mod alias;
+pub mod row;
+pub mod tablet_type;
+
+/// Vitess `vttime` package.
+pub mod vttime {
+    tonic::include_proto!("vttime");
+}
+
+/// Vitess `vtrpc` package.
+pub mod vtrpc {
+    tonic::include_proto!("vtrpc");
+}
+
+/// Vitess `topodata` package.
+pub mod topodata {
+    tonic::include_proto!("topodata");
+}
+
+/// Vitess `query` package.
+pub mod query {
+    tonic::include_proto!("query");
+}
+
+/// Vitess `queryservice` package: the tablet gRPC service.
+pub mod queryservice {
+    tonic::include_proto!("queryservice");
+}
+
+/// Vitess `vschema` package.
+pub mod vschema {
+    tonic::include_proto!("vschema");
+}
+
+/// Vitess `vtgate` package.
+pub mod vtgate {
+    tonic::include_proto!("vtgate");
+}
+
+/// Vitess `binlogdata` package.
+pub mod binlogdata {
+    tonic::include_proto!("binlogdata");
+}

@@ -1,0 +1,8 @@
+//! SQL for vtgate: parse, classify, normalise and re-print statements; Vitess targets.
+pub mod classify;
+pub mod error;
+pub mod literal;
+pub mod parse;
+pub mod show;
+pub mod split;
+pub mod target;

@@ -1,0 +1,220 @@
+//! Literal values: bind variable values ([`BindValue`]), MySQL string
+//! escaping and unescaping, and [`bind_to_sql`], which renders a value as a
+//! MySQL literal that reads back as exactly the same value (under the
+//! default `sql_mode`, which honours backslash escapes).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// Bind variables by name (without the leading `:`).
+pub type BindVars = HashMap<String, BindValue>;
+
+/// A bind variable value, typed as Vitess's `querypb.BindVariable`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BindValue {
+    /// SQL `NULL`.
+    Null,
+    /// A signed integer literal.
+    Int64(i64),
+    /// An integer literal too large for `i64`.
+    Uint64(u64),
+    /// A float literal (with an exponent), as written: `1.5e3`.
+    Float64(String),
+    /// A decimal literal, as written: `-12.50`.
+    Decimal(String),
+    /// A character string (the unescaped bytes).
+    VarChar(Vec<u8>),
+    /// A binary string (the raw bytes); printed as `X'..'`.
+    VarBinary(Vec<u8>),
+    /// A hex number `0x1F`: the hex digits.
+    HexNum(String),
+    /// A hex string `X'1F'`: the hex digits.
+    HexVal(String),
+    /// A bit literal `0b101` / `b'101'`: the binary digits.
+    BitNum(String),
+    /// A list, for `IN ::name`.
+    Tuple(Vec<BindValue>),
+}
+
+impl BindValue {
+    /// The value as a MySQL literal; see [`bind_to_sql`].
+    pub fn to_sql(&self) -> String {
+        let mut s = String::new();
+        self.write_sql(&mut s);
+        s
+    }
+
+    /// Appends the value as a MySQL literal to `out`.
+    pub fn write_sql(&self, out: &mut String) {
+        match self {
+            BindValue::Null => out.push_str("null"),
+            BindValue::Int64(v) => {
+                let _ = write!(out, "{v}");
+            }
+            BindValue::Uint64(v) => {
+                let _ = write!(out, "{v}");
+            }
+            BindValue::Float64(s) | BindValue::Decimal(s) => out.push_str(s),
+            BindValue::VarChar(b) => match std::str::from_utf8(b) {
+                Ok(s) => write_quoted(out, s),
+                Err(_) => write_hex(out, b),
+            },
+            BindValue::VarBinary(b) => write_hex(out, b),
+            BindValue::HexNum(d) => {
+                out.push_str("0x");
+                out.push_str(d);
+            }
+            BindValue::HexVal(d) => {
+                out.push_str("X'");
+                out.push_str(d);
+                out.push('\'');
+            }
+            BindValue::BitNum(d) => {
+                out.push_str("0b");
+                out.push_str(d);
+            }
+            BindValue::Tuple(vals) => {
+                out.push('(');
+                for (i, v) in vals.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    v.write_sql(out);
+                }
+                out.push(')');
+            }
+        }
+    }
+}
+
+/// Renders a bind variable value as a MySQL literal: strings quoted with
+/// `\\`, `\'`, `\0`, `\n`, `\r` and `\Z` escaped, bytes that are not UTF-8
+/// (and binary values) as `X'..'` hex, numbers as written, tuples as `(a, b)`.
+pub fn bind_to_sql(value: &BindValue) -> String {
+    value.to_sql()
+}
+
+/// Appends `s` as a single-quoted MySQL string literal.
+pub fn write_quoted(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('\'');
+    let mut start = 0;
+    for (i, c) in s.bytes().enumerate() {
+        let esc = match c {
+            b'\\' => "\\\\",
+            b'\'' => "\\'",
+            0 => "\\0",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            0x1a => "\\Z",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(esc);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('\'');
+}
+
+/// `s` as a single-quoted MySQL string literal.
+pub fn quote_string(s: &str) -> String {
+    let mut out = String::new();
+    write_quoted(&mut out, s);
+    out
+}
+
+fn write_hex(out: &mut String, b: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(b.len() * 2 + 3);
+    out.push_str("X'");
+    for &x in b {
+        out.push(DIGITS[(x >> 4) as usize] as char);
+        out.push(DIGITS[(x & 15) as usize] as char);
+    }
+    out.push('\'');
+}
+
+/// The bytes a MySQL string literal stands for, given the text between its
+/// quotes (`quote` is `'` or `"`): backslash escapes and doubled quotes
+/// resolved. `\%` and `\_` keep their backslash, as in MySQL.
+pub fn unescape_quoted(inner: &str, quote: u8) -> Vec<u8> {
+    let b = inner.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' && i + 1 < b.len() {
+            let e = b[i + 1];
+            match e {
+                b'0' => out.push(0),
+                b'b' => out.push(8),
+                b'n' => out.push(b'\n'),
+                b'r' => out.push(b'\r'),
+                b't' => out.push(b'\t'),
+                b'Z' => out.push(0x1a),
+                b'%' | b'_' => out.extend_from_slice(&[b'\\', e]),
+                _ => {
+                    // Any other escaped character stands for itself; copy the
+                    // whole UTF-8 sequence.
+                    let len = inner[i + 1..].chars().next().map_or(1, char::len_utf8);
+                    out.extend_from_slice(&b[i + 1..i + 1 + len]);
+                    i += 1 + len;
+                    continue;
+                }
+            }
+            i += 2;
+        } else if c == quote && b.get(i + 1) == Some(&quote) {
+            out.push(quote);
+            i += 2;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped() {
+        let v = BindValue::VarChar(b"a'b\\c\0d\ne\rf\x1ag\"h".to_vec());
+        assert_eq!(bind_to_sql(&v), r#"'a\'b\\c\0d\ne\rf\Zg"h'"#);
+        assert_eq!(bind_to_sql(&BindValue::VarChar(vec![])), "''");
+        assert_eq!(bind_to_sql(&BindValue::VarChar("🙂".into())), "'🙂'");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_become_hex() {
+        assert_eq!(bind_to_sql(&BindValue::VarChar(vec![0xff, 0x00, 0x41])), "X'FF0041'");
+        assert_eq!(bind_to_sql(&BindValue::VarBinary(b"AB".to_vec())), "X'4142'");
+        assert_eq!(bind_to_sql(&BindValue::VarBinary(vec![])), "X''");
+    }
+
+    #[test]
+    fn numbers_and_others() {
+        assert_eq!(bind_to_sql(&BindValue::Int64(-9223372036854775808)), "-9223372036854775808");
+        assert_eq!(bind_to_sql(&BindValue::Uint64(u64::MAX)), "18446744073709551615");
+        assert_eq!(bind_to_sql(&BindValue::Decimal("-1.50".into())), "-1.50");
+        assert_eq!(bind_to_sql(&BindValue::Float64("1e3".into())), "1e3");
+        assert_eq!(bind_to_sql(&BindValue::Null), "null");
+        assert_eq!(bind_to_sql(&BindValue::HexNum("1F".into())), "0x1F");
+        assert_eq!(bind_to_sql(&BindValue::HexVal("1F".into())), "X'1F'");
+        assert_eq!(bind_to_sql(&BindValue::BitNum("101".into())), "0b101");
+        let t = BindValue::Tuple(vec![BindValue::Int64(1), BindValue::VarChar(b"x".to_vec())]);
+        assert_eq!(bind_to_sql(&t), "(1, 'x')");
+    }
+
+    #[test]
+    fn unescaping_follows_mysql() {
+        assert_eq!(unescape_quoted(r"a\'b''c", b'\''), b"a'b'c");
+        assert_eq!(unescape_quoted(r"\0\b\n\r\t\Z\\", b'\''), b"\0\x08\n\r\t\x1a\\");
+        assert_eq!(unescape_quoted(r"\%\_\x", b'\''), br"\%\_x");
+        assert_eq!(unescape_quoted(r#"a""b\"c"#, b'"'), br#"a"b"c"#);
+        assert_eq!(unescape_quoted("\\é", b'\''), "é".as_bytes());
+        assert_eq!(unescape_quoted("trailing\\", b'\''), b"trailing\\");
+    }
+}
