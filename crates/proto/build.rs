@@ -12,6 +12,9 @@ const PROTOS: &[&str] = &[
     "vschema.proto",
     "vtgate.proto",
     "binlogdata.proto",
+    "replicationdata.proto",
+    "tabletmanagerdata.proto",
+    "tabletmanagerservice.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

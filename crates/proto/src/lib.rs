@@ -14,14 +14,19 @@
 //! | [`vschema`] | keyspace VSchema, routing rules, `SrvVSchema` |
 //! | [`vtgate`] | `Session` and the vtgate RPC messages |
 //! | [`binlogdata`] | VStream events and VReplication sources |
+//! | [`replicationdata`] | replication status reported by tablets |
+//! | [`tabletmanagerdata`] | tablet manager RPC payloads |
+//! | [`tabletmanagerservice`] | the `tabletmanagerservice.TabletManager` gRPC client and server |
 //!
 //! Helpers on generated types live in [`row`] (NULL-aware row encoding),
-//! [`alias`] (tablet alias text form) and [`tablet_type`] (tablet type names).
+//! [`alias`] (tablet alias text form), [`tablet_type`] (tablet type names) and
+//! [`sqltypes`] (MySQL column types and flags <-> `query.Type`).
 
 #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
 
 pub mod alias;
 pub mod row;
+pub mod sqltypes;
 pub mod tablet_type;
 
 /// Vitess `vttime` package.
@@ -62,4 +67,19 @@ pub mod vtgate {
 /// Vitess `binlogdata` package.
 pub mod binlogdata {
     tonic::include_proto!("binlogdata");
+}
+
+/// Vitess `replicationdata` package.
+pub mod replicationdata {
+    tonic::include_proto!("replicationdata");
+}
+
+/// Vitess `tabletmanagerdata` package.
+pub mod tabletmanagerdata {
+    tonic::include_proto!("tabletmanagerdata");
+}
+
+/// Vitess `tabletmanagerservice` package: the tablet manager gRPC service.
+pub mod tabletmanagerservice {
+    tonic::include_proto!("tabletmanagerservice");
 }
