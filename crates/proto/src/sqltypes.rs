@@ -187,30 +187,66 @@ mod tests {
     #[test]
     fn integers_follow_the_unsigned_flag() {
         assert_eq!(type_from_mysql(mysql_type::TINY, 0, 63), Type::Int8);
-        assert_eq!(type_from_mysql(mysql_type::TINY, flag::UNSIGNED, 63), Type::Uint8);
-        assert_eq!(type_from_mysql(mysql_type::LONGLONG, flag::UNSIGNED, 63), Type::Uint64);
+        assert_eq!(
+            type_from_mysql(mysql_type::TINY, flag::UNSIGNED, 63),
+            Type::Uint8
+        );
+        assert_eq!(
+            type_from_mysql(mysql_type::LONGLONG, flag::UNSIGNED, 63),
+            Type::Uint64
+        );
         assert_eq!(type_from_mysql(mysql_type::INT24, 0, 63), Type::Int24);
     }
 
     #[test]
     fn strings_are_binary_only_with_the_binary_collation() {
-        assert_eq!(type_from_mysql(mysql_type::VAR_STRING, 0, 45), Type::Varchar);
-        assert_eq!(type_from_mysql(mysql_type::VAR_STRING, flag::BINARY, 63), Type::Varbinary);
+        assert_eq!(
+            type_from_mysql(mysql_type::VAR_STRING, 0, 45),
+            Type::Varchar
+        );
+        assert_eq!(
+            type_from_mysql(mysql_type::VAR_STRING, flag::BINARY, 63),
+            Type::Varbinary
+        );
         // utf8mb4_bin sets BINARY_FLAG but is still text.
-        assert_eq!(type_from_mysql(mysql_type::VAR_STRING, flag::BINARY, 46), Type::Varchar);
-        assert_eq!(type_from_mysql(mysql_type::BLOB, flag::BLOB, 45), Type::Text);
-        assert_eq!(type_from_mysql(mysql_type::BLOB, flag::BLOB | flag::BINARY, 63), Type::Blob);
-        assert_eq!(type_from_mysql(mysql_type::STRING, flag::BINARY, 0), Type::Binary);
-        assert_eq!(type_from_mysql(mysql_type::STRING, flag::ENUM, 45), Type::Enum);
-        assert_eq!(type_from_mysql(mysql_type::STRING, flag::SET, 45), Type::Set);
+        assert_eq!(
+            type_from_mysql(mysql_type::VAR_STRING, flag::BINARY, 46),
+            Type::Varchar
+        );
+        assert_eq!(
+            type_from_mysql(mysql_type::BLOB, flag::BLOB, 45),
+            Type::Text
+        );
+        assert_eq!(
+            type_from_mysql(mysql_type::BLOB, flag::BLOB | flag::BINARY, 63),
+            Type::Blob
+        );
+        assert_eq!(
+            type_from_mysql(mysql_type::STRING, flag::BINARY, 0),
+            Type::Binary
+        );
+        assert_eq!(
+            type_from_mysql(mysql_type::STRING, flag::ENUM, 45),
+            Type::Enum
+        );
+        assert_eq!(
+            type_from_mysql(mysql_type::STRING, flag::SET, 45),
+            Type::Set
+        );
     }
 
     #[test]
     fn temporal_and_numeric_types() {
-        assert_eq!(type_from_mysql(mysql_type::NEWDECIMAL, 0, 63), Type::Decimal);
+        assert_eq!(
+            type_from_mysql(mysql_type::NEWDECIMAL, 0, 63),
+            Type::Decimal
+        );
         assert_eq!(type_from_mysql(mysql_type::DOUBLE, 0, 63), Type::Float64);
         assert_eq!(type_from_mysql(mysql_type::DATETIME, 0, 63), Type::Datetime);
-        assert_eq!(type_from_mysql(mysql_type::TIMESTAMP, 0, 63), Type::Timestamp);
+        assert_eq!(
+            type_from_mysql(mysql_type::TIMESTAMP, 0, 63),
+            Type::Timestamp
+        );
         assert_eq!(type_from_mysql(mysql_type::NEWDATE, 0, 63), Type::Date);
         assert_eq!(type_from_mysql(mysql_type::JSON, 0, 63), Type::Json);
     }

@@ -1,0 +1,29 @@
+//! vttablet: serves one MariaDB as a Vitess tablet.
+//!
+//! * [`query_service`]: `queryservice.Query` (Execute, StreamExecute, Begin,
+//!   Commit, Rollback, BeginExecute, StreamHealth) with Vitess's target
+//!   checks, bind variables ([`bind`]), rules ([`rules`]) and result
+//!   conversion ([`result`]).
+//! * [`tablet_manager`]: `tabletmanagerservice.TabletManager` (type changes,
+//!   DBA statements, schema changes, GTID replication set-up).
+//! * [`tablet`]: the tablet's MariaDB pool, transactions ([`tx`]), state
+//!   ([`state`]) and topology records; [`server`] starts it all from
+//!   [`config::Flags`].
+
+pub mod bind;
+pub mod config;
+pub mod error;
+pub mod json;
+pub mod query_service;
+pub mod result;
+pub mod rules;
+pub mod server;
+pub mod state;
+pub mod tablet;
+pub mod tablet_manager;
+pub mod tx;
+
+pub use config::{Flags, TabletConfig};
+pub use error::{Result, TabletError};
+pub use server::{start, RunningTablet};
+pub use tablet::Tablet;

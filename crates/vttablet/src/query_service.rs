@@ -1,0 +1,453 @@
+//! `queryservice.Query`: Execute, StreamExecute, Begin, Commit, Rollback,
+//! BeginExecute and StreamHealth on the tablet's MariaDB. Every request is
+//! checked against the tablet's target and rules first; the other RPCs
+//! answer UNIMPLEMENTED.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::Stream;
+use proto::query::{
+    execute_options::IncludedFields, BeginExecuteRequest, BeginExecuteResponse, BeginRequest,
+    BeginResponse, BeginStreamExecuteRequest, BeginStreamExecuteResponse, BoundQuery,
+    CommitRequest, CommitResponse, ExecuteOptions, ExecuteRequest, ExecuteResponse, QueryResult,
+    RealtimeStats, ReleaseRequest, ReleaseResponse, ReserveBeginExecuteRequest,
+    ReserveBeginExecuteResponse, ReserveBeginStreamExecuteRequest,
+    ReserveBeginStreamExecuteResponse, ReserveExecuteRequest, ReserveExecuteResponse,
+    ReserveStreamExecuteRequest, ReserveStreamExecuteResponse, RollbackRequest, RollbackResponse,
+    StreamExecuteRequest, StreamExecuteResponse, StreamHealthRequest, StreamHealthResponse, Target,
+    VtGateCallerId,
+};
+use proto::queryservice::query_server::Query;
+use proto::vtrpc::Code;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use crate::error::{Result, TabletError};
+use crate::result;
+use crate::state::Snapshot;
+use crate::tablet::Tablet;
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send>>;
+
+/// The gRPC query service of one tablet.
+#[derive(Debug, Clone)]
+pub struct QueryService {
+    tablet: Arc<Tablet>,
+    health_interval: Duration,
+}
+
+impl QueryService {
+    /// Serves `tablet`; StreamHealth repeats the state every `health_interval`.
+    pub fn new(tablet: Arc<Tablet>, health_interval: Duration) -> Self {
+        QueryService {
+            tablet,
+            health_interval,
+        }
+    }
+
+    /// Vitess's `verifyTarget`: keyspace and shard must match, and the type
+    /// must be the tablet's current type.
+    fn verify_target(&self, target: Option<&Target>, snapshot: &Snapshot) -> Result<()> {
+        let Some(target) = target else {
+            return Err(TabletError::vitess(Code::InvalidArgument, "No target"));
+        };
+        if target.keyspace != self.tablet.keyspace {
+            return Err(TabletError::vitess(
+                Code::InvalidArgument,
+                format!(
+                    "invalid keyspace {} does not match expected {}",
+                    target.keyspace, self.tablet.keyspace
+                ),
+            ));
+        }
+        if !target.shard.eq_ignore_ascii_case(&self.tablet.shard) {
+            return Err(TabletError::vitess(
+                Code::InvalidArgument,
+                format!(
+                    "invalid shard {} does not match expected {}",
+                    target.shard, self.tablet.shard
+                ),
+            ));
+        }
+        if target.tablet_type() != snapshot.tablet_type {
+            return Err(TabletError::vitess(
+                Code::FailedPrecondition,
+                format!(
+                    "wrong tablet type: {}, want: {}",
+                    target.tablet_type().as_str_name(),
+                    snapshot.tablet_type.as_str_name()
+                ),
+            ));
+        }
+        if !snapshot.serving {
+            return Err(TabletError::vitess(
+                Code::Unavailable,
+                "operation not allowed in state NOT_SERVING",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the target and rules and returns the SQL to send to MariaDB (bytes: bind
+    /// variables may hold strings that are not UTF-8). The rules see the statement with its
+    /// placeholders; values do not change its kind or tables.
+    fn prepare(&self, target: Option<&Target>, query: Option<&BoundQuery>) -> Result<Vec<u8>> {
+        let snapshot = self.tablet.state.snapshot();
+        self.verify_target(target, &snapshot)?;
+        let query = query.ok_or_else(|| TabletError::vitess(Code::InvalidArgument, "no query"))?;
+        let statement = crate::rules::strip_set_statement(&query.sql);
+        let kind = sql::classify::classify(statement);
+        crate::rules::check(statement, &kind, &snapshot)?;
+        let sql = crate::bind::substitute(&query.sql, &query.bind_variables)?;
+        if kind == sql::classify::StatementKind::Ddl {
+            self.tablet.json_columns.invalidate();
+        }
+        Ok(sql.into_owned())
+    }
+
+    async fn run(
+        &self,
+        sql: &[u8],
+        transaction_id: i64,
+        options: Option<&ExecuteOptions>,
+    ) -> Result<QueryResult> {
+        let mut result = if transaction_id != 0 {
+            let conn = self.tablet.txs.get(transaction_id)?;
+            let mut conn = conn.lock().await;
+            result::execute(&mut conn, sql, None).await?
+        } else {
+            let mut conn = self.tablet.pool_for(options).get_conn().await?;
+            result::execute(&mut conn, sql, None).await?
+        };
+        let tablet = &self.tablet;
+        tablet
+            .json_columns
+            .mark(&mut result.fields, &tablet.db_name, tablet.pool())
+            .await;
+        Ok(result)
+    }
+
+    async fn execute_inner(&self, req: &ExecuteRequest) -> Result<QueryResult> {
+        let sql = self.prepare(req.target.as_ref(), req.query.as_ref())?;
+        let mut result = self
+            .run(&sql, req.transaction_id, req.options.as_ref())
+            .await?;
+        trim_fields(&mut result, req.options.as_ref());
+        Ok(result)
+    }
+
+    fn begin_inner(&self, target: Option<&Target>) -> Result<()> {
+        let snapshot = self.tablet.state.snapshot();
+        self.verify_target(target, &snapshot)
+    }
+
+    fn health(&self, snapshot: &Snapshot) -> StreamHealthResponse {
+        StreamHealthResponse {
+            target: Some(Target {
+                keyspace: self.tablet.keyspace.clone(),
+                shard: self.tablet.shard.clone(),
+                tablet_type: snapshot.tablet_type as i32,
+                cell: self.tablet.alias.cell.clone(),
+            }),
+            serving: snapshot.serving,
+            primary_term_start_timestamp: snapshot.primary_term_start,
+            realtime_stats: Some(RealtimeStats {
+                health_error: snapshot.health_error.clone(),
+                replication_lag_seconds: snapshot.replication_lag_seconds,
+                ..RealtimeStats::default()
+            }),
+            tablet_alias: Some(self.tablet.alias.clone()),
+        }
+    }
+}
+
+/// The username vttablet quotes in errors (`(CallerID: <user>)`).
+fn caller(immediate: Option<&VtGateCallerId>) -> Option<&str> {
+    immediate.map(|c| c.username.as_str())
+}
+
+/// Drops the field names when only types were asked for.
+/// Forwards streamed results, typing JSON columns in the fields message.
+struct JsonAware {
+    tx: mpsc::Sender<std::result::Result<QueryResult, Status>>,
+    tablet: Arc<Tablet>,
+}
+
+impl result::AsyncSend for JsonAware {
+    async fn send(&mut self, mut result: QueryResult) -> bool {
+        if !result.fields.is_empty() {
+            let tablet = &self.tablet;
+            tablet
+                .json_columns
+                .mark(&mut result.fields, &tablet.db_name, tablet.pool())
+                .await;
+        }
+        self.tx.send(Ok(result)).await.is_ok()
+    }
+}
+
+fn trim_fields(result: &mut QueryResult, options: Option<&ExecuteOptions>) {
+    if options.is_some_and(|o| o.included_fields() == IncludedFields::TypeOnly) {
+        for field in &mut result.fields {
+            let typ = field.r#type;
+            *field = proto::query::Field {
+                r#type: typ,
+                ..Default::default()
+            };
+        }
+    }
+}
+
+fn unimplemented<T>(method: &str) -> std::result::Result<T, Status> {
+    Err(Status::unimplemented(format!(
+        "{method} is not implemented"
+    )))
+}
+
+#[tonic::async_trait]
+impl Query for QueryService {
+    async fn execute(
+        &self,
+        request: Request<ExecuteRequest>,
+    ) -> std::result::Result<Response<ExecuteResponse>, Status> {
+        let req = request.into_inner();
+        match self.execute_inner(&req).await {
+            Ok(result) => Ok(Response::new(ExecuteResponse {
+                result: Some(result),
+            })),
+            Err(e) => Err(e.into_status(caller(req.immediate_caller_id.as_ref()))),
+        }
+    }
+
+    type StreamExecuteStream = BoxStream<StreamExecuteResponse>;
+
+    async fn stream_execute(
+        &self,
+        request: Request<StreamExecuteRequest>,
+    ) -> std::result::Result<Response<Self::StreamExecuteStream>, Status> {
+        let req = request.into_inner();
+        let who = caller(req.immediate_caller_id.as_ref()).map(str::to_owned);
+        let sql = self
+            .prepare(req.target.as_ref(), req.query.as_ref())
+            .map_err(|e| e.into_status(who.as_deref()))?;
+        let (tx, rx) = mpsc::channel::<std::result::Result<QueryResult, Status>>(4);
+        let tablet = self.tablet.clone();
+        let transaction_id = req.transaction_id;
+        let options = req.options;
+        tokio::spawn(async move {
+            let outcome = async {
+                let send = JsonAware {
+                    tx: tx.clone(),
+                    tablet: tablet.clone(),
+                };
+                if transaction_id != 0 {
+                    let conn = tablet.txs.get(transaction_id)?;
+                    let mut conn = conn.lock().await;
+                    result::stream(&mut conn, &sql, send).await
+                } else {
+                    let mut conn = tablet.pool_for(options.as_ref()).get_conn().await?;
+                    result::stream(&mut conn, &sql, send).await
+                }
+            }
+            .await;
+            if let Err(e) = outcome {
+                let _ = tx.send(Err(e.into_status(who.as_deref()))).await;
+            }
+        });
+        let stream = futures::StreamExt::map(ReceiverStream::new(rx), |item| {
+            item.map(|result| StreamExecuteResponse {
+                result: Some(result),
+            })
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn begin(
+        &self,
+        request: Request<BeginRequest>,
+    ) -> std::result::Result<Response<BeginResponse>, Status> {
+        let req = request.into_inner();
+        let who = caller(req.immediate_caller_id.as_ref());
+        self.begin_inner(req.target.as_ref())
+            .map_err(|e| e.into_status(who))?;
+        let id = self
+            .tablet
+            .txs
+            .begin(
+                self.tablet.pool_for(req.options.as_ref()),
+                req.options.as_ref(),
+            )
+            .await
+            .map_err(|e| e.into_status(who))?;
+        Ok(Response::new(BeginResponse {
+            transaction_id: id,
+            tablet_alias: Some(self.tablet.alias.clone()),
+            session_state_changes: String::new(),
+        }))
+    }
+
+    async fn commit(
+        &self,
+        request: Request<CommitRequest>,
+    ) -> std::result::Result<Response<CommitResponse>, Status> {
+        let req = request.into_inner();
+        let who = caller(req.immediate_caller_id.as_ref());
+        self.tablet
+            .txs
+            .commit(req.transaction_id)
+            .await
+            .map_err(|e| e.into_status(who))?;
+        Ok(Response::new(CommitResponse { reserved_id: 0 }))
+    }
+
+    async fn rollback(
+        &self,
+        request: Request<RollbackRequest>,
+    ) -> std::result::Result<Response<RollbackResponse>, Status> {
+        let req = request.into_inner();
+        let who = caller(req.immediate_caller_id.as_ref());
+        self.tablet
+            .txs
+            .rollback(req.transaction_id)
+            .await
+            .map_err(|e| e.into_status(who))?;
+        Ok(Response::new(RollbackResponse { reserved_id: 0 }))
+    }
+
+    /// Begins, then executes; an execution error is returned in the response
+    /// together with the transaction id, as Vitess does, so the caller can
+    /// still roll back.
+    async fn begin_execute(
+        &self,
+        request: Request<BeginExecuteRequest>,
+    ) -> std::result::Result<Response<BeginExecuteResponse>, Status> {
+        let req = request.into_inner();
+        let who = caller(req.immediate_caller_id.as_ref());
+        self.begin_inner(req.target.as_ref())
+            .map_err(|e| e.into_status(who))?;
+        let sql = self
+            .prepare(req.target.as_ref(), req.query.as_ref())
+            .map_err(|e| e.into_status(who))?;
+        let id = self
+            .tablet
+            .txs
+            .begin(
+                self.tablet.pool_for(req.options.as_ref()),
+                req.options.as_ref(),
+            )
+            .await
+            .map_err(|e| e.into_status(who))?;
+        let mut response = BeginExecuteResponse {
+            transaction_id: id,
+            tablet_alias: Some(self.tablet.alias.clone()),
+            ..BeginExecuteResponse::default()
+        };
+        match self.run(&sql, id, req.options.as_ref()).await {
+            Ok(mut result) => {
+                trim_fields(&mut result, req.options.as_ref());
+                response.result = Some(result);
+            }
+            Err(e) => {
+                let code = e.code();
+                let status = e.into_status(who);
+                response.error = Some(proto::vtrpc::RpcError {
+                    message: status.message().to_string(),
+                    code: code as i32,
+                });
+            }
+        }
+        Ok(Response::new(response))
+    }
+
+    type BeginStreamExecuteStream = BoxStream<BeginStreamExecuteResponse>;
+
+    async fn begin_stream_execute(
+        &self,
+        _request: Request<BeginStreamExecuteRequest>,
+    ) -> std::result::Result<Response<Self::BeginStreamExecuteStream>, Status> {
+        unimplemented("BeginStreamExecute")
+    }
+
+    async fn reserve_execute(
+        &self,
+        _request: Request<ReserveExecuteRequest>,
+    ) -> std::result::Result<Response<ReserveExecuteResponse>, Status> {
+        unimplemented("ReserveExecute")
+    }
+
+    async fn reserve_begin_execute(
+        &self,
+        _request: Request<ReserveBeginExecuteRequest>,
+    ) -> std::result::Result<Response<ReserveBeginExecuteResponse>, Status> {
+        unimplemented("ReserveBeginExecute")
+    }
+
+    type ReserveStreamExecuteStream = BoxStream<ReserveStreamExecuteResponse>;
+
+    async fn reserve_stream_execute(
+        &self,
+        _request: Request<ReserveStreamExecuteRequest>,
+    ) -> std::result::Result<Response<Self::ReserveStreamExecuteStream>, Status> {
+        unimplemented("ReserveStreamExecute")
+    }
+
+    type ReserveBeginStreamExecuteStream = BoxStream<ReserveBeginStreamExecuteResponse>;
+
+    async fn reserve_begin_stream_execute(
+        &self,
+        _request: Request<ReserveBeginStreamExecuteRequest>,
+    ) -> std::result::Result<Response<Self::ReserveBeginStreamExecuteStream>, Status> {
+        unimplemented("ReserveBeginStreamExecute")
+    }
+
+    async fn release(
+        &self,
+        _request: Request<ReleaseRequest>,
+    ) -> std::result::Result<Response<ReleaseResponse>, Status> {
+        unimplemented("Release")
+    }
+
+    type StreamHealthStream = BoxStream<StreamHealthResponse>;
+
+    /// Sends the current health at once, then on every state change and at
+    /// every health-check interval, until the client goes away.
+    async fn stream_health(
+        &self,
+        _request: Request<StreamHealthRequest>,
+    ) -> std::result::Result<Response<Self::StreamHealthStream>, Status> {
+        let mut changes = self.tablet.state.subscribe();
+        let mut closing = self.tablet.closing();
+        let (tx, rx) = mpsc::channel(4);
+        let service = self.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(service.health_interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.reset();
+            loop {
+                let snapshot = Arc::clone(&changes.borrow_and_update());
+                if tx.send(Ok(service.health(&snapshot))).await.is_err() {
+                    return;
+                }
+                tokio::select! {
+                    changed = changes.changed() => if changed.is_err() { return },
+                    _ = ticks.tick() => {}
+                    _ = tx.closed() => return,
+                    _ = closing.wait_for(|closed| *closed) => return,
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    type VStreamStream = BoxStream<proto::binlogdata::VStreamResponse>;
+
+    async fn v_stream(
+        &self,
+        _request: Request<proto::binlogdata::VStreamRequest>,
+    ) -> std::result::Result<Response<Self::VStreamStream>, Status> {
+        unimplemented("VStream")
+    }
+}

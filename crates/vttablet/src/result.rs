@@ -1,0 +1,146 @@
+//! MariaDB results -> `query.QueryResult`: fields with their full column
+//! metadata, rows in text form (`Row{lengths, values}`, NULL = -1), and the
+//! OK-packet counters. Streaming sends the fields first, then row chunks.
+
+use std::sync::Arc;
+
+use futures::TryStreamExt;
+use mysql_async::prelude::Queryable;
+use mysql_async::{Column, Conn, Row, Value};
+use proto::query::{Field, QueryResult, Row as ProtoRow};
+use proto::sqltypes;
+
+use crate::error::Result;
+
+/// Bytes of row data per streamed chunk (Vitess's `--queryserver-config-stream-buffer-size`).
+pub const STREAM_CHUNK_BYTES: usize = 32 * 1024;
+
+/// The `query.Field` describing a MariaDB column.
+pub fn field_from_column(column: &Column) -> Field {
+    let flags = u32::from(column.flags().bits());
+    let charset = u32::from(column.character_set());
+    let typ = sqltypes::type_from_mysql(column.column_type() as u8, flags, charset);
+    let mut field = Field {
+        name: column.name_str().into_owned(),
+        table: column.table_str().into_owned(),
+        org_table: column.org_table_str().into_owned(),
+        database: column.schema_str().into_owned(),
+        org_name: column.org_name_str().into_owned(),
+        column_length: column.column_length(),
+        charset,
+        decimals: u32::from(column.decimals()),
+        flags,
+        ..Field::default()
+    };
+    field.set_type(typ);
+    field
+}
+
+/// Appends one MariaDB row to a `query.Row` in text form.
+fn row_from_mysql(row: &Row) -> ProtoRow {
+    let mut out = ProtoRow::default();
+    for index in 0..row.len() {
+        match row.as_ref(index) {
+            None | Some(Value::NULL) => out.push(None),
+            Some(Value::Bytes(bytes)) => out.push(Some(bytes)),
+            // The text protocol only yields bytes; other variants are
+            // rendered as the server would have sent them.
+            Some(other) => {
+                let text = other.as_sql(true);
+                out.push(Some(text.trim_matches('\'').as_bytes()))
+            }
+        }
+    }
+    out
+}
+
+/// Runs `sql` and collects the whole (first) result.
+pub async fn execute(conn: &mut Conn, sql: &[u8], max_rows: Option<u64>) -> Result<QueryResult> {
+    let mut result = conn.query_iter(sql).await?;
+    let columns: Arc<[Column]> = result.columns().unwrap_or_else(|| Arc::from(Vec::new()));
+    let mut out = QueryResult {
+        fields: columns.iter().map(field_from_column).collect(),
+        ..QueryResult::default()
+    };
+    if let Some(stream) = result.stream::<Row>().await? {
+        let rows: Vec<Row> = stream.try_collect().await?;
+        if let Some(max) = max_rows.filter(|m| *m > 0) {
+            if rows.len() as u64 > max {
+                return Err(crate::error::TabletError::vitess(
+                    proto::vtrpc::Code::FailedPrecondition,
+                    format!("Row count exceeded {max}"),
+                ));
+            }
+        }
+        out.rows = rows.iter().map(row_from_mysql).collect();
+    }
+    if columns.is_empty() {
+        out.rows_affected = result.affected_rows();
+        out.insert_id = result.last_insert_id().unwrap_or(0);
+        out.insert_id_changed = result.last_insert_id().is_some_and(|id| id != 0);
+        out.info = result.info().into_owned();
+    }
+    result.drop_result().await?;
+    Ok(out)
+}
+
+/// Runs `sql` and hands its result to `send` in pieces: first a result with
+/// only the fields, then results with rows of about [`STREAM_CHUNK_BYTES`].
+/// A statement without a result set sends one result with its counters.
+pub async fn stream<F>(conn: &mut Conn, sql: &[u8], mut send: F) -> Result<()>
+where
+    F: AsyncSend,
+{
+    let mut result = conn.query_iter(sql).await?;
+    let columns: Arc<[Column]> = result.columns().unwrap_or_else(|| Arc::from(Vec::new()));
+    if columns.is_empty() {
+        let out = QueryResult {
+            rows_affected: result.affected_rows(),
+            insert_id: result.last_insert_id().unwrap_or(0),
+            ..QueryResult::default()
+        };
+        result.drop_result().await?;
+        send.send(out).await;
+        return Ok(());
+    }
+    send.send(QueryResult {
+        fields: columns.iter().map(field_from_column).collect(),
+        ..QueryResult::default()
+    })
+    .await;
+    let mut chunk = QueryResult::default();
+    let mut chunk_bytes = 0;
+    if let Some(mut rows) = result.stream::<Row>().await? {
+        while let Some(row) = rows.try_next().await? {
+            let row = row_from_mysql(&row);
+            chunk_bytes += row.values.len() + row.lengths.len();
+            chunk.rows.push(row);
+            if chunk_bytes >= STREAM_CHUNK_BYTES {
+                if !send.send(std::mem::take(&mut chunk)).await {
+                    break;
+                }
+                chunk_bytes = 0;
+            }
+        }
+    }
+    if !chunk.rows.is_empty() {
+        send.send(chunk).await;
+    }
+    result.drop_result().await?;
+    Ok(())
+}
+
+/// Where [`stream`] delivers its pieces; `send` returns false once the
+/// receiver is gone, which stops the stream early.
+pub trait AsyncSend: Send {
+    /// Delivers one piece.
+    fn send(&mut self, result: QueryResult) -> impl std::future::Future<Output = bool> + Send;
+}
+
+impl AsyncSend for tokio::sync::mpsc::Sender<std::result::Result<QueryResult, tonic::Status>> {
+    async fn send(&mut self, result: QueryResult) -> bool {
+        tokio::sync::mpsc::Sender::send(self, Ok(result))
+            .await
+            .is_ok()
+    }
+}

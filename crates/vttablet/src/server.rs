@@ -1,0 +1,155 @@
+//! Starting a tablet: open MariaDB, bind the gRPC and HTTP ports, register
+//! in the topology, watch the Shard, and serve until told to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use proto::queryservice::query_server::QueryServer;
+use proto::tabletmanagerservice::tablet_manager_server::TabletManagerServer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use topo::TopoServer;
+
+use crate::config::TabletConfig;
+use crate::error::{Result, TabletError};
+use crate::query_service::QueryService;
+use crate::tablet::Tablet;
+use crate::tablet_manager::TabletManagerService;
+
+/// How long shutdown waits for running calls to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A tablet that is serving.
+#[derive(Debug)]
+pub struct RunningTablet {
+    /// The tablet.
+    pub tablet: Arc<Tablet>,
+    /// Where the gRPC services listen.
+    pub grpc_addr: SocketAddr,
+    /// Where `/debug/health` answers.
+    pub http_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::result::Result<(), tonic::transport::Error>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+/// Starts the tablet described by `config` against `topo`.
+pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTablet> {
+    let flags = config.flags.clone();
+    let grpc = bind(&flags.bind_address, flags.grpc_port).await?;
+    let http = bind(&flags.bind_address, flags.port).await?;
+    let grpc_addr = local_addr(&grpc)?;
+    let http_addr = local_addr(&http)?;
+    let tablet = Tablet::open(config, topo).await?;
+    tablet.register(grpc_addr.port(), http_addr.port()).await?;
+
+    let background = vec![
+        tokio::spawn(tablet.clone().watch_shard()),
+        tokio::spawn(serve_http(http)),
+        tokio::spawn(
+            tablet
+                .clone()
+                .report_replication(flags.health_check_interval),
+        ),
+    ];
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .add_service(QueryServer::new(QueryService::new(
+            tablet.clone(),
+            flags.health_check_interval,
+        )))
+        .add_service(TabletManagerServer::new(TabletManagerService::new(
+            tablet.clone(),
+        )));
+    let server = tokio::spawn(router.serve_with_incoming_shutdown(
+        TcpListenerStream::new(grpc),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    tracing::info!(%grpc_addr, %http_addr, alias = %tablet.alias, "vttablet serving");
+    Ok(RunningTablet {
+        tablet,
+        grpc_addr,
+        http_addr,
+        stop: Some(stop),
+        server,
+        background,
+    })
+}
+
+impl RunningTablet {
+    /// Stops serving: StreamHealth reports not serving, the gRPC server
+    /// drains, the background tasks end and the pool closes.
+    pub async fn shutdown(mut self) {
+        self.tablet.state.update(|s| s.serving = false);
+        // Let health streams deliver the not-serving state, then end them.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        self.tablet.begin_close();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.server).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "gRPC server task failed"),
+            Err(_) => {
+                tracing::warn!("gRPC calls still running after {SHUTDOWN_GRACE:?}; aborting them");
+                self.server.abort();
+            }
+        }
+        for task in &self.background {
+            task.abort();
+        }
+        self.tablet.close().await;
+    }
+
+    /// Waits until the gRPC server ends on its own (it does not, unless it fails).
+    pub async fn wait(&mut self) -> Result<()> {
+        match (&mut self.server).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(TabletError::Connection(format!("gRPC server: {e}"))),
+            Err(e) => Err(TabletError::Connection(format!("gRPC server task: {e}"))),
+        }
+    }
+}
+
+async fn bind(address: &str, port: u16) -> Result<TcpListener> {
+    TcpListener::bind((address, port))
+        .await
+        .map_err(|e| TabletError::Connection(format!("cannot listen on {address}:{port}: {e}")))
+}
+
+fn local_addr(listener: &TcpListener) -> Result<SocketAddr> {
+    listener
+        .local_addr()
+        .map_err(|e| TabletError::Connection(format!("listener address: {e}")))
+}
+
+/// A minimal HTTP status endpoint: `/debug/health` answers `ok`.
+async fn serve_http(listener: TcpListener) {
+    loop {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            continue;
+        };
+        tokio::spawn(async move {
+            let mut request = [0u8; 1024];
+            let n = socket.read(&mut request).await.unwrap_or(0);
+            let line = String::from_utf8_lossy(&request[..n]);
+            let (status, body) = if line.starts_with("GET /debug/health ") {
+                ("200 OK", "ok")
+            } else {
+                ("404 Not Found", "not found")
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        });
+    }
+}

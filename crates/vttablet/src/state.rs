@@ -1,0 +1,157 @@
+//! The tablet's changing state: its type, whether it serves, the denied
+//! tables of its Shard record, and the primary term start. Held in a watch
+//! channel so that StreamHealth streams see every change.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use proto::topodata::{Shard, TabletAlias, TabletType};
+use tokio::sync::watch;
+
+/// What the tablet is and what it refuses, at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// Current tablet type.
+    pub tablet_type: TabletType,
+    /// Whether queries are served.
+    pub serving: bool,
+    /// Denied tables per tablet type, from `Shard.tablet_controls`.
+    pub denied_tables: HashMap<TabletType, Vec<String>>,
+    /// Unix seconds when this tablet became primary (0 unless PRIMARY).
+    pub primary_term_start: i64,
+    /// The shard's current primary, as the Shard record says.
+    pub shard_primary: Option<TabletAlias>,
+    /// Health problem to report (empty when healthy).
+    pub health_error: String,
+    /// Replication lag, for replicas.
+    pub replication_lag_seconds: u32,
+}
+
+impl Snapshot {
+    /// The tables denied to this tablet's current type.
+    pub fn denied_for_type(&self) -> &[String] {
+        self.denied_tables
+            .get(&self.tablet_type)
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Shared, observable tablet state.
+#[derive(Debug)]
+pub struct TabletState {
+    sender: watch::Sender<Arc<Snapshot>>,
+}
+
+impl TabletState {
+    /// A serving tablet of `tablet_type` with no denied tables.
+    pub fn new(tablet_type: TabletType) -> Self {
+        let (sender, _) = watch::channel(Arc::new(Snapshot {
+            tablet_type,
+            serving: true,
+            denied_tables: HashMap::new(),
+            primary_term_start: 0,
+            shard_primary: None,
+            health_error: String::new(),
+            replication_lag_seconds: 0,
+        }));
+        TabletState { sender }
+    }
+
+    /// The current state (cheap: shared, never copied per query).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.sender.borrow().clone()
+    }
+
+    /// A receiver that wakes up on every change.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.sender.subscribe()
+    }
+
+    /// Applies `change`, notifying subscribers when it changed anything.
+    pub fn update(&self, change: impl FnOnce(&mut Snapshot)) {
+        self.sender.send_if_modified(|current| {
+            let mut next = Snapshot::clone(current);
+            change(&mut next);
+            if next == **current {
+                return false;
+            }
+            *current = Arc::new(next);
+            true
+        });
+    }
+
+    /// Takes the denied tables and primary from a Shard record, keeping only
+    /// the controls that apply to `cell` (those with no cells apply everywhere).
+    pub fn apply_shard(&self, shard: &Shard, cell: &str) {
+        let mut denied: HashMap<TabletType, Vec<String>> = HashMap::new();
+        for control in &shard.tablet_controls {
+            if !control.cells.is_empty() && !control.cells.iter().any(|c| c == cell) {
+                continue;
+            }
+            denied
+                .entry(control.tablet_type())
+                .or_default()
+                .extend(control.denied_tables.iter().cloned());
+        }
+        self.update(|s| {
+            s.denied_tables = denied;
+            s.shard_primary = shard.primary_alias.clone();
+        });
+    }
+
+    /// Changes the tablet type; becoming PRIMARY (or a PRIMARY without a
+    /// term yet) starts a new term now.
+    pub fn set_type(&self, tablet_type: TabletType, now_unix: i64) {
+        self.update(|s| {
+            if tablet_type == TabletType::Primary
+                && (s.tablet_type != TabletType::Primary || s.primary_term_start == 0)
+            {
+                s.primary_term_start = now_unix;
+            } else if tablet_type != TabletType::Primary {
+                s.primary_term_start = 0;
+            }
+            s.tablet_type = tablet_type;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::topodata::shard::TabletControl;
+
+    #[test]
+    fn shard_controls_become_denied_tables_for_matching_cells() {
+        let state = TabletState::new(TabletType::Replica);
+        let mut rx = state.subscribe();
+        let shard = Shard {
+            tablet_controls: vec![
+                TabletControl {
+                    tablet_type: TabletType::Replica as i32,
+                    denied_tables: vec!["customer".into()],
+                    ..TabletControl::default()
+                },
+                TabletControl {
+                    tablet_type: TabletType::Replica as i32,
+                    cells: vec!["zone2".into()],
+                    denied_tables: vec!["corder".into()],
+                    ..TabletControl::default()
+                },
+            ],
+            ..Shard::default()
+        };
+        state.apply_shard(&shard, "zone1");
+        assert!(rx.has_changed().unwrap());
+        rx.mark_unchanged();
+        assert_eq!(state.snapshot().denied_for_type(), ["customer".to_string()]);
+        // Same record again: no notification.
+        state.apply_shard(&shard, "zone1");
+        assert!(!rx.has_changed().unwrap());
+        state.set_type(TabletType::Primary, 1234);
+        let snap = state.snapshot();
+        assert_eq!(snap.primary_term_start, 1234);
+        assert!(snap.denied_for_type().is_empty());
+        state.set_type(TabletType::Replica, 2000);
+        assert_eq!(state.snapshot().primary_term_start, 0);
+    }
+}

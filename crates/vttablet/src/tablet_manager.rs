@@ -1,0 +1,396 @@
+//! `tabletmanagerservice.TabletManager`: the administrative RPCs vtctl uses
+//! to change a tablet's type, run DBA statements and schema changes, and set
+//! up GTID replication (InitPrimary, InitReplica, SetReplicationSource, ...).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+use mysqlctl::replication::{self, ReplicationSource};
+use mysqlctl::Position;
+use proto::replicationdata::Status as ReplicationStatusProto;
+use proto::tabletmanagerdata::*;
+use proto::tabletmanagerservice::tablet_manager_server::TabletManager;
+use proto::topodata::{TabletAlias, TabletType};
+use proto::vtrpc::Code;
+use tonic::{Request, Response, Status};
+
+use crate::error::{Result, TabletError};
+use crate::result;
+use crate::tablet::{quote_identifier, Tablet};
+
+/// How long WaitForPosition and SetReplicationSource wait for a position.
+const WAIT_POSITION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The gRPC tablet manager service of one tablet.
+#[derive(Debug, Clone)]
+pub struct TabletManagerService {
+    tablet: Arc<Tablet>,
+}
+
+type Reply<T> = std::result::Result<Response<T>, Status>;
+
+fn reply<T>(result: Result<T>) -> Reply<T> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+impl TabletManagerService {
+    /// Serves `tablet`.
+    pub fn new(tablet: Arc<Tablet>) -> Self {
+        TabletManagerService { tablet }
+    }
+
+    async fn admin(&self) -> Result<Conn> {
+        self.tablet.admin_conn().await
+    }
+
+    /// Runs one statement as the DBA, in `db_name` when given.
+    async fn fetch_as_dba(
+        &self,
+        req: &ExecuteFetchAsDbaRequest,
+    ) -> Result<proto::query::QueryResult> {
+        let sql = std::str::from_utf8(&req.query)
+            .map_err(|_| TabletError::vitess(Code::InvalidArgument, "query is not UTF-8"))?;
+        let mut conn = self.admin().await?;
+        if req.disable_binlogs {
+            conn.query_drop("SET SESSION sql_log_bin = 0").await?;
+        }
+        if req.disable_foreign_key_checks {
+            conn.query_drop("SET SESSION foreign_key_checks = 0")
+                .await?;
+        }
+        if !req.db_name.is_empty() {
+            conn.query_drop(format!("USE {}", quote_identifier(&req.db_name)))
+                .await?;
+        }
+        let max_rows = (req.max_rows > 0).then_some(req.max_rows);
+        let result = result::execute(&mut conn, sql.as_bytes(), max_rows).await;
+        self.tablet.json_columns.invalidate();
+        result
+    }
+
+    /// Runs every statement of `req.sql` in the tablet's database.
+    async fn apply_schema(&self, req: &ApplySchemaRequest) -> Result<()> {
+        let mut conn = self.admin().await?;
+        if !req.allow_replication {
+            conn.query_drop("SET SESSION sql_log_bin = 0").await?;
+        }
+        if req.disable_foreign_key_checks {
+            conn.query_drop("SET SESSION foreign_key_checks = 0")
+                .await?;
+        }
+        if !req.sql_mode.is_empty() {
+            conn.exec_drop("SET SESSION sql_mode = ?", (req.sql_mode.clone(),))
+                .await?;
+        }
+        conn.query_drop(format!("USE {}", quote_identifier(&self.tablet.db_name)))
+            .await?;
+        for statement in sql::split::split_statements(&req.sql) {
+            conn.query_drop(statement).await?;
+        }
+        self.tablet.json_columns.invalidate();
+        Ok(())
+    }
+
+    async fn set_read_only(&self, read_only: bool) -> Result<()> {
+        let mut conn = self.admin().await?;
+        replication::set_read_only(&mut conn, read_only).await?;
+        Ok(())
+    }
+
+    /// Makes this tablet the primary: no replication, writable, type
+    /// PRIMARY in the topology, and the shard's primary. Returns its position.
+    async fn init_primary(&self) -> Result<String> {
+        let mut conn = self.admin().await?;
+        replication::reset_replication(&mut conn).await?;
+        replication::set_read_only(&mut conn, false).await?;
+        let position = replication::primary_position(&mut conn).await?;
+        self.tablet.change_type(TabletType::Primary).await?;
+        let alias = self.tablet.alias.clone();
+        let term_start = self.tablet.state.snapshot().primary_term_start;
+        self.tablet
+            .topo
+            .update_shard_fields(&self.tablet.keyspace, &self.tablet.shard, move |shard| {
+                shard.primary_alias = Some(alias.clone());
+                shard.primary_term_start_time = Some(proto::vttime::Time {
+                    seconds: term_start,
+                    nanoseconds: 0,
+                });
+                shard.is_primary_serving = true;
+                Ok(())
+            })
+            .await?;
+        Ok(position.to_string())
+    }
+
+    /// Points replication at `parent`'s MariaDB, read-only; a PRIMARY
+    /// becomes REPLICA. Optionally starts from `start_position` (InitReplica)
+    /// and waits for `wait_position`.
+    async fn replicate_from(
+        &self,
+        parent: Option<&TabletAlias>,
+        start_position: &str,
+        wait_position: &str,
+    ) -> Result<()> {
+        let parent = parent
+            .ok_or_else(|| TabletError::vitess(Code::InvalidArgument, "no parent tablet alias"))?;
+        let record = self.tablet.topo.get_tablet(parent).await?;
+        let port = u16::try_from(record.mysql_port).map_err(|_| {
+            TabletError::vitess(
+                Code::FailedPrecondition,
+                format!("tablet {parent} has no MySQL port"),
+            )
+        })?;
+        let host = if record.mysql_hostname.is_empty() {
+            record.hostname.clone()
+        } else {
+            record.mysql_hostname.clone()
+        };
+        let flags = &self.tablet.config().flags;
+        let source = ReplicationSource {
+            host,
+            port,
+            user: flags.db_repl_user.clone(),
+            password: flags.db_repl_password.clone(),
+        };
+        let mut conn = self.admin().await?;
+        replication::set_read_only(&mut conn, true).await?;
+        if !start_position.is_empty() {
+            let position: Position = start_position.parse().map_err(mysqlctl::Error::from)?;
+            replication::stop_replication(&mut conn).await?;
+            conn.exec_drop("SET GLOBAL gtid_slave_pos = ?", (position.gtid_list(),))
+                .await?;
+        }
+        replication::set_replication_source(&mut conn, &source).await?;
+        if !wait_position.is_empty() {
+            let position: Position = wait_position.parse().map_err(mysqlctl::Error::from)?;
+            replication::wait_for_position(&mut conn, &position, WAIT_POSITION_TIMEOUT).await?;
+        }
+        if self.tablet.state.snapshot().tablet_type == TabletType::Primary {
+            self.tablet.change_type(TabletType::Replica).await?;
+        }
+        Ok(())
+    }
+
+    async fn replication_status(&self) -> Result<ReplicationStatusProto> {
+        let mut conn = self.admin().await?;
+        let status = replication::replication_status(&mut conn)
+            .await?
+            .ok_or_else(|| {
+                TabletError::vitess(Code::FailedPrecondition, "no replication status")
+            })?;
+        Ok(ReplicationStatusProto {
+            position: status.position.to_string(),
+            io_thread_running: status.io_running,
+            sql_thread_running: status.sql_running,
+            replication_lag_seconds: status.lag_seconds.unwrap_or(0),
+            replication_lag_unknown: status.lag_seconds.is_none(),
+            source_host: status.source_host,
+            source_port: i32::from(status.source_port),
+            last_io_error: status.last_io_error,
+            last_sql_error: status.last_sql_error,
+            using_gtid: true,
+            ..ReplicationStatusProto::default()
+        })
+    }
+
+    async fn change_type(&self, tablet_type: TabletType) -> Result<()> {
+        if !matches!(
+            tablet_type,
+            TabletType::Primary
+                | TabletType::Replica
+                | TabletType::Rdonly
+                | TabletType::Spare
+                | TabletType::Drained
+        ) {
+            return Err(TabletError::vitess(
+                Code::InvalidArgument,
+                format!("cannot change tablet type to {}", tablet_type.as_str_name()),
+            ));
+        }
+        self.set_read_only(tablet_type != TabletType::Primary)
+            .await?;
+        self.tablet.change_type(tablet_type).await
+    }
+}
+
+#[tonic::async_trait]
+impl TabletManager for TabletManagerService {
+    async fn ping(&self, request: Request<PingRequest>) -> Reply<PingResponse> {
+        Ok(Response::new(PingResponse {
+            payload: request.into_inner().payload,
+        }))
+    }
+
+    async fn set_read_only(&self, _r: Request<SetReadOnlyRequest>) -> Reply<SetReadOnlyResponse> {
+        reply(
+            self.set_read_only(true)
+                .await
+                .map(|_| SetReadOnlyResponse {}),
+        )
+    }
+
+    async fn set_read_write(
+        &self,
+        _r: Request<SetReadWriteRequest>,
+    ) -> Reply<SetReadWriteResponse> {
+        reply(
+            self.set_read_only(false)
+                .await
+                .map(|_| SetReadWriteResponse {}),
+        )
+    }
+
+    async fn change_type(&self, request: Request<ChangeTypeRequest>) -> Reply<ChangeTypeResponse> {
+        let tablet_type = request.into_inner().tablet_type();
+        reply(
+            self.change_type(tablet_type)
+                .await
+                .map(|_| ChangeTypeResponse {}),
+        )
+    }
+
+    async fn reload_schema(&self, _r: Request<ReloadSchemaRequest>) -> Reply<ReloadSchemaResponse> {
+        // The only schema cache is the list of JSON columns.
+        self.tablet.json_columns.invalidate();
+        Ok(Response::new(ReloadSchemaResponse {}))
+    }
+
+    async fn apply_schema(
+        &self,
+        request: Request<ApplySchemaRequest>,
+    ) -> Reply<ApplySchemaResponse> {
+        let req = request.into_inner();
+        reply(
+            self.apply_schema(&req)
+                .await
+                .map(|_| ApplySchemaResponse::default()),
+        )
+    }
+
+    async fn execute_fetch_as_dba(
+        &self,
+        request: Request<ExecuteFetchAsDbaRequest>,
+    ) -> Reply<ExecuteFetchAsDbaResponse> {
+        let req = request.into_inner();
+        reply(
+            self.fetch_as_dba(&req)
+                .await
+                .map(|result| ExecuteFetchAsDbaResponse {
+                    result: Some(result),
+                }),
+        )
+    }
+
+    async fn replication_status(
+        &self,
+        _r: Request<ReplicationStatusRequest>,
+    ) -> Reply<ReplicationStatusResponse> {
+        reply(
+            self.replication_status()
+                .await
+                .map(|status| ReplicationStatusResponse {
+                    status: Some(status),
+                }),
+        )
+    }
+
+    async fn primary_position(
+        &self,
+        _r: Request<PrimaryPositionRequest>,
+    ) -> Reply<PrimaryPositionResponse> {
+        let position = async {
+            let mut conn = self.admin().await?;
+            Ok(replication::primary_position(&mut conn).await?.to_string())
+        }
+        .await;
+        reply(position.map(|position| PrimaryPositionResponse { position }))
+    }
+
+    async fn wait_for_position(
+        &self,
+        request: Request<WaitForPositionRequest>,
+    ) -> Reply<WaitForPositionResponse> {
+        let text = request.into_inner().position;
+        let waited = async {
+            let position: Position = text.parse().map_err(mysqlctl::Error::from)?;
+            let mut conn = self.admin().await?;
+            replication::wait_for_position(&mut conn, &position, WAIT_POSITION_TIMEOUT).await?;
+            Ok(())
+        }
+        .await;
+        reply(waited.map(|_| WaitForPositionResponse {}))
+    }
+
+    async fn stop_replication(
+        &self,
+        _r: Request<StopReplicationRequest>,
+    ) -> Reply<StopReplicationResponse> {
+        let done = async {
+            let mut conn = self.admin().await?;
+            replication::stop_replication(&mut conn).await?;
+            Ok(())
+        }
+        .await;
+        reply(done.map(|_| StopReplicationResponse {}))
+    }
+
+    async fn start_replication(
+        &self,
+        _r: Request<StartReplicationRequest>,
+    ) -> Reply<StartReplicationResponse> {
+        let done = async {
+            let mut conn = self.admin().await?;
+            replication::start_replication(&mut conn).await?;
+            Ok(())
+        }
+        .await;
+        reply(done.map(|_| StartReplicationResponse {}))
+    }
+
+    async fn reset_replication(
+        &self,
+        _r: Request<ResetReplicationRequest>,
+    ) -> Reply<ResetReplicationResponse> {
+        let done = async {
+            let mut conn = self.admin().await?;
+            replication::reset_replication(&mut conn).await?;
+            Ok(())
+        }
+        .await;
+        reply(done.map(|_| ResetReplicationResponse {}))
+    }
+
+    async fn init_primary(&self, _r: Request<InitPrimaryRequest>) -> Reply<InitPrimaryResponse> {
+        reply(
+            self.init_primary()
+                .await
+                .map(|position| InitPrimaryResponse { position }),
+        )
+    }
+
+    async fn init_replica(
+        &self,
+        request: Request<InitReplicaRequest>,
+    ) -> Reply<InitReplicaResponse> {
+        let req = request.into_inner();
+        reply(
+            self.replicate_from(req.parent.as_ref(), &req.replication_position, "")
+                .await
+                .map(|_| InitReplicaResponse {}),
+        )
+    }
+
+    async fn set_replication_source(
+        &self,
+        request: Request<SetReplicationSourceRequest>,
+    ) -> Reply<SetReplicationSourceResponse> {
+        let req = request.into_inner();
+        reply(
+            self.replicate_from(req.parent.as_ref(), "", &req.wait_position)
+                .await
+                .map(|_| SetReplicationSourceResponse {}),
+        )
+    }
+}
