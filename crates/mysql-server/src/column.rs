@@ -1,5 +1,6 @@
 //! Column definitions as the backend reported them, and their wire encoding
-//! (`Protocol::ColumnDefinition41`).
+//! (`Protocol::ColumnDefinition41`, with MariaDB's extended metadata block when the client
+//! negotiated `MARIADB_CLIENT_EXTENDED_METADATA`).
 
 use bytes::{BufMut, BytesMut};
 use mysql_common::constants::{ColumnFlags, ColumnType};
@@ -33,6 +34,9 @@ pub struct ColumnDef {
     pub flags: ColumnFlags,
     /// Decimals (fractional digits or fsp).
     pub decimals: u8,
+    /// MariaDB's extended format name (`json` for a JSON column, which MariaDB types as a
+    /// LONGTEXT BLOB), empty for none.
+    pub format: Vec<u8>,
 }
 
 impl ColumnDef {
@@ -50,6 +54,7 @@ impl ColumnDef {
             column_type,
             flags: ColumnFlags::empty(),
             decimals: 0,
+            format: Vec::new(),
         }
     }
 
@@ -58,14 +63,26 @@ impl ColumnDef {
         self.flags.contains(ColumnFlags::UNSIGNED_FLAG)
     }
 
-    /// Appends the ColumnDefinition41 payload; `default` is the COM_FIELD_LIST default value.
-    pub fn encode(&self, buf: &mut BytesMut, default: Option<&[u8]>) {
+    /// Appends the ColumnDefinition41 payload; `default` is the COM_FIELD_LIST default value;
+    /// `extended` adds MariaDB's extended metadata block (`(id, lenenc string)` pairs inside a
+    /// lenenc string: id 1 is the format name), as MariaDB sends it to clients that asked.
+    pub fn encode(&self, buf: &mut BytesMut, default: Option<&[u8]>, extended: bool) {
         buf.put_lenenc_str(b"def");
         buf.put_lenenc_str(&self.schema);
         buf.put_lenenc_str(&self.table);
         buf.put_lenenc_str(&self.org_table);
         buf.put_lenenc_str(&self.name);
         buf.put_lenenc_str(&self.org_name);
+        if extended {
+            if self.format.is_empty() {
+                buf.put_u8(0);
+            } else {
+                let mut block = Vec::with_capacity(self.format.len() + 10);
+                block.put_u8(1);
+                block.put_lenenc_str(&self.format);
+                buf.put_lenenc_str(&block);
+            }
+        }
         buf.put_u8(0x0c);
         buf.put_u16_le(self.collation);
         buf.put_u32_le(self.column_length);
@@ -99,9 +116,10 @@ mod tests {
             column_type: ColumnType::MYSQL_TYPE_NEWDECIMAL,
             flags: ColumnFlags::UNSIGNED_FLAG | ColumnFlags::NOT_NULL_FLAG,
             decimals: 4,
+            format: Vec::new(),
         };
         let mut buf = BytesMut::new();
-        def.encode(&mut buf, None);
+        def.encode(&mut buf, None, false);
         let col = Column::deserialize((), &mut ParseBuf(&buf)).unwrap();
         assert_eq!(col.schema_ref(), b"db");
         assert_eq!(col.table_ref(), b"t");
@@ -113,5 +131,23 @@ mod tests {
         assert_eq!(col.column_type(), ColumnType::MYSQL_TYPE_NEWDECIMAL);
         assert_eq!(col.flags(), def.flags);
         assert_eq!(col.decimals(), 4);
+    }
+
+    #[test]
+    fn extended_metadata_block_is_mariadbs() {
+        let mut def = ColumnDef::new("j", ColumnType::MYSQL_TYPE_BLOB);
+        let mut plain = BytesMut::new();
+        def.encode(&mut plain, None, false);
+        let mut empty = BytesMut::new();
+        def.encode(&mut empty, None, true);
+        // "def", 3 empty names, "j", "j", then the empty block.
+        assert_eq!(&empty[..12], b"\x03def\0\0\0\x01j\x01j\0");
+        assert_eq!(&empty[12..], &plain[11..]);
+        def.format = b"json".to_vec();
+        let mut json = BytesMut::new();
+        def.encode(&mut json, None, true);
+        // As MariaDB 10.11 sends it for a JSON column.
+        assert_eq!(&json[11..18], b"\x06\x01\x04json");
+        assert_eq!(&json[18..], &plain[11..]);
     }
 }

@@ -166,6 +166,7 @@ impl<H: Handler> Conn<'_, H> {
                     &mut self.status,
                     deprecate_eof,
                     false,
+                    self.info.extended_metadata,
                 );
                 let result = self.handler.on_query(sql, &mut out).await;
                 flow(out.complete(result).await)
@@ -247,6 +248,7 @@ impl<H: Handler> Conn<'_, H> {
         };
         let id = self.statements.register(sql, prepared.param_count);
         let (eof, status) = (self.deprecate_eof(), self.status.flags());
+        let extended = self.info.extended_metadata;
         let mut head = Vec::with_capacity(12);
         head.push(0x00);
         head.extend_from_slice(&id.to_le_bytes());
@@ -260,7 +262,7 @@ impl<H: Handler> Conn<'_, H> {
             param.collation = BINARY_COLLATION;
             param.flags = ColumnFlags::BINARY_FLAG;
             for _ in 0..prepared.param_count {
-                param.encode(self.s.writer.begin(), None);
+                param.encode(self.s.writer.begin(), None, extended);
                 self.s.writer.end();
             }
             if !eof {
@@ -269,7 +271,7 @@ impl<H: Handler> Conn<'_, H> {
         }
         if !prepared.columns.is_empty() {
             for col in &prepared.columns {
-                col.encode(self.s.writer.begin(), None);
+                col.encode(self.s.writer.begin(), None, extended);
                 self.s.writer.end();
             }
             if !eof {
@@ -296,6 +298,7 @@ impl<H: Handler> Conn<'_, H> {
             &mut self.status,
             deprecate_eof,
             true,
+            self.info.extended_metadata,
         );
         let result = self.handler.on_execute(stmt, &mut out).await;
         flow(out.complete(result).await)

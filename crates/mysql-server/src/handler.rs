@@ -27,6 +27,9 @@ pub struct ConnectionInfo {
     pub database: Option<String>,
     /// Capabilities both sides agreed on (e.g. `CLIENT_FOUND_ROWS`, `CLIENT_MULTI_STATEMENTS`).
     pub capabilities: CapabilityFlags,
+    /// MariaDB's `MARIADB_CLIENT_EXTENDED_METADATA` was negotiated: column definitions carry
+    /// the extended block (format `json` and the like).
+    pub extended_metadata: bool,
     /// Collation id the client asked for in the handshake.
     pub collation: u8,
     /// The connection runs over TLS.

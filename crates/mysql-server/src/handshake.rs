@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use bytes::BufMut;
-use mysql_common::constants::{CapabilityFlags, StatusFlags};
+use mysql_common::constants::{CapabilityFlags, MariadbCapabilities, StatusFlags};
 use mysql_common::io::ParseBuf;
 use mysql_common::packets::{HandshakeResponse, SslRequest};
 use mysql_common::proto::MyDeserialize;
@@ -23,8 +23,9 @@ pub(crate) const SALT_LEN: usize = 20;
 
 /// Capabilities this server offers (SSL is added when TLS is configured).
 pub(crate) fn server_capabilities(tls: bool) -> CapabilityFlags {
-    let mut caps = CapabilityFlags::CLIENT_LONG_PASSWORD
-        | CapabilityFlags::CLIENT_FOUND_ROWS
+    // No CLIENT_LONG_PASSWORD (MariaDB's CLIENT_MYSQL), as MariaDB: its absence tells clients
+    // that the handshake carries MariaDB's extended capabilities.
+    let mut caps = CapabilityFlags::CLIENT_FOUND_ROWS
         | CapabilityFlags::CLIENT_LONG_FLAG
         | CapabilityFlags::CLIENT_CONNECT_WITH_DB
         | CapabilityFlags::CLIENT_PROTOCOL_41
@@ -37,12 +38,20 @@ pub(crate) fn server_capabilities(tls: bool) -> CapabilityFlags {
         | CapabilityFlags::CLIENT_PLUGIN_AUTH
         | CapabilityFlags::CLIENT_CONNECT_ATTRS
         | CapabilityFlags::CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
-        | CapabilityFlags::CLIENT_DEPRECATE_EOF;
+        | CapabilityFlags::CLIENT_DEPRECATE_EOF
+        // As MariaDB does. Clients that negotiate it (mysql2) read the OK packet's info text
+        // length-encoded; MariaDB sends it length-encoded either way, and so do we. We never
+        // set SERVER_SESSION_STATE_CHANGED, so no session-state block follows.
+        | CapabilityFlags::CLIENT_SESSION_TRACK;
     if tls {
         caps |= CapabilityFlags::CLIENT_SSL;
     }
     caps
 }
+
+/// MariaDB extended capabilities this server offers (in the handshake's last reserved bytes).
+pub(crate) const MARIADB_CAPABILITIES: MariadbCapabilities =
+    MariadbCapabilities::MARIADB_CLIENT_EXTENDED_METADATA;
 
 /// A fresh salt: printable-range bytes without NUL (it is sent NUL-terminated) or `$`.
 pub(crate) fn new_salt() -> [u8; SALT_LEN] {
@@ -79,7 +88,8 @@ pub(crate) fn encode_handshake(
     p.put_u16_le(status.bits());
     p.put_u16_le((caps.bits() >> 16) as u16);
     p.put_u8(SALT_LEN as u8 + 1);
-    p.put_bytes(0, 10);
+    p.put_bytes(0, 6);
+    p.put_u32_le(MARIADB_CAPABILITIES.bits());
     p.put_slice(&salt[8..]);
     p.put_u8(0);
     p.put_slice(Plugin::Native.name().as_bytes());
@@ -193,6 +203,11 @@ pub(crate) async fn handshake(
             .filter(|d| !d.is_empty())
             .map(|d| String::from_utf8_lossy(d).into_owned()),
         capabilities: phase.capabilities,
+        // Clients read and answer the extended capabilities only without CLIENT_MYSQL.
+        extended_metadata: !client_caps.contains(CapabilityFlags::CLIENT_LONG_PASSWORD)
+            && response
+                .mariadb_ext_capabilities()
+                .contains(MariadbCapabilities::MARIADB_CLIENT_EXTENDED_METADATA),
         collation: response.collation(),
         tls,
         attributes,

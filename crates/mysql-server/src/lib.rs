@@ -16,6 +16,10 @@
 //!   the writer converts them to the binary protocol from the column types.
 //! - Results stream: the writer flushes every 32 KiB and waits for the socket, so memory stays
 //!   bounded; a small result goes out in one write. An error may end a result set mid-way.
+//! - The handshake looks like MariaDB's: no CLIENT_LONG_PASSWORD (CLIENT_MYSQL), MariaDB's
+//!   extended capabilities in the reserved bytes (`MARIADB_CLIENT_EXTENDED_METADATA`, so a
+//!   [`ColumnDef::format`] of `json` reaches clients as MariaDB sends it), and
+//!   CLIENT_SESSION_TRACK with the OK packet's info length-encoded (no session-state block).
 //!
 //! ```no_run
 //! use mysql_server::{
@@ -83,11 +87,11 @@ pub use auth::{AuthServer, StaticAuth};
 pub use column::ColumnDef;
 pub use error::{ServerError, SqlError};
 pub use handler::{ConnectionInfo, Execute, Handler, HandlerFactory, PrepareInfo};
+pub use io::BoxIo;
 pub use mysql_common::constants::{CapabilityFlags, ColumnFlags, ColumnType, StatusFlags};
 pub use mysql_common::value::Value;
 pub use response::OkInfo;
 pub use results::ResultWriter;
-pub use io::BoxIo;
 pub use server::{serve, serve_connection, ServerConfig};
 pub use status::SessionStatus;
 pub use stmt::Param;

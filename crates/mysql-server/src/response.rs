@@ -27,7 +27,10 @@ pub fn encode_ok(buf: &mut BytesMut, header: u8, info: &OkInfo, status: StatusFl
     buf.put_lenenc_int(info.last_insert_id);
     buf.put_u16_le(status.bits());
     buf.put_u16_le(info.warnings);
-    // MySQL and MariaDB send the info text length-encoded, and only when there is one.
+    // MariaDB sends the info text length-encoded, and only when there is one, whether or not
+    // CLIENT_SESSION_TRACK was negotiated (libmariadb always reads it so); the protocol
+    // documentation's string<EOF> form for clients without it is what MySQL describes, not
+    // what MariaDB's clients parse.
     if !info.info.is_empty() {
         buf.put_lenenc_str(info.info.as_bytes());
     }

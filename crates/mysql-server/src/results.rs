@@ -50,6 +50,7 @@ pub struct ResultWriter<'a> {
     status: &'a mut SessionStatus,
     deprecate_eof: bool,
     binary: bool,
+    extended_metadata: bool,
     columns: Vec<(ColumnType, ColumnFlags)>,
     state: State,
     pending: Option<Pending>,
@@ -64,6 +65,7 @@ impl<'a> ResultWriter<'a> {
         status: &'a mut SessionStatus,
         deprecate_eof: bool,
         binary: bool,
+        extended_metadata: bool,
     ) -> Self {
         Self {
             io,
@@ -71,6 +73,7 @@ impl<'a> ResultWriter<'a> {
             status,
             deprecate_eof,
             binary,
+            extended_metadata,
             columns: Vec::new(),
             state: State::Idle,
             pending: None,
@@ -109,7 +112,7 @@ impl<'a> ResultWriter<'a> {
         self.out.begin().put_lenenc_int(columns.len() as u64);
         self.out.end();
         for col in columns {
-            col.encode(self.out.begin(), None);
+            col.encode(self.out.begin(), None, self.extended_metadata);
             self.out.end();
         }
         if !self.deprecate_eof {
@@ -281,15 +284,16 @@ mod tests {
     where
         F: for<'w> FnOnce(
             &'w mut ResultWriter<'_>,
-        )
-            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SqlError>> + 'w>>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<(), SqlError>> + 'w>,
+        >,
     {
         let (ours, mut theirs) = tokio::io::duplex(1 << 20);
         let mut io: BoxIo = Box::new(ours);
         let mut out = PacketWriter::default();
         out.set_seq(1);
         let mut status = SessionStatus::default();
-        let mut w = ResultWriter::new(&mut io, &mut out, &mut status, deprecate_eof, binary);
+        let mut w = ResultWriter::new(&mut io, &mut out, &mut status, deprecate_eof, binary, false);
         let result = body(&mut w).await;
         assert!(w.complete(result).await);
         drop(io);
@@ -363,7 +367,11 @@ mod tests {
             Box::pin(async move {
                 w.start(&col).await?;
                 w.write_row(&[Some(b"1")]).await?;
-                Err(SqlError::new(1317, "70100", "Query execution was interrupted"))
+                Err(SqlError::new(
+                    1317,
+                    "70100",
+                    "Query execution was interrupted",
+                ))
             })
         })
         .await;
@@ -405,7 +413,7 @@ mod tests {
         let mut io: BoxIo = Box::new(ours);
         let mut out = PacketWriter::default();
         let mut status = SessionStatus::default();
-        let mut w = ResultWriter::new(&mut io, &mut out, &mut status, true, false);
+        let mut w = ResultWriter::new(&mut io, &mut out, &mut status, true, false, false);
         w.start(&[ColumnDef::new("a", ColumnType::MYSQL_TYPE_BLOB)])
             .await
             .unwrap();
@@ -419,5 +427,62 @@ mod tests {
         drop(io);
         assert!(peak < FLUSH_AT + 2000, "buffer grew to {peak}");
         assert!(reader.await.unwrap() > 2000 * 1000);
+    }
+
+    /// Counts write calls; reads nothing.
+    struct CountingIo(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl tokio::io::AsyncRead for CountingIo {
+        fn poll_read(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            _: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    impl tokio::io::AsyncWrite for CountingIo {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_small_result_is_one_write() {
+        let writes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut io: BoxIo = Box::new(CountingIo(std::sync::Arc::clone(&writes)));
+        let mut out = PacketWriter::default();
+        let mut status = SessionStatus::default();
+        let mut w = ResultWriter::new(&mut io, &mut out, &mut status, false, false, false);
+        let cols: Vec<ColumnDef> = (0..5)
+            .map(|i| ColumnDef::new(format!("c{i}"), ColumnType::MYSQL_TYPE_VAR_STRING))
+            .collect();
+        w.start(&cols).await.unwrap();
+        for _ in 0..20 {
+            w.write_row(&[Some(b"a"), Some(b"b"), None, Some(b"d"), Some(b"e")])
+                .await
+                .unwrap();
+        }
+        w.finish(OkInfo::default()).await.unwrap();
+        assert!(w.complete(Ok(())).await);
+        assert_eq!(writes.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 }

@@ -93,6 +93,7 @@ pub fn to_column_def(c: &Column) -> ColumnDef {
         column_type: c.column_type(),
         flags: c.flags(),
         decimals: c.decimals(),
+        format: Vec::new(),
     }
 }
 

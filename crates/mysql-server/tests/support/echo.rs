@@ -41,7 +41,11 @@ impl Handler for Echo {
         })
     }
 
-    async fn on_execute(&mut self, stmt: Execute<'_>, out: &mut ResultWriter<'_>) -> Result<(), SqlError> {
+    async fn on_execute(
+        &mut self,
+        stmt: Execute<'_>,
+        out: &mut ResultWriter<'_>,
+    ) -> Result<(), SqlError> {
         out.start(&[column("params")]).await?;
         let count = stmt.params.len().to_string();
         out.write_row(&[Some(count.as_bytes())]).await?;

@@ -128,9 +128,11 @@ pub fn direct_opts(db: Option<&str>) -> Opts {
 
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
 
-/// A database of its own for one test.
+/// A database of its own for one test; dropped by [`TestDb::drop_db`], or when the value is
+/// dropped (also when the test panics).
 pub struct TestDb {
     pub name: String,
+    dropped: bool,
 }
 
 impl TestDb {
@@ -150,16 +152,33 @@ impl TestDb {
             c.query_drop(setup).await.unwrap();
         }
         c.disconnect().await.unwrap();
-        TestDb { name }
+        TestDb {
+            name,
+            dropped: false,
+        }
     }
 
     /// Drops the database.
-    pub async fn drop_db(self) {
+    pub async fn drop_db(mut self) {
         let mut c = Conn::new(direct_opts(None)).await.unwrap();
         c.query_drop(format!("DROP DATABASE IF EXISTS {}", self.name))
             .await
             .unwrap();
         c.disconnect().await.unwrap();
+        self.dropped = true;
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        // Not inside the runtime here: use the CLI, best effort.
+        let _ = std::process::Command::new("/usr/bin/mariadb")
+            .args(["-h127.0.0.1", &format!("-P{BACKEND_PORT}"), "-uroot", "-e"])
+            .arg(format!("DROP DATABASE IF EXISTS {}", self.name))
+            .output();
     }
 }
 

@@ -110,8 +110,13 @@ impl Raw<TcpStream> {
 
     /// Connects and logs in as `root` without a password (auth `none`).
     pub async fn login(addr: std::net::SocketAddr) -> Self {
+        Self::login_with(addr, client_caps()).await
+    }
+
+    /// Like [`Self::login`], announcing `caps`.
+    pub async fn login_with(addr: std::net::SocketAddr, caps: CapabilityFlags) -> Self {
         let mut raw = Self::connect(addr).await;
-        let response = handshake_response(client_caps(), "root", b"", "mysql_native_password");
+        let response = handshake_response(caps, "root", b"", "mysql_native_password");
         write_packet(&mut raw.stream, 1, &response).await;
         let (seq, ok) = read_packet(&mut raw.stream).await.expect("no login answer");
         assert_eq!((seq, ok[0]), (2, 0x00), "login failed: {ok:?}");

@@ -1,0 +1,430 @@
+//! The executor: runs one statement for a session. Statements vtgate owns (USE, SET,
+//! BEGIN/COMMIT/ROLLBACK, SHOW, `select @@version`...) are answered here; everything else is
+//! routed ([`route::route`]) and sent through the [`Gateway`], inside the session's
+//! transaction when one is open.
+
+pub mod local;
+pub mod route;
+mod set;
+mod show;
+#[cfg(test)]
+mod tests;
+
+use proto::query::execute_options::{IncludedFields, Workload};
+use proto::query::{BoundQuery, ExecuteOptions, QueryResult};
+use proto::topodata::TabletType;
+use sql::classify::{classify, StatementKind};
+use sql::target::Target;
+use tracing::Instrument;
+
+use crate::error::VtError;
+use crate::gateway::{Caller, Gateway, ResultStream, ShardTarget};
+use crate::rewrite::{rewrite, RewriteContext};
+use crate::session::{tablet_type_from_sql, Session, ShardSession};
+use crate::topology::TopologyHandle;
+use local::ServerInfo;
+use route::{Route, SYSTEM_SCHEMAS};
+
+/// What a statement produced.
+pub enum Reply {
+    /// A complete result: rows when it has fields, else an OK (affected rows, insert id).
+    Result(QueryResult),
+    /// Results streamed from a tablet: the first item carries the fields.
+    Stream(ResultStream),
+}
+
+impl Reply {
+    /// An OK with nothing to report.
+    pub fn ok() -> Self {
+        Reply::Result(QueryResult::default())
+    }
+}
+
+/// Runs statements for sessions; shared by all connections.
+#[derive(Clone)]
+pub struct Executor {
+    topology: TopologyHandle,
+    gateway: Gateway,
+    info: ServerInfo,
+}
+
+impl Executor {
+    /// An executor over a topology snapshot and a gateway.
+    pub fn new(topology: TopologyHandle, gateway: Gateway, info: ServerInfo) -> Self {
+        Executor {
+            topology,
+            gateway,
+            info,
+        }
+    }
+
+    /// The values vtgate reports about itself.
+    pub fn info(&self) -> &ServerInfo {
+        &self.info
+    }
+
+    /// Runs one statement (no `;`-separated lists: split them first).
+    pub async fn execute(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        sql: &str,
+    ) -> Result<Reply, VtError> {
+        let kind = classify(sql);
+        let span = tracing::info_span!("query", kind = ?kind_name(&kind), sql = %truncate(sql));
+        self.dispatch(session, caller, sql, kind)
+            .instrument(span)
+            .await
+    }
+
+    async fn dispatch(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        sql: &str,
+        kind: StatementKind,
+    ) -> Result<Reply, VtError> {
+        match &kind {
+            StatementKind::Empty => Err(sql::error::SqlError::EmptyQuery.into()),
+            StatementKind::Use(target) => {
+                self.use_target(session, target)?;
+                Ok(Reply::ok())
+            }
+            StatementKind::Set => self.set(session, caller, sql).await,
+            StatementKind::Show(show) => self.show(session, caller, sql, *show).await,
+            StatementKind::Begin => {
+                self.commit(session, caller).await?;
+                session.in_transaction = true;
+                Ok(Reply::ok())
+            }
+            StatementKind::Commit => {
+                self.commit(session, caller).await?;
+                Ok(Reply::ok())
+            }
+            StatementKind::Rollback => {
+                self.rollback(session, caller).await?;
+                Ok(Reply::ok())
+            }
+            StatementKind::Savepoint
+            | StatementKind::Release
+            | StatementKind::RollbackToSavepoint => self.savepoint(session, caller, sql).await,
+            StatementKind::AlterVSchema
+            | StatementKind::VExplain
+            | StatementKind::LockTables
+            | StatementKind::UnlockTables => Err(VtError::Unsupported(format!(
+                "{} statement",
+                kind_name(&kind)
+            ))),
+            StatementKind::Select => {
+                if let Some(r) = local::local_select(sql, session, &self.info) {
+                    return Ok(Reply::Result(r));
+                }
+                self.run_routed(session, caller, sql, &kind).await
+            }
+            StatementKind::Ddl => self.run_ddl(session, caller, sql, &kind).await,
+            _ => self.run_routed(session, caller, sql, &kind).await,
+        }
+    }
+
+    /// `USE target` and COM_INIT_DB.
+    pub fn use_target(&self, session: &mut Session, text: &str) -> Result<(), VtError> {
+        let target = Target::parse(text)?;
+        let ks = target.keyspace.as_str();
+        if !ks.is_empty()
+            && !SYSTEM_SCHEMAS.contains(&ks.to_ascii_lowercase().as_str())
+            && self.topology.get().keyspace(ks).is_none()
+        {
+            return Err(VtError::UnknownDatabase(ks.to_string()));
+        }
+        let new_type = target
+            .tablet_type
+            .map_or(session.default_tablet_type, tablet_type_from_sql);
+        if session.in_transaction && new_type != session.tablet_type() {
+            if !session.autocommit && session.shard_sessions.is_empty() {
+                session.in_transaction = false;
+            } else {
+                return Err(VtError::ActiveTransaction);
+            }
+        }
+        session.set_target(text, target);
+        Ok(())
+    }
+
+    fn known_shards(&self, keyspace: &str) -> Vec<String> {
+        let mut shards: Vec<String> = self
+            .gateway
+            .health()
+            .all()
+            .into_iter()
+            .filter(|h| h.keyspace == keyspace)
+            .map(|h| h.shard)
+            .collect();
+        shards.sort();
+        shards.dedup();
+        shards
+    }
+
+    fn route(&self, session: &Session, kind: &StatementKind, sql: &str) -> Result<Route, VtError> {
+        let topo = self.topology.get();
+        route::route(&topo, session, kind, sql, &|ks| self.known_shards(ks))
+    }
+
+    /// The statement as sent to tablets: rewritten, with the settings prefix.
+    fn tablet_sql(&self, session: &Session, sql: &str) -> String {
+        let topo = self.topology.get();
+        let is_keyspace = |k: &str| topo.keyspace(k).is_some();
+        let ctx = RewriteContext {
+            is_keyspace: &is_keyspace,
+            database: Some(session.target_string()).filter(|s| !s.is_empty()),
+            last_insert_id: session.last_insert_id,
+            found_rows: session.found_rows,
+            row_count: session.row_count,
+            version: &self.info.version,
+            version_comment: &self.info.version_comment,
+            user_vars: &session.user_vars,
+        };
+        let body = rewrite(sql, &ctx);
+        let prefix = session.settings_prefix();
+        if prefix.is_empty() {
+            body.into_owned()
+        } else {
+            prefix + &body
+        }
+    }
+
+    /// The query for a tablet: `sql` with the session's raw-bytes literals as bind variables.
+    fn bound(session: &Session, sql: String) -> BoundQuery {
+        BoundQuery {
+            sql,
+            bind_variables: session.raw_literals.clone(),
+        }
+    }
+
+    fn options(session: &Session) -> ExecuteOptions {
+        ExecuteOptions {
+            included_fields: IncludedFields::All as i32,
+            workload: Workload::Oltp as i32,
+            client_found_rows: session.client_found_rows
+                || session.vitess_vars.contains_key("client_found_rows"),
+            ..Default::default()
+        }
+    }
+
+    async fn run_routed(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        sql: &str,
+        kind: &StatementKind,
+    ) -> Result<Reply, VtError> {
+        let route = self.route(session, kind, sql)?;
+        let target = ShardTarget {
+            keyspace: route.keyspace,
+            shard: route.shards.into_iter().next().unwrap_or_default(),
+            tablet_type: route.tablet_type,
+        };
+        let text = Self::bound(session, self.tablet_sql(session, sql));
+        if !session.autocommit && !session.in_transaction {
+            session.in_transaction = true;
+        }
+        if session.in_transaction {
+            let result = self.execute_in_tx(session, caller, &target, &text).await?;
+            Self::note_result(session, &result);
+            return Ok(Reply::Result(result));
+        }
+        let options = Self::options(session);
+        if matches!(kind, StatementKind::Select) {
+            session.row_count = -1;
+            let stream = self
+                .gateway
+                .stream_execute(&target, &text, caller, &options)
+                .await?;
+            return Ok(Reply::Stream(stream));
+        }
+        let result = self
+            .gateway
+            .execute(&target, &text, caller, &options)
+            .await?;
+        Self::note_result(session, &result);
+        Ok(Reply::Result(result))
+    }
+
+    /// Runs on the transaction's shard session, beginning one if the target has none.
+    async fn execute_in_tx(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        target: &ShardTarget,
+        sql: &BoundQuery,
+    ) -> Result<QueryResult, VtError> {
+        let mut options = Self::options(session);
+        if let Some(ss) = session.shard_session(&target.keyspace, &target.shard, target.tablet_type)
+        {
+            return self.gateway.execute_in_tx(ss, sql, caller, &options).await;
+        }
+        if let Some(level) = session.take_isolation() {
+            options.transaction_isolation = level as i32;
+        }
+        let (ss, result) = self
+            .gateway
+            .begin_execute(target, sql, caller, &options)
+            .await?;
+        session.shard_sessions.push(ss);
+        result
+    }
+
+    fn note_result(session: &mut Session, result: &QueryResult) {
+        if result.insert_id_changed || result.insert_id > 0 {
+            session.last_insert_id = result.insert_id;
+        }
+        if result.fields.is_empty() {
+            session.row_count = result.rows_affected as i64;
+        } else {
+            session.found_rows = result.rows.len() as u64;
+            session.row_count = -1;
+        }
+    }
+
+    /// DDL: implicit commit, then the statement on the primary of every shard.
+    async fn run_ddl(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        sql: &str,
+        kind: &StatementKind,
+    ) -> Result<Reply, VtError> {
+        let route = self.route(session, kind, sql)?;
+        self.commit(session, caller).await?;
+        let text = Self::bound(session, self.tablet_sql(session, sql));
+        let options = Self::options(session);
+        let mut last = QueryResult::default();
+        for shard in route.shards {
+            let target = ShardTarget {
+                keyspace: route.keyspace.clone(),
+                shard,
+                tablet_type: TabletType::Primary,
+            };
+            last = self
+                .gateway
+                .execute(&target, &text, caller, &options)
+                .await?;
+        }
+        Ok(Reply::Result(last))
+    }
+
+    async fn savepoint(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        sql: &str,
+    ) -> Result<Reply, VtError> {
+        let options = Self::options(session);
+        let query = Self::bound(session, sql.to_string());
+        for ss in &session.shard_sessions {
+            self.gateway
+                .execute_in_tx(ss, &query, caller, &options)
+                .await?;
+        }
+        Ok(Reply::ok())
+    }
+
+    /// Commits every shard session of the open transaction (no-op without one).
+    pub async fn commit(&self, session: &mut Session, caller: &Caller) -> Result<(), VtError> {
+        let shard_sessions: Vec<ShardSession> = std::mem::take(&mut session.shard_sessions);
+        session.in_transaction = false;
+        let mut first_err = None;
+        for ss in &shard_sessions {
+            let res = if first_err.is_none() {
+                self.gateway.commit(ss, caller).await
+            } else {
+                self.gateway.rollback(ss, caller).await
+            };
+            if let Err(e) = res {
+                tracing::warn!(shard = %ss.shard, error = %e, "commit failed");
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Rolls back every shard session of the open transaction (no-op without one).
+    pub async fn rollback(&self, session: &mut Session, caller: &Caller) -> Result<(), VtError> {
+        let shard_sessions: Vec<ShardSession> = std::mem::take(&mut session.shard_sessions);
+        session.in_transaction = false;
+        let mut first_err = None;
+        for ss in &shard_sessions {
+            if let Err(e) = self.gateway.rollback(ss, caller).await {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Runs a query on the session's keyspace (or any keyspace) outside the session's
+    /// transaction, for vtgate's own needs (evaluating `SET` values, `SHOW TABLES`).
+    async fn query_any(
+        &self,
+        session: &Session,
+        caller: &Caller,
+        sql: &str,
+        keyspace: Option<&str>,
+    ) -> Result<QueryResult, VtError> {
+        let mut probe = session.clone();
+        if let Some(ks) = keyspace {
+            probe.set_target(ks, Target::parse(ks)?);
+        }
+        probe.in_transaction = false;
+        let route = self.route(&probe, &StatementKind::Select, sql)?;
+        let target = ShardTarget {
+            keyspace: route.keyspace,
+            shard: route.shards.into_iter().next().unwrap_or_default(),
+            tablet_type: route.tablet_type,
+        };
+        let options = Self::options(session);
+        let query = Self::bound(session, sql.to_string());
+        if let Some(ss) = session.shard_session(&target.keyspace, &target.shard, target.tablet_type)
+        {
+            return self
+                .gateway
+                .execute_in_tx(ss, &query, caller, &options)
+                .await;
+        }
+        self.gateway
+            .execute(&target, &query, caller, &options)
+            .await
+    }
+}
+
+fn kind_name(kind: &StatementKind) -> &'static str {
+    match kind {
+        StatementKind::Select => "select",
+        StatementKind::Insert => "insert",
+        StatementKind::Replace => "replace",
+        StatementKind::Update => "update",
+        StatementKind::Delete => "delete",
+        StatementKind::Ddl => "ddl",
+        StatementKind::AlterVSchema => "alter vschema",
+        StatementKind::Set => "set",
+        StatementKind::Use(_) => "use",
+        StatementKind::Show(_) => "show",
+        StatementKind::Begin => "begin",
+        StatementKind::Commit => "commit",
+        StatementKind::Rollback => "rollback",
+        StatementKind::Savepoint => "savepoint",
+        StatementKind::RollbackToSavepoint => "rollback to savepoint",
+        StatementKind::Release => "release savepoint",
+        StatementKind::Explain => "explain",
+        StatementKind::VExplain => "vexplain",
+        StatementKind::LockTables => "lock tables",
+        StatementKind::UnlockTables => "unlock tables",
+        StatementKind::Empty => "empty",
+        StatementKind::Other => "other",
+    }
+}
+
+fn truncate(sql: &str) -> &str {
+    match sql.char_indices().nth(200) {
+        Some((i, _)) => &sql[..i],
+        None => sql,
+    }
+}

@@ -1,0 +1,260 @@
+//! Routing: decides where a statement runs. This is the step a planner replaces for sharded
+//! keyspaces; for now every statement resolves to one keyspace and its shard(s) of an
+//! unsharded keyspace (or the shard the session's target names).
+//!
+//! The keyspace comes from, in order: keyspace qualifiers in the statement (`ks.t`), the
+//! session's target, and the VSchema tables the statement names (a table unique across
+//! keyspaces resolves with no database selected).
+
+use std::collections::BTreeSet;
+
+use proto::topodata::TabletType;
+use sql::classify::StatementKind;
+use sqlparser::ast::{visit_relations, ObjectName, ObjectNamePart};
+
+use crate::error::VtError;
+use crate::rewrite::qualifiers;
+use crate::session::Session;
+use crate::topology::{KeyspaceInfo, Topology};
+
+/// The MySQL schemas every tablet has; names qualified with them are not keyspaces.
+pub const SYSTEM_SCHEMAS: &[&str] = &["information_schema", "mysql", "sys", "performance_schema"];
+
+/// Where a statement runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Keyspace.
+    pub keyspace: String,
+    /// Shards to send to (one for everything but DDL on a multi-shard keyspace).
+    pub shards: Vec<String>,
+    /// Tablet type.
+    pub tablet_type: TabletType,
+}
+
+/// Routes a statement of kind `kind`. `known_shards` lists shards seen from tablets, used
+/// when the keyspace has no SrvKeyspace.
+pub fn route(
+    topo: &Topology,
+    session: &Session,
+    kind: &StatementKind,
+    sql: &str,
+    known_shards: &dyn Fn(&str) -> Vec<String>,
+) -> Result<Route, VtError> {
+    let keyspace = resolve_keyspace(topo, session, kind, sql)?;
+    let is_ddl = matches!(kind, StatementKind::Ddl);
+    let tablet_type = if is_ddl {
+        TabletType::Primary
+    } else {
+        session.tablet_type()
+    };
+    if kind.is_dml() && tablet_type != TabletType::Primary {
+        return Err(VtError::ReplicaWrite(dml_name(kind)));
+    }
+    let shards = match (session.shard(), session.keyspace()) {
+        (Some(shard), Some(ks)) if ks == keyspace.name => vec![shard.to_string()],
+        _ => {
+            let mut shards = keyspace.shards_for(tablet_type).to_vec();
+            if shards.is_empty() {
+                shards = known_shards(&keyspace.name);
+            }
+            if keyspace.sharded && !is_ddl {
+                return Err(VtError::Unsupported(format!(
+                    "query on sharded keyspace '{}' without a shard in the target",
+                    keyspace.name
+                )));
+            }
+            if !is_ddl && shards.len() > 1 {
+                shards.truncate(1);
+            }
+            shards
+        }
+    };
+    if shards.is_empty() {
+        return Err(VtError::Other(format!(
+            "keyspace {} has no shards serving {}",
+            keyspace.name, tablet_type
+        )));
+    }
+    Ok(Route {
+        keyspace: keyspace.name.clone(),
+        shards,
+        tablet_type,
+    })
+}
+
+fn dml_name(kind: &StatementKind) -> &'static str {
+    match kind {
+        StatementKind::Insert => "insert",
+        StatementKind::Replace => "replace",
+        StatementKind::Update => "update",
+        _ => "delete",
+    }
+}
+
+fn resolve_keyspace<'t>(
+    topo: &'t Topology,
+    session: &Session,
+    kind: &StatementKind,
+    sql: &str,
+) -> Result<&'t KeyspaceInfo, VtError> {
+    let named: BTreeSet<String> = qualifiers(sql, &|q| topo.keyspace(q).is_some());
+    if named.len() > 1 {
+        return Err(cross_keyspace(&named));
+    }
+    if let Some(ks) = named.iter().next() {
+        return topo
+            .keyspace(ks)
+            .ok_or_else(|| VtError::UnknownDatabase(ks.clone()));
+    }
+    if let Some(ks) = session.keyspace() {
+        if !SYSTEM_SCHEMAS.contains(&ks) {
+            return topo
+                .keyspace(ks)
+                .ok_or_else(|| VtError::UnknownDatabase(ks.to_string()));
+        }
+    }
+    if matches!(kind, StatementKind::Ddl) {
+        return Err(VtError::NoDatabaseSelected);
+    }
+    let tables_allowed_empty = !matches!(
+        kind,
+        StatementKind::Insert
+            | StatementKind::Replace
+            | StatementKind::Update
+            | StatementKind::Delete
+    );
+    let tables = match table_names(sql) {
+        Some(t) => t,
+        None if tables_allowed_empty => Vec::new(),
+        None => return Err(VtError::NoDatabaseSelected),
+    };
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    for table in &tables {
+        found.insert(topo.find_table(table)?.name.clone());
+    }
+    match found.len() {
+        0 if tables_allowed_empty => topo.any_keyspace().ok_or(VtError::NoDatabaseSelected),
+        0 => Err(VtError::NoDatabaseSelected),
+        1 => topo
+            .keyspace(found.iter().next().map_or("", String::as_str))
+            .ok_or(VtError::NoDatabaseSelected),
+        _ => Err(cross_keyspace(&found)),
+    }
+}
+
+fn cross_keyspace(names: &BTreeSet<String>) -> VtError {
+    let list: Vec<&str> = names.iter().map(String::as_str).collect();
+    VtError::Unsupported(format!("cross-keyspace query: {}", list.join(", ")))
+}
+
+/// The unqualified table names a statement refers to (names qualified with a system
+/// schema are skipped), or None when it does not parse.
+pub fn table_names(sql: &str) -> Option<Vec<String>> {
+    let stmt = sql::parse::parse(sql).ok()?;
+    let mut names = Vec::new();
+    let _ = visit_relations(&stmt, |name: &ObjectName| {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .filter_map(|p| match p {
+                ObjectNamePart::Identifier(i) => Some(i.value.clone()),
+                _ => None,
+            })
+            .collect();
+        match parts.as_slice() {
+            [table] if table.eq_ignore_ascii_case("dual") => {}
+            [table] => names.push(table.clone()),
+            [schema, _] if SYSTEM_SCHEMAS.contains(&schema.to_ascii_lowercase().as_str()) => {}
+            [_, table] => names.push(table.clone()),
+            _ => {}
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    Some(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::tests::sample;
+    use sql::classify::classify;
+    use sql::target::Target;
+
+    fn run(session: &Session, sql: &str) -> Result<Route, VtError> {
+        let topo = sample();
+        route(&topo, session, &classify(sql), sql, &|_| Vec::new())
+    }
+
+    fn session(target: &str) -> Session {
+        let mut s = Session::new(TabletType::Primary);
+        if !target.is_empty() {
+            s.set_target(target, Target::parse(target).unwrap());
+        }
+        s
+    }
+
+    #[test]
+    fn unique_tables_resolve_without_a_database() {
+        let s = session("");
+        let r = run(&s, "insert into customer(email) values('a@b.c')").unwrap();
+        assert_eq!(
+            r,
+            Route {
+                keyspace: "commerce".into(),
+                shards: vec!["0".into()],
+                tablet_type: TabletType::Primary
+            }
+        );
+        assert_eq!(
+            run(&s, "select * from customer2").unwrap().keyspace,
+            "customer"
+        );
+        assert_eq!(run(&s, "select 1").unwrap().keyspace, "commerce");
+        assert_eq!(run(&s, "select 1 from DUAL").unwrap().keyspace, "commerce");
+        assert_eq!(
+            run(&s, "select * from nope").unwrap_err(),
+            VtError::UnknownTable("nope".into())
+        );
+        assert_eq!(
+            run(&s, "create table t (a int)").unwrap_err(),
+            VtError::NoDatabaseSelected
+        );
+        assert!(matches!(
+            run(&s, "select * from product join customer2").unwrap_err(),
+            VtError::Unsupported(_)
+        ));
+    }
+
+    #[test]
+    fn session_target_and_qualifiers() {
+        let s = session("customer@replica");
+        let r = run(&s, "select * from whatever").unwrap();
+        assert_eq!(
+            (r.keyspace.as_str(), r.tablet_type),
+            ("customer", TabletType::Replica)
+        );
+        let r = run(&s, "select * from commerce.product").unwrap();
+        assert_eq!(r.keyspace, "commerce");
+        assert_eq!(
+            run(&s, "delete from t").unwrap_err(),
+            VtError::ReplicaWrite("delete")
+        );
+        let r = run(&s, "create table t (a int)").unwrap();
+        assert_eq!(r.tablet_type, TabletType::Primary);
+        let s = session("commerce/-80");
+        assert_eq!(run(&s, "select 1").unwrap().shards, vec!["-80".to_string()]);
+        let s = session("gone");
+        assert_eq!(
+            run(&s, "select 1").unwrap_err(),
+            VtError::UnknownDatabase("gone".into())
+        );
+    }
+
+    #[test]
+    fn system_schema_tables_are_not_keyspace_tables() {
+        assert_eq!(
+            table_names("select * from information_schema.tables t join product p").unwrap(),
+            vec!["product".to_string()]
+        );
+    }
+}

@@ -1,0 +1,342 @@
+//! Text rewrites applied to a statement before it goes to a tablet, done on tokens (quotes
+//! and comments are skipped, so literals are never touched) instead of re-printing an AST:
+//! - `ks.table` qualifiers naming a keyspace are dropped (the tablet's database is `vt_ks`);
+//! - `database()`/`schema()`, `last_insert_id()`, `found_rows()`, `row_count()`,
+//!   `@@version` and `@@version_comment` become vtgate's values, as Vitess's normaliser does;
+//! - user variables `@x` become their session values (NULL when unset).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// The values the rewrites substitute.
+pub struct RewriteContext<'a> {
+    /// Whether a name is a keyspace.
+    pub is_keyspace: &'a dyn Fn(&str) -> bool,
+    /// `database()`: the session target string (None: NULL).
+    pub database: Option<&'a str>,
+    /// `last_insert_id()`.
+    pub last_insert_id: u64,
+    /// `found_rows()`.
+    pub found_rows: u64,
+    /// `row_count()`.
+    pub row_count: i64,
+    /// `@@version`.
+    pub version: &'a str,
+    /// `@@version_comment`.
+    pub version_comment: &'a str,
+    /// User variables: lower-case name → SQL literal.
+    pub user_vars: &'a BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Identifier or keyword (possibly backquoted).
+    Word,
+    /// `@name` or `@@name`.
+    Var,
+    /// A quoted string.
+    Str,
+    /// One punctuation character.
+    Punct,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Token {
+    pub(crate) kind: Kind,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+/// Tokens of `sql`, without blanks and comments (executable comments' bodies are tokens).
+pub(crate) fn tokens(sql: &str) -> Vec<Token> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let start = i;
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == b'#'
+            || (c == b'-'
+                && b.get(i + 1) == Some(&b'-')
+                && b.get(i + 2).is_none_or(|c| c.is_ascii_whitespace()))
+        {
+            i = b[i..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(b.len(), |p| i + p + 1);
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            if b.get(i + 2) == Some(&b'!') {
+                i += 3;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+            } else {
+                i = sql[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
+            }
+            continue;
+        }
+        if c == b'*' && b.get(i + 1) == Some(&b'/') {
+            i += 2;
+            continue;
+        }
+        let kind = match c {
+            b'\'' | b'"' | b'`' => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == b'\\' && c != b'`' {
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == c {
+                        if b.get(i + 1) == Some(&c) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i = (i + 1).min(b.len());
+                if c == b'`' {
+                    Kind::Word
+                } else {
+                    Kind::Str
+                }
+            }
+            b'@' => {
+                i += 1;
+                if b.get(i) == Some(&b'@') {
+                    i += 1;
+                }
+                if matches!(b.get(i), Some(b'\'' | b'"' | b'`')) {
+                    let q = b[i];
+                    i += 1;
+                    while i < b.len() && b[i] != q {
+                        i += 1;
+                    }
+                    i = (i + 1).min(b.len());
+                } else {
+                    while i < b.len() && (is_ident(b[i]) || b[i] == b'.') {
+                        i += 1;
+                    }
+                }
+                Kind::Var
+            }
+            c if is_ident(c) => {
+                while i < b.len() && is_ident(b[i]) {
+                    i += 1;
+                }
+                Kind::Word
+            }
+            _ => {
+                i += sql[i..].chars().next().map_or(1, char::len_utf8);
+                Kind::Punct
+            }
+        };
+        out.push(Token {
+            kind,
+            start,
+            end: i,
+        });
+    }
+    out
+}
+
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for ch in s.chars() {
+        match ch {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+fn unquote_ident(s: &str) -> &str {
+    crate::settings::unquote(s)
+}
+
+/// Applies the rewrites; returns the text unchanged (borrowed) when nothing applies.
+pub fn rewrite<'s>(sql: &'s str, ctx: &RewriteContext<'_>) -> Cow<'s, str> {
+    let b = sql.as_bytes();
+    if !b.iter().any(|&c| c == b'@' || c == b'.' || c == b'(') {
+        return Cow::Borrowed(sql);
+    }
+    let toks = tokens(sql);
+    let text = |t: &Token| &sql[t.start..t.end];
+    let punct = |i: usize, p: &str| {
+        toks.get(i)
+            .is_some_and(|t| t.kind == Kind::Punct && text(t) == p)
+    };
+    // (start, end, replacement)
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let t = toks[i];
+        let after_dot = i > 0 && punct(i - 1, ".");
+        match t.kind {
+            Kind::Word if !after_dot => {
+                let word = text(&t);
+                // `fn ( )` with no arguments.
+                if punct(i + 1, "(") && punct(i + 2, ")") {
+                    let lower = word.to_ascii_lowercase();
+                    let value = match lower.as_str() {
+                        "database" | "schema" => {
+                            Some(ctx.database.map_or_else(|| "NULL".to_string(), quote))
+                        }
+                        "last_insert_id" => Some(ctx.last_insert_id.to_string()),
+                        "found_rows" => Some(ctx.found_rows.to_string()),
+                        "row_count" => Some(ctx.row_count.to_string()),
+                        _ => None,
+                    };
+                    if let Some(v) = value {
+                        edits.push((t.start, toks[i + 2].end, v));
+                        i += 3;
+                        continue;
+                    }
+                }
+                // `ks . name` with ks a keyspace.
+                if punct(i + 1, ".")
+                    && toks.get(i + 2).is_some_and(|n| n.kind == Kind::Word)
+                    && (ctx.is_keyspace)(unquote_ident(word))
+                {
+                    edits.push((t.start, toks[i + 2].start, String::new()));
+                    i += 2;
+                    continue;
+                }
+            }
+            Kind::Var => {
+                let name = text(&t);
+                if let Some(sys) = name.strip_prefix("@@") {
+                    let sys = sys.to_ascii_lowercase();
+                    let sys = sys.strip_prefix("session.").unwrap_or(&sys);
+                    match sys {
+                        "version" => edits.push((t.start, t.end, quote(ctx.version))),
+                        "version_comment" => {
+                            edits.push((t.start, t.end, quote(ctx.version_comment)))
+                        }
+                        _ => {}
+                    }
+                } else if !punct(i + 1, ":") {
+                    let key = unquote_ident(&name[1..]).to_ascii_lowercase();
+                    let value = ctx
+                        .user_vars
+                        .get(&key)
+                        .cloned()
+                        .unwrap_or_else(|| "NULL".into());
+                    edits.push((t.start, t.end, value));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if edits.is_empty() {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut pos = 0;
+    for (start, end, rep) in edits {
+        out.push_str(&sql[pos..start]);
+        out.push_str(&rep);
+        pos = end;
+    }
+    out.push_str(&sql[pos..]);
+    Cow::Owned(out)
+}
+
+/// The names used as qualifiers (`name.x`) in `sql` for which `is_keyspace` holds.
+pub fn qualifiers(
+    sql: &str,
+    is_keyspace: &dyn Fn(&str) -> bool,
+) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    if !sql.contains('.') {
+        return out;
+    }
+    let toks = tokens(sql);
+    for w in toks.windows(3) {
+        let dot = w[1].kind == Kind::Punct && &sql[w[1].start..w[1].end] == ".";
+        let before_dot = w[0].start == 0 || !sql[..w[0].start].ends_with('.');
+        if w[0].kind == Kind::Word && dot && w[2].kind == Kind::Word && before_dot {
+            let name = unquote_ident(&sql[w[0].start..w[0].end]);
+            if is_keyspace(name) {
+                out.insert(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx<'a>(
+        vars: &'a BTreeMap<String, String>,
+        ks: &'a dyn Fn(&str) -> bool,
+    ) -> RewriteContext<'a> {
+        RewriteContext {
+            is_keyspace: ks,
+            database: Some("commerce@replica"),
+            last_insert_id: 42,
+            found_rows: 3,
+            row_count: 1,
+            version: "8.0.40-Vitess",
+            version_comment: "vtgate-rs",
+            user_vars: vars,
+        }
+    }
+
+    #[test]
+    fn substitutes_vtgate_values() {
+        let vars = BTreeMap::from([("x".to_string(), "5".to_string())]);
+        let is_ks = |k: &str| k == "commerce";
+        let c = ctx(&vars, &is_ks);
+        assert_eq!(
+            rewrite(
+                "select database(), LAST_INSERT_ID( ), @x, @y, @@version from t",
+                &c
+            ),
+            "select 'commerce@replica', 42, 5, NULL, '8.0.40-Vitess' from t"
+        );
+        assert_eq!(
+            rewrite(
+                "select * from commerce.customer c join `commerce`.corder o",
+                &c
+            ),
+            "select * from customer c join corder o"
+        );
+    }
+
+    #[test]
+    fn leaves_literals_comments_and_others_alone() {
+        let vars = BTreeMap::new();
+        let is_ks = |k: &str| k == "commerce";
+        let c = ctx(&vars, &is_ks);
+        for sql in [
+            "select 'database()', \"@x\", 'a\\'@b' from t",
+            "select /* database() @x */ 1",
+            "select t.database() from other.t",
+            "select count(*) from t -- @x\n",
+            "select @@sql_mode, x.y from t",
+            "select @v := 1",
+        ] {
+            assert!(matches!(rewrite(sql, &c), Cow::Borrowed(_)), "{sql}");
+        }
+    }
+}

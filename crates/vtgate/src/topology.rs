@@ -1,0 +1,194 @@
+//! An immutable snapshot of what vtgate knows from the topology: keyspaces (from SrvVSchema),
+//! their tables, and their shards per tablet type (from SrvKeyspace), plus the lookups the
+//! executor needs (resolve a table to its keyspace, list a keyspace's shards).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+
+use proto::topodata::{SrvKeyspace, TabletType};
+use proto::vschema::SrvVSchema;
+
+use crate::error::VtError;
+
+/// What vtgate knows about one keyspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyspaceInfo {
+    /// Keyspace name.
+    pub name: String,
+    /// True for a sharded keyspace (routing by vindex, not handled by this crate's router).
+    pub sharded: bool,
+    /// Tables declared in the keyspace's VSchema.
+    pub tables: BTreeSet<String>,
+    /// Shard names per served tablet type, in SrvKeyspace order.
+    pub shards: HashMap<TabletType, Vec<String>>,
+}
+
+impl KeyspaceInfo {
+    /// The shards serving `tablet_type`; falls back to the primary partition, as every
+    /// shard has one.
+    pub fn shards_for(&self, tablet_type: TabletType) -> &[String] {
+        self.shards
+            .get(&tablet_type)
+            .or_else(|| self.shards.get(&TabletType::Primary))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// A snapshot of the serving graph of the cell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Topology {
+    keyspaces: BTreeMap<String, KeyspaceInfo>,
+}
+
+impl Topology {
+    /// Builds the snapshot from the cell's SrvVSchema and the SrvKeyspace records found.
+    pub fn from_srv(vschema: &SrvVSchema, srv_keyspaces: &HashMap<String, SrvKeyspace>) -> Self {
+        let mut keyspaces = BTreeMap::new();
+        for (name, ks) in &vschema.keyspaces {
+            let mut info = KeyspaceInfo {
+                name: name.clone(),
+                sharded: ks.sharded,
+                tables: ks.tables.keys().cloned().collect(),
+                shards: HashMap::new(),
+            };
+            if let Some(srv) = srv_keyspaces.get(name) {
+                for partition in &srv.partitions {
+                    let Ok(t) = TabletType::try_from(partition.served_type) else {
+                        continue;
+                    };
+                    let names = partition
+                        .shard_references
+                        .iter()
+                        .map(|r| r.name.clone())
+                        .collect();
+                    info.shards.insert(t, names);
+                }
+            }
+            keyspaces.insert(name.clone(), info);
+        }
+        Topology { keyspaces }
+    }
+
+    /// All keyspaces, sorted by name.
+    pub fn keyspaces(&self) -> impl Iterator<Item = &KeyspaceInfo> {
+        self.keyspaces.values()
+    }
+
+    /// One keyspace by name.
+    pub fn keyspace(&self, name: &str) -> Option<&KeyspaceInfo> {
+        self.keyspaces.get(name)
+    }
+
+    /// The keyspace of an unqualified table name: the only keyspace whose VSchema lists it.
+    pub fn find_table(&self, table: &str) -> Result<&KeyspaceInfo, VtError> {
+        let mut found = self.keyspaces.values().filter(|k| k.tables.contains(table));
+        match (found.next(), found.next()) {
+            (Some(ks), None) => Ok(ks),
+            (Some(_), Some(_)) => Err(VtError::AmbiguousTable(table.to_string())),
+            (None, _) => Err(VtError::UnknownTable(table.to_string())),
+        }
+    }
+
+    /// A keyspace for statements that name no table and run with no keyspace selected:
+    /// the first unsharded keyspace, else the first keyspace.
+    pub fn any_keyspace(&self) -> Option<&KeyspaceInfo> {
+        self.keyspaces
+            .values()
+            .find(|k| !k.sharded)
+            .or_else(|| self.keyspaces.values().next())
+    }
+}
+
+/// The current snapshot, swapped whole when the topology changes; readers take no lock
+/// beyond cloning an `Arc`.
+#[derive(Debug, Clone, Default)]
+pub struct TopologyHandle(Arc<RwLock<Arc<Topology>>>);
+
+impl TopologyHandle {
+    /// A handle holding `topology`.
+    pub fn new(topology: Topology) -> Self {
+        TopologyHandle(Arc::new(RwLock::new(Arc::new(topology))))
+    }
+
+    /// The current snapshot.
+    pub fn get(&self) -> Arc<Topology> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the snapshot; returns whether it changed.
+    pub fn set(&self, topology: Topology) -> bool {
+        let mut slot = self.0.write().unwrap_or_else(|p| p.into_inner());
+        if **slot == topology {
+            return false;
+        }
+        *slot = Arc::new(topology);
+        true
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proto::topodata::srv_keyspace::KeyspacePartition;
+    use proto::topodata::ShardReference;
+    use proto::vschema::{Keyspace, Table};
+
+    /// `commerce` (unsharded: product, customer, corder, shard 0) and `customer`
+    /// (unsharded: customer2, shared, shard 0) and `other` (shared).
+    pub(crate) fn sample() -> Topology {
+        let mut vs = SrvVSchema::default();
+        let ks = |tables: &[&str]| Keyspace {
+            tables: tables
+                .iter()
+                .map(|t| (t.to_string(), Table::default()))
+                .collect(),
+            ..Default::default()
+        };
+        vs.keyspaces
+            .insert("commerce".into(), ks(&["product", "customer", "corder"]));
+        vs.keyspaces
+            .insert("customer".into(), ks(&["customer2", "shared"]));
+        vs.keyspaces.insert("other".into(), ks(&["shared"]));
+        let srv = SrvKeyspace {
+            partitions: vec![KeyspacePartition {
+                served_type: TabletType::Primary as i32,
+                shard_references: vec![ShardReference {
+                    name: "0".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let srvs = ["commerce", "customer", "other"]
+            .iter()
+            .map(|k| (k.to_string(), srv.clone()))
+            .collect();
+        Topology::from_srv(&vs, &srvs)
+    }
+
+    #[test]
+    fn resolves_unique_tables() {
+        let t = sample();
+        assert_eq!(t.find_table("product").unwrap().name, "commerce");
+        assert_eq!(t.find_table("customer2").unwrap().name, "customer");
+        assert_eq!(
+            t.find_table("shared").unwrap_err(),
+            VtError::AmbiguousTable("shared".into())
+        );
+        assert_eq!(
+            t.find_table("nope").unwrap_err(),
+            VtError::UnknownTable("nope".into())
+        );
+    }
+
+    #[test]
+    fn shards_fall_back_to_primary_partition() {
+        let t = sample();
+        let ks = t.keyspace("commerce").unwrap();
+        assert_eq!(ks.shards_for(TabletType::Replica), ["0".to_string()]);
+        assert_eq!(t.any_keyspace().unwrap().name, "commerce");
+        assert_eq!(t.keyspaces().count(), 3);
+    }
+}
