@@ -20,4 +20,8 @@ fi
 
 # Binaries and examples the integration tests start as real processes.
 cargo build --workspace --bins --examples
-cargo test --workspace --no-fail-fast
+status=0
+cargo test --workspace --no-fail-fast || status=$?
+# Kubernetes manifests and Dockerfile, offline, against the binaries just built.
+scripts/check-k8s.sh || status=$?
+exit $status

@@ -1,0 +1,146 @@
+//! The user's first story, end to end with real processes: `vtlocal up` brings up etcd, three
+//! MariaDB instances, the commerce tablets and vtgate; the `mariadb` CLI then runs Vitess's example
+//! inserts and selects through vtgate, and the output must equal the same files run against one
+//! plain MariaDB database.
+//!
+//! Needs every binary of the workspace built (`cargo build --workspace --bins`, as scripts/test.sh
+//! does), etcd and the MariaDB server binaries, and the machine's MariaDB on 127.0.0.1:3306 as the
+//! reference.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Every port the cluster of this test uses, before `--port-offset` (see vtlocal's `cluster.rs`).
+const BASE_PORTS: [u16; 13] = [2379, 2380, 15306, 15001, 15100, 15101, 15102, 16100, 16101, 16102, 17100, 17101, 17102];
+
+/// The first offset (a multiple of 100 from 10000, so every port stays below the ephemeral
+/// range) at which all the cluster's ports are free, so a developer's own cluster or a leftover
+/// one does not collide with the test's.
+fn free_port_offset() -> u16 {
+    (10_000..15_000)
+        .step_by(100)
+        .find(|offset| {
+            BASE_PORTS
+                .iter()
+                .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok())
+        })
+        .expect("no free port range for the test cluster")
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn vtlocal(dataroot: &Path, offset: u16, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vtlocal"))
+        .arg("--dataroot")
+        .arg(dataroot)
+        .args(["--port-offset", &offset.to_string()])
+        .args(args)
+        .output()
+        .expect("run vtlocal")
+}
+
+/// Stops the cluster even when an assertion fails half-way.
+struct Down<'a>(&'a Path, u16);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        let out = vtlocal(self.0, self.1, &["down"]);
+        eprintln!("vtlocal down: {}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+/// Runs the `mariadb` CLI with `sql` on stdin; returns (success, stdout, stderr).
+fn mariadb(port: &str, extra: &[&str], sql: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new("mariadb")
+        .args(["-h", "127.0.0.1", "-P", port, "-u", "root"])
+        .args(extra)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run mariadb");
+    child.stdin.take().expect("stdin").write_all(sql.as_bytes()).expect("write sql");
+    let out = child.wait_with_output().expect("mariadb output");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read_config(name: &str) -> String {
+    std::fs::read_to_string(workspace_root().join("config").join(name)).expect("config file")
+}
+
+#[test]
+fn commerce_example_through_vtgate_matches_one_mariadb() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataroot = dir.path().join("vtdataroot");
+    let config = workspace_root().join("config");
+    let offset = free_port_offset();
+    let vtgate_port = (15306 + offset).to_string();
+    let vtgate = vtgate_port.as_str();
+    let up = vtlocal(&dataroot, offset, &["up", "--detach", "--config-dir", config.to_str().expect("utf-8 path")]);
+    let _down = Down(&dataroot, offset);
+    assert!(
+        up.status.success(),
+        "vtlocal up failed:\n{}\n{}",
+        String::from_utf8_lossy(&up.stdout),
+        String::from_utf8_lossy(&up.stderr)
+    );
+
+    // The reference: the same files against one plain database on the machine's MariaDB.
+    let reference_db = format!("vtlocal_ref_{}", std::process::id());
+    let schema = read_config("create_commerce_schema.sql");
+    let inserts = read_config("insert_commerce_data.sql");
+    let selects = read_config("select_commerce_data.sql");
+    let (ok, _, err) = mariadb(
+        "3306",
+        &[],
+        &format!("drop database if exists {reference_db}; create database {reference_db}; use {reference_db};\n{schema}\n{inserts}"),
+    );
+    assert!(ok, "reference setup failed: {err}");
+    let (ok, expected, err) = mariadb("3306", &["--table"], &selects.replace("use commerce;", &format!("use {reference_db};")));
+    assert!(ok, "reference select failed: {err}");
+    mariadb("3306", &[], &format!("drop database {reference_db}"));
+
+    // Through vtgate, with no database selected for the inserts, as the Vitess example does.
+    let (ok, _, err) = mariadb(vtgate, &[], &inserts);
+    assert!(ok, "inserts through vtgate failed: {err}");
+    let (ok, actual, err) = mariadb(vtgate, &["--table"], &selects);
+    assert!(ok, "selects through vtgate failed: {err}");
+    assert_eq!(actual, expected, "vtgate output differs from one MariaDB");
+
+    let (ok, out, err) = mariadb(vtgate, &["-N"], "show databases");
+    assert!(ok && out.lines().any(|l| l == "commerce"), "show databases: {out} {err}");
+    let (ok, out, err) = mariadb(vtgate, &["-N"], "use commerce/0; show tables");
+    assert!(ok, "show tables: {err}");
+    let mut tables: Vec<&str> = out.lines().collect();
+    tables.sort_unstable();
+    assert_eq!(tables, ["corder", "customer", "product"]);
+
+    // Replicas and rdonly tablets serve the rows written through the primary (real replication).
+    for target in ["commerce@replica", "commerce@rdonly"] {
+        let sql = format!("use `{target}`; select count(*) from customer");
+        let out = retry_until(|| {
+            let (ok, out, _) = mariadb(vtgate, &["-N"], &sql);
+            (ok && out.trim() == "5").then_some(out)
+        });
+        assert!(out.is_some(), "{target} never showed the 5 customers");
+    }
+    let (ok, _, err) = mariadb(vtgate, &[], "use `commerce@replica`; insert into product(sku) values ('SKU-X')");
+    assert!(!ok && err.contains("replica"), "a write through @replica must be refused: {err}");
+}
+
+fn retry_until<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    for _ in 0..40 {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    None
+}
