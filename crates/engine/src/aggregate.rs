@@ -1,0 +1,408 @@
+//! [`Aggregate`]: merges per-shard partial aggregates (Vitess
+//! `ordered_aggregate.go` and `scalar_aggregation.go`). The input is sorted
+//! on the grouping columns (and on the COUNT(DISTINCT) column, which shards
+//! group by), so each group's rows are adjacent. Without grouping columns
+//! it is a scalar aggregate and always returns exactly one row.
+//!
+//! Partial results combine as MySQL would compute them on one server:
+//! counts add up (BIGINT), SUMs add exactly (DECIMAL stays DECIMAL), MIN
+//! and MAX compare by the column's type and collation, AVG is the summed
+//! SUM over the summed COUNT at the SUM's scale + 4, NULLs are ignored and
+//! an empty input gives 0 for counts and NULL for the rest.
+
+use std::cmp::Ordering;
+
+use async_trait::async_trait;
+use proto::query::{Field, QueryResult, Row, Type};
+use sql::literal::BindVars;
+
+use crate::cell::CompareKind;
+use crate::decimal::Dec;
+use crate::description::PlanDescription;
+use crate::error::{EngineError, Result};
+use crate::merge_sort::split;
+use crate::primitive::Primitive;
+use crate::vcursor::VCursor;
+
+/// How one output column is aggregated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateOpcode {
+    /// Sum of partial `count(*)`.
+    CountStar,
+    /// Sum of partial `count(x)`.
+    Count,
+    /// Sum of partial `sum(x)`.
+    Sum,
+    /// Least partial `min(x)`.
+    Min,
+    /// Greatest partial `max(x)`.
+    Max,
+    /// `sum(x)` in this column over the partial `count(x)` in column `count_col`.
+    Avg {
+        /// Column of the partial counts.
+        count_col: usize,
+    },
+    /// Number of distinct non-NULL values of this column (shards group by it).
+    CountDistinct,
+}
+
+impl AggregateOpcode {
+    fn name(self) -> &'static str {
+        match self {
+            AggregateOpcode::CountStar => "sum_count_star",
+            AggregateOpcode::Count => "sum_count",
+            AggregateOpcode::Sum => "sum",
+            AggregateOpcode::Min => "min",
+            AggregateOpcode::Max => "max",
+            AggregateOpcode::Avg { .. } => "avg",
+            AggregateOpcode::CountDistinct => "count_distinct",
+        }
+    }
+}
+
+/// One aggregated output column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AggregateParam {
+    /// How it is aggregated.
+    pub opcode: AggregateOpcode,
+    /// Its column in the input (and output).
+    pub col: usize,
+    /// The column name clients see.
+    pub alias: String,
+}
+
+/// Groups adjacent input rows and merges their partial aggregates.
+#[derive(Debug)]
+pub struct Aggregate {
+    /// Grouping columns (empty: scalar aggregate).
+    pub group_by: Vec<usize>,
+    /// Aggregated columns; other columns keep the group's first value.
+    pub aggregates: Vec<AggregateParam>,
+    /// Trailing input columns dropped from the output.
+    pub hidden_columns: usize,
+    /// The input, sorted on `group_by`.
+    pub input: Box<dyn Primitive>,
+}
+
+/// The running state of one aggregate within a group.
+#[derive(Debug, Clone)]
+enum Acc {
+    Count(i64),
+    Sum(Option<SumValue>),
+    Extreme(Option<Vec<u8>>),
+    Avg(Option<SumValue>, i64),
+    Distinct { count: i64, last: Option<Vec<u8>> },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum SumValue {
+    Exact(Dec),
+    Float(f64),
+}
+
+fn is_integer(f: &Field) -> bool {
+    use Type as T;
+    matches!(
+        Type::try_from(f.r#type),
+        Ok(T::Int8 | T::Int16 | T::Int24 | T::Int32 | T::Int64 | T::Uint8 | T::Uint16)
+            | Ok(T::Uint24 | T::Uint32 | T::Uint64 | T::Year)
+    )
+}
+
+fn is_float(f: &Field) -> bool {
+    matches!(Type::try_from(f.r#type), Ok(Type::Float32 | Type::Float64))
+}
+
+fn parse_sum(cell: &[u8], float: bool) -> Result<SumValue> {
+    if float {
+        let s = std::str::from_utf8(cell)
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        s.map(SumValue::Float)
+            .ok_or_else(|| EngineError::BadResult("bad float in a sum".into()))
+    } else {
+        Dec::parse(cell).map(SumValue::Exact)
+    }
+}
+
+fn add_sum(acc: Option<SumValue>, v: SumValue) -> Result<SumValue> {
+    Ok(match (acc, v) {
+        (None, v) => v,
+        (Some(SumValue::Exact(a)), SumValue::Exact(b)) => SumValue::Exact(a.checked_add(b)?),
+        (Some(SumValue::Float(a)), SumValue::Float(b)) => SumValue::Float(a + b),
+        _ => {
+            return Err(EngineError::BadResult(
+                "mixed sum types across shards".into(),
+            ))
+        }
+    })
+}
+
+fn parse_count(cell: Option<&[u8]>) -> Result<i64> {
+    let Some(c) = cell else { return Ok(0) };
+    std::str::from_utf8(c)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| EngineError::BadResult("bad count from a shard".into()))
+}
+
+/// A double as MySQL prints it: exponent form for very large or small values.
+fn float_text(f: f64) -> String {
+    let a = f.abs();
+    if a != 0.0 && !(1e-4..1e15).contains(&a) {
+        format!("{f:e}")
+    } else {
+        format!("{f}")
+    }
+}
+
+fn sum_text(s: SumValue) -> String {
+    match s {
+        SumValue::Exact(d) => d.to_text(),
+        SumValue::Float(f) => float_text(f),
+    }
+}
+
+impl Aggregate {
+    fn new_accs(&self) -> Vec<Acc> {
+        self.aggregates
+            .iter()
+            .map(|a| match a.opcode {
+                AggregateOpcode::CountStar | AggregateOpcode::Count => Acc::Count(0),
+                AggregateOpcode::Sum => Acc::Sum(None),
+                AggregateOpcode::Min | AggregateOpcode::Max => Acc::Extreme(None),
+                AggregateOpcode::Avg { .. } => Acc::Avg(None, 0),
+                AggregateOpcode::CountDistinct => Acc::Distinct {
+                    count: 0,
+                    last: None,
+                },
+            })
+            .collect()
+    }
+
+    fn accumulate(
+        &self,
+        accs: &mut [Acc],
+        row: &[Option<&[u8]>],
+        fields: &[Field],
+        kinds: &[Option<CompareKind>],
+    ) -> Result<()> {
+        for ((param, acc), kind) in self.aggregates.iter().zip(accs.iter_mut()).zip(kinds) {
+            let cell = row.get(param.col).copied().flatten();
+            let float = fields.get(param.col).is_some_and(is_float);
+            match acc {
+                Acc::Count(n) => *n += parse_count(cell)?,
+                Acc::Sum(s) => {
+                    if let Some(c) = cell {
+                        *s = Some(add_sum(*s, parse_sum(c, float)?)?);
+                    }
+                }
+                Acc::Extreme(best) => {
+                    let (Some(c), Some(kind)) = (cell, kind) else {
+                        continue;
+                    };
+                    let replace = match best {
+                        None => true,
+                        Some(b) => {
+                            let o = kind.compare(Some(c), Some(b))?;
+                            if param.opcode == AggregateOpcode::Min {
+                                o == Ordering::Less
+                            } else {
+                                o == Ordering::Greater
+                            }
+                        }
+                    };
+                    if replace {
+                        *best = Some(c.to_vec());
+                    }
+                }
+                Acc::Avg(s, n) => {
+                    let AggregateOpcode::Avg { count_col } = param.opcode else {
+                        continue;
+                    };
+                    if let Some(c) = cell {
+                        *s = Some(add_sum(*s, parse_sum(c, float)?)?);
+                    }
+                    *n += parse_count(row.get(count_col).copied().flatten())?;
+                }
+                Acc::Distinct { count, last } => {
+                    let (Some(c), Some(kind)) = (cell, kind) else {
+                        continue;
+                    };
+                    let new = match last {
+                        None => true,
+                        Some(prev) => kind.compare(Some(c), Some(prev))? != Ordering::Equal,
+                    };
+                    if new {
+                        *count += 1;
+                        *last = Some(c.to_vec());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The output row of a group: its first row with aggregated columns replaced.
+    fn finish(&self, first: &[Option<&[u8]>], accs: &[Acc], fields: &[Field]) -> Result<Row> {
+        let mut cells: Vec<Option<Vec<u8>>> = first.iter().map(|c| c.map(<[u8]>::to_vec)).collect();
+        for (param, acc) in self.aggregates.iter().zip(accs) {
+            let value: Option<Vec<u8>> = match acc {
+                Acc::Count(n) | Acc::Distinct { count: n, .. } => Some(n.to_string().into_bytes()),
+                Acc::Sum(s) => s.map(|s| sum_text(s).into_bytes()),
+                Acc::Extreme(v) => v.clone(),
+                Acc::Avg(s, n) => match (s, *n) {
+                    (None, _) | (_, 0) => None,
+                    (Some(SumValue::Exact(d)), n) => {
+                        let scale = avg_scale(fields.get(param.col));
+                        Some(d.div_int(i128::from(n), scale)?.to_text().into_bytes())
+                    }
+                    (Some(SumValue::Float(f)), n) => Some(float_text(f / n as f64).into_bytes()),
+                },
+            };
+            if let Some(slot) = cells.get_mut(param.col) {
+                *slot = value;
+            }
+        }
+        let keep = cells.len().saturating_sub(self.hidden_columns);
+        Ok(Row::from_values(
+            cells.iter().take(keep).map(|c| c.as_deref()),
+        ))
+    }
+
+    /// Output fields: counts are BIGINT, AVG of exact values DECIMAL(…, scale+4).
+    fn output_fields(&self, input: &[Field]) -> Vec<Field> {
+        let mut fields = input.to_vec();
+        for p in &self.aggregates {
+            let Some(f) = fields.get_mut(p.col) else {
+                continue;
+            };
+            f.name = p.alias.clone();
+            match p.opcode {
+                AggregateOpcode::CountStar
+                | AggregateOpcode::Count
+                | AggregateOpcode::CountDistinct => {
+                    f.r#type = Type::Int64 as i32;
+                    f.charset = proto::sqltypes::BINARY_COLLATION;
+                    f.decimals = 0;
+                }
+                AggregateOpcode::Avg { .. } if !is_float(f) => {
+                    f.decimals = avg_scale(Some(f));
+                    f.r#type = Type::Decimal as i32;
+                    f.charset = proto::sqltypes::BINARY_COLLATION;
+                }
+                // SUM of integers is DECIMAL (inputs that are raw column
+                // values rather than shard partial sums).
+                AggregateOpcode::Sum if is_integer(f) => {
+                    f.r#type = Type::Decimal as i32;
+                    f.decimals = 0;
+                }
+                _ => {}
+            }
+        }
+        let keep = fields.len().saturating_sub(self.hidden_columns);
+        fields.truncate(keep);
+        fields
+    }
+}
+
+/// MySQL's AVG scale: the argument's scale + 4 (`div_precision_increment`).
+fn avg_scale(sum_field: Option<&Field>) -> u32 {
+    sum_field.map_or(0, |f| f.decimals) + 4
+}
+
+#[async_trait]
+impl Primitive for Aggregate {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let input = self.input.execute(vc, vars).await?;
+        let fields = &input.fields;
+        let group_kinds = self
+            .group_by
+            .iter()
+            .map(|&c| {
+                let f = fields
+                    .get(c)
+                    .ok_or_else(|| EngineError::BadResult(format!("no group column {c}")))?;
+                CompareKind::for_field(f)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let kinds = self
+            .aggregates
+            .iter()
+            .map(|a| match a.opcode {
+                AggregateOpcode::Min | AggregateOpcode::Max | AggregateOpcode::CountDistinct => {
+                    fields.get(a.col).map(CompareKind::for_field).transpose()
+                }
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut out = QueryResult {
+            fields: self.output_fields(fields),
+            ..Default::default()
+        };
+        let mut current: Option<(Vec<Option<&[u8]>>, Vec<Acc>)> = None;
+        for row in &input.rows {
+            let cells = split(row)?;
+            let same = match &current {
+                None => false,
+                Some((first, _)) => {
+                    let mut eq = true;
+                    for (&c, kind) in self.group_by.iter().zip(&group_kinds) {
+                        let (a, b) = (
+                            first.get(c).copied().flatten(),
+                            cells.get(c).copied().flatten(),
+                        );
+                        if kind.compare(a, b)? != Ordering::Equal {
+                            eq = false;
+                            break;
+                        }
+                    }
+                    eq
+                }
+            };
+            if !same {
+                if let Some((first, accs)) = current.take() {
+                    out.rows.push(self.finish(&first, &accs, fields)?);
+                }
+                current = Some((cells.clone(), self.new_accs()));
+            }
+            if let Some((_, accs)) = current.as_mut() {
+                self.accumulate(accs, &cells, fields, &kinds)?;
+            }
+        }
+        match current {
+            Some((first, accs)) => out.rows.push(self.finish(&first, &accs, fields)?),
+            None if self.group_by.is_empty() => {
+                let empty = vec![None; fields.len()];
+                out.rows
+                    .push(self.finish(&empty, &self.new_accs(), fields)?);
+            }
+            None => {}
+        }
+        Ok(out)
+    }
+
+    fn description(&self) -> PlanDescription {
+        let variant = if self.group_by.is_empty() {
+            "Scalar"
+        } else {
+            "Ordered"
+        };
+        let aggs: Vec<String> = self
+            .aggregates
+            .iter()
+            .map(|a| format!("{}({}) AS {}", a.opcode.name(), a.col, a.alias))
+            .collect();
+        let mut d = PlanDescription::new("Aggregate")
+            .variant(variant)
+            .with("Aggregates", aggs.join(", "));
+        if !self.group_by.is_empty() {
+            let g: Vec<String> = self.group_by.iter().map(usize::to_string).collect();
+            d = d.with("GroupBy", g.join(", "));
+        }
+        d.input(self.input.description())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,212 @@
+//! Aggregate tests: partial counts, sums, min/max, avg and count(distinct)
+//! merged across shards, grouped and scalar, with NULLs and empty input.
+
+use super::*;
+use crate::description::KeyspaceDesc;
+use crate::merge_sort::OrderByParam;
+use crate::route::{Opcode, Route};
+use crate::testing::{field, result, rows_of, FakeVCursor};
+
+fn scatter(order_by: Vec<OrderByParam>) -> Box<dyn Primitive> {
+    let mut r = Route::new(
+        Opcode::Scatter,
+        KeyspaceDesc {
+            name: "ks".into(),
+            sharded: true,
+        },
+        "select ...".into(),
+        "select ... where 1 != 1".into(),
+    );
+    r.order_by = order_by;
+    Box::new(r)
+}
+
+fn texts(r: &QueryResult) -> Vec<Vec<Option<String>>> {
+    rows_of(r)
+}
+
+fn s(x: &str) -> Option<String> {
+    Some(x.to_string())
+}
+
+fn param(opcode: AggregateOpcode, col: usize, alias: &str) -> AggregateParam {
+    AggregateParam {
+        opcode,
+        col,
+        alias: alias.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn grouped_partials_merge() {
+    // select g, count(*), sum(x), min(x), max(x), avg(x) -> g, count(*), sum(x), min, max, sum(x), count(x)
+    let mut dec = field("s", Type::Decimal);
+    dec.decimals = 0;
+    let f = [
+        field("g", Type::Varchar),
+        field("count(*)", Type::Int64),
+        dec.clone(),
+        field("min(x)", Type::Int64),
+        field("max(x)", Type::Int64),
+        dec,
+        field("count(x)", Type::Int64),
+    ];
+    let a: &[&[Option<&str>]] = &[
+        &[
+            Some("a"),
+            Some("2"),
+            Some("3"),
+            Some("1"),
+            Some("2"),
+            Some("3"),
+            Some("2"),
+        ],
+        &[Some("b"), Some("1"), None, None, None, None, Some("0")],
+    ];
+    let b: &[&[Option<&str>]] = &[
+        &[
+            Some("A"),
+            Some("3"),
+            Some("-10"),
+            Some("-9"),
+            Some("1"),
+            Some("-10"),
+            Some("3"),
+        ],
+        &[
+            Some("c"),
+            Some("1"),
+            Some("9223372036854775807"),
+            Some("5"),
+            Some("5"),
+            Some("2"),
+            Some("1"),
+        ],
+    ];
+    let vc = FakeVCursor::new("ks", &["-80", "80-"])
+        .result("ks", "-80", result(&f, a))
+        .result("ks", "80-", result(&f, b));
+    let agg = Aggregate {
+        group_by: vec![0],
+        aggregates: vec![
+            param(AggregateOpcode::CountStar, 1, "count(*)"),
+            param(AggregateOpcode::Sum, 2, "sum(x)"),
+            param(AggregateOpcode::Min, 3, "min(x)"),
+            param(AggregateOpcode::Max, 4, "max(x)"),
+            param(AggregateOpcode::Avg { count_col: 6 }, 5, "avg(x)"),
+        ],
+        hidden_columns: 1,
+        input: scatter(vec![OrderByParam {
+            col: 0,
+            desc: false,
+        }]),
+    };
+    let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(r.fields.len(), 6);
+    assert_eq!(r.fields[5].name, "avg(x)");
+    assert_eq!(r.fields[5].decimals, 4);
+    assert_eq!(
+        texts(&r),
+        vec![
+            vec![s("a"), s("5"), s("-7"), s("-9"), s("2"), s("-1.4000")],
+            vec![s("b"), s("1"), None, None, None, None],
+            vec![
+                s("c"),
+                s("1"),
+                s("9223372036854775807"),
+                s("5"),
+                s("5"),
+                s("2.0000")
+            ],
+        ]
+    );
+    let d = agg.description().to_json();
+    assert_eq!(
+        (d["Variant"].as_str(), d["GroupBy"].as_str()),
+        (Some("Ordered"), Some("0"))
+    );
+}
+
+#[tokio::test]
+async fn scalar_aggregate_of_nothing_is_one_row() {
+    let f = [
+        field("count(*)", Type::Int64),
+        field("sum(x)", Type::Decimal),
+    ];
+    let vc = FakeVCursor::new("ks", &["-80", "80-"]);
+    let mut r = Route::new(
+        Opcode::None,
+        KeyspaceDesc {
+            name: "ks".into(),
+            sharded: true,
+        },
+        "q".into(),
+        "fq".into(),
+    );
+    r.order_by = vec![];
+    let vc = vc.result("ks", "-80", result(&f, &[&[Some("0"), None]]));
+    let agg = Aggregate {
+        group_by: vec![],
+        aggregates: vec![
+            param(AggregateOpcode::CountStar, 0, "count(*)"),
+            param(AggregateOpcode::Sum, 1, "sum(x)"),
+        ],
+        hidden_columns: 0,
+        input: Box::new(r),
+    };
+    let out = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(texts(&out), vec![vec![s("0"), None]]);
+}
+
+#[tokio::test]
+async fn count_distinct_over_sorted_values() {
+    // shards: select g, x, count(*) ... group by g, x order by g, x
+    let f = [
+        field("g", Type::Int64),
+        field("x", Type::Varchar),
+        field("count(*)", Type::Int64),
+    ];
+    let a: &[&[Option<&str>]] = &[
+        &[Some("1"), None, Some("4")],
+        &[Some("1"), Some("a"), Some("1")],
+        &[Some("1"), Some("b"), Some("1")],
+    ];
+    let b: &[&[Option<&str>]] = &[
+        &[Some("1"), Some("B"), Some("2")],
+        &[Some("2"), Some("z"), Some("1")],
+    ];
+    let vc = FakeVCursor::new("ks", &["-80", "80-"])
+        .result("ks", "-80", result(&f, a))
+        .result("ks", "80-", result(&f, b));
+    let agg = Aggregate {
+        group_by: vec![0],
+        aggregates: vec![
+            param(AggregateOpcode::CountDistinct, 1, "count(distinct x)"),
+            param(AggregateOpcode::CountStar, 2, "count(*)"),
+        ],
+        hidden_columns: 0,
+        input: scatter(vec![
+            OrderByParam {
+                col: 0,
+                desc: false,
+            },
+            OrderByParam {
+                col: 1,
+                desc: false,
+            },
+        ]),
+    };
+    let out = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(out.fields[1].r#type, Type::Int64 as i32);
+    assert_eq!(
+        texts(&out),
+        vec![vec![s("1"), s("2"), s("8")], vec![s("2"), s("1"), s("1")]]
+    );
+}
+
+#[test]
+fn floats_print_like_mysql() {
+    assert_eq!(float_text(1e20), "1e20");
+    assert_eq!(float_text(0.5), "0.5");
+    assert_eq!(float_text(1e-7), "1e-7");
+}

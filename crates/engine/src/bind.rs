@@ -1,0 +1,308 @@
+//! Bind variables: values a plan reads at execution time ([`PlanValue`]),
+//! their conversion to vindex [`Value`]s, and substituting `:name` /
+//! `::name` placeholders into query text (quoted text and comments are
+//! left alone), so shards always receive fully bound SQL.
+
+use sql::literal::{BindValue, BindVars};
+use sqlparser::ast::{Expr, UnaryOperator, Value as AstValue};
+use vschema::Value;
+
+use crate::error::{EngineError, Result};
+
+/// A value known when planning (a literal) or read from a bind variable.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanValue {
+    /// A literal from the query text.
+    Literal(BindValue),
+    /// A bind variable by name (without `:`).
+    BindVar(String),
+}
+
+impl PlanValue {
+    /// The value of a literal or placeholder expression; `None` for any
+    /// other expression.
+    pub fn from_expr(expr: &Expr) -> Option<Self> {
+        match expr {
+            Expr::Value(v) => Self::from_ast_value(&v.value),
+            Expr::Nested(e) => Self::from_expr(e),
+            Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr,
+            } => match expr.as_ref() {
+                Expr::Value(v) => match &v.value {
+                    AstValue::Number(n, _) if !n.starts_with('-') => {
+                        number(&format!("-{n}")).map(PlanValue::Literal)
+                    }
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn from_ast_value(v: &AstValue) -> Option<Self> {
+        let lit = match v {
+            AstValue::Number(n, _) => number(n)?,
+            AstValue::SingleQuotedString(s) => {
+                BindValue::VarChar(sql::literal::unescape_quoted(s, b'\''))
+            }
+            AstValue::DoubleQuotedString(s) => {
+                BindValue::VarChar(sql::literal::unescape_quoted(s, b'"'))
+            }
+            AstValue::HexStringLiteral(h) => BindValue::HexVal(h.clone()),
+            AstValue::Boolean(b) => BindValue::Int64(i64::from(*b)),
+            AstValue::Null => BindValue::Null,
+            AstValue::Placeholder(p) => {
+                let name = p.trim_start_matches(':');
+                if name.is_empty() || !p.starts_with(':') {
+                    return None;
+                }
+                return Some(PlanValue::BindVar(name.to_string()));
+            }
+            _ => return None,
+        };
+        Some(PlanValue::Literal(lit))
+    }
+
+    /// The value, reading bind variables from `vars`.
+    pub fn resolve(&self, vars: &BindVars) -> Result<BindValue> {
+        match self {
+            PlanValue::Literal(v) => Ok(v.clone()),
+            PlanValue::BindVar(name) => vars
+                .get(name)
+                .cloned()
+                .ok_or_else(|| EngineError::MissingBindVar(name.clone())),
+        }
+    }
+
+    /// How VEXPLAIN shows it: the literal as SQL, or `:name`.
+    pub fn describe(&self) -> String {
+        match self {
+            PlanValue::Literal(v) => v.to_sql(),
+            PlanValue::BindVar(n) => format!(":{n}"),
+        }
+    }
+
+    /// Whether the value is a literal NULL.
+    pub fn is_null_literal(&self) -> bool {
+        matches!(self, PlanValue::Literal(BindValue::Null))
+    }
+}
+
+/// A numeric literal as a bind value: integers as `Int64`/`Uint64`, the
+/// rest as decimals or floats, kept as written.
+fn number(n: &str) -> Option<BindValue> {
+    if let Ok(v) = n.parse::<i64>() {
+        return Some(BindValue::Int64(v));
+    }
+    if let Ok(v) = n.parse::<u64>() {
+        return Some(BindValue::Uint64(v));
+    }
+    if n.contains(['e', 'E']) {
+        Some(BindValue::Float64(n.to_string()))
+    } else if n
+        .bytes()
+        .all(|c| c.is_ascii_digit() || c == b'.' || c == b'-')
+    {
+        Some(BindValue::Decimal(n.to_string()))
+    } else {
+        None
+    }
+}
+
+/// The vindex value of a bind value; `None` for tuples.
+pub fn vindex_value(v: &BindValue) -> Option<Value> {
+    Some(match v {
+        BindValue::Null => Value::Null,
+        BindValue::Int64(i) => Value::Int(*i),
+        BindValue::Uint64(u) => Value::Uint(*u),
+        BindValue::Float64(s) | BindValue::Decimal(s) => Value::Bytes(s.clone().into_bytes()),
+        BindValue::VarChar(b) | BindValue::VarBinary(b) => Value::Bytes(b.clone()),
+        BindValue::HexNum(h) | BindValue::HexVal(h) => Value::Bytes(decode_hex(h)?),
+        BindValue::BitNum(_) | BindValue::Tuple(_) => return None,
+    })
+}
+
+fn decode_hex(h: &str) -> Option<Vec<u8>> {
+    let padded = if h.len() % 2 == 1 {
+        format!("0{h}")
+    } else {
+        h.to_string()
+    };
+    (0..padded.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(padded.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Replaces `:name` and `::name` placeholders in `sql` with the values of
+/// `vars` as MySQL literals. Quoted strings, quoted identifiers and
+/// comments are copied unchanged; a placeholder without a value is an error.
+pub fn substitute(sql: &str, vars: &BindVars) -> Result<String> {
+    if !sql.contains(':') {
+        return Ok(sql.to_string());
+    }
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' | b'`' => i = quoted_end(b, i),
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = sql[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2)
+            }
+            b'#' => i = sql[i..].find('\n').map_or(b.len(), |p| i + p),
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = sql[i..].find('\n').map_or(b.len(), |p| i + p)
+            }
+            b':' => {
+                let start = if b.get(i + 1) == Some(&b':') {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                let end = start
+                    + b[start..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                        .count();
+                let prev_is_ident = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+                if end == start || prev_is_ident || b.get(i + 1) == Some(&b'=') {
+                    i += 1;
+                    continue;
+                }
+                let name = &sql[start..end];
+                let value = vars
+                    .get(name)
+                    .ok_or_else(|| EngineError::MissingBindVar(name.to_string()))?;
+                // `(:list)` bound to a tuple is the list itself: `(1, 2)`;
+                // an empty list reads `(NULL)`, which matches nothing.
+                let open = sql[copied..i]
+                    .trim_end()
+                    .strip_suffix('(')
+                    .map(|s| copied + s.len());
+                let close = sql[end..]
+                    .trim_start()
+                    .strip_prefix(')')
+                    .map(|r| sql.len() - r.len());
+                if let (BindValue::Tuple(items), Some(open), Some(close)) = (value, open, close) {
+                    out.push_str(&sql[copied..open]);
+                    if items.is_empty() {
+                        out.push_str("(NULL)");
+                    } else {
+                        value.write_sql(&mut out);
+                    }
+                    copied = close;
+                    i = close;
+                    continue;
+                }
+                out.push_str(&sql[copied..i]);
+                value.write_sql(&mut out);
+                copied = end;
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&sql[copied..]);
+    Ok(out)
+}
+
+/// Index just past the quoted span starting at `i`.
+fn quoted_end(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    let mut j = i + 1;
+    while j < b.len() {
+        if b[j] == b'\\' && q != b'`' {
+            j += 2;
+        } else if b[j] == q {
+            if b.get(j + 1) == Some(&q) {
+                j += 2;
+            } else {
+                return j + 1;
+            }
+        } else {
+            j += 1;
+        }
+    }
+    b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> BindVars {
+        let mut v = BindVars::new();
+        v.insert("id".into(), BindValue::Int64(7));
+        v.insert("s".into(), BindValue::VarChar(b"a'b".to_vec()));
+        v.insert(
+            "__vals".into(),
+            BindValue::Tuple(vec![BindValue::Int64(1), BindValue::Int64(2)]),
+        );
+        v
+    }
+
+    #[test]
+    fn substitutes_outside_quotes_and_comments() {
+        let sql = "select ':id', `:id` /* :id */ from t where a = :id and b = :s and c in ::__vals";
+        assert_eq!(
+            substitute(sql, &vars()).unwrap(),
+            "select ':id', `:id` /* :id */ from t where a = 7 and b = 'a\\'b' and c in (1, 2)"
+        );
+        assert_eq!(substitute("set @a := 1", &vars()).unwrap(), "set @a := 1");
+        assert_eq!(
+            substitute(
+                "select 1 where a in ( :__vals ) and b in (:__vals)",
+                &vars()
+            )
+            .unwrap(),
+            "select 1 where a in (1, 2) and b in (1, 2)"
+        );
+        let mut empty = vars();
+        empty.insert("__vals".into(), BindValue::Tuple(vec![]));
+        assert_eq!(substitute("a in (:__vals)", &empty).unwrap(), "a in (NULL)");
+        assert!(matches!(
+            substitute("select :nope", &vars()),
+            Err(EngineError::MissingBindVar(n)) if n == "nope"
+        ));
+    }
+
+    #[test]
+    fn literals_become_values() {
+        let e = sql::parse::parse("select 1, 'x\\'y', 0x1F, null, 1.50, 18446744073709551615, -3")
+            .unwrap();
+        let sqlparser::ast::Statement::Query(q) = e else {
+            panic!()
+        };
+        let sqlparser::ast::SetExpr::Select(s) = q.body.as_ref() else {
+            panic!()
+        };
+        let vals: Vec<_> = s
+            .projection
+            .iter()
+            .map(|p| match p {
+                sqlparser::ast::SelectItem::UnnamedExpr(e) => PlanValue::from_expr(e).unwrap(),
+                _ => panic!(),
+            })
+            .collect();
+        assert_eq!(vals[0], PlanValue::Literal(BindValue::Int64(1)));
+        assert_eq!(
+            vals[1],
+            PlanValue::Literal(BindValue::VarChar(b"x'y".to_vec()))
+        );
+        assert_eq!(
+            vindex_value(&vals[2].resolve(&vars()).unwrap()),
+            Some(Value::Bytes(vec![0x1f]))
+        );
+        assert!(vals[3].is_null_literal());
+        assert_eq!(
+            vals[4],
+            PlanValue::Literal(BindValue::Decimal("1.50".into()))
+        );
+        assert_eq!(vals[5], PlanValue::Literal(BindValue::Uint64(u64::MAX)));
+        assert_eq!(vals[6], PlanValue::Literal(BindValue::Int64(-3)));
+    }
+}

@@ -1,0 +1,291 @@
+//! Comparing the cells of result rows the way MySQL orders them, for merge
+//! sorts, aggregates and distinct: integers, decimals and floats by value,
+//! binary strings by bytes, `*_bin` text by bytes without trailing spaces,
+//! `*_general_ci` ASCII text case-insensitively, temporal types by value.
+//! NULL sorts first. Anything the engine cannot compare exactly (ENUM, SET,
+//! JSON, non-ASCII text in a case-insensitive collation, unknown
+//! collations) is an error rather than a guess.
+
+use std::cmp::Ordering;
+
+use proto::query::{Field, Type};
+
+use crate::error::{EngineError, Result};
+
+/// Collation ids whose order is byte order with trailing spaces ignored.
+const BIN_COLLATIONS: &[u32] = &[46, 47, 65, 83];
+/// `utf8mb3_general_ci` and `utf8mb4_general_ci`: ASCII is compared case-insensitively.
+const GENERAL_CI_COLLATIONS: &[u32] = &[33, 45];
+/// The `binary` pseudo-collation.
+const BINARY_COLLATION: u32 = 63;
+
+/// How the values of one column compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareKind {
+    /// Signed integers.
+    Signed,
+    /// Unsigned integers.
+    Unsigned,
+    /// Floating point.
+    Float,
+    /// Exact decimals.
+    Decimal,
+    /// Bytes as they are.
+    Bytes,
+    /// Bytes with trailing spaces ignored (`*_bin` collations).
+    PadBytes,
+    /// ASCII case-insensitive, trailing spaces ignored (`*_general_ci`).
+    AsciiCi,
+    /// `TIME` values (may be negative or over 24 hours).
+    Time,
+}
+
+impl CompareKind {
+    /// The comparison for a result column.
+    pub fn for_field(field: &Field) -> Result<Self> {
+        let typ = Type::try_from(field.r#type).unwrap_or(Type::NullType);
+        Self::for_type(typ, field.charset, &field.name)
+    }
+
+    /// The comparison for a column type and collation id.
+    pub fn for_type(typ: Type, collation: u32, name: &str) -> Result<Self> {
+        use Type as T;
+        Ok(match typ {
+            T::Int8 | T::Int16 | T::Int24 | T::Int32 | T::Int64 | T::Year | T::NullType => {
+                CompareKind::Signed
+            }
+            T::Uint8 | T::Uint16 | T::Uint24 | T::Uint32 | T::Uint64 => CompareKind::Unsigned,
+            T::Float32 | T::Float64 => CompareKind::Float,
+            T::Decimal => CompareKind::Decimal,
+            T::Date | T::Datetime | T::Timestamp => CompareKind::Bytes,
+            T::Time => CompareKind::Time,
+            T::Binary | T::Varbinary | T::Blob | T::Bit => CompareKind::Bytes,
+            T::Text | T::Varchar | T::Char => match collation {
+                BINARY_COLLATION => CompareKind::Bytes,
+                c if BIN_COLLATIONS.contains(&c) => CompareKind::PadBytes,
+                c if GENERAL_CI_COLLATIONS.contains(&c) => CompareKind::AsciiCi,
+                c => {
+                    return Err(EngineError::unsupported(format!(
+                        "comparing column {name} with collation id {c} in vtgate"
+                    )))
+                }
+            },
+            other => {
+                return Err(EngineError::unsupported(format!(
+                    "comparing column {name} of type {} in vtgate",
+                    other.as_str_name()
+                )))
+            }
+        })
+    }
+
+    /// Compares two cells, NULL (`None`) first.
+    pub fn compare(self, a: Option<&[u8]>, b: Option<&[u8]>) -> Result<Ordering> {
+        match (a, b) {
+            (None, None) => Ok(Ordering::Equal),
+            (None, Some(_)) => Ok(Ordering::Less),
+            (Some(_), None) => Ok(Ordering::Greater),
+            (Some(a), Some(b)) => self.compare_values(a, b),
+        }
+    }
+
+    fn compare_values(self, a: &[u8], b: &[u8]) -> Result<Ordering> {
+        Ok(match self {
+            CompareKind::Signed => parse::<i64>(a)?.cmp(&parse::<i64>(b)?),
+            CompareKind::Unsigned => parse::<u64>(a)?.cmp(&parse::<u64>(b)?),
+            CompareKind::Float => {
+                let (x, y) = (parse::<f64>(a)?, parse::<f64>(b)?);
+                x.partial_cmp(&y)
+                    .ok_or_else(|| EngineError::BadResult("NaN in a float column".into()))?
+            }
+            CompareKind::Decimal => Decimal::parse(a)?.cmp(&Decimal::parse(b)?),
+            CompareKind::Bytes => a.cmp(b),
+            CompareKind::PadBytes => pad_space_cmp(a.iter().copied(), b.iter().copied()),
+            CompareKind::AsciiCi => {
+                if !a.is_ascii() || !b.is_ascii() {
+                    return Err(EngineError::unsupported(
+                        "comparing non-ASCII text of a case-insensitive collation in vtgate",
+                    ));
+                }
+                let fold = |c: &u8| c.to_ascii_uppercase();
+                pad_space_cmp(a.iter().map(fold), b.iter().map(fold))
+            }
+            CompareKind::Time => time_micros(a)?.cmp(&time_micros(b)?),
+        })
+    }
+}
+
+/// PAD SPACE comparison: the shorter string compares as if padded with
+/// spaces, so `'a ' = 'a'` but `'a\t' < 'a'`.
+fn pad_space_cmp(a: impl Iterator<Item = u8>, b: impl Iterator<Item = u8>) -> Ordering {
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return Ordering::Equal,
+            (x, y) => {
+                let o = x.unwrap_or(b' ').cmp(&y.unwrap_or(b' '));
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(b: &[u8]) -> Result<T> {
+    std::str::from_utf8(b)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| bad_number(b))
+}
+
+fn bad_number(b: &[u8]) -> EngineError {
+    EngineError::BadResult(format!(
+        "cannot read {:?} as a number",
+        String::from_utf8_lossy(b)
+    ))
+}
+
+/// `[-]H:MM:SS[.ffffff]` as signed microseconds.
+fn time_micros(b: &[u8]) -> Result<i128> {
+    let s = std::str::from_utf8(b).map_err(|_| bad_number(b))?;
+    let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
+    let (hms, frac) = s.split_once('.').unwrap_or((s, ""));
+    let mut total: i128 = 0;
+    for part in hms.split(':') {
+        total = total
+            .saturating_mul(60)
+            .saturating_add(part.parse::<i128>().map_err(|_| bad_number(b))?);
+    }
+    let mut micros: i128 = 0;
+    for i in 0..6 {
+        let d = frac
+            .as_bytes()
+            .get(i)
+            .map_or(0, |c| i128::from(c.wrapping_sub(b'0')));
+        micros = micros * 10 + d;
+    }
+    let v = total.saturating_mul(1_000_000).saturating_add(micros);
+    Ok(if neg { -v } else { v })
+}
+
+/// An exact decimal read from MySQL text: sign, integer digits without
+/// leading zeros, fraction digits without trailing zeros.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decimal {
+    negative: bool,
+    int: Vec<u8>,
+    frac: Vec<u8>,
+}
+
+impl Decimal {
+    /// Parses `[-+]digits[.digits]`.
+    pub fn parse(b: &[u8]) -> Result<Self> {
+        let s = std::str::from_utf8(b).map_err(|_| bad_number(b))?.trim();
+        let (negative, s) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        if int.is_empty() && frac.is_empty()
+            || !int.bytes().chain(frac.bytes()).all(|c| c.is_ascii_digit())
+        {
+            return Err(bad_number(b));
+        }
+        let int = int.trim_start_matches('0').as_bytes().to_vec();
+        let frac = frac.trim_end_matches('0').as_bytes().to_vec();
+        let zero = int.is_empty() && frac.is_empty();
+        Ok(Decimal {
+            negative: negative && !zero,
+            int,
+            frac,
+        })
+    }
+
+    fn cmp_magnitude(&self, other: &Self) -> Ordering {
+        self.int
+            .len()
+            .cmp(&other.int.len())
+            .then_with(|| self.int.cmp(&other.int))
+            .then_with(|| self.frac.cmp(&other.frac))
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self.negative, other.negative) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => self.cmp_magnitude(other),
+            (true, true) => other.cmp_magnitude(self),
+        }
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmp(kind: CompareKind, a: &str, b: &str) -> Ordering {
+        kind.compare(Some(a.as_bytes()), Some(b.as_bytes()))
+            .unwrap()
+    }
+
+    #[test]
+    fn numbers_compare_by_value() {
+        assert_eq!(cmp(CompareKind::Signed, "-5", "3"), Ordering::Less);
+        assert_eq!(cmp(CompareKind::Signed, "10", "9"), Ordering::Greater);
+        assert_eq!(
+            cmp(CompareKind::Unsigned, "18446744073709551615", "9"),
+            Ordering::Greater
+        );
+        assert_eq!(cmp(CompareKind::Float, "1e3", "999.5"), Ordering::Greater);
+        assert_eq!(cmp(CompareKind::Decimal, "-1.50", "-1.5"), Ordering::Equal);
+        assert_eq!(cmp(CompareKind::Decimal, "-2.1", "-2.05"), Ordering::Less);
+        assert_eq!(
+            cmp(CompareKind::Decimal, "10.01", "9.999"),
+            Ordering::Greater
+        );
+        assert_eq!(cmp(CompareKind::Decimal, "-0.00", "0"), Ordering::Equal);
+        assert_eq!(
+            cmp(CompareKind::Time, "-01:00:00", "00:59:59"),
+            Ordering::Less
+        );
+        assert_eq!(
+            cmp(CompareKind::Time, "100:00:00", "99:59:59.5"),
+            Ordering::Greater
+        );
+    }
+
+    #[test]
+    fn nulls_first() {
+        let k = CompareKind::Signed;
+        assert_eq!(k.compare(None, Some(b"-9")).unwrap(), Ordering::Less);
+        assert_eq!(k.compare(None, None).unwrap(), Ordering::Equal);
+    }
+
+    #[test]
+    fn text_follows_collation() {
+        let ci = CompareKind::for_type(Type::Varchar, 45, "c").unwrap();
+        assert_eq!(cmp(ci, "abc", "ABC  "), Ordering::Equal);
+        assert_eq!(cmp(ci, "a", "B"), Ordering::Less);
+        assert!(ci.compare(Some("é".as_bytes()), Some(b"e")).is_err());
+        let bin = CompareKind::for_type(Type::Varchar, 46, "c").unwrap();
+        assert_eq!(cmp(bin, "a", "B"), Ordering::Greater);
+        assert_eq!(cmp(bin, "a ", "a"), Ordering::Equal);
+        assert_eq!(cmp(bin, "a\t", "a"), Ordering::Less);
+        assert_eq!(cmp(ci, "A\t", "a"), Ordering::Less);
+        assert_eq!(cmp(ci, "ab", "A"), Ordering::Greater);
+        let raw = CompareKind::for_type(Type::Varbinary, 63, "c").unwrap();
+        assert_eq!(cmp(raw, "a ", "a"), Ordering::Greater);
+        assert!(CompareKind::for_type(Type::Varchar, 224, "c").is_err());
+        assert!(CompareKind::for_type(Type::Enum, 45, "c").is_err());
+    }
+}

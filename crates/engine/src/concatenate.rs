@@ -1,0 +1,126 @@
+//! [`Concatenate`]: UNION ALL of several inputs (Vitess
+//! `engine/concatenate.go`). The inputs run concurrently; their rows are
+//! appended in input order under the first input's fields. Inputs whose
+//! column types differ are refused at run time, because MySQL would
+//! convert the values to a common type and vtgate does not.
+
+use async_trait::async_trait;
+use proto::query::{Field, QueryResult};
+use sql::literal::BindVars;
+
+use crate::description::PlanDescription;
+use crate::error::{EngineError, Result};
+use crate::primitive::Primitive;
+use crate::vcursor::VCursor;
+
+/// Appends the rows of its inputs.
+#[derive(Debug)]
+pub struct Concatenate {
+    /// The inputs, in order.
+    pub inputs: Vec<Box<dyn Primitive>>,
+}
+
+/// Whether two columns hold values MySQL would not need to convert.
+fn same_type(a: &Field, b: &Field) -> bool {
+    a.r#type == b.r#type && a.charset == b.charset && a.decimals == b.decimals
+}
+
+#[async_trait]
+impl Primitive for Concatenate {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let runs = self.inputs.iter().map(|i| i.execute(vc, vars));
+        let results = futures::future::try_join_all(runs).await?;
+        let mut iter = results.into_iter();
+        let mut out = iter.next().unwrap_or_default();
+        for r in iter {
+            if r.fields.len() != out.fields.len() {
+                return Err(EngineError::mysql(
+                    1222,
+                    "21000",
+                    format!(
+                        "The used SELECT statements have a different number of columns: {}, {}",
+                        out.fields.len(),
+                        r.fields.len()
+                    ),
+                ));
+            }
+            if let Some((a, b)) = out
+                .fields
+                .iter()
+                .zip(&r.fields)
+                .find(|(a, b)| !same_type(a, b))
+            {
+                return Err(EngineError::unsupported(format!(
+                    "UNION of column {} with different types across shards ({} and {})",
+                    a.name, a.r#type, b.r#type
+                )));
+            }
+            out.rows.extend(r.rows);
+        }
+        Ok(out)
+    }
+
+    fn description(&self) -> PlanDescription {
+        self.inputs
+            .iter()
+            .fold(PlanDescription::new("Concatenate"), |d, i| {
+                d.input(i.description())
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::description::KeyspaceDesc;
+    use crate::route::{Opcode, Route};
+    use crate::testing::{field, result, rows_of, FakeVCursor};
+    use proto::query::Type;
+
+    fn route(ks: &str) -> Box<dyn Primitive> {
+        Box::new(Route::new(
+            Opcode::Unsharded,
+            KeyspaceDesc {
+                name: ks.into(),
+                sharded: false,
+            },
+            format!("select from {ks}"),
+            String::new(),
+        ))
+    }
+
+    #[tokio::test]
+    async fn appends_in_order_and_checks_types() {
+        let int = [field("id", Type::Int64)];
+        let vc = FakeVCursor::new("a", &["0"])
+            .keyspace("b", &["0"])
+            .keyspace("c", &["0"])
+            .result("a", "0", result(&int, &[&[Some("2")]]))
+            .result(
+                "b",
+                "0",
+                result(&[field("x", Type::Int64)], &[&[Some("1")], &[None]]),
+            )
+            .result(
+                "c",
+                "0",
+                result(&[field("s", Type::Varchar)], &[&[Some("z")]]),
+            );
+        let c = Concatenate {
+            inputs: vec![route("a"), route("b")],
+        };
+        let r = c.execute(&vc, &BindVars::new()).await.unwrap();
+        assert_eq!(r.fields[0].name, "id");
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(rows_of(&r), vec![vec![s("2")], vec![s("1")], vec![None]]);
+        let c = Concatenate {
+            inputs: vec![route("a"), route("c")],
+        };
+        assert!(c
+            .execute(&vc, &BindVars::new())
+            .await
+            .unwrap_err()
+            .to_string()
+            .starts_with("VT12001"));
+    }
+}

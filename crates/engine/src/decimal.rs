@@ -1,0 +1,181 @@
+//! Exact decimal arithmetic for merging SUM and AVG partial results:
+//! values up to 38 significant digits as a scaled `i128`. Anything larger
+//! is an error, never a rounded guess.
+
+use crate::error::{EngineError, Result};
+
+/// Most fraction digits MySQL keeps (`DECIMAL(65,30)`).
+const MAX_SCALE: u32 = 30;
+
+/// `value / 10^scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dec {
+    value: i128,
+    scale: u32,
+}
+
+fn overflow() -> EngineError {
+    EngineError::unsupported("decimal value beyond 38 digits in vtgate arithmetic")
+}
+
+fn pow10(n: u32) -> Result<i128> {
+    10i128.checked_pow(n).ok_or_else(overflow)
+}
+
+impl Dec {
+    /// Zero with the given scale.
+    pub fn zero(scale: u32) -> Self {
+        Dec { value: 0, scale }
+    }
+
+    /// Number of fraction digits.
+    pub fn scale(self) -> u32 {
+        self.scale
+    }
+
+    /// Parses MySQL decimal or integer text: `[-+]digits[.digits]`.
+    pub fn parse(b: &[u8]) -> Result<Self> {
+        let bad =
+            || EngineError::BadResult(format!("bad decimal {:?}", String::from_utf8_lossy(b)));
+        let s = std::str::from_utf8(b).map_err(|_| bad())?.trim();
+        let (neg, digits) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if int.is_empty() && frac.is_empty() {
+            return Err(bad());
+        }
+        let mut value: i128 = 0;
+        for c in int.bytes().chain(frac.bytes()) {
+            if !c.is_ascii_digit() {
+                return Err(bad());
+            }
+            value = value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(i128::from(c - b'0')))
+                .ok_or_else(overflow)?;
+        }
+        let scale = u32::try_from(frac.len()).map_err(|_| overflow())?;
+        Ok(Dec {
+            value: if neg { -value } else { value },
+            scale,
+        })
+    }
+
+    fn rescale(self, scale: u32) -> Result<i128> {
+        self.value
+            .checked_mul(pow10(scale.saturating_sub(self.scale))?)
+            .ok_or_else(overflow)
+    }
+
+    /// `self + other`, with the larger scale.
+    pub fn checked_add(self, other: Dec) -> Result<Dec> {
+        let scale = self.scale.max(other.scale);
+        let value = self
+            .rescale(scale)?
+            .checked_add(other.rescale(scale)?)
+            .ok_or_else(overflow)?;
+        Ok(Dec { value, scale })
+    }
+
+    /// `self / n` with `scale` fraction digits, rounded half away from zero
+    /// (MySQL's decimal division).
+    pub fn div_int(self, n: i128, scale: u32) -> Result<Dec> {
+        if n == 0 {
+            return Err(EngineError::BadResult("division by zero".into()));
+        }
+        let scale = scale.min(MAX_SCALE).max(self.scale);
+        // Keep one extra digit to round.
+        let num = self.rescale(scale + 1)?;
+        let q = num / n;
+        let rounded = if q % 10 >= 5 {
+            q / 10 + 1
+        } else if q % 10 <= -5 {
+            q / 10 - 1
+        } else {
+            q / 10
+        };
+        Ok(Dec {
+            value: rounded,
+            scale,
+        })
+    }
+
+    /// Compares by value (`1.50 == 1.5`).
+    pub fn cmp_value(self, other: Dec) -> std::cmp::Ordering {
+        let scale = self.scale.max(other.scale);
+        match (self.rescale(scale), other.rescale(scale)) {
+            (Ok(a), Ok(b)) => a.cmp(&b),
+            // Rescaling overflows only for the value with more integer
+            // digits, which is then the larger in magnitude.
+            (Err(_), _) => self.value.signum().cmp(&0),
+            (_, Err(_)) => 0.cmp(&other.value.signum()),
+        }
+    }
+
+    /// MySQL's text form: `-12.340` keeps its scale.
+    pub fn to_text(self) -> String {
+        let digits = self.value.unsigned_abs().to_string();
+        let sign = if self.value < 0 { "-" } else { "" };
+        let scale = self.scale as usize;
+        if scale == 0 {
+            return format!("{sign}{digits}");
+        }
+        let padded = format!("{digits:0>width$}", width = scale + 1);
+        let (int, frac) = padded.split_at(padded.len() - scale);
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Dec {
+        Dec::parse(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn adds_and_prints_with_scale() {
+        assert_eq!(d("1.50").checked_add(d("-3")).unwrap().to_text(), "-1.50");
+        assert_eq!(
+            d("0.001").checked_add(d("0.009")).unwrap().to_text(),
+            "0.010"
+        );
+        assert_eq!(
+            d("9223372036854775807")
+                .checked_add(d("9223372036854775807"))
+                .unwrap()
+                .to_text(),
+            "18446744073709551614"
+        );
+        assert_eq!(d("-0.5").to_text(), "-0.5");
+        assert!(Dec::parse(b"1e5").is_err());
+    }
+
+    #[test]
+    fn divides_like_mysql() {
+        assert_eq!(d("10").div_int(4, 4).unwrap().to_text(), "2.5000");
+        assert_eq!(d("2").div_int(3, 4).unwrap().to_text(), "0.6667");
+        assert_eq!(d("-2").div_int(3, 4).unwrap().to_text(), "-0.6667");
+        assert_eq!(d("1.25").div_int(2, 6).unwrap().to_text(), "0.625000");
+        assert!(d("1").div_int(0, 4).is_err());
+    }
+
+    #[test]
+    fn compares_by_value() {
+        use std::cmp::Ordering;
+        assert_eq!(d("1.50").cmp_value(d("1.5")), Ordering::Equal);
+        assert_eq!(d("-2").cmp_value(d("1.999")), Ordering::Less);
+        assert_eq!(d("10").cmp_value(d("9.99999")), Ordering::Greater);
+    }
+
+    #[test]
+    fn overflow_is_an_error() {
+        let big = "9".repeat(38);
+        assert!(d(&big).checked_add(d(&big)).is_err());
+        assert!(Dec::parse("1".repeat(40).as_bytes()).is_err());
+    }
+}

@@ -1,0 +1,292 @@
+//! [`Insert`] into a sharded table (Vitess `engine/insert.go`): each row
+//! goes to the shard its primary vindex value maps to; rows for the same
+//! shard are sent as one multi-row INSERT. A row whose value maps to no
+//! single keyspace id fails the whole statement before anything is sent.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use proto::query::QueryResult;
+use sql::literal::{BindValue, BindVars};
+use vschema::{Destination, Vindex};
+
+use crate::bind::{substitute, vindex_value, PlanValue};
+use crate::description::{KeyspaceDesc, PlanDescription};
+use crate::error::{EngineError, Result};
+use crate::primitive::Primitive;
+use crate::vcursor::{ShardQuery, VCursor};
+
+/// A multi-row INSERT split by shard.
+#[derive(Debug)]
+pub struct Insert {
+    /// Target keyspace (sharded).
+    pub keyspace: KeyspaceDesc,
+    /// Table name, for descriptions.
+    pub table: String,
+    /// Statement text up to `VALUES `.
+    pub prefix: String,
+    /// Each row as `(v1, v2, ...)`.
+    pub rows: Vec<String>,
+    /// Text after the rows (` ON DUPLICATE KEY UPDATE ...`).
+    pub suffix: String,
+    /// The primary vindex name.
+    pub vindex_name: String,
+    /// The primary vindex.
+    pub vindex: Arc<dyn Vindex>,
+    /// Each row's primary vindex column value.
+    pub values: Vec<PlanValue>,
+    /// Auto-increment values to take from a sequence, if any.
+    pub sequence: Option<SequenceFill>,
+}
+
+/// Auto-increment values an INSERT takes from a sequence table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequenceFill {
+    /// Keyspace of the sequence table (unsharded).
+    pub keyspace: String,
+    /// The sequence table.
+    pub table: String,
+    /// Bind variables receiving consecutive values, in row order.
+    pub bind_names: Vec<String>,
+}
+
+impl Insert {
+    /// The shard of every row, in row order.
+    fn row_shards(&self, shards: &[String], vars: &BindVars) -> Result<Vec<usize>> {
+        let values = self
+            .values
+            .iter()
+            .map(|v| v.resolve(vars))
+            .collect::<Result<Vec<_>>>()?;
+        shards_of_rows(self.vindex.as_ref(), &values, shards)
+    }
+}
+
+/// The shard (index into `shards`) of each row's primary vindex value;
+/// a value that maps to no single keyspace id is an error.
+pub(crate) fn shards_of_rows(
+    vindex: &dyn Vindex,
+    values: &[BindValue],
+    shards: &[String],
+) -> Result<Vec<usize>> {
+    let plain = values
+        .iter()
+        .map(|b| vindex_value(b).ok_or_else(|| unmappable(&b.to_sql())))
+        .collect::<Result<Vec<_>>>()?;
+    let destinations = vindex.map(&plain)?;
+    values
+        .iter()
+        .zip(destinations)
+        .map(|(bound, d)| match d {
+            Destination::KeyspaceId(_) => match d.resolve(shards)?.as_slice() {
+                [one] => Ok(*one),
+                _ => Err(unmappable(&bound.to_sql())),
+            },
+            _ => Err(unmappable(&bound.to_sql())),
+        })
+        .collect()
+}
+
+/// Sends `rows` (`(v1, ...)` texts) to their shards as one INSERT per
+/// shard between `prefix` and `suffix`, and sums the results.
+pub(crate) async fn send_rows(
+    vc: &dyn VCursor,
+    keyspace: &str,
+    (prefix, suffix): (&str, &str),
+    rows: &[String],
+    row_shards: Vec<usize>,
+    vars: &BindVars,
+) -> Result<QueryResult> {
+    let shards = vc.shards(keyspace)?;
+    let mut by_shard: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    for (row, shard) in rows.iter().zip(row_shards) {
+        by_shard.entry(shard).or_default().push(row);
+    }
+    let mut queries = Vec::with_capacity(by_shard.len());
+    for (shard, rows) in by_shard {
+        let name = shards
+            .get(shard)
+            .cloned()
+            .ok_or(EngineError::KeyRange(vschema::KeyRangeError::NoShards))?;
+        let sql = format!("{prefix}{}{suffix}", rows.join(", "));
+        queries.push(ShardQuery {
+            shard: name,
+            sql: substitute(&sql, vars)?,
+        });
+    }
+    let results = vc.execute_multi(keyspace, &queries).await?;
+    Ok(QueryResult {
+        rows_affected: results.iter().map(|r| r.rows_affected).sum(),
+        insert_id: results
+            .iter()
+            .map(|r| r.insert_id)
+            .find(|&id| id != 0)
+            .unwrap_or(0),
+        ..Default::default()
+    })
+}
+
+fn unmappable(value: &str) -> EngineError {
+    EngineError::BadResult(format!("could not map [{value}] to a keyspace id"))
+}
+
+#[async_trait]
+impl Primitive for Insert {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let mut first_generated = None;
+        let filled;
+        let vars = match &self.sequence {
+            Some(seq) => {
+                let count = seq.bind_names.len() as u64;
+                let start = vc
+                    .next_sequence_values(&seq.keyspace, &seq.table, count)
+                    .await?;
+                let mut v = vars.clone();
+                for (i, name) in seq.bind_names.iter().enumerate() {
+                    v.insert(name.clone(), BindValue::Int64(start + i as i64));
+                }
+                first_generated = Some(start);
+                filled = v;
+                &filled
+            }
+            None => vars,
+        };
+        let shards = vc.shards(&self.keyspace.name)?;
+        let row_shards = self.row_shards(&shards, vars)?;
+        let mut result = send_rows(
+            vc,
+            &self.keyspace.name,
+            (&self.prefix, &self.suffix),
+            &self.rows,
+            row_shards,
+            vars,
+        )
+        .await?;
+        if let Some(id) = first_generated {
+            result.insert_id = id as u64;
+        }
+        Ok(result)
+    }
+
+    fn description(&self) -> PlanDescription {
+        let values: Vec<String> = self.values.iter().map(PlanValue::describe).collect();
+        PlanDescription {
+            keyspace: Some(self.keyspace.clone()),
+            ..PlanDescription::new("Insert").variant("Sharded")
+        }
+        .with("TableName", self.table.clone())
+        .with(
+            "Query",
+            format!("{}{}{}", self.prefix, self.rows.join(", "), self.suffix),
+        )
+        .with(
+            "VindexValues",
+            format!("{}:{}", self.vindex_name, values.join(", ")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::FakeVCursor;
+
+    fn insert(values: Vec<PlanValue>, rows: Vec<&str>) -> Insert {
+        Insert {
+            keyspace: KeyspaceDesc {
+                name: "ks".into(),
+                sharded: true,
+            },
+            table: "t".into(),
+            prefix: "INSERT INTO t (id, v) VALUES ".into(),
+            rows: rows.into_iter().map(String::from).collect(),
+            suffix: " ON DUPLICATE KEY UPDATE v = 1".into(),
+            vindex_name: "hash".into(),
+            vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
+            values,
+            sequence: None,
+        }
+    }
+
+    fn int(n: i64) -> PlanValue {
+        PlanValue::Literal(BindValue::Int64(n))
+    }
+
+    #[tokio::test]
+    async fn rows_are_split_by_shard() {
+        let vc = FakeVCursor::new("ks", &["-80", "80-"]);
+        let i = insert(
+            vec![int(1), int(4), int(2), PlanValue::BindVar("x".into())],
+            vec!["(1, 'a')", "(4, 'b')", "(2, 'c')", "(:x, 'd')"],
+        );
+        let vars = BindVars::from([("x".to_string(), BindValue::Int64(6))]);
+        i.execute(&vc, &vars).await.unwrap();
+        assert_eq!(
+            vc.sent(),
+            vec![
+                (
+                    "-80".to_string(),
+                    "INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'c') ON DUPLICATE KEY UPDATE v = 1"
+                        .to_string()
+                ),
+                (
+                    "80-".to_string(),
+                    "INSERT INTO t (id, v) VALUES (4, 'b'), (6, 'd') ON DUPLICATE KEY UPDATE v = 1"
+                        .to_string()
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn sequence_values_fill_and_route_rows() {
+        let mut vc = FakeVCursor::new("ks", &["-80", "80-"]);
+        vc.next_value = 3;
+        let mut i = insert(
+            vec![
+                PlanValue::BindVar("__seq0".into()),
+                PlanValue::BindVar("__seq1".into()),
+            ],
+            vec!["(:__seq0, 'a')", "(:__seq1, 'b')"],
+        );
+        i.sequence = Some(SequenceFill {
+            keyspace: "main".into(),
+            table: "seq".into(),
+            bind_names: vec!["__seq0".into(), "__seq1".into()],
+        });
+        let r = i.execute(&vc, &BindVars::new()).await.unwrap();
+        assert_eq!(r.insert_id, 3);
+        assert_eq!(
+            vc.sent(),
+            vec![
+                (
+                    "-80".to_string(),
+                    "INSERT INTO t (id, v) VALUES (3, 'a') ON DUPLICATE KEY UPDATE v = 1"
+                        .to_string()
+                ),
+                (
+                    "80-".to_string(),
+                    "INSERT INTO t (id, v) VALUES (4, 'b') ON DUPLICATE KEY UPDATE v = 1"
+                        .to_string()
+                ),
+            ]
+        );
+        assert_eq!(
+            *vc.sequences.lock().unwrap(),
+            vec![("main.seq".to_string(), 2)]
+        );
+    }
+
+    #[tokio::test]
+    async fn unmappable_rows_fail_before_sending() {
+        let vc = FakeVCursor::new("ks", &["-80", "80-"]);
+        let i = insert(
+            vec![int(1), PlanValue::Literal(BindValue::Null)],
+            vec!["(1, 'a')", "(null, 'b')"],
+        );
+        let e = i.execute(&vc, &BindVars::new()).await.unwrap_err();
+        assert_eq!(e.to_string(), "could not map [null] to a keyspace id");
+        assert!(vc.sent().is_empty());
+    }
+}

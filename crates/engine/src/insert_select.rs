@@ -1,0 +1,220 @@
+//! [`InsertSelect`]: `INSERT INTO sharded (...) SELECT ...` (Vitess
+//! `engine/insert_select.go`): the SELECT runs first (planned on its own,
+//! possibly across shards and keyspaces), then every row it returned is
+//! sent as a literal row to the shard of its primary vindex value.
+//! Floating-point values are refused (their text may not read back as the
+//! same number), as are rows whose vindex value maps to no keyspace id.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use proto::query::QueryResult;
+use sql::literal::{BindValue, BindVars};
+use vschema::Vindex;
+
+use crate::description::{KeyspaceDesc, PlanDescription};
+use crate::error::{EngineError, Result};
+use crate::insert::{send_rows, shards_of_rows};
+use crate::join::cell_to_bind;
+use crate::merge_sort::split;
+use crate::primitive::Primitive;
+use crate::vcursor::VCursor;
+
+/// INSERT of the rows a SELECT returns.
+#[derive(Debug)]
+pub struct InsertSelect {
+    /// Target keyspace (sharded).
+    pub keyspace: KeyspaceDesc,
+    /// Table name, for descriptions.
+    pub table: String,
+    /// Statement text up to `VALUES `.
+    pub prefix: String,
+    /// Text after the rows (` ON DUPLICATE KEY UPDATE ...`).
+    pub suffix: String,
+    /// Number of columns inserted.
+    pub columns: usize,
+    /// Position of the primary vindex column.
+    pub vindex_column: usize,
+    /// Position of an auto-increment column, which must not be NULL or 0.
+    pub auto_column: Option<usize>,
+    /// The primary vindex name.
+    pub vindex_name: String,
+    /// The primary vindex.
+    pub vindex: Arc<dyn Vindex>,
+    /// The SELECT.
+    pub input: Box<dyn Primitive>,
+}
+
+#[async_trait]
+impl Primitive for InsertSelect {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let selected = self.input.execute(vc, vars).await?;
+        if selected.fields.len() != self.columns {
+            return Err(EngineError::mysql(
+                1136,
+                "21S01",
+                "VT03006: column count does not match value count with the row",
+            ));
+        }
+        if selected.rows.is_empty() {
+            return Ok(QueryResult::default());
+        }
+        let mut rows = Vec::with_capacity(selected.rows.len());
+        let mut keys = Vec::with_capacity(selected.rows.len());
+        for row in &selected.rows {
+            let cells = split(row)?;
+            let values = selected
+                .fields
+                .iter()
+                .zip(&cells)
+                .map(|(f, c)| cell_to_bind(f, *c))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(auto) = self.auto_column {
+                if matches!(
+                    values.get(auto),
+                    Some(BindValue::Null | BindValue::Int64(0))
+                ) || matches!(values.get(auto), Some(BindValue::Uint64(0)))
+                {
+                    return Err(EngineError::unsupported(
+                        "INSERT ... SELECT generating auto-increment values",
+                    ));
+                }
+            }
+            let texts: Vec<String> = values.iter().map(BindValue::to_sql).collect();
+            rows.push(format!("({})", texts.join(", ")));
+            keys.push(
+                values
+                    .get(self.vindex_column)
+                    .cloned()
+                    .unwrap_or(BindValue::Null),
+            );
+        }
+        let shards = vc.shards(&self.keyspace.name)?;
+        let row_shards = shards_of_rows(self.vindex.as_ref(), &keys, &shards)?;
+        send_rows(
+            vc,
+            &self.keyspace.name,
+            (&self.prefix, &self.suffix),
+            &rows,
+            row_shards,
+            vars,
+        )
+        .await
+    }
+
+    fn description(&self) -> PlanDescription {
+        PlanDescription {
+            keyspace: Some(self.keyspace.clone()),
+            ..PlanDescription::new("Insert").variant("Select")
+        }
+        .with("TableName", self.table.clone())
+        .with("Query", format!("{}<rows>{}", self.prefix, self.suffix))
+        .with(
+            "VindexOffsetFromSelect",
+            format!("{}:{}", self.vindex_name, self.vindex_column),
+        )
+        .input(self.input.description())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::{Opcode, Route};
+    use crate::testing::{field, result, FakeVCursor};
+    use proto::query::Type;
+
+    fn insert_select(input_ks: &str) -> InsertSelect {
+        InsertSelect {
+            keyspace: KeyspaceDesc {
+                name: "ks".into(),
+                sharded: true,
+            },
+            table: "t".into(),
+            prefix: "INSERT INTO t (id, v) VALUES ".into(),
+            suffix: String::new(),
+            columns: 2,
+            vindex_column: 0,
+            auto_column: None,
+            vindex_name: "hash".into(),
+            vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
+            input: Box::new(Route::new(
+                Opcode::Unsharded,
+                KeyspaceDesc {
+                    name: input_ks.into(),
+                    sharded: false,
+                },
+                "select a, b from src".into(),
+                String::new(),
+            )),
+        }
+    }
+
+    #[tokio::test]
+    async fn selected_rows_go_to_their_shards() {
+        let f = [field("a", Type::Int64), field("b", Type::Varchar)];
+        let vc = FakeVCursor::new("ks", &["-80", "80-"])
+            .keyspace("main", &["0"])
+            .result(
+                "main",
+                "0",
+                result(
+                    &f,
+                    &[
+                        &[Some("1"), Some("x'y")],
+                        &[Some("4"), None],
+                        &[Some("2"), Some("z")],
+                    ],
+                ),
+            );
+        insert_select("main")
+            .execute(&vc, &BindVars::new())
+            .await
+            .unwrap();
+        let sent = vc.sent();
+        assert_eq!(
+            sent[1],
+            (
+                "-80".to_string(),
+                "INSERT INTO t (id, v) VALUES (1, 'x\\'y'), (2, 'z')".to_string()
+            )
+        );
+        assert_eq!(
+            sent[2],
+            (
+                "80-".to_string(),
+                "INSERT INTO t (id, v) VALUES (4, null)".to_string()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn floats_and_bad_widths_are_refused() {
+        let vc = FakeVCursor::new("ks", &["-80", "80-"])
+            .keyspace("main", &["0"])
+            .result(
+                "main",
+                "0",
+                result(
+                    &[field("a", Type::Int64), field("b", Type::Float64)],
+                    &[&[Some("1"), Some("0.1")]],
+                ),
+            );
+        assert!(insert_select("main")
+            .execute(&vc, &BindVars::new())
+            .await
+            .is_err());
+        let vc = FakeVCursor::new("ks", &["-80", "80-"])
+            .keyspace("main", &["0"])
+            .result(
+                "main",
+                "0",
+                result(&[field("a", Type::Int64)], &[&[Some("1")]]),
+            );
+        let e = insert_select("main")
+            .execute(&vc, &BindVars::new())
+            .await
+            .unwrap_err();
+        assert_eq!(e.errno(), 1136);
+    }
+}

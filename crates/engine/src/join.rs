@@ -1,0 +1,168 @@
+//! [`Join`]: a nested-loop join in vtgate (Vitess `engine/join.go`). The
+//! left input runs once; for each of its rows the right input runs with
+//! the join variables bound to that row's values. A LEFT JOIN keeps left
+//! rows without a match, with NULLs on the right.
+
+use async_trait::async_trait;
+use proto::query::{Field, QueryResult, Row, Type};
+use sql::literal::{BindValue, BindVars};
+
+use crate::description::PlanDescription;
+use crate::error::{EngineError, Result};
+use crate::merge_sort::split;
+use crate::primitive::Primitive;
+use crate::vcursor::VCursor;
+
+/// Where an output column comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinColumn {
+    /// Column of the left input.
+    Left(usize),
+    /// Column of the right input.
+    Right(usize),
+}
+
+/// Nested-loop join.
+#[derive(Debug)]
+pub struct Join {
+    /// Keep left rows without a right match.
+    pub left_join: bool,
+    /// Runs first.
+    pub left: Box<dyn Primitive>,
+    /// Runs per left row.
+    pub right: Box<dyn Primitive>,
+    /// Output columns.
+    pub cols: Vec<JoinColumn>,
+    /// Bind variables for the right side: name and left column.
+    pub vars: Vec<(String, usize)>,
+}
+
+/// A result cell as a bind variable of its column's type. Floating-point
+/// values are refused: their text does not always read back as the same
+/// number, so a join on them could miss rows.
+pub fn cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
+    let Some(b) = cell else {
+        return Ok(BindValue::Null);
+    };
+    let text = || String::from_utf8_lossy(b).into_owned();
+    Ok(
+        match Type::try_from(field.r#type).unwrap_or(Type::NullType) {
+            Type::Int8 | Type::Int16 | Type::Int24 | Type::Int32 | Type::Int64 | Type::Year => {
+                text()
+                    .parse()
+                    .map_or_else(|_| BindValue::Decimal(text()), BindValue::Int64)
+            }
+            Type::Uint8 | Type::Uint16 | Type::Uint24 | Type::Uint32 | Type::Uint64 => text()
+                .parse()
+                .map_or_else(|_| BindValue::Decimal(text()), BindValue::Uint64),
+            Type::Decimal => BindValue::Decimal(text()),
+            Type::Float32 | Type::Float64 => {
+                return Err(EngineError::unsupported(format!(
+                    "joining on the floating-point column {} across shards",
+                    field.name
+                )))
+            }
+            Type::Binary | Type::Varbinary | Type::Blob | Type::Bit | Type::Geometry => {
+                BindValue::VarBinary(b.to_vec())
+            }
+            _ => BindValue::VarChar(b.to_vec()),
+        },
+    )
+}
+
+#[async_trait]
+impl Primitive for Join {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let left = self.left.execute(vc, vars).await?;
+        let mut out = QueryResult::default();
+        let mut right_fields: Option<Vec<Field>> = None;
+        let limit = vc.max_memory_rows();
+        for row in &left.rows {
+            let cells = split(row)?;
+            let mut bound = vars.clone();
+            for (name, col) in &self.vars {
+                let field = left
+                    .fields
+                    .get(*col)
+                    .ok_or_else(|| EngineError::BadResult(format!("join column {col} missing")))?;
+                bound.insert(
+                    name.clone(),
+                    cell_to_bind(field, cells.get(*col).copied().flatten())?,
+                );
+            }
+            let right = self.right.execute(vc, &bound).await?;
+            let width = right.fields.len();
+            right_fields.get_or_insert(right.fields);
+            if right.rows.is_empty() && self.left_join {
+                out.rows.push(self.combine(&cells, &vec![None; width])?);
+            }
+            for r in &right.rows {
+                out.rows.push(self.combine(&cells, &split(r)?)?);
+            }
+            if out.rows.len() > limit {
+                return Err(EngineError::RowLimit(limit));
+            }
+        }
+        let right_fields = match right_fields {
+            Some(f) => f,
+            None => {
+                // No left rows: ask the right side for its fields with NULL variables.
+                let mut bound = vars.clone();
+                for (name, _) in &self.vars {
+                    bound.insert(name.clone(), BindValue::Null);
+                }
+                self.right.execute(vc, &bound).await?.fields
+            }
+        };
+        out.fields = self
+            .cols
+            .iter()
+            .map(|c| match c {
+                JoinColumn::Left(i) => left.fields.get(*i).cloned(),
+                JoinColumn::Right(i) => right_fields.get(*i).cloned(),
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| EngineError::BadResult("join column out of range".into()))?;
+        Ok(out)
+    }
+
+    fn description(&self) -> PlanDescription {
+        let cols: Vec<String> = self
+            .cols
+            .iter()
+            .map(|c| match c {
+                JoinColumn::Left(i) => format!("L:{i}"),
+                JoinColumn::Right(i) => format!("R:{i}"),
+            })
+            .collect();
+        let vars: serde_json::Map<String, serde_json::Value> = self
+            .vars
+            .iter()
+            .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
+            .collect();
+        PlanDescription::new("Join")
+            .variant(if self.left_join { "LeftJoin" } else { "Join" })
+            .with("JoinColumnIndexes", cols.join(","))
+            .with("JoinVars", serde_json::Value::Object(vars))
+            .input(self.left.description())
+            .input(self.right.description())
+    }
+}
+
+impl Join {
+    fn combine(&self, left: &[Option<&[u8]>], right: &[Option<&[u8]>]) -> Result<Row> {
+        let cells = self
+            .cols
+            .iter()
+            .map(|c| match c {
+                JoinColumn::Left(i) => left.get(*i).copied(),
+                JoinColumn::Right(i) => right.get(*i).copied(),
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| EngineError::BadResult("join row too short".into()))?;
+        Ok(Row::from_values(cells))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,134 @@
+//! Join tests: bind variables per left row, inner and left joins, fields
+//! when the left side is empty.
+
+use super::*;
+use crate::bind::PlanValue;
+use crate::description::KeyspaceDesc;
+use crate::route::{Opcode, Route, RouteVindex};
+use crate::testing::{field, result, rows_of, FakeVCursor};
+
+fn left() -> Box<dyn Primitive> {
+    Box::new(Route::new(
+        Opcode::Unsharded,
+        KeyspaceDesc {
+            name: "main".into(),
+            sharded: false,
+        },
+        "select m.a, m.uid from m".into(),
+        "select m.a, m.uid from m where 1 != 1".into(),
+    ))
+}
+
+fn right() -> Box<dyn Primitive> {
+    let mut r = Route::new(
+        Opcode::EqualUnique,
+        KeyspaceDesc {
+            name: "user".into(),
+            sharded: true,
+        },
+        "select u.name from user as u where u.id = :m_uid".into(),
+        "select u.name from user as u where 1 != 1".into(),
+    );
+    r.vindex = Some(RouteVindex {
+        name: "hash".into(),
+        vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
+        values: vec![PlanValue::BindVar("m_uid".into())],
+    });
+    Box::new(r)
+}
+
+fn join(left_join: bool) -> Join {
+    Join {
+        left_join,
+        left: left(),
+        right: right(),
+        cols: vec![JoinColumn::Left(0), JoinColumn::Right(0)],
+        vars: vec![("m_uid".into(), 1)],
+    }
+}
+
+fn vc(left_rows: &[&[Option<&str>]]) -> FakeVCursor {
+    let lf = [field("a", Type::Varchar), field("uid", Type::Int64)];
+    let rf = [field("name", Type::Varchar)];
+    FakeVCursor::new("main", &["0"])
+        .keyspace("user", &["-80", "80-"])
+        .result("main", "0", result(&lf, left_rows))
+        .result("user", "80-", result(&rf, &[&[Some("n4")]]))
+        .result("user", "-80", result(&rf, &[]))
+}
+
+#[tokio::test]
+async fn binds_left_values_into_right_queries() {
+    let vc = vc(&[
+        &[Some("x"), Some("4")],
+        &[Some("y"), Some("1")],
+        &[Some("z"), None],
+    ]);
+    let r = join(false).execute(&vc, &BindVars::new()).await.unwrap();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(rows_of(&r), vec![vec![s("x"), s("n4")]]);
+    assert_eq!(
+        r.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["a", "name"]
+    );
+    let sent = vc.sent();
+    assert!(sent.contains(&(
+        "80-".into(),
+        "select u.name from user as u where u.id = 4".into()
+    )));
+    assert!(sent.contains(&(
+        "-80".into(),
+        "select u.name from user as u where u.id = 1".into()
+    )));
+    // NULL maps to no shard: the right side only fetches fields.
+    assert!(sent.contains(&(
+        "-80".into(),
+        "select u.name from user as u where 1 != 1".into()
+    )));
+}
+
+#[tokio::test]
+async fn left_join_keeps_unmatched_rows() {
+    let vc = vc(&[&[Some("x"), Some("4")], &[Some("y"), Some("1")]]);
+    let r = join(true).execute(&vc, &BindVars::new()).await.unwrap();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(rows_of(&r), vec![vec![s("x"), s("n4")], vec![s("y"), None]]);
+    let d = join(true).description().to_json();
+    assert_eq!(
+        (d["Variant"].as_str(), d["JoinColumnIndexes"].as_str()),
+        (Some("LeftJoin"), Some("L:0,R:0"))
+    );
+}
+
+#[tokio::test]
+async fn empty_left_still_has_fields() {
+    let vc = vc(&[]);
+    let r = join(false).execute(&vc, &BindVars::new()).await.unwrap();
+    assert!(r.rows.is_empty());
+    assert_eq!(r.fields.len(), 2);
+}
+
+#[test]
+fn cells_bind_by_type() {
+    let f = |t| field("c", t);
+    let b = |t, c: Option<&[u8]>| cell_to_bind(&f(t), c).unwrap();
+    assert_eq!(b(Type::Int64, Some(b"-3")), BindValue::Int64(-3));
+    assert_eq!(
+        b(Type::Uint64, Some(b"18446744073709551615")),
+        BindValue::Uint64(u64::MAX)
+    );
+    assert_eq!(
+        b(Type::Decimal, Some(b"1.50")),
+        BindValue::Decimal("1.50".into())
+    );
+    assert_eq!(
+        b(Type::Varbinary, Some(b"\x00\xff")),
+        BindValue::VarBinary(vec![0, 255])
+    );
+    assert_eq!(
+        b(Type::Varchar, Some(b"it's")),
+        BindValue::VarChar(b"it's".to_vec())
+    );
+    assert_eq!(b(Type::Varchar, None), BindValue::Null);
+    assert!(cell_to_bind(&f(Type::Float32), Some(b"0.1")).is_err());
+}

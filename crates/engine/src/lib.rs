@@ -1,0 +1,50 @@
+//! vtgate's planner and execution engine for sharded keyspaces.
+//!
+//! * [`planner::plan`] turns a parsed statement and the [`vschema::VSchema`]
+//!   into a [`Plan`]: a tree of [`Primitive`]s.
+//! * Primitives, one file each as in Vitess's `go/vt/vtgate/engine`:
+//!   [`route::Route`] (send a query to the shards its vindex predicate or
+//!   opcode picks, merge-sorting sorted shard results),
+//!   [`insert::Insert`] (rows split by primary vindex), [`limit::Limit`],
+//!   [`aggregate::Aggregate`] (merge partial aggregates, grouped or scalar),
+//!   [`filter::Filter`] (HAVING), [`memory_sort::MemorySort`],
+//!   [`distinct::Distinct`], [`join::Join`] (nested loop with bind
+//!   variables) and [`concatenate::Concatenate`] (UNION ALL).
+//! * [`VCursor`] is what vtgate provides to run a plan: serving shards,
+//!   executing fully bound queries on shards, and `--max-memory-rows`.
+//! * [`PlanDescription`] is the `VEXPLAIN PLAN` JSON.
+//!
+//! Whatever the engine cannot run exactly as one MySQL would is refused
+//! with Vitess's `VT12001: unsupported: ...` error rather than answered
+//! wrongly. Plans hold no per-session state, so a cache keyed by the
+//! normalised query text (plus target keyspace and tablet type) can share
+//! them; that cache is not here yet.
+
+pub mod aggregate;
+pub mod bind;
+pub mod cell;
+pub mod concatenate;
+pub mod decimal;
+pub mod description;
+pub mod distinct;
+pub mod error;
+pub mod filter;
+pub mod insert;
+pub mod insert_select;
+pub mod join;
+pub mod limit;
+pub mod memory_sort;
+pub mod merge_sort;
+pub mod planner;
+pub mod primitive;
+pub mod route;
+pub mod subquery;
+pub mod vcursor;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use description::{KeyspaceDesc, PlanDescription};
+pub use error::{EngineError, Result};
+pub use primitive::{Plan, Primitive};
+pub use vcursor::{ShardQuery, VCursor};

@@ -1,0 +1,408 @@
+//! Planning aggregation, GROUP BY and DISTINCT of a multi-shard SELECT:
+//! shards compute partial aggregates per group, sorted on the grouping
+//! columns; vtgate merges adjacent groups ([`Aggregate`]), then sorts by
+//! the query's ORDER BY ([`MemorySort`]) and applies LIMIT.
+//!
+//! `avg(x)` is sent as `sum(x)` plus a hidden `count(x)`; `count(distinct
+//! x)` is sent as `x` with `x` added to the shards' GROUP BY. Shapes whose
+//! merge is not exact (HAVING, expressions over aggregates, other
+//! aggregate functions, ROLLUP) are refused.
+
+use sqlparser::ast::{
+    DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
+    GroupByExpr, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind,
+    OrderByOptions, Query, SelectItem, SetExpr, Value as AstValue,
+};
+
+use super::aggregate_tail::{Finish, Tail};
+use super::order::{features_of_expr, find_column, is_wildcard, remove_limit, AGGREGATES};
+use super::select::field_query;
+use crate::aggregate::{AggregateOpcode, AggregateParam};
+use crate::bind::PlanValue;
+use crate::error::{EngineError, Result};
+use crate::filter::{CmpOp, Operand, Predicate};
+use crate::merge_sort::OrderByParam;
+use crate::primitive::Primitive;
+use crate::route::Route;
+
+/// A top-level aggregate call in the select list.
+pub(super) struct AggregateCall {
+    /// Function name, lower case.
+    pub name: String,
+    /// `count(distinct x)` and the like.
+    pub distinct: bool,
+    /// `None` for `count(*)`.
+    pub arg: Option<Expr>,
+}
+
+/// The aggregate call `e` is, if it is one; aggregate forms the engine
+/// cannot merge are refused.
+pub(super) fn aggregate_call(e: &Expr) -> Result<Option<AggregateCall>> {
+    let Expr::Function(Function {
+        name,
+        args,
+        over,
+        filter,
+        within_group,
+        ..
+    }) = e
+    else {
+        return Ok(None);
+    };
+    let name = name.to_string().to_ascii_lowercase();
+    if !AGGREGATES.contains(&name.as_str()) {
+        return Ok(None);
+    }
+    let unsupported =
+        || EngineError::unsupported(format!("in scatter query: aggregation function '{e}'"));
+    if over.is_some() || filter.is_some() || !within_group.is_empty() {
+        return Err(unsupported());
+    }
+    let FunctionArguments::List(list) = args else {
+        return Err(unsupported());
+    };
+    if !list.clauses.is_empty() || list.args.len() != 1 {
+        return Err(unsupported());
+    }
+    let distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
+    let arg = match &list.args[0] {
+        FunctionArg::Unnamed(FunctionArgExpr::Wildcard) if name == "count" && !distinct => None,
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Some(x.clone()),
+        _ => return Err(unsupported()),
+    };
+    if !matches!(name.as_str(), "count" | "sum" | "min" | "max" | "avg") {
+        return Err(unsupported());
+    }
+    Ok(Some(AggregateCall {
+        name,
+        distinct,
+        arg,
+    }))
+}
+
+fn call(name: &str, arg: Expr) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
+            duplicate_treatment: None,
+            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))],
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
+}
+
+fn position(i: usize) -> Expr {
+    Expr::value(AstValue::Number((i + 1).to_string(), false))
+}
+
+/// Plans an aggregating (or DISTINCT) SELECT on one sharded table.
+pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<dyn Primitive>> {
+    let limit = remove_limit(&mut query)?;
+    let user_order = query.order_by.take();
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return Err(EngineError::unsupported("UNION on a sharded keyspace"));
+    };
+    let having = select.having.take();
+    let original = select.projection.clone();
+    if original.iter().any(is_wildcard) {
+        return Err(EngineError::unsupported("* with aggregation across shards"));
+    }
+    let GroupByExpr::Expressions(group_exprs, modifiers) = &select.group_by else {
+        return Err(EngineError::unsupported("GROUP BY ALL"));
+    };
+    if !modifiers.is_empty() {
+        return Err(EngineError::unsupported("GROUP BY modifiers across shards"));
+    }
+    let mut group_exprs = group_exprs.clone();
+    let distinct_rows = select.distinct.is_some();
+    // DISTINCT over groups: shards must not drop partial group rows.
+    let distinct_groups = distinct_rows && !group_exprs.is_empty();
+    if distinct_groups {
+        select.distinct = None;
+    } else if distinct_rows {
+        group_exprs = original.iter().filter_map(item_expr).cloned().collect();
+    }
+    let mut group_cols = Vec::new();
+    let mut hidden = 0;
+    for g in &group_exprs {
+        if features_of_expr(g).aggregate || features_of_expr(g).subquery {
+            return Err(EngineError::unsupported(
+                "GROUP BY an aggregate or subquery",
+            ));
+        }
+        let col = match find_column(g, &select.projection)? {
+            Some(c) => c,
+            None => {
+                select.projection.push(SelectItem::UnnamedExpr(g.clone()));
+                hidden += 1;
+                select.projection.len() - 1
+            }
+        };
+        group_cols.push(col);
+    }
+    let mut aggregates = Vec::new();
+    let mut distinct_col: Option<(usize, Expr)> = None;
+    for (i, item) in original.iter().enumerate() {
+        let Some(e) = item_expr(item) else { continue };
+        let alias = match item {
+            SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
+            _ => e.to_string(),
+        };
+        let Some(agg) = aggregate_call(e)? else {
+            if features_of_expr(e).aggregate {
+                return Err(EngineError::unsupported(format!(
+                    "expression over aggregates across shards: {e}"
+                )));
+            }
+            if group_cols.is_empty() && !distinct_rows {
+                return Err(EngineError::unsupported(format!(
+                    "non-aggregated column {e} in a scalar aggregation across shards"
+                )));
+            }
+            continue;
+        };
+        let opcode = match (agg.name.as_str(), agg.distinct, agg.arg.clone()) {
+            ("count", false, None) => AggregateOpcode::CountStar,
+            ("count", false, Some(_)) => AggregateOpcode::Count,
+            ("count", true, Some(x)) => {
+                if distinct_col.is_some() {
+                    return Err(EngineError::unsupported(
+                        "several COUNT(DISTINCT) across shards",
+                    ));
+                }
+                select.projection[i] = SelectItem::ExprWithAlias {
+                    expr: x.clone(),
+                    alias: ident(&alias),
+                };
+                distinct_col = Some((i, x));
+                AggregateOpcode::CountDistinct
+            }
+            ("sum", false, Some(_)) => AggregateOpcode::Sum,
+            ("min", _, Some(_)) => AggregateOpcode::Min,
+            ("max", _, Some(_)) => AggregateOpcode::Max,
+            ("avg", false, Some(x)) => {
+                select.projection[i] = SelectItem::ExprWithAlias {
+                    expr: call("sum", x.clone()),
+                    alias: ident(&alias),
+                };
+                select
+                    .projection
+                    .push(SelectItem::UnnamedExpr(call("count", x)));
+                hidden += 1;
+                AggregateOpcode::Avg {
+                    count_col: select.projection.len() - 1,
+                }
+            }
+            _ => {
+                return Err(EngineError::unsupported(format!(
+                    "in scatter query: aggregation function '{e}'"
+                )))
+            }
+        };
+        aggregates.push(AggregateParam {
+            opcode,
+            col: i,
+            alias,
+        });
+    }
+    let mut sort_cols = group_cols.clone();
+    if let Some((col, x)) = &distinct_col {
+        if let GroupByExpr::Expressions(exprs, _) = &mut select.group_by {
+            if !exprs.is_empty() || !group_cols.is_empty() {
+                exprs.push(x.clone());
+            } else {
+                *exprs = vec![x.clone()];
+            }
+        }
+        sort_cols.push(*col);
+    }
+    query.order_by = (!sort_cols.is_empty()).then(|| OrderBy {
+        kind: OrderByKind::Expressions(
+            sort_cols
+                .iter()
+                .map(|&c| OrderByExpr {
+                    expr: position(c),
+                    options: OrderByOptions {
+                        sort: None,
+                        nulls_first: None,
+                    },
+                    with_fill: None,
+                })
+                .collect(),
+        ),
+        interpolate: None,
+    });
+    let tail = {
+        let mut hv = HavingContext {
+            original: &original,
+            projection: &mut select.projection,
+            aggregates: &mut aggregates,
+            hidden: &mut hidden,
+            raw: false,
+        };
+        Tail::resolve(&mut hv, having.as_ref(), user_order)?
+    };
+    let hidden = select.projection.len() - original.len();
+    route.query = query.to_string();
+    route.field_query = field_query(&query);
+    route.order_by = sort_cols
+        .iter()
+        .map(|&col| OrderByParam { col, desc: false })
+        .collect();
+    tail.assemble(
+        Box::new(route),
+        Finish {
+            group_by: group_cols,
+            aggregates,
+            hidden,
+            distinct_groups,
+            limit,
+        },
+    )
+}
+
+/// Turns HAVING into a [`Predicate`] over the aggregated row; aggregates
+/// it needs that are not selected become hidden columns.
+pub(super) struct HavingContext<'a> {
+    /// The query's select items.
+    pub original: &'a [SelectItem],
+    /// The select items sent (original, then hidden).
+    pub projection: &'a mut Vec<SelectItem>,
+    /// The aggregates merged in vtgate.
+    pub aggregates: &'a mut Vec<AggregateParam>,
+    /// Number of hidden columns.
+    pub hidden: &'a mut usize,
+    /// Inputs are raw rows (a join), not shard partial aggregates.
+    pub raw: bool,
+}
+
+impl HavingContext<'_> {
+    /// The HAVING condition `e` as a predicate.
+    pub(super) fn predicate(&mut self, e: &Expr) -> Result<Predicate> {
+        use sqlparser::ast::{BinaryOperator as B, UnaryOperator};
+        Ok(match e {
+            Expr::Nested(inner) => self.predicate(inner)?,
+            Expr::BinaryOp {
+                left,
+                op: B::And,
+                right,
+            } => Predicate::And(
+                Box::new(self.predicate(left)?),
+                Box::new(self.predicate(right)?),
+            ),
+            Expr::BinaryOp {
+                left,
+                op: B::Or,
+                right,
+            } => Predicate::Or(
+                Box::new(self.predicate(left)?),
+                Box::new(self.predicate(right)?),
+            ),
+            Expr::UnaryOp {
+                op: UnaryOperator::Not,
+                expr,
+            } => Predicate::Not(Box::new(self.predicate(expr)?)),
+            Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
+                let x = self.operand(expr)?;
+                let p = Predicate::And(
+                    Box::new(Predicate::Compare(x.clone(), CmpOp::Ge, self.operand(low)?)),
+                    Box::new(Predicate::Compare(x, CmpOp::Le, self.operand(high)?)),
+                );
+                if *negated {
+                    Predicate::Not(Box::new(p))
+                } else {
+                    p
+                }
+            }
+            Expr::IsNull(x) => Predicate::IsNull(self.operand(x)?, false),
+            Expr::IsNotNull(x) => Predicate::IsNull(self.operand(x)?, true),
+            Expr::BinaryOp { left, op, right } => {
+                let op = match op {
+                    B::Eq => CmpOp::Eq,
+                    B::NotEq => CmpOp::Ne,
+                    B::Lt => CmpOp::Lt,
+                    B::LtEq => CmpOp::Le,
+                    B::Gt => CmpOp::Gt,
+                    B::GtEq => CmpOp::Ge,
+                    _ => return Err(having_unsupported(e)),
+                };
+                Predicate::Compare(self.operand(left)?, op, self.operand(right)?)
+            }
+            _ => return Err(having_unsupported(e)),
+        })
+    }
+
+    /// A value in HAVING or ORDER BY: a literal, a selected or hidden
+    /// column, or an aggregate added as a hidden column.
+    pub(super) fn operand(&mut self, e: &Expr) -> Result<Operand> {
+        if let Some(v) = PlanValue::from_expr(e) {
+            return Ok(Operand::Value(v));
+        }
+        if let Some(i) = find_column(e, self.original)? {
+            return Ok(Operand::Column(i));
+        }
+        if let Some(i) = find_column(e, &self.projection[self.original.len()..])? {
+            return Ok(Operand::Column(self.original.len() + i));
+        }
+        let (opcode, arg) = match aggregate_call(e)? {
+            Some(AggregateCall {
+                name,
+                distinct: false,
+                arg,
+            }) => match (name.as_str(), arg) {
+                ("count", None) => (AggregateOpcode::CountStar, None),
+                ("count", Some(x)) => (AggregateOpcode::Count, Some(x)),
+                ("sum", Some(x)) => (AggregateOpcode::Sum, Some(x)),
+                ("min", Some(x)) => (AggregateOpcode::Min, Some(x)),
+                ("max", Some(x)) => (AggregateOpcode::Max, Some(x)),
+                _ => return Err(having_unsupported(e)),
+            },
+            _ => return Err(having_unsupported(e)),
+        };
+        let item = match (self.raw, opcode, arg) {
+            (false, _, _) => e.clone(),
+            (true, AggregateOpcode::CountStar, _) => {
+                Expr::value(AstValue::Number("1".into(), false))
+            }
+            (true, AggregateOpcode::Count, Some(x)) => Expr::IsNotNull(Box::new(x)),
+            (true, _, Some(x)) => x,
+            (true, _, None) => return Err(having_unsupported(e)),
+        };
+        self.projection.push(SelectItem::UnnamedExpr(item));
+        *self.hidden += 1;
+        let col = self.projection.len() - 1;
+        self.aggregates.push(AggregateParam {
+            opcode,
+            col,
+            alias: e.to_string(),
+        });
+        Ok(Operand::Column(col))
+    }
+}
+
+pub(super) fn having_unsupported(e: &Expr) -> EngineError {
+    EngineError::unsupported(format!("HAVING {e} across shards"))
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::with_quote('`', name)
+}
+
+/// The expression of a select item (`None` for `*`).
+pub(super) fn item_expr(item: &SelectItem) -> Option<&Expr> {
+    match item {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
+        _ => None,
+    }
+}

@@ -1,0 +1,502 @@
+//! Planning INSERT, UPDATE and DELETE (Vitess `planbuilder/insert.go`,
+//! `update.go`, `delete.go`). Statements on an unsharded keyspace go whole
+//! to its shard. On a sharded table: INSERT rows are split by their primary
+//! vindex value; UPDATE and DELETE are routed by their WHERE clause like a
+//! SELECT. What would need lookup-vindex maintenance, sequences, changing a
+//! row's shard, or several tables is refused.
+
+use sqlparser::ast::helpers::attached_token::AttachedToken;
+use sqlparser::ast::{
+    AssignmentTarget, Delete, Expr, FromTable, Ident, Insert, ObjectNamePart, OnInsert, Parens,
+    SetExpr, Statement, TableFactor, TableObject, Update,
+};
+use vschema::TableType;
+
+use super::insert_select::plan_insert_select;
+use super::order::features_of_expr;
+use super::pullout::pull_out;
+use super::routing::route_table;
+use super::select::plan_side;
+use super::tables::{resolve_name, rewrite_for_shards, table_name, TableUse, Tables};
+use super::Context;
+use crate::bind::PlanValue;
+use crate::description::KeyspaceDesc;
+use crate::error::{EngineError, Result};
+use crate::insert::{Insert as InsertPrimitive, SequenceFill};
+use crate::primitive::{Plan, Primitive};
+use crate::route::{Opcode, Route};
+
+/// Marks where the rows go when splitting an INSERT's text.
+const ROWS_MARKER: &str = "__vt_insert_rows__";
+
+/// The single table a DML statement writes, when all its tables are in
+/// one keyspace; `Ok(Err(route))` when the keyspace is unsharded and the
+/// statement can be sent whole.
+fn target<'t>(
+    ctx: &Context,
+    stmt: &Statement,
+    tables: &'t Tables,
+    operator: &'static str,
+) -> Result<std::result::Result<&'t TableUse, Box<dyn Primitive>>> {
+    let Some(first) = tables.uses.first() else {
+        return Err(EngineError::unsupported(format!(
+            "{operator} without a table"
+        )));
+    };
+    let ks = &first.table.keyspace;
+    if tables.uses.iter().any(|u| u.table.keyspace.name != ks.name) {
+        return Err(EngineError::unsupported(format!(
+            "cross-keyspace {operator}"
+        )));
+    }
+    if !ks.sharded {
+        let mut shard_stmt = stmt.clone();
+        rewrite_for_shards(&mut shard_stmt, ctx.vschema, ctx.default_keyspace);
+        let desc = KeyspaceDesc {
+            name: ks.name.clone(),
+            sharded: false,
+        };
+        let mut r = Route::new(
+            Opcode::Unsharded,
+            desc,
+            shard_stmt.to_string(),
+            String::new(),
+        );
+        r.operator = operator;
+        return Ok(Err(Box::new(r)));
+    }
+    if tables.uses.len() > 1 {
+        return Err(EngineError::unsupported(format!(
+            "multi-table or subquery {operator} on a sharded keyspace"
+        )));
+    }
+    if first.table.table_type == TableType::Reference {
+        return Err(EngineError::unsupported(format!(
+            "{operator} on a reference table of a sharded keyspace"
+        )));
+    }
+    Ok(Ok(first))
+}
+
+pub(super) fn plan_of(
+    query_type: &'static str,
+    tables: &Tables,
+    instructions: Box<dyn Primitive>,
+) -> Plan {
+    Plan {
+        query_type,
+        instructions,
+        tables_used: tables.used(),
+    }
+}
+
+/// Plans an INSERT.
+pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> Result<Plan> {
+    let TableObject::TableName(name) = &insert.table else {
+        return Err(EngineError::unsupported("INSERT into a table function"));
+    };
+    let mut tables = Tables::collect(stmt, ctx.vschema, ctx.default_keyspace)?;
+    let into = resolve_name(name, ctx.vschema, ctx.default_keyspace)?
+        .ok_or_else(|| EngineError::unsupported("INSERT into dual"))?;
+    tables.uses.insert(
+        0,
+        TableUse {
+            table: into,
+            written: table_name(name),
+            alias: None,
+        },
+    );
+    if let Some(source) = insert.source.as_ref() {
+        let into_ks = &tables.uses[0].table.keyspace;
+        let one_keyspace = tables
+            .uses
+            .iter()
+            .all(|u| u.table.keyspace.name == into_ks.name);
+        let from_select = !matches!(source.body.as_ref(), SetExpr::Values(_));
+        if from_select && (into_ks.sharded || !one_keyspace) {
+            return plan_insert_select(ctx, stmt, insert, &tables, source);
+        }
+    }
+    let table = match target(ctx, stmt, &tables, "Insert")? {
+        Err(whole) => return Ok(plan_of("INSERT", &tables, whole)),
+        Ok(t) => t,
+    };
+    let t = &table.table;
+    if insert.replace_into {
+        return Err(EngineError::unsupported(
+            "REPLACE INTO with sharded keyspace",
+        ));
+    }
+    let Some(source) = insert.source.as_ref() else {
+        return Err(EngineError::unsupported(
+            "INSERT ... SET on a sharded keyspace",
+        ));
+    };
+    let SetExpr::Values(values) = source.body.as_ref() else {
+        return Err(EngineError::unsupported(
+            "INSERT ... SELECT on a sharded keyspace",
+        ));
+    };
+    if !insert.columns.is_empty()
+        && values
+            .rows
+            .iter()
+            .any(|r| r.content.len() != insert.columns.len())
+    {
+        return Err(column_count());
+    }
+    if t.owned_vindexes().next().is_some() {
+        return Err(EngineError::unsupported(
+            "INSERT into a table with owned lookup vindexes",
+        ));
+    }
+    if insert.columns.is_empty() {
+        return Err(EngineError::unsupported(
+            "VT09004: INSERT should contain column list or the table should have authoritative columns in vschema",
+        ));
+    }
+    let mut columns: Vec<String> = insert.columns.iter().map(column_name).collect();
+    // The auto-increment column: appended when missing, filled from the
+    // sequence where missing, NULL or 0.
+    let auto = t.auto_increment.as_ref();
+    let auto_missing =
+        auto.is_some_and(|a| !columns.iter().any(|c| c.eq_ignore_ascii_case(&a.column)));
+    if let (Some(a), true) = (auto, auto_missing) {
+        columns.push(a.column.clone());
+    }
+    let auto_idx = auto.and_then(|a| {
+        columns
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(&a.column))
+    });
+    let pv = t
+        .primary_vindex()
+        .ok_or_else(|| EngineError::unsupported("table without vindex"))?;
+    let [pv_col] = pv.columns.as_slice() else {
+        return Err(EngineError::unsupported(
+            "INSERT with a multi-column primary vindex",
+        ));
+    };
+    let Some(pv_idx) = columns.iter().position(|c| c.eq_ignore_ascii_case(pv_col)) else {
+        return Err(EngineError::BadResult(format!(
+            "VT09003: INSERT query does not have primary vindex column '{pv_col}' in the column list"
+        )));
+    };
+    if let Some(OnInsert::DuplicateKeyUpdate(assignments)) = &insert.on {
+        for a in assignments {
+            check_assignment(&a.target, table)?;
+        }
+    }
+    let mut row_texts = Vec::new();
+    let mut vindex_values = Vec::new();
+    let mut generated_names = Vec::new();
+    for (n, row) in values.rows.iter().enumerate() {
+        let mut cells: Vec<String> = row.content.iter().map(ToString::to_string).collect();
+        let mut exprs: Vec<Option<&Expr>> = row.content.iter().map(Some).collect();
+        if auto_missing {
+            cells.push(String::new());
+            exprs.push(None);
+        }
+        if cells.len() != columns.len() {
+            return Err(column_count());
+        }
+        // NULL and 0 ask for a generated value: from the sequence, never
+        // from one shard's own AUTO_INCREMENT.
+        let generate = auto_idx.is_some_and(|i| match exprs[i].map(PlanValue::from_expr) {
+            None => true,
+            Some(Some(PlanValue::Literal(sql::literal::BindValue::Int64(0)))) => true,
+            Some(Some(v)) => v.is_null_literal(),
+            Some(None) => false,
+        });
+        let mut generated = None;
+        if let (true, Some(i)) = (generate, auto_idx) {
+            let name = format!("__seq{n}");
+            cells[i] = format!(":{name}");
+            generated_names.push(name.clone());
+            generated = Some((i, name));
+        }
+        let value = match (&generated, exprs[pv_idx]) {
+            (Some((i, name)), _) if *i == pv_idx => PlanValue::BindVar(name.clone()),
+            (_, Some(e)) => PlanValue::from_expr(e).ok_or_else(|| {
+                EngineError::unsupported("INSERT with a primary vindex value that is not a literal")
+            })?,
+            (_, None) => {
+                return Err(EngineError::BadResult(
+                    "missing primary vindex value".into(),
+                ))
+            }
+        };
+        vindex_values.push(value);
+        row_texts.push(format!("({})", cells.join(", ")));
+    }
+    let sequence = match auto {
+        Some(a) if !generated_names.is_empty() => Some(SequenceFill {
+            keyspace: a.sequence.keyspace.clone(),
+            table: a.sequence.table.clone(),
+            bind_names: generated_names,
+        }),
+        _ => None,
+    };
+    let added_column = auto.filter(|_| auto_missing).map(|a| a.column.as_str());
+    let (prefix, suffix) = split_around_rows(ctx, stmt, added_column)?;
+    let primitive = InsertPrimitive {
+        keyspace: KeyspaceDesc {
+            name: t.keyspace.name.clone(),
+            sharded: true,
+        },
+        table: t.name.clone(),
+        prefix,
+        rows: row_texts,
+        suffix,
+        vindex_name: pv.name.clone(),
+        vindex: pv.vindex.clone(),
+        values: vindex_values,
+        sequence,
+    };
+    Ok(plan_of("INSERT", &tables, Box::new(primitive)))
+}
+
+/// MySQL's `ER_WRONG_VALUE_COUNT_ON_ROW` with Vitess's code.
+fn column_count() -> EngineError {
+    EngineError::mysql(
+        1136,
+        "21S01",
+        "VT03006: column count does not match value count with the row",
+    )
+}
+
+/// The INSERT text before and after its rows.
+pub(super) fn split_around_rows(
+    ctx: &Context,
+    stmt: &Statement,
+    added_column: Option<&str>,
+) -> Result<(String, String)> {
+    let mut shard_stmt = stmt.clone();
+    rewrite_for_shards(&mut shard_stmt, ctx.vschema, ctx.default_keyspace);
+    if let Statement::Insert(i) = &mut shard_stmt {
+        if let Some(c) = added_column {
+            i.columns.push(sqlparser::ast::ObjectName(vec![
+                ObjectNamePart::Identifier(Ident::with_quote('`', c)),
+            ]));
+        }
+        if let Some(source) = i.source.as_mut() {
+            // VALUES (marker), whatever the source was (rows or a SELECT).
+            source.with = None;
+            source.order_by = None;
+            source.limit_clause = None;
+            source.locks.clear();
+            *source.body = SetExpr::Values(sqlparser::ast::Values {
+                explicit_row: false,
+                value_keyword: false,
+                rows: vec![Parens {
+                    opening_token: AttachedToken::empty(),
+                    content: vec![Expr::Identifier(Ident::new(ROWS_MARKER))],
+                    closing_token: AttachedToken::empty(),
+                }],
+            });
+        }
+    }
+    let text = shard_stmt.to_string();
+    let marker = format!("({ROWS_MARKER})");
+    match text.match_indices(&marker).collect::<Vec<_>>().as_slice() {
+        [(at, _)] => Ok((
+            text[..*at].to_string(),
+            text[at + marker.len()..].to_string(),
+        )),
+        _ => Err(EngineError::unsupported(
+            "INSERT text that cannot be split by rows",
+        )),
+    }
+}
+
+pub(super) fn column_name(name: &sqlparser::ast::ObjectName) -> String {
+    match name.0.last() {
+        Some(ObjectNamePart::Identifier(i)) => i.value.clone(),
+        _ => name.to_string(),
+    }
+}
+
+/// Refuses assignments to vindex columns.
+pub(super) fn check_assignment(target: &AssignmentTarget, table: &TableUse) -> Result<()> {
+    let AssignmentTarget::ColumnName(name) = target else {
+        return Err(EngineError::unsupported(
+            "tuple assignment on a sharded keyspace",
+        ));
+    };
+    let col = column_name(name);
+    for (i, cv) in table.table.column_vindexes.iter().enumerate() {
+        if cv.columns.iter().any(|c| c.eq_ignore_ascii_case(&col)) {
+            return Err(EngineError::unsupported(if i == 0 {
+                format!(
+                    "you cannot UPDATE primary vindex columns; invalid update on vindex: {}",
+                    cv.name
+                )
+            } else {
+                format!("updating the vindex column {col} (vindex {})", cv.name)
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// A routed UPDATE or DELETE of one sharded table.
+fn routed_dml(
+    ctx: &Context,
+    stmt: &Statement,
+    table: &TableUse,
+    selection: Option<&Expr>,
+    limited: bool,
+    operator: &'static str,
+) -> Result<Box<dyn Primitive>> {
+    let routing = route_table(table, selection, true)?;
+    if !routing.single_shard && limited {
+        return Err(EngineError::unsupported(format!(
+            "multi shard {} with LIMIT",
+            operator.to_ascii_uppercase()
+        )));
+    }
+    let mut shard_stmt = stmt.clone();
+    rewrite_for_shards(&mut shard_stmt, ctx.vschema, ctx.default_keyspace);
+    let desc = KeyspaceDesc {
+        name: table.table.keyspace.name.clone(),
+        sharded: true,
+    };
+    let mut r = Route::new(routing.opcode, desc, shard_stmt.to_string(), String::new());
+    r.vindex = routing.vindex;
+    r.operator = operator;
+    Ok(Box::new(r))
+}
+
+fn single_table(relation: &TableFactor, joins: usize) -> Result<()> {
+    match relation {
+        TableFactor::Table { .. } if joins == 0 => Ok(()),
+        _ => Err(EngineError::unsupported(
+            "multi-table DML on a sharded keyspace",
+        )),
+    }
+}
+
+/// Plans UPDATE or DELETE with its WHERE subqueries pulled out, when it
+/// has some and is not sent whole to an unsharded keyspace.
+fn dml_pullout(
+    ctx: &Context,
+    stmt: &Statement,
+    tables: &Tables,
+    selection: Option<&Expr>,
+    outer: &[TableFactor],
+    query_type: &'static str,
+) -> Result<Option<Plan>> {
+    let Some(selection) = selection.filter(|s| features_of_expr(s).subquery) else {
+        return Ok(None);
+    };
+    let first_ks = tables.uses.first().map(|u| &u.table.keyspace);
+    let whole = first_ks.is_some_and(|ks| {
+        !ks.sharded && tables.uses.iter().all(|u| u.table.keyspace.name == ks.name)
+    });
+    if whole {
+        return Ok(None);
+    }
+    let rebuild = |conds: Option<Expr>| {
+        let mut s = stmt.clone();
+        match &mut s {
+            Statement::Update(u) => u.selection = conds,
+            Statement::Delete(d) => d.selection = conds,
+            _ => {}
+        }
+        s.to_string()
+    };
+    let plan_outer = |sql: &str| -> Result<Box<dyn Primitive>> {
+        let parsed = sql::parse::parse(sql)
+            .map_err(|e| EngineError::BadResult(format!("planned query {sql}: {}", e.message())))?;
+        Ok(super::plan(&parsed, ctx.vschema, ctx.default_keyspace)?.instructions)
+    };
+    let instructions = pull_out(ctx, selection, outer, &rebuild, &plan_outer, plan_side)?;
+    Ok(Some(plan_of(query_type, tables, instructions)))
+}
+
+/// Plans an UPDATE.
+pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> Result<Plan> {
+    let tables = Tables::collect(stmt, ctx.vschema, ctx.default_keyspace)?;
+    let outer = [update.table.relation.clone()];
+    if let Some(p) = dml_pullout(
+        ctx,
+        stmt,
+        &tables,
+        update.selection.as_ref(),
+        &outer,
+        "UPDATE",
+    )? {
+        return Ok(p);
+    }
+    let table = match target(ctx, stmt, &tables, "Update")? {
+        Err(whole) => return Ok(plan_of("UPDATE", &tables, whole)),
+        Ok(t) => t,
+    };
+    single_table(&update.table.relation, update.table.joins.len())?;
+    if update.from.is_some() {
+        return Err(EngineError::unsupported(
+            "multi-table DML on a sharded keyspace",
+        ));
+    }
+    for a in &update.assignments {
+        check_assignment(&a.target, table)?;
+    }
+    let limited = update.limit.is_some() || !update.order_by.is_empty();
+    let route = routed_dml(
+        ctx,
+        stmt,
+        table,
+        update.selection.as_ref(),
+        limited,
+        "Update",
+    )?;
+    Ok(plan_of("UPDATE", &tables, route))
+}
+
+/// Plans a DELETE.
+pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> Result<Plan> {
+    let tables = Tables::collect(stmt, ctx.vschema, ctx.default_keyspace)?;
+    let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+    let outer: Vec<TableFactor> = from.iter().map(|t| t.relation.clone()).collect();
+    if let Some(p) = dml_pullout(
+        ctx,
+        stmt,
+        &tables,
+        delete.selection.as_ref(),
+        &outer,
+        "DELETE",
+    )? {
+        return Ok(p);
+    }
+    let table = match target(ctx, stmt, &tables, "Delete")? {
+        Err(whole) => return Ok(plan_of("DELETE", &tables, whole)),
+        Ok(t) => t,
+    };
+    let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+    let [only] = from.as_slice() else {
+        return Err(EngineError::unsupported(
+            "multi-table DML on a sharded keyspace",
+        ));
+    };
+    single_table(&only.relation, only.joins.len())?;
+    if !delete.tables.is_empty() || delete.using.is_some() {
+        return Err(EngineError::unsupported(
+            "multi-table DML on a sharded keyspace",
+        ));
+    }
+    if table.table.owned_vindexes().next().is_some() {
+        return Err(EngineError::unsupported(
+            "DELETE from a table with owned lookup vindexes",
+        ));
+    }
+    let limited = delete.limit.is_some() || !delete.order_by.is_empty();
+    let route = routed_dml(
+        ctx,
+        stmt,
+        table,
+        delete.selection.as_ref(),
+        limited,
+        "Delete",
+    )?;
+    Ok(plan_of("DELETE", &tables, route))
+}

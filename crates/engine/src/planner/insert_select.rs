@@ -1,0 +1,96 @@
+//! Planning `INSERT INTO sharded (...) SELECT ...`: the SELECT is planned
+//! on its own and its rows are routed by the primary vindex column
+//! ([`InsertSelect`]). Auto-increment values cannot be generated here.
+
+use sqlparser::ast::{Insert, OnInsert, Query, Statement};
+use vschema::TableType;
+
+use super::dml::{check_assignment, column_name, plan_of, split_around_rows};
+use super::select::plan_side;
+use super::tables::Tables;
+use super::Context;
+use crate::description::KeyspaceDesc;
+use crate::error::{EngineError, Result};
+use crate::insert_select::InsertSelect;
+use crate::primitive::Plan;
+
+/// Plans an INSERT whose rows come from `source`; `tables.uses[0]` is the
+/// table inserted into.
+pub(super) fn plan_insert_select(
+    ctx: &Context,
+    stmt: &Statement,
+    insert: &Insert,
+    tables: &Tables,
+    source: &Query,
+) -> Result<Plan> {
+    let table = &tables.uses[0];
+    let t = &table.table;
+    if !t.keyspace.sharded {
+        return Err(EngineError::unsupported(
+            "INSERT into an unsharded table from another keyspace",
+        ));
+    }
+    if t.table_type == TableType::Reference {
+        return Err(EngineError::unsupported(
+            "Insert on a reference table of a sharded keyspace",
+        ));
+    }
+    if insert.replace_into {
+        return Err(EngineError::unsupported(
+            "REPLACE INTO with sharded keyspace",
+        ));
+    }
+    if t.owned_vindexes().next().is_some() {
+        return Err(EngineError::unsupported(
+            "INSERT into a table with owned lookup vindexes",
+        ));
+    }
+    if insert.columns.is_empty() {
+        return Err(EngineError::unsupported(
+            "VT09004: INSERT should contain column list or the table should have authoritative columns in vschema",
+        ));
+    }
+    let columns: Vec<String> = insert.columns.iter().map(column_name).collect();
+    let position = |name: &str| columns.iter().position(|c| c.eq_ignore_ascii_case(name));
+    let pv = t
+        .primary_vindex()
+        .ok_or_else(|| EngineError::unsupported("table without vindex"))?;
+    let [pv_col] = pv.columns.as_slice() else {
+        return Err(EngineError::unsupported(
+            "INSERT with a multi-column primary vindex",
+        ));
+    };
+    let Some(vindex_column) = position(pv_col) else {
+        return Err(EngineError::BadResult(format!(
+            "VT09003: INSERT query does not have primary vindex column '{pv_col}' in the column list"
+        )));
+    };
+    let auto_column = match &t.auto_increment {
+        Some(a) => Some(position(&a.column).ok_or_else(|| {
+            EngineError::unsupported("INSERT ... SELECT generating auto-increment values")
+        })?),
+        None => None,
+    };
+    if let Some(OnInsert::DuplicateKeyUpdate(assignments)) = &insert.on {
+        for a in assignments {
+            check_assignment(&a.target, table)?;
+        }
+    }
+    let (prefix, suffix) = split_around_rows(ctx, stmt, None)?;
+    let primitive = InsertSelect {
+        keyspace: KeyspaceDesc {
+            name: t.keyspace.name.clone(),
+            sharded: true,
+        },
+        table: t.name.clone(),
+        prefix,
+        suffix,
+        columns: columns.len(),
+        vindex_column,
+        auto_column,
+        vindex_name: pv.name.clone(),
+        vindex: pv.vindex.clone(),
+        input: plan_side(ctx, &source.to_string())?,
+    };
+    Ok(plan_of("INSERT", tables, Box::new(primitive)))
+}

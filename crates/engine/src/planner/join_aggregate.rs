@@ -1,0 +1,181 @@
+//! Aggregation over a nested-loop join: the joined rows carry raw values
+//! (`count(*)` as `1`, `count(x)` as `x IS NOT NULL`, `sum`/`min`/`max`/
+//! `avg(x)` as `x`, plus `x IS NOT NULL` for AVG), vtgate sorts them on
+//! the grouping columns and merges them with the same [`Aggregate`] that
+//! merges shard partials, then HAVING, DISTINCT, ORDER BY and LIMIT.
+
+use sqlparser::ast::{Expr, GroupByExpr, Query, SelectItem, SetExpr, Value as AstValue};
+
+use super::aggregate_tail::{Finish, Tail};
+use super::aggregation::{aggregate_call, item_expr, AggregateCall, HavingContext};
+use super::nested_join::plan_nested_join;
+use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
+use super::tables::Tables;
+use super::union::PlanSide;
+use super::Context;
+use crate::aggregate::{AggregateOpcode, AggregateParam};
+use crate::error::{EngineError, Result};
+use crate::memory_sort::MemorySort;
+use crate::merge_sort::OrderByParam;
+use crate::primitive::Primitive;
+
+fn refuse(why: &str) -> EngineError {
+    EngineError::unsupported(format!("aggregation over a cross-shard join: {why}"))
+}
+
+fn not_null(x: Expr) -> Expr {
+    Expr::IsNotNull(Box::new(x))
+}
+
+/// Plans an aggregating or DISTINCT SELECT over a nested-loop join.
+pub(super) fn plan_join_aggregate(
+    ctx: &Context,
+    tables: &Tables,
+    original: &Query,
+    plan_side: PlanSide,
+) -> Result<Box<dyn Primitive>> {
+    let mut query = original.clone();
+    let limit = remove_limit(&mut query)?;
+    let user_order = query.order_by.take();
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return Err(refuse("UNION"));
+    };
+    let having = select.having.take();
+    let original_items = select.projection.clone();
+    if original_items.iter().any(is_wildcard) {
+        return Err(refuse("*"));
+    }
+    let GroupByExpr::Expressions(group_exprs, modifiers) = &select.group_by else {
+        return Err(refuse("GROUP BY ALL"));
+    };
+    if !modifiers.is_empty() {
+        return Err(refuse("GROUP BY modifiers"));
+    }
+    let mut group_exprs = group_exprs.clone();
+    let distinct_rows = select.distinct.take().is_some();
+    let distinct_groups = distinct_rows && !group_exprs.is_empty();
+    if distinct_rows && !distinct_groups {
+        group_exprs = original_items
+            .iter()
+            .filter_map(item_expr)
+            .cloned()
+            .collect();
+    }
+    let mut projection = Vec::new();
+    let mut hidden = Vec::new();
+    let mut aggregates = Vec::new();
+    let mut distinct_col = None;
+    for (i, item) in original_items.iter().enumerate() {
+        let e = item_expr(item).ok_or_else(|| refuse("select item"))?;
+        let alias = match item {
+            SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
+            _ => e.to_string(),
+        };
+        let Some(AggregateCall {
+            name,
+            distinct,
+            arg,
+        }) = aggregate_call(e)?
+        else {
+            if features_of_expr(e).aggregate {
+                return Err(refuse("expression over aggregates"));
+            }
+            if group_exprs.is_empty() {
+                return Err(refuse("non-aggregated column in a scalar aggregation"));
+            }
+            projection.push(item.clone());
+            continue;
+        };
+        let (raw, opcode) = match (name.as_str(), distinct, arg) {
+            ("count", false, None) => (
+                Expr::value(AstValue::Number("1".into(), false)),
+                AggregateOpcode::CountStar,
+            ),
+            ("count", false, Some(x)) => (not_null(x), AggregateOpcode::Count),
+            ("count", true, Some(x)) if distinct_col.is_none() => {
+                distinct_col = Some(i);
+                (x, AggregateOpcode::CountDistinct)
+            }
+            ("sum", false, Some(x)) => (x, AggregateOpcode::Sum),
+            ("min", _, Some(x)) => (x, AggregateOpcode::Min),
+            ("max", _, Some(x)) => (x, AggregateOpcode::Max),
+            ("avg", false, Some(x)) => {
+                hidden.push(SelectItem::UnnamedExpr(not_null(x.clone())));
+                (
+                    x,
+                    AggregateOpcode::Avg {
+                        count_col: usize::MAX,
+                    },
+                )
+            }
+            _ => return Err(refuse(&format!("aggregation function '{e}'"))),
+        };
+        projection.push(SelectItem::UnnamedExpr(raw));
+        aggregates.push(AggregateParam {
+            opcode,
+            col: i,
+            alias,
+        });
+    }
+    // Hidden AVG counts follow the select items, in order.
+    let mut next_hidden = original_items.len();
+    for a in &mut aggregates {
+        if let AggregateOpcode::Avg { count_col } = &mut a.opcode {
+            *count_col = next_hidden;
+            next_hidden += 1;
+        }
+    }
+    projection.extend(hidden);
+    let mut group_cols = Vec::new();
+    for g in &group_exprs {
+        let col = match find_column(g, &original_items)? {
+            Some(c) if aggregates.iter().all(|a| a.col != c) => c,
+            _ => {
+                projection.push(SelectItem::UnnamedExpr(g.clone()));
+                projection.len() - 1
+            }
+        };
+        group_cols.push(col);
+    }
+    let tail = {
+        let mut count = 0;
+        let mut hv = HavingContext {
+            original: &original_items,
+            projection: &mut projection,
+            aggregates: &mut aggregates,
+            hidden: &mut count,
+            raw: true,
+        };
+        Tail::resolve(&mut hv, having.as_ref(), user_order)?
+    };
+    let hidden = projection.len() - original_items.len();
+    select.projection = projection;
+    select.group_by = GroupByExpr::Expressions(Vec::new(), Vec::new());
+    let joined = plan_nested_join(ctx, tables, &query, plan_side)?;
+    let mut sort: Vec<OrderByParam> = group_cols
+        .iter()
+        .map(|&col| OrderByParam { col, desc: false })
+        .collect();
+    if let Some(col) = distinct_col {
+        sort.push(OrderByParam { col, desc: false });
+    }
+    let input: Box<dyn Primitive> = if sort.is_empty() {
+        joined
+    } else {
+        Box::new(MemorySort {
+            hidden_columns: 0,
+            order_by: sort,
+            input: joined,
+        })
+    };
+    tail.assemble(
+        input,
+        Finish {
+            group_by: group_cols,
+            aggregates,
+            hidden,
+            distinct_groups,
+            limit,
+        },
+    )
+}

@@ -1,0 +1,67 @@
+//! The planner: from a parsed statement and the VSchema to a [`Plan`]
+//! (Vitess `go/vt/vtgate/planbuilder`).
+//!
+//! Statements whose tables all live in one unsharded keyspace, or that
+//! provably reach a single shard, are sent whole. A SELECT on one sharded
+//! table is routed by its vindex predicates and its ORDER BY and LIMIT are
+//! completed in vtgate over the merged shard results. Everything else is
+//! refused with `VT12001: unsupported: ...`, never answered wrongly.
+//!
+//! A plan cache keyed by the normalised query text belongs in front of
+//! [`plan`]; it is not here yet.
+
+mod aggregate_tail;
+mod aggregation;
+mod dml;
+mod insert_select;
+mod join;
+mod join_aggregate;
+mod nested_join;
+mod order;
+mod pullout;
+mod routing;
+mod select;
+mod tables;
+mod union;
+
+use sqlparser::ast::Statement;
+use vschema::VSchema;
+
+pub(crate) use order::UPPER_LIMIT_VAR;
+
+use crate::error::{EngineError, Result};
+use crate::primitive::Plan;
+
+/// Plans one statement. `default_keyspace` is the session's target
+/// keyspace, used for unqualified table names (global lookup when `None`).
+pub fn plan(stmt: &Statement, vschema: &VSchema, default_keyspace: Option<&str>) -> Result<Plan> {
+    let ctx = Context {
+        vschema,
+        default_keyspace,
+    };
+    match stmt {
+        Statement::Query(_) => select::plan_select(&ctx, stmt),
+        Statement::Insert(i) => dml::plan_insert(&ctx, stmt, i),
+        Statement::Update(u) => dml::plan_update(&ctx, stmt, u),
+        Statement::Delete(d) => dml::plan_delete(&ctx, stmt, d),
+        other => Err(EngineError::unsupported(format!(
+            "statement type {}",
+            other
+                .to_string()
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+        ))),
+    }
+}
+
+/// What every planning step needs.
+pub(crate) struct Context<'a> {
+    /// The VSchema.
+    pub vschema: &'a VSchema,
+    /// The session's keyspace.
+    pub default_keyspace: Option<&'a str>,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,395 @@
+//! Planning a join that cannot be sent to the shards as one query
+//! (different keyspaces, or sharded tables not joined on their vindex): a
+//! left-deep chain of nested-loop [`Join`]s over single-table queries, in
+//! FROM order.
+//!
+//! Every column must be qualified by its table. Each condition runs in the
+//! query of the last table it reads (the join's own table for an ON
+//! clause), with the columns of earlier tables as bind variables; select
+//! items run in the query of their table. A WHERE condition on a table
+//! that was LEFT JOINed is refused (it must run after the outer join).
+//! ORDER BY and LIMIT run in vtgate over the joined rows. Aggregation,
+//! DISTINCT, subqueries, `*`, RIGHT JOIN and USING are refused.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, Ident, JoinConstraint, JoinOperator, OrderByKind, OrderBySort, Query, SelectItem,
+    SetExpr, TableFactor, Value as AstValue, VisitMut, VisitorMut,
+};
+
+use super::join_aggregate::plan_join_aggregate;
+use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
+use super::routing::conjuncts;
+use super::tables::{TableUse, Tables};
+use super::union::PlanSide;
+use super::Context;
+use crate::error::{EngineError, Result};
+use crate::join::{Join, JoinColumn};
+use crate::limit::Limit;
+use crate::memory_sort::MemorySort;
+use crate::merge_sort::OrderByParam;
+use crate::primitive::Primitive;
+
+fn refuse(why: &str) -> EngineError {
+    EngineError::unsupported(format!("cross-shard join: {why}"))
+}
+
+/// The table (index into the FROM order) a column reference names.
+fn table_of(e: &Expr, uses: &[TableUse]) -> Result<Option<usize>> {
+    let ids = match e {
+        Expr::Identifier(_) => return Err(refuse("unqualified column")),
+        Expr::CompoundIdentifier(ids) => ids,
+        _ => return Ok(None),
+    };
+    let names = |u: &TableUse| match ids.as_slice() {
+        [q, _] => q.value == u.qualifier(),
+        [k, t, _] => u.alias.is_none() && k.value == u.table.keyspace.name && t.value == u.written,
+        _ => false,
+    };
+    let mut found = uses
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| names(u))
+        .map(|(i, _)| i);
+    match (found.next(), found.next()) {
+        (Some(i), None) => Ok(Some(i)),
+        _ => Err(refuse(&format!("column {e}"))),
+    }
+}
+
+/// Collects the tables an expression reads.
+struct TableFinder<'a> {
+    uses: &'a [TableUse],
+    tables: Vec<usize>,
+    error: Option<EngineError>,
+}
+
+impl VisitorMut for TableFinder<'_> {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        match table_of(e, self.uses) {
+            Ok(Some(t)) => self.tables.push(t),
+            Ok(None) => {}
+            Err(err) => {
+                self.error = Some(err);
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The tables `e` reads; subqueries and aggregates are refused.
+fn tables_of(e: &Expr, uses: &[TableUse]) -> Result<Vec<usize>> {
+    let f = features_of_expr(e);
+    if f.subquery || f.aggregate {
+        return Err(refuse("subquery or aggregate"));
+    }
+    let mut finder = TableFinder {
+        uses,
+        tables: Vec::new(),
+        error: None,
+    };
+    let _ = VisitMut::visit(&mut e.clone(), &mut finder);
+    match finder.error {
+        Some(err) => Err(err),
+        None => Ok(finder.tables),
+    }
+}
+
+/// One table's single-table query.
+#[derive(Default)]
+struct TableQuery {
+    items: Vec<String>,
+    conds: Vec<String>,
+    /// Bind variables it reads: name, source table, source item.
+    vars: Vec<(String, usize, usize)>,
+}
+
+impl TableQuery {
+    fn item(&mut self, text: String) -> usize {
+        match self.items.iter().position(|t| *t == text) {
+            Some(i) => i,
+            None => {
+                self.items.push(text);
+                self.items.len() - 1
+            }
+        }
+    }
+
+    fn sql(&self, table: &TableFactor, locks: &str) -> String {
+        let items = if self.items.is_empty() {
+            "1".to_string()
+        } else {
+            self.items.join(", ")
+        };
+        let mut sql = format!("select {items} from {table}");
+        if !self.conds.is_empty() {
+            sql.push_str(" where ");
+            sql.push_str(&self.conds.join(" and "));
+        }
+        sql.push_str(locks);
+        sql
+    }
+}
+
+/// Adds condition `c` to the query of table `step`, binding the columns
+/// of earlier tables.
+fn place_condition(c: &Expr, step: usize, uses: &[TableUse], queries: &mut [TableQuery]) {
+    let mut bound = c.clone();
+    let mut binds: Vec<(String, usize, String)> = Vec::new();
+    let _ = sqlparser::ast::visit_expressions_mut(&mut bound, |x| {
+        if let Ok(Some(t)) = table_of(x, uses) {
+            if t != step {
+                let name = bind_name(x, step, binds.len());
+                binds.push((name.clone(), t, x.to_string()));
+                *x = Expr::value(AstValue::Placeholder(format!(":{name}")));
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    for (name, t, text) in binds {
+        let col = queries[t].item(text);
+        queries[step].vars.push((name, t, col));
+    }
+    queries[step].conds.push(bound.to_string());
+}
+
+fn bind_name(e: &Expr, step: usize, n: usize) -> String {
+    let clean: String = e
+        .to_string()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{}_{step}_{n}", clean.trim_matches('_'))
+}
+
+/// Whether `e` is NULL whenever its columns are: columns, numbers, and
+/// arithmetic over them (with at least one column).
+fn null_strict(e: &Expr) -> bool {
+    use sqlparser::ast::{BinaryOperator as B, UnaryOperator as U};
+    fn walk(e: &Expr, column: &mut bool) -> bool {
+        match e {
+            Expr::CompoundIdentifier(_) => {
+                *column = true;
+                true
+            }
+            Expr::Value(v) => matches!(v.value, AstValue::Number(..)),
+            Expr::Nested(x)
+            | Expr::UnaryOp {
+                op: U::Minus,
+                expr: x,
+            } => walk(x, column),
+            Expr::BinaryOp { left, op, right } => {
+                matches!(op, B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo)
+                    && walk(left, column)
+                    && walk(right, column)
+            }
+            _ => false,
+        }
+    }
+    let mut column = false;
+    walk(e, &mut column) && column
+}
+
+/// The FROM clause as tables in order, with each one's join kind (true
+/// for LEFT JOIN) and ON condition.
+fn from_tables(
+    select: &sqlparser::ast::Select,
+) -> Result<Vec<(&TableFactor, bool, Option<&Expr>)>> {
+    let mut out = Vec::new();
+    for twj in &select.from {
+        out.push((&twj.relation, false, None));
+        for j in &twj.joins {
+            let (left, c) = match &j.join_operator {
+                JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::CrossJoin(c) => {
+                    (false, c)
+                }
+                JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (true, c),
+                _ => return Err(refuse("join type")),
+            };
+            let on = match c {
+                JoinConstraint::On(e) => Some(e),
+                JoinConstraint::None => None,
+                _ => return Err(refuse("USING or NATURAL")),
+            };
+            out.push((&j.relation, left, on));
+        }
+    }
+    if out
+        .iter()
+        .any(|(t, _, _)| !matches!(t, TableFactor::Table { .. }))
+    {
+        return Err(refuse("derived table"));
+    }
+    Ok(out)
+}
+
+/// Plans the join as nested loops; `plan_side` plans each table's query.
+pub(super) fn plan_nested_join(
+    ctx: &Context,
+    tables: &Tables,
+    original: &Query,
+    plan_side: PlanSide,
+) -> Result<Box<dyn Primitive>> {
+    let uses = tables.uses.as_slice();
+    let SetExpr::Select(select) = original.body.as_ref() else {
+        return Err(refuse("UNION"));
+    };
+    if select.into.is_some() {
+        return Err(refuse("SELECT ... INTO"));
+    }
+    let grouped = !matches!(&select.group_by,
+        sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    let aggregated = select.projection.iter().any(|i| match i {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+            features_of_expr(e).aggregate
+        }
+        _ => false,
+    });
+    if select.distinct.is_some() || grouped || select.having.is_some() || aggregated {
+        return plan_join_aggregate(ctx, tables, original, plan_side);
+    }
+    let from = from_tables(select)?;
+    if from.len() != uses.len() || from.len() < 2 {
+        return Err(refuse("subquery tables"));
+    }
+    let mut queries: Vec<TableQuery> = (0..from.len()).map(|_| TableQuery::default()).collect();
+    let mut cols = Vec::new();
+    for item in &select.projection {
+        if is_wildcard(item) {
+            return Err(refuse("*"));
+        }
+        let (e, text) = match item {
+            SelectItem::UnnamedExpr(e) => (e, e.to_string()),
+            SelectItem::ExprWithAlias { expr, alias } => (
+                expr,
+                format!("{expr} AS {}", Ident::with_quote('`', &alias.value)),
+            ),
+            _ => return Err(refuse("select item")),
+        };
+        let mut read = tables_of(e, uses)?;
+        read.dedup();
+        let t = match read.as_slice() {
+            [] => 0,
+            [t] => *t,
+            _ => return Err(refuse("select item reading several tables")),
+        };
+        // A LEFT JOINed table's query only runs for matching rows; the
+        // others get NULLs, which is right for a column (and for `x IS NOT
+        // NULL` read as a count) but not for expressions like COALESCE.
+        let plain = null_strict(e)
+            || matches!(e, Expr::IsNotNull(x) if matches!(x.as_ref(), Expr::CompoundIdentifier(_)));
+        if from[t].1 && !plain {
+            return Err(refuse("expression on a LEFT JOINed table"));
+        }
+        queries[t].items.push(text);
+        cols.push((t, queries[t].items.len() - 1));
+    }
+    for c in conjuncts(select.selection.as_ref()) {
+        let step = tables_of(c, uses)?.into_iter().max().unwrap_or(0);
+        if from[step].1 {
+            return Err(refuse("WHERE on a LEFT JOINed table"));
+        }
+        place_condition(c, step, uses, &mut queries);
+    }
+    for (k, (_, _, on)) in from.iter().enumerate() {
+        for c in conjuncts(*on) {
+            let step = tables_of(c, uses)?.into_iter().max().unwrap_or(0).max(k);
+            if step != k && from[step].1 {
+                return Err(refuse("ON condition on a later LEFT JOINed table"));
+            }
+            place_condition(c, step, uses, &mut queries);
+        }
+    }
+    // Offsets of each table's columns in the concatenated rows.
+    let mut offsets = Vec::with_capacity(queries.len());
+    let mut width = 0;
+    for q in &queries {
+        offsets.push(width);
+        width += q.items.len();
+    }
+    // Each table's query locks the rows it reads, as the join would.
+    let locks: String = original.locks.iter().map(|l| format!(" {l}")).collect();
+    let mut plan = plan_side(ctx, &queries[0].sql(from[0].0, &locks))?;
+    for k in 1..queries.len() {
+        let last = k == queries.len() - 1;
+        let right = plan_side(ctx, &queries[k].sql(from[k].0, &locks))?;
+        let join_cols = if last {
+            cols.iter()
+                .map(|&(t, i)| {
+                    if t == k {
+                        JoinColumn::Right(i)
+                    } else {
+                        JoinColumn::Left(offsets[t] + i)
+                    }
+                })
+                .collect()
+        } else {
+            (0..offsets[k])
+                .map(JoinColumn::Left)
+                .chain((0..queries[k].items.len()).map(JoinColumn::Right))
+                .collect()
+        };
+        let vars = queries[k]
+            .vars
+            .iter()
+            .map(|(name, t, i)| (name.clone(), offsets[*t] + i))
+            .collect();
+        plan = Box::new(Join {
+            left_join: from[k].1,
+            left: plan,
+            right,
+            cols: join_cols,
+            vars,
+        });
+    }
+    order_and_limit(original, &select.projection, plan)
+}
+
+/// ORDER BY (on selected columns) and LIMIT over the joined rows.
+fn order_and_limit(
+    original: &Query,
+    projection: &[SelectItem],
+    mut plan: Box<dyn Primitive>,
+) -> Result<Box<dyn Primitive>> {
+    if let Some(order) = &original.order_by {
+        let OrderByKind::Expressions(exprs) = &order.kind else {
+            return Err(refuse("ORDER BY ALL"));
+        };
+        let mut params = Vec::new();
+        for o in exprs {
+            let desc = match &o.options.sort {
+                None | Some(OrderBySort::Asc) => false,
+                Some(OrderBySort::Desc) => true,
+                Some(_) => return Err(refuse("ORDER BY USING")),
+            };
+            let Some(col) = find_column(&o.expr, projection)? else {
+                return Err(refuse("ORDER BY a column not selected"));
+            };
+            params.push(OrderByParam { col, desc });
+        }
+        plan = Box::new(MemorySort {
+            hidden_columns: 0,
+            order_by: params,
+            input: plan,
+        });
+    }
+    let mut limited = original.clone();
+    if let Some((count, offset)) = remove_limit(&mut limited)? {
+        plan = Box::new(Limit {
+            count,
+            offset,
+            input: plan,
+        });
+    }
+    Ok(plan)
+}

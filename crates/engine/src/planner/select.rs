@@ -1,0 +1,243 @@
+//! Planning SELECT: which keyspace and shards the statement goes to, and
+//! whether it can be sent whole.
+
+use sqlparser::ast::{Expr, Query, SetExpr, Statement, TableFactor};
+
+use super::join::plan_pushed_join;
+use super::nested_join::plan_nested_join;
+use super::order::plan_multi_shard;
+use super::pullout::plan_pullouts;
+use super::routing::{route_table, Routing};
+use super::tables::{rewrite_for_shards, Tables};
+use super::union::plan_union;
+use super::Context;
+use crate::description::KeyspaceDesc;
+use crate::error::{EngineError, Result};
+use crate::primitive::{Plan, Primitive};
+use crate::route::{Opcode, Route};
+
+/// Plans a `Statement::Query`.
+pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
+    let Statement::Query(original) = stmt else {
+        return Err(EngineError::unsupported("not a query"));
+    };
+    if original.with.is_some() {
+        return Err(EngineError::unsupported("WITH expression"));
+    }
+    let tables = Tables::collect(stmt, ctx.vschema, ctx.default_keyspace)?;
+    let tables_used = tables.used();
+    let mut shard_stmt = stmt.clone();
+    rewrite_for_shards(&mut shard_stmt, ctx.vschema, ctx.default_keyspace);
+    let Statement::Query(query) = shard_stmt else {
+        return Err(EngineError::unsupported("not a query"));
+    };
+    let instructions = route_query(ctx, &tables, *query, original)?;
+    Ok(Plan {
+        query_type: "SELECT",
+        instructions,
+        tables_used,
+    })
+}
+
+/// Plans a query the planner derived (a join side, a UNION branch, a
+/// pulled-out subquery or its outer query) from its SQL text.
+pub(super) fn plan_side(ctx: &Context, sql: &str) -> Result<Box<dyn Primitive>> {
+    let stmt = sql::parse::parse(sql)
+        .map_err(|e| EngineError::BadResult(format!("planned query {sql}: {}", e.message())))?;
+    Ok(plan_select(ctx, &stmt)?.instructions)
+}
+
+fn route_query(
+    ctx: &Context,
+    tables: &Tables,
+    query: Query,
+    original: &Query,
+) -> Result<Box<dyn Primitive>> {
+    let Some(first) = tables.uses.first() else {
+        let ks = dual_keyspace(ctx)?;
+        return Ok(whole(Opcode::Reference, ks, &query));
+    };
+    let ks = &first.table.keyspace;
+    let set_operation = matches!(original.body.as_ref(), SetExpr::SetOperation { .. });
+    let one_keyspace = tables.uses.iter().all(|u| u.table.keyspace.name == ks.name);
+    let desc = KeyspaceDesc {
+        name: ks.name.clone(),
+        sharded: ks.sharded,
+    };
+    if one_keyspace && !ks.sharded {
+        return Ok(whole(Opcode::Unsharded, desc, &query));
+    }
+    let all_reference = tables
+        .uses
+        .iter()
+        .all(|u| u.table.table_type == vschema::TableType::Reference);
+    if one_keyspace && all_reference {
+        return Ok(whole(Opcode::Reference, desc, &query));
+    }
+    if matches!(original.body.as_ref(), SetExpr::Select(s) if s.into.is_some()) {
+        return Err(EngineError::unsupported(
+            "SELECT ... INTO on a sharded keyspace",
+        ));
+    }
+    if (set_operation || subqueries(original)) && !original.locks.is_empty() {
+        // The queries a split plan sends would not lock what MySQL locks.
+        return Err(EngineError::unsupported(
+            "FOR UPDATE / LOCK IN SHARE MODE across shards",
+        ));
+    }
+    if let Some(plan) = plan_pullouts(ctx, original, plan_side)? {
+        return Ok(plan);
+    }
+    if !one_keyspace {
+        if set_operation {
+            return plan_union(ctx, original, plan_side);
+        }
+        return plan_nested_join(ctx, tables, original, plan_side);
+    }
+    if set_operation {
+        return plan_union(ctx, original, plan_side);
+    }
+    if tables.uses.len() > 1 {
+        return match plan_pushed_join(tables, query, desc) {
+            Err(EngineError::Unsupported(why)) if why == "cross-shard join" => {
+                plan_nested_join(ctx, tables, original, plan_side)
+            }
+            other => other,
+        };
+    }
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return Err(EngineError::unsupported("UNION on a sharded keyspace"));
+    };
+    let [only] = select.from.as_slice() else {
+        return Err(EngineError::unsupported(
+            "derived table or join on a sharded keyspace",
+        ));
+    };
+    // The WHERE that routes: the query's own, or that of a simple derived
+    // table the query reads from.
+    let routing_where = match &only.relation {
+        TableFactor::Table { .. } if only.joins.is_empty() => select.selection.as_ref(),
+        TableFactor::Derived {
+            lateral: false,
+            subquery,
+            ..
+        } if only.joins.is_empty() => simple_derived(subquery)?,
+        _ => {
+            return Err(EngineError::unsupported(
+                "derived table or join on a sharded keyspace",
+            ))
+        }
+    };
+    let routing = route_table(first, routing_where, true)?;
+    let route = routed(routing.clone(), desc, &query);
+    if routing.single_shard {
+        return Ok(Box::new(route));
+    }
+    plan_multi_shard(query, route)
+}
+
+/// The WHERE of a derived table that every shard can compute on its own
+/// rows (a plain filter and projection of one table), so the outer query
+/// can treat it like a table.
+fn simple_derived(q: &Query) -> Result<Option<&Expr>> {
+    let refuse = || EngineError::unsupported("derived table on a sharded keyspace");
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return Err(refuse());
+    };
+    let f = super::order::features(q);
+    let grouped = !matches!(&s.group_by, sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    let plain_from = matches!(s.from.as_slice(), [t] if t.joins.is_empty() && matches!(t.relation, TableFactor::Table { .. }));
+    if f.aggregate
+        || f.window
+        || grouped
+        || s.distinct.is_some()
+        || s.having.is_some()
+        || q.limit_clause.is_some()
+        || q.fetch.is_some()
+        || q.with.is_some()
+        || !plain_from
+    {
+        return Err(refuse());
+    }
+    Ok(s.selection.as_ref())
+}
+
+/// Whether the query's WHERE has subqueries (which may be pulled out).
+fn subqueries(q: &Query) -> bool {
+    matches!(q.body.as_ref(), SetExpr::Select(s)
+        if s.selection.as_ref().is_some_and(|w| super::order::features_of_expr(w).subquery))
+}
+
+/// The keyspace `dual` queries go to: the session's, else the first.
+fn dual_keyspace(ctx: &Context) -> Result<KeyspaceDesc> {
+    let ks = match ctx.default_keyspace {
+        Some(k) => ctx
+            .vschema
+            .keyspace(k)
+            .ok_or_else(|| vschema::FindTableError::UnknownKeyspace(k.to_string()))?,
+        None => ctx
+            .vschema
+            .first_keyspace()
+            .ok_or(EngineError::NoDatabase)?,
+    };
+    Ok(KeyspaceDesc {
+        name: ks.keyspace.name.clone(),
+        sharded: ks.sharded(),
+    })
+}
+
+/// A route sending `query` unchanged.
+fn whole(opcode: Opcode, keyspace: KeyspaceDesc, query: &Query) -> Box<dyn Primitive> {
+    Box::new(Route::new(
+        opcode,
+        keyspace,
+        query.to_string(),
+        field_query(query),
+    ))
+}
+
+fn routed(routing: Routing, keyspace: KeyspaceDesc, query: &Query) -> Route {
+    let mut r = Route::new(
+        routing.opcode,
+        keyspace,
+        query.to_string(),
+        field_query(query),
+    );
+    r.vindex = routing.vindex;
+    r
+}
+
+/// The query that returns only the result fields: `where 1 != 1` for a
+/// plain SELECT, `limit 0` otherwise.
+pub(super) fn field_query(query: &Query) -> String {
+    let mut q = query.clone();
+    q.order_by = None;
+    q.limit_clause = None;
+    q.locks.clear();
+    match q.body.as_mut() {
+        SetExpr::Select(s) => {
+            s.selection = Some(never_true());
+            s.having = None;
+        }
+        _ => {
+            q.limit_clause = Some(sqlparser::ast::LimitClause::LimitOffset {
+                limit: Some(Expr::value(sqlparser::ast::Value::Number(
+                    "0".into(),
+                    false,
+                ))),
+                offset: None,
+                limit_by: Vec::new(),
+            })
+        }
+    }
+    q.to_string()
+}
+
+fn never_true() -> Expr {
+    let one = || Expr::value(sqlparser::ast::Value::Number("1".into(), false));
+    Expr::BinaryOp {
+        left: Box::new(one()),
+        op: sqlparser::ast::BinaryOperator::NotEq,
+        right: Box::new(one()),
+    }
+}

@@ -1,0 +1,229 @@
+//! Finding and resolving the tables a statement uses, and rewriting their
+//! names for the shards: keyspace qualifiers dropped (a tablet's database
+//! is its keyspace's), tables renamed by routing rules get their real name
+//! with the written name kept as alias.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, Ident, ObjectName, ObjectNamePart, Statement, TableAlias, TableFactor, TableObject,
+    Visit, VisitMut, Visitor, VisitorMut,
+};
+use vschema::{TableRef, VSchema};
+
+use crate::error::{EngineError, Result};
+
+/// Schemas vtgate would have to route as DBA queries.
+const SYSTEM_SCHEMAS: &[&str] = &["information_schema", "mysql", "performance_schema", "sys"];
+
+/// One table reference in the statement.
+#[derive(Debug, Clone)]
+pub struct TableUse {
+    /// The resolved table.
+    pub table: TableRef,
+    /// The name as written, last part (the table name).
+    pub written: String,
+    /// Its alias, if any.
+    pub alias: Option<String>,
+}
+
+impl TableUse {
+    /// The name columns qualify it by: the alias, or the written name.
+    pub fn qualifier(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.written)
+    }
+
+    /// `keyspace.table`.
+    pub fn qualified_name(&self) -> String {
+        format!("{}.{}", self.table.keyspace.name, self.table.name)
+    }
+}
+
+/// The tables of a statement, in the order written. `dual` is left out.
+pub struct Tables {
+    /// Table uses.
+    pub uses: Vec<TableUse>,
+}
+
+fn parts(name: &ObjectName) -> Result<Vec<&Ident>> {
+    name.0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => Ok(i),
+            ObjectNamePart::Function(_) => Err(EngineError::unsupported("dynamic table names")),
+        })
+        .collect()
+}
+
+/// Resolves `[ks.]table` through the VSchema; `Ok(None)` for `dual`.
+pub fn resolve_name(
+    name: &ObjectName,
+    vschema: &VSchema,
+    default_keyspace: Option<&str>,
+) -> Result<Option<TableRef>> {
+    let parts = parts(name)?;
+    let (ks, table) = match parts.as_slice() {
+        [t] => (default_keyspace, t.value.as_str()),
+        [k, t] => (Some(k.value.as_str()), t.value.as_str()),
+        _ => return Err(EngineError::unsupported(format!("table name {name}"))),
+    };
+    if let Some(k) = ks {
+        if SYSTEM_SCHEMAS.contains(&k.to_ascii_lowercase().as_str()) {
+            return Err(EngineError::unsupported(format!(
+                "queries on {k} through a sharded plan"
+            )));
+        }
+    }
+    if parts.len() == 1 && table.eq_ignore_ascii_case("dual") {
+        return Ok(None);
+    }
+    Ok(Some(vschema.find_table(ks, table)?))
+}
+
+struct Collector<'a> {
+    vschema: &'a VSchema,
+    default_keyspace: Option<&'a str>,
+    uses: Vec<TableUse>,
+    error: Option<EngineError>,
+}
+
+impl Visitor for Collector<'_> {
+    type Break = ();
+
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+        let TableFactor::Table {
+            name, alias, args, ..
+        } = factor
+        else {
+            return ControlFlow::Continue(());
+        };
+        if args.is_some() {
+            self.error = Some(EngineError::unsupported("table functions"));
+            return ControlFlow::Break(());
+        }
+        match resolve_name(name, self.vschema, self.default_keyspace) {
+            Ok(Some(table)) => {
+                let written = table_name(name);
+                self.uses.push(TableUse {
+                    table,
+                    written,
+                    alias: alias.as_ref().map(|a| a.name.value.clone()),
+                });
+                ControlFlow::Continue(())
+            }
+            Ok(None) => ControlFlow::Continue(()),
+            Err(e) => {
+                self.error = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    }
+}
+
+/// The table name of `[ks.]table` without quotes.
+pub fn table_name(name: &ObjectName) -> String {
+    parts(name)
+        .ok()
+        .and_then(|p| p.last().map(|i| i.value.clone()))
+        .unwrap_or_default()
+}
+
+impl Tables {
+    /// Collects and resolves every table of `stmt` (in subqueries too).
+    pub fn collect(
+        stmt: &Statement,
+        vschema: &VSchema,
+        default_keyspace: Option<&str>,
+    ) -> Result<Self> {
+        let mut c = Collector {
+            vschema,
+            default_keyspace,
+            uses: Vec::new(),
+            error: None,
+        };
+        let _ = Visit::visit(stmt, &mut c);
+        match c.error {
+            Some(e) => Err(e),
+            None => Ok(Tables { uses: c.uses }),
+        }
+    }
+
+    /// `keyspace.table` names, sorted and unique (Vitess `TablesUsed`).
+    pub fn used(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.uses.iter().map(TableUse::qualified_name).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+struct Renamer<'a> {
+    vschema: &'a VSchema,
+    default_keyspace: Option<&'a str>,
+}
+
+impl VisitorMut for Renamer<'_> {
+    type Break = ();
+
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        let TableFactor::Table { name, alias, .. } = factor else {
+            return ControlFlow::Continue(());
+        };
+        let Ok(Some(table)) = resolve_name(name, self.vschema, self.default_keyspace) else {
+            return ControlFlow::Continue(());
+        };
+        let Some(ObjectNamePart::Identifier(last)) = name.0.last().cloned() else {
+            return ControlFlow::Continue(());
+        };
+        if last.value != table.name {
+            if alias.is_none() {
+                *alias = Some(TableAlias {
+                    explicit: true,
+                    name: last.clone(),
+                    columns: Vec::new(),
+                    at: None,
+                });
+            }
+            *name = ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote(
+                '`',
+                &table.name,
+            ))]);
+        } else {
+            *name = ObjectName(vec![ObjectNamePart::Identifier(last)]);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Expr::CompoundIdentifier(idents) = expr {
+            if idents.len() == 3 && self.vschema.keyspace(&idents[0].value).is_some() {
+                idents.remove(0);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Rewrites table names of `stmt` for the shards (see the module docs).
+pub fn rewrite_for_shards(stmt: &mut Statement, vschema: &VSchema, default_keyspace: Option<&str>) {
+    if let Statement::Insert(insert) = stmt {
+        if let TableObject::TableName(name) = &mut insert.table {
+            if let Ok(Some(table)) = resolve_name(name, vschema, default_keyspace) {
+                let quote = match name.0.last() {
+                    Some(ObjectNamePart::Identifier(i)) => i.quote_style,
+                    _ => None,
+                };
+                let ident = Ident {
+                    quote_style: quote,
+                    ..Ident::new(&table.name)
+                };
+                *name = ObjectName(vec![ObjectNamePart::Identifier(ident)]);
+            }
+        }
+    }
+    let mut r = Renamer {
+        vschema,
+        default_keyspace,
+    };
+    let _ = VisitMut::visit(stmt, &mut r);
+}

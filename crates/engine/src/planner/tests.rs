@@ -1,0 +1,635 @@
+//! Planner tests on a small VSchema: route choice, queries sent to the
+//! shards, vtgate-side ORDER BY / LIMIT, and refusals.
+
+use proto::query::Type;
+use serde_json::Value as Json;
+use sql::literal::BindVars;
+
+use super::plan;
+use crate::testing::{field, result, rows_of, FakeVCursor};
+
+const VSCHEMA: &str = r#"{
+  "keyspaces": {
+    "user": {
+      "sharded": true,
+      "vindexes": {
+        "hash": {"type": "hash"},
+        "name_idx": {"type": "lookup", "params": {"table": "name_idx", "from": "name", "to": "keyspace_id"}, "owner": "user"}
+      },
+      "tables": {
+        "user": {"column_vindexes": [{"column": "id", "name": "hash"}, {"column": "name", "name": "name_idx"}]},
+        "music": {"column_vindexes": [{"column": "user_id", "name": "hash"}]},
+        "orders": {"column_vindexes": [{"column": "user_id", "name": "hash"}],
+                   "auto_increment": {"column": "id", "sequence": "seq"}},
+        "auto": {"column_vindexes": [{"column": "id", "name": "hash"}],
+                 "auto_increment": {"column": "id", "sequence": "main.seq"}},
+        "ref": {"type": "reference"}
+      }
+    },
+    "main": {"tables": {"seq": {"type": "sequence"}}}
+  }
+}"#;
+
+fn vschema() -> vschema::VSchema {
+    let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
+    let v = vschema::VSchema::build(&srv);
+    assert_eq!(v.keyspace_errors().count(), 0);
+    v
+}
+
+fn describe(sql: &str) -> Json {
+    let stmt = sql::parse::parse(sql).unwrap();
+    plan(&stmt, &vschema(), None)
+        .unwrap()
+        .description()
+        .to_json()
+}
+
+fn refused(sql: &str) -> String {
+    let stmt = sql::parse::parse(sql).unwrap();
+    plan(&stmt, &vschema(), None).unwrap_err().to_string()
+}
+
+#[test]
+fn point_select_goes_whole_to_one_shard() {
+    let d = describe("select * from user where id = 5 order by name limit 3");
+    assert_eq!(d["OperatorType"], "Route");
+    assert_eq!(d["Variant"], "EqualUnique");
+    assert_eq!(d["Vindex"], "hash");
+    assert_eq!(d["Values"][0], "5");
+    assert_eq!(
+        d["Query"],
+        "SELECT * FROM user WHERE id = 5 ORDER BY name LIMIT 3"
+    );
+    assert_eq!(d["FieldQuery"], "SELECT * FROM user WHERE 1 <> 1");
+}
+
+#[test]
+fn cheapest_vindex_wins_and_in_lists_route_by_values() {
+    let d = describe("select id from user where name = 'x' and id = 1");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Vindex"].as_str()),
+        (Some("EqualUnique"), Some("hash"))
+    );
+    let d = describe("select id from user where name = 'x'");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Vindex"].as_str()),
+        (Some("Equal"), Some("name_idx"))
+    );
+    let d = describe("select id from user as u where u.id in (1, 2, -3)");
+    assert_eq!(d["Variant"], "IN");
+    assert_eq!(d["Values"][0], "(1, 2, -3)");
+    let d = describe("select id from user where id in (1, 2) and name = 'x' and id = 1");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("EqualUnique"), Some("1"))
+    );
+    let d = describe("select id from user where id = 1 or id = 2");
+    assert_eq!(d["Variant"], "Scatter");
+    let d = describe("select id from user where id = null");
+    assert_eq!(d["Variant"], "None");
+}
+
+#[test]
+fn unsharded_reference_and_dual() {
+    let d = describe("select * from main.seq join main.other using (id)");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Keyspace"]["Name"].as_str()),
+        (Some("Unsharded"), Some("main"))
+    );
+    assert_eq!(d["Query"], "SELECT * FROM seq JOIN other USING(id)");
+    let d = describe("select * from ref");
+    assert_eq!(d["Variant"], "Reference");
+    let d = describe("select 1 from dual");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Keyspace"]["Name"].as_str()),
+        (Some("Reference"), Some("main"))
+    );
+}
+
+#[test]
+fn scatter_order_and_limit_complete_in_vtgate() {
+    let d = describe("select name from user order by id desc limit 2, 3");
+    assert_eq!(d["OperatorType"], "Limit");
+    assert_eq!(
+        (d["Count"].as_str(), d["Offset"].as_str()),
+        (Some("3"), Some("2"))
+    );
+    let r = &d["Inputs"][0];
+    assert_eq!(r["Variant"], "Scatter");
+    assert_eq!(r["OrderBy"], "1 DESC");
+    assert_eq!(
+        r["Query"],
+        "SELECT name, id FROM user ORDER BY id DESC LIMIT 5"
+    );
+}
+
+#[test]
+fn star_queries_sort_on_trailing_hidden_columns() {
+    let d = describe("select * from user order by name desc, id limit 2");
+    let r = &d["Inputs"][0];
+    assert_eq!(
+        r["Query"],
+        "SELECT *, name, id FROM user ORDER BY name DESC, id LIMIT 2"
+    );
+    assert_eq!(r["OrderBy"], "0 DESC, 1 ASC (of the 2 trailing columns)");
+}
+
+#[test]
+fn refusals_use_vitess_texts() {
+    assert_eq!(refused("select * from nouser"), "table nouser not found");
+    assert!(refused("select count(*) + 1 from user").starts_with("VT12001: unsupported: "));
+    assert_eq!(
+        refused("select group_concat(name) from user"),
+        "VT12001: unsupported: in scatter query: aggregation function 'group_concat(name)'"
+    );
+    assert!(refused("select * from user u join user v on u.id = v.name").starts_with("VT12001"));
+    assert!(refused("select * from user order by 2").starts_with("VT12001"));
+    assert_eq!(
+        refused("select row_number() over () from user"),
+        "VT12001: unsupported: window functions are only supported for single-shard queries"
+    );
+}
+
+#[tokio::test]
+async fn planned_scatter_runs_and_merges() {
+    let stmt = sql::parse::parse("select name from user order by id limit 3 offset 1").unwrap();
+    let p = plan(&stmt, &vschema(), None).unwrap();
+    let f = [field("name", Type::Varchar), field("id", Type::Int64)];
+    let vc = FakeVCursor::new("user", &["-80", "80-"])
+        .result(
+            "user",
+            "-80",
+            result(&f, &[&[Some("b"), Some("2")], &[Some("c"), Some("3")]]),
+        )
+        .result(
+            "user",
+            "80-",
+            result(&f, &[&[Some("a"), Some("1")], &[Some("d"), Some("4")]]),
+        );
+    let r = p.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(r.fields.len(), 1);
+    let names: Vec<_> = rows_of(&r)
+        .into_iter()
+        .map(|row| row[0].clone().unwrap())
+        .collect();
+    assert_eq!(names, ["b", "c", "d"]);
+    let sent = vc.sent();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(
+        |(_, q)| q == "SELECT name, id FROM user ORDER BY id ASC LIMIT 4"
+            || q == "SELECT name, id FROM user ORDER BY id LIMIT 4"
+    ));
+}
+
+#[test]
+fn aggregates_are_split_between_shards_and_vtgate() {
+    let d = describe(
+        "select col, count(*), avg(x) as a from user group by col order by a desc limit 5",
+    );
+    assert_eq!(d["OperatorType"], "Limit");
+    let sort = &d["Inputs"][0];
+    assert_eq!(
+        (sort["OperatorType"].as_str(), sort["OrderBy"].as_str()),
+        (Some("Sort"), Some("2 DESC"))
+    );
+    let agg = &sort["Inputs"][0];
+    assert_eq!(
+        (agg["Variant"].as_str(), agg["GroupBy"].as_str()),
+        (Some("Ordered"), Some("0"))
+    );
+    let route = &agg["Inputs"][0];
+    assert_eq!(
+        route["Query"],
+        "SELECT col, count(*), sum(x) AS `a`, count(x) FROM user GROUP BY col ORDER BY 1"
+    );
+    assert_eq!(route["OrderBy"], "0 ASC");
+    let d = describe("select count(distinct name), count(*) from user where id in (1, 2)");
+    assert_eq!(d["Variant"], "Scalar");
+    assert_eq!(
+        d["Inputs"][0]["Query"],
+        "SELECT name AS `count(DISTINCT name)`, count(*) FROM user WHERE id IN (1, 2) GROUP BY name ORDER BY 1"
+    );
+    let d = describe("select count(distinct `a``b`) from user");
+    assert_eq!(
+        d["Inputs"][0]["Query"],
+        "SELECT `a``b` AS `count(DISTINCT ``a``b``)` FROM user GROUP BY `a``b` ORDER BY 1"
+    );
+    let d = describe("select distinct name from user");
+    assert_eq!(
+        d["Inputs"][0]["Query"],
+        "SELECT DISTINCT name FROM user ORDER BY 1"
+    );
+}
+
+#[tokio::test]
+async fn planned_aggregate_runs() {
+    let stmt = sql::parse::parse("select col, count(*) from user group by col").unwrap();
+    let p = plan(&stmt, &vschema(), None).unwrap();
+    let f = [field("col", Type::Int64), field("count(*)", Type::Int64)];
+    let vc = FakeVCursor::new("user", &["-80", "80-"])
+        .result(
+            "user",
+            "-80",
+            result(&f, &[&[Some("1"), Some("2")], &[Some("3"), Some("1")]]),
+        )
+        .result(
+            "user",
+            "80-",
+            result(&f, &[&[Some("1"), Some("5")], &[Some("2"), Some("1")]]),
+        );
+    let r = p.execute(&vc, &BindVars::new()).await.unwrap();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        rows_of(&r),
+        vec![
+            vec![s("1"), s("7")],
+            vec![s("2"), s("1")],
+            vec![s("3"), s("1")]
+        ]
+    );
+}
+
+#[test]
+fn co_located_joins_are_pushed_down() {
+    let d = describe("select * from user u join ref r on u.x = r.y where u.id = 4");
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("Route"), Some("EqualUnique"))
+    );
+    let d = describe("select * from user u, user v where u.id = v.id and v.id = 4");
+    assert_eq!(d["Variant"], "EqualUnique");
+    let d = describe("select u.a, v.b from user u left join user v on u.id = v.id order by u.a");
+    assert_eq!(
+        (d["Variant"].as_str(), d["OrderBy"].as_str()),
+        (Some("Scatter"), Some("0 ASC"))
+    );
+    let d = describe("select r.a from ref r join user u on r.id = u.x join ref s on s.id = r.id");
+    assert_eq!(d["Variant"], "Scatter");
+    for sql in [
+        "select * from ref r left join user u on r.id = u.id",
+        "select * from user u join user v on u.name = v.name",
+        "select * from user u left join user v on u.x = v.x where u.id = v.id",
+        "select * from user u right join user v on u.id = v.id",
+        "select * from user u join user v using (id)",
+    ] {
+        assert!(
+            refused(sql).starts_with("VT12001: unsupported: cross-shard join"),
+            "{sql}"
+        );
+    }
+}
+
+#[test]
+fn dml_routes_by_vindex_and_refuses_vindex_changes() {
+    let d = describe("update user set x = 1 where id = 4");
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("Update"), Some("EqualUnique"))
+    );
+    let d = describe("delete from music where x > 3");
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("Delete"), Some("Scatter"))
+    );
+    let d = describe("delete from main.seq where id = 1");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Query"].as_str()),
+        (Some("Unsharded"), Some("DELETE FROM seq WHERE id = 1"))
+    );
+    assert_eq!(
+        refused("update user set id = 5 where id = 4"),
+        "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: hash"
+    );
+    assert!(refused("update user set name = 'y' where id = 4").starts_with("VT12001"));
+    assert!(
+        refused("delete from user where id = 4").starts_with("VT12001"),
+        "owned lookup"
+    );
+    assert_eq!(
+        refused("update user set x = 1 where x = 2 limit 1"),
+        "VT12001: unsupported: multi shard UPDATE with LIMIT"
+    );
+}
+
+#[test]
+fn inserts_split_rows_by_primary_vindex() {
+    let srv = vschema::model::SrvVSchema::from_json(
+        r#"{"keyspaces": {"ks": {"sharded": true, "vindexes": {"hash": {"type": "hash"}},
+            "tables": {"t": {"column_vindexes": [{"column": "id", "name": "hash"}]}}}}}"#,
+    )
+    .unwrap();
+    let v = vschema::VSchema::build(&srv);
+    let stmt = sql::parse::parse(
+        "insert into ks.t (v, id) values ('a\\'b', 1), ('c', 4) on duplicate key update v = values(v)",
+    )
+    .unwrap();
+    let d = plan(&stmt, &v, None).unwrap().description().to_json();
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("Insert"), Some("Sharded"))
+    );
+    assert_eq!(
+        d["Query"],
+        "INSERT INTO t (v, id) VALUES ('a\\'b', 1), ('c', 4) ON DUPLICATE KEY UPDATE v = values(v)"
+    );
+    assert_eq!(d["VindexValues"], "hash:1, 4");
+    let err = |sql: &str| {
+        plan(&sql::parse::parse(sql).unwrap(), &v, None)
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err("insert into t (v) values (1)"),
+        "VT09003: INSERT query does not have primary vindex column 'id' in the column list"
+    );
+    assert_eq!(
+        err("insert into t (id, v) values (1)"),
+        "VT03006: column count does not match value count with the row"
+    );
+    assert_eq!(
+        err("replace into t (id) values (1)"),
+        "VT12001: unsupported: REPLACE INTO with sharded keyspace"
+    );
+    assert!(
+        err("insert into t (id, v) values (1, 2) on duplicate key update id = 3")
+            .starts_with("VT12001")
+    );
+}
+
+#[test]
+fn other_joins_become_nested_loops() {
+    let d = describe(
+        "select u.a, v.b from user u join user v on u.x = v.id where u.id = 4 order by v.b limit 3",
+    );
+    assert_eq!(d["OperatorType"], "Limit");
+    let j = &d["Inputs"][0]["Inputs"][0];
+    assert_eq!(
+        (j["OperatorType"].as_str(), j["JoinColumnIndexes"].as_str()),
+        (Some("Join"), Some("L:0,R:0"))
+    );
+    assert_eq!(j["JoinVars"]["u_x_1_0"], 1);
+    assert_eq!(
+        j["Inputs"][0]["Query"],
+        "SELECT u.a, u.x FROM user u WHERE u.id = 4"
+    );
+    assert_eq!(j["Inputs"][0]["Variant"], "EqualUnique");
+    assert_eq!(
+        j["Inputs"][1]["Query"],
+        "SELECT v.b FROM user v WHERE :u_x_1_0 = v.id"
+    );
+    assert_eq!(j["Inputs"][1]["Variant"], "EqualUnique");
+    let d = describe("select s.id, u.id from main.seq s left join user u on u.x = s.id");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Inputs"][0]["Variant"].as_str()),
+        (Some("LeftJoin"), Some("Unsharded"))
+    );
+    let d = describe("select u.a, max(v.b) from user u join user v on u.x = v.id group by u.a having count(*) > 1");
+    assert_eq!(
+        (
+            d["OperatorType"].as_str(),
+            d["Inputs"][0]["OperatorType"].as_str()
+        ),
+        (Some("Filter"), Some("Aggregate"))
+    );
+    let e = refused(
+        "select u.a from user u join user v on u.x = v.id group by u.a having avg(v.b) > 1",
+    );
+    assert_eq!(e, "VT12001: unsupported: HAVING avg(v.b) across shards");
+    let d = describe(
+        "select u.a, count(*), avg(v.b) from user u join user v on u.x = v.id group by u.a",
+    );
+    assert_eq!(
+        (
+            d["OperatorType"].as_str(),
+            d["Inputs"][0]["OperatorType"].as_str()
+        ),
+        (Some("Aggregate"), Some("Sort"))
+    );
+    assert_eq!(
+        d["Inputs"][0]["Inputs"][0]["Inputs"][1]["Query"],
+        "SELECT v.b, v.b IS NOT NULL FROM user v WHERE :u_x_1_0 = v.id"
+    );
+    assert!(
+        refused("select a from user u join user v on u.x = v.id").contains("unqualified column")
+    );
+    assert!(
+        refused("select u.a from user u left join user v on u.x = v.id where v.b = 1")
+            .contains("LEFT JOIN")
+    );
+}
+
+#[test]
+fn unions_concatenate_and_dedupe() {
+    let d = describe("select id from user union all select id from music where user_id = 4");
+    assert_eq!(d["OperatorType"], "Concatenate");
+    assert_eq!(d["Inputs"][1]["Variant"], "EqualUnique");
+    let d = describe("select id from user union select x from main.seq order by id desc limit 1");
+    assert_eq!(d["OperatorType"], "Limit");
+    assert_eq!(d["Inputs"][0]["OrderBy"], "0 DESC");
+    assert_eq!(d["Inputs"][0]["Inputs"][0]["OperatorType"], "Distinct");
+    let d = describe("select id from main.a union select id from main.b");
+    assert_eq!(d["Variant"], "Unsharded");
+    assert!(refused("select id from user intersect select id from music").starts_with("VT12001"));
+}
+
+#[test]
+fn having_filters_merged_groups() {
+    let d = describe("select col, sum(x) as s from user group by col having s > 1 and count(*) >= 2 order by null");
+    assert_eq!(
+        (
+            d["OperatorType"].as_str(),
+            d["Inputs"][0]["OperatorType"].as_str()
+        ),
+        (Some("Filter"), Some("Aggregate"))
+    );
+    assert_eq!(
+        d["Inputs"][0]["Inputs"][0]["Query"],
+        "SELECT col, sum(x) AS s, count(*) FROM user GROUP BY col ORDER BY 1"
+    );
+    assert!(refused("select col from user group by col having avg(x) > 1").starts_with("VT12001"));
+    assert!(refused("select col from user group by col having x > 1").starts_with("VT12001"));
+    let d = describe("select distinct count(*) from user group by col");
+    assert_eq!(d["OperatorType"], "Distinct");
+    assert_eq!(
+        d["Inputs"][0]["Inputs"][0]["Query"],
+        "SELECT count(*), col FROM user GROUP BY col ORDER BY 2"
+    );
+}
+
+#[test]
+fn inserts_take_missing_auto_increment_values_from_sequences() {
+    let d = describe("insert into orders (user_id, x) values (1, 2), (3, 4)");
+    assert_eq!(
+        d["Query"],
+        "INSERT INTO orders (user_id, x, `id`) VALUES (1, 2, :__seq0), (3, 4, :__seq1)"
+    );
+    assert_eq!(d["VindexValues"], "hash:1, 3");
+    let d = describe("insert into orders (id, user_id) values (null, 4), (7, 5), (0, 6)");
+    assert_eq!(
+        d["Query"],
+        "INSERT INTO orders (id, user_id) VALUES (:__seq0, 4), (7, 5), (:__seq2, 6)"
+    );
+    let d = describe("insert into auto (v) values ('a')");
+    assert_eq!(d["VindexValues"], "hash::__seq0");
+}
+
+#[tokio::test]
+async fn generated_ids_route_the_rows() {
+    let stmt = sql::parse::parse("insert into auto (v) values ('a'), ('b')").unwrap();
+    let p = plan(&stmt, &vschema(), None).unwrap();
+    let mut vc = FakeVCursor::new("user", &["-80", "80-"]);
+    vc.next_value = 3;
+    let r = p.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(r.insert_id, 3);
+    assert_eq!(
+        vc.sent(),
+        vec![
+            (
+                "-80".to_string(),
+                "INSERT INTO auto (v, `id`) VALUES ('a', 3)".to_string()
+            ),
+            (
+                "80-".to_string(),
+                "INSERT INTO auto (v, `id`) VALUES ('b', 4)".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        *vc.sequences.lock().unwrap(),
+        vec![("main.seq".to_string(), 2)]
+    );
+}
+
+#[test]
+fn uncorrelated_subqueries_run_first() {
+    let d = describe("select u.a from user u where u.id in (select m.user_id from music m where m.x = 1) and u.b > 2");
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("UncorrelatedSubquery"), Some("PulloutIn"))
+    );
+    assert_eq!(
+        d["Inputs"][0]["Query"],
+        "SELECT m.user_id FROM music m WHERE m.x = 1"
+    );
+    let outer = &d["Inputs"][1];
+    assert_eq!(outer["Variant"], "IN");
+    assert_eq!(
+        outer["Query"],
+        "SELECT u.a FROM user u WHERE (:__sq_has_values1 = 1 AND u.id IN (:__sq1)) AND u.b > 2"
+    );
+    let e = refused("select a from user where id = (select max(user_id) from music) or b = 1");
+    assert_eq!(e, "VT12001: unsupported: subquery in this position");
+    let e = refused(
+        "select u.a from user u where exists (select 1 from music m where m.user_id = u.id)",
+    );
+    assert_eq!(e, "VT12001: unsupported: correlated subquery across shards");
+}
+
+#[test]
+fn simple_derived_tables_act_like_their_table() {
+    let d = describe("select t.n from (select id, name as n from user where id = 4) as t");
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("Route"), Some("EqualUnique"))
+    );
+    let d = describe(
+        "select t.c, count(*) from (select col as c from user where x > 1) t group by t.c",
+    );
+    assert_eq!(d["Inputs"][0]["Query"], "SELECT t.c, count(*) FROM (SELECT col AS c FROM user WHERE x > 1) t GROUP BY t.c ORDER BY 1");
+    assert!(refused("select * from (select col from user limit 3) t").starts_with("VT12001"));
+    assert!(
+        refused("select * from (select col, count(*) from user group by col) t")
+            .starts_with("VT12001")
+    );
+}
+
+#[test]
+fn aggregations_order_by_hidden_aggregates() {
+    let d = describe("select col from user group by col order by count(*) desc limit 3");
+    let sort = &d["Inputs"][0];
+    assert_eq!(
+        (sort["OperatorType"].as_str(), sort["OrderBy"].as_str()),
+        (Some("Sort"), Some("1 DESC"))
+    );
+    assert_eq!(
+        sort["Inputs"][0]["Inputs"][0]["Query"],
+        "SELECT col, count(*) FROM user GROUP BY col ORDER BY 1"
+    );
+    assert!(
+        refused("select distinct col from user group by col order by count(*)")
+            .starts_with("VT12001")
+    );
+}
+
+#[test]
+fn bind_variable_limits_use_an_upper_limit_variable() {
+    let d = describe("select id from user order by id limit :n offset :o");
+    assert_eq!(
+        (d["Count"].as_str(), d["Offset"].as_str()),
+        (Some(":n"), Some(":o"))
+    );
+    assert_eq!(
+        d["Inputs"][0]["Query"],
+        "SELECT id FROM user ORDER BY id LIMIT :__upper_limit"
+    );
+}
+
+#[test]
+fn dml_subqueries_are_pulled_out() {
+    let d = describe("delete from music where user_id in (select id from user where x = 1)");
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("UncorrelatedSubquery"), Some("PulloutIn"))
+    );
+    assert_eq!(
+        (
+            d["Inputs"][1]["OperatorType"].as_str(),
+            d["Inputs"][1]["Variant"].as_str()
+        ),
+        (Some("Delete"), Some("IN"))
+    );
+    let d = describe("update music set x = 1 where user_id = (select max(id) from main.seq)");
+    assert_eq!(d["Inputs"][1]["Variant"], "EqualUnique");
+}
+
+#[test]
+fn left_joined_tables_only_give_columns() {
+    let e = refused("select u.a, coalesce(v.b, 0) from user u left join user v on u.x = v.id");
+    assert_eq!(
+        e,
+        "VT12001: unsupported: cross-shard join: expression on a LEFT JOINed table"
+    );
+    let d = describe(
+        "select u.a, v.b, count(v.c) from user u left join user v on u.x = v.id group by u.a, v.b",
+    );
+    assert_eq!(d["OperatorType"], "Aggregate");
+}
+
+#[test]
+fn locks_and_into_are_not_split() {
+    let d = describe("select * from user where id = 4 for update");
+    assert_eq!(d["Query"], "SELECT * FROM user WHERE id = 4 FOR UPDATE");
+    let d = describe("select u.a from user u join user v on u.x = v.id for update");
+    assert_eq!(
+        d["Inputs"][1]["Query"],
+        "SELECT 1 FROM user v WHERE :u_x_1_0 = v.id FOR UPDATE"
+    );
+    let e = refused("select a from user where id in (select x from music) for update");
+    assert!(e.starts_with("VT12001"), "{e}");
+    assert!(refused("select a into @x from user where id = 4").starts_with("VT12001"));
+}
+
+#[test]
+fn insert_select_routes_selected_rows() {
+    let d = describe("insert into music (user_id, x) select id, col from user where col > 1");
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("Insert"), Some("Select"))
+    );
+    assert_eq!(d["Query"], "INSERT INTO music (user_id, x) VALUES <rows>");
+    assert_eq!(d["Inputs"][0]["Variant"], "Scatter");
+    let d = describe("insert into main.seq (id) select id from main.other");
+    assert_eq!(d["Variant"], "Unsharded");
+    assert!(refused("insert into orders (user_id) select id from user").starts_with("VT12001"));
+}

@@ -1,0 +1,109 @@
+//! Planning UNION and UNION ALL that cannot go whole to one shard: each
+//! SELECT is planned on its own, UNION ALL concatenates their rows
+//! ([`Concatenate`]), UNION also removes duplicates ([`Distinct`]); the
+//! union's ORDER BY and LIMIT run in vtgate. INTERSECT and EXCEPT are
+//! refused.
+
+use sqlparser::ast::{
+    OrderByKind, OrderBySort, Query, SelectItem, SetExpr, SetOperator, SetQuantifier,
+};
+
+use super::order::{find_column, remove_limit};
+use super::Context;
+use crate::concatenate::Concatenate;
+use crate::distinct::Distinct;
+use crate::error::{EngineError, Result};
+use crate::limit::Limit;
+use crate::memory_sort::MemorySort;
+use crate::merge_sort::OrderByParam;
+use crate::primitive::Primitive;
+
+/// Plans one SELECT (given as SQL text) on its own.
+pub(super) type PlanSide = fn(&Context, &str) -> Result<Box<dyn Primitive>>;
+
+fn plan_set(ctx: &Context, set: &SetExpr, plan_side: PlanSide) -> Result<Box<dyn Primitive>> {
+    match set {
+        SetExpr::Select(s) => plan_side(ctx, &s.to_string()),
+        SetExpr::Query(q) => plan_side(ctx, &q.to_string()),
+        SetExpr::SetOperation {
+            op: SetOperator::Union,
+            set_quantifier,
+            left,
+            right,
+        } => {
+            let concat = Concatenate {
+                inputs: vec![
+                    plan_set(ctx, left, plan_side)?,
+                    plan_set(ctx, right, plan_side)?,
+                ],
+            };
+            Ok(match set_quantifier {
+                SetQuantifier::All => Box::new(concat),
+                SetQuantifier::Distinct | SetQuantifier::None => Box::new(Distinct {
+                    input: Box::new(concat),
+                }),
+                _ => return Err(EngineError::unsupported("UNION BY NAME")),
+            })
+        }
+        SetExpr::SetOperation { op, .. } => {
+            Err(EngineError::unsupported(format!("{op} across shards")))
+        }
+        _ => Err(EngineError::unsupported(
+            "this set expression across shards",
+        )),
+    }
+}
+
+/// The select list of the first SELECT, which names the union's columns.
+fn first_projection(set: &SetExpr) -> Option<&[SelectItem]> {
+    match set {
+        SetExpr::Select(s) => Some(&s.projection),
+        SetExpr::Query(q) => first_projection(&q.body),
+        SetExpr::SetOperation { left, .. } => first_projection(left),
+        _ => None,
+    }
+}
+
+/// Plans a query whose body is a set operation.
+pub(super) fn plan_union(
+    ctx: &Context,
+    original: &Query,
+    plan_side: PlanSide,
+) -> Result<Box<dyn Primitive>> {
+    let mut plan = plan_set(ctx, &original.body, plan_side)?;
+    if let Some(order) = &original.order_by {
+        let OrderByKind::Expressions(exprs) = &order.kind else {
+            return Err(EngineError::unsupported("ORDER BY ALL"));
+        };
+        let projection = first_projection(&original.body).unwrap_or_default();
+        let mut params = Vec::new();
+        for o in exprs {
+            let desc = match &o.options.sort {
+                None | Some(OrderBySort::Asc) => false,
+                Some(OrderBySort::Desc) => true,
+                Some(_) => return Err(EngineError::unsupported("ORDER BY ... USING")),
+            };
+            let Some(col) = find_column(&o.expr, projection)? else {
+                return Err(EngineError::unsupported(format!(
+                    "ORDER BY {} of a UNION across shards",
+                    o.expr
+                )));
+            };
+            params.push(OrderByParam { col, desc });
+        }
+        plan = Box::new(MemorySort {
+            hidden_columns: 0,
+            order_by: params,
+            input: plan,
+        });
+    }
+    let mut limited = original.clone();
+    if let Some((count, offset)) = remove_limit(&mut limited)? {
+        plan = Box::new(Limit {
+            count,
+            offset,
+            input: plan,
+        });
+    }
+    Ok(plan)
+}

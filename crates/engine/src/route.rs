@@ -1,0 +1,284 @@
+//! [`Route`]: sends one query to the shards its routing picks and combines
+//! the results (Vitess `engine/route.go` and `routing.go`). With ORDER BY
+//! parameters it merge-sorts the sorted shard results; with hidden columns
+//! it drops the trailing columns the planner added for sorting.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use proto::query::QueryResult;
+use sql::literal::{BindValue, BindVars};
+use vschema::{Destination, Value, Vindex};
+
+use crate::bind::{substitute, vindex_value, PlanValue};
+use crate::description::{KeyspaceDesc, PlanDescription};
+use crate::error::{EngineError, Result};
+use crate::merge_sort::{merge_sorted, OrderByParam};
+use crate::primitive::Primitive;
+use crate::vcursor::{ShardQuery, VCursor};
+
+/// How a route picks its shards (Vitess `Opcode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opcode {
+    /// The one shard of an unsharded keyspace.
+    Unsharded,
+    /// One value through a unique vindex: one shard.
+    EqualUnique,
+    /// One value through a non-unique vindex.
+    Equal,
+    /// Several values through a vindex.
+    In,
+    /// Every shard.
+    Scatter,
+    /// Any one shard (reference tables, `dual`).
+    Reference,
+    /// No shard: the query provably returns no rows.
+    None,
+    /// Shards named by the target.
+    ByDestination,
+}
+
+impl Opcode {
+    /// Vitess's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Opcode::Unsharded => "Unsharded",
+            Opcode::EqualUnique => "EqualUnique",
+            Opcode::Equal => "Equal",
+            Opcode::In => "IN",
+            Opcode::Scatter => "Scatter",
+            Opcode::Reference => "Reference",
+            Opcode::None => "None",
+            Opcode::ByDestination => "ByDestination",
+        }
+    }
+}
+
+/// The vindex a route maps its values with.
+#[derive(Debug, Clone)]
+pub struct RouteVindex {
+    /// Name in the VSchema.
+    pub name: String,
+    /// The instance.
+    pub vindex: Arc<dyn Vindex>,
+    /// One value (Equal, EqualUnique) or the list (IN).
+    pub values: Vec<PlanValue>,
+}
+
+/// Sends a query to shards.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Shard selection.
+    pub opcode: Opcode,
+    /// Target keyspace.
+    pub keyspace: KeyspaceDesc,
+    /// Query for the shards, possibly with `:name` placeholders.
+    pub query: String,
+    /// Query returning only the fields (`where 1 != 1`).
+    pub field_query: String,
+    /// For Equal, EqualUnique and IN.
+    pub vindex: Option<RouteVindex>,
+    /// For ByDestination: the shards.
+    pub target_shards: Vec<String>,
+    /// Merge-sort the shard results by these columns.
+    pub order_by: Vec<OrderByParam>,
+    /// Trailing columns to drop from the result (added for sorting).
+    pub hidden_columns: usize,
+    /// `order_by` columns count from the first hidden column (the query
+    /// selects `*`, so the number of columns before them is unknown).
+    pub sort_from_hidden: bool,
+    /// How VEXPLAIN names it: `Route`, or `Update` / `Delete` / `Insert`
+    /// for DML sent as it is.
+    pub operator: &'static str,
+}
+
+impl Route {
+    /// A route with no vindex, ordering or hidden columns.
+    pub fn new(opcode: Opcode, keyspace: KeyspaceDesc, query: String, field_query: String) -> Self {
+        Route {
+            opcode,
+            keyspace,
+            query,
+            field_query,
+            vindex: None,
+            target_shards: Vec::new(),
+            order_by: Vec::new(),
+            hidden_columns: 0,
+            sort_from_hidden: false,
+            operator: "Route",
+        }
+    }
+
+    /// The sort columns as indexes into a result with `fields` columns.
+    fn sort_columns(&self, fields: usize) -> Vec<OrderByParam> {
+        let base = if self.sort_from_hidden {
+            fields.saturating_sub(self.hidden_columns)
+        } else {
+            0
+        };
+        self.order_by
+            .iter()
+            .map(|p| OrderByParam {
+                col: base + p.col,
+                desc: p.desc,
+            })
+            .collect()
+    }
+
+    /// The shards this execution goes to.
+    fn pick_shards(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<Vec<String>> {
+        let all = || vc.shards(&self.keyspace.name);
+        match self.opcode {
+            Opcode::Unsharded | Opcode::Reference => {
+                let shards = all()?;
+                let first = shards
+                    .into_iter()
+                    .next()
+                    .ok_or(EngineError::KeyRange(vschema::KeyRangeError::NoShards))?;
+                Ok(vec![first])
+            }
+            Opcode::Scatter => all(),
+            Opcode::None => Ok(Vec::new()),
+            Opcode::ByDestination => Ok(self.target_shards.clone()),
+            Opcode::EqualUnique | Opcode::Equal | Opcode::In => {
+                let v = self
+                    .vindex
+                    .as_ref()
+                    .ok_or_else(|| EngineError::BadResult("route without vindex".into()))?;
+                self.shards_by_vindex(v, &all()?, vars)
+            }
+        }
+    }
+
+    /// Shards of the route's vindex values. A lookup vindex (not mapped
+    /// here yet) or a non-NULL value the vindex cannot map falls back to
+    /// every shard, which is always correct because the shard query keeps
+    /// its WHERE clause; the planner only relies on a single shard when the
+    /// mapping was proven at plan time.
+    fn shards_by_vindex(
+        &self,
+        rv: &RouteVindex,
+        shards: &[String],
+        vars: &BindVars,
+    ) -> Result<Vec<String>> {
+        if rv.vindex.needs_vcursor() {
+            tracing::debug!(vindex = %rv.name, "lookup vindex: scattering");
+            return Ok(shards.to_vec());
+        }
+        let mut values: Vec<Value> = Vec::new();
+        for pv in &rv.values {
+            let items = match pv.resolve(vars)? {
+                BindValue::Tuple(items) => items,
+                v => vec![v],
+            };
+            for item in &items {
+                match vindex_value(item) {
+                    Some(v) => values.push(v),
+                    None => return Ok(shards.to_vec()),
+                }
+            }
+        }
+        let destinations = rv.vindex.map(&values)?;
+        let mut picked = Vec::new();
+        for (value, dest) in values.iter().zip(&destinations) {
+            if *dest == Destination::None && *value != Value::Null {
+                return Ok(shards.to_vec());
+            }
+            picked.extend(dest.resolve(shards)?);
+        }
+        picked.sort_unstable();
+        picked.dedup();
+        Ok(picked.into_iter().map(|i| shards[i].clone()).collect())
+    }
+}
+
+#[async_trait]
+impl Primitive for Route {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let shards = self.pick_shards(vc, vars)?;
+        let fields_only = shards.is_empty();
+        if fields_only && self.field_query.is_empty() {
+            // DML that provably matches no row.
+            return Ok(QueryResult::default());
+        }
+        let (sql, shards) = if fields_only {
+            // No shard can hold a row: ask one shard for the fields only.
+            let any = vc
+                .shards(&self.keyspace.name)?
+                .into_iter()
+                .take(1)
+                .collect();
+            (substitute(&self.field_query, vars)?, any)
+        } else {
+            (substitute(&self.query, vars)?, shards)
+        };
+        let queries: Vec<ShardQuery> = shards
+            .into_iter()
+            .map(|shard| ShardQuery {
+                shard,
+                sql: sql.clone(),
+            })
+            .collect();
+        let results = vc.execute_multi(&self.keyspace.name, &queries).await?;
+        let rows_affected = results.iter().map(|r| r.rows_affected).sum();
+        let order_by = self.sort_columns(results.first().map_or(0, |r| r.fields.len()));
+        let mut out = merge_sorted(results, &order_by)?;
+        out.rows_affected = rows_affected;
+        if fields_only {
+            out.rows.clear();
+        }
+        truncate_columns(&mut out, self.hidden_columns)?;
+        Ok(out)
+    }
+
+    fn description(&self) -> PlanDescription {
+        let mut d = PlanDescription {
+            keyspace: Some(self.keyspace.clone()),
+            ..PlanDescription::new(self.operator).variant(self.opcode.name())
+        };
+        if !self.target_shards.is_empty() {
+            d = d.with(
+                "TargetDestination",
+                format!("Shards({})", self.target_shards.join(",")),
+            );
+        }
+        d = d.with("FieldQuery", self.field_query.clone());
+        if !self.order_by.is_empty() {
+            let order = OrderByParam::describe(&self.order_by);
+            let order = if self.sort_from_hidden {
+                format!("{order} (of the {} trailing columns)", self.hidden_columns)
+            } else {
+                order
+            };
+            d = d.with("OrderBy", order);
+        }
+        d = d.with("Query", self.query.clone());
+        if let Some(v) = &self.vindex {
+            let values: Vec<String> = v.values.iter().map(PlanValue::describe).collect();
+            let values = if self.opcode == Opcode::In {
+                vec![format!("({})", values.join(", "))]
+            } else {
+                values
+            };
+            d = d.with("Values", values).with("Vindex", v.name.clone());
+        }
+        d
+    }
+}
+
+/// Drops the last `hidden` columns of every row and field.
+pub fn truncate_columns(r: &mut QueryResult, hidden: usize) -> Result<()> {
+    if hidden == 0 {
+        return Ok(());
+    }
+    let keep = r.fields.len().saturating_sub(hidden);
+    r.fields.truncate(keep);
+    for row in &mut r.rows {
+        let cells = crate::merge_sort::split(row)?;
+        *row = proto::query::Row::from_values(cells.into_iter().take(keep));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

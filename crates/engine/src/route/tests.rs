@@ -1,0 +1,167 @@
+//! Route tests against the fake vcursor: shard choice per opcode, the
+//! query each shard receives, merge sort and hidden columns.
+
+use super::*;
+use crate::testing::{field, result, rows_of, FakeVCursor};
+use proto::query::Type;
+
+fn ks() -> KeyspaceDesc {
+    KeyspaceDesc {
+        name: "user".into(),
+        sharded: true,
+    }
+}
+
+fn hash_vindex(values: Vec<PlanValue>) -> RouteVindex {
+    RouteVindex {
+        name: "user_index".into(),
+        vindex: vschema::create_vindex("hash", "user_index", &Default::default()).unwrap(),
+        values,
+    }
+}
+
+fn int(v: i64) -> PlanValue {
+    PlanValue::Literal(BindValue::Int64(v))
+}
+
+fn fake() -> FakeVCursor {
+    let f = [field("id", Type::Int64)];
+    FakeVCursor::new("user", &["-80", "80-"])
+        .result("user", "-80", result(&f, &[&[Some("2")], &[Some("3")]]))
+        .result("user", "80-", result(&f, &[&[Some("1")], &[Some("4")]]))
+}
+
+fn route(opcode: Opcode) -> Route {
+    Route::new(
+        opcode,
+        ks(),
+        "select id from t".into(),
+        "select id from t where 1 != 1".into(),
+    )
+}
+
+#[tokio::test]
+async fn equal_unique_goes_to_one_shard() {
+    let vc = fake();
+    let mut r = route(Opcode::EqualUnique);
+    r.vindex = Some(hash_vindex(vec![int(4)]));
+    let res = r.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(vc.sent(), vec![("80-".into(), "select id from t".into())]);
+    assert_eq!(res.rows.len(), 2);
+    let d = r.description().to_json();
+    assert_eq!(d["Variant"], "EqualUnique");
+    assert_eq!(d["Vindex"], "user_index");
+    assert_eq!(d["Values"][0], "4");
+}
+
+#[tokio::test]
+async fn in_goes_to_the_shards_of_its_values() {
+    let vc = fake();
+    let mut r = route(Opcode::In);
+    r.vindex = Some(hash_vindex(vec![int(2), int(3)]));
+    r.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(vc.sent(), vec![("-80".into(), "select id from t".into())]);
+    let vc = fake();
+    r.vindex = Some(hash_vindex(vec![int(2), int(4)]));
+    r.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(vc.sent().len(), 2);
+}
+
+#[tokio::test]
+async fn unmappable_values_scatter() {
+    let vc = fake();
+    let mut r = route(Opcode::In);
+    r.vindex = Some(hash_vindex(vec![PlanValue::Literal(BindValue::Decimal(
+        "1.0".into(),
+    ))]));
+    r.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(vc.sent().len(), 2, "IN with an unmappable value scatters");
+    let vc = fake();
+    let mut r = route(Opcode::EqualUnique);
+    r.vindex = Some(hash_vindex(vec![PlanValue::Literal(BindValue::Decimal(
+        "1.0".into(),
+    ))]));
+    r.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(
+        vc.sent().len(),
+        2,
+        "EqualUnique with an unmappable value scatters"
+    );
+}
+
+#[tokio::test]
+async fn scatter_merges_in_order_and_drops_hidden_columns() {
+    let f = [field("name", Type::Varchar), field("id", Type::Int64)];
+    let vc = FakeVCursor::new("user", &["-80", "80-"])
+        .result(
+            "user",
+            "-80",
+            result(&f, &[&[Some("b"), Some("2")], &[Some("d"), Some("3")]]),
+        )
+        .result(
+            "user",
+            "80-",
+            result(&f, &[&[Some("a"), Some("1")], &[Some("c"), Some("4")]]),
+        );
+    let mut r = route(Opcode::Scatter);
+    r.order_by = vec![OrderByParam {
+        col: 1,
+        desc: false,
+    }];
+    r.hidden_columns = 1;
+    let res = r.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(res.fields.len(), 1);
+    let names: Vec<_> = rows_of(&res)
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b", "d", "c"]);
+}
+
+#[tokio::test]
+async fn none_asks_one_shard_for_fields() {
+    let vc = fake();
+    let r = route(Opcode::None);
+    let res = r.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(
+        vc.sent(),
+        vec![("-80".into(), "select id from t where 1 != 1".into())]
+    );
+    assert_eq!(res.fields.len(), 1);
+}
+
+#[tokio::test]
+async fn bind_vars_are_substituted_and_map() {
+    let vc = fake();
+    let mut r = route(Opcode::EqualUnique);
+    r.query = "select id from t where id = :id".into();
+    r.vindex = Some(hash_vindex(vec![PlanValue::BindVar("id".into())]));
+    let vars = BindVars::from([("id".to_string(), BindValue::Int64(2))]);
+    r.execute(&vc, &vars).await.unwrap();
+    assert_eq!(
+        vc.sent(),
+        vec![("-80".into(), "select id from t where id = 2".into())]
+    );
+    assert!(r.execute(&vc, &BindVars::new()).await.is_err());
+}
+
+#[tokio::test]
+async fn unsharded_and_reference_use_one_shard() {
+    let vc = FakeVCursor::new("main", &["0"]);
+    let r = Route::new(
+        Opcode::Unsharded,
+        KeyspaceDesc {
+            name: "main".into(),
+            sharded: false,
+        },
+        "select 1".into(),
+        String::new(),
+    );
+    r.execute(&vc, &BindVars::new()).await.unwrap();
+    let vc2 = fake();
+    route(Opcode::Reference)
+        .execute(&vc2, &BindVars::new())
+        .await
+        .unwrap();
+    assert_eq!(vc.sent().len() + vc2.sent().len(), 2);
+}

@@ -1,0 +1,71 @@
+//! [`VCursor`]: what the engine needs from vtgate to run a plan, kept
+//! minimal: the serving shards of a keyspace, a way to run queries on
+//! shards, and the `--max-memory-rows` limit.
+
+use async_trait::async_trait;
+use proto::query::QueryResult;
+
+use crate::error::{EngineError, Result};
+
+/// One fully bound query for one shard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardQuery {
+    /// Shard name as in topo (`-80`, `80-`, `0`).
+    pub shard: String,
+    /// The SQL text, with every bind variable already substituted.
+    pub sql: String,
+}
+
+/// vtgate's side of plan execution (Vitess `engine.VCursor`, minimal).
+#[async_trait]
+pub trait VCursor: Send + Sync {
+    /// Serving shards of `keyspace` for the session's tablet type, in
+    /// key-range order.
+    fn shards(&self, keyspace: &str) -> Result<Vec<String>>;
+
+    /// Runs each query on its shard of `keyspace` (in the session's
+    /// transaction, if any) and returns the results in the same order.
+    async fn execute_multi(
+        &self,
+        keyspace: &str,
+        queries: &[ShardQuery],
+    ) -> Result<Vec<QueryResult>>;
+
+    /// Most rows a buffering primitive may hold (`--max-memory-rows`).
+    fn max_memory_rows(&self) -> usize;
+
+    /// Reserves `count` consecutive values of the sequence table
+    /// `keyspace.table` (Vitess's `id, next_id, cache` table, row `id = 0`)
+    /// and returns the first.
+    ///
+    /// The default runs one atomic statement on the sequence keyspace's
+    /// shard through [`VCursor::execute_multi`]:
+    /// `UPDATE t SET next_id = LAST_INSERT_ID(next_id) + count WHERE id = 0`,
+    /// whose insert id is the first reserved value. Inside a transaction it
+    /// holds the sequence row until commit; a vtgate should override this to
+    /// run outside the session's transaction (and may cache blocks of
+    /// values as Vitess does).
+    async fn next_sequence_values(&self, keyspace: &str, table: &str, count: u64) -> Result<i64> {
+        let shard = self
+            .shards(keyspace)?
+            .into_iter()
+            .next()
+            .ok_or(EngineError::KeyRange(vschema::KeyRangeError::NoShards))?;
+        let quoted = table.replace('`', "``");
+        let sql = format!(
+            "update `{quoted}` set next_id = last_insert_id(next_id) + {count} where id = 0"
+        );
+        let result = self
+            .execute_multi(keyspace, &[ShardQuery { shard, sql }])
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        match (result.rows_affected, i64::try_from(result.insert_id)) {
+            (1, Ok(first)) if first > 0 => Ok(first),
+            _ => Err(EngineError::BadResult(format!(
+                "sequence {keyspace}.{table} has no usable row with id 0"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! Differential test against real MariaDB: the same rows loaded into two
+//! "shard" databases (split by the `hash` vindex, as vtgate would place
+//! them) and into one plain database; every query planned and executed by
+//! the engine over the shards must return exactly what the plain database
+//! returns. Uses MariaDB at 127.0.0.1:3306 (root, no password) with
+//! databases unique to this run; skipped when MariaDB is not reachable.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use engine::{EngineError, ShardQuery, VCursor};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder, Row, Value};
+use proto::query::{Field, QueryResult, Row as ProtoRow};
+use tokio::sync::Mutex;
+
+const SHARDS: [&str; 2] = ["-80", "80-"];
+
+const VSCHEMA: &str = r#"{"keyspaces": {"ks": {"sharded": true,
+  "vindexes": {"hash": {"type": "hash"}},
+  "tables": {
+    "user": {"column_vindexes": [{"column": "id", "name": "hash"}]},
+    "extra": {"column_vindexes": [{"column": "user_id", "name": "hash"}]},
+    "ref": {"type": "reference"},
+    "auto_t": {"column_vindexes": [{"column": "id", "name": "hash"}],
+               "auto_increment": {"column": "id", "sequence": "seqks.auto_seq"}}}},
+  "seqks": {"tables": {"auto_seq": {"type": "sequence"}}}}}"#;
+
+const SCHEMA: &[&str] = &[
+    "create table user (id bigint primary key, name varchar(20) collate utf8mb4_general_ci, \
+     col int, x decimal(10,2), f double, b varbinary(8))",
+    "create table extra (user_id bigint, k int, v varchar(10), primary key (user_id, k))",
+    "create table ref (id int primary key, label varchar(10))",
+    "create table auto_t (id bigint primary key, v varchar(10))",
+    "create table auto_seq (id int, next_id bigint, cache bigint, primary key (id))",
+    "insert into auto_seq values (0, 1, 1000)",
+];
+
+/// One connection per database.
+struct Cluster {
+    shards: HashMap<String, Mutex<Conn>>,
+    plain: Mutex<Conn>,
+    dbs: Vec<String>,
+}
+
+fn opts(db: Option<&str>) -> OptsBuilder {
+    OptsBuilder::default()
+        .ip_or_hostname("127.0.0.1")
+        .tcp_port(3306)
+        .user(Some("root"))
+        .db_name(db)
+}
+
+fn to_result(columns: &[mysql_async::Column], rows: &[Row]) -> QueryResult {
+    let fields = columns
+        .iter()
+        .map(|c| {
+            let flags = u32::from(c.flags().bits());
+            let charset = u32::from(c.character_set());
+            let mut f = Field {
+                name: c.name_str().into_owned(),
+                charset,
+                flags,
+                decimals: u32::from(c.decimals()),
+                ..Field::default()
+            };
+            f.set_type(proto::sqltypes::type_from_mysql(
+                c.column_type() as u8,
+                flags,
+                charset,
+            ));
+            f
+        })
+        .collect();
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let mut out = ProtoRow::default();
+            for i in 0..r.len() {
+                match r.as_ref(i) {
+                    Some(Value::Bytes(b)) => out.push(Some(b)),
+                    _ => out.push(None),
+                }
+            }
+            out
+        })
+        .collect();
+    QueryResult {
+        fields,
+        rows,
+        ..Default::default()
+    }
+}
+
+async fn run(conn: &mut Conn, sql: &str) -> Result<QueryResult, mysql_async::Error> {
+    let mut result = conn.query_iter(sql).await?;
+    let columns = result.columns().map(|c| c.to_vec()).unwrap_or_default();
+    let affected = result.affected_rows();
+    let insert_id = result.last_insert_id().unwrap_or(0);
+    let rows: Vec<Row> = result.collect().await?;
+    let mut out = to_result(&columns, &rows);
+    if columns.is_empty() {
+        out.rows_affected = affected;
+        out.insert_id = insert_id;
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl VCursor for Cluster {
+    fn shards(&self, keyspace: &str) -> engine::Result<Vec<String>> {
+        Ok(match keyspace {
+            "seqks" => vec!["0".to_string()],
+            _ => SHARDS.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+
+    async fn execute_multi(
+        &self,
+        ks: &str,
+        queries: &[ShardQuery],
+    ) -> engine::Result<Vec<QueryResult>> {
+        let mut out = Vec::new();
+        for q in queries {
+            let conn = match ks {
+                "seqks" => &self.plain,
+                _ => self
+                    .shards
+                    .get(&q.shard)
+                    .ok_or_else(|| EngineError::BadResult("no shard".into()))?,
+            };
+            let r = run(&mut *conn.lock().await, &q.sql)
+                .await
+                .map_err(|e| EngineError::Cursor(Box::new(e)))?;
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    fn max_memory_rows(&self) -> usize {
+        10_000
+    }
+}
+
+/// Deterministic rows: ids spread over both shards, NULLs, mixed case, negatives.
+fn rows() -> Vec<String> {
+    let mut seed: u64 = 42;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        seed >> 33
+    };
+    let names = [
+        "alice", "Bob", "ALICE", "carol", "bob ", "dave", "Eve", "eve", "eve\\t", "carl\\t ",
+    ];
+    (1..=200)
+        .map(|id| {
+            let name = match next() % 10 {
+                0 => "NULL".to_string(),
+                n => format!("'{}'", names[n as usize % names.len()]),
+            };
+            let col = match next() % 7 {
+                0 => "NULL".to_string(),
+                n => format!("{}", (n as i64) - 3),
+            };
+            let x = format!("{}.{:02}", (next() % 2000) as i64 - 1000, next() % 100);
+            let f = format!("{}", (next() % 1000) as f64 / 8.0);
+            let b = format!("0x{:02x}{:02x}", next() % 256, next() % 256);
+            format!("({id}, {name}, {col}, {x}, {f}, {b})")
+        })
+        .collect()
+}
+
+async fn setup(vschema: &vschema::VSchema) -> Result<Cluster, mysql_async::Error> {
+    let tag = format!("engine_diff_{}", std::process::id());
+    let mut admin = Conn::new(opts(None)).await?;
+    let mut dbs = Vec::new();
+    for suffix in ["s0", "s1", "plain"] {
+        let db = format!("{tag}_{suffix}");
+        admin
+            .query_drop(format!("drop database if exists {db}"))
+            .await?;
+        admin.query_drop(format!("create database {db}")).await?;
+        for stmt in SCHEMA {
+            admin.query_drop(format!("use {db}")).await?;
+            admin.query_drop(*stmt).await?;
+        }
+        dbs.push(db);
+    }
+    let hash = vschema.keyspace("ks").unwrap().vindexes["hash"].clone();
+    for row in rows() {
+        let id: i64 = row[1..row.find(',').unwrap()].parse().unwrap();
+        let dest = hash.map(&[vschema::Value::Int(id)]).unwrap().remove(0);
+        let shard = dest.resolve(&SHARDS).unwrap()[0];
+        let k = id % 3;
+        for db in [&dbs[shard], &dbs[2]] {
+            admin
+                .query_drop(format!("insert into {db}.user values {row}"))
+                .await?;
+            for j in 0..k {
+                admin
+                    .query_drop(format!(
+                        "insert into {db}.extra values ({id}, {j}, 'v{}')",
+                        (id + j) % 4
+                    ))
+                    .await?;
+            }
+        }
+    }
+    for db in &dbs {
+        admin
+            .query_drop(format!(
+                "insert into {db}.ref values (1, 'one'), (2, 'two'), (-1, 'neg')"
+            ))
+            .await?;
+    }
+    let mut shards = HashMap::new();
+    for (i, s) in SHARDS.iter().enumerate() {
+        shards.insert(
+            s.to_string(),
+            Mutex::new(Conn::new(opts(Some(&dbs[i]))).await?),
+        );
+    }
+    let plain = Mutex::new(Conn::new(opts(Some(&dbs[2]))).await?);
+    Ok(Cluster { shards, plain, dbs })
+}
+
+/// DML run through the engine and on the plain database before the queries.
+/// The plain database's version of a DML statement whose ids the engine
+/// takes from a sequence.
+const SEQUENCE_DML: (&str, &str) = (
+    "insert into auto_t (v) values ('a'), ('b'), ('c')",
+    "insert into auto_t (id, v) values (1, 'a'), (2, 'b'), (3, 'c')",
+);
+
+const DML: &[&str] = &[
+    "insert into user (id, name, col, x, f, b) values (1001, 'new', 1, 1.00, 0.5, 0x01), \
+     (1002, 'New2', 2, -2.50, 1.5, 0x02), (1003, null, null, 0, 0, 0x03), (1004, 'it''s', 3, 4.5, 2, 'x')",
+    "insert into user (id, name, col, x, f, b) values (-5, 'neg', -1, -0.01, -1, '')",
+    "insert into extra (user_id, k, v) values (1001, 1, 'a'), (1004, 1, 'b\\c')",
+    "update user set col = col + 1 where id = 1002",
+    "update user set name = 'upd' where col = 2",
+    "update user set x = x * 2 where id in (7, 8, 9, 1004)",
+    "delete from user where id in (1001, 5)",
+    "delete from user where col is null and id > 150",
+    "delete from extra where user_id = 1004 and v = 'b\\c'",
+    "delete from extra where user_id in (select id from user where col = 3)",
+    "insert into extra (user_id, k, v) select id, 7, name from user where id between 20 and 60 and name is not null",
+    "update user set x = x + 1 where id in (select user_id from extra where k = 1) and col = 0",
+];
+
+/// Queries and whether their ORDER BY fixes the row order completely.
+const QUERIES: &[(&str, bool)] = &[
+    ("select * from user where id = 7", true),
+    (
+        "select id, name from user where id in (1, 2, 3, 150, 999)",
+        false,
+    ),
+    ("select id, name from user where id = null", true),
+    ("select * from user", false),
+    ("select id, name from user order by id desc limit 7", true),
+    ("select id from user order by id limit 5 offset 11", true),
+    ("select id, x from user order by x, id limit 20", true),
+    ("select id, f from user order by f desc, id", true),
+    ("select name, id from user order by name, id", true),
+    ("select id from user order by col, id desc", true),
+    ("select id from user order by b, id", true),
+    (
+        "select count(*), count(name), sum(x), min(x), max(x), avg(x), avg(col), sum(f) from user",
+        true,
+    ),
+    ("select count(*) from user where id = null", true),
+    (
+        "select sum(col), avg(x), min(name), max(name) from user where id = 0",
+        true,
+    ),
+    (
+        "select col, count(*), sum(x), avg(x) from user group by col",
+        true,
+    ),
+    (
+        "select lower(name), count(*), max(id) from user group by lower(name)",
+        false,
+    ),
+    (
+        "select col, count(distinct name) from user group by col",
+        true,
+    ),
+    ("select count(distinct col), count(*) from user", true),
+    ("select distinct col from user", false),
+    ("select distinct lower(name) from user", false),
+    ("select * from user where id > 100 order by name, id", true),
+    (
+        "select col, count(*) as c from user group by col order by c desc, col limit 3",
+        true,
+    ),
+    (
+        "select col, sum(x) from user where id in (1,2,3,4,5,6,7,8,9,10) group by col order by 2",
+        true,
+    ),
+    (
+        "select u.id, e.k, e.v from user u join extra e on u.id = e.user_id order by u.id, e.k",
+        true,
+    ),
+    (
+        "select u.id, count(*) from user u join extra e on u.id = e.user_id group by u.id",
+        true,
+    ),
+    (
+        "select u.id, e.k from user u left join extra e on u.id = e.user_id where u.id < 20",
+        false,
+    ),
+    (
+        "select u.id, r.label from user u join ref r on u.col = r.id order by u.id",
+        true,
+    ),
+    (
+        "select trim(lower(e.v)), count(*), sum(e.k) from extra e group by trim(lower(e.v))",
+        true,
+    ),
+    ("select * from ref order by id", true),
+    ("select u.id, e.k * 2 + 1 from user u left join extra e on e.k = u.col where u.id < 25", false),
+    ("select u.id, count(e.k), count(*), sum(e.k) from user u left join extra e on e.k = u.col + 1 where u.id < 30 group by u.id", false),
+    ("select col from user group by col order by count(*) desc, col", true),
+    ("select col, sum(x) from user group by col having count(*) > 5 order by max(id) desc", true),
+    ("select u.col from user u join extra e on e.k = u.col group by u.col order by sum(e.k) desc, u.col", true),
+    ("select * from auto_t order by id", true),
+    ("select next_id from auto_seq", true),
+    ("select t.n, count(*), sum(t.x) from (select id, lower(name) as n, x from user where id < 150) as t group by t.n", false),
+    ("select * from (select id, col from user where id = 7) t", true),
+    ("select max(t.id) from (select id from user where col = 1) as t", true),
+    ("select t.id from (select id, name from user) t order by t.name, t.id limit 5", true),
+    ("select u.col, max(e.v) from user u join extra e on e.k = u.col group by u.col having count(*) > 100 and sum(e.k) >= 0", false),
+    ("select u.col, count(*), count(e.v), sum(e.k), avg(e.k), min(e.v), max(u.id) from user u join extra e on e.k = u.col group by u.col", false),
+    ("select count(*), sum(u.x), avg(u.x) from user u join extra e on e.k + 1 = u.col", true),
+    ("select distinct e.v from user u join extra e on e.k = u.col where u.id < 30", false),
+    ("select u.col, count(distinct e.v), count(e.k) from user u left join extra e on e.k = u.col + 5 group by u.col", false),
+    ("select e.v, count(*) as n from extra e join user u on u.col = e.k group by e.v order by n desc, e.v limit 2", true),
+    ("select id, name from user where id in (select user_id from extra where k = 1) and col > 0", false),
+    ("select id from user where col not in (select k from extra where user_id < 9) and id < 40", false),
+    ("select id from user where col not in (select k from extra where user_id < 0)", false),
+    ("select id from user where id = (select min(user_id) from extra where user_id > 1)", true),
+    ("select count(*) from user where exists (select 1 from ref where id = 2) and col = 1", true),
+    ("select count(*) from user where not exists (select 1 from ref where id = 7)", true),
+    ("select u.id, e.k, r.label from user u join extra e on e.k = u.col join ref r on r.id = e.k + u.col - 1 where u.id < 40 order by u.id, e.k", true),
+    ("select u.id, e.k, r.label from user u left join extra e on e.user_id = u.id + 1 left join ref r on r.id = e.k where u.id between 5 and 25", false),
+    ("select u.id, e.v, r.id from user u, extra e, ref r where e.user_id = u.id and r.id = u.col and e.k = 0 and u.id < 50", false),
+    ("select e.user_id, u.name, v.id from extra e join user u on u.id = e.k + 2 join user v on v.col = u.col and v.id < 4 where e.user_id < 30", false),
+    ("select id from user where id in ('3', 4.0, '5x', -5, 18446744073709551615)", false),
+    ("select id, name from user where id = '7'", true),
+    ("select id from user where id = 7.0", true),
+    ("select id from user where id = -5", true),
+    ("select count(*) from user where id = 7.5", true),
+    ("select id from user order by id limit 0", true),
+    ("select count(*), col from user group by col having count(*) > 0 order by count(*) desc, col limit 2 offset 1", true),
+    ("select col, count(*) as c, sum(x) from user group by col having c > 20 and sum(x) < 0 or col is null", false),
+    ("select lower(name), max(id) from user group by lower(name) having count(*) between 10 and 30", false),
+    ("select count(*) from user having count(*) > 1000", true),
+    ("select distinct count(*) from extra group by user_id", false),
+    ("select id from user where id < 20 union all select user_id from extra where user_id < 20", false),
+    ("select col from user union select k from extra", false),
+    ("select lower(name) from user union select lower(v) from extra order by 1 desc limit 4", true),
+    ("select u.id, e.k, e.v from user u join extra e on u.col = e.k where u.id < 60 order by u.id, e.k, e.v", true),
+    ("select u.id, e.v from user u left join extra e on u.id = e.k + 1 where u.id between 10 and 40", false),
+    ("select e.user_id, u.name from extra e, user u where u.id = e.k and e.user_id < 50", false),
+    ("select u.id as a, r.label from user u join ref r on r.id = u.col + 1 order by a limit 9", true),
+    ("select * from user order by id", true),
+    ("select * from extra order by user_id, k", true),
+    (
+        "select id from user where id = 33 order by name limit 1",
+        true,
+    ),
+];
+
+fn sorted(mut rows: Vec<Vec<Option<Vec<u8>>>>, ordered: bool) -> Vec<Vec<Option<Vec<u8>>>> {
+    if !ordered {
+        rows.sort();
+    }
+    rows
+}
+
+/// Rows as text, for failure messages.
+fn crate_rows(r: &QueryResult) -> Vec<Vec<Option<String>>> {
+    cells(r)
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|c| c.map(|b| String::from_utf8_lossy(&b).into_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+fn cells(r: &QueryResult) -> Vec<Vec<Option<Vec<u8>>>> {
+    r.rows
+        .iter()
+        .map(|row| {
+            row.split_values()
+                .unwrap()
+                .into_iter()
+                .map(|c| c.map(<[u8]>::to_vec))
+                .collect()
+        })
+        .collect()
+}
+
+/// Compares every query; returns the failures and the number of rows compared.
+async fn compare_all(cluster: &Cluster, vschema: &vschema::VSchema) -> (Vec<String>, usize) {
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    let pairs = DML.iter().map(|s| (*s, *s)).chain([SEQUENCE_DML]);
+    for (sql, plain_sql) in pairs {
+        let stmt = sql::parse::parse(sql).unwrap();
+        let got = match engine::planner::plan(&stmt, vschema, None) {
+            Ok(p) => p.execute(cluster, &Default::default()).await,
+            Err(e) => Err(e),
+        };
+        let want = run(&mut *cluster.plain.lock().await, plain_sql)
+            .await
+            .unwrap();
+        match got {
+            Ok(r) if r.rows_affected == want.rows_affected && want.rows_affected > 0 => {}
+            Ok(r) => failures.push(format!(
+                "{sql}: {} rows affected, want {}",
+                r.rows_affected, want.rows_affected
+            )),
+            Err(e) => failures.push(format!("{sql}: {e}")),
+        }
+    }
+    for (sql, ordered) in QUERIES {
+        let stmt = sql::parse::parse(sql).unwrap();
+        let got = match engine::planner::plan(&stmt, vschema, None) {
+            Ok(p) => p.execute(cluster, &Default::default()).await,
+            Err(e) => Err(e),
+        };
+        let want = run(&mut *cluster.plain.lock().await, sql).await.unwrap();
+        compared += want.rows.len();
+        if std::env::var_os("DIFF_VERBOSE").is_some() {
+            println!("{:5} rows: {sql}", want.rows.len());
+        }
+        match got {
+            Err(e) => failures.push(format!("{sql}: {e}")),
+            Ok(got) => {
+                if got.fields.len() != want.fields.len()
+                    || sorted(cells(&got), *ordered) != sorted(cells(&want), *ordered)
+                {
+                    failures.push(format!(
+                        "{sql}: rows differ\n got {:?}\nwant {:?}",
+                        crate_rows(&got),
+                        crate_rows(&want)
+                    ));
+                }
+                for (g, w) in got.fields.iter().zip(&want.fields) {
+                    if g.r#type != w.r#type {
+                        failures.push(format!(
+                            "{sql}: column {} type {} != {}",
+                            w.name, g.r#type, w.r#type
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    (failures, compared)
+}
+
+#[tokio::test]
+async fn engine_matches_one_database() {
+    let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
+    let vschema = vschema::VSchema::build(&srv);
+    let cluster = match setup(&vschema).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("MariaDB not available, skipped: {e}");
+            return;
+        }
+    };
+    let (failures, compared) = compare_all(&cluster, &vschema).await;
+    println!("{} queries, {compared} rows compared", QUERIES.len());
+    let mut admin = Conn::new(opts(None)).await.unwrap();
+    for db in &cluster.dbs {
+        admin
+            .query_drop(format!("drop database {db}"))
+            .await
+            .unwrap();
+    }
+    assert!(compared > 1000, "too few rows compared: {compared}");
+    assert!(
+        failures.is_empty(),
+        "{} of {} queries differ:\n{}",
+        failures.len(),
+        QUERIES.len(),
+        failures.join("\n")
+    );
+}
