@@ -1,0 +1,84 @@
+//! Shared test setup: real mariadbd instances in a temporary data root.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::Path;
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, OptsBuilder};
+use mysqlctl::{Mysqld, MysqldConfig, Position};
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills the server when the test ends (also on panic).
+pub struct Server(pub Mysqld);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0.paths().pid_file) {
+            if self.0.is_running() {
+                let _ = std::process::Command::new("kill")
+                    .arg("-9")
+                    .arg(pid.trim())
+                    .status();
+            }
+        }
+    }
+}
+
+impl Server {
+    /// Root over TCP, with `db` selected when given.
+    pub fn opts(&self, db: Option<&str>) -> Opts {
+        let builder: OptsBuilder = self.0.tcp_opts();
+        builder.db_name(db).into()
+    }
+
+    /// A new root connection with `db` selected and UTC session time.
+    pub async fn conn(&self, db: Option<&str>) -> Conn {
+        let mut c = Conn::new(self.opts(db)).await.unwrap();
+        c.query_drop("SET time_zone = '+00:00'").await.unwrap();
+        c
+    }
+
+    /// The server's current `@@gtid_binlog_pos`.
+    pub async fn position(&self) -> Position {
+        let mut c = self.conn(None).await;
+        let pos: String = c
+            .query_first("SELECT @@GLOBAL.gtid_binlog_pos")
+            .await
+            .unwrap()
+            .unwrap();
+        Position::parse_gtid_list(&pos).unwrap()
+    }
+}
+
+/// Starts (initializing) one server with `uid` under `root`.
+pub async fn server(root: &Path, uid: u32) -> Server {
+    let mut config = MysqldConfig::new(uid, free_port(), root);
+    config.buffer_pool_mib = 32;
+    let server = Server(Mysqld::new(config).unwrap());
+    server.0.init().await.unwrap();
+    server
+}
+
+/// A temporary data root under /tmp (short paths keep the socket path legal).
+pub fn temp_root(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .unwrap()
+}
+
+/// Source and target servers.
+pub async fn pair(root: &Path) -> (Server, Server) {
+    let (a, b) = tokio::join!(server(root, 301), server(root, 302));
+    (a, b)
+}
