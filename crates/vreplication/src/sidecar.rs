@@ -91,6 +91,8 @@ pub struct StreamRow {
     pub message: String,
     /// Rows copied so far.
     pub rows_copied: u64,
+    /// Where the stream stops replicating (Vitess's `stop_pos`), when set.
+    pub stop_pos: Option<Position>,
 }
 
 /// Seconds since the epoch.
@@ -141,16 +143,29 @@ pub async fn stream_ids(conn: &mut Conn, db_name: &str) -> Result<Vec<u32>> {
 
 /// Reads stream `id`.
 pub async fn read_stream(conn: &mut Conn, id: u32) -> Result<StreamRow> {
-    type Raw = (String, Vec<u8>, String, String, String, Option<String>, u64);
+    type Raw = (
+        String,
+        Vec<u8>,
+        String,
+        String,
+        String,
+        Option<String>,
+        u64,
+        Option<String>,
+    );
     let row: Option<Raw> = conn
         .exec_first(
-            "SELECT workflow, source, pos, state, db_name, message, rows_copied \
+            "SELECT workflow, source, pos, state, db_name, message, rows_copied, stop_pos \
              FROM _vt.vreplication WHERE id = ?",
             (id,),
         )
         .await?;
-    let Some((workflow, source, pos, state, db_name, message, rows_copied)) = row else {
+    let Some((workflow, source, pos, state, db_name, message, rows_copied, stop_pos)) = row else {
         return Err(Error::NoSuchStream(id));
+    };
+    let stop_pos = match stop_pos.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(text.parse()?),
     };
     Ok(StreamRow {
         id,
@@ -161,6 +176,7 @@ pub async fn read_stream(conn: &mut Conn, id: u32) -> Result<StreamRow> {
         db_name,
         message: message.unwrap_or_default(),
         rows_copied,
+        stop_pos,
     })
 }
 

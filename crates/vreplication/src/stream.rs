@@ -30,6 +30,8 @@ use crate::sidecar::{self, state};
 pub const DEFAULT_BATCH_ROWS: usize = 1000;
 /// Message of a stream whose BinlogSource has `stop_after_copy`, as Vitess writes it.
 pub const STOPPED_AFTER_COPY: &str = "Stopped after copy.";
+/// Message of a stream that reached its `stop_pos`, as Vitess writes it.
+pub const REACHED_STOP_POS: &str = "Reached stopping position, done playing logs";
 /// Pause before retrying after an error.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
 
@@ -268,6 +270,17 @@ impl Runner {
         }
         sidecar::set_state(&mut target, self.id, state::RUNNING, "").await?;
         self.report(state::RUNNING, Some(&pos), "");
+        if let Some(stop_pos) = &row.stop_pos {
+            let reached = if pos.at_least(stop_pos) {
+                pos
+            } else {
+                self.catch_up(&mut target, &mut applier, &pos, Some(stop_pos))
+                    .await?
+            };
+            sidecar::set_state(&mut target, self.id, state::STOPPED, REACHED_STOP_POS).await?;
+            self.report(state::STOPPED, Some(&reached), REACHED_STOP_POS);
+            return Ok(());
+        }
         self.catch_up(&mut target, &mut applier, &pos, None).await?;
         Ok(())
     }

@@ -82,7 +82,11 @@ pub struct RebuildKeyspaceGraph {
 
 impl RebuildKeyspaceGraph {
     pub async fn run(self, ts: &TopoServer) -> Result<()> {
-        let cells = if self.cells.is_empty() { all_cells(ts).await? } else { self.cells };
+        let cells = if self.cells.is_empty() {
+            all_cells(ts).await?
+        } else {
+            self.cells
+        };
         for ks in &self.keyspaces {
             ts.rebuild_keyspace_graph(ks, &cells).await?;
         }
@@ -99,7 +103,11 @@ pub struct RebuildVSchemaGraph {
 
 impl RebuildVSchemaGraph {
     pub async fn run(self, ts: &TopoServer) -> Result<()> {
-        let cells = if self.cells.is_empty() { all_cells(ts).await? } else { self.cells };
+        let cells = if self.cells.is_empty() {
+            all_cells(ts).await?
+        } else {
+            self.cells
+        };
         ts.rebuild_vschema_graph(&cells).await?;
         Ok(())
     }

@@ -8,6 +8,7 @@
 //! vtctl --topo-server 127.0.0.1:2379 ApplySchema --sql-file create_commerce_schema.sql commerce
 //! vtctl --topo-server 127.0.0.1:2379 ApplyVSchema --vschema-file vschema_commerce_initial.json commerce
 //! vtctl --topo-server 127.0.0.1:2379 InitShardPrimary --force commerce/0 zone1-100
+//! vtctl --topo-server 127.0.0.1:2379 MoveTables --workflow commerce2customer --target-keyspace customer create --source-keyspace commerce --tables customer,corder
 //! ```
 //!
 //! There is no vtctld in between: each invocation opens the topology, does one thing and exits.
@@ -18,13 +19,18 @@ mod schema;
 mod tablet_control;
 mod tablets;
 mod tmclient;
+mod workflow;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 /// Flags shared by every command.
 #[derive(Parser, Debug)]
-#[command(name = "vtctl", version, about = "Administer a vtgate-rs cluster: topology, schema, reparents")]
+#[command(
+    name = "vtctl",
+    version,
+    about = "Administer a vtgate-rs cluster: topology, schema, reparents"
+)]
 struct Cli {
     /// Address of the global topology server (etcd client URL host:port).
     #[arg(
@@ -37,7 +43,11 @@ struct Cli {
     topo_server: String,
 
     /// Root of the global topology.
-    #[arg(long = "topo-global-root", default_value = "/vitess/global", global = true)]
+    #[arg(
+        long = "topo-global-root",
+        default_value = "/vitess/global",
+        global = true
+    )]
     topo_root: String,
 
     /// Only `etcd2` is implemented; accepted for compatibility with Vitess scripts.
@@ -86,6 +96,10 @@ enum Command {
     ChangeTabletType(tablets::ChangeTabletType),
     #[command(name = "AddCellInfo")]
     AddCellInfo(keyspace::AddCellInfo),
+    #[command(name = "MoveTables")]
+    MoveTables(workflow::MoveTables),
+    #[command(name = "VDiff")]
+    VDiff(workflow::VDiff),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -99,14 +113,19 @@ async fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     if cli.topo_implementation != "etcd2" {
-        anyhow::bail!("unsupported --topo-implementation {:?}: only etcd2", cli.topo_implementation);
+        anyhow::bail!(
+            "unsupported --topo-implementation {:?}: only etcd2",
+            cli.topo_implementation
+        );
     }
     let ts = topo::TopoServer::connect_etcd(&cli.topo_server, &cli.topo_root).await?;
     match cli.command {
         Command::CreateKeyspace(c) => c.run(&ts).await,
         Command::GetKeyspaces => keyspace::get_keyspaces(&ts).await,
         Command::GetKeyspace { keyspace } => keyspace::get_keyspace(&ts, &keyspace).await,
-        Command::CreateShard { keyspace_shard } => keyspace::create_shard(&ts, &keyspace_shard).await,
+        Command::CreateShard { keyspace_shard } => {
+            keyspace::create_shard(&ts, &keyspace_shard).await
+        }
         Command::GetShard { keyspace_shard } => keyspace::get_shard(&ts, &keyspace_shard).await,
         Command::GetTablets(c) => c.run(&ts).await,
         Command::ApplySchema(c) => c.run(&ts).await,
@@ -121,13 +140,17 @@ async fn main() -> Result<()> {
         Command::ExecuteFetchAsDba(c) => c.run(&ts).await,
         Command::ChangeTabletType(c) => c.run(&ts).await,
         Command::AddCellInfo(c) => c.run(&ts, &cli.topo_server).await,
+        Command::MoveTables(c) => c.run(&ts).await,
+        Command::VDiff(c) => c.run(&ts).await,
     }
 }
 
 /// Splits `ks/shard` as Vitess's `topoproto.ParseKeyspaceShard` does (`/` or `:`).
 pub(crate) fn parse_keyspace_shard(s: &str) -> Result<(String, String)> {
     match s.split_once(['/', ':']) {
-        Some((ks, shard)) if !ks.is_empty() && !shard.is_empty() => Ok((ks.to_owned(), shard.to_owned())),
+        Some((ks, shard)) if !ks.is_empty() && !shard.is_empty() => {
+            Ok((ks.to_owned(), shard.to_owned()))
+        }
         _ => anyhow::bail!("invalid keyspace/shard: {s:?} (expected <keyspace>/<shard>)"),
     }
 }

@@ -31,17 +31,30 @@ impl SetShardTabletControl {
         }
         let tablet_type = self.tablet_type as i32;
         ts.update_shard_fields(&ks, &shard, |s| {
-            apply(&mut s.tablet_controls, tablet_type, &self.cells, &self.denied_tables, self.remove);
+            apply(
+                &mut s.tablet_controls,
+                tablet_type,
+                &self.cells,
+                &self.denied_tables,
+                self.remove,
+            );
             Ok(())
         })
         .await?;
-        ts.rebuild_keyspace_graph(&ks, &all_cells(ts).await?).await?;
+        ts.rebuild_keyspace_graph(&ks, &all_cells(ts).await?)
+            .await?;
         Ok(())
     }
 }
 
 /// Adds or removes denied tables in the control of one tablet type.
-fn apply(controls: &mut Vec<TabletControl>, tablet_type: i32, cells: &[String], tables: &[String], remove: bool) {
+fn apply(
+    controls: &mut Vec<TabletControl>,
+    tablet_type: i32,
+    cells: &[String],
+    tables: &[String],
+    remove: bool,
+) {
     let index = controls.iter().position(|c| c.tablet_type == tablet_type);
     match (index, remove) {
         (Some(i), true) if tables.is_empty() => {
@@ -79,7 +92,13 @@ mod tests {
         let mut controls = Vec::new();
         let primary = TabletType::Primary as i32;
         apply(&mut controls, primary, &[], &["customer".into()], false);
-        apply(&mut controls, primary, &[], &["corder".into(), "customer".into()], false);
+        apply(
+            &mut controls,
+            primary,
+            &[],
+            &["corder".into(), "customer".into()],
+            false,
+        );
         assert_eq!(controls.len(), 1);
         assert_eq!(controls[0].denied_tables, vec!["customer", "corder"]);
         apply(&mut controls, primary, &[], &["customer".into()], true);

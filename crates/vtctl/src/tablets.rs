@@ -22,7 +22,11 @@ pub struct GetTablets {
 
 impl GetTablets {
     pub async fn run(self, ts: &TopoServer) -> Result<()> {
-        let cells = if self.cells.is_empty() { all_cells(ts).await? } else { self.cells };
+        let cells = if self.cells.is_empty() {
+            all_cells(ts).await?
+        } else {
+            self.cells
+        };
         let mut tablets = Vec::new();
         for cell in &cells {
             tablets.extend(ts.get_tablets_by_cell(cell).await?);
@@ -80,12 +84,18 @@ pub struct ExecuteFetchAsDba {
 impl ExecuteFetchAsDba {
     pub async fn run(self, ts: &TopoServer) -> Result<()> {
         let tablet = ts.get_tablet(&self.tablet_alias).await?;
-        let result = execute_as_dba(&tablet, &self.sql, self.max_rows, self.disable_binlogs).await?;
+        let result =
+            execute_as_dba(&tablet, &self.sql, self.max_rows, self.disable_binlogs).await?;
         for row in &result.rows {
             let values = row.split_values().context("malformed row from tablet")?;
             let text: Vec<String> = values
                 .iter()
-                .map(|v| v.map_or_else(|| "NULL".to_owned(), |b| String::from_utf8_lossy(b).into_owned()))
+                .map(|v| {
+                    v.map_or_else(
+                        || "NULL".to_owned(),
+                        |b| String::from_utf8_lossy(b).into_owned(),
+                    )
+                })
                 .collect();
             println!("{}", text.join("\t"));
         }
@@ -145,7 +155,11 @@ impl ChangeTabletType {
             })
             .await
             .map_err(|s| rpc_error(&tablet, "ChangeType", s))?;
-        println!("- {}\n+ {}", tablet_line(&tablet), tablet_line(&ts.get_tablet(&self.tablet_alias).await?));
+        println!(
+            "- {}\n+ {}",
+            tablet_line(&tablet),
+            tablet_line(&ts.get_tablet(&self.tablet_alias).await?)
+        );
         Ok(())
     }
 }

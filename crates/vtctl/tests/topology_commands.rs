@@ -41,9 +41,19 @@ async fn keyspace_vschema_and_tablet_controls_round_trip_through_etcd() {
     assert_eq!(out.lines().collect::<Vec<_>>(), ["commerce"]);
 
     // ApplyVSchema stores the keyspace VSchema and rebuilds the cell's SrvVSchema.
-    let (ok, _, err) = vtctl(&etcd, &["ApplyVSchema", "--vschema-file", &config("vschema_commerce_initial.json"), "commerce"]);
+    let (ok, _, err) = vtctl(
+        &etcd,
+        &[
+            "ApplyVSchema",
+            "--vschema-file",
+            &config("vschema_commerce_initial.json"),
+            "commerce",
+        ],
+    );
     assert!(ok, "ApplyVSchema: {err}");
-    let ts = TopoServer::connect_etcd(&etcd.address(), "/vitess/global").await.expect("topo");
+    let ts = TopoServer::connect_etcd(&etcd.address(), "/vitess/global")
+        .await
+        .expect("topo");
     let stored = ts.get_vschema("commerce").await.expect("vschema");
     let mut tables: Vec<&String> = stored.tables.keys().collect();
     tables.sort();
@@ -55,23 +65,55 @@ async fn keyspace_vschema_and_tablet_controls_round_trip_through_etcd() {
     let bad = r#"{"sharded": true, "vindexes": {"h": {"type": "no_such_vindex"}}, "tables": {"t": {"column_vindexes": [{"column": "id", "name": "h"}]}}}"#;
     let (ok, _, err) = vtctl(&etcd, &["ApplyVSchema", "--vschema", bad, "commerce"]);
     assert!(!ok, "a bad vschema must be refused");
-    assert!(err.contains("no_such_vindex"), "error names the vindex type: {err}");
+    assert!(
+        err.contains("no_such_vindex"),
+        "error names the vindex type: {err}"
+    );
     assert!(!ts.get_vschema("commerce").await.expect("vschema").sharded);
 
     // Denied tables per tablet type, added and removed.
     let (ok, _, err) = vtctl(&etcd, &["CreateShard", "commerce/0"]);
     assert!(ok, "CreateShard: {err}");
-    let (ok, _, err) = vtctl(&etcd, &["SetShardTabletControl", "--denied-tables", "customer,corder", "commerce/0", "rdonly"]);
+    let (ok, _, err) = vtctl(
+        &etcd,
+        &[
+            "SetShardTabletControl",
+            "--denied-tables",
+            "customer,corder",
+            "commerce/0",
+            "rdonly",
+        ],
+    );
     assert!(ok, "SetShardTabletControl: {err}");
     let shard = ts.get_shard("commerce", "0").await.expect("shard");
     assert_eq!(shard.tablet_controls.len(), 1);
-    assert_eq!(shard.tablet_controls[0].tablet_type, TabletType::Rdonly as i32);
-    assert_eq!(shard.tablet_controls[0].denied_tables, ["customer", "corder"]);
-    let (ok, _, err) = vtctl(&etcd, &["SetShardTabletControl", "--remove", "commerce/0", "rdonly"]);
+    assert_eq!(
+        shard.tablet_controls[0].tablet_type,
+        TabletType::Rdonly as i32
+    );
+    assert_eq!(
+        shard.tablet_controls[0].denied_tables,
+        ["customer", "corder"]
+    );
+    let (ok, _, err) = vtctl(
+        &etcd,
+        &["SetShardTabletControl", "--remove", "commerce/0", "rdonly"],
+    );
     assert!(ok, "remove: {err}");
-    assert!(ts.get_shard("commerce", "0").await.expect("shard").tablet_controls.is_empty());
+    assert!(ts
+        .get_shard("commerce", "0")
+        .await
+        .expect("shard")
+        .tablet_controls
+        .is_empty());
 
     // ApplySchema needs a primary: refused cleanly on a shard without one.
-    let (ok, _, err) = vtctl(&etcd, &["ApplySchema", "--sql", "create table t(id int)", "commerce"]);
-    assert!(!ok && err.contains("no primary"), "ApplySchema without primary: {err}");
+    let (ok, _, err) = vtctl(
+        &etcd,
+        &["ApplySchema", "--sql", "create table t(id int)", "commerce"],
+    );
+    assert!(
+        !ok && err.contains("no primary"),
+        "ApplySchema without primary: {err}"
+    );
 }

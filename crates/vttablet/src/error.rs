@@ -27,6 +27,9 @@ pub enum TabletError {
     /// A local MariaDB administration step failed.
     #[error("{0}")]
     Mysqlctl(#[from] mysqlctl::Error),
+    /// A VReplication stream or its sidecar tables failed.
+    #[error("{0}")]
+    VReplication(#[from] vreplication::Error),
 }
 
 /// Result alias of the tablet server.
@@ -49,6 +52,7 @@ impl TabletError {
             TabletError::Vitess { code, .. } => *code,
             TabletError::Topo(_) => Code::Unavailable,
             TabletError::Mysqlctl(_) => Code::Internal,
+            TabletError::VReplication(_) => Code::Unknown,
         }
     }
 }

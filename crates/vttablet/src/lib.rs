@@ -9,6 +9,9 @@
 //! * [`tablet`]: the tablet's MariaDB pool, transactions ([`tx`]), state
 //!   ([`state`]) and topology records; [`server`] starts it all from
 //!   [`config::Flags`].
+//! * [`vr_engine`]: the VReplication streams a primary runs from its
+//!   `_vt.vreplication` rows (`VReplicationExec`, `VReplicationWaitForPos`),
+//!   and [`vdiff`], which compares a workflow's tables with their source.
 
 pub mod bind;
 pub mod config;
@@ -22,6 +25,8 @@ pub mod state;
 pub mod tablet;
 pub mod tablet_manager;
 pub mod tx;
+pub mod vdiff;
+pub mod vr_engine;
 
 pub use config::{Flags, TabletConfig};
 pub use error::{Result, TabletError};

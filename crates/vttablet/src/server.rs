@@ -19,6 +19,7 @@ use crate::error::{Result, TabletError};
 use crate::query_service::QueryService;
 use crate::tablet::Tablet;
 use crate::tablet_manager::TabletManagerService;
+use crate::vr_engine::VrEngine;
 
 /// How long shutdown waits for running calls to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -32,6 +33,8 @@ pub struct RunningTablet {
     pub grpc_addr: SocketAddr,
     /// Where `/debug/health` answers.
     pub http_addr: SocketAddr,
+    /// The VReplication streams this tablet runs.
+    pub vreplication: Arc<VrEngine>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::result::Result<(), tonic::transport::Error>>,
     background: Vec<JoinHandle<()>>,
@@ -46,6 +49,13 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
     let http_addr = local_addr(&http)?;
     let tablet = Tablet::open(config, topo).await?;
     tablet.register(grpc_addr.port(), http_addr.port()).await?;
+    let vreplication = VrEngine::new(tablet.clone());
+    if tablet.state.snapshot().tablet_type == proto::topodata::TabletType::Primary {
+        // A stream that cannot start is no reason not to serve.
+        if let Err(e) = vreplication.open().await {
+            tracing::warn!(error = %e, "cannot start the vreplication streams");
+        }
+    }
 
     let background = vec![
         tokio::spawn(tablet.clone().watch_shard()),
@@ -65,6 +75,7 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
         )))
         .add_service(TabletManagerServer::new(TabletManagerService::new(
             tablet.clone(),
+            vreplication.clone(),
         )));
     let server = tokio::spawn(router.serve_with_incoming_shutdown(
         TcpListenerStream::new(grpc),
@@ -77,6 +88,7 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
         tablet,
         grpc_addr,
         http_addr,
+        vreplication,
         stop: Some(stop),
         server,
         background,
@@ -91,6 +103,7 @@ impl RunningTablet {
         // Let health streams deliver the not-serving state, then end them.
         tokio::time::sleep(Duration::from_millis(100)).await;
         self.tablet.begin_close();
+        self.vreplication.close().await;
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -159,6 +159,11 @@ impl Tablet {
         Ok(Conn::new(self.admin_opts.clone()).await?)
     }
 
+    /// Connection options of an administration connection (no default database).
+    pub fn admin_opts(&self) -> mysql_async::Opts {
+        self.admin_opts.clone().into()
+    }
+
     /// The settings this tablet was started with.
     pub fn config(&self) -> &TabletConfig {
         &self.config

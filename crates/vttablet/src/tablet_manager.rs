@@ -1,6 +1,7 @@
 //! `tabletmanagerservice.TabletManager`: the administrative RPCs vtctl uses
 //! to change a tablet's type, run DBA statements and schema changes, and set
-//! up GTID replication (InitPrimary, InitReplica, SetReplicationSource, ...).
+//! up GTID replication (InitPrimary, InitReplica, SetReplicationSource, ...),
+//! and drive VReplication (VReplicationExec, VReplicationWaitForPos).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,7 @@ use tonic::{Request, Response, Status};
 use crate::error::{Result, TabletError};
 use crate::result;
 use crate::tablet::{quote_identifier, Tablet};
+use crate::vr_engine::VrEngine;
 
 /// How long WaitForPosition and SetReplicationSource wait for a position.
 const WAIT_POSITION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -27,6 +29,7 @@ const WAIT_POSITION_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct TabletManagerService {
     tablet: Arc<Tablet>,
+    vreplication: Arc<VrEngine>,
 }
 
 type Reply<T> = std::result::Result<Response<T>, Status>;
@@ -36,9 +39,12 @@ fn reply<T>(result: Result<T>) -> Reply<T> {
 }
 
 impl TabletManagerService {
-    /// Serves `tablet`.
-    pub fn new(tablet: Arc<Tablet>) -> Self {
-        TabletManagerService { tablet }
+    /// Serves `tablet` and its VReplication engine.
+    pub fn new(tablet: Arc<Tablet>, vreplication: Arc<VrEngine>) -> Self {
+        TabletManagerService {
+            tablet,
+            vreplication,
+        }
     }
 
     async fn admin(&self) -> Result<Conn> {
@@ -121,6 +127,10 @@ impl TabletManagerService {
                 Ok(())
             })
             .await?;
+        // A new primary runs the streams of its _vt.vreplication.
+        if let Err(e) = self.vreplication.open().await {
+            tracing::warn!(error = %e, "cannot start the vreplication streams");
+        }
         Ok(position.to_string())
     }
 
@@ -168,6 +178,8 @@ impl TabletManagerService {
             replication::wait_for_position(&mut conn, &position, WAIT_POSITION_TIMEOUT).await?;
         }
         if self.tablet.state.snapshot().tablet_type == TabletType::Primary {
+            // Streams run on primaries only.
+            self.vreplication.close().await;
             self.tablet.change_type(TabletType::Replica).await?;
         }
         Ok(())
@@ -392,5 +404,57 @@ impl TabletManager for TabletManagerService {
                 .await
                 .map(|_| SetReplicationSourceResponse {}),
         )
+    }
+
+    async fn v_replication_exec(
+        &self,
+        request: Request<VReplicationExecRequest>,
+    ) -> Reply<VReplicationExecResponse> {
+        let query = request.into_inner().query;
+        reply(
+            self.vreplication
+                .exec(&query)
+                .await
+                .map(|result| VReplicationExecResponse {
+                    result: Some(result),
+                }),
+        )
+    }
+
+    async fn v_replication_wait_for_pos(
+        &self,
+        request: Request<VReplicationWaitForPosRequest>,
+    ) -> Reply<VReplicationWaitForPosResponse> {
+        let req = request.into_inner();
+        let waited = match u32::try_from(req.id) {
+            Ok(id) => {
+                self.vreplication
+                    .wait_for_pos(id, &req.position, WAIT_POSITION_TIMEOUT)
+                    .await
+            }
+            Err(_) => Err(TabletError::vitess(
+                Code::InvalidArgument,
+                format!("invalid stream id {}", req.id),
+            )),
+        };
+        reply(waited.map(|_| VReplicationWaitForPosResponse {}))
+    }
+
+    async fn v_diff(&self, request: Request<VDiffRequest>) -> Reply<VDiffResponse> {
+        let req = request.into_inner();
+        let result = match req.action.as_str() {
+            "create" => crate::vdiff::run(&self.vreplication, &req.workflow)
+                .await
+                .map(|diffs| crate::vdiff::to_result(&diffs)),
+            other => Err(TabletError::vitess(
+                Code::Unimplemented,
+                format!("VDiff action {other:?} is not supported (only create, which returns its report)"),
+            )),
+        };
+        reply(result.map(|output| VDiffResponse {
+            id: 0,
+            output: Some(output),
+            vdiff_uuid: req.vdiff_uuid,
+        }))
     }
 }
