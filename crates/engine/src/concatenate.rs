@@ -2,10 +2,13 @@
 //! `engine/concatenate.go`). The inputs run concurrently; their rows are
 //! appended in input order under the first input's fields. Inputs whose
 //! column types differ are refused at run time, because MySQL would
-//! convert the values to a common type and vtgate does not.
+//! convert the values to a common type and vtgate does not; the one mix
+//! accepted is CHAR with VARCHAR of the same character set, which MySQL
+//! unites as VARCHAR without touching the values (CHAR values arrive
+//! without their padding).
 
 use async_trait::async_trait;
-use proto::query::{Field, QueryResult};
+use proto::query::{Field, QueryResult, Type};
 use sql::literal::BindVars;
 
 use crate::description::PlanDescription;
@@ -20,9 +23,22 @@ pub struct Concatenate {
     pub inputs: Vec<Box<dyn Primitive>>,
 }
 
+fn is_char_or_varchar(f: &Field) -> bool {
+    f.r#type == Type::Char as i32 || f.r#type == Type::Varchar as i32
+}
+
 /// Whether two columns hold values MySQL would not need to convert.
 fn same_type(a: &Field, b: &Field) -> bool {
-    a.r#type == b.r#type && a.charset == b.charset && a.decimals == b.decimals
+    let text_mix = is_char_or_varchar(a) && is_char_or_varchar(b);
+    (a.r#type == b.r#type || text_mix) && a.charset == b.charset && a.decimals == b.decimals
+}
+
+/// Widens `out` to cover `other` (CHAR with VARCHAR gives VARCHAR, the longer length).
+fn unite(out: &mut Field, other: &Field) {
+    if out.r#type != other.r#type {
+        out.r#type = Type::Varchar as i32;
+    }
+    out.column_length = out.column_length.max(other.column_length);
 }
 
 #[async_trait]
@@ -54,6 +70,9 @@ impl Primitive for Concatenate {
                     "UNION of column {} with different types across shards ({} and {})",
                     a.name, a.r#type, b.r#type
                 )));
+            }
+            for (a, b) in out.fields.iter_mut().zip(&r.fields) {
+                unite(a, b);
             }
             out.rows.extend(r.rows);
         }
@@ -122,5 +141,24 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("VT12001"));
+    }
+
+    #[tokio::test]
+    async fn char_and_varchar_unite_as_varchar() {
+        let mut ch = field("c", Type::Char);
+        ch.column_length = 8;
+        let mut vc_field = field("v", Type::Varchar);
+        vc_field.column_length = 80;
+        let vc = FakeVCursor::new("a", &["0"])
+            .keyspace("b", &["0"])
+            .result("a", "0", result(&[ch], &[&[Some("us")]]))
+            .result("b", "0", result(&[vc_field], &[&[Some("gift")]]));
+        let c = Concatenate {
+            inputs: vec![route("a"), route("b")],
+        };
+        let r = c.execute(&vc, &BindVars::new()).await.unwrap();
+        assert_eq!(r.fields[0].r#type, Type::Varchar as i32);
+        assert_eq!(r.fields[0].column_length, 80);
+        assert_eq!(r.rows.len(), 2);
     }
 }

@@ -16,9 +16,8 @@
 //!
 //! Whatever the engine cannot run exactly as one MySQL would is refused
 //! with Vitess's `VT12001: unsupported: ...` error rather than answered
-//! wrongly. Plans hold no per-session state, so a cache keyed by the
-//! normalised query text (plus target keyspace and tablet type) can share
-//! them; that cache is not here yet.
+//! wrongly. Plans hold no per-session state, so vtgate's plan cache shares
+//! them between sessions (keyed by statement text, keyspace and tablet type).
 
 pub mod aggregate;
 pub mod bind;

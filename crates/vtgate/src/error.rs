@@ -43,7 +43,7 @@ pub enum VtError {
     /// A table found in several keyspaces.
     #[error("ambiguous table reference: {0}")]
     AmbiguousTable(String),
-    /// A statement that touches several keyspaces.
+    /// A statement shape vtgate does not handle (Vitess VT12001).
     #[error("VT12001: unsupported: {0}")]
     Unsupported(String),
     /// Changing the tablet type inside a transaction.
@@ -70,6 +70,16 @@ pub enum VtError {
         /// SQLSTATE recovered from the message, or derived from the gRPC code.
         sqlstate: String,
     },
+    /// An error from the planner or a vtgate-side primitive, with its MySQL code.
+    #[error("{message}")]
+    Engine {
+        /// The message.
+        message: String,
+        /// MySQL errno.
+        errno: u16,
+        /// SQLSTATE.
+        sqlstate: String,
+    },
     /// An error from the SQL helpers (syntax, read-only variable, ...).
     #[error("{}", .0.message())]
     Sql(#[from] sql::error::SqlError),
@@ -87,7 +97,7 @@ impl VtError {
             VtError::ReplicaWrite(_) => errno::INNODB_READ_ONLY,
             VtError::UnknownTable(_) => errno::UNKNOWN_TABLE,
             VtError::Unsupported(_) => errno::NOT_SUPPORTED_YET,
-            VtError::Tablet { errno, .. } => *errno,
+            VtError::Tablet { errno, .. } | VtError::Engine { errno, .. } => *errno,
             VtError::Sql(e) => e.errno(),
             VtError::AmbiguousTable(_)
             | VtError::ActiveTransaction
@@ -103,7 +113,7 @@ impl VtError {
             VtError::UnknownDatabase(_) | VtError::Unsupported(_) => "42000",
             VtError::NoDatabaseSelected => "3D000",
             VtError::UnknownTable(_) => "42S02",
-            VtError::Tablet { sqlstate, .. } => sqlstate,
+            VtError::Tablet { sqlstate, .. } | VtError::Engine { sqlstate, .. } => sqlstate,
             VtError::Sql(e) => e.sqlstate(),
             _ => "HY000",
         }

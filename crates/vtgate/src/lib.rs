@@ -1,6 +1,7 @@
 //! vtgate: the MySQL front door of the cluster. It discovers tablets from the topology,
 //! keeps a health stream to each, and routes every client statement to the right tablet
-//! (an unsharded keyspace's shard for now; a sharded planner slots in at [`executor::route`]).
+//! (unsharded keyspaces pass the client's text through to their shard; statements on sharded
+//! keyspaces go through the `engine` planner, see [`executor::sharded`]).
 
 pub mod discovery;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod handler;
 pub mod healthcheck;
 pub mod http;
 pub mod params;
+pub mod plan_cache;
 pub mod rewrite;
 pub mod session;
 pub mod settings;

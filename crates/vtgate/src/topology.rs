@@ -1,14 +1,17 @@
 //! An immutable snapshot of what vtgate knows from the topology: keyspaces (from SrvVSchema),
 //! their tables, and their shards per tablet type (from SrvKeyspace), plus the lookups the
-//! executor needs (resolve a table to its keyspace, list a keyspace's shards).
+//! executor needs (resolve a table to its keyspace, list a keyspace's shards), the resolved
+//! [`VSchema`] the planner uses, and the plan cache that goes with that VSchema.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
 use proto::topodata::{SrvKeyspace, TabletType};
 use proto::vschema::SrvVSchema;
+use vschema::VSchema;
 
 use crate::error::VtError;
+use crate::plan_cache::PlanCache;
 
 /// What vtgate knows about one keyspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,10 +39,25 @@ impl KeyspaceInfo {
 }
 
 /// A snapshot of the serving graph of the cell.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Topology {
     keyspaces: BTreeMap<String, KeyspaceInfo>,
+    /// The SrvVSchema the snapshot was built from.
+    source: SrvVSchema,
+    /// The resolved VSchema (vindexes, tables, routing rules).
+    vschema: Arc<VSchema>,
+    /// Plans made with this VSchema.
+    plans: Arc<PlanCache>,
 }
+
+/// Two snapshots are equal when built from the same records (the cache is not compared).
+impl PartialEq for Topology {
+    fn eq(&self, other: &Self) -> bool {
+        self.keyspaces == other.keyspaces && self.source == other.source
+    }
+}
+
+impl Eq for Topology {}
 
 impl Topology {
     /// Builds the snapshot from the cell's SrvVSchema and the SrvKeyspace records found.
@@ -67,7 +85,27 @@ impl Topology {
             }
             keyspaces.insert(name.clone(), info);
         }
-        Topology { keyspaces }
+        let model = vschema::model::SrvVSchema::from(vschema.clone());
+        let resolved = VSchema::build(&model);
+        for (ks, err) in resolved.keyspace_errors() {
+            tracing::warn!(keyspace = ks, error = %err, "invalid keyspace vschema");
+        }
+        Topology {
+            keyspaces,
+            source: vschema.clone(),
+            vschema: Arc::new(resolved),
+            plans: Arc::new(PlanCache::default()),
+        }
+    }
+
+    /// The resolved VSchema the planner uses.
+    pub fn vschema(&self) -> &VSchema {
+        &self.vschema
+    }
+
+    /// The plan cache of this snapshot.
+    pub fn plans(&self) -> &PlanCache {
+        &self.plans
     }
 
     /// All keyspaces, sorted by name.

@@ -16,6 +16,15 @@ use crate::process::{retry, run, stop, wait_for_port, Service};
 const CELL: &str = "zone1";
 const GLOBAL_ROOT: &str = "/vitess/global";
 
+/// The examples `vtlocal up` can set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Example {
+    /// `commerce` (unsharded, shard `0`) with product, customer and corder.
+    Commerce,
+    /// `commerce` plus keyspace `customer` sharded `-80,80-` with sequences in `commerce`.
+    Sharded,
+}
+
 /// One tablet of the local cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TabletSpec {
@@ -36,17 +45,27 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn new(dataroot: PathBuf, offset: u16) -> Result<Self> {
-        fs::create_dir_all(&dataroot).with_context(|| format!("cannot create {}", dataroot.display()))?;
+        fs::create_dir_all(&dataroot)
+            .with_context(|| format!("cannot create {}", dataroot.display()))?;
         let root = fs::canonicalize(&dataroot)?;
         let (pid_dir, log_dir) = (root.join("pids"), root.join("logs"));
         fs::create_dir_all(&pid_dir)?;
         fs::create_dir_all(&log_dir)?;
         let exe = std::env::current_exe()?;
-        let bin_dir = exe.parent().ok_or_else(|| anyhow!("no directory for {}", exe.display()))?.to_path_buf();
+        let bin_dir = exe
+            .parent()
+            .ok_or_else(|| anyhow!("no directory for {}", exe.display()))?
+            .to_path_buf();
         if offset > 30_000 {
             bail!("--port-offset {offset} would put ports beyond 65535");
         }
-        Ok(Cluster { root, pid_dir, log_dir, offset, bin_dir })
+        Ok(Cluster {
+            root,
+            pid_dir,
+            log_dir,
+            offset,
+            bin_dir,
+        })
     }
 
     fn port(&self, base: u32) -> u16 {
@@ -89,13 +108,16 @@ impl Cluster {
     }
 
     fn vtctl(&self, args: &[&str]) -> Result<String> {
-        let mut all = vec!["--topo-global-server-address".to_owned(), self.topo_address()];
+        let mut all = vec![
+            "--topo-global-server-address".to_owned(),
+            self.topo_address(),
+        ];
         all.extend(args.iter().map(|s| (*s).to_owned()));
         run(&self.bin("vtctl"), &all)
     }
 
-    /// Brings up everything that is not running yet.
-    pub fn up(&self, config_dir: &Path) -> Result<()> {
+    /// Brings up everything that is not running yet, for `example` (`commerce` or `sharded`).
+    pub fn up(&self, config_dir: &Path, example: Example) -> Result<()> {
         let config_dir = fs::canonicalize(config_dir)
             .with_context(|| format!("config directory {} not found", config_dir.display()))?;
         self.start_etcd()?;
@@ -103,23 +125,106 @@ impl Cluster {
             self.vtctl(&["AddCellInfo", "--root", &format!("/vitess/{CELL}"), CELL])
         })?;
         let mut tablets = self.tablets()?;
-        if !tablets.iter().any(|t| t.keyspace == "commerce") {
-            tablets.extend(shard_tablets(100, "commerce", "0"));
-            self.save_tablets(&tablets)?;
+        let mut wanted = vec![(100, "commerce", "0")];
+        if example == Example::Sharded {
+            wanted.extend([(200, "customer", "-80"), (300, "customer", "80-")]);
         }
+        for (uid, ks, shard) in wanted {
+            if !tablets.iter().any(|t| t.keyspace == ks && t.shard == shard) {
+                tablets.extend(shard_tablets(uid, ks, shard));
+            }
+        }
+        self.save_tablets(&tablets)?;
         // Restart every known tablet (a second `up` restarts what a `down` stopped).
         for ks_shard in distinct_shards(&tablets) {
             self.start_shard(&tablets, &ks_shard.0, &ks_shard.1)?;
         }
-        let schema = config_dir.join("create_commerce_schema.sql");
-        let vschema = config_dir.join("vschema_commerce_initial.json");
-        if self.vtctl(&["GetVSchema", "commerce"]).map(|v| v.contains("product")).unwrap_or(false) {
+        let file = |name: &str| config_dir.join(name).to_string_lossy().into_owned();
+        if self
+            .vtctl(&["GetVSchema", "commerce"])
+            .map(|v| v.contains("product"))
+            .unwrap_or(false)
+        {
             println!("commerce already has its VSchema; leaving schema and VSchema as they are");
         } else {
-            self.vtctl(&["ApplySchema", "--sql-file", &schema.to_string_lossy(), "commerce"])?;
-            self.vtctl(&["ApplyVSchema", "--vschema-file", &vschema.to_string_lossy(), "commerce"])?;
+            self.vtctl(&[
+                "ApplySchema",
+                "--sql-file",
+                &file("create_commerce_schema.sql"),
+                "commerce",
+            ])?;
+            self.vtctl(&[
+                "ApplyVSchema",
+                "--vschema-file",
+                &file("vschema_commerce_initial.json"),
+                "commerce",
+            ])?;
+        }
+        if example == Example::Sharded {
+            self.sharded_example(&config_dir)?;
         }
         self.start_vtgate()
+    }
+
+    /// The end state of Vitess's `301_customer_sharded.sh` / `302_new_shards.sh`: sequences
+    /// in `commerce`, `customer` and `corder` in keyspace `customer` sharded `-80,80-`.
+    /// Vitess moves those tables with MoveTables and Reshard; a fresh cluster creates them
+    /// on both shards instead (the `customer`/`corder` statements of
+    /// `create_commerce_schema.sql`, then `create_customer_sharded.sql`).
+    fn sharded_example(&self, config_dir: &Path) -> Result<()> {
+        let file = |name: &str| config_dir.join(name).to_string_lossy().into_owned();
+        if self
+            .vtctl(&["GetVSchema", "customer"])
+            .map(|v| v.contains("corder"))
+            .unwrap_or(false)
+        {
+            println!("customer already has its VSchema; leaving schema and VSchema as they are");
+            return Ok(());
+        }
+        self.vtctl(&[
+            "ApplySchema",
+            "--sql-file",
+            &file("create_commerce_seq.sql"),
+            "commerce",
+        ])?;
+        self.vtctl(&[
+            "ApplyVSchema",
+            "--vschema-file",
+            &file("vschema_commerce_seq.json"),
+            "commerce",
+        ])?;
+        let schema = fs::read_to_string(config_dir.join("create_commerce_schema.sql"))
+            .context("reading create_commerce_schema.sql")?;
+        let customer_tables: Vec<&str> = schema
+            .split(';')
+            .map(str::trim)
+            .filter(|stmt| {
+                let lower = stmt.to_ascii_lowercase();
+                lower.contains(" customer(") || lower.contains(" corder(")
+            })
+            .collect();
+        if customer_tables.len() != 2 {
+            bail!("create_commerce_schema.sql: expected the customer and corder tables");
+        }
+        self.vtctl(&[
+            "ApplySchema",
+            "--sql",
+            &customer_tables.join(";\n"),
+            "customer",
+        ])?;
+        self.vtctl(&[
+            "ApplySchema",
+            "--sql-file",
+            &file("create_customer_sharded.sql"),
+            "customer",
+        ])?;
+        self.vtctl(&[
+            "ApplyVSchema",
+            "--vschema-file",
+            &file("vschema_customer_sharded.json"),
+            "customer",
+        ])?;
+        Ok(())
     }
 
     /// Adds a shard with three new tablets to a running cluster.
@@ -131,7 +236,11 @@ impl Cluster {
         if tablets.iter().any(|t| t.keyspace == ks && t.shard == shard) {
             bail!("{ks}/{shard} already has tablets");
         }
-        let next = tablets.iter().map(|t| t.uid / 100 * 100 + 100).max().unwrap_or(100);
+        let next = tablets
+            .iter()
+            .map(|t| t.uid / 100 * 100 + 100)
+            .max()
+            .unwrap_or(100);
         tablets.extend(shard_tablets(next, ks, shard));
         self.save_tablets(&tablets)?;
         self.start_shard(&tablets, ks, shard)
@@ -146,7 +255,10 @@ impl Cluster {
             stop(&self.pids().join(format!("vttablet-{}.pid", t.uid)), grace)?;
         }
         for t in &tablets {
-            if let Err(e) = run(&self.bin("mysqlctl"), &self.mysqlctl_args(t.uid, "shutdown")) {
+            if let Err(e) = run(
+                &self.bin("mysqlctl"),
+                &self.mysqlctl_args(t.uid, "shutdown"),
+            ) {
                 eprintln!("mysqlctl shutdown of tablet {}: {e:#}", t.uid);
             }
         }
@@ -208,10 +320,16 @@ impl Cluster {
     }
 
     fn start_shard(&self, tablets: &[TabletSpec], ks: &str, shard: &str) -> Result<()> {
-        let shard_tablets: Vec<&TabletSpec> =
-            tablets.iter().filter(|t| t.keyspace == ks && t.shard == shard).collect();
+        let shard_tablets: Vec<&TabletSpec> = tablets
+            .iter()
+            .filter(|t| t.keyspace == ks && t.shard == shard)
+            .collect();
         for t in &shard_tablets {
-            let initialized = self.root.join(format!("vt_{:010}", t.uid)).join("data").exists();
+            let initialized = self
+                .root
+                .join(format!("vt_{:010}", t.uid))
+                .join("data")
+                .exists();
             let action = if initialized { "start" } else { "init" };
             run(&self.bin("mysqlctl"), &self.mysqlctl_args(t.uid, action))
                 .with_context(|| format!("mysqlctl {action} for tablet {}", t.uid))?;
@@ -228,7 +346,12 @@ impl Cluster {
         let primary = format!("{CELL}-{:010}", shard_tablets[0].uid);
         let keyspace_shard = format!("{ks}/{shard}");
         retry(Duration::from_secs(30), || {
-            self.vtctl(&["PlannedReparentShard", "--new-primary", &primary, &keyspace_shard])
+            self.vtctl(&[
+                "PlannedReparentShard",
+                "--new-primary",
+                &primary,
+                &keyspace_shard,
+            ])
         })?;
         Ok(())
     }
@@ -250,7 +373,8 @@ impl Cluster {
             ("--topo-global-server-address", self.topo_address()),
             ("--topo-global-root", GLOBAL_ROOT.into()),
         ];
-        let args = args.into_iter().flat_map(|(k, v)| [k.to_owned(), v]).collect();
+        // `--flag=value`: a shard name such as `-80` would read as a flag on its own.
+        let args = args.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         self.service(format!("vttablet-{}", t.uid), self.bin("vttablet"), args)
     }
 
@@ -267,7 +391,10 @@ impl Cluster {
             ("--topo-global-root", GLOBAL_ROOT.into()),
             ("--mysql-auth-server-impl", "none".into()),
         ];
-        let args = args.into_iter().flat_map(|(k, v)| [k.to_owned(), v]).collect();
+        let args = args
+            .into_iter()
+            .flat_map(|(k, v)| [k.to_owned(), v])
+            .collect();
         let vtgate = self.service("vtgate", self.bin("vtgate"), args);
         vtgate.start()?;
         wait_for_port(self.vtgate_mysql_port(), Duration::from_secs(60), &vtgate)
@@ -289,7 +416,9 @@ impl Cluster {
                 let parts: Vec<&str> = line.split_whitespace().collect();
                 match parts.as_slice() {
                     [uid, ks, shard, ty] => Ok(TabletSpec {
-                        uid: uid.parse().with_context(|| format!("bad uid in {line:?}"))?,
+                        uid: uid
+                            .parse()
+                            .with_context(|| format!("bad uid in {line:?}"))?,
                         keyspace: (*ks).to_owned(),
                         shard: (*shard).to_owned(),
                         init_type: (*ty).to_owned(),

@@ -2,7 +2,8 @@
 //!
 //! `vtlocal up` starts etcd, one `mariadbd` per tablet (through `mysqlctl`), the vttablets of
 //! `commerce/0` (uids 100 primary, 101 replica, 102 rdonly), elects the primary, applies the example
-//! schema and VSchema from `config/`, and starts vtgate on 15306. `vtlocal down` stops what `up`
+//! schema and VSchema from `config/`, and starts vtgate on 15306 (`--example sharded` also brings
+//! up keyspace `customer` sharded `-80,80-`, uids 200 and 300). `vtlocal down` stops what `up`
 //! started (and nothing else): every process it starts is recorded in a pid file under
 //! `<dataroot>/pids/`. `vtlocal add-shard ks/shard` adds three tablets for another shard.
 //!
@@ -18,7 +19,11 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "vtlocal", version, about = "Run a vtgate-rs cluster on this machine")]
+#[command(
+    name = "vtlocal",
+    version,
+    about = "Run a vtgate-rs cluster on this machine"
+)]
 struct Cli {
     /// Where every process keeps its data, logs and pid files.
     #[arg(long, env = "VTDATAROOT", default_value = "vtdataroot", global = true)]
@@ -35,9 +40,10 @@ struct Cli {
 enum Command {
     /// Start the cluster (or the parts of it that are not running).
     Up {
-        /// The example to set up; only `commerce` exists.
-        #[arg(long, default_value = "commerce")]
-        example: String,
+        /// The example to set up: `commerce`, or `sharded` (commerce plus keyspace
+        /// `customer` sharded `-80,80-`, as after Vitess's 301/302 example steps).
+        #[arg(long, value_enum, default_value = "commerce")]
+        example: cluster::Example,
         /// Directory holding the example's schema and VSchema files.
         #[arg(long, default_value = "config")]
         config_dir: PathBuf,
@@ -58,11 +64,12 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let cluster = cluster::Cluster::new(cli.dataroot, cli.port_offset)?;
     match cli.command {
-        Command::Up { example, config_dir, detach } => {
-            if example != "commerce" {
-                anyhow::bail!("unknown example {example:?}: only `commerce` exists");
-            }
-            cluster.up(&config_dir)?;
+        Command::Up {
+            example,
+            config_dir,
+            detach,
+        } => {
+            cluster.up(&config_dir, example)?;
             cluster.print_help();
             if !detach {
                 println!("Press Ctrl-C to stop the cluster.");

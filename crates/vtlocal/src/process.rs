@@ -49,14 +49,24 @@ impl Service<'_> {
             .spawn()
             .with_context(|| format!("cannot start {} ({})", self.name, self.program.display()))?;
         fs::write(self.pid_file(), child.id().to_string())?;
-        println!("started {} (pid {}), log {}", self.name, child.id(), self.log_file().display());
+        println!(
+            "started {} (pid {}), log {}",
+            self.name,
+            child.id(),
+            self.log_file().display()
+        );
         Ok(())
     }
 
     /// Fails with the tail of the log when the process has exited.
     pub fn check_alive(&self) -> Result<()> {
         if live_pid(&self.pid_file()).is_none() {
-            bail!("{} exited; last lines of {}:\n{}", self.name, self.log_file().display(), tail(&self.log_file(), 20));
+            bail!(
+                "{} exited; last lines of {}:\n{}",
+                self.name,
+                self.log_file().display(),
+                tail(&self.log_file(), 20)
+            );
         }
         Ok(())
     }
@@ -93,7 +103,10 @@ pub fn live_pid(pid_file: &Path) -> Option<i32> {
 fn is_zombie(pid: i32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
         .unwrap_or(false)
 }
 
@@ -129,7 +142,10 @@ pub fn wait_for_port(port: u16, timeout: Duration, service: &Service<'_>) -> Res
         }
         service.check_alive()?;
         if Instant::now() > deadline {
-            bail!("{} did not open port {port} within {timeout:?}", service.name);
+            bail!(
+                "{} did not open port {port} within {timeout:?}",
+                service.name
+            );
         }
         std::thread::sleep(Duration::from_millis(200));
     }

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Every port the cluster of this test uses, before `--port-offset` (see vtlocal's `cluster.rs`).
-const BASE_PORTS: [u16; 13] = [2379, 2380, 15306, 15001, 15100, 15101, 15102, 16100, 16101, 16102, 17100, 17101, 17102];
+const BASE_PORTS: [u16; 13] = [
+    2379, 2380, 15306, 15001, 15100, 15101, 15102, 16100, 16101, 16102, 17100, 17101, 17102,
+];
 
 /// The first offset (a multiple of 100 from 10000, so every port stays below the ephemeral
 /// range) at which all the cluster's ports are free, so a developer's own cluster or a leftover
@@ -62,7 +64,12 @@ fn mariadb(port: &str, extra: &[&str], sql: &str) -> (bool, String, String) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run mariadb");
-    child.stdin.take().expect("stdin").write_all(sql.as_bytes()).expect("write sql");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(sql.as_bytes())
+        .expect("write sql");
     let out = child.wait_with_output().expect("mariadb output");
     (
         out.status.success(),
@@ -83,7 +90,16 @@ fn commerce_example_through_vtgate_matches_one_mariadb() {
     let offset = free_port_offset();
     let vtgate_port = (15306 + offset).to_string();
     let vtgate = vtgate_port.as_str();
-    let up = vtlocal(&dataroot, offset, &["up", "--detach", "--config-dir", config.to_str().expect("utf-8 path")]);
+    let up = vtlocal(
+        &dataroot,
+        offset,
+        &[
+            "up",
+            "--detach",
+            "--config-dir",
+            config.to_str().expect("utf-8 path"),
+        ],
+    );
     let _down = Down(&dataroot, offset);
     assert!(
         up.status.success(),
@@ -103,7 +119,11 @@ fn commerce_example_through_vtgate_matches_one_mariadb() {
         &format!("drop database if exists {reference_db}; create database {reference_db}; use {reference_db};\n{schema}\n{inserts}"),
     );
     assert!(ok, "reference setup failed: {err}");
-    let (ok, expected, err) = mariadb("3306", &["--table"], &selects.replace("use commerce;", &format!("use {reference_db};")));
+    let (ok, expected, err) = mariadb(
+        "3306",
+        &["--table"],
+        &selects.replace("use commerce;", &format!("use {reference_db};")),
+    );
     assert!(ok, "reference select failed: {err}");
     mariadb("3306", &[], &format!("drop database {reference_db}"));
 
@@ -115,7 +135,10 @@ fn commerce_example_through_vtgate_matches_one_mariadb() {
     assert_eq!(actual, expected, "vtgate output differs from one MariaDB");
 
     let (ok, out, err) = mariadb(vtgate, &["-N"], "show databases");
-    assert!(ok && out.lines().any(|l| l == "commerce"), "show databases: {out} {err}");
+    assert!(
+        ok && out.lines().any(|l| l == "commerce"),
+        "show databases: {out} {err}"
+    );
     let (ok, out, err) = mariadb(vtgate, &["-N"], "use commerce/0; show tables");
     assert!(ok, "show tables: {err}");
     let mut tables: Vec<&str> = out.lines().collect();
@@ -131,8 +154,15 @@ fn commerce_example_through_vtgate_matches_one_mariadb() {
         });
         assert!(out.is_some(), "{target} never showed the 5 customers");
     }
-    let (ok, _, err) = mariadb(vtgate, &[], "use `commerce@replica`; insert into product(sku) values ('SKU-X')");
-    assert!(!ok && err.contains("replica"), "a write through @replica must be refused: {err}");
+    let (ok, _, err) = mariadb(
+        vtgate,
+        &[],
+        "use `commerce@replica`; insert into product(sku) values ('SKU-X')",
+    );
+    assert!(
+        !ok && err.contains("replica"),
+        "a write through @replica must be refused: {err}"
+    );
 }
 
 fn retry_until<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {

@@ -7,8 +7,7 @@
 //! completed in vtgate over the merged shard results. Everything else is
 //! refused with `VT12001: unsupported: ...`, never answered wrongly.
 //!
-//! A plan cache keyed by the normalised query text belongs in front of
-//! [`plan`]; it is not here yet.
+//! vtgate keeps a plan cache in front of [`plan`].
 
 mod aggregate_tail;
 mod aggregation;

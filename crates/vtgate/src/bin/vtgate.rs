@@ -76,6 +76,9 @@ struct Flags {
     /// Other tablets tried when one cannot be reached.
     #[arg(long = "retry-count", default_value_t = 2)]
     retry_count: usize,
+    /// Most rows a vtgate-side primitive (sort, aggregate, join) may hold in memory.
+    #[arg(long = "max-memory-rows", default_value_t = vtgate::executor::DEFAULT_MAX_MEMORY_ROWS)]
+    max_memory_rows: usize,
     /// A tablet with no health message for this long is not used.
     #[arg(long = "healthcheck-timeout", default_value = "1m", value_parser = parse_duration)]
     healthcheck_timeout: Duration,
@@ -145,8 +148,19 @@ async fn connect_topo(flags: &Flags) -> anyhow::Result<TopoServer> {
     Err(last.map_or_else(|| anyhow::anyhow!("topology unreachable"), Into::into))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Stack of the runtime's threads: walking a client's deeply nested statement (a long `OR`
+/// chain) recurses, and vtgate must answer it rather than overflow a 2 MB stack.
+const WORKER_STACK: usize = 64 << 20;
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK)
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -220,7 +234,8 @@ async fn main() -> anyhow::Result<()> {
             version: flags.mysql_server_version.clone(),
             version_comment: format!("Version: {} (vtgate-rs)", env!("CARGO_PKG_VERSION")),
         },
-    );
+    )
+    .with_max_memory_rows(flags.max_memory_rows);
     let host = if flags.mysql_server_bind_address.is_empty() {
         "0.0.0.0"
     } else {

@@ -6,9 +6,11 @@
 pub mod local;
 pub mod route;
 mod set;
+pub mod sharded;
 mod show;
 #[cfg(test)]
 mod tests;
+pub mod vcursor;
 
 use proto::query::execute_options::{IncludedFields, Workload};
 use proto::query::{BoundQuery, ExecuteOptions, QueryResult};
@@ -40,12 +42,16 @@ impl Reply {
     }
 }
 
+/// `--max-memory-rows` default, as in Vitess.
+pub const DEFAULT_MAX_MEMORY_ROWS: usize = 300_000;
+
 /// Runs statements for sessions; shared by all connections.
 #[derive(Clone)]
 pub struct Executor {
     topology: TopologyHandle,
     gateway: Gateway,
     info: ServerInfo,
+    max_memory_rows: usize,
 }
 
 impl Executor {
@@ -55,7 +61,14 @@ impl Executor {
             topology,
             gateway,
             info,
+            max_memory_rows: DEFAULT_MAX_MEMORY_ROWS,
         }
+    }
+
+    /// Sets `--max-memory-rows`: the most rows a vtgate-side primitive may buffer.
+    pub fn with_max_memory_rows(mut self, rows: usize) -> Self {
+        self.max_memory_rows = rows;
+        self
     }
 
     /// The values vtgate reports about itself.
@@ -108,8 +121,8 @@ impl Executor {
             StatementKind::Savepoint
             | StatementKind::Release
             | StatementKind::RollbackToSavepoint => self.savepoint(session, caller, sql).await,
+            StatementKind::VExplain => self.vexplain(session, caller, sql).await,
             StatementKind::AlterVSchema
-            | StatementKind::VExplain
             | StatementKind::LockTables
             | StatementKind::UnlockTables => Err(VtError::Unsupported(format!(
                 "{} statement",
@@ -119,10 +132,10 @@ impl Executor {
                 if let Some(r) = local::local_select(sql, session, &self.info) {
                     return Ok(Reply::Result(r));
                 }
-                self.run_routed(session, caller, sql, &kind).await
+                self.run_statement(session, caller, sql, &kind).await
             }
             StatementKind::Ddl => self.run_ddl(session, caller, sql, &kind).await,
-            _ => self.run_routed(session, caller, sql, &kind).await,
+            _ => self.run_statement(session, caller, sql, &kind).await,
         }
     }
 
@@ -207,6 +220,23 @@ impl Executor {
             client_found_rows: session.client_found_rows
                 || session.vitess_vars.contains_key("client_found_rows"),
             ..Default::default()
+        }
+    }
+
+    /// Runs a statement through the planner when it needs one, else passes it through.
+    async fn run_statement(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        sql: &str,
+        kind: &StatementKind,
+    ) -> Result<Reply, VtError> {
+        match self.sharded_plan(session, kind, sql)? {
+            Some(plan) => {
+                let (result, _) = self.run_plan(session, caller, &plan, false).await?;
+                Ok(Reply::Result(result))
+            }
+            None => self.run_routed(session, caller, sql, kind).await,
         }
     }
 
@@ -360,6 +390,36 @@ impl Executor {
         first_err.map_or(Ok(()), Err)
     }
 
+    /// Targets the first shard when `probe` names a sharded keyspace but no shard: vtgate's
+    /// own queries need one tablet, any of them.
+    fn pin_any_shard(&self, probe: &mut Session) -> Result<(), VtError> {
+        let Some(ks) = probe.keyspace().map(str::to_string) else {
+            return Ok(());
+        };
+        let topo = self.topology.get();
+        let Some(info) = topo.keyspace(&ks).filter(|k| k.sharded) else {
+            return Ok(());
+        };
+        if probe.shard().is_some() {
+            return Ok(());
+        }
+        let first = info
+            .shards_for(probe.tablet_type())
+            .first()
+            .cloned()
+            .or_else(|| self.known_shards(&ks).into_iter().next());
+        if let Some(shard) = first {
+            let suffix = probe
+                .target_string()
+                .split_once('@')
+                .map(|(_, t)| format!("@{t}"))
+                .unwrap_or_default();
+            let text = format!("{ks}/{shard}{suffix}");
+            probe.set_target(&text, Target::parse(&text)?);
+        }
+        Ok(())
+    }
+
     /// Runs a query on the session's keyspace (or any keyspace) outside the session's
     /// transaction, for vtgate's own needs (evaluating `SET` values, `SHOW TABLES`).
     async fn query_any(
@@ -374,6 +434,7 @@ impl Executor {
             probe.set_target(ks, Target::parse(ks)?);
         }
         probe.in_transaction = false;
+        self.pin_any_shard(&mut probe)?;
         let route = self.route(&probe, &StatementKind::Select, sql)?;
         let target = ShardTarget {
             keyspace: route.keyspace,

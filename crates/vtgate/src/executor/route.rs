@@ -57,7 +57,11 @@ pub fn route(
             if shards.is_empty() {
                 shards = known_shards(&keyspace.name);
             }
-            if keyspace.sharded && !is_ddl {
+            let system_only =
+                mentions_system_schema(sql) && table_names(sql).is_some_and(|t| t.is_empty());
+            if keyspace.sharded && system_only {
+                shards.truncate(1);
+            } else if keyspace.sharded && !is_ddl {
                 return Err(VtError::Unsupported(format!(
                     "query on sharded keyspace '{}' without a shard in the target",
                     keyspace.name
@@ -80,6 +84,73 @@ pub fn route(
         shards,
         tablet_type,
     })
+}
+
+/// Whether a statement goes through the planner: a SELECT or DML for no particular shard
+/// whose tables live in a sharded keyspace, or in several keyspaces. `information_schema`
+/// and the other system schemas stay on the pass-through path.
+pub fn needs_planner(topo: &Topology, session: &Session, kind: &StatementKind, sql: &str) -> bool {
+    if session.shard().is_some()
+        || !matches!(
+            kind,
+            StatementKind::Select
+                | StatementKind::Insert
+                | StatementKind::Replace
+                | StatementKind::Update
+                | StatementKind::Delete
+        )
+        || mentions_system_schema(sql)
+    {
+        return false;
+    }
+    match resolve_keyspace(topo, session, kind, sql) {
+        Ok(ks) if ks.sharded => true,
+        Ok(_) => unqualified_in_sharded(topo, session, sql),
+        Err(VtError::Unsupported(_)) => true,
+        Err(_) => false,
+    }
+}
+
+/// Whether an unqualified table of the statement lives in a sharded keyspace: the session's
+/// keyspace when one is selected, else the keyspace whose VSchema has the table (a statement
+/// can qualify some tables with an unsharded keyspace and leave sharded ones unqualified).
+fn unqualified_in_sharded(topo: &Topology, session: &Session, sql: &str) -> bool {
+    let Ok(stmt) = sql::parse::parse(sql) else {
+        return false;
+    };
+    let mut unqualified = Vec::new();
+    let _ = visit_relations(&stmt, |name: &ObjectName| {
+        if let [ObjectNamePart::Identifier(t)] = name.0.as_slice() {
+            if !t.value.eq_ignore_ascii_case("dual") {
+                unqualified.push(t.value.clone());
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    if unqualified.is_empty() {
+        return false;
+    }
+    match session.keyspace() {
+        Some(ks) => topo.keyspace(ks).is_some_and(|k| k.sharded),
+        None => unqualified
+            .iter()
+            .any(|t| topo.find_table(t).is_ok_and(|k| k.sharded)),
+    }
+}
+
+/// Whether the statement names a table of a system schema (`information_schema.tables`).
+fn mentions_system_schema(sql: &str) -> bool {
+    let Ok(stmt) = sql::parse::parse(sql) else {
+        return false;
+    };
+    let mut found = false;
+    let _ = visit_relations(&stmt, |name: &ObjectName| {
+        if let [ObjectNamePart::Identifier(schema), _] = name.0.as_slice() {
+            found |= SYSTEM_SCHEMAS.contains(&schema.value.to_ascii_lowercase().as_str());
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    found
 }
 
 fn dml_name(kind: &StatementKind) -> &'static str {
@@ -248,6 +319,47 @@ mod tests {
             run(&s, "select 1").unwrap_err(),
             VtError::UnknownDatabase("gone".into())
         );
+    }
+
+    #[test]
+    fn sharded_keyspaces_go_to_the_planner() {
+        use proto::vschema::{Keyspace, SrvVSchema, Table};
+        let mut vs = SrvVSchema::default();
+        let ks = |sharded: bool, tables: &[&str]| Keyspace {
+            sharded,
+            tables: tables
+                .iter()
+                .map(|t| (t.to_string(), Table::default()))
+                .collect(),
+            ..Default::default()
+        };
+        vs.keyspaces.insert("main".into(), ks(false, &["product"]));
+        vs.keyspaces.insert("users".into(), ks(true, &["user"]));
+        let topo = Topology::from_srv(&vs, &Default::default());
+        let planned =
+            |target: &str, sql: &str| needs_planner(&topo, &session(target), &classify(sql), sql);
+        assert!(planned("", "select * from user"));
+        assert!(planned("users", "delete from user where id = 1"));
+        assert!(planned("", "select * from product join users.user"));
+        assert!(planned("users", "select * from user join main.product"));
+        assert!(planned(
+            "",
+            "select * from user u join main.product p on u.a = p.b"
+        ));
+        assert!(!planned("users", "select * from main.product"));
+        assert!(!planned("", "select * from product"));
+        assert!(!planned("users/-80", "select * from user"));
+        assert!(!planned("users", "select * from information_schema.tables"));
+        assert!(!planned("users", "create table t (a int)"));
+        let topo_route = route(
+            &topo,
+            &session("users"),
+            &classify("select * from information_schema.tables"),
+            "select * from information_schema.tables",
+            &|_| vec!["-80".into(), "80-".into()],
+        )
+        .unwrap();
+        assert_eq!(topo_route.shards, vec!["-80".to_string()]);
     }
 
     #[test]

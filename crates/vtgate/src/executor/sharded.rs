@@ -1,0 +1,284 @@
+//! The planner path: statements on sharded keyspaces (and across keyspaces) are parsed,
+//! planned by the `engine` crate and run through a [`GatewayCursor`]; `VEXPLAIN PLAN` and
+//! `VEXPLAIN QUERIES` show the plan and the queries it sends.
+//!
+//! Unsharded keyspaces, `information_schema` and statements for a shard named in the target
+//! stay on the pass-through path (the client's text goes to the tablet). Plans are cached
+//! per topology snapshot by the statement text as planned (after vtgate's session
+//! rewrites), the session's keyspace and tablet type.
+//!
+//! A client's statement can be arbitrarily deep (long `OR` chains), and walking its syntax
+//! tree recurses: statements longer than [`BIG_STATEMENT`] bytes are parsed and planned on
+//! a thread with a [`BIG_STACK`] stack, so vtgate never overflows a worker's stack.
+
+use std::sync::{Arc, Mutex as SyncMutex};
+
+use engine::{EngineError, Plan};
+use proto::query::{QueryResult, Type};
+use proto::topodata::TabletType;
+use sql::classify::StatementKind;
+use tokio::sync::Mutex;
+
+use super::local::{int_field, result, varchar_field};
+use super::route::{needs_planner, SYSTEM_SCHEMAS};
+use super::vcursor::{GatewayCursor, SentQuery, TxState};
+use super::{Executor, Reply};
+use crate::error::VtError;
+use crate::gateway::Caller;
+use crate::plan_cache::PlanKey;
+use crate::rewrite::{rewrite, tokens, RewriteContext};
+use crate::session::Session;
+use crate::topology::Topology;
+
+/// Statements longer than this are planned on a thread with a [`BIG_STACK`] stack.
+pub const BIG_STATEMENT: usize = 4096;
+
+/// Stack size for planning big statements.
+pub const BIG_STACK: usize = 256 << 20;
+
+/// Maps an engine error to vtgate's: VT12001 stays VT12001, tablet errors come back as
+/// they were, the rest keep the engine's errno and SQLSTATE.
+pub fn engine_error(e: EngineError) -> VtError {
+    match e {
+        EngineError::Cursor(inner) => match inner.downcast::<VtError>() {
+            Ok(v) => *v,
+            Err(other) => VtError::Other(other.to_string()),
+        },
+        EngineError::Unsupported(m) => VtError::Unsupported(m),
+        other => VtError::Engine {
+            errno: other.errno(),
+            sqlstate: other.sqlstate().to_string(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Which `VEXPLAIN` output was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExplainFormat {
+    Plan,
+    Queries,
+}
+
+/// Parses and plans `sql` for `default_keyspace`.
+fn plan_statement(
+    topo: &Topology,
+    sql: &str,
+    default_keyspace: Option<&str>,
+) -> Result<Plan, VtError> {
+    let stmt = sql::parse::parse(sql)?;
+    engine::planner::plan(&stmt, topo.vschema(), default_keyspace).map_err(engine_error)
+}
+
+/// Runs `f` on a thread with a big stack when `sql` is long, else inline.
+fn with_stack<T: Send>(sql: &str, f: impl FnOnce() -> T + Send) -> Result<T, VtError> {
+    if sql.len() <= BIG_STATEMENT {
+        return Ok(f());
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("vtgate-plan".into())
+            .stack_size(BIG_STACK)
+            .spawn_scoped(scope, f)
+            .map_err(|e| VtError::Other(format!("cannot start planner thread: {e}")))?
+            .join()
+            .map_err(|_| VtError::Other("planner failed on this statement".into()))
+    })
+}
+
+fn planner_keyspace(session: &Session) -> Option<&str> {
+    session
+        .keyspace()
+        .filter(|k| !SYSTEM_SCHEMAS.contains(&k.to_ascii_lowercase().as_str()))
+}
+
+impl Executor {
+    /// The statement as the planner sees it: session values substituted, keyspace
+    /// qualifiers kept (the planner resolves and drops them).
+    fn planner_sql(&self, session: &Session, sql: &str) -> String {
+        let ctx = RewriteContext {
+            is_keyspace: &|_| false,
+            database: Some(session.target_string()).filter(|s| !s.is_empty()),
+            last_insert_id: session.last_insert_id,
+            found_rows: session.found_rows,
+            row_count: session.row_count,
+            version: &self.info.version,
+            version_comment: &self.info.version_comment,
+            user_vars: &session.user_vars,
+        };
+        rewrite(sql, &ctx).into_owned()
+    }
+
+    fn plan_key(session: &Session, sql: String) -> PlanKey {
+        PlanKey {
+            sql,
+            keyspace: session.keyspace().unwrap_or_default().to_string(),
+            tablet_type: session.tablet_type() as i32,
+        }
+    }
+
+    /// The plan for a statement that belongs on the planner path, None for pass-through.
+    pub(super) fn sharded_plan(
+        &self,
+        session: &Session,
+        kind: &StatementKind,
+        sql: &str,
+    ) -> Result<Option<Arc<Plan>>, VtError> {
+        if session.shard().is_some() {
+            return Ok(None);
+        }
+        let topo = self.topology.get();
+        let planned = self.planner_sql(session, sql);
+        let key = Self::plan_key(session, planned);
+        if let Some(plan) = topo.plans().get(&key) {
+            return Ok(Some(plan));
+        }
+        let keyspace = planner_keyspace(session);
+        let made = with_stack(&key.sql, || {
+            if !needs_planner(&topo, session, kind, &key.sql) {
+                return Ok(None);
+            }
+            plan_statement(&topo, &key.sql, keyspace).map(Some)
+        })??;
+        let Some(plan) = made else {
+            return Ok(None);
+        };
+        let plan = Arc::new(plan);
+        topo.plans().insert(key, plan.clone());
+        Ok(Some(plan))
+    }
+
+    /// Runs a plan for the session (in its transaction when one is open).
+    pub(super) async fn run_plan(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        plan: &Plan,
+        log: bool,
+    ) -> Result<(QueryResult, Vec<SentQuery>), VtError> {
+        let tablet_type = session.tablet_type();
+        if plan.query_type != "SELECT" && tablet_type != TabletType::Primary {
+            return Err(VtError::ReplicaWrite(match plan.query_type {
+                "INSERT" => "insert",
+                "UPDATE" => "update",
+                _ => "delete",
+            }));
+        }
+        if !session.autocommit && !session.in_transaction {
+            session.in_transaction = true;
+        }
+        let tx = session.in_transaction.then(|| {
+            Mutex::new(TxState {
+                shard_sessions: std::mem::take(&mut session.shard_sessions),
+                isolation: session.next_isolation.or(session.isolation),
+            })
+        });
+        let begun_before = tx.as_ref().map(|_| session.shard_sessions.len());
+        let known = |ks: &str| self.known_shards(ks);
+        let cursor = GatewayCursor {
+            gateway: &self.gateway,
+            topology: self.topology.get(),
+            caller,
+            tablet_type,
+            prefix: session.settings_prefix(),
+            bind_vars: session.raw_literals.clone(),
+            options: Self::options(session),
+            tx,
+            single_db: session
+                .vitess_vars
+                .get("transaction_mode")
+                .is_some_and(|m| m.trim_matches('\'').eq_ignore_ascii_case("single")),
+            max_memory_rows: self.max_memory_rows,
+            known_shards: &known,
+            log: log.then(|| SyncMutex::new(Vec::new())),
+        };
+        let outcome = plan
+            .execute(&cursor, &sql::literal::BindVars::default())
+            .await;
+        let sent = cursor
+            .log
+            .as_ref()
+            .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .unwrap_or_default();
+        if let Some(tx) = cursor.into_tx() {
+            if tx.shard_sessions.len() > begun_before.unwrap_or_default() {
+                session.next_isolation = None;
+            }
+            session.shard_sessions = tx.shard_sessions;
+        }
+        let result = outcome.map_err(engine_error)?;
+        Self::note_result(session, &result);
+        Ok((result, sent))
+    }
+
+    /// `VEXPLAIN [PLAN | QUERIES] <statement>`.
+    pub(super) async fn vexplain(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        sql: &str,
+    ) -> Result<Reply, VtError> {
+        let toks = tokens(sql);
+        let word = |i: usize| {
+            toks.get(i)
+                .map(|t| sql[t.start..t.end].to_ascii_lowercase())
+                .unwrap_or_default()
+        };
+        let (format, skip) = match word(1).as_str() {
+            "plan" => (ExplainFormat::Plan, 2),
+            "queries" => (ExplainFormat::Queries, 2),
+            w @ ("all" | "trace" | "keys") => {
+                return Err(VtError::Unsupported(format!(
+                    "VEXPLAIN {}",
+                    w.to_ascii_uppercase()
+                )))
+            }
+            _ => (ExplainFormat::Plan, 1),
+        };
+        let Some(start) = toks.get(skip).map(|t| t.start) else {
+            return Err(sql::error::SqlError::Syntax("VEXPLAIN needs a statement".into()).into());
+        };
+        let inner = &sql[start..];
+        if session.shard().is_some() {
+            return Err(VtError::Unsupported(
+                "VEXPLAIN with a shard in the target".into(),
+            ));
+        }
+        let topo = self.topology.get();
+        let planned = self.planner_sql(session, inner);
+        let keyspace = planner_keyspace(session);
+        let plan = with_stack(&planned, || plan_statement(&topo, &planned, keyspace))??;
+        match format {
+            ExplainFormat::Plan => {
+                let json = serde_json::to_string_pretty(&plan.description())
+                    .map_err(|e| VtError::Other(e.to_string()))?;
+                Ok(Reply::Result(result(
+                    vec![varchar_field("JSON")],
+                    vec![vec![Some(json)]],
+                )))
+            }
+            ExplainFormat::Queries => {
+                let (_, sent) = self.run_plan(session, caller, &plan, true).await?;
+                let rows = sent
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, q)| {
+                        vec![
+                            Some(i.to_string()),
+                            Some(q.keyspace),
+                            Some(q.shard),
+                            Some(q.sql),
+                        ]
+                    })
+                    .collect();
+                let fields = vec![
+                    int_field("#", Type::Int32),
+                    varchar_field("keyspace"),
+                    varchar_field("shard"),
+                    varchar_field("query"),
+                ];
+                Ok(Reply::Result(result(fields, rows)))
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! [`GatewayCursor`]: the engine's [`VCursor`] over vtgate's gateway, for one statement of
+//! one session.
+//!
+//! * Shards come from the topology snapshot's SrvKeyspace partitions for the session's
+//!   tablet type (falling back to the shards seen from tablets).
+//! * Outside a transaction the shard queries run concurrently, each on its own tablet.
+//! * Inside a transaction they run one after another on the session's shard sessions; a
+//!   shard without one begins a transaction there. With `transaction_mode` MULTI (the
+//!   default, as in Vitess) a transaction may span shards and COMMIT commits shard by shard:
+//!   it is not atomic across shards (a failure part way leaves earlier shards committed).
+//!   With `transaction_mode` SINGLE, a second shard is refused with
+//!   `multi-db transaction attempted`.
+//! * Sequence values are reserved outside the session's transaction, on the sequence
+//!   keyspace's primary.
+//! * Every shard query carries the session's settings prefix (`SET STATEMENT ... FOR`) and
+//!   its raw-bytes bind variables, as on the unsharded path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex as SyncMutex};
+
+use async_trait::async_trait;
+use engine::{EngineError, ShardQuery, VCursor};
+use proto::query::execute_options::TransactionIsolation;
+use proto::query::{BindVariable, BoundQuery, ExecuteOptions, QueryResult};
+use proto::topodata::TabletType;
+use tokio::sync::Mutex;
+
+use crate::error::VtError;
+use crate::gateway::{Caller, Gateway, ShardTarget};
+use crate::session::ShardSession;
+use crate::topology::Topology;
+
+/// One query the cursor sent, for `VEXPLAIN QUERIES`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentQuery {
+    /// Keyspace.
+    pub keyspace: String,
+    /// Shard.
+    pub shard: String,
+    /// The SQL as sent (without the settings prefix).
+    pub sql: String,
+}
+
+/// The session's transaction while a plan runs.
+#[derive(Debug, Default)]
+pub struct TxState {
+    /// The shard sessions (taken from the session, given back after the plan).
+    pub shard_sessions: Vec<ShardSession>,
+    /// Isolation level for transactions begun by this statement.
+    pub isolation: Option<TransactionIsolation>,
+}
+
+/// The engine's view of vtgate for one statement.
+pub struct GatewayCursor<'a> {
+    /// The gateway.
+    pub gateway: &'a Gateway,
+    /// The topology snapshot the plan was made with.
+    pub topology: Arc<Topology>,
+    /// Who runs the query.
+    pub caller: &'a Caller,
+    /// The session's tablet type.
+    pub tablet_type: TabletType,
+    /// The session's `SET STATEMENT ... FOR ` prefix (may be empty).
+    pub prefix: String,
+    /// The session's raw-bytes literals, sent with every query.
+    pub bind_vars: HashMap<String, BindVariable>,
+    /// Execute options.
+    pub options: ExecuteOptions,
+    /// The open transaction, when there is one.
+    pub tx: Option<Mutex<TxState>>,
+    /// `transaction_mode` SINGLE.
+    pub single_db: bool,
+    /// `--max-memory-rows`.
+    pub max_memory_rows: usize,
+    /// Shards seen from tablets, per keyspace (used without a SrvKeyspace).
+    pub known_shards: &'a (dyn Fn(&str) -> Vec<String> + Send + Sync),
+    /// When set, every query sent is recorded here.
+    pub log: Option<SyncMutex<Vec<SentQuery>>>,
+}
+
+fn cursor_error(e: VtError) -> EngineError {
+    EngineError::Cursor(Box::new(e))
+}
+
+impl GatewayCursor<'_> {
+    fn target(&self, keyspace: &str, shard: &str) -> ShardTarget {
+        ShardTarget {
+            keyspace: keyspace.to_string(),
+            shard: shard.to_string(),
+            tablet_type: self.tablet_type,
+        }
+    }
+
+    fn bound(&self, sql: &str) -> BoundQuery {
+        BoundQuery {
+            sql: format!("{}{sql}", self.prefix),
+            bind_variables: self.bind_vars.clone(),
+        }
+    }
+
+    fn record(&self, keyspace: &str, q: &ShardQuery) {
+        if let Some(log) = &self.log {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(SentQuery {
+                    keyspace: keyspace.to_string(),
+                    shard: q.shard.clone(),
+                    sql: q.sql.clone(),
+                });
+        }
+    }
+
+    /// Runs one query inside the transaction, beginning one on the shard if needed.
+    async fn execute_in_tx(
+        &self,
+        tx: &mut TxState,
+        target: &ShardTarget,
+        query: &BoundQuery,
+    ) -> Result<QueryResult, VtError> {
+        let found = tx.shard_sessions.iter().find(|s| {
+            s.keyspace == target.keyspace
+                && s.shard == target.shard
+                && s.tablet_type == target.tablet_type
+        });
+        if let Some(ss) = found {
+            return self
+                .gateway
+                .execute_in_tx(ss, query, self.caller, &self.options)
+                .await;
+        }
+        if self.single_db && !tx.shard_sessions.is_empty() {
+            let open: Vec<String> = tx
+                .shard_sessions
+                .iter()
+                .map(|s| format!("{}.{}.{}", s.keyspace, s.shard, s.tablet_type))
+                .collect();
+            return Err(VtError::Other(format!(
+                "multi-db transaction attempted: [{}] and {target}",
+                open.join(" ")
+            )));
+        }
+        let mut options = self.options.clone();
+        if let Some(level) = tx.isolation {
+            options.transaction_isolation = level as i32;
+        }
+        let (ss, result) = self
+            .gateway
+            .begin_execute(target, query, self.caller, &options)
+            .await?;
+        tx.shard_sessions.push(ss);
+        result
+    }
+
+    /// The shard sessions, to give back to the session.
+    pub fn into_tx(self) -> Option<TxState> {
+        self.tx.map(Mutex::into_inner)
+    }
+}
+
+#[async_trait]
+impl VCursor for GatewayCursor<'_> {
+    fn shards(&self, keyspace: &str) -> engine::Result<Vec<String>> {
+        let mut shards = self
+            .topology
+            .keyspace(keyspace)
+            .map(|k| k.shards_for(self.tablet_type).to_vec())
+            .unwrap_or_default();
+        if shards.is_empty() {
+            shards = (self.known_shards)(keyspace);
+        }
+        if shards.is_empty() {
+            return Err(cursor_error(VtError::Other(format!(
+                "keyspace {keyspace} has no shards serving {}",
+                self.tablet_type
+            ))));
+        }
+        Ok(shards)
+    }
+
+    async fn execute_multi(
+        &self,
+        keyspace: &str,
+        queries: &[ShardQuery],
+    ) -> engine::Result<Vec<QueryResult>> {
+        for q in queries {
+            self.record(keyspace, q);
+        }
+        if let Some(tx) = &self.tx {
+            let mut tx = tx.lock().await;
+            let mut out = Vec::with_capacity(queries.len());
+            for q in queries {
+                let target = self.target(keyspace, &q.shard);
+                let r = self
+                    .execute_in_tx(&mut tx, &target, &self.bound(&q.sql))
+                    .await
+                    .map_err(cursor_error)?;
+                out.push(r);
+            }
+            return Ok(out);
+        }
+        let runs = queries.iter().map(|q| {
+            let target = self.target(keyspace, &q.shard);
+            let query = self.bound(&q.sql);
+            async move {
+                self.gateway
+                    .execute(&target, &query, self.caller, &self.options)
+                    .await
+            }
+        });
+        futures::future::join_all(runs)
+            .await
+            .into_iter()
+            .map(|r| r.map_err(cursor_error))
+            .collect()
+    }
+
+    fn max_memory_rows(&self) -> usize {
+        self.max_memory_rows
+    }
+
+    /// Reserves the values outside the session's transaction, on the sequence keyspace's
+    /// primary: one atomic `UPDATE ... LAST_INSERT_ID(...)` per statement (no block cache).
+    async fn next_sequence_values(
+        &self,
+        keyspace: &str,
+        table: &str,
+        count: u64,
+    ) -> engine::Result<i64> {
+        let shard = self
+            .topology
+            .keyspace(keyspace)
+            .and_then(|k| k.shards_for(TabletType::Primary).first().cloned())
+            .or_else(|| (self.known_shards)(keyspace).into_iter().next())
+            .ok_or_else(|| {
+                cursor_error(VtError::Other(format!(
+                    "sequence keyspace {keyspace} has no shard"
+                )))
+            })?;
+        let target = ShardTarget {
+            keyspace: keyspace.to_string(),
+            shard,
+            tablet_type: TabletType::Primary,
+        };
+        let quoted = table.replace('`', "``");
+        let sql = format!(
+            "update `{quoted}` set next_id = last_insert_id(next_id) + {count} where id = 0"
+        );
+        self.record(
+            keyspace,
+            &ShardQuery {
+                shard: target.shard.clone(),
+                sql: sql.clone(),
+            },
+        );
+        let query = BoundQuery {
+            sql,
+            bind_variables: HashMap::new(),
+        };
+        let result = self
+            .gateway
+            .execute(&target, &query, self.caller, &self.options)
+            .await
+            .map_err(cursor_error)?;
+        match (result.rows_affected, i64::try_from(result.insert_id)) {
+            (1, Ok(first)) if first > 0 => Ok(first),
+            _ => Err(EngineError::BadResult(format!(
+                "sequence {keyspace}.{table} has no usable row with id 0"
+            ))),
+        }
+    }
+}

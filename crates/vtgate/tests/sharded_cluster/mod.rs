@@ -1,0 +1,334 @@
+//! A real two-keyspace cluster for the sharded tests: etcd, `commerce` (unsharded, shard
+//! `0`, holding the sequence tables) and `customer` (sharded by `hash`, `-80,80-` or any
+//! other shard list), one primary `vttablet` per shard on the shared MariaDB (databases unique to the run), and
+//! `vtgate`; all on loopback ports, killed (and the databases dropped) on drop.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+use proto::topodata::Keyspace;
+use topo::testutil::EtcdProcess;
+use topo::TopoServer;
+
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)]
+pub use common::{drop_database, free_port, mariadb, opts, run_cli, server_error, Proc};
+
+/// The sharded keyspace's VSchema.
+pub const CUSTOMER_VSCHEMA: &str = r#"{
+  "sharded": true,
+  "vindexes": {"hash": {"type": "hash"}},
+  "tables": {
+    "customer": {
+      "column_vindexes": [{"column": "customer_id", "name": "hash"}],
+      "auto_increment": {"column": "customer_id", "sequence": "commerce.customer_seq"}
+    },
+    "corder": {
+      "column_vindexes": [{"column": "customer_id", "name": "hash"}],
+      "auto_increment": {"column": "order_id", "sequence": "commerce.order_seq"}
+    },
+    "product": {"type": "reference"}
+  }
+}"#;
+
+/// The unsharded keyspace's VSchema (sequences).
+pub const COMMERCE_VSCHEMA: &str = r#"{
+  "tables": {
+    "customer_seq": {"type": "sequence"},
+    "order_seq": {"type": "sequence"},
+    "warehouse": {}
+  }
+}"#;
+
+/// Tables of the sharded keyspace (created through vtgate on both shards).
+pub const CUSTOMER_TABLES: &[&str] = &[
+    "create table customer (customer_id bigint not null, email varchar(64) collate \
+     utf8mb4_general_ci, name varchar(32) collate utf8mb4_general_ci, score int, \
+     balance decimal(12,2), big bigint, region char(2), primary key (customer_id))",
+    "create table corder (order_id bigint not null, customer_id bigint, sku varchar(16), \
+     price bigint, qty int, note varchar(20), primary key (order_id))",
+    "create table product (sku varchar(16) not null, description varchar(64), price int, \
+     primary key (sku))",
+];
+
+/// The unsharded keyspace's own table, for cross-keyspace joins.
+pub const WAREHOUSE_TABLE: &str =
+    "create table warehouse (sku varchar(16) not null, stock int, city varchar(16), \
+     primary key (sku))";
+
+/// Sequence tables of the unsharded keyspace.
+pub const COMMERCE_TABLES: &[&str] = &[
+    "create table customer_seq (id int, next_id bigint, cache bigint, primary key (id)) \
+     comment 'vitess_sequence'",
+    "insert into customer_seq (id, next_id, cache) values (0, 100000, 100)",
+    "create table order_seq (id int, next_id bigint, cache bigint, primary key (id)) \
+     comment 'vitess_sequence'",
+    "insert into order_seq (id, next_id, cache) values (0, 100000, 100)",
+];
+
+/// Two shards.
+pub const TWO_SHARDS: &[&str] = &["-80", "80-"];
+
+/// Four shards.
+pub const FOUR_SHARDS: &[&str] = &["-40", "40-80", "80-c0", "c0-"];
+
+/// etcd + three vttablets + vtgate.
+pub struct ShardedCluster {
+    pub etcd: EtcdProcess,
+    pub topo: TopoServer,
+    pub tablets: Vec<Proc>,
+    pub vtgate: Proc,
+    pub vtgate_port: u16,
+    /// Tablet databases: (keyspace, shard, database).
+    pub dbs: Vec<(String, String, String)>,
+    pub dir: tempfile::TempDir,
+}
+
+fn binary(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_BIN_EXE_vtgate")).with_file_name(name);
+    assert!(
+        path.exists(),
+        "{} missing: build it first with `cargo build -p {name}`",
+        path.display()
+    );
+    path
+}
+
+fn proto_vschema(json: &str) -> proto::vschema::Keyspace {
+    proto::vschema::Keyspace::from(vschema::model::Keyspace::from_json(json).expect("vschema"))
+}
+
+impl ShardedCluster {
+    /// Starts everything with `customer` split into `shards`; `prefix` makes the databases
+    /// unique.
+    pub async fn start(prefix: &str, shards: &[&str]) -> ShardedCluster {
+        let pid = std::process::id();
+        let tablets: Vec<(&str, &str, u32)> = std::iter::once(("commerce", "0", 100))
+            .chain(
+                shards
+                    .iter()
+                    .zip(2u32..)
+                    .map(|(shard, n)| ("customer", *shard, n * 100)),
+            )
+            .collect();
+        let dbs: Vec<(String, String, String)> = tablets
+            .iter()
+            .map(|(ks, shard, uid)| {
+                (
+                    ks.to_string(),
+                    shard.to_string(),
+                    format!("{prefix}_{pid}_{uid}"),
+                )
+            })
+            .collect();
+        for (_, _, db) in &dbs {
+            drop_database(db);
+        }
+        let etcd = EtcdProcess::start().expect("etcd starts");
+        let addr = etcd.address();
+        let topo = TopoServer::connect_etcd(&addr, "/vitess/global")
+            .await
+            .expect("topo connects");
+        topo.add_cell_info("zone1", &addr, "/vitess/zone1")
+            .await
+            .expect("cell info");
+        for (ks, json) in [
+            ("commerce", COMMERCE_VSCHEMA),
+            ("customer", CUSTOMER_VSCHEMA),
+        ] {
+            topo.create_keyspace(ks, &Keyspace::default())
+                .await
+                .expect("keyspace");
+            topo.save_vschema(ks, &proto_vschema(json))
+                .await
+                .expect("vschema");
+        }
+        for (ks, shard, _) in &tablets {
+            topo.create_shard(ks, shard).await.expect("shard");
+        }
+        for ks in ["commerce", "customer"] {
+            topo.rebuild_keyspace_graph(ks, &[])
+                .await
+                .expect("SrvKeyspace");
+        }
+        topo.rebuild_vschema_graph(&[]).await.expect("SrvVSchema");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tablets = tablets
+            .iter()
+            .zip(&dbs)
+            .map(|((ks, shard, uid), (_, _, db))| start_tablet(&addr, ks, shard, *uid, db, &dir))
+            .collect();
+        let vtgate_port = free_port();
+        let log = std::fs::File::create(dir.path().join("vtgate.log")).expect("log file");
+        let vtgate = Command::new(env!("CARGO_BIN_EXE_vtgate"))
+            .args([
+                "--mysql-server-port",
+                &vtgate_port.to_string(),
+                "--mysql-server-bind-address",
+                "127.0.0.1",
+                "--port",
+                &free_port().to_string(),
+                "--cell",
+                "zone1",
+                "--cells-to-watch",
+                "zone1",
+                "--tablet-types-to-wait",
+                "PRIMARY",
+                "--topo-implementation",
+                "etcd2",
+                "--topo-global-server-address",
+                &addr,
+                "--topo-global-root",
+                "/vitess/global",
+                "--mysql-auth-server-impl",
+                "none",
+                "--tablet-refresh-interval",
+                "500ms",
+            ])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("vtgate starts");
+        let cluster = ShardedCluster {
+            etcd,
+            topo,
+            tablets,
+            vtgate: Proc(vtgate),
+            vtgate_port,
+            dbs,
+            dir,
+        };
+        cluster.wait_serving().await;
+        cluster.create_tables().await;
+        cluster
+    }
+
+    /// Waits until every shard answers through vtgate.
+    async fn wait_serving(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for (ks, shard, _) in &self.dbs {
+            let target = format!("{ks}/{shard}");
+            loop {
+                let last = match Conn::new(opts(self.vtgate_port, Some(&target))).await {
+                    Ok(mut c) => match c.query_drop("select 1 from dual").await {
+                        Ok(()) => break,
+                        Err(e) => e.to_string(),
+                    },
+                    Err(e) => e.to_string(),
+                };
+                assert!(
+                    Instant::now() < deadline,
+                    "{target} not serving ({last}); vtgate log:\n{}\ntablet logs:\n{}",
+                    self.log("vtgate.log"),
+                    (1..=self.dbs.len())
+                        .map(|n| self.log(&format!("vttablet-{}.log", n * 100)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+
+    async fn create_tables(&self) {
+        let mut c = self.conn(Some("customer")).await;
+        for sql in CUSTOMER_TABLES {
+            c.query_drop(*sql).await.expect("customer DDL");
+        }
+        let mut c = self.conn(Some("commerce")).await;
+        for sql in COMMERCE_TABLES.iter().chain([&WAREHOUSE_TABLE]) {
+            c.query_drop(*sql).await.expect("commerce DDL");
+        }
+    }
+
+    /// A log file of the cluster's directory.
+    pub fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
+    }
+
+    /// A connection through vtgate.
+    pub async fn conn(&self, db: Option<&str>) -> Conn {
+        Conn::new(opts(self.vtgate_port, db))
+            .await
+            .expect("connects to vtgate")
+    }
+
+    /// The databases of the sharded keyspace's shards.
+    pub fn shard_dbs(&self) -> Vec<String> {
+        self.dbs
+            .iter()
+            .filter(|(ks, _, _)| ks == "customer")
+            .map(|(_, _, db)| db.clone())
+            .collect()
+    }
+}
+
+impl Drop for ShardedCluster {
+    fn drop(&mut self) {
+        self.tablets.clear();
+        for (_, _, db) in &self.dbs {
+            drop_database(db);
+        }
+    }
+}
+
+fn start_tablet(
+    topo_addr: &str,
+    keyspace: &str,
+    shard: &str,
+    uid: u32,
+    db: &str,
+    dir: &tempfile::TempDir,
+) -> Proc {
+    let log =
+        std::fs::File::create(dir.path().join(format!("vttablet-{uid}.log"))).expect("log file");
+    let child = Command::new(binary("vttablet"))
+        .args([
+            "--tablet-path",
+            &format!("zone1-{uid:010}"),
+            "--init-keyspace",
+            keyspace,
+            &format!("--init-shard={shard}"),
+            "--init-tablet-type",
+            "primary",
+            "--port",
+            "0",
+            "--grpc-port",
+            "0",
+            "--bind-address",
+            "127.0.0.1",
+            "--tablet-hostname",
+            "127.0.0.1",
+            "--topo-global-server-address",
+            topo_addr,
+            "--db-port",
+            &common::MYSQL_PORT.to_string(),
+            "--init-db-name-override",
+            db,
+            "--health-check-interval",
+            "1s",
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("vttablet starts");
+    Proc(child)
+}
+
+/// Drops a database of the shared MariaDB when it goes out of scope (also on panic).
+pub struct DropOnExit(pub String);
+
+impl Drop for DropOnExit {
+    fn drop(&mut self) {
+        drop_database(&self.0);
+    }
+}

@@ -1,0 +1,714 @@
+//! The sharded differential test's data and queries, generated from templates x columns x
+//! values: customers (mixed-case text in a `_ci` collation, NULLs, large BIGINTs, decimals),
+//! their orders (same `hash` vindex column), and a reference table of products.
+
+#![allow(dead_code, clippy::manual_is_multiple_of)]
+
+/// One query and whether its ORDER BY is total (rows compared in order).
+pub struct Query {
+    pub sql: String,
+    pub ordered: bool,
+}
+
+fn q(sql: impl Into<String>, ordered: bool) -> Query {
+    Query {
+        sql: sql.into(),
+        ordered,
+    }
+}
+
+pub const CUSTOMERS: u64 = 1500;
+pub const ORDERS: u64 = 4000;
+const NAMES: &[&str] = &[
+    "Alice", "alice", "ALICE", "Bob", "bob", "Carol", "dave", "Eve",
+];
+const REGIONS: &[&str] = &["us", "eu", "ap", "US", "Eu"];
+
+/// Customer ids: small ones, and every 10th a large BIGINT.
+pub fn customer_id(i: u64) -> u64 {
+    if i % 10 == 0 {
+        9_000_000_000_000_000_000 + i * 1_000_003
+    } else {
+        i
+    }
+}
+
+fn lit(v: Option<String>) -> String {
+    v.unwrap_or_else(|| "NULL".into())
+}
+
+fn customer_row(i: u64) -> String {
+    let id = customer_id(i);
+    let name = (i % 9 != 0).then(|| format!("'{}'", NAMES[(i % 8) as usize]));
+    let score = (i % 7 != 0).then(|| (((i * 37) % 100) as i64 - 20).to_string());
+    let balance = (i % 11 != 0).then(|| format!("{}.{:02}", (i * 13) % 5000, i % 100));
+    let big = match i % 13 {
+        0 => None,
+        1 => Some("9223372036854775807".to_string()),
+        2 => Some("-9223372036854775807".to_string()),
+        _ => Some(((i as i64 - 700) * 1_000_000_000_007).to_string()),
+    };
+    let region = (i % 6 != 5).then(|| format!("'{}'", REGIONS[(i % 5) as usize]));
+    format!(
+        "({id}, 'user{i}@Example.COM', {}, {}, {}, {}, {})",
+        lit(name),
+        lit(score),
+        lit(balance),
+        lit(big),
+        lit(region)
+    )
+}
+
+fn order_row(i: u64) -> String {
+    let cust = customer_id((i * 7) % (CUSTOMERS + 20) + 1);
+    let sku = (i % 10 != 0).then(|| format!("'SKU{}'", i % 25));
+    let qty = (i % 8 != 0).then(|| ((i * 3) % 10).to_string());
+    let note = match i % 4 {
+        0 => None,
+        1 => Some("'Gift'".to_string()),
+        2 => Some("'gift'".to_string()),
+        _ => Some(format!("'note{}'", i % 17)),
+    };
+    format!(
+        "({i}, {cust}, {}, {}, {}, {})",
+        lit(sku),
+        (i * 101) % 10_000,
+        lit(qty),
+        lit(note)
+    )
+}
+
+/// Multi-row INSERTs of the fixture, 50 rows each.
+pub fn fixture_inserts() -> Vec<String> {
+    let mut out = Vec::new();
+    let ids: Vec<u64> = (1..=CUSTOMERS).collect();
+    for chunk in ids.chunks(50) {
+        let rows: Vec<String> = chunk.iter().map(|&i| customer_row(i)).collect();
+        out.push(format!(
+            "insert into customer (customer_id, email, name, score, balance, big, region) \
+             values {}",
+            rows.join(", ")
+        ));
+    }
+    let ids: Vec<u64> = (1..=ORDERS).collect();
+    for chunk in ids.chunks(50) {
+        let rows: Vec<String> = chunk.iter().map(|&i| order_row(i)).collect();
+        out.push(format!(
+            "insert into corder (order_id, customer_id, sku, price, qty, note) values {}",
+            rows.join(", ")
+        ));
+    }
+    out
+}
+
+/// The reference table's rows (loaded into every shard and the plain database).
+pub fn product_inserts() -> Vec<String> {
+    let rows: Vec<String> = (0..22)
+        .map(|i| {
+            let desc = if i % 5 == 0 {
+                "NULL".to_string()
+            } else {
+                format!("'Product {}'", i % 7)
+            };
+            format!("('SKU{i}', {desc}, {})", i * 10)
+        })
+        .collect();
+    vec![format!(
+        "insert into product (sku, description, price) values {}",
+        rows.join(", ")
+    )]
+}
+
+/// Rows of the unsharded keyspace's `warehouse` (loaded through vtgate into `commerce`).
+pub fn warehouse_insert() -> String {
+    let rows: Vec<String> = (0..30)
+        .map(|i| {
+            let stock = if i % 6 == 0 {
+                "NULL".to_string()
+            } else {
+                (i * 7 % 40).to_string()
+            };
+            format!(
+                "('SKU{i}', {stock}, '{}')",
+                ["Paris", "paris", "Oslo"][i % 3]
+            )
+        })
+        .collect();
+    format!(
+        "insert into warehouse (sku, stock, city) values {}",
+        rows.join(", ")
+    )
+}
+
+/// Sample customer ids: existing small and large ones, and missing ones.
+fn sample_ids() -> Vec<String> {
+    let mut v: Vec<String> = [1, 2, 3, 7, 10, 20, 99, 500, 1000, 1499, 1500]
+        .iter()
+        .map(|&i| customer_id(i).to_string())
+        .collect();
+    v.extend(["0", "1501", "123456789", "18446744073709551615"].map(String::from));
+    v
+}
+
+const NUM_COLS: &[&str] = &["score", "big", "balance"];
+const ALL_COLS: &[&str] = &["score", "big", "balance", "name", "region", "email"];
+
+/// The SELECTs, generated.
+pub fn queries() -> Vec<Query> {
+    let mut out = Vec::new();
+    let ids = sample_ids();
+    // Point selects and IN lists.
+    for id in &ids {
+        out.push(q(
+            format!("select * from customer where customer_id = {id}"),
+            false,
+        ));
+        out.push(q(
+            format!("select order_id, price, note from corder where customer_id = {id} order by order_id"),
+            true,
+        ));
+    }
+    for w in ids.windows(3) {
+        out.push(q(
+            format!(
+                "select customer_id, name, score from customer where customer_id in ({}, {}, {})",
+                w[0], w[1], w[2]
+            ),
+            false,
+        ));
+    }
+    // Scatter filters: column x operator x value.
+    let filters: &[(&str, &[&str])] = &[
+        (
+            "score",
+            &[
+                "= 5",
+                "< 0",
+                "> 50",
+                "between 10 and 20",
+                "is null",
+                "in (1, 2, 3)",
+            ],
+        ),
+        (
+            "big",
+            &[
+                "> 0",
+                "< -1000000000000",
+                "= 9223372036854775807",
+                "is not null",
+            ],
+        ),
+        ("balance", &["> 2500.50", "<= 100", "is null", "= 13.01"]),
+        (
+            "name",
+            &[
+                "= 'alice'",
+                "= 'BOB'",
+                "like 'a%'",
+                "is null",
+                "in ('eve', 'DAVE')",
+                "> 'bob'",
+            ],
+        ),
+        (
+            "region",
+            &["= 'us'", "<> 'eu'", "is null", "in ('AP', 'x')"],
+        ),
+        ("email", &["like 'user1%'", "= 'USER5@example.com'"]),
+    ];
+    for (col, preds) in filters {
+        for p in *preds {
+            out.push(q(
+                format!("select customer_id, {col} from customer where {col} {p}"),
+                false,
+            ));
+            out.push(q(
+                format!("select count(*) from customer where {col} {p}"),
+                false,
+            ));
+        }
+    }
+    // ORDER BY / LIMIT / OFFSET, totalled by the primary key.
+    for col in ALL_COLS {
+        for dir in ["asc", "desc"] {
+            out.push(q(
+                format!("select customer_id, {col} from customer order by {col} {dir}, customer_id {dir}"),
+                true,
+            ));
+            for (limit, offset) in [(5, 0), (10, 3), (1, 1499), (7, 2000)] {
+                out.push(q(
+                    format!(
+                        "select customer_id, {col} from customer order by {col} {dir}, customer_id \
+                         limit {limit} offset {offset}"
+                    ),
+                    true,
+                ));
+            }
+        }
+        out.push(q(
+            format!("select {col} from customer order by {col} limit 0"),
+            true,
+        ));
+    }
+    out.push(q(
+        "select * from corder order by price desc, order_id limit 25",
+        true,
+    ));
+    out.push(q(
+        "select order_id from corder order by order_id limit 10, 5",
+        true,
+    ));
+    // Aggregates.
+    for col in NUM_COLS {
+        out.push(q(
+            format!(
+                "select count(*), count({col}), sum({col}), min({col}), max({col}), avg({col}) \
+                 from customer"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!("select sum({col}), count(distinct {col}) from customer where region = 'us'"),
+            false,
+        ));
+    }
+    for col in ["name", "region", "email"] {
+        out.push(q(
+            format!("select min({col}), max({col}), count(distinct {col}) from customer"),
+            false,
+        ));
+    }
+    // GROUP BY / HAVING / DISTINCT.
+    for g in ["region", "name", "score"] {
+        out.push(q(
+            format!("select {g}, count(*), sum(score), max(big), min(balance) from customer group by {g}"),
+            false,
+        ));
+        out.push(q(
+            format!("select {g}, count(*) as c from customer group by {g} having count(*) > 100"),
+            false,
+        ));
+        out.push(q(
+            format!("select {g}, count(*) from customer group by {g} order by {g}"),
+            false,
+        ));
+        out.push(q(format!("select distinct {g} from customer"), false));
+        out.push(q(
+            format!("select count(distinct {g}) from customer"),
+            false,
+        ));
+    }
+    out.push(q(
+        "select region, name, count(*) from customer group by region, name",
+        false,
+    ));
+    out.push(q(
+        "select customer_id, count(*), sum(price) from corder group by customer_id",
+        false,
+    ));
+    out.push(q(
+        "select note, count(*), sum(qty), avg(price) from corder group by note having sum(qty) > 10",
+        false,
+    ));
+    out.push(q("select distinct region, name from customer", false));
+    out.push(q("select distinct note from corder order by note", false));
+    // Joins: same shard (vindex column), reference table, cross-shard.
+    for id in ids.iter().take(6) {
+        out.push(q(
+            format!(
+                "select c.customer_id, c.email, o.order_id, o.price from customer c join corder o \
+                 on c.customer_id = o.customer_id where c.customer_id = {id}"
+            ),
+            false,
+        ));
+    }
+    out.push(q(
+        "select c.customer_id, o.order_id from customer c join corder o \
+         on c.customer_id = o.customer_id where o.price > 9000",
+        false,
+    ));
+    out.push(q(
+        "select c.region, count(*) from customer c join corder o on c.customer_id = o.customer_id \
+         group by c.region",
+        false,
+    ));
+    out.push(q(
+        "select o.order_id, p.description from corder o join product p on o.sku = p.sku \
+         where o.price < 500",
+        false,
+    ));
+    out.push(q(
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on c.customer_id = o.customer_id where c.customer_id in (1, 2, 1499)",
+        false,
+    ));
+    out.push(q(
+        "select c.customer_id, o.order_id from customer c join corder o on c.score = o.qty \
+         where c.customer_id < 30 and o.order_id < 40",
+        false,
+    ));
+    out.push(q(
+        "select c.name, o.note from customer c join corder o on c.name = o.note \
+         where c.customer_id < 100",
+        false,
+    ));
+    out.push(q(
+        "select c.customer_id, o.order_id from customer c left join corder o on c.score = o.qty \
+         and o.order_id < 20 where c.customer_id < 15",
+        false,
+    ));
+    // Subqueries.
+    for price in [100, 5000, 9900] {
+        out.push(q(
+            format!(
+                "select customer_id, name from customer where customer_id in \
+                 (select customer_id from corder where price > {price})"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!(
+                "select count(*) from customer where customer_id not in \
+                 (select customer_id from corder where price > {price} and customer_id is not null)"
+            ),
+            false,
+        ));
+    }
+    out.push(q(
+        "select customer_id from customer where score = (select max(qty) from corder)",
+        false,
+    ));
+    out.push(q(
+        "select count(*) from customer where exists (select 1 from corder where price > 9990)",
+        false,
+    ));
+    out.push(q(
+        "select t.region, t.n from (select region, count(*) as n from customer group by region) t",
+        false,
+    ));
+    out.push(q(
+        "select x.customer_id from (select customer_id, score from customer where score > 70) x",
+        false,
+    ));
+    // UNION.
+    out.push(q(
+        "select region from customer union select note from corder",
+        false,
+    ));
+    out.push(q(
+        "select name from customer union all select note from corder where order_id < 50",
+        false,
+    ));
+    out.push(q(
+        "select customer_id from customer where customer_id = 1 union select customer_id from corder where order_id = 3",
+        false,
+    ));
+    out.push(q(
+        "select sku from product union select sku from corder",
+        false,
+    ));
+    // Expressions.
+    for e in [
+        "score * 2 + 1",
+        "coalesce(score, -1)",
+        "concat(name, '-', region)",
+        "lower(email)",
+        "balance / 3",
+        "big div 7",
+        "score is null",
+        "case when score > 50 then 'hi' else 'lo' end",
+        "if(region = 'us', 1, 0)",
+        "length(name) + score",
+    ] {
+        out.push(q(
+            format!("select customer_id, {e} from customer where customer_id < 40"),
+            false,
+        ));
+        out.push(q(
+            format!("select customer_id, {e} as v from customer order by v, customer_id limit 12"),
+            true,
+        ));
+    }
+    for e in [
+        "sum(score * 2)",
+        "max(lower(name))",
+        "count(if(score > 10, 1, null))",
+    ] {
+        out.push(q(
+            format!("select region, {e} from customer group by region"),
+            false,
+        ));
+    }
+    more_queries(&mut out);
+    edge_queries(&mut out);
+    cross_keyspace_queries(&mut out);
+    // Reference table alone.
+    out.push(q("select * from product order by sku", true));
+    out.push(q("select count(*), sum(price) from product", false));
+    out
+}
+
+/// DML sequences: statements run on both sides, then checks.
+pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
+    let whole = || {
+        vec![
+            q("select * from customer order by customer_id", true),
+            q("select * from corder order by order_id", true),
+        ]
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    vec![
+        (
+            s(&[
+                "update customer set score = score + 1 where customer_id = 7",
+                "update customer set name = 'Zed' where customer_id in (1, 2, 3, 4)",
+                "update customer set balance = balance * 2 where region = 'eu'",
+                "update corder set qty = null where price < 300",
+            ]),
+            whole(),
+        ),
+        (
+            s(&[
+                "delete from corder where customer_id = 20",
+                "delete from corder where price > 9800",
+                "delete from customer where score is null and region = 'ap'",
+            ]),
+            whole(),
+        ),
+        (
+            s(&[
+                "insert into customer (customer_id, email, name) values (5000, 'new@x', 'New'), \
+                 (5001, 'NEW2@x', 'new'), (9100000000000000000, 'huge@x', NULL)",
+                "insert into corder (order_id, customer_id, sku, price) values (90001, 5000, 'SKU1', 10), \
+                 (90002, 5001, 'SKU2', 20)",
+                "update customer set big = -1 where customer_id >= 5000",
+            ]),
+            whole(),
+        ),
+        (
+            s(&[
+                "begin",
+                "update customer set score = 1000 where customer_id in (5, 6, 8, 9)",
+                "delete from corder where order_id in (11, 12, 13)",
+                "rollback",
+            ]),
+            whole(),
+        ),
+        (
+            s(&[
+                "insert into customer (customer_id, email, score) values (7, 'dup@x', 1), \
+                 (5002, 'fresh@x', 2) on duplicate key update score = score + 100",
+                "delete from corder where customer_id in (1, 2, 3, 5000) and price > 100",
+                "update corder set note = 'Bulk' where order_id between 100 and 160",
+                "update customer set region = null where customer_id in (10, 30, 50) or score = 7",
+                "begin",
+                "insert into customer (customer_id, email) values (6001, 'a@t'), (6002, 'b@t'), \
+                 (6003, 'c@t'), (6004, 'd@t')",
+                "update customer set score = -1 where customer_id between 6001 and 6004",
+                "commit",
+            ]),
+            whole(),
+        ),
+        (
+            s(&[
+                "begin",
+                "update customer set score = 2000 where customer_id in (5, 6, 8, 9)",
+                "insert into corder (order_id, customer_id, price) values (90003, 5, 1), (90004, 6, 2)",
+                "commit",
+            ]),
+            whole(),
+        ),
+    ]
+}
+
+/// Aggregates under filters, multi-column orders, orders and joins over `corder`.
+fn more_queries(out: &mut Vec<Query>) {
+    let wheres = [
+        "region = 'us'",
+        "score > 30",
+        "name = 'alice'",
+        "big < 0",
+        "balance is not null and score < 10",
+        "customer_id in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)",
+        "customer_id between 100 and 200",
+        "email like '%9@%'",
+    ];
+    for w in wheres {
+        for col in NUM_COLS {
+            out.push(q(
+                format!("select count({col}), sum({col}), min({col}), max({col}) from customer where {w}"),
+                false,
+            ));
+        }
+        out.push(q(
+            format!("select region, count(*), max(score) from customer where {w} group by region"),
+            false,
+        ));
+        out.push(q(
+            format!("select customer_id, score from customer where {w} order by score desc, customer_id limit 7"),
+            true,
+        ));
+        out.push(q(
+            format!("select distinct score from customer where {w} order by score"),
+            true,
+        ));
+    }
+    for (a, b) in [
+        ("region", "score"),
+        ("name", "big"),
+        ("score", "balance"),
+        ("region", "name"),
+    ] {
+        out.push(q(
+            format!("select {a}, {b}, customer_id from customer order by {a}, {b} desc, customer_id limit 40"),
+            false,
+        ));
+        out.push(q(
+            format!(
+                "select {a}, {b}, count(*) from customer group by {a}, {b} having count(*) >= 2"
+            ),
+            false,
+        ));
+    }
+    for g in ["sku", "qty", "customer_id"] {
+        out.push(q(
+            format!(
+                "select {g}, count(*), sum(price), min(note), max(qty) from corder group by {g}"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!(
+                "select {g}, count(*) as n from corder group by {g} order by n desc, {g} limit 5"
+            ),
+            false,
+        ));
+    }
+    for price in [0, 2500, 5000, 9999] {
+        out.push(q(
+            format!("select order_id, customer_id, price from corder where price >= {price} order by price, order_id limit 20"),
+            true,
+        ));
+        out.push(q(
+            format!(
+                "select c.name, o.price from customer c join corder o on c.customer_id = o.customer_id \
+                 where o.price between {price} and {price} + 300"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!(
+                "select o.order_id, p.price, p.description from corder o join product p on o.sku = p.sku \
+                 where o.price between {price} and {price} + 200"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!(
+                "select count(*) from corder where customer_id in \
+                 (select customer_id from customer where score > {price} / 100)"
+            ),
+            false,
+        ));
+    }
+    for id in [1, 2, 4, 6, 10, 30] {
+        let id = customer_id(id);
+        out.push(q(
+            format!(
+                "select o.order_id, o.sku, p.description from corder o left join product p \
+                 on o.sku = p.sku where o.customer_id = {id}"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!("select count(*), sum(price) from corder where customer_id = {id}"),
+            false,
+        ));
+        out.push(q(
+            format!("update corder set qty = qty where customer_id = {id} and 1 = 0"),
+            false,
+        ));
+    }
+}
+
+/// Edge cases: empty inputs, all-NULL aggregates, NULL ordering, aliases, joins with ORDER
+/// BY and LIMIT, aggregates over joins.
+fn edge_queries(out: &mut Vec<Query>) {
+    for sql in [
+        "select count(*), sum(score), min(score), max(big), avg(balance) from customer where 1 = 0",
+        "select count(*), sum(score) from customer where customer_id = 1 and score > 1000",
+        "select sum(score), max(score), count(score) from customer where score is null",
+        "select region, count(*) from customer where 1 = 0 group by region",
+        "select count(*) from customer where customer_id in (1, 2) and customer_id = 3",
+        "select score, count(*) as n from customer group by score having n > 20",
+        "select region as r, sum(score) as s from customer group by r having s > 100",
+        "select sum(big) from customer",
+        "select sum(big), avg(big) from customer where big > 0",
+        "select max(big) - min(big) from customer where big between -100 and 100",
+        "select count(*) + 1, sum(score) * 2 from customer",
+        "select customer_id, null from customer where customer_id < 5",
+        "select 1 from customer where customer_id = 1",
+        "select 'x' as k, count(*) from customer",
+        "select count(*) from customer c join corder o on c.customer_id = o.customer_id",
+        "select count(*), max(o.price) from customer c join corder o on c.customer_id = o.customer_id \
+         where c.region = 'us'",
+        "select o.note, count(*) from corder o join customer c on o.customer_id = c.customer_id \
+         group by o.note",
+        "select c.customer_id, count(o.order_id) from customer c left join corder o \
+         on c.customer_id = o.customer_id where c.customer_id < 25 group by c.customer_id",
+        "select distinct c.region from customer c join corder o on c.customer_id = o.customer_id",
+        "select customer_id from customer where customer_id not in (1, 2, 3) and customer_id < 8",
+        "select customer_id from customer where customer_id = 1 or customer_id = 4",
+        "select customer_id from customer where (customer_id = 1 or score = 5) and region is not null",
+        "select * from customer where name is null and score is null",
+        "select customer_id from customer where email = 'USER7@EXAMPLE.COM'",
+        "select customer_id, email from customer where customer_id = '7'",
+        "select count(distinct score), count(distinct region), count(*) from customer where score > 0",
+    ] {
+        out.push(q(sql, false));
+    }
+    for sql in [
+        "select score, customer_id from customer order by score, customer_id limit 30",
+        "select score, customer_id from customer order by score desc, customer_id desc limit 30",
+        "select name, customer_id from customer order by name is null, name, customer_id limit 30",
+        "select c.customer_id, o.order_id, o.price from customer c join corder o \
+         on c.customer_id = o.customer_id order by o.price desc, o.order_id limit 15",
+        "select c.customer_id, o.order_id from customer c join corder o \
+         on c.customer_id = o.customer_id where c.customer_id < 50 order by o.order_id",
+        "select region, count(*) as n from customer group by region order by n desc, region",
+        "select score, count(*) from customer group by score order by score desc limit 5",
+        "select score, count(*) from customer group by score order by score limit 5 offset 3",
+        "select distinct score from customer order by score desc limit 4",
+        "select customer_id, balance from customer order by balance, customer_id limit 10 offset 100",
+        "select big, customer_id from customer order by big, customer_id limit 12",
+        "select o.order_id, p.sku, p.price from corder o join product p on o.sku = p.sku \
+         order by o.order_id limit 20",
+    ] {
+        out.push(q(sql, true));
+    }
+}
+
+/// Joins between the sharded keyspace and the unsharded `commerce.warehouse`.
+fn cross_keyspace_queries(out: &mut Vec<Query>) {
+    for sql in [
+        "select o.order_id, w.stock from corder o join commerce.warehouse w on o.sku = w.sku \
+         where o.customer_id = 1",
+        "select o.order_id, w.city from corder o join commerce.warehouse w on o.sku = w.sku \
+         where o.price > 9500",
+        "select w.city, count(*) from corder o join commerce.warehouse w on o.sku = w.sku \
+         group by w.city",
+        "select w.sku, o.order_id from commerce.warehouse w left join corder o \
+         on o.sku = w.sku and o.order_id < 30 where w.stock > 20",
+        "select count(*) from corder where sku in (select sku from commerce.warehouse where stock > 30)",
+        "select sku, stock from commerce.warehouse where sku in (select sku from corder where price < 50)",
+        "select sum(w.stock), max(o.price) from corder o join commerce.warehouse w on o.sku = w.sku",
+    ] {
+        out.push(q(sql, false));
+    }
+    out.push(q(
+        "select o.order_id, w.city from corder o join commerce.warehouse w on o.sku = w.sku \
+         order by o.order_id limit 25",
+        true,
+    ));
+}
