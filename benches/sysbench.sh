@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# sysbench oltp_point_select and oltp_read_only, threads 1 and 16, text protocol
+# (--db-ps-mode=disable) and prepared (--db-ps-mode=auto), against four paths in ONE run:
+#   direct       MariaDB on 127.0.0.1:3306
+#   relay        a do-nothing tokio byte relay in front of it (benches/src/bin/relay.rs)
+#   passthrough  mysql-server's passthrough example (the crate + a mysql_async backend)
+#   vtgate       vtgate -> vttablet -> MariaDB of a local cluster (vtlocal, port offset 20000)
+# For each (test, threads, mode) the four paths run back to back (interleaved), ROUNDS times,
+# so each ratio to "direct" compares runs made minutes apart at most.
+#
+# Usage: benches/sysbench.sh            (from anywhere; builds release binaries first)
+# Env:   DURATION=10 (s per run)  ROUNDS=1  TABLE_SIZE=10000  SKIP_BUILD=1  TARGETS="direct relay passthrough vtgate"
+#        CARGO_TARGET_DIR (default /root/.cache/vtgate-rs/target)  MYSQL_PORT=3306
+# Output: a markdown table on stdout; raw sysbench logs and results.tsv under $WORK (printed).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/vtgate-rs/target}
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-1}
+TABLE_SIZE=${TABLE_SIZE:-10000}
+MYSQL_PORT=${MYSQL_PORT:-3306}
+TARGETS=${TARGETS:-direct relay passthrough vtgate}
+VTGATE_PORT=35306
+VT_PRIMARY_PORT=37100
+DB=sbtest_bench_$$
+WORK=$(mktemp -d /tmp/vt-sysbench.XXXXXX)
+PIDS=()
+VTLOCAL_UP=0
+
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+cleanup() {
+    set +e
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    if [[ $VTLOCAL_UP == 1 ]]; then
+        (cd "$ROOT" && "$TARGET_DIR/release/vtlocal" --dataroot "$WORK/vtdataroot" --port-offset 20000 down) \
+            >>"$WORK/vtlocal.log" 2>&1
+        rm -rf "$WORK/vtdataroot"
+    fi
+    mariadb -h 127.0.0.1 -P "$MYSQL_PORT" -u root -e "DROP DATABASE IF EXISTS $DB" 2>/dev/null
+}
+trap cleanup EXIT
+
+# Starts a binary that prints "listening on 127.0.0.1:PORT"; sets LISTEN_PORT.
+start_listener() {
+    local name=$1; shift
+    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    PIDS+=($!)
+    for _ in $(seq 100); do
+        if grep -q '^listening on ' "$WORK/$name.out"; then
+            LISTEN_PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$WORK/$name.out" | head -1)
+            return
+        fi
+        sleep 0.1
+    done
+    log "$name did not start: $(cat "$WORK/$name.err")"
+    exit 1
+}
+
+sb() { # sb TEST PORT DB [args...]
+    local test=$1 port=$2 db=$3; shift 3
+    sysbench "$test" --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$port" \
+        --mysql-user=root --mysql-password= --mysql-db="$db" \
+        --tables=1 --table-size="$TABLE_SIZE" "$@"
+}
+
+# p50 and p95 (ms) from sysbench's --histogram output.
+percentiles() {
+    awk '/Latency histogram/ {h=1; next}
+         h && /\|/ { v[n]=$1; c[n]=$NF; t+=$NF; n++ }
+         h && /^$/ && n { h=0 }
+         END { a=0; p50=""; p95="";
+               for (i=0;i<n;i++) { a+=c[i];
+                   if (p50=="" && a>=0.50*t) p50=v[i];
+                   if (p95=="" && a>=0.95*t) p95=v[i] }
+               printf "%s %s\n", p50, p95 }' "$1"
+}
+
+if [[ -z ${SKIP_BUILD:-} ]]; then
+    log "building release binaries (cargo build --release --bins --examples)"
+    (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --bins --examples)
+fi
+
+declare -A PORT DBNAME
+for t in $TARGETS; do
+    case $t in
+    direct) PORT[direct]=$MYSQL_PORT; DBNAME[direct]=$DB ;;
+    relay)
+        start_listener relay "$TARGET_DIR/release/relay" --port 0 --backend-port "$MYSQL_PORT"
+        PORT[relay]=$LISTEN_PORT; DBNAME[relay]=$DB ;;
+    passthrough)
+        start_listener passthrough "$TARGET_DIR/release/examples/passthrough" \
+            --port 0 --backend-port "$MYSQL_PORT" --mysql-auth-server-impl none
+        PORT[passthrough]=$LISTEN_PORT; DBNAME[passthrough]=$DB ;;
+    vtgate)
+        # Ports shifted by 20000 lie in Linux's ephemeral range: a client socket (even in
+        # TIME-WAIT) on one of them makes mariadbd's bind fail, so wait until they are clear.
+        for _ in $(seq 120); do
+            ss -tanH | awk '{print $4}' | grep -qE ':(37100|37101|37102|35306|35001|22379|22380|3510[0-2]|3610[0-2])$' || break
+            sleep 1
+        done
+        log "starting the local cluster (vtlocal, port offset 20000) in $WORK/vtdataroot"
+        VTLOCAL_UP=1
+        (cd "$ROOT" && "$TARGET_DIR/release/vtlocal" --dataroot "$WORK/vtdataroot" --port-offset 20000 \
+            up --detach --config-dir config) >"$WORK/vtlocal.log" 2>&1 ||
+            { log "vtlocal up failed:"; grep -v '^ ' "$WORK/vtlocal.log" | tail -15 >&2; exit 1; }
+        PORT[vtgate]=$VTGATE_PORT; DBNAME[vtgate]=commerce
+        log "preparing sbtest1 in vt_commerce through the primary's MariaDB ($VT_PRIMARY_PORT)"
+        sb oltp_read_only $VT_PRIMARY_PORT vt_commerce prepare >"$WORK/prepare-vtgate.log" 2>&1 ;;
+    *) log "unknown target $t"; exit 1 ;;
+    esac
+done
+log "preparing $DB on 127.0.0.1:$MYSQL_PORT ($TABLE_SIZE rows)"
+mariadb -h 127.0.0.1 -P "$MYSQL_PORT" -u root -e "CREATE DATABASE $DB"
+sb oltp_read_only "$MYSQL_PORT" "$DB" prepare >"$WORK/prepare-direct.log" 2>&1
+
+RESULTS=$WORK/results.tsv
+printf 'test\tthreads\tps_mode\ttarget\tround\tqps\tp50_ms\tp95_ms\n' >"$RESULTS"
+for test in oltp_point_select oltp_read_only; do
+    for threads in 1 16; do
+        for mode in disable auto; do
+            for round in $(seq "$ROUNDS"); do
+                for t in $TARGETS; do
+                    out="$WORK/$test-$threads-$mode-$t-$round.log"
+                    log "$test threads=$threads ps=$mode $t (round $round)"
+                    sb "$test" "${PORT[$t]}" "${DBNAME[$t]}" --threads="$threads" --time="$DURATION" \
+                        --db-ps-mode="$mode" --histogram=on --percentile=95 --report-interval=0 \
+                        run >"$out" 2>&1 || {
+                        log "FAILED, see $out"; tail -2 "$out" >&2
+                        printf '%s\t%s\t%s\t%s\t%s\tfail\t\t\n' "$test" "$threads" "$mode" "$t" "$round" >>"$RESULTS"
+                        continue
+                    }
+                    qps=$(sed -n 's/^ *queries: *[0-9]* *(\([0-9.]*\) per sec.)/\1/p' "$out")
+                    read -r p50 p95 < <(percentiles "$out")
+                    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$test" "$threads" "$mode" "$t" "$round" \
+                        "$qps" "$p50" "$p95" >>"$RESULTS"
+                done
+            done
+        done
+    done
+done
+
+# Mean over rounds; ratio of QPS and p50 difference against "direct" of the same configuration.
+echo "| test | threads | ps-mode | path | QPS | ratio to direct | p50 ms | p95 ms | p50 added (µs) |"
+echo "|---|---|---|---|---|---|---|---|---|"
+awk -F'\t' 'NR>1 { k=$1 FS $2 FS $3 FS $4; if (!(k in seen)) { seen[k]=1; order[m++]=k }
+                   if ($6 == "fail") { failed[k]=1; next }
+                   q[k]+=$6; a[k]+=$7; b[k]+=$8; n[k]++ }
+    END { for (i=0;i<m;i++) { k=order[i]; split(k,f,FS); d=f[1] FS f[2] FS f[3] FS "direct";
+              if (!(k in n)) { printf "| %s | %s | %s | %s | fails | - | - | - | - |\n", f[1], f[2], f[3], f[4]; continue }
+              note = (k in failed) ? " (some rounds failed)" : "";
+              qk=q[k]/n[k]; p5=a[k]/n[k]; p9=b[k]/n[k];
+              ratio = (d in q) ? sprintf("%.2f", qk/(q[d]/n[d])) : "-";
+              added = (d in q) ? sprintf("%+.0f", 1000*(p5-a[d]/n[d])) : "-";
+              printf "| %s | %s | %s | %s | %.0f%s | %s | %.3f | %.3f | %s |\n",
+                     f[1], f[2], f[3], f[4], qk, note, ratio, p5, p9, added } }' "$RESULTS"
+log "raw logs and results.tsv in $WORK (kept)"
+trap - EXIT
+cleanup
