@@ -19,6 +19,9 @@ use crate::error::Result;
 use crate::state::TabletState;
 use crate::tx::TxPool;
 
+/// How long an idle MariaDB connection stays in a query pool.
+const POOL_IDLE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// How long startup waits for MariaDB to accept connections.
 const MYSQL_WAIT: Duration = Duration::from_secs(60);
 
@@ -126,8 +129,11 @@ impl Tablet {
     /// Options of a query pool: the tablet's database, no reset on return, at most
     /// `--queryserver-config-pool-size` connections; `found_rows` sets CLIENT_FOUND_ROWS.
     fn pool_opts(admin_opts: &OptsBuilder, config: &TabletConfig, found_rows: bool) -> OptsBuilder {
+        // mysql_async drops a returned connection at once when the pool is above its lower
+        // bound (0) and the idle TTL is 0 (its default): keep idle connections for reuse.
         let pool_opts = PoolOpts::default()
             .with_reset_connection(false)
+            .with_inactive_connection_ttl(POOL_IDLE_TTL)
             .with_constraints(
                 PoolConstraints::new(0, config.flags.pool_size.max(1)).unwrap_or_default(),
             );
