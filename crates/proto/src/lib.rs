@@ -24,6 +24,10 @@
 
 #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
 
+/// Largest gRPC message vtgate and vttablet exchange (tonic's default is 4 MiB): a query or
+/// a non-streamed result may carry rows as large as a 64 MiB MySQL packet, and more of them.
+pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
+
 pub mod alias;
 pub mod row;
 pub mod sqltypes;

@@ -150,7 +150,10 @@ impl HealthCheck {
                 return None;
             }
         };
-        let client = QueryClient::new(endpoint.connect_lazy());
+        // tonic's 4 MiB default would refuse rows and results our MySQL side accepts.
+        let client = QueryClient::new(endpoint.connect_lazy())
+            .max_decoding_message_size(proto::MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(proto::MAX_MESSAGE_SIZE);
         let conn = TabletConn {
             alias: alias.clone(),
             client,

@@ -69,10 +69,11 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
     let (stop, stopped) = oneshot::channel::<()>();
     let router = tonic::transport::Server::builder()
         .tcp_nodelay(true)
-        .add_service(QueryServer::new(QueryService::new(
-            tablet.clone(),
-            flags.health_check_interval,
-        )))
+        .add_service(
+            QueryServer::new(QueryService::new(tablet.clone(), flags.health_check_interval))
+                .max_decoding_message_size(proto::MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(proto::MAX_MESSAGE_SIZE),
+        )
         .add_service(TabletManagerServer::new(TabletManagerService::new(
             tablet.clone(),
             vreplication.clone(),
