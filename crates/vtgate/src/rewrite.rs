@@ -170,6 +170,26 @@ fn unquote_ident(s: &str) -> &str {
     crate::settings::unquote(s)
 }
 
+/// Whether the statement assigns a user variable (`@v := ...` or `... INTO @v`). vtgate keeps
+/// user variables in the session and substitutes their values into statements, so a statement
+/// that also assigns one would read stale values (`SELECT @n := @n + 1 ...` numbering every row
+/// NULL): such statements are refused rather than answered wrongly.
+pub fn assigns_user_variable(sql: &str) -> bool {
+    let toks = tokens(sql);
+    let text = |t: &Token| &sql[t.start..t.end];
+    let is_user_var = |t: &Token| t.kind == Kind::Var && !text(t).starts_with("@@");
+    toks.iter().enumerate().any(|(i, t)| {
+        let punct = |k: usize, p: &str| {
+            toks.get(k)
+                .is_some_and(|t| t.kind == Kind::Punct && text(t) == p)
+        };
+        (is_user_var(t) && punct(i + 1, ":") && punct(i + 2, "="))
+            || (t.kind == Kind::Word
+                && text(t).eq_ignore_ascii_case("into")
+                && toks.get(i + 1).is_some_and(is_user_var))
+    })
+}
+
 /// Applies the rewrites; returns the text unchanged (borrowed) when nothing applies.
 pub fn rewrite<'s>(sql: &'s str, ctx: &RewriteContext<'_>) -> Cow<'s, str> {
     let b = sql.as_bytes();
@@ -285,6 +305,17 @@ pub fn qualifiers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_variable_assignments_are_found() {
+        assert!(assigns_user_variable("select @n := @n + 1 from t, (select @n := 0) r"));
+        assert!(assigns_user_variable("SELECT max(id) INTO @m FROM t"));
+        assert!(assigns_user_variable("select 1 into @a, @b"));
+        assert!(!assigns_user_variable("select @n + 1, @@version from t"));
+        assert!(!assigns_user_variable("select ':=' from t where a = @x"));
+        assert!(!assigns_user_variable("insert into t values (@x)"));
+        assert!(!assigns_user_variable("select 1 into outfile '/tmp/x'"));
+    }
 
     fn ctx<'a>(
         vars: &'a BTreeMap<String, String>,

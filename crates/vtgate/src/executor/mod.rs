@@ -84,6 +84,11 @@ impl Executor {
         sql: &str,
     ) -> Result<Reply, VtError> {
         let kind = classify(sql);
+        if !matches!(kind, StatementKind::Set) && crate::rewrite::assigns_user_variable(sql) {
+            return Err(VtError::Unsupported(
+                "assigning a user variable inside a statement".to_string(),
+            ));
+        }
         let span = tracing::info_span!("query", kind = ?kind_name(&kind), sql = %truncate(sql));
         self.dispatch(session, caller, sql, kind)
             .instrument(span)
