@@ -300,13 +300,13 @@ async fn session_settings_apply_per_session(cluster: &Cluster) {
     let mut a = cluster.conn(Some("commerce")).await;
     let mut b = cluster.conn(Some("commerce")).await;
     a.query_drop("SET NAMES utf8mb4").await.unwrap();
-    a.query_drop("set time_zone = '+05:00', sql_mode = 'ANSI_QUOTES'")
+    a.query_drop("set time_zone = '+05:00', sql_mode = 'NO_ENGINE_SUBSTITUTION'")
         .await
         .unwrap();
     assert_eq!(strings(&mut a, "select @@time_zone").await, ["+05:00"]);
     assert_eq!(
         strings(&mut a, "select @@sql_mode from dual").await,
-        ["ANSI_QUOTES"]
+        ["NO_ENGINE_SUBSTITUTION"]
     );
     assert_ne!(strings(&mut b, "select @@time_zone").await, ["+05:00"]);
     a.query_drop("set sql_mode = concat(@@sql_mode, ',NO_ZERO_DATE')")
@@ -314,7 +314,7 @@ async fn session_settings_apply_per_session(cluster: &Cluster) {
         .unwrap();
     assert_eq!(
         strings(&mut a, "select @@sql_mode from dual").await,
-        ["ANSI_QUOTES,NO_ZERO_DATE"]
+        ["NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION"]
     );
     a.query_drop("set @x = 41").await.unwrap();
     assert_eq!(strings(&mut a, "select @x + 1").await, ["42"]);

@@ -67,8 +67,14 @@ pub fn route(
                     keyspace.name
                 )));
             }
-            if !is_ddl && shards.len() > 1 {
-                shards.truncate(1);
+            if !keyspace.sharded && !is_ddl && shards.len() > 1 {
+                // Sending to the first shard would silently miss the rows of the others.
+                return Err(VtError::Other(format!(
+                    "unsharded keyspace {} has {} shards ({}); it must have exactly one",
+                    keyspace.name,
+                    shards.len(),
+                    shards.join(", ")
+                )));
             }
             shards
         }

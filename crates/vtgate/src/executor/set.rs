@@ -57,6 +57,9 @@ impl Executor {
                 }
                 SetAction::System(name, value) => {
                     let literal = self.literal(session, caller, value).await?;
+                    if name.eq_ignore_ascii_case("sql_mode") {
+                        refuse_parser_modes(&literal)?;
+                    }
                     let probe = format!("SET STATEMENT {name}={literal} FOR SELECT 1");
                     self.query_any(session, caller, &probe, None).await?;
                     session.settings.insert(name, literal);
@@ -89,15 +92,76 @@ impl Executor {
             .and_then(|v| v.first().copied().flatten().map(<[u8]>::to_vec));
         Ok(match value {
             None => "NULL".into(),
-            Some(bytes) => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                if is_numeric(field_type) {
-                    text
-                } else {
-                    quote(&text)
-                }
-            }
+            Some(bytes) => match String::from_utf8(bytes) {
+                Ok(text) if is_numeric(field_type) => text,
+                Ok(text) => quote(&text),
+                // Binary values (`UNHEX('FF')`) stay bytes: a hex literal, not lossy text.
+                Err(e) => hex_literal(e.as_bytes()),
+            },
         })
+    }
+}
+
+/// `X'..'`: a binary string literal holding exactly `bytes`.
+fn hex_literal(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2 + 3);
+    out.push_str("X'");
+    for b in bytes {
+        out.push_str(&format!("{b:02X}"));
+    }
+    out.push('\'');
+    out
+}
+
+/// sql_mode flags that change how MariaDB parses a statement (directly, or through a
+/// combination mode that includes them). vtgate applies session settings as
+/// `SET STATEMENT ... FOR <statement>`, and MariaDB parses the statement before applying them,
+/// so these would be silently ignored: `'a' || 'b'` would not concatenate, `"x"` would stay a
+/// string. Refused instead.
+const PARSER_MODES: &[&str] = &[
+    "ANSI_QUOTES",
+    "PIPES_AS_CONCAT",
+    "NO_BACKSLASH_ESCAPES",
+    "IGNORE_SPACE",
+    "HIGH_NOT_PRECEDENCE",
+    "ANSI",
+    "DB2",
+    "MAXDB",
+    "MSSQL",
+    "ORACLE",
+    "POSTGRESQL",
+];
+
+fn refuse_parser_modes(literal: &str) -> Result<(), VtError> {
+    let upper = literal.trim_matches('\'').to_ascii_uppercase();
+    match upper
+        .split(',')
+        .map(str::trim)
+        .find(|m| PARSER_MODES.contains(m))
+    {
+        Some(mode) => Err(VtError::Unsupported(format!(
+            "sql_mode {mode} changes how statements are parsed, which vtgate's per-statement settings cannot honour"
+        ))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parser_modes_are_refused_and_others_accepted() {
+        assert!(refuse_parser_modes("'STRICT_TRANS_TABLES,ANSI_QUOTES'").is_err());
+        assert!(refuse_parser_modes("'pipes_as_concat'").is_err());
+        assert!(refuse_parser_modes("'ANSI'").is_err());
+        assert!(refuse_parser_modes("'STRICT_TRANS_TABLES,NO_ZERO_DATE'").is_ok());
+        assert!(refuse_parser_modes("''").is_ok());
+    }
+
+    #[test]
+    fn binary_values_become_hex_literals() {
+        assert_eq!(hex_literal(&[0xff, 0x00, 0x41]), "X'FF0041'");
     }
 }
 
