@@ -167,6 +167,14 @@ impl Executor {
         if !session.autocommit && !session.in_transaction {
             session.in_transaction = true;
         }
+        // An autocommit write that may touch several shards runs in a transaction of its own,
+        // committed only if every shard succeeded: a failure on one shard must not leave the
+        // others changed while the client is told the statement failed.
+        let implicit_tx =
+            plan.query_type != "SELECT" && !session.in_transaction && !single_shard(plan);
+        if implicit_tx {
+            session.in_transaction = true;
+        }
         let tx = session.in_transaction.then(|| {
             Mutex::new(TxState {
                 shard_sessions: std::mem::take(&mut session.shard_sessions),
@@ -205,6 +213,16 @@ impl Executor {
                 session.next_isolation = None;
             }
             session.shard_sessions = tx.shard_sessions;
+        }
+        if implicit_tx {
+            match &outcome {
+                Ok(_) => self.commit(session, caller).await?,
+                Err(_) => {
+                    if let Err(e) = self.rollback(session, caller).await {
+                        tracing::warn!(error = %e, "rollback of a failed multi-shard write");
+                    }
+                }
+            }
         }
         let result = outcome.map_err(engine_error)?;
         Self::note_result(session, &result);
@@ -281,4 +299,11 @@ impl Executor {
             }
         }
     }
+}
+
+/// Whether a plan provably writes to at most one shard (its root is a route to one keyspace id
+/// or to an unsharded keyspace), so it needs no transaction of its own.
+fn single_shard(plan: &Plan) -> bool {
+    let root = plan.description();
+    root.inputs.is_empty() && matches!(root.variant.as_deref(), Some("EqualUnique" | "Unsharded"))
 }
