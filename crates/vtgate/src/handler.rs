@@ -19,6 +19,7 @@ use crate::error::VtError;
 use crate::executor::{Executor, Reply};
 use crate::gateway::Caller;
 use crate::params::bind;
+use crate::prepare::prepared_fields;
 use crate::session::Session;
 use crate::text::{placeholders, to_utf8, RawLiterals};
 
@@ -167,9 +168,11 @@ impl Handler for VtgateHandler {
         let count = placeholders(&sql).len();
         let param_count = u16::try_from(count)
             .map_err(|_| SqlError::unknown(format!("too many placeholders: {count}")))?;
+        let fields =
+            prepared_fields(&self.executor, &mut self.session, &self.caller, &sql, count).await?;
         Ok(PrepareInfo {
             param_count,
-            columns: Vec::new(),
+            columns: columns(&fields),
         })
     }
 

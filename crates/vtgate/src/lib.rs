@@ -12,6 +12,7 @@ pub mod healthcheck;
 pub mod http;
 pub mod params;
 pub mod plan_cache;
+pub mod prepare;
 pub mod rewrite;
 pub mod session;
 pub mod settings;

@@ -23,12 +23,18 @@ async fn six_mib_values_round_trip() {
         .query_first("select v from big_values where id = 1")
         .await
         .expect("streamed select");
-    assert!(streamed.as_deref() == Some(&value[..]), "streamed value differs");
+    assert!(
+        streamed.as_deref() == Some(&value[..]),
+        "streamed value differs"
+    );
     conn.query_drop("begin").await.expect("begin");
     let in_tx: Option<Vec<u8>> = conn
         .query_first("select v from big_values where id = 1")
         .await
         .expect("select in a transaction");
     conn.query_drop("commit").await.expect("commit");
-    assert!(in_tx.as_deref() == Some(&value[..]), "value read in a transaction differs");
+    assert!(
+        in_tx.as_deref() == Some(&value[..]),
+        "value read in a transaction differs"
+    );
 }

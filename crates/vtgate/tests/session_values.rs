@@ -25,10 +25,15 @@ async fn session_values_round_trip_and_wrong_answers_are_refused() {
         assert_eq!((code, state.as_str()), (1235, "42000"), "{sql}: {msg}");
         assert!(msg.starts_with("VT12001: unsupported: "), "{msg}");
     }
-    let got: Option<i64> = conn.query_first("select @x").await.expect("connection still usable");
+    let got: Option<i64> = conn
+        .query_first("select @x")
+        .await
+        .expect("connection still usable");
     assert_eq!(got, Some(41));
 
-    conn.query_drop("set @b = unhex('FF00C3')").await.expect("set a binary value");
+    conn.query_drop("set @b = unhex('FF00C3')")
+        .await
+        .expect("set a binary value");
     let hex: Option<String> = conn.query_first("select hex(@b)").await.expect("read @b");
     assert_eq!(hex.as_deref(), Some("FF00C3"));
 
@@ -38,7 +43,16 @@ async fn session_values_round_trip_and_wrong_answers_are_refused() {
         .expect_err("ANSI_QUOTES cannot be honoured per statement");
     let (code, _, msg) = server_error(err);
     assert_eq!(code, 1235, "{msg}");
-    conn.query_drop("set sql_mode = 'STRICT_TRANS_TABLES'").await.expect("other modes are fine");
-    let got: Option<String> = conn.query_first("select 'a' || 'b'").await.expect("still usable");
-    assert_eq!(got.as_deref(), Some("0"), "without PIPES_AS_CONCAT || is OR, as in MariaDB");
+    conn.query_drop("set sql_mode = 'STRICT_TRANS_TABLES'")
+        .await
+        .expect("other modes are fine");
+    let got: Option<String> = conn
+        .query_first("select 'a' || 'b'")
+        .await
+        .expect("still usable");
+    assert_eq!(
+        got.as_deref(),
+        Some("0"),
+        "without PIPES_AS_CONCAT || is OR, as in MariaDB"
+    );
 }
