@@ -165,7 +165,11 @@ fn days_in_month(y: u16, mo: u8) -> u8 {
 }
 
 fn write_time(out: &mut String, neg: bool, hours: u64, mi: u8, s: u8, us: u32) {
-    let (neg, hours, mi, s, us) = if hours > 838 {
+    let (neg, hours, mi, s, us) = if hours > 838 && us <= 999_999 {
+        // What MariaDB makes of such a bound parameter: the hours clamped, the fraction kept
+        // (839:00:00.000001 becomes 838:59:59.000001).
+        (neg, 838, 59, 59, us)
+    } else if hours > 838 {
         (neg, 838, 59, 59, 0)
     } else if mi > 59 || s > 59 || us > 999_999 {
         (false, 0, 0, 0, 0)

@@ -119,7 +119,7 @@ fn temporal_values_are_typed_literals() {
     );
     assert_eq!(
         lit(Value::Time(true, 40, 0, 0, 0, 7), MYSQL_TYPE_TIME),
-        "TIME'-838:59:59'"
+        "TIME'-838:59:59.000007'"
     );
     // What the connector's C extension sends for a negative timedelta.
     assert_eq!(
