@@ -197,6 +197,7 @@ pub fn rewrite<'s>(sql: &'s str, ctx: &RewriteContext<'_>) -> Cow<'s, str> {
         return Cow::Borrowed(sql);
     }
     let toks = tokens(sql);
+    let bare = bare_names(sql, &toks);
     let text = |t: &Token| &sql[t.start..t.end];
     let punct = |i: usize, p: &str| {
         toks.get(i)
@@ -233,6 +234,7 @@ pub fn rewrite<'s>(sql: &'s str, ctx: &RewriteContext<'_>) -> Cow<'s, str> {
                 if punct(i + 1, ".")
                     && toks.get(i + 2).is_some_and(|n| n.kind == Kind::Word)
                     && (ctx.is_keyspace)(unquote_ident(word))
+                    && !bare.contains(unquote_ident(word))
                 {
                     edits.push((t.start, toks[i + 2].start, String::new()));
                     i += 2;
@@ -279,6 +281,23 @@ pub fn rewrite<'s>(sql: &'s str, ctx: &RewriteContext<'_>) -> Cow<'s, str> {
     Cow::Owned(out)
 }
 
+/// Names the statement uses on their own, next to no `.`: a keyspace name used that way is a
+/// table or an alias there (`select customer.email from customer` in a cluster with a
+/// keyspace `customer`), so `name.` before a column is not read as a keyspace qualifier.
+fn bare_names<'s>(sql: &'s str, toks: &[Token]) -> std::collections::BTreeSet<&'s str> {
+    let is_dot =
+        |t: Option<&Token>| t.is_some_and(|t| t.kind == Kind::Punct && &sql[t.start..t.end] == ".");
+    toks.iter()
+        .enumerate()
+        .filter(|(i, t)| {
+            t.kind == Kind::Word
+                && !is_dot(i.checked_sub(1).and_then(|k| toks.get(k)))
+                && !is_dot(toks.get(i + 1))
+        })
+        .map(|(_, t)| unquote_ident(&sql[t.start..t.end]))
+        .collect()
+}
+
 /// The names used as qualifiers (`name.x`) in `sql` for which `is_keyspace` holds.
 pub fn qualifiers(
     sql: &str,
@@ -289,12 +308,13 @@ pub fn qualifiers(
         return out;
     }
     let toks = tokens(sql);
+    let bare = bare_names(sql, &toks);
     for w in toks.windows(3) {
         let dot = w[1].kind == Kind::Punct && &sql[w[1].start..w[1].end] == ".";
         let before_dot = w[0].start == 0 || !sql[..w[0].start].ends_with('.');
         if w[0].kind == Kind::Word && dot && w[2].kind == Kind::Word && before_dot {
             let name = unquote_ident(&sql[w[0].start..w[0].end]);
-            if is_keyspace(name) {
+            if is_keyspace(name) && !bare.contains(name) {
                 out.insert(name.to_string());
             }
         }
@@ -307,8 +327,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_keyspace_name_used_as_a_table_is_not_a_qualifier() {
+        let is_ks = |k: &str| k == "customer" || k == "commerce";
+        let q = |sql: &str| qualifiers(sql, &is_ks).into_iter().collect::<Vec<_>>();
+        assert!(q("select customer.email from customer").is_empty());
+        assert!(q("select customer.email from corder join customer on customer.customer_id = corder.customer_id").is_empty());
+        assert_eq!(q("select email from customer.customer"), ["customer"]);
+        assert_eq!(q("select c.email from customer.customer c"), ["customer"]);
+        assert_eq!(q("select * from commerce.product"), ["commerce"]);
+    }
+
+    #[test]
     fn user_variable_assignments_are_found() {
-        assert!(assigns_user_variable("select @n := @n + 1 from t, (select @n := 0) r"));
+        assert!(assigns_user_variable(
+            "select @n := @n + 1 from t, (select @n := 0) r"
+        ));
         assert!(assigns_user_variable("SELECT max(id) INTO @m FROM t"));
         assert!(assigns_user_variable("select 1 into @a, @b"));
         assert!(!assigns_user_variable("select @n + 1, @@version from t"));
