@@ -75,15 +75,26 @@ fn with_stack<T: Send>(sql: &str, f: impl FnOnce() -> T + Send) -> Result<T, VtE
     if sql.len() <= BIG_STATEMENT {
         return Ok(f());
     }
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("vtgate-plan".into())
-            .stack_size(BIG_STACK)
-            .spawn_scoped(scope, f)
-            .map_err(|e| VtError::Other(format!("cannot start planner thread: {e}")))?
-            .join()
-            .map_err(|_| VtError::Other("planner failed on this statement".into()))
-    })
+    let run = || {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("vtgate-plan".into())
+                .stack_size(BIG_STACK)
+                .spawn_scoped(scope, f)
+                .map_err(|e| VtError::Other(format!("cannot start planner thread: {e}")))?
+                .join()
+                .map_err(|_| VtError::Other("planner failed on this statement".into()))
+        })
+    };
+    // Waiting for that thread must not hold a runtime worker: on the multi-threaded runtime
+    // (the binary's) hand this worker's other tasks to the rest of the pool meanwhile.
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_thread {
+        tokio::task::block_in_place(run)
+    } else {
+        run()
+    }
 }
 
 fn planner_keyspace(session: &Session) -> Option<&str> {
