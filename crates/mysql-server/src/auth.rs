@@ -122,7 +122,8 @@ struct Entry {
 #[derive(Debug)]
 pub struct StaticAuth {
     users: HashMap<String, Vec<Entry>>,
-    sha2_cache: Mutex<HashMap<String, [u8; 32]>>,
+    /// User -> (SHA256(SHA256(password)), the UserData of the entry that password matched).
+    sha2_cache: Mutex<HashMap<String, ([u8; 32], String)>>,
 }
 
 impl StaticAuth {
@@ -183,12 +184,10 @@ impl StaticAuth {
         if plugin == Plugin::Native {
             return Verdict::Reject;
         }
-        let cached = self.cache().get(user).copied();
-        if let Some(digest) = cached {
+        let cached = self.cache().get(user).cloned();
+        if let Some((digest, user_data)) = cached {
             if sha2_digest_matches(&digest, salt, response) {
-                if let Some(e) = entries.first() {
-                    return Verdict::Accept(e.user_data.clone());
-                }
+                return Verdict::Accept(user_data);
             }
         }
         if entries
@@ -213,14 +212,15 @@ impl StaticAuth {
             };
             if ok {
                 let digest: [u8; 32] = Sha256::digest(Sha256::digest(password)).into();
-                self.cache().insert(user.to_string(), digest);
+                self.cache()
+                    .insert(user.to_string(), (digest, e.user_data.clone()));
                 return Verdict::Accept(e.user_data.clone());
             }
         }
         Verdict::Reject
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, [u8; 32]>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, ([u8; 32], String)>> {
         // The cache only holds plain data; a panic elsewhere cannot leave it inconsistent.
         self.sha2_cache
             .lock()
@@ -392,6 +392,29 @@ mod tests {
         assert_eq!(
             a.check_scramble("mysql_user", Plugin::CachingSha2, SALT, &bad),
             Verdict::Reject
+        );
+    }
+
+    #[test]
+    fn the_fast_path_reports_the_user_data_of_the_password_that_matched() {
+        // Two hash-only entries for one user: the cache must remember which one matched.
+        let hash = |pw: &[u8]| {
+            let h = double_sha1(pw);
+            let hex: String = h.iter().map(|b| format!("{b:02X}")).collect();
+            format!("*{hex}")
+        };
+        let file = format!(
+            r#"{{"u": [{{"MysqlNativePassword": "{}", "UserData": "first"}},
+                      {{"MysqlNativePassword": "{}", "UserData": "second"}}]}}"#,
+            hash(b"one"),
+            hash(b"two")
+        );
+        let a = AuthServer::Static(StaticAuth::from_json(&file).unwrap());
+        assert_eq!(a.check_clear("u", b"two"), Verdict::Accept("second".into()));
+        let fast = scramble_sha256(SALT, b"two").unwrap();
+        assert_eq!(
+            a.check_scramble("u", Plugin::CachingSha2, SALT, &fast),
+            Verdict::Accept("second".into())
         );
     }
 
