@@ -17,6 +17,7 @@ mod error;
 mod etcd;
 pub mod keyrange;
 mod memory;
+pub mod migrate;
 pub mod paths;
 mod rebuild;
 #[cfg(test)]

@@ -16,6 +16,7 @@
 mod keyspace;
 mod reparent;
 mod schema;
+mod shards;
 mod tablet_control;
 mod tablets;
 mod tmclient;
@@ -68,6 +69,8 @@ enum Command {
     GetKeyspace { keyspace: String },
     #[command(name = "CreateShard")]
     CreateShard { keyspace_shard: String },
+    #[command(name = "DeleteShards")]
+    DeleteShards(shards::DeleteShards),
     #[command(name = "GetShard")]
     GetShard { keyspace_shard: String },
     #[command(name = "GetTablets")]
@@ -78,6 +81,8 @@ enum Command {
     ApplyVSchema(schema::ApplyVSchema),
     #[command(name = "GetVSchema")]
     GetVSchema { keyspace: String },
+    #[command(name = "GetSrvKeyspaces")]
+    GetSrvKeyspaces(shards::GetSrvKeyspaces),
     #[command(name = "GetSrvVSchema")]
     GetSrvVSchema { cell: String },
     #[command(name = "RebuildKeyspaceGraph")]
@@ -98,6 +103,8 @@ enum Command {
     AddCellInfo(keyspace::AddCellInfo),
     #[command(name = "MoveTables")]
     MoveTables(workflow::MoveTables),
+    #[command(name = "Reshard")]
+    Reshard(workflow::Reshard),
     #[command(name = "VDiff")]
     VDiff(workflow::VDiff),
 }
@@ -126,11 +133,13 @@ async fn main() -> Result<()> {
         Command::CreateShard { keyspace_shard } => {
             keyspace::create_shard(&ts, &keyspace_shard).await
         }
+        Command::DeleteShards(c) => c.run(&ts).await,
         Command::GetShard { keyspace_shard } => keyspace::get_shard(&ts, &keyspace_shard).await,
         Command::GetTablets(c) => c.run(&ts).await,
         Command::ApplySchema(c) => c.run(&ts).await,
         Command::ApplyVSchema(c) => c.run(&ts).await,
         Command::GetVSchema { keyspace } => schema::get_vschema(&ts, &keyspace).await,
+        Command::GetSrvKeyspaces(c) => c.run(&ts).await,
         Command::GetSrvVSchema { cell } => schema::get_srv_vschema(&ts, &cell).await,
         Command::RebuildKeyspaceGraph(c) => c.run(&ts).await,
         Command::RebuildVSchemaGraph(c) => c.run(&ts).await,
@@ -141,6 +150,7 @@ async fn main() -> Result<()> {
         Command::ChangeTabletType(c) => c.run(&ts).await,
         Command::AddCellInfo(c) => c.run(&ts, &cli.topo_server).await,
         Command::MoveTables(c) => c.run(&ts).await,
+        Command::Reshard(c) => c.run(&ts).await,
         Command::VDiff(c) => c.run(&ts).await,
     }
 }

@@ -76,7 +76,6 @@ async fn elect(ts: &TopoServer, ks: &str, shard: &str, primary: &TabletAlias) ->
         .position;
     ts.update_shard_fields(ks, shard, |s| {
         s.primary_alias = Some(primary.clone());
-        s.is_primary_serving = true;
         Ok(())
     })
     .await?;

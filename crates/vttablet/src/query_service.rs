@@ -82,7 +82,7 @@ impl QueryService {
                 ),
             ));
         }
-        if !snapshot.serving {
+        if snapshot.refuses_queries() {
             return Err(TabletError::vitess(
                 Code::Unavailable,
                 "operation not allowed in state NOT_SERVING",
@@ -152,7 +152,7 @@ impl QueryService {
                 tablet_type: snapshot.tablet_type as i32,
                 cell: self.tablet.alias.cell.clone(),
             }),
-            serving: snapshot.serving,
+            serving: !snapshot.refuses_queries(),
             primary_term_start_timestamp: snapshot.primary_term_start,
             realtime_stats: Some(RealtimeStats {
                 health_error: snapshot.health_error.clone(),

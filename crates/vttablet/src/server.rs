@@ -59,6 +59,7 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
 
     let background = vec![
         tokio::spawn(tablet.clone().watch_shard()),
+        tokio::spawn(tablet.clone().watch_srv_keyspace()),
         tokio::spawn(serve_http(http)),
         tokio::spawn(
             tablet
@@ -70,9 +71,12 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
     let router = tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .add_service(
-            QueryServer::new(QueryService::new(tablet.clone(), flags.health_check_interval))
-                .max_decoding_message_size(proto::MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(proto::MAX_MESSAGE_SIZE),
+            QueryServer::new(QueryService::new(
+                tablet.clone(),
+                flags.health_check_interval,
+            ))
+            .max_decoding_message_size(proto::MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(proto::MAX_MESSAGE_SIZE),
         )
         .add_service(TabletManagerServer::new(TabletManagerService::new(
             tablet.clone(),
@@ -81,12 +85,9 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
     // `Server::tcp_nodelay` does not reach sockets from a caller's listener: set it on the
     // incoming stream, or Nagle holds every small response back (~40 ms per call).
     let incoming = TcpIncoming::from(grpc).with_nodelay(Some(true));
-    let server = tokio::spawn(router.serve_with_incoming_shutdown(
-        incoming,
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let server = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async {
+        let _ = stopped.await;
+    }));
     tracing::info!(%grpc_addr, %http_addr, alias = %tablet.alias, "vttablet serving");
     Ok(RunningTablet {
         tablet,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use proto::topodata::{Shard, TabletAlias, TabletType};
+use proto::topodata::{Shard, SrvKeyspace, TabletAlias, TabletType};
 use tokio::sync::watch;
 
 /// What the tablet is and what it refuses, at one moment.
@@ -25,6 +25,9 @@ pub struct Snapshot {
     pub health_error: String,
     /// Replication lag, for replicas.
     pub replication_lag_seconds: u32,
+    /// Tablet types whose query service the SrvKeyspace disables for this
+    /// shard (`shard_tablet_controls`, set by a resharding write switch).
+    pub query_service_disabled: Vec<TabletType>,
 }
 
 impl Snapshot {
@@ -33,6 +36,12 @@ impl Snapshot {
         self.denied_tables
             .get(&self.tablet_type)
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether queries are refused: not serving, or the query service of
+    /// this tablet's type is disabled.
+    pub fn refuses_queries(&self) -> bool {
+        !self.serving || self.query_service_disabled.contains(&self.tablet_type)
     }
 }
 
@@ -53,6 +62,7 @@ impl TabletState {
             shard_primary: None,
             health_error: String::new(),
             replication_lag_seconds: 0,
+            query_service_disabled: Vec::new(),
         }));
         TabletState { sender }
     }
@@ -97,6 +107,19 @@ impl TabletState {
             s.denied_tables = denied;
             s.shard_primary = shard.primary_alias.clone();
         });
+    }
+
+    /// Takes the tablet types whose query service is disabled for `shard`
+    /// from the keyspace's serving record (none when it is gone).
+    pub fn apply_srv_keyspace(&self, srv: Option<&SrvKeyspace>, shard: &str) {
+        let disabled: Vec<TabletType> =
+            [TabletType::Primary, TabletType::Replica, TabletType::Rdonly]
+                .into_iter()
+                .filter(|t| {
+                    srv.is_some_and(|srv| topo::migrate::query_service_disabled(srv, shard, *t))
+                })
+                .collect();
+        self.update(|s| s.query_service_disabled = disabled);
     }
 
     /// Changes the tablet type; becoming PRIMARY (or a PRIMARY without a
@@ -153,5 +176,33 @@ mod tests {
         assert!(snap.denied_for_type().is_empty());
         state.set_type(TabletType::Replica, 2000);
         assert_eq!(state.snapshot().primary_term_start, 0);
+    }
+
+    #[test]
+    fn srv_keyspace_controls_disable_the_query_service_of_one_type() {
+        use proto::topodata::srv_keyspace::KeyspacePartition;
+        use proto::topodata::ShardTabletControl;
+        let state = TabletState::new(TabletType::Primary);
+        let srv = SrvKeyspace {
+            partitions: vec![KeyspacePartition {
+                served_type: TabletType::Primary as i32,
+                shard_tablet_controls: vec![ShardTabletControl {
+                    name: "0".into(),
+                    query_service_disabled: true,
+                    ..ShardTabletControl::default()
+                }],
+                ..KeyspacePartition::default()
+            }],
+            ..SrvKeyspace::default()
+        };
+        state.apply_srv_keyspace(Some(&srv), "-80");
+        assert!(!state.snapshot().refuses_queries());
+        state.apply_srv_keyspace(Some(&srv), "0");
+        assert!(state.snapshot().refuses_queries());
+        state.set_type(TabletType::Replica, 0);
+        assert!(!state.snapshot().refuses_queries());
+        state.set_type(TabletType::Primary, 0);
+        state.apply_srv_keyspace(None, "0");
+        assert!(!state.snapshot().refuses_queries());
     }
 }

@@ -308,6 +308,33 @@ impl Tablet {
         }
     }
 
+    /// Follows the keyspace's SrvKeyspace in this tablet's cell forever,
+    /// applying the query-service controls of this shard; re-watches after errors.
+    pub async fn watch_srv_keyspace(self: Arc<Self>) {
+        loop {
+            match self
+                .topo
+                .watch_srv_keyspace(&self.alias.cell, &self.keyspace)
+                .await
+            {
+                Ok((current, mut changes)) => {
+                    self.state.apply_srv_keyspace(current.as_ref(), &self.shard);
+                    while let Some(change) = changes.next().await {
+                        match change {
+                            Ok(srv) => self.state.apply_srv_keyspace(srv.as_ref(), &self.shard),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "SrvKeyspace watch ended");
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot watch SrvKeyspace"),
+            }
+            tokio::time::sleep(WATCH_RETRY).await;
+        }
+    }
+
     /// On a non-primary with replication configured, reports the replication
     /// lag (and a stopped SQL thread's error) in the health state at every
     /// `interval`. A tablet with no replication source reports nothing.

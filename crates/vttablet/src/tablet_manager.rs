@@ -123,7 +123,6 @@ impl TabletManagerService {
                     seconds: term_start,
                     nanoseconds: 0,
                 });
-                shard.is_primary_serving = true;
                 Ok(())
             })
             .await?;

@@ -14,12 +14,16 @@
 //! in the routing rules and in the shards' denied tables; [`steps`] changes
 //! them as Vitess's `workflow.Server` does. [`VDiff`] compares the tables
 //! of a workflow with their source.
+//! [`Reshard`] (in `reshard`) splits or merges the shards of one keyspace
+//! with the same streams, moving traffic through SrvKeyspace and shard records.
 
+mod reshard;
 mod routing;
 mod steps;
 mod streams;
 mod vdiff;
 
+pub use reshard::Reshard;
 pub use vdiff::VDiff;
 
 use anyhow::{bail, Result};

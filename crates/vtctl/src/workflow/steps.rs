@@ -14,7 +14,7 @@ use topo::TopoServer;
 use super::routing::{set_denied_tables, Rules};
 use super::streams::{
     create_stream, delete_workflow, primary_position, quote_id, read_streams, set_workflow_state,
-    shard_primaries, wait_for_pos, ShardPrimary, FROZEN,
+    shard_primaries, wait_for_pos, ShardPrimary, FROZEN, WORKFLOW_TYPE_MOVE_TABLES,
 };
 use super::{filter_for, CreateArgs, Workflow};
 use crate::tablets::execute_as_dba;
@@ -132,7 +132,15 @@ pub async fn create(
                 ..Default::default()
             };
             let state = if args.auto_start { "Init" } else { "Stopped" };
-            create_stream(target, name, &binlog_source, "", state).await?;
+            create_stream(
+                target,
+                name,
+                &binlog_source,
+                "",
+                state,
+                WORKFLOW_TYPE_MOVE_TABLES,
+            )
+            .await?;
         }
     }
     let wf = Workflow::load(ts, name, target_keyspace).await?;
@@ -292,7 +300,15 @@ impl WriteSwitch<'_> {
                     filter: Some(filter_for(ts, self.from_keyspace, &source.shard, tables).await?),
                     ..Default::default()
                 };
-                create_stream(source, self.reverse, &binlog_source, &pos, "Stopped").await?;
+                create_stream(
+                    source,
+                    self.reverse,
+                    &binlog_source,
+                    &pos,
+                    "Stopped",
+                    WORKFLOW_TYPE_MOVE_TABLES,
+                )
+                .await?;
             }
         }
         let mut rules = Rules::load(ts).await?;
@@ -306,43 +322,51 @@ impl WriteSwitch<'_> {
         Ok(())
     }
 
-    /// Flushes writes racing the denial, then waits until every stream has
-    /// applied its source primary's position.
     async fn catch_up(
         &self,
         tables: &[String],
         streams: &[(&ShardPrimary, super::streams::StreamInfo)],
     ) -> Result<()> {
-        tokio::time::sleep(DENY_PROPAGATION).await;
-        let lock = format!(
-            "LOCK TABLES {}",
-            tables
-                .iter()
-                .map(|t| format!("{} READ", quote_id(t)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let mut positions = HashMap::new();
-        for source in self.from {
-            for _ in 0..2 {
-                execute_as_dba(&source.tablet, &lock, 0, false).await?;
-            }
-            positions.insert(source.shard.clone(), primary_position(source).await?);
-        }
-        for (target, stream) in streams {
-            let pos = positions.get(&stream.source.shard).ok_or_else(|| {
-                anyhow!(
-                    "stream {} reads unknown shard {}",
-                    stream.id,
-                    stream.source.shard
-                )
-            })?;
-            wait_for_pos(target, stream.id, pos)
-                .await
-                .with_context(|| format!("stream {} did not catch up to {pos}", stream.id))?;
-        }
-        Ok(())
+        catch_up(self.from, tables, streams).await
     }
+}
+
+/// Flushes writes racing the denial (`LOCK TABLES … READ` twice on each of
+/// `from`), then waits until every stream has applied its source primary's position.
+pub(super) async fn catch_up(
+    from: &[ShardPrimary],
+    tables: &[String],
+    streams: &[(&ShardPrimary, super::streams::StreamInfo)],
+) -> Result<()> {
+    tokio::time::sleep(DENY_PROPAGATION).await;
+    let lock = format!(
+        "LOCK TABLES {}",
+        tables
+            .iter()
+            .map(|t| format!("{} READ", quote_id(t)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut positions = HashMap::new();
+    for source in from {
+        for _ in 0..2 {
+            execute_as_dba(&source.tablet, &lock, 0, false).await?;
+        }
+        positions.insert(source.shard.clone(), primary_position(source).await?);
+    }
+    for (target, stream) in streams {
+        let pos = positions.get(&stream.source.shard).ok_or_else(|| {
+            anyhow!(
+                "stream {} reads unknown shard {}",
+                stream.id,
+                stream.source.shard
+            )
+        })?;
+        wait_for_pos(target, stream.id, pos)
+            .await
+            .with_context(|| format!("stream {} did not catch up to {pos}", stream.id))?;
+    }
+    Ok(())
 }
 
 /// `complete`: after the write switch, drop the source tables and clean up.

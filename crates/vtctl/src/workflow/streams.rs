@@ -16,6 +16,8 @@ use crate::tmclient::{connect, rpc_error};
 
 /// Vitess's `binlogdatapb.VReplicationWorkflowType_MoveTables`.
 pub const WORKFLOW_TYPE_MOVE_TABLES: i32 = 1;
+/// Vitess's `binlogdatapb.VReplicationWorkflowType_Reshard`.
+pub const WORKFLOW_TYPE_RESHARD: i32 = 4;
 /// The message Vitess leaves on the streams of a workflow whose writes were switched.
 pub const FROZEN: &str = "FROZEN";
 
@@ -41,14 +43,29 @@ pub async fn shard_primaries(ts: &TopoServer, keyspace: &str) -> Result<Vec<Shar
     if names.is_empty() {
         anyhow::bail!("keyspace {keyspace} has no shards");
     }
-    let mut out = Vec::with_capacity(names.len());
-    for shard in names {
-        let record = ts.get_shard(keyspace, &shard).await?;
+    primaries(ts, keyspace, &names).await
+}
+
+/// The named shards of `keyspace` with their primaries; fails when one has none.
+pub async fn primaries(
+    ts: &TopoServer,
+    keyspace: &str,
+    shards: &[String],
+) -> Result<Vec<ShardPrimary>> {
+    let mut out = Vec::with_capacity(shards.len());
+    for shard in shards {
+        let record = ts
+            .get_shard(keyspace, shard)
+            .await
+            .with_context(|| format!("shard {keyspace}/{shard}"))?;
         let alias = record
             .primary_alias
             .ok_or_else(|| anyhow!("shard {keyspace}/{shard} has no primary"))?;
         let tablet = ts.get_tablet(&alias).await?;
-        out.push(ShardPrimary { shard, tablet });
+        out.push(ShardPrimary {
+            shard: shard.clone(),
+            tablet,
+        });
     }
     Ok(out)
 }
@@ -122,6 +139,7 @@ pub async fn create_stream(
     source: &BinlogSource,
     pos: &str,
     state: &str,
+    workflow_type: i32,
 ) -> Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -129,7 +147,7 @@ pub async fn create_stream(
     let query = format!(
         "insert into _vt.vreplication (workflow, source, pos, max_tps, max_replication_lag, cell, tablet_types, \
          time_updated, transaction_timestamp, state, db_name, workflow_type, workflow_sub_type, defer_secondary_keys, options) \
-         values ({}, {}, {}, 9223372036854775807, 9223372036854775807, '', '', {now}, 0, {}, {}, {WORKFLOW_TYPE_MOVE_TABLES}, 0, 0, '{{}}')",
+         values ({}, {}, {}, 9223372036854775807, 9223372036854775807, '', '', {now}, 0, {}, {}, {workflow_type}, 0, 0, '{{}}')",
         quote(workflow),
         quote(&vreplication::source_text::encode(source)),
         quote(pos),
