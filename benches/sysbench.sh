@@ -10,12 +10,13 @@
 #
 # Usage: benches/sysbench.sh            (from anywhere; builds release binaries first)
 # Env:   DURATION=10 (s per run)  ROUNDS=1  TABLE_SIZE=10000  SKIP_BUILD=1  TARGETS="direct relay passthrough vtgate"
-#        CARGO_TARGET_DIR (default /root/.cache/vtgate-rs/target)  MYSQL_PORT=3306
+#        CARGO_TARGET_DIR (default: scripts/target-dir.sh)  MYSQL_PORT=3306
 # Output: a markdown table on stdout; raw sysbench logs and results.tsv under $WORK (printed).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/vtgate-rs/target}
+# shellcheck source=scripts/target-dir.sh
+TARGET_DIR=$(cd "$ROOT" && . scripts/target-dir.sh && echo "$CARGO_TARGET_DIR")
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-1}
 TABLE_SIZE=${TABLE_SIZE:-10000}

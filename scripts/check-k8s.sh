@@ -15,7 +15,8 @@
 # scripts/setup.sh; a missing tool is an error, never a skip. Exits non-zero on any problem.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vtgate-rs/target}"
+# shellcheck source=scripts/target-dir.sh
+. scripts/target-dir.sh
 K8S_VERSION=1.32.0
 
 for tool in kubectl kubernetes-validate hadolint shellcheck; do

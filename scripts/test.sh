@@ -3,7 +3,8 @@
 # vttablet, vtgate) and the client matrix. Installs what is missing first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vtgate-rs/target}"
+# shellcheck source=scripts/target-dir.sh
+. scripts/target-dir.sh
 export CARGO_TERM_COLOR=never
 
 scripts/setup.sh

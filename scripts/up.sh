@@ -5,7 +5,8 @@
 # Stop it with: scripts/down.sh (or `vtlocal down --dataroot vtdataroot`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vtgate-rs/target}"
+# shellcheck source=scripts/target-dir.sh
+. scripts/target-dir.sh
 
 scripts/setup.sh
 cargo build --release --bins
