@@ -95,9 +95,8 @@ fn is_read(sql: &str, kind: &StatementKind) -> bool {
                 || w.eq_ignore_ascii_case("dumpfile")
                 || w.eq_ignore_ascii_case("load_file")
         }),
-        StatementKind::Set => !code_words(sql).any(|w| {
-            w.eq_ignore_ascii_case("global") || w.eq_ignore_ascii_case("persist")
-        }),
+        StatementKind::Set => !code_words(sql)
+            .any(|w| w.eq_ignore_ascii_case("global") || w.eq_ignore_ascii_case("persist")),
         StatementKind::Show(_)
         | StatementKind::Explain
         | StatementKind::Use(_)
@@ -123,7 +122,11 @@ fn code_words(sql: &str) -> impl Iterator<Item = &str> {
             spans.push(&sql[start..i]);
             i += 1;
             while i < bytes.len() && bytes[i] != quote {
-                i += if bytes[i] == b'\\' && quote != b'`' { 2 } else { 1 };
+                i += if bytes[i] == b'\\' && quote != b'`' {
+                    2
+                } else {
+                    1
+                };
             }
             start = (i + 1).min(bytes.len());
         }
