@@ -95,8 +95,18 @@ fn is_read(sql: &str, kind: &StatementKind) -> bool {
                 || w.eq_ignore_ascii_case("dumpfile")
                 || w.eq_ignore_ascii_case("load_file")
         }),
-        StatementKind::Set => !code_words(sql)
-            .any(|w| w.eq_ignore_ascii_case("global") || w.eq_ignore_ascii_case("persist")),
+        // `SET GLOBAL` changes the server, `SET PASSWORD` and `SET DEFAULT ROLE` its grants.
+        StatementKind::Set => {
+            let words: Vec<&str> = code_words(sql).collect();
+            let is = |w: &str, word: &str| w.eq_ignore_ascii_case(word);
+            let server_wide = words
+                .iter()
+                .any(|w| is(w, "global") || is(w, "persist") || is(w, "password"));
+            let default_role = words
+                .windows(2)
+                .any(|pair| is(pair[0], "default") && is(pair[1], "role"));
+            !(server_wide || default_role)
+        }
         StatementKind::Show(_)
         | StatementKind::Explain
         | StatementKind::Use(_)
@@ -196,6 +206,8 @@ mod tests {
             "select load_file('/etc/passwd')",
             "set global read_only = 0",
             "set @@global.read_only = 0",
+            "set password for x = password('y')",
+            "set default role r for x",
         ] {
             let err = run(sql, &replica).unwrap_err();
             assert_eq!(err.code(), Code::FailedPrecondition, "{sql}");
@@ -205,6 +217,7 @@ mod tests {
             "show tables",
             "explain select 1",
             "set @a = 'global'",
+            "set sql_mode = default",
             "begin",
             "rollback",
         ] {

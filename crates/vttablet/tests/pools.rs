@@ -130,6 +130,69 @@ async fn transactions_have_a_capped_pool_and_a_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_expired_transaction_is_killed_and_its_slot_reused() {
+    let topo = topo().await;
+    let keyspace = unique("tkks");
+    let db = unique("vt_txkill");
+    let tablet = one_connection_tablet(
+        &topo,
+        &keyspace,
+        &db,
+        &[
+            "--queryserver-config-transaction-cap",
+            "1",
+            "--queryserver-config-transaction-timeout",
+            "1s",
+        ],
+    )
+    .await;
+    let mut client = query_client(&tablet).await;
+    let primary = target(&keyspace, TabletType::Primary);
+    let started = std::time::Instant::now();
+    let response = bounded(10, "a transaction killed while busy", async {
+        client
+            .begin_execute(BeginExecuteRequest {
+                target: Some(primary.clone()),
+                query: request(&primary, "select sleep(30)", &[], 0).query,
+                ..BeginExecuteRequest::default()
+            })
+            .await
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let killed = response.transaction_id;
+    // MariaDB reports a killed connection as lost; a killed SLEEP may just return 1.
+    if let Some(result) = &response.result {
+        assert_eq!(rows(result), [[Some("1".to_string())]]);
+    }
+    let err = execute(&mut client, &primary, "select 1", killed)
+        .await
+        .unwrap_err();
+    assert!(
+        err.message().contains("(exceeded timeout: 1s)"),
+        "{}",
+        err.message()
+    );
+    // The only transaction slot is free again and its connection works.
+    let id = client
+        .begin(BeginRequest {
+            target: Some(primary.clone()),
+            ..BeginRequest::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .transaction_id;
+    let one = execute(&mut client, &primary, "select 1", id)
+        .await
+        .unwrap();
+    assert_eq!(rows(&one), [[Some("1".to_string())]]);
+    drop_shared_db(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_for_a_query_connection_is_bounded() {
     let topo = topo().await;
     let keyspace = unique("qpks");
