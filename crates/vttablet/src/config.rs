@@ -73,7 +73,7 @@ pub struct Flags {
     /// Connections in the query pool.
     #[arg(long = "queryserver-config-pool-size", default_value_t = 16)]
     pub pool_size: usize,
-    /// Longest wait for a query-pool connection; 0 waits as long as the caller does.
+    /// Longest wait for a query-pool connection; 0 means Vitess's overall query timeout (30s).
     #[arg(long = "queryserver-config-query-pool-timeout", default_value = "0s", value_parser = parse_duration)]
     pub query_pool_timeout: Duration,
     /// Transactions open at once (each holds a transaction-pool connection).

@@ -25,6 +25,10 @@ const POOL_IDLE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 /// How long startup waits for MariaDB to accept connections.
 const MYSQL_WAIT: Duration = Duration::from_secs(60);
 
+/// Vitess's default `--queryserver-config-query-timeout`: how long a query waits for a
+/// query-pool connection when `--queryserver-config-query-pool-timeout` is 0.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Pause before re-establishing a failed Shard watch.
 const WATCH_RETRY: Duration = Duration::from_secs(1);
 
@@ -193,10 +197,15 @@ impl Tablet {
     }
 
     /// A query-pool connection for a query with these options, waiting at most
-    /// `--queryserver-config-query-pool-timeout` (Vitess's RESOURCE_EXHAUSTED after that).
+    /// `--queryserver-config-query-pool-timeout`, else [`QUERY_TIMEOUT`] (Vitess's
+    /// RESOURCE_EXHAUSTED after that).
     pub async fn query_conn(&self, options: Option<&ExecuteOptions>) -> Result<Conn> {
         let pool = self.pool_for(options);
-        within(self.config.flags.query_pool_timeout, pool.get_conn())
+        let wait = match self.config.flags.query_pool_timeout {
+            Duration::ZERO => QUERY_TIMEOUT,
+            wait => wait,
+        };
+        within(wait, pool.get_conn())
             .await
             .ok_or_else(|| {
                 TabletError::vitess(
