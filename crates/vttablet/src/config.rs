@@ -73,6 +73,18 @@ pub struct Flags {
     /// Connections in the query pool.
     #[arg(long = "queryserver-config-pool-size", default_value_t = 16)]
     pub pool_size: usize,
+    /// Longest wait for a query-pool connection; 0 means Vitess's overall query timeout (30s).
+    #[arg(long = "queryserver-config-query-pool-timeout", default_value = "0s", value_parser = parse_duration)]
+    pub query_pool_timeout: Duration,
+    /// Transactions open at once (each holds a transaction-pool connection).
+    #[arg(long = "queryserver-config-transaction-cap", default_value_t = 20)]
+    pub transaction_cap: usize,
+    /// Open transactions older than this are rolled back; 0 never.
+    #[arg(long = "queryserver-config-transaction-timeout", default_value = "30s", value_parser = parse_duration)]
+    pub transaction_timeout: Duration,
+    /// Longest wait of a Begin for a transaction-pool connection; 0 waits as long as the caller does.
+    #[arg(long = "queryserver-config-txpool-timeout", default_value = "1s", value_parser = parse_duration)]
+    pub txpool_timeout: Duration,
     /// Accepted for compatibility with Vitess's scripts; all services are always on.
     #[arg(long = "service-map", default_value = "")]
     pub service_map: String,
@@ -208,6 +220,10 @@ mod tests {
         assert!(!config.db_name_override);
         assert_eq!(config.db_port(), 17100);
         assert_eq!(config.flags.health_check_interval, Duration::from_secs(5));
+        assert_eq!(config.flags.transaction_cap, 20);
+        assert_eq!(config.flags.transaction_timeout, Duration::from_secs(30));
+        assert_eq!(config.flags.txpool_timeout, Duration::from_secs(1));
+        assert!(config.flags.query_pool_timeout.is_zero());
     }
 
     #[test]

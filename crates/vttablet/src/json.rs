@@ -5,14 +5,16 @@
 //! request) says `json`. MariaDB itself derives that from the constraint, so the tablet does
 //! the same from `information_schema.CHECK_CONSTRAINTS` and types such fields `JSON`, as a
 //! MySQL JSON column is typed in Vitess. The list is cached; it is reloaded when older than
-//! [`MAX_AGE`] or after DDL ran through this tablet.
+//! [`MAX_AGE`] or after DDL ran through this tablet, on a dedicated administration
+//! connection: never from the query pool, whose connections the queries being typed may
+//! all hold (a pool-sized batch of streaming selects would otherwise deadlock).
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
-use mysql_async::Pool;
+use mysql_async::{Conn, Opts};
 use proto::query::{Field, Type};
 
 use crate::error::Result;
@@ -24,6 +26,8 @@ pub const MAX_AGE: Duration = Duration::from_secs(10);
 #[derive(Debug, Default)]
 pub struct JsonColumns {
     cache: Mutex<Option<Loaded>>,
+    /// The loading connection (made on first use); its lock lets one caller load at a time.
+    loader: tokio::sync::Mutex<Option<Conn>>,
 }
 
 #[derive(Debug)]
@@ -45,27 +49,31 @@ impl JsonColumns {
         }
     }
 
-    /// Types the fields that are JSON columns of `db` as `JSON`, loading the list through
-    /// `pool` when it is missing or old. A failed load leaves the fields as they are.
-    pub async fn mark(&self, fields: &mut [Field], db: &str, pool: &Pool) {
+    /// Types the fields that are JSON columns of `db` as `JSON`, loading the list on the
+    /// loader connection (opened with `admin` when missing) when it is missing or old. A
+    /// failed load leaves the fields as they are.
+    pub async fn mark(&self, fields: &mut [Field], db: &str, admin: &Opts) {
         if !fields.iter().any(|f| candidate(f, db)) {
             return;
         }
-        let fresh = |c: &Option<Loaded>| c.as_ref().is_some_and(|l| l.at.elapsed() < MAX_AGE);
-        let need_load = self.cache.lock().map_or(true, |c| !fresh(&c));
-        if need_load {
-            match load(db, pool).await {
-                Ok(columns) => {
-                    if let Ok(mut cache) = self.cache.lock() {
-                        *cache = Some(Loaded {
-                            at: Instant::now(),
-                            columns,
-                        });
+        if !self.is_fresh() {
+            let mut loader = self.loader.lock().await;
+            // Another caller may have loaded while this one waited.
+            if !self.is_fresh() {
+                match load(&mut loader, db, admin).await {
+                    Ok(columns) => {
+                        if let Ok(mut cache) = self.cache.lock() {
+                            *cache = Some(Loaded {
+                                at: Instant::now(),
+                                columns,
+                            });
+                        }
                     }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot load the JSON columns");
-                    return;
+                    Err(e) => {
+                        *loader = None;
+                        tracing::warn!(error = %e, "cannot load the JSON columns");
+                        return;
+                    }
                 }
             }
         }
@@ -80,11 +88,26 @@ impl JsonColumns {
             }
         }
     }
+
+    fn is_fresh(&self) -> bool {
+        self.cache.lock().is_ok_and(|c| {
+            c.as_ref()
+                .is_some_and(|loaded| loaded.at.elapsed() < MAX_AGE)
+        })
+    }
 }
 
-/// The JSON columns of `db`: column-level `json_valid(`col`)` constraints.
-async fn load(db: &str, pool: &Pool) -> Result<HashSet<(String, String)>> {
-    let mut conn = pool.get_conn().await?;
+/// The JSON columns of `db`: column-level `json_valid(`col`)` constraints, read on `loader`
+/// (connected with `admin` first when empty).
+async fn load(
+    loader: &mut Option<Conn>,
+    db: &str,
+    admin: &Opts,
+) -> Result<HashSet<(String, String)>> {
+    let conn = match loader {
+        Some(conn) => conn,
+        None => loader.insert(Conn::new(admin.clone()).await?),
+    };
     let rows: Vec<(String, String)> = conn
         .exec(
             "SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.CHECK_CONSTRAINTS \

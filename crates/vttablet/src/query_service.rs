@@ -119,13 +119,13 @@ impl QueryService {
             let mut conn = conn.lock().await;
             result::execute(&mut conn, sql, None).await?
         } else {
-            let mut conn = self.tablet.pool_for(options).get_conn().await?;
+            let mut conn = self.tablet.query_conn(options).await?;
             result::execute(&mut conn, sql, None).await?
         };
         let tablet = &self.tablet;
         tablet
             .json_columns
-            .mark(&mut result.fields, &tablet.db_name, tablet.pool())
+            .mark(&mut result.fields, &tablet.db_name, tablet.admin_opts_ref())
             .await;
         Ok(result)
     }
@@ -182,7 +182,7 @@ impl result::AsyncSend for JsonAware {
             let tablet = &self.tablet;
             tablet
                 .json_columns
-                .mark(&mut result.fields, &tablet.db_name, tablet.pool())
+                .mark(&mut result.fields, &tablet.db_name, tablet.admin_opts_ref())
                 .await;
         }
         self.tx.send(Ok(result)).await.is_ok()
@@ -246,10 +246,10 @@ impl Query for QueryService {
                 if transaction_id != 0 {
                     let conn = tablet.txs.get(transaction_id)?;
                     let mut conn = conn.lock().await;
-                    result::stream(&mut conn, &sql, send).await
+                    result::stream(&mut conn, &sql, send, tablet.admin_opts_ref()).await
                 } else {
-                    let mut conn = tablet.pool_for(options.as_ref()).get_conn().await?;
-                    result::stream(&mut conn, &sql, send).await
+                    let mut conn = tablet.query_conn(options.as_ref()).await?;
+                    result::stream(&mut conn, &sql, send, tablet.admin_opts_ref()).await
                 }
             }
             .await;
@@ -277,7 +277,7 @@ impl Query for QueryService {
             .tablet
             .txs
             .begin(
-                self.tablet.pool_for(req.options.as_ref()),
+                self.tablet.tx_pool_for(req.options.as_ref()),
                 req.options.as_ref(),
             )
             .await
@@ -335,7 +335,7 @@ impl Query for QueryService {
             .tablet
             .txs
             .begin(
-                self.tablet.pool_for(req.options.as_ref()),
+                self.tablet.tx_pool_for(req.options.as_ref()),
                 req.options.as_ref(),
             )
             .await

@@ -1,12 +1,13 @@
 //! MariaDB results -> `query.QueryResult`: fields with their full column
 //! metadata, rows in text form (`Row{lengths, values}`, NULL = -1), and the
-//! OK-packet counters. Streaming sends the fields first, then row chunks.
+//! OK-packet counters. Streaming sends the fields first, then row chunks; a stream whose
+//! receiver went away has its query killed rather than read to the end.
 
 use std::sync::Arc;
 
 use futures::TryStreamExt;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Column, Conn, Row, Value};
+use mysql_async::{Column, Conn, Opts, Row, Value};
 use proto::query::{Field, QueryResult, Row as ProtoRow};
 use proto::sqltypes;
 
@@ -86,11 +87,14 @@ pub async fn execute(conn: &mut Conn, sql: &[u8], max_rows: Option<u64>) -> Resu
 
 /// Runs `sql` and hands its result to `send` in pieces: first a result with
 /// only the fields, then results with rows of about [`STREAM_CHUNK_BYTES`].
-/// A statement without a result set sends one result with its counters.
-pub async fn stream<F>(conn: &mut Conn, sql: &[u8], mut send: F) -> Result<()>
+/// A statement without a result set sends one result with its counters. When `send`
+/// reports its receiver gone, the query is killed (`KILL QUERY` on a connection made with
+/// `admin`), so the little left in flight is discarded instead of the whole result read.
+pub async fn stream<F>(conn: &mut Conn, sql: &[u8], mut send: F, admin: &Opts) -> Result<()>
 where
     F: AsyncSend,
 {
+    let connection_id = conn.id();
     let mut result = conn.query_iter(sql).await?;
     let columns: Arc<[Column]> = result.columns().unwrap_or_else(|| Arc::from(Vec::new()));
     if columns.is_empty() {
@@ -110,6 +114,7 @@ where
     .await;
     let mut chunk = QueryResult::default();
     let mut chunk_bytes = 0;
+    let mut cancelled = false;
     if let Some(mut rows) = result.stream::<Row>().await? {
         while let Some(row) = rows.try_next().await? {
             let row = row_from_mysql(&row);
@@ -117,16 +122,37 @@ where
             chunk.rows.push(row);
             if chunk_bytes >= STREAM_CHUNK_BYTES {
                 if !send.send(std::mem::take(&mut chunk)).await {
+                    cancelled = true;
                     break;
                 }
                 chunk_bytes = 0;
             }
         }
     }
+    if cancelled {
+        if let Err(e) = kill_query(admin, connection_id).await {
+            tracing::warn!(error = %e, connection_id, "cannot kill a cancelled stream's query");
+        }
+        // Reads what was in flight and the interruption error.
+        if let Err(e) = result.drop_result().await {
+            tracing::debug!(error = %e, "end of a cancelled stream");
+        }
+        return Ok(());
+    }
     if !chunk.rows.is_empty() {
         send.send(chunk).await;
     }
     result.drop_result().await?;
+    Ok(())
+}
+
+/// Interrupts the statement running on MariaDB connection `connection_id`.
+async fn kill_query(admin: &Opts, connection_id: u32) -> Result<()> {
+    let mut admin = Conn::new(admin.clone()).await?;
+    admin
+        .query_drop(format!("KILL QUERY {connection_id}"))
+        .await?;
+    admin.disconnect().await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Query rules applied before a statement reaches MariaDB: a non-primary
-//! tablet refuses writes, and denied tables (from the Shard's tablet
+//! tablet serves only reads (anything else, from DML to `SHUTDOWN`, `GRANT` or
+//! `SELECT ... INTO OUTFILE`, is refused as a write), and denied tables (from the Shard's tablet
 //! controls) are refused with Vitess's `enforce denied tables` rule.
 
 use std::ops::ControlFlow;
@@ -57,7 +58,7 @@ pub fn strip_set_statement(sql: &str) -> &str {
 
 /// Refuses `sql` (of kind `kind`) when the tablet's current state forbids it.
 pub fn check(sql: &str, kind: &StatementKind, snapshot: &Snapshot) -> Result<()> {
-    if snapshot.tablet_type != TabletType::Primary && is_write(kind) {
+    if snapshot.tablet_type != TabletType::Primary && !is_read(sql, kind) {
         let verb = first_word(sql).to_ascii_lowercase();
         return Err(TabletError::vitess(
             Code::FailedPrecondition,
@@ -84,9 +85,68 @@ fn first_word(sql: &str) -> &str {
         .unwrap_or("")
 }
 
-/// Statements that change data or schema.
-fn is_write(kind: &StatementKind) -> bool {
-    kind.is_dml() || matches!(kind, StatementKind::Ddl)
+/// Statements a non-primary tablet may run: reads, transaction control and session `SET`.
+/// Everything else (DML, DDL and the pass-through `Other` kind: `SHUTDOWN`, `KILL`,
+/// `GRANT`, `CALL`, `STOP SLAVE`, ...) could change the server or its data.
+fn is_read(sql: &str, kind: &StatementKind) -> bool {
+    match kind {
+        StatementKind::Select => !code_words(sql).any(|w| {
+            w.eq_ignore_ascii_case("outfile")
+                || w.eq_ignore_ascii_case("dumpfile")
+                || w.eq_ignore_ascii_case("load_file")
+        }),
+        // `SET GLOBAL` changes the server, `SET PASSWORD` and `SET DEFAULT ROLE` its grants.
+        StatementKind::Set => {
+            let words: Vec<&str> = code_words(sql).collect();
+            let is = |w: &str, word: &str| w.eq_ignore_ascii_case(word);
+            let server_wide = words
+                .iter()
+                .any(|w| is(w, "global") || is(w, "persist") || is(w, "password"));
+            let default_role = words
+                .windows(2)
+                .any(|pair| is(pair[0], "default") && is(pair[1], "role"));
+            !(server_wide || default_role)
+        }
+        StatementKind::Show(_)
+        | StatementKind::Explain
+        | StatementKind::Use(_)
+        | StatementKind::Begin
+        | StatementKind::Commit
+        | StatementKind::Rollback
+        | StatementKind::Savepoint
+        | StatementKind::RollbackToSavepoint
+        | StatementKind::Release
+        | StatementKind::Empty => true,
+        _ => false,
+    }
+}
+
+/// The words of `sql` outside quoted strings and identifiers (words inside comments
+/// count: MariaDB runs `/*! ... */`). `@@global.x` yields `global`.
+fn code_words(sql: &str) -> impl Iterator<Item = &str> {
+    let bytes = sql.as_bytes();
+    let mut spans = Vec::new();
+    let (mut i, mut start) = (0, 0);
+    while i < bytes.len() {
+        if let quote @ (b'\'' | b'"' | b'`') = bytes[i] {
+            spans.push(&sql[start..i]);
+            i += 1;
+            while i < bytes.len() && bytes[i] != quote {
+                i += if bytes[i] == b'\\' && quote != b'`' {
+                    2
+                } else {
+                    1
+                };
+            }
+            start = (i + 1).min(bytes.len());
+        }
+        i += 1;
+    }
+    spans.push(&sql[start.min(sql.len())..]);
+    spans.into_iter().flat_map(|span| {
+        span.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+            .filter(|w| !w.is_empty())
+    })
 }
 
 /// Whether `sql` names any of `tables` (case-insensitively). Uses the parser's
@@ -134,6 +194,36 @@ mod tests {
             .to_string()
             .starts_with("VT09002: insert statement with a replica target"));
         assert!(run("create table x (id int)", &replica).is_err());
+        for sql in [
+            "shutdown",
+            "kill 12",
+            "grant all on *.* to x",
+            "create user x",
+            "stop slave",
+            "call p()",
+            "flush tables",
+            "select * from t into outfile '/tmp/x'",
+            "select load_file('/etc/passwd')",
+            "set global read_only = 0",
+            "set @@global.read_only = 0",
+            "set password for x = password('y')",
+            "set default role r for x",
+        ] {
+            let err = run(sql, &replica).unwrap_err();
+            assert_eq!(err.code(), Code::FailedPrecondition, "{sql}");
+        }
+        for sql in [
+            "select 'into outfile' from t",
+            "show tables",
+            "explain select 1",
+            "set @a = 'global'",
+            "set sql_mode = default",
+            "begin",
+            "rollback",
+        ] {
+            assert!(run(sql, &replica).is_ok(), "{sql}");
+        }
+        assert!(run("shutdown", &snapshot(TabletType::Rdonly, &[])).is_err());
         let primary = snapshot(TabletType::Primary, &[]);
         assert!(run("insert into t values (1)", &primary).is_ok());
     }

@@ -1,5 +1,5 @@
-//! The tablet itself: its identity, its MariaDB (a query pool and admin
-//! connections), its open transactions, its state, and its records in the
+//! The tablet itself: its identity, its MariaDB (a query pool, a separate
+//! transaction pool and admin connections), its open transactions (and their killer), its state, and its records in the
 //! topology (Keyspace and Shard created when missing, the Tablet record
 //! registered, the Shard record watched for denied tables and the primary).
 
@@ -15,15 +15,19 @@ use proto::vttime::Time;
 use topo::TopoServer;
 
 use crate::config::TabletConfig;
-use crate::error::Result;
+use crate::error::{Result, TabletError};
 use crate::state::TabletState;
-use crate::tx::TxPool;
+use crate::tx::{within, TxLimits, TxPool};
 
 /// How long an idle MariaDB connection stays in a query pool.
 const POOL_IDLE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// How long startup waits for MariaDB to accept connections.
 const MYSQL_WAIT: Duration = Duration::from_secs(60);
+
+/// Vitess's default `--queryserver-config-query-timeout`: how long a query waits for a
+/// query-pool connection when `--queryserver-config-query-pool-timeout` is 0.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Pause before re-establishing a failed Shard watch.
 const WATCH_RETRY: Duration = Duration::from_secs(1);
@@ -49,7 +53,12 @@ pub struct Tablet {
     pool: Pool,
     /// Like `pool`, with CLIENT_FOUND_ROWS (DML reports rows matched), made on first use.
     found_rows_pool: std::sync::OnceLock<Pool>,
+    /// Connections of transactions (`--queryserver-config-transaction-cap` of them).
+    tx_pool: Pool,
+    /// Like `tx_pool`, with CLIENT_FOUND_ROWS, made on first use.
+    tx_found_rows_pool: std::sync::OnceLock<Pool>,
     admin_opts: OptsBuilder,
+    admin_conn_opts: mysql_async::Opts,
     config: TabletConfig,
     closed: tokio::sync::watch::Sender<bool>,
 }
@@ -108,35 +117,61 @@ impl Tablet {
             ))
             .await?;
         drop(admin);
-        let pool = Pool::new(Self::pool_opts(&admin_opts, &config, false));
-        Ok(Arc::new(Tablet {
+        let pool = Pool::new(Self::pool_opts(
+            &admin_opts,
+            &config,
+            PoolKind::Query,
+            false,
+        ));
+        let tx_pool = Pool::new(Self::pool_opts(&admin_opts, &config, PoolKind::Tx, false));
+        let limits = TxLimits {
+            cap: flags.transaction_cap,
+            pool_timeout: flags.txpool_timeout,
+            timeout: flags.transaction_timeout,
+        };
+        let tablet = Arc::new(Tablet {
             alias: config.alias.clone(),
             keyspace: config.keyspace.clone(),
             shard: config.shard.clone(),
             db_name: config.db_name.clone(),
             state: TabletState::new(config.tablet_type),
-            txs: TxPool::new(),
+            txs: TxPool::new(limits),
             json_columns: crate::json::JsonColumns::default(),
             topo,
             pool,
             found_rows_pool: std::sync::OnceLock::new(),
+            tx_pool,
+            tx_found_rows_pool: std::sync::OnceLock::new(),
+            admin_conn_opts: admin_opts.clone().into(),
             admin_opts,
             config,
             closed: tokio::sync::watch::channel(false).0,
-        }))
+        });
+        if !limits.timeout.is_zero() {
+            tokio::spawn(kill_expired_transactions(Arc::downgrade(&tablet)));
+        }
+        Ok(tablet)
     }
 
-    /// Options of a query pool: the tablet's database, no reset on return, at most
-    /// `--queryserver-config-pool-size` connections; `found_rows` sets CLIENT_FOUND_ROWS.
-    fn pool_opts(admin_opts: &OptsBuilder, config: &TabletConfig, found_rows: bool) -> OptsBuilder {
+    /// Options of a query or transaction pool: the tablet's database, no reset on return,
+    /// at most `--queryserver-config-pool-size` (or `-transaction-cap`) connections;
+    /// `found_rows` sets CLIENT_FOUND_ROWS.
+    fn pool_opts(
+        admin_opts: &OptsBuilder,
+        config: &TabletConfig,
+        kind: PoolKind,
+        found_rows: bool,
+    ) -> OptsBuilder {
+        let size = match kind {
+            PoolKind::Query => config.flags.pool_size,
+            PoolKind::Tx => config.flags.transaction_cap,
+        };
         // mysql_async drops a returned connection at once when the pool is above its lower
         // bound (0) and the idle TTL is 0 (its default): keep idle connections for reuse.
         let pool_opts = PoolOpts::default()
             .with_reset_connection(false)
             .with_inactive_connection_ttl(POOL_IDLE_TTL)
-            .with_constraints(
-                PoolConstraints::new(0, config.flags.pool_size.max(1)).unwrap_or_default(),
-            );
+            .with_constraints(PoolConstraints::new(0, size.max(1)).unwrap_or_default());
         admin_opts
             .clone()
             .db_name(Some(config.db_name.clone()))
@@ -144,19 +179,56 @@ impl Tablet {
             .pool_opts(pool_opts)
     }
 
-    /// The query pool (connections default to the tablet's database).
-    pub fn pool(&self) -> &Pool {
-        &self.pool
-    }
-
     /// The pool for a query with these options: with `client_found_rows` (the client
     /// connected to vtgate with CLIENT_FOUND_ROWS) one whose connections have it too.
     pub fn pool_for(&self, options: Option<&ExecuteOptions>) -> &Pool {
         if options.is_some_and(|o| o.client_found_rows) {
-            self.found_rows_pool
-                .get_or_init(|| Pool::new(Self::pool_opts(&self.admin_opts, &self.config, true)))
+            self.found_rows_pool.get_or_init(|| {
+                Pool::new(Self::pool_opts(
+                    &self.admin_opts,
+                    &self.config,
+                    PoolKind::Query,
+                    true,
+                ))
+            })
         } else {
             &self.pool
+        }
+    }
+
+    /// A query-pool connection for a query with these options, waiting at most
+    /// `--queryserver-config-query-pool-timeout`, else [`QUERY_TIMEOUT`] (Vitess's
+    /// RESOURCE_EXHAUSTED after that).
+    pub async fn query_conn(&self, options: Option<&ExecuteOptions>) -> Result<Conn> {
+        let pool = self.pool_for(options);
+        let wait = match self.config.flags.query_pool_timeout {
+            Duration::ZERO => QUERY_TIMEOUT,
+            wait => wait,
+        };
+        within(wait, pool.get_conn())
+            .await
+            .ok_or_else(|| {
+                TabletError::vitess(
+                    proto::vtrpc::Code::ResourceExhausted,
+                    "resource pool timed out",
+                )
+            })?
+            .map_err(TabletError::from)
+    }
+
+    /// The transaction pool for a transaction with these options (see [`Tablet::pool_for`]).
+    pub fn tx_pool_for(&self, options: Option<&ExecuteOptions>) -> &Pool {
+        if options.is_some_and(|o| o.client_found_rows) {
+            self.tx_found_rows_pool.get_or_init(|| {
+                Pool::new(Self::pool_opts(
+                    &self.admin_opts,
+                    &self.config,
+                    PoolKind::Tx,
+                    true,
+                ))
+            })
+        } else {
+            &self.tx_pool
         }
     }
 
@@ -167,7 +239,12 @@ impl Tablet {
 
     /// Connection options of an administration connection (no default database).
     pub fn admin_opts(&self) -> mysql_async::Opts {
-        self.admin_opts.clone().into()
+        self.admin_conn_opts.clone()
+    }
+
+    /// Connection options of an administration connection, borrowed.
+    pub fn admin_opts_ref(&self) -> &mysql_async::Opts {
+        &self.admin_conn_opts
     }
 
     /// The settings this tablet was started with.
@@ -397,14 +474,40 @@ impl Tablet {
         self.closed.send_replace(true);
     }
 
-    /// Closes the query pool (open transactions are rolled back by MariaDB).
+    /// Closes the query and transaction pools (open transactions are rolled back by MariaDB).
     pub async fn close(&self) {
-        let pools = std::iter::once(&self.pool).chain(self.found_rows_pool.get());
+        let pools = [&self.pool, &self.tx_pool]
+            .into_iter()
+            .chain(self.found_rows_pool.get())
+            .chain(self.tx_found_rows_pool.get());
         for pool in pools {
             if let Err(e) = pool.clone().disconnect().await {
                 tracing::debug!(error = %e, "closing a query pool");
             }
         }
+    }
+}
+
+/// Which pool [`Tablet::pool_opts`] sizes.
+#[derive(Debug, Clone, Copy)]
+enum PoolKind {
+    Query,
+    Tx,
+}
+
+/// Runs the transaction killer every tenth of the transaction timeout (as Vitess does)
+/// until the tablet is gone.
+async fn kill_expired_transactions(tablet: std::sync::Weak<Tablet>) {
+    let period = tablet.upgrade().map_or(Duration::from_secs(1), |t| {
+        (t.txs.limits().timeout / 10).max(Duration::from_millis(10))
+    });
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        let Some(tablet) = tablet.upgrade() else {
+            return;
+        };
+        tablet.txs.kill_expired(&tablet.admin_conn_opts).await;
     }
 }
 

@@ -512,6 +512,19 @@ async fn topo_record_health_denied_tables_and_replica_rules() {
     .await
     .unwrap();
     assert_eq!(rows(&mode)[0][0].as_deref(), Some("ANSI_QUOTES"));
+    // Statements of no read or write kind are refused too (harmless ones here: the
+    // shared server must survive a regression).
+    for sql in ["do 1", "call no_such_procedure()"] {
+        let err = execute(&mut replica_client, &replica, sql, 0)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::FailedPrecondition, "{sql}");
+        assert!(
+            err.message().contains("with a replica target"),
+            "{}",
+            err.message()
+        );
+    }
 
     replica_tablet.shutdown().await;
     primary_tablet.shutdown().await;

@@ -55,6 +55,27 @@ pub fn flags(
     mysql_port: u16,
     db_name: Option<&str>,
 ) -> Flags {
+    flags_with(
+        topo_addr,
+        uid,
+        keyspace,
+        tablet_type,
+        mysql_port,
+        db_name,
+        &[],
+    )
+}
+
+/// Like [`flags`], with `extra` arguments appended.
+pub fn flags_with(
+    topo_addr: &str,
+    uid: u32,
+    keyspace: &str,
+    tablet_type: &str,
+    mysql_port: u16,
+    db_name: Option<&str>,
+    extra: &[&str],
+) -> Flags {
     let alias = format!("zone1-{uid:010}");
     let port = mysql_port.to_string();
     let mut args = vec![
@@ -80,6 +101,7 @@ pub fn flags(
         args.push("--init-db-name-override");
         args.push(db);
     }
+    args.extend_from_slice(extra);
     Flags::try_parse_from(args).expect("flags parse")
 }
 
