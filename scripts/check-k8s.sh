@@ -89,7 +89,7 @@ for manifest in sys.argv[2:]:
 PY
 fi
 for script in k8s/base/scripts/*.sh k8s/kmysql.sh scripts/check-k8s.sh "$out"/jobs/*.sh; do
-    if shellcheck -s bash "$script"; then pass; else fail "shellcheck $script"; fi
+    if shellcheck -x -s bash "$script"; then pass; else fail "shellcheck $script"; fi
 done
 
 # 6: steps 101 + 201 (overlay 201 includes 101) for real, without Kubernetes.
