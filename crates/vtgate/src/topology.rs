@@ -1,14 +1,15 @@
 //! An immutable snapshot of what vtgate knows from the topology: keyspaces (from SrvVSchema),
 //! their tables, and their shards per tablet type (from SrvKeyspace), plus the lookups the
-//! executor needs (resolve a table to its keyspace, list a keyspace's shards), the resolved
-//! [`VSchema`] the planner uses, and the plan cache that goes with that VSchema.
+//! executor needs (resolve a table to its keyspace, list a keyspace's shards, follow the
+//! table routing rules), the resolved [`VSchema`] the planner uses, and the plan cache that
+//! goes with that VSchema.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
 use proto::topodata::{SrvKeyspace, TabletType};
 use proto::vschema::SrvVSchema;
-use vschema::VSchema;
+use vschema::{FindTableError, TableRef, VSchema};
 
 use crate::error::VtError;
 use crate::plan_cache::PlanCache;
@@ -46,6 +47,8 @@ pub struct Topology {
     source: SrvVSchema,
     /// The resolved VSchema (vindexes, tables, routing rules).
     vschema: Arc<VSchema>,
+    /// The `from_table` names of the table routing rules.
+    rule_names: BTreeSet<String>,
     /// Plans made with this VSchema.
     plans: Arc<PlanCache>,
 }
@@ -90,10 +93,16 @@ impl Topology {
         for (ks, err) in resolved.keyspace_errors() {
             tracing::warn!(keyspace = ks, error = %err, "invalid keyspace vschema");
         }
+        let rule_names = vschema
+            .routing_rules
+            .iter()
+            .flat_map(|r| r.rules.iter().map(|rule| rule.from_table.clone()))
+            .collect();
         Topology {
             keyspaces,
             source: vschema.clone(),
             vschema: Arc::new(resolved),
+            rule_names,
             plans: Arc::new(PlanCache::default()),
         }
     }
@@ -126,6 +135,37 @@ impl Topology {
             (Some(_), Some(_)) => Err(VtError::AmbiguousTable(table.to_string())),
             (None, _) => Err(VtError::UnknownTable(table.to_string())),
         }
+    }
+
+    /// Where a routing rule sends `[keyspace.]table` for `tablet_type` (Vitess
+    /// `FindRoutedTable`: the rule for `name@type` first, then for `name`), or None when no
+    /// rule names it. A rule with no target gives `table ... has been disabled`.
+    pub fn routed_table(
+        &self,
+        keyspace: Option<&str>,
+        table: &str,
+        tablet_type: TabletType,
+    ) -> Option<Result<TableRef, VtError>> {
+        if self.rule_names.is_empty() {
+            return None;
+        }
+        let name = match keyspace {
+            Some(ks) => format!("{ks}.{table}"),
+            None => table.to_string(),
+        };
+        let typed = format!("{name}@{}", tablet_type.lower_name());
+        if !self.rule_names.contains(&typed) && !self.rule_names.contains(&name) {
+            return None;
+        }
+        Some(
+            self.vschema
+                .find_routed_table(keyspace, table, tablet_type)
+                .map_err(|e| match e {
+                    FindTableError::NotFound(t) => VtError::UnknownTable(t),
+                    FindTableError::Ambiguous(t) => VtError::AmbiguousTable(t),
+                    other => VtError::Other(other.to_string()),
+                }),
+        )
     }
 
     /// A keyspace for statements that name no table and run with no keyspace selected:
