@@ -179,29 +179,53 @@ impl Topology {
 }
 
 /// The current snapshot, swapped whole when the topology changes; readers take no lock
-/// beyond cloning an `Arc`.
-#[derive(Debug, Clone, Default)]
-pub struct TopologyHandle(Arc<RwLock<Arc<Topology>>>);
+/// beyond cloning an `Arc`. Each change bumps a generation that [`TopologyHandle::subscribe`]
+/// receivers see (buffered statements wait on it).
+#[derive(Debug, Clone)]
+pub struct TopologyHandle {
+    current: Arc<RwLock<Arc<Topology>>>,
+    generation: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Default for TopologyHandle {
+    fn default() -> Self {
+        TopologyHandle::new(Topology::default())
+    }
+}
 
 impl TopologyHandle {
     /// A handle holding `topology`.
     pub fn new(topology: Topology) -> Self {
-        TopologyHandle(Arc::new(RwLock::new(Arc::new(topology))))
+        TopologyHandle {
+            current: Arc::new(RwLock::new(Arc::new(topology))),
+            generation: Arc::new(tokio::sync::watch::channel(0).0),
+        }
     }
 
     /// The current snapshot.
     pub fn get(&self) -> Arc<Topology> {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Replaces the snapshot; returns whether it changed.
     pub fn set(&self, topology: Topology) -> bool {
-        let mut slot = self.0.write().unwrap_or_else(|p| p.into_inner());
-        if **slot == topology {
-            return false;
+        {
+            let mut slot = self.current.write().unwrap_or_else(|p| p.into_inner());
+            if **slot == topology {
+                return false;
+            }
+            *slot = Arc::new(topology);
         }
-        *slot = Arc::new(topology);
+        self.generation.send_modify(|g| *g += 1);
         true
+    }
+
+    /// A receiver that sees every later change of the snapshot.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 }
 
