@@ -354,6 +354,19 @@ async fn vtgate_follows_routing_rules_and_buffers_the_write_switch() {
             .await;
         (res.map_err(|e| e.to_string()), started.elapsed())
     });
+    // The first write of a transaction is held too (its shard transaction is rolled back
+    // and begun again on the target).
+    let tx_writer = tokio::spawn(async move {
+        let mut c = Conn::new(opts(port, None)).await.unwrap();
+        c.query_drop("begin").await.unwrap();
+        c.query_drop("insert into customer (customer_id, email) values (3, 'in tx')")
+            .await
+            .map_err(|e| e.to_string())?;
+        c.query_drop("update customer set email = 'in tx 2' where customer_id = 3")
+            .await
+            .map_err(|e| e.to_string())?;
+        c.query_drop("commit").await.map_err(|e| e.to_string())
+    });
     tokio::time::sleep(Duration::from_millis(1500)).await;
     cluster
         .set_rules(movetables_rules("customer", "customer"))
@@ -361,6 +374,10 @@ async fn vtgate_follows_routing_rules_and_buffers_the_write_switch() {
     let (res, took) = writer.await.unwrap();
     res.expect("the buffered write succeeds after the switch");
     assert!(took >= Duration::from_millis(1000), "not held: {took:?}");
+    tx_writer
+        .await
+        .unwrap()
+        .expect("the buffered transaction commits on the target");
     assert!(
         cluster.log("vtgate.log").contains("buffering a statement"),
         "{}",
@@ -369,13 +386,19 @@ async fn vtgate_follows_routing_rules_and_buffers_the_write_switch() {
     let mut admin = mariadb().await;
     let on = |ks: &str| {
         format!(
-            "select count(*) from {}.customer where customer_id = 2",
+            "select group_concat(email order by customer_id) from {}.customer \
+             where customer_id in (2, 3)",
             cluster.db(ks, "primary")
         )
     };
-    let target: u64 = admin.query_first(on("customer")).await.unwrap().unwrap();
-    let source: u64 = admin.query_first(on("commerce")).await.unwrap().unwrap();
-    assert_eq!((target, source), (1, 0));
+    let target: Option<String> = admin.query_first(on("customer")).await.unwrap().unwrap();
+    let source: Option<String> = admin.query_first(on("commerce")).await.unwrap().unwrap();
+    assert_eq!(
+        (target.as_deref(), source.as_deref()),
+        (Some("buffered,in tx 2"), None),
+        "{}",
+        cluster.log("vtgate.log")
+    );
 
     // After the switch the source's name follows the rules, qualified or not, and the
     // statement sent names the target's database.
