@@ -137,6 +137,11 @@ impl Topology {
         }
     }
 
+    /// Whether the SrvVSchema has table routing rules.
+    pub fn has_routing_rules(&self) -> bool {
+        !self.rule_names.is_empty()
+    }
+
     /// Where a routing rule sends `[keyspace.]table` for `tablet_type` (Vitess
     /// `FindRoutedTable`: the rule for `name@type` first, then for `name`), or None when no
     /// rule names it. A rule with no target gives `table ... has been disabled`.
@@ -146,9 +151,6 @@ impl Topology {
         table: &str,
         tablet_type: TabletType,
     ) -> Option<Result<TableRef, VtError>> {
-        if self.rule_names.is_empty() {
-            return None;
-        }
         let name = match keyspace {
             Some(ks) => format!("{ks}.{table}"),
             None => table.to_string(),

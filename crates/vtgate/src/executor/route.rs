@@ -236,7 +236,8 @@ fn routed_keyspace(
     kind: &StatementKind,
     sql: &str,
 ) -> Result<Option<String>, VtError> {
-    if session.shard().is_some() || matches!(kind, StatementKind::Ddl) {
+    if !topo.has_routing_rules() || session.shard().is_some() || matches!(kind, StatementKind::Ddl)
+    {
         return Ok(None);
     }
     let Some(relations) = relations(sql) else {
