@@ -1,14 +1,15 @@
 //! An immutable snapshot of what vtgate knows from the topology: keyspaces (from SrvVSchema),
 //! their tables, and their shards per tablet type (from SrvKeyspace), plus the lookups the
-//! executor needs (resolve a table to its keyspace, list a keyspace's shards), the resolved
-//! [`VSchema`] the planner uses, and the plan cache that goes with that VSchema.
+//! executor needs (resolve a table to its keyspace, list a keyspace's shards, follow the
+//! table routing rules), the resolved [`VSchema`] the planner uses, and the plan cache that
+//! goes with that VSchema.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
 use proto::topodata::{SrvKeyspace, TabletType};
 use proto::vschema::SrvVSchema;
-use vschema::VSchema;
+use vschema::{FindTableError, TableRef, VSchema};
 
 use crate::error::VtError;
 use crate::plan_cache::PlanCache;
@@ -46,6 +47,8 @@ pub struct Topology {
     source: SrvVSchema,
     /// The resolved VSchema (vindexes, tables, routing rules).
     vschema: Arc<VSchema>,
+    /// The `from_table` names of the table routing rules.
+    rule_names: BTreeSet<String>,
     /// Plans made with this VSchema.
     plans: Arc<PlanCache>,
 }
@@ -90,10 +93,16 @@ impl Topology {
         for (ks, err) in resolved.keyspace_errors() {
             tracing::warn!(keyspace = ks, error = %err, "invalid keyspace vschema");
         }
+        let rule_names = vschema
+            .routing_rules
+            .iter()
+            .flat_map(|r| r.rules.iter().map(|rule| rule.from_table.clone()))
+            .collect();
         Topology {
             keyspaces,
             source: vschema.clone(),
             vschema: Arc::new(resolved),
+            rule_names,
             plans: Arc::new(PlanCache::default()),
         }
     }
@@ -128,6 +137,39 @@ impl Topology {
         }
     }
 
+    /// Whether the SrvVSchema has table routing rules.
+    pub fn has_routing_rules(&self) -> bool {
+        !self.rule_names.is_empty()
+    }
+
+    /// Where a routing rule sends `[keyspace.]table` for `tablet_type` (Vitess
+    /// `FindRoutedTable`: the rule for `name@type` first, then for `name`), or None when no
+    /// rule names it. A rule with no target gives `table ... has been disabled`.
+    pub fn routed_table(
+        &self,
+        keyspace: Option<&str>,
+        table: &str,
+        tablet_type: TabletType,
+    ) -> Option<Result<TableRef, VtError>> {
+        let name = match keyspace {
+            Some(ks) => format!("{ks}.{table}"),
+            None => table.to_string(),
+        };
+        let typed = format!("{name}@{}", tablet_type.lower_name());
+        if !self.rule_names.contains(&typed) && !self.rule_names.contains(&name) {
+            return None;
+        }
+        Some(
+            self.vschema
+                .find_routed_table(keyspace, table, tablet_type)
+                .map_err(|e| match e {
+                    FindTableError::NotFound(t) => VtError::UnknownTable(t),
+                    FindTableError::Ambiguous(t) => VtError::AmbiguousTable(t),
+                    other => VtError::Other(other.to_string()),
+                }),
+        )
+    }
+
     /// A keyspace for statements that name no table and run with no keyspace selected:
     /// the first unsharded keyspace, else the first keyspace.
     pub fn any_keyspace(&self) -> Option<&KeyspaceInfo> {
@@ -139,29 +181,53 @@ impl Topology {
 }
 
 /// The current snapshot, swapped whole when the topology changes; readers take no lock
-/// beyond cloning an `Arc`.
-#[derive(Debug, Clone, Default)]
-pub struct TopologyHandle(Arc<RwLock<Arc<Topology>>>);
+/// beyond cloning an `Arc`. Each change bumps a generation that [`TopologyHandle::subscribe`]
+/// receivers see (buffered statements wait on it).
+#[derive(Debug, Clone)]
+pub struct TopologyHandle {
+    current: Arc<RwLock<Arc<Topology>>>,
+    generation: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Default for TopologyHandle {
+    fn default() -> Self {
+        TopologyHandle::new(Topology::default())
+    }
+}
 
 impl TopologyHandle {
     /// A handle holding `topology`.
     pub fn new(topology: Topology) -> Self {
-        TopologyHandle(Arc::new(RwLock::new(Arc::new(topology))))
+        TopologyHandle {
+            current: Arc::new(RwLock::new(Arc::new(topology))),
+            generation: Arc::new(tokio::sync::watch::channel(0).0),
+        }
     }
 
     /// The current snapshot.
     pub fn get(&self) -> Arc<Topology> {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Replaces the snapshot; returns whether it changed.
     pub fn set(&self, topology: Topology) -> bool {
-        let mut slot = self.0.write().unwrap_or_else(|p| p.into_inner());
-        if **slot == topology {
-            return false;
+        {
+            let mut slot = self.current.write().unwrap_or_else(|p| p.into_inner());
+            if **slot == topology {
+                return false;
+            }
+            *slot = Arc::new(topology);
         }
-        *slot = Arc::new(topology);
+        self.generation.send_modify(|g| *g += 1);
         true
+    }
+
+    /// A receiver that sees every later change of the snapshot.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 }
 

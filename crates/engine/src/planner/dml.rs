@@ -51,7 +51,7 @@ fn target<'t>(
     }
     if !ks.sharded {
         let mut shard_stmt = stmt.clone();
-        rewrite_for_shards(&mut shard_stmt, ctx.vschema, ctx.default_keyspace);
+        rewrite_for_shards(&mut shard_stmt, &ctx.scope());
         let desc = KeyspaceDesc {
             name: ks.name.clone(),
             sharded: false,
@@ -95,8 +95,8 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
     let TableObject::TableName(name) = &insert.table else {
         return Err(EngineError::unsupported("INSERT into a table function"));
     };
-    let mut tables = Tables::collect(stmt, ctx.vschema, ctx.default_keyspace)?;
-    let into = resolve_name(name, ctx.vschema, ctx.default_keyspace)?
+    let mut tables = Tables::collect(stmt, &ctx.scope())?;
+    let into = resolve_name(name, &ctx.scope())?
         .ok_or_else(|| EngineError::unsupported("INSERT into dual"))?;
     tables.uses.insert(
         0,
@@ -272,7 +272,7 @@ pub(super) fn split_around_rows(
     added_column: Option<&str>,
 ) -> Result<(String, String)> {
     let mut shard_stmt = stmt.clone();
-    rewrite_for_shards(&mut shard_stmt, ctx.vschema, ctx.default_keyspace);
+    rewrite_for_shards(&mut shard_stmt, &ctx.scope());
     if let Statement::Insert(i) = &mut shard_stmt {
         if let Some(c) = added_column {
             i.columns.push(sqlparser::ast::ObjectName(vec![
@@ -356,7 +356,7 @@ fn routed_dml(
         )));
     }
     let mut shard_stmt = stmt.clone();
-    rewrite_for_shards(&mut shard_stmt, ctx.vschema, ctx.default_keyspace);
+    rewrite_for_shards(&mut shard_stmt, &ctx.scope());
     let desc = KeyspaceDesc {
         name: table.table.keyspace.name.clone(),
         sharded: true,
@@ -408,7 +408,10 @@ fn dml_pullout(
     let plan_outer = |sql: &str| -> Result<Box<dyn Primitive>> {
         let parsed = sql::parse::parse(sql)
             .map_err(|e| EngineError::BadResult(format!("planned query {sql}: {}", e.message())))?;
-        Ok(super::plan(&parsed, ctx.vschema, ctx.default_keyspace)?.instructions)
+        Ok(
+            super::plan_for(&parsed, ctx.vschema, ctx.default_keyspace, ctx.tablet_type)?
+                .instructions,
+        )
     };
     let instructions = pull_out(ctx, selection, outer, &rebuild, &plan_outer, plan_side)?;
     Ok(Some(plan_of(query_type, tables, instructions)))
@@ -416,7 +419,7 @@ fn dml_pullout(
 
 /// Plans an UPDATE.
 pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> Result<Plan> {
-    let tables = Tables::collect(stmt, ctx.vschema, ctx.default_keyspace)?;
+    let tables = Tables::collect(stmt, &ctx.scope())?;
     let outer = [update.table.relation.clone()];
     if let Some(p) = dml_pullout(
         ctx,
@@ -455,7 +458,7 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
 
 /// Plans a DELETE.
 pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> Result<Plan> {
-    let tables = Tables::collect(stmt, ctx.vschema, ctx.default_keyspace)?;
+    let tables = Tables::collect(stmt, &ctx.scope())?;
     let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
     let outer: Vec<TableFactor> = from.iter().map(|t| t.relation.clone()).collect();
     if let Some(p) = dml_pullout(

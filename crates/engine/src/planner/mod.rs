@@ -21,8 +21,11 @@ mod pullout;
 mod routing;
 mod select;
 mod tables;
+
+use tables::Scope;
 mod union;
 
+use proto::topodata::TabletType;
 use sqlparser::ast::Statement;
 use vschema::VSchema;
 
@@ -31,12 +34,25 @@ pub(crate) use order::UPPER_LIMIT_VAR;
 use crate::error::{EngineError, Result};
 use crate::primitive::Plan;
 
-/// Plans one statement. `default_keyspace` is the session's target
-/// keyspace, used for unqualified table names (global lookup when `None`).
+/// Plans one statement for primary tablets. `default_keyspace` is the
+/// session's target keyspace, used for unqualified table names (global
+/// lookup when `None`).
 pub fn plan(stmt: &Statement, vschema: &VSchema, default_keyspace: Option<&str>) -> Result<Plan> {
+    plan_for(stmt, vschema, default_keyspace, TabletType::Primary)
+}
+
+/// Plans one statement for `tablet_type`: table names resolve through the
+/// routing rules for that type (`t@replica` before `t`).
+pub fn plan_for(
+    stmt: &Statement,
+    vschema: &VSchema,
+    default_keyspace: Option<&str>,
+    tablet_type: TabletType,
+) -> Result<Plan> {
     let ctx = Context {
         vschema,
         default_keyspace,
+        tablet_type,
     };
     match stmt {
         Statement::Query(_) => select::plan_select(&ctx, stmt),
@@ -60,7 +76,23 @@ pub(crate) struct Context<'a> {
     pub vschema: &'a VSchema,
     /// The session's keyspace.
     pub default_keyspace: Option<&'a str>,
+    /// The tablet type the statement runs on (selects the routing rules).
+    pub tablet_type: TabletType,
+}
+
+impl<'a> Context<'a> {
+    /// How this statement's table names resolve.
+    pub fn scope(&self) -> Scope<'a> {
+        Scope {
+            vschema: self.vschema,
+            default_keyspace: self.default_keyspace,
+            tablet_type: self.tablet_type,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod routing_rules_tests;

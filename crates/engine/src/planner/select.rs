@@ -24,10 +24,10 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
     if original.with.is_some() {
         return Err(EngineError::unsupported("WITH expression"));
     }
-    let tables = Tables::collect(stmt, ctx.vschema, ctx.default_keyspace)?;
+    let tables = Tables::collect(stmt, &ctx.scope())?;
     let tables_used = tables.used();
     let mut shard_stmt = stmt.clone();
-    rewrite_for_shards(&mut shard_stmt, ctx.vschema, ctx.default_keyspace);
+    rewrite_for_shards(&mut shard_stmt, &ctx.scope());
     let Statement::Query(query) = shard_stmt else {
         return Err(EngineError::unsupported("not a query"));
     };

@@ -1,10 +1,12 @@
 //! Finding and resolving the tables a statement uses, and rewriting their
 //! names for the shards: keyspace qualifiers dropped (a tablet's database
 //! is its keyspace's), tables renamed by routing rules get their real name
-//! with the written name kept as alias.
+//! with the written name kept as alias. Names resolve through the routing
+//! rules of the statement's tablet type ([`Scope`]).
 
 use std::ops::ControlFlow;
 
+use proto::topodata::TabletType;
 use sqlparser::ast::{
     Expr, Ident, ObjectName, ObjectNamePart, Statement, TableAlias, TableFactor, TableObject,
     Visit, VisitMut, Visitor, VisitorMut,
@@ -55,15 +57,25 @@ fn parts(name: &ObjectName) -> Result<Vec<&Ident>> {
         .collect()
 }
 
-/// Resolves `[ks.]table` through the VSchema; `Ok(None)` for `dual`.
-pub fn resolve_name(
-    name: &ObjectName,
-    vschema: &VSchema,
-    default_keyspace: Option<&str>,
-) -> Result<Option<TableRef>> {
+/// How a statement's table names resolve: the VSchema, the session's
+/// keyspace for unqualified names, and the tablet type whose routing rules
+/// apply.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    /// The VSchema.
+    pub vschema: &'a VSchema,
+    /// The session's keyspace.
+    pub default_keyspace: Option<&'a str>,
+    /// The tablet type the statement runs on.
+    pub tablet_type: TabletType,
+}
+
+/// Resolves `[ks.]table` through the VSchema and the routing rules;
+/// `Ok(None)` for `dual`.
+pub fn resolve_name(name: &ObjectName, scope: &Scope<'_>) -> Result<Option<TableRef>> {
     let parts = parts(name)?;
     let (ks, table) = match parts.as_slice() {
-        [t] => (default_keyspace, t.value.as_str()),
+        [t] => (scope.default_keyspace, t.value.as_str()),
         [k, t] => (Some(k.value.as_str()), t.value.as_str()),
         _ => return Err(EngineError::unsupported(format!("table name {name}"))),
     };
@@ -77,12 +89,15 @@ pub fn resolve_name(
     if parts.len() == 1 && table.eq_ignore_ascii_case("dual") {
         return Ok(None);
     }
-    Ok(Some(vschema.find_table(ks, table)?))
+    Ok(Some(scope.vschema.find_routed_table(
+        ks,
+        table,
+        scope.tablet_type,
+    )?))
 }
 
 struct Collector<'a> {
-    vschema: &'a VSchema,
-    default_keyspace: Option<&'a str>,
+    scope: &'a Scope<'a>,
     uses: Vec<TableUse>,
     error: Option<EngineError>,
 }
@@ -101,7 +116,7 @@ impl Visitor for Collector<'_> {
             self.error = Some(EngineError::unsupported("table functions"));
             return ControlFlow::Break(());
         }
-        match resolve_name(name, self.vschema, self.default_keyspace) {
+        match resolve_name(name, self.scope) {
             Ok(Some(table)) => {
                 let written = table_name(name);
                 self.uses.push(TableUse {
@@ -130,14 +145,9 @@ pub fn table_name(name: &ObjectName) -> String {
 
 impl Tables {
     /// Collects and resolves every table of `stmt` (in subqueries too).
-    pub fn collect(
-        stmt: &Statement,
-        vschema: &VSchema,
-        default_keyspace: Option<&str>,
-    ) -> Result<Self> {
+    pub fn collect(stmt: &Statement, scope: &Scope<'_>) -> Result<Self> {
         let mut c = Collector {
-            vschema,
-            default_keyspace,
+            scope,
             uses: Vec::new(),
             error: None,
         };
@@ -158,8 +168,7 @@ impl Tables {
 }
 
 struct Renamer<'a> {
-    vschema: &'a VSchema,
-    default_keyspace: Option<&'a str>,
+    scope: &'a Scope<'a>,
 }
 
 impl VisitorMut for Renamer<'_> {
@@ -169,7 +178,7 @@ impl VisitorMut for Renamer<'_> {
         let TableFactor::Table { name, alias, .. } = factor else {
             return ControlFlow::Continue(());
         };
-        let Ok(Some(table)) = resolve_name(name, self.vschema, self.default_keyspace) else {
+        let Ok(Some(table)) = resolve_name(name, self.scope) else {
             return ControlFlow::Continue(());
         };
         let Some(ObjectNamePart::Identifier(last)) = name.0.last().cloned() else {
@@ -196,7 +205,7 @@ impl VisitorMut for Renamer<'_> {
 
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         if let Expr::CompoundIdentifier(idents) = expr {
-            if idents.len() == 3 && self.vschema.keyspace(&idents[0].value).is_some() {
+            if idents.len() == 3 && self.scope.vschema.keyspace(&idents[0].value).is_some() {
                 idents.remove(0);
             }
         }
@@ -205,10 +214,10 @@ impl VisitorMut for Renamer<'_> {
 }
 
 /// Rewrites table names of `stmt` for the shards (see the module docs).
-pub fn rewrite_for_shards(stmt: &mut Statement, vschema: &VSchema, default_keyspace: Option<&str>) {
+pub fn rewrite_for_shards(stmt: &mut Statement, scope: &Scope<'_>) {
     if let Statement::Insert(insert) = stmt {
         if let TableObject::TableName(name) = &mut insert.table {
-            if let Ok(Some(table)) = resolve_name(name, vschema, default_keyspace) {
+            if let Ok(Some(table)) = resolve_name(name, scope) {
                 let quote = match name.0.last() {
                     Some(ObjectNamePart::Identifier(i)) => i.quote_style,
                     _ => None,
@@ -221,9 +230,6 @@ pub fn rewrite_for_shards(stmt: &mut Statement, vschema: &VSchema, default_keysp
             }
         }
     }
-    let mut r = Renamer {
-        vschema,
-        default_keyspace,
-    };
+    let mut r = Renamer { scope };
     let _ = VisitMut::visit(stmt, &mut r);
 }

@@ -82,6 +82,13 @@ struct Flags {
     /// A tablet with no health message for this long is not used.
     #[arg(long = "healthcheck-timeout", default_value = "1m", value_parser = parse_duration)]
     healthcheck_timeout: Duration,
+    /// Hold statements that fail during a traffic switch or failover and retry them once
+    /// the serving graph changes.
+    #[arg(long = "enable-buffer", default_value_t = false)]
+    enable_buffer: bool,
+    /// How long a statement may be held by the buffer.
+    #[arg(long = "buffer-window", default_value = "10s", value_parser = parse_duration)]
+    buffer_window: Duration,
     /// How often the tablet list and serving graph are read again.
     #[arg(long = "tablet-refresh-interval", default_value = "5s", value_parser = parse_duration)]
     tablet_refresh_interval: Duration,
@@ -227,7 +234,7 @@ async fn run() -> anyhow::Result<()> {
         }
     }
 
-    let executor = Executor::new(
+    let mut executor = Executor::new(
         topology,
         Gateway::new(health.clone(), flags.retry_count),
         ServerInfo {
@@ -236,6 +243,9 @@ async fn run() -> anyhow::Result<()> {
         },
     )
     .with_max_memory_rows(flags.max_memory_rows);
+    if flags.enable_buffer {
+        executor = executor.with_buffer(flags.buffer_window);
+    }
     let host = if flags.mysql_server_bind_address.is_empty() {
         "0.0.0.0"
     } else {

@@ -3,6 +3,7 @@
 //! routed ([`route::route`]) and sent through the [`Gateway`], inside the session's
 //! transaction when one is open.
 
+mod buffer;
 pub mod local;
 pub mod route;
 mod set;
@@ -11,6 +12,8 @@ mod show;
 #[cfg(test)]
 mod tests;
 pub mod vcursor;
+
+use std::time::Duration;
 
 use proto::query::execute_options::{IncludedFields, Workload};
 use proto::query::{BoundQuery, ExecuteOptions, QueryResult};
@@ -52,6 +55,8 @@ pub struct Executor {
     gateway: Gateway,
     info: ServerInfo,
     max_memory_rows: usize,
+    /// `--buffer-window` when `--enable-buffer` is set.
+    buffer_window: Option<Duration>,
 }
 
 impl Executor {
@@ -62,7 +67,15 @@ impl Executor {
             gateway,
             info,
             max_memory_rows: DEFAULT_MAX_MEMORY_ROWS,
+            buffer_window: None,
         }
+    }
+
+    /// Enables buffering (`--enable-buffer`): statements failing because of a traffic
+    /// switch are held for up to `window` (`--buffer-window`) and retried (see [`buffer`]).
+    pub fn with_buffer(mut self, window: Duration) -> Self {
+        self.buffer_window = Some(window);
+        self
     }
 
     /// Sets `--max-memory-rows`: the most rows a vtgate-side primitive may buffer.
@@ -137,10 +150,10 @@ impl Executor {
                 if let Some(r) = local::local_select(sql, session, &self.info) {
                     return Ok(Reply::Result(r));
                 }
-                self.run_statement(session, caller, sql, &kind).await
+                self.run_buffered(session, caller, sql, &kind).await
             }
             StatementKind::Ddl => self.run_ddl(session, caller, sql, &kind).await,
-            _ => self.run_statement(session, caller, sql, &kind).await,
+            _ => self.run_buffered(session, caller, sql, &kind).await,
         }
     }
 

@@ -2,9 +2,12 @@
 //! keyspaces; for now every statement resolves to one keyspace and its shard(s) of an
 //! unsharded keyspace (or the shard the session's target names).
 //!
-//! The keyspace comes from, in order: keyspace qualifiers in the statement (`ks.t`), the
-//! session's target, and the VSchema tables the statement names (a table unique across
-//! keyspaces resolves with no database selected).
+//! The keyspace comes from, in order: the table routing rules (`t`, `ks.t`, `t@replica`:
+//! when a rule names a table of the statement, every table goes where the rules or its
+//! qualifier say), keyspace qualifiers in the statement (`ks.t`), the session's target, and
+//! the VSchema tables the statement names (a table unique across keyspaces resolves with
+//! no database selected). A statement rerouted by the rules is sent with its keyspace
+//! qualifiers dropped, so it names the target tablet's own database.
 
 use std::collections::BTreeSet;
 
@@ -174,6 +177,11 @@ fn resolve_keyspace<'t>(
     kind: &StatementKind,
     sql: &str,
 ) -> Result<&'t KeyspaceInfo, VtError> {
+    if let Some(ks) = routed_keyspace(topo, session, kind, sql)? {
+        return topo
+            .keyspace(&ks)
+            .ok_or_else(|| VtError::UnknownDatabase(ks.clone()));
+    }
     let named: BTreeSet<String> = qualifiers(sql, &|q| topo.keyspace(q).is_some());
     if named.len() > 1 {
         return Err(cross_keyspace(&named));
@@ -219,6 +227,61 @@ fn resolve_keyspace<'t>(
     }
 }
 
+/// The keyspace a statement goes to when a routing rule names one of its tables, None when
+/// no rule applies (nor with a shard in the target, nor for DDL). A rule that renames a
+/// table sends the statement to the planner (`Unsupported`), which rewrites the name.
+fn routed_keyspace(
+    topo: &Topology,
+    session: &Session,
+    kind: &StatementKind,
+    sql: &str,
+) -> Result<Option<String>, VtError> {
+    if !topo.has_routing_rules() || session.shard().is_some() || matches!(kind, StatementKind::Ddl)
+    {
+        return Ok(None);
+    }
+    let Some(relations) = relations(sql) else {
+        return Ok(None);
+    };
+    let tablet_type = session.tablet_type();
+    let session_ks = session
+        .keyspace()
+        .filter(|k| !SYSTEM_SCHEMAS.contains(&k.to_ascii_lowercase().as_str()));
+    let mut routed = false;
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    for (qualifier, table) in &relations {
+        let qualifier = qualifier.as_deref().filter(|q| topo.keyspace(q).is_some());
+        let scope = qualifier.or(session_ks);
+        match topo.routed_table(scope, table, tablet_type) {
+            Some(target) => {
+                let target = target?;
+                if target.name != *table {
+                    return Err(VtError::Unsupported(format!(
+                        "routing rule renames {table} to {}",
+                        target.name
+                    )));
+                }
+                routed = true;
+                found.insert(target.keyspace.name.clone());
+            }
+            None => {
+                let ks = match scope {
+                    Some(ks) => ks.to_string(),
+                    None => topo.find_table(table)?.name.clone(),
+                };
+                found.insert(ks);
+            }
+        }
+    }
+    if !routed {
+        return Ok(None);
+    }
+    match found.len() {
+        1 => Ok(found.into_iter().next()),
+        _ => Err(cross_keyspace(&found)),
+    }
+}
+
 fn cross_keyspace(names: &BTreeSet<String>) -> VtError {
     let list: Vec<&str> = names.iter().map(String::as_str).collect();
     VtError::Unsupported(format!("cross-keyspace query: {}", list.join(", ")))
@@ -227,6 +290,12 @@ fn cross_keyspace(names: &BTreeSet<String>) -> VtError {
 /// The unqualified table names a statement refers to (names qualified with a system
 /// schema are skipped), or None when it does not parse.
 pub fn table_names(sql: &str) -> Option<Vec<String>> {
+    Some(relations(sql)?.into_iter().map(|(_, t)| t).collect())
+}
+
+/// The tables a statement refers to, with their qualifiers (names qualified with a system
+/// schema and `dual` are skipped), or None when it does not parse.
+fn relations(sql: &str) -> Option<Vec<(Option<String>, String)>> {
     let stmt = sql::parse::parse(sql).ok()?;
     let mut names = Vec::new();
     let _ = visit_relations(&stmt, |name: &ObjectName| {
@@ -240,9 +309,9 @@ pub fn table_names(sql: &str) -> Option<Vec<String>> {
             .collect();
         match parts.as_slice() {
             [table] if table.eq_ignore_ascii_case("dual") => {}
-            [table] => names.push(table.clone()),
+            [table] => names.push((None, table.clone())),
             [schema, _] if SYSTEM_SCHEMAS.contains(&schema.to_ascii_lowercase().as_str()) => {}
-            [_, table] => names.push(table.clone()),
+            [schema, table] => names.push((Some(schema.clone()), table.clone())),
             _ => {}
         }
         std::ops::ControlFlow::<()>::Continue(())
@@ -366,6 +435,105 @@ mod tests {
         )
         .unwrap();
         assert_eq!(topo_route.shards, vec!["-80".to_string()]);
+    }
+
+    /// `commerce` and `customer` both list `customer`; MoveTables rules with reads switched
+    /// for replica, and `commerce.customer` switched for rdonly only.
+    fn moving() -> Topology {
+        Topology::from_srv(&moving_vschema(), &Default::default())
+    }
+
+    fn moving_vschema() -> proto::vschema::SrvVSchema {
+        use proto::vschema::{Keyspace, RoutingRule, RoutingRules, SrvVSchema, Table};
+        let mut vs = SrvVSchema::default();
+        let ks = |tables: &[&str]| Keyspace {
+            tables: tables
+                .iter()
+                .map(|t| (t.to_string(), Table::default()))
+                .collect(),
+            ..Default::default()
+        };
+        vs.keyspaces
+            .insert("commerce".into(), ks(&["customer", "product"]));
+        vs.keyspaces.insert("customer".into(), ks(&["customer"]));
+        let rule = |from: &str, to: &str| RoutingRule {
+            from_table: from.into(),
+            to_tables: vec![to.into()],
+        };
+        vs.routing_rules = Some(RoutingRules {
+            rules: vec![
+                rule("customer", "commerce.customer"),
+                rule("commerce.customer", "commerce.customer"),
+                rule("customer.customer", "commerce.customer"),
+                rule("customer@replica", "customer.customer"),
+                rule("commerce.customer@replica", "customer.customer"),
+                rule("customer.customer@replica", "customer.customer"),
+                rule("commerce.customer@rdonly", "customer.customer"),
+            ],
+        });
+        vs
+    }
+
+    #[test]
+    fn routing_rules_pick_the_keyspace_per_tablet_type() {
+        let topo = moving();
+        let ks = |target: &str, sql: &str| {
+            route(&topo, &session(target), &classify(sql), sql, &|_| {
+                vec!["0".into()]
+            })
+            .map(|r| r.keyspace)
+        };
+        let unqualified = "select * from customer where customer_id = 1";
+        assert_eq!(ks("", unqualified).unwrap(), "commerce");
+        assert_eq!(ks("@replica", unqualified).unwrap(), "customer");
+        assert_eq!(ks("@rdonly", unqualified).unwrap(), "commerce");
+        assert_eq!(ks("commerce@rdonly", unqualified).unwrap(), "customer");
+        let qualified = "select * from customer.customer";
+        assert_eq!(ks("", qualified).unwrap(), "commerce");
+        assert_eq!(ks("@replica", qualified).unwrap(), "customer");
+        assert_eq!(
+            ks("", "insert into customer.customer(email) values ('x')").unwrap(),
+            "commerce"
+        );
+        // A table no rule names stays where its qualifier or the session puts it.
+        assert_eq!(ks("", "select * from product").unwrap(), "commerce");
+        // Tables the rules send to different keyspaces make a cross-keyspace statement.
+        assert!(matches!(
+            ks("@replica", "select * from customer join commerce.product").unwrap_err(),
+            VtError::Unsupported(_)
+        ));
+        // A shard in the target bypasses the rules.
+        assert_eq!(ks("customer/0", unqualified).unwrap(), "customer");
+    }
+
+    #[test]
+    fn rerouted_statements_follow_a_flip_and_disabled_tables_fail() {
+        use proto::vschema::RoutingRule;
+        let mut vs = moving_vschema();
+        let rules = vs.routing_rules.as_mut().unwrap();
+        rules.rules.retain(|r| r.from_table != "customer");
+        rules.rules.push(RoutingRule {
+            from_table: "customer".into(),
+            to_tables: vec!["customer.customer".into()],
+        });
+        rules.rules.push(RoutingRule {
+            from_table: "product".into(),
+            to_tables: vec![],
+        });
+        let topo = Topology::from_srv(&vs, &Default::default());
+        let sql = "update customer set email = 'a' where customer_id = 1";
+        let r = route(&topo, &session(""), &classify(sql), sql, &|_| {
+            vec!["0".into()]
+        });
+        assert_eq!(r.unwrap().keyspace, "customer");
+        let err = run_on(&topo, "select * from product").unwrap_err();
+        assert_eq!(err.to_string(), "table product has been disabled");
+    }
+
+    fn run_on(topo: &Topology, sql: &str) -> Result<Route, VtError> {
+        route(topo, &session(""), &classify(sql), sql, &|_| {
+            vec!["0".into()]
+        })
     }
 
     #[test]

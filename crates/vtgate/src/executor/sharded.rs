@@ -60,14 +60,17 @@ enum ExplainFormat {
     Queries,
 }
 
-/// Parses and plans `sql` for `default_keyspace`.
+/// Parses and plans `sql` for `default_keyspace` and `tablet_type` (whose routing rules
+/// apply).
 fn plan_statement(
     topo: &Topology,
     sql: &str,
     default_keyspace: Option<&str>,
+    tablet_type: TabletType,
 ) -> Result<Plan, VtError> {
     let stmt = sql::parse::parse(sql)?;
-    engine::planner::plan(&stmt, topo.vschema(), default_keyspace).map_err(engine_error)
+    engine::planner::plan_for(&stmt, topo.vschema(), default_keyspace, tablet_type)
+        .map_err(engine_error)
 }
 
 /// Runs `f` on a thread with a big stack when `sql` is long, else inline.
@@ -149,7 +152,7 @@ impl Executor {
             if !needs_planner(&topo, session, kind, &key.sql) {
                 return Ok(None);
             }
-            plan_statement(&topo, &key.sql, keyspace).map(Some)
+            plan_statement(&topo, &key.sql, keyspace, session.tablet_type()).map(Some)
         })??;
         let Some(plan) = made else {
             return Ok(None);
@@ -276,7 +279,10 @@ impl Executor {
         let topo = self.topology.get();
         let planned = self.planner_sql(session, inner);
         let keyspace = planner_keyspace(session);
-        let plan = with_stack(&planned, || plan_statement(&topo, &planned, keyspace))??;
+        let tablet_type = session.tablet_type();
+        let plan = with_stack(&planned, || {
+            plan_statement(&topo, &planned, keyspace, tablet_type)
+        })??;
         match format {
             ExplainFormat::Plan => {
                 let json = serde_json::to_string_pretty(&plan.description())

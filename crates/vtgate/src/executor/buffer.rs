@@ -1,0 +1,117 @@
+//! Buffering during traffic switches (Vitess `go/vt/vtgate/buffer`, `--enable-buffer`):
+//! a statement that fails because its tables are being moved (`disallowed due to rule`,
+//! FAILED_PRECONDITION, on the source primary once a MoveTables write switch denies them) or
+//! because its shard stops serving (`operation not allowed in state NOT_SERVING`, a Reshard)
+//! is held until the serving graph changes (new SrvVSchema routing rules or SrvKeyspace
+//! partitions), then routed and run again, for at most `--buffer-window`. Outside a switch,
+//! or when the window runs out, the tablet's error reaches the client unchanged.
+//!
+//! Only statements that have done nothing yet are held: autocommit statements, and the
+//! first statement of a transaction (whose just-opened shard transaction is rolled back
+//! before the retry). A statement inside a transaction that already wrote is never retried.
+
+use futures::StreamExt;
+use sql::classify::StatementKind;
+use tokio::time::Instant;
+
+use super::{Executor, Reply};
+use crate::error::VtError;
+use crate::gateway::Caller;
+use crate::session::Session;
+
+/// Tablet error texts that mean "a switch or failover is under way".
+const FAILOVER_SIGNALS: &[&str] = &[
+    "disallowed due to rule",
+    "operation not allowed in state NOT_SERVING",
+    "primary is not serving, there may be a reparent operation in progress",
+    "current keyspace is being resharded",
+];
+
+/// Whether `err` is a tablet error that a traffic switch or failover explains.
+pub(crate) fn is_failover_error(err: &VtError) -> bool {
+    match err {
+        VtError::Tablet { message, .. } | VtError::Engine { message, .. } => {
+            FAILOVER_SIGNALS.iter().any(|s| message.contains(s))
+        }
+        _ => false,
+    }
+}
+
+impl Executor {
+    /// Runs a statement, holding it through a traffic switch when buffering is enabled and
+    /// the statement can be retried safely.
+    pub(super) async fn run_buffered(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        sql: &str,
+        kind: &StatementKind,
+    ) -> Result<Reply, VtError> {
+        let retryable = session.shard_sessions.is_empty();
+        let Some(window) = self.buffer_window.filter(|_| retryable) else {
+            return self.run_statement(session, caller, sql, kind).await;
+        };
+        let deadline = Instant::now() + window;
+        let was_in_tx = session.in_transaction;
+        loop {
+            let mut changes = self.topology.subscribe();
+            changes.borrow_and_update();
+            let err = match self.run_statement(session, caller, sql, kind).await {
+                Ok(Reply::Stream(mut stream)) => match stream.next().await {
+                    Some(Err(e)) if is_failover_error(&e) => e,
+                    first => {
+                        let rest = futures::stream::iter(first).chain(stream);
+                        return Ok(Reply::Stream(Box::pin(rest)));
+                    }
+                },
+                Err(e) if is_failover_error(&e) => e,
+                other => return other,
+            };
+            if !session.shard_sessions.is_empty() {
+                if let Err(e) = self.rollback(session, caller).await {
+                    tracing::warn!(error = %e, "rolling back before a buffered retry");
+                }
+            }
+            session.in_transaction = was_in_tx;
+            tracing::info!(error = %err, "buffering a statement until the serving graph changes");
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => {
+                    tracing::info!("serving graph changed; retrying a buffered statement")
+                }
+                _ => {
+                    tracing::warn!(error = %err, "buffer window expired");
+                    return Err(err);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tablet(message: &str) -> VtError {
+        VtError::Tablet {
+            message: message.into(),
+            errno: 1105,
+            sqlstate: "HY000".into(),
+        }
+    }
+
+    #[test]
+    fn switch_errors_are_recognised() {
+        assert!(is_failover_error(&tablet(
+            "target: commerce.0.primary: vttablet: rpc error: code = FailedPrecondition desc = disallowed due to rule: enforce denied tables (CallerID: x)"
+        )));
+        assert!(is_failover_error(&tablet(
+            "target: customer.0.primary: vttablet: rpc error: code = Unavailable desc = operation not allowed in state NOT_SERVING"
+        )));
+        assert!(!is_failover_error(&tablet(
+            "target: commerce.0.primary: vttablet: Duplicate entry '1' for key 'PRIMARY'"
+        )));
+        assert!(!is_failover_error(&VtError::Other(
+            "disallowed due to rule".into()
+        )));
+    }
+}
