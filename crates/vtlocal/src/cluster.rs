@@ -391,10 +391,12 @@ impl Cluster {
             ("--topo-global-root", GLOBAL_ROOT.into()),
             ("--mysql-auth-server-impl", "none".into()),
         ];
-        let args = args
+        let mut args: Vec<String> = args
             .into_iter()
             .flat_map(|(k, v)| [k.to_owned(), v])
             .collect();
+        // Hold statements through MoveTables/Reshard traffic switches.
+        args.push("--enable-buffer".into());
         let vtgate = self.service("vtgate", self.bin("vtgate"), args);
         vtgate.start()?;
         wait_for_port(self.vtgate_mysql_port(), Duration::from_secs(60), &vtgate)
