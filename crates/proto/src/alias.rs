@@ -48,7 +48,10 @@ mod tests {
 
     #[test]
     fn displays_zero_padded() {
-        assert_eq!(TabletAlias::new("zone1", 100).to_string(), "zone1-0000000100");
+        assert_eq!(
+            TabletAlias::new("zone1", 100).to_string(),
+            "zone1-0000000100"
+        );
         assert_eq!(
             TabletAlias::new("zone1", u32::MAX).to_string(),
             "zone1-4294967295"
@@ -65,7 +68,14 @@ mod tests {
             "us-east-1-7".parse::<TabletAlias>().unwrap(),
             TabletAlias::new("us-east-1", 7)
         );
-        for bad in ["zone1", "-100", "zone1-", "zone1-x1", "zone1-99999999999", "zone1-+1"] {
+        for bad in [
+            "zone1",
+            "-100",
+            "zone1-",
+            "zone1-x1",
+            "zone1-99999999999",
+            "zone1-+1",
+        ] {
             assert!(bad.parse::<TabletAlias>().is_err(), "{bad}");
         }
     }

@@ -12,7 +12,9 @@ pub enum RowError {
     #[error("row column {column}: invalid length {length}")]
     InvalidLength { column: usize, length: i64 },
     /// The lengths add up to more bytes than `values` holds.
-    #[error("row column {column}: needs {needed} bytes at offset {offset}, values has {available}")]
+    #[error(
+        "row column {column}: needs {needed} bytes at offset {offset}, values has {available}"
+    )]
     Truncated {
         column: usize,
         offset: usize,
@@ -119,7 +121,10 @@ mod tests {
             lengths: vec![4],
             values: b"ab".to_vec(),
         };
-        assert!(matches!(short.split_values(), Err(RowError::Truncated { .. })));
+        assert!(matches!(
+            short.split_values(),
+            Err(RowError::Truncated { .. })
+        ));
         let negative = Row {
             lengths: vec![-2],
             values: Vec::new(),

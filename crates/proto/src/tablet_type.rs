@@ -69,8 +69,14 @@ mod tests {
 
     #[test]
     fn parses_names_and_aliases() {
-        assert_eq!("replica".parse::<TabletType>().unwrap(), TabletType::Replica);
-        assert_eq!("PRIMARY".parse::<TabletType>().unwrap(), TabletType::Primary);
+        assert_eq!(
+            "replica".parse::<TabletType>().unwrap(),
+            TabletType::Replica
+        );
+        assert_eq!(
+            "PRIMARY".parse::<TabletType>().unwrap(),
+            TabletType::Primary
+        );
         assert_eq!("master".parse::<TabletType>().unwrap(), TabletType::Primary);
         assert_eq!("batch".parse::<TabletType>().unwrap(), TabletType::Rdonly);
         assert!("leader".parse::<TabletType>().is_err());

@@ -146,7 +146,11 @@ pub fn classify(sql: &str) -> StatementKind {
     let mut second = || toks.next().unwrap_or("");
     match first.len() {
         1 if first == "(" => StatementKind::Select,
-        _ if is(first, "select") || is(first, "with") || is(first, "values") || is(first, "table") => {
+        _ if is(first, "select")
+            || is(first, "with")
+            || is(first, "values")
+            || is(first, "table") =>
+        {
             StatementKind::Select
         }
         _ if is(first, "insert") => StatementKind::Insert,
@@ -160,7 +164,11 @@ pub fn classify(sql: &str) -> StatementKind {
                 StatementKind::Ddl
             }
         }
-        _ if is(first, "create") || is(first, "drop") || is(first, "truncate") || is(first, "rename") => {
+        _ if is(first, "create")
+            || is(first, "drop")
+            || is(first, "truncate")
+            || is(first, "rename") =>
+        {
             StatementKind::Ddl
         }
         _ if is(first, "set") => StatementKind::Set,
@@ -290,9 +298,18 @@ mod tests {
     #[test]
     fn use_targets() {
         assert_eq!(classify("use ks"), K::Use("ks".into()));
-        assert_eq!(classify("USE `ks:-80@replica`"), K::Use("ks:-80@replica".into()));
-        assert_eq!(classify("use `ks/80-@replica`;"), K::Use("ks/80-@replica".into()));
-        assert_eq!(classify("use ks@rdonly /* c */"), K::Use("ks@rdonly".into()));
+        assert_eq!(
+            classify("USE `ks:-80@replica`"),
+            K::Use("ks:-80@replica".into())
+        );
+        assert_eq!(
+            classify("use `ks/80-@replica`;"),
+            K::Use("ks/80-@replica".into())
+        );
+        assert_eq!(
+            classify("use ks@rdonly /* c */"),
+            K::Use("ks@rdonly".into())
+        );
         assert_eq!(classify("use `we``ird`"), K::Use("we`ird".into()));
         assert_eq!(classify("use"), K::Use(String::new()));
     }
@@ -300,6 +317,9 @@ mod tests {
     #[test]
     fn tokens_yield_words_quotes_and_punctuation() {
         let toks: Vec<&str> = Tokens::new("select 'a b', `c d` /* x */ from t;").collect();
-        assert_eq!(toks, vec!["select", "'a b'", ",", "`c d`", "from", "t", ";"]);
+        assert_eq!(
+            toks,
+            vec!["select", "'a b'", ",", "`c d`", "from", "t", ";"]
+        );
     }
 }

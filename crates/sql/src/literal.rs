@@ -189,15 +189,27 @@ mod tests {
 
     #[test]
     fn bytes_that_are_not_utf8_become_hex() {
-        assert_eq!(bind_to_sql(&BindValue::VarChar(vec![0xff, 0x00, 0x41])), "X'FF0041'");
-        assert_eq!(bind_to_sql(&BindValue::VarBinary(b"AB".to_vec())), "X'4142'");
+        assert_eq!(
+            bind_to_sql(&BindValue::VarChar(vec![0xff, 0x00, 0x41])),
+            "X'FF0041'"
+        );
+        assert_eq!(
+            bind_to_sql(&BindValue::VarBinary(b"AB".to_vec())),
+            "X'4142'"
+        );
         assert_eq!(bind_to_sql(&BindValue::VarBinary(vec![])), "X''");
     }
 
     #[test]
     fn numbers_and_others() {
-        assert_eq!(bind_to_sql(&BindValue::Int64(-9223372036854775808)), "-9223372036854775808");
-        assert_eq!(bind_to_sql(&BindValue::Uint64(u64::MAX)), "18446744073709551615");
+        assert_eq!(
+            bind_to_sql(&BindValue::Int64(-9223372036854775808)),
+            "-9223372036854775808"
+        );
+        assert_eq!(
+            bind_to_sql(&BindValue::Uint64(u64::MAX)),
+            "18446744073709551615"
+        );
         assert_eq!(bind_to_sql(&BindValue::Decimal("-1.50".into())), "-1.50");
         assert_eq!(bind_to_sql(&BindValue::Float64("1e3".into())), "1e3");
         assert_eq!(bind_to_sql(&BindValue::Null), "null");
@@ -211,7 +223,10 @@ mod tests {
     #[test]
     fn unescaping_follows_mysql() {
         assert_eq!(unescape_quoted(r"a\'b''c", b'\''), b"a'b'c");
-        assert_eq!(unescape_quoted(r"\0\b\n\r\t\Z\\", b'\''), b"\0\x08\n\r\t\x1a\\");
+        assert_eq!(
+            unescape_quoted(r"\0\b\n\r\t\Z\\", b'\''),
+            b"\0\x08\n\r\t\x1a\\"
+        );
         assert_eq!(unescape_quoted(r"\%\_\x", b'\''), br"\%\_x");
         assert_eq!(unescape_quoted(r#"a""b\"c"#, b'"'), br#"a"b"c"#);
         assert_eq!(unescape_quoted("\\é", b'\''), "é".as_bytes());

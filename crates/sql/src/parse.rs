@@ -47,8 +47,13 @@ fn syntax_error(sql: &str, err: &ParserError) -> SqlError {
     };
     match Tokens::new(&sql[offset..]).next() {
         Some(tok) => {
-            let end = offset + (tok.as_ptr() as usize - sql[offset..].as_ptr() as usize) + tok.len();
-            SqlError::Syntax(format!("syntax error at position {} near '{}'", end + 1, tok))
+            let end =
+                offset + (tok.as_ptr() as usize - sql[offset..].as_ptr() as usize) + tok.len();
+            SqlError::Syntax(format!(
+                "syntax error at position {} near '{}'",
+                end + 1,
+                tok
+            ))
         }
         None => SqlError::Syntax(format!("syntax error at position {}", sql.len() + 1)),
     }
@@ -82,7 +87,10 @@ mod tests {
     fn parses_one_statement() {
         let s = parse("select a from t where b = 'x\\'y';").unwrap();
         assert_eq!(s.to_string(), "SELECT a FROM t WHERE b = 'x\\'y'");
-        assert!(matches!(parse("insert into t values (1)").unwrap(), Statement::Insert(_)));
+        assert!(matches!(
+            parse("insert into t values (1)").unwrap(),
+            Statement::Insert(_)
+        ));
     }
 
     #[test]

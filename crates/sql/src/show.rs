@@ -132,7 +132,11 @@ pub fn parse_show(sql: &str) -> Result<Show, SqlError> {
         ShowKind::VSchemaTables | ShowKind::VSchemaKeyspaces | ShowKind::VSchemaVindexes => 2,
         _ => 1,
     };
-    if kind == ShowKind::Tables && t.rest().get(..4).is_some_and(|w| w.eq_ignore_ascii_case("full")) {
+    if kind == ShowKind::Tables
+        && t.rest()
+            .get(..4)
+            .is_some_and(|w| w.eq_ignore_ascii_case("full"))
+    {
         show.full = true;
         words = 2;
     }
@@ -156,7 +160,9 @@ pub fn parse_show(sql: &str) -> Result<Show, SqlError> {
                 return Err(syntax(pat));
             }
             let bytes = unescape_quoted(&pat[1..pat.len() - 1], b[0]);
-            show.filter = Some(ShowFilter::Like(String::from_utf8_lossy(&bytes).into_owned()));
+            show.filter = Some(ShowFilter::Like(
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
         } else if w.eq_ignore_ascii_case("where") {
             let cond = t.rest().trim_end().trim_end_matches(';').trim_end();
             show.filter = Some(ShowFilter::Where(cond.to_string()));
@@ -269,10 +275,16 @@ mod tests {
         assert_eq!(s.filter, Some(ShowFilter::Like("cust\\_%".into())));
         let s = show("show tables in ks where Tables_in_ks = 'a'");
         assert_eq!(s.from.as_deref(), Some("ks"));
-        assert_eq!(s.filter, Some(ShowFilter::Where("Tables_in_ks = 'a'".into())));
+        assert_eq!(
+            s.filter,
+            Some(ShowFilter::Where("Tables_in_ks = 'a'".into()))
+        );
         let s = show("show vschema vindexes on ks.`user`");
         assert_eq!(s.on.as_deref(), Some("ks.user"));
-        assert_eq!(show("show vitess_tablets like 'host%'").filter, Some(ShowFilter::Like("host%".into())));
+        assert_eq!(
+            show("show vitess_tablets like 'host%'").filter,
+            Some(ShowFilter::Like("host%".into()))
+        );
     }
 
     #[test]

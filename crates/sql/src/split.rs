@@ -45,7 +45,8 @@ pub(crate) fn comment_at(b: &[u8], i: usize) -> Option<(CommentKind, usize)> {
     match b[i] {
         b'#' => Some((CommentKind::Line, line_end(b, i))),
         b'-' if b.get(i + 1) == Some(&b'-')
-            && b.get(i + 2).is_none_or(|c| c.is_ascii_whitespace() || c.is_ascii_control()) =>
+            && b.get(i + 2)
+                .is_none_or(|c| c.is_ascii_whitespace() || c.is_ascii_control()) =>
         {
             Some((CommentKind::Line, line_end(b, i)))
         }
@@ -194,7 +195,10 @@ mod tests {
 
     #[test]
     fn drops_empty_and_comment_only_pieces() {
-        assert_eq!(split_statements(" ; ;  /* c */ ; -- x\n"), Vec::<&str>::new());
+        assert_eq!(
+            split_statements(" ; ;  /* c */ ; -- x\n"),
+            Vec::<&str>::new()
+        );
         assert_eq!(split_statements("  select 1  "), vec!["select 1"]);
         assert_eq!(split_statements(""), Vec::<&str>::new());
     }
@@ -202,7 +206,10 @@ mod tests {
     #[test]
     fn double_dash_needs_a_blank() {
         // `1--1` is arithmetic, not a comment.
-        assert_eq!(split_statements("select 1--1; select 2"), vec!["select 1--1", "select 2"]);
+        assert_eq!(
+            split_statements("select 1--1; select 2"),
+            vec!["select 1--1", "select 2"]
+        );
     }
 
     #[test]
@@ -216,7 +223,10 @@ mod tests {
             strip_leading_comments("/*!40101 set names utf8 */"),
             ("", "/*!40101 set names utf8 */")
         );
-        assert_eq!(strip_leading_comments("/* never closed"), ("/* never closed", ""));
+        assert_eq!(
+            strip_leading_comments("/* never closed"),
+            ("/* never closed", "")
+        );
     }
 
     #[test]
@@ -225,6 +235,9 @@ mod tests {
             strip_trailing_comments("select 1 /* t */ ; -- x"),
             ("select 1", "/* t */ ; -- x")
         );
-        assert_eq!(strip_trailing_comments("select '/* no */'"), ("select '/* no */'", ""));
+        assert_eq!(
+            strip_trailing_comments("select '/* no */'"),
+            ("select '/* no */'", "")
+        );
     }
 }

@@ -176,7 +176,8 @@ impl Target {
             }
             rest = &rest[..open];
         }
-        if target.tablet_alias.is_some() && !matches!(target.destination, Some(Destination::Shard(_)))
+        if target.tablet_alias.is_some()
+            && !matches!(target.destination, Some(Destination::Shard(_)))
         {
             return Err(SqlError::InvalidTarget(
                 "tablet alias must be used with a shard".into(),
@@ -193,7 +194,11 @@ impl Target {
 }
 
 fn parse_alias(s: &str) -> Result<TabletAlias, SqlError> {
-    let bad = || SqlError::InvalidTarget(format!("invalid tablet alias: '{s}', expecting format: '<cell>-<uid>'"));
+    let bad = || {
+        SqlError::InvalidTarget(format!(
+            "invalid tablet alias: '{s}', expecting format: '<cell>-<uid>'"
+        ))
+    };
     let (cell, uid) = s.rsplit_once('-').ok_or_else(bad)?;
     let uid = uid.parse::<u32>().map_err(|_| bad())?;
     if cell.is_empty() {
@@ -296,11 +301,17 @@ mod tests {
     #[test]
     fn keyspace_shard_and_type() {
         let t = Target::parse("ks").unwrap();
-        assert_eq!((t.keyspace.as_str(), &t.destination, t.tablet_type), ("ks", &None, None));
+        assert_eq!(
+            (t.keyspace.as_str(), &t.destination, t.tablet_type),
+            ("ks", &None, None)
+        );
         assert_eq!(Target::parse("ks/-80").unwrap().destination, shard("-80"));
         assert_eq!(Target::parse("ks:80-").unwrap().destination, shard("80-"));
         let t = Target::parse("ks/0@rdonly").unwrap();
-        assert_eq!((t.destination, t.tablet_type), (shard("0"), Some(TabletType::Rdonly)));
+        assert_eq!(
+            (t.destination, t.tablet_type),
+            (shard("0"), Some(TabletType::Rdonly))
+        );
         let t = Target::parse("ks@REPLICA").unwrap();
         assert_eq!(t.tablet_type, Some(TabletType::Replica));
         assert_eq!(
@@ -308,9 +319,17 @@ mod tests {
             Some(TabletType::Primary)
         );
         let t = Target::parse("@replica").unwrap();
-        assert_eq!((t.keyspace.as_str(), t.tablet_type), ("", Some(TabletType::Replica)));
+        assert_eq!(
+            (t.keyspace.as_str(), t.tablet_type),
+            ("", Some(TabletType::Replica))
+        );
         assert_eq!(t.tablet_type_or(TabletType::Primary), TabletType::Replica);
-        assert_eq!(Target::parse("ks").unwrap().tablet_type_or(TabletType::Primary), TabletType::Primary);
+        assert_eq!(
+            Target::parse("ks")
+                .unwrap()
+                .tablet_type_or(TabletType::Primary),
+            TabletType::Primary
+        );
     }
 
     #[test]
@@ -318,14 +337,20 @@ mod tests {
         let t = Target::parse("ks[-80]@replica").unwrap();
         assert_eq!(
             t.destination,
-            Some(Destination::KeyRange(KeyRange { start: vec![], end: vec![0x80] }))
+            Some(Destination::KeyRange(KeyRange {
+                start: vec![],
+                end: vec![0x80]
+            }))
         );
         assert_eq!(t.keyspace, "ks");
         let t = Target::parse("ks[10]").unwrap();
         assert_eq!(t.destination, Some(Destination::KeyspaceId(vec![0x10])));
         assert_eq!(
             Target::parse("ks[4080-]").unwrap().destination,
-            Some(Destination::KeyRange(KeyRange { start: vec![0x40, 0x80], end: vec![] }))
+            Some(Destination::KeyRange(KeyRange {
+                start: vec![0x40, 0x80],
+                end: vec![]
+            }))
         );
     }
 
@@ -334,10 +359,15 @@ mod tests {
         let t = Target::parse("ks/-80@replica|zone1-0000000100").unwrap();
         assert_eq!(
             t.tablet_alias,
-            Some(TabletAlias { cell: "zone1".into(), uid: 100 })
+            Some(TabletAlias {
+                cell: "zone1".into(),
+                uid: 100
+            })
         );
         assert_eq!(
-            Target::parse("ks@replica|zone1-0000000100").unwrap_err().message(),
+            Target::parse("ks@replica|zone1-0000000100")
+                .unwrap_err()
+                .message(),
             "tablet alias must be used with a shard"
         );
         assert!(Target::parse("ks/0@replica|zone1").is_err());
@@ -357,7 +387,10 @@ mod tests {
             Target::parse("ks[-40-80]").unwrap_err().message(),
             "single keyrange expected in -40-80"
         );
-        assert_eq!(Target::parse("ks@bogus").unwrap_err().message(), "unknown TabletType bogus");
+        assert_eq!(
+            Target::parse("ks@bogus").unwrap_err().message(),
+            "unknown TabletType bogus"
+        );
         assert!(Target::parse("ks[80-40]").is_err());
     }
 
@@ -380,6 +413,9 @@ mod tests {
             assert_eq!(Target::parse(&t.to_string()).unwrap(), t);
         }
         // Aliases and other spellings print in canonical form.
-        assert_eq!(Target::parse("ks:0@MASTER").unwrap().to_string(), "ks/0@primary");
+        assert_eq!(
+            Target::parse("ks:0@MASTER").unwrap().to_string(),
+            "ks/0@primary"
+        );
     }
 }
