@@ -124,6 +124,13 @@ pub fn needs_planner(topo: &Topology, session: &Session, kind: &StatementKind, s
 /// keyspace when one is selected, else the keyspace whose VSchema has the table (a statement
 /// can qualify some tables with an unsharded keyspace and leave sharded ones unqualified).
 fn unqualified_in_sharded(topo: &Topology, session: &Session, sql: &str) -> bool {
+    // With an unsharded keyspace selected, unqualified tables are that keyspace's: the answer is
+    // no whatever the statement names, so the per-query parse is skipped (the point-select path).
+    if let Some(ks) = session.keyspace() {
+        if !topo.keyspace(ks).is_some_and(|k| k.sharded) {
+            return false;
+        }
+    }
     let Ok(stmt) = sql::parse::parse(sql) else {
         return false;
     };
