@@ -23,14 +23,13 @@ pub struct Server(pub Mysqld);
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Ok(pid) = std::fs::read_to_string(&self.0.paths().pid_file) {
-            if self.0.is_running() {
-                let _ = std::process::Command::new("kill")
-                    .arg("-9")
-                    .arg(pid.trim())
-                    .status();
-            }
-        }
+        // Found by its command line, not its pid file: the data root may be deleted before this
+        // runs (a TempDir dropped first), and a restarted server has a new pid.
+        let defaults = format!("--defaults-file={}", self.0.paths().my_cnf.display());
+        let _ = std::process::Command::new("pkill")
+            .args(["-9", "-f", "--"])
+            .arg(defaults)
+            .status();
     }
 }
 
