@@ -66,6 +66,41 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// Starts the vtgate binary (MySQL on `mysql_port`, HTTP on `http_port`) against the topology at
+/// `topo_addr`, cell zone1, no auth, with its log in `log`.
+pub fn spawn_vtgate(topo_addr: &str, mysql_port: u16, http_port: u16, log: std::fs::File) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_vtgate"))
+        .args([
+            "--mysql-server-port",
+            &mysql_port.to_string(),
+            "--mysql-server-bind-address",
+            "127.0.0.1",
+            "--port",
+            &http_port.to_string(),
+            "--cell",
+            "zone1",
+            "--cells-to-watch",
+            "zone1",
+            "--tablet-types-to-wait",
+            "PRIMARY",
+            "--topo-implementation",
+            "etcd2",
+            "--topo-global-server-address",
+            topo_addr,
+            "--topo-global-root",
+            "/vitess/global",
+            "--mysql-auth-server-impl",
+            "none",
+            "--tablet-refresh-interval",
+            "500ms",
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("vtgate starts")
+}
+
 /// A plain MariaDB connection (no database).
 pub async fn mariadb() -> Conn {
     Conn::new(opts(MYSQL_PORT, None))
@@ -125,36 +160,7 @@ impl Cluster {
         let vtgate_port = free_port();
         let http_port = free_port();
         let log = std::fs::File::create(dir.path().join("vtgate.log")).expect("log file");
-        let vtgate = Command::new(env!("CARGO_BIN_EXE_vtgate"))
-            .args([
-                "--mysql-server-port",
-                &vtgate_port.to_string(),
-                "--mysql-server-bind-address",
-                "127.0.0.1",
-                "--port",
-                &http_port.to_string(),
-                "--cell",
-                "zone1",
-                "--cells-to-watch",
-                "zone1",
-                "--tablet-types-to-wait",
-                "PRIMARY",
-                "--topo-implementation",
-                "etcd2",
-                "--topo-global-server-address",
-                &addr,
-                "--topo-global-root",
-                "/vitess/global",
-                "--mysql-auth-server-impl",
-                "none",
-                "--tablet-refresh-interval",
-                "500ms",
-            ])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("vtgate starts");
+        let vtgate = spawn_vtgate(&addr, vtgate_port, http_port, log);
         let cluster = Cluster {
             etcd,
             topo,

@@ -18,7 +18,9 @@ use topo::TopoServer;
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{drop_database, free_port, mariadb, opts, run_cli, server_error, Proc};
+pub use common::{
+    drop_database, free_port, mariadb, opts, run_cli, server_error, spawn_vtgate, Proc,
+};
 
 /// The sharded keyspace's VSchema.
 pub const CUSTOMER_VSCHEMA: &str = r#"{
@@ -167,36 +169,7 @@ impl ShardedCluster {
             .collect();
         let vtgate_port = free_port();
         let log = std::fs::File::create(dir.path().join("vtgate.log")).expect("log file");
-        let vtgate = Command::new(env!("CARGO_BIN_EXE_vtgate"))
-            .args([
-                "--mysql-server-port",
-                &vtgate_port.to_string(),
-                "--mysql-server-bind-address",
-                "127.0.0.1",
-                "--port",
-                &free_port().to_string(),
-                "--cell",
-                "zone1",
-                "--cells-to-watch",
-                "zone1",
-                "--tablet-types-to-wait",
-                "PRIMARY",
-                "--topo-implementation",
-                "etcd2",
-                "--topo-global-server-address",
-                &addr,
-                "--topo-global-root",
-                "/vitess/global",
-                "--mysql-auth-server-impl",
-                "none",
-                "--tablet-refresh-interval",
-                "500ms",
-            ])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("vtgate starts");
+        let vtgate = spawn_vtgate(&addr, vtgate_port, free_port(), log);
         let cluster = ShardedCluster {
             etcd,
             topo,
