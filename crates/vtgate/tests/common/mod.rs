@@ -66,6 +66,37 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// Starts vtgate on free ports and waits until it listens. A port found free can be taken
+/// before vtgate binds it (a tablet binding port 0 gets the same one): then vtgate exits and
+/// is started again on other ports, instead of the test talking MySQL to someone else's port.
+pub fn start_vtgate(topo_addr: &str, log_path: &std::path::Path) -> (Child, u16, u16) {
+    for _ in 0..5 {
+        let (mysql_port, http_port) = (free_port(), free_port());
+        let log = std::fs::File::create(log_path).expect("log file");
+        let mut child = spawn_vtgate(topo_addr, mysql_port, http_port, log);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if child.try_wait().expect("vtgate status").is_some() {
+                break;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", mysql_port)).is_ok() {
+                std::thread::sleep(Duration::from_millis(100));
+                if child.try_wait().expect("vtgate status").is_none() {
+                    return (child, mysql_port, http_port);
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!(
+        "vtgate did not start; its log:\n{}",
+        std::fs::read_to_string(log_path).unwrap_or_default()
+    );
+}
+
 /// Starts the vtgate binary (MySQL on `mysql_port`, HTTP on `http_port`) against the topology at
 /// `topo_addr`, cell zone1, no auth, with its log in `log`.
 pub fn spawn_vtgate(topo_addr: &str, mysql_port: u16, http_port: u16, log: std::fs::File) -> Child {
@@ -157,10 +188,7 @@ impl Cluster {
 
         let dir = tempfile::tempdir().expect("tempdir");
         let tablet = Some(start_tablet(&addr, &db, &dir));
-        let vtgate_port = free_port();
-        let http_port = free_port();
-        let log = std::fs::File::create(dir.path().join("vtgate.log")).expect("log file");
-        let vtgate = spawn_vtgate(&addr, vtgate_port, http_port, log);
+        let (vtgate, vtgate_port, http_port) = start_vtgate(&addr, &dir.path().join("vtgate.log"));
         let cluster = Cluster {
             etcd,
             topo,

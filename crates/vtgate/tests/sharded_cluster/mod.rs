@@ -19,7 +19,7 @@ use topo::TopoServer;
 mod common;
 #[allow(unused_imports)]
 pub use common::{
-    drop_database, free_port, mariadb, opts, run_cli, server_error, spawn_vtgate, Proc,
+    drop_database, free_port, mariadb, opts, run_cli, server_error, start_vtgate, Proc,
 };
 
 /// The sharded keyspace's VSchema.
@@ -167,9 +167,7 @@ impl ShardedCluster {
             .zip(&dbs)
             .map(|((ks, shard, uid), (_, _, db))| start_tablet(&addr, ks, shard, *uid, db, &dir))
             .collect();
-        let vtgate_port = free_port();
-        let log = std::fs::File::create(dir.path().join("vtgate.log")).expect("log file");
-        let vtgate = spawn_vtgate(&addr, vtgate_port, free_port(), log);
+        let (vtgate, vtgate_port, _) = start_vtgate(&addr, &dir.path().join("vtgate.log"));
         let cluster = ShardedCluster {
             etcd,
             topo,
