@@ -73,6 +73,10 @@ pub struct Flags {
     /// Connections in the query pool.
     #[arg(long = "queryserver-config-pool-size", default_value_t = 16)]
     pub pool_size: usize,
+    /// Most rows an Execute may return (Vitess's default); larger results fail with
+    /// `Row count exceeded N` (errno 10001). StreamExecute has no limit. 0: no limit.
+    #[arg(long = "queryserver-config-max-result-size", default_value_t = 10000)]
+    pub max_result_size: u64,
     /// Longest wait for a query-pool connection; 0 means Vitess's overall query timeout (30s).
     #[arg(long = "queryserver-config-query-pool-timeout", default_value = "0s", value_parser = parse_duration)]
     pub query_pool_timeout: Duration,

@@ -78,6 +78,8 @@ pub fn code_for_errno(errno: u16) -> Code {
         // Read-only server, lock wait or options preventing the statement.
         1290 | 1792 | 1836 | 1874 => Code::FailedPrecondition,
         1205 => Code::DeadlineExceeded,
+        // A result over --queryserver-config-max-result-size rows.
+        crate::result::MAX_ROWS_EXCEEDED => Code::ResourceExhausted,
         1213 => Code::Aborted,
         1317 | 3024 => Code::Canceled,
         1062 => Code::AlreadyExists,

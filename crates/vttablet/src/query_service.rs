@@ -114,13 +114,14 @@ impl QueryService {
         transaction_id: i64,
         options: Option<&ExecuteOptions>,
     ) -> Result<QueryResult> {
+        let max_rows = Some(self.tablet.config().flags.max_result_size);
         let mut result = if transaction_id != 0 {
             let conn = self.tablet.txs.get(transaction_id)?;
             let mut conn = conn.lock().await;
-            result::execute(&mut conn, sql, None).await?
+            result::execute(&mut conn, sql, max_rows).await?
         } else {
             let mut conn = self.tablet.query_conn(options).await?;
-            result::execute(&mut conn, sql, None).await?
+            result::execute(&mut conn, sql, max_rows).await?
         };
         let tablet = &self.tablet;
         tablet

@@ -55,7 +55,13 @@ fn row_from_mysql(row: &Row) -> ProtoRow {
     out
 }
 
-/// Runs `sql` and collects the whole (first) result.
+/// MySQL errno Vitess gives a result over `--queryserver-config-max-result-size` rows
+/// (`ERVitessMaxRowsExceeded`).
+pub const MAX_ROWS_EXCEEDED: u16 = 10001;
+
+/// Runs `sql` and collects the whole (first) result. With `max_rows`, a result with more
+/// rows fails with Vitess's `Row count exceeded N` (errno 10001) as soon as row N+1 is read;
+/// the rest of the result is read and dropped (never kept), as Vitess drains it.
 pub async fn execute(conn: &mut Conn, sql: &[u8], max_rows: Option<u64>) -> Result<QueryResult> {
     let mut result = conn.query_iter(sql).await?;
     let columns: Arc<[Column]> = result.columns().unwrap_or_else(|| Arc::from(Vec::new()));
@@ -63,17 +69,24 @@ pub async fn execute(conn: &mut Conn, sql: &[u8], max_rows: Option<u64>) -> Resu
         fields: columns.iter().map(field_from_column).collect(),
         ..QueryResult::default()
     };
-    if let Some(stream) = result.stream::<Row>().await? {
-        let rows: Vec<Row> = stream.try_collect().await?;
-        if let Some(max) = max_rows.filter(|m| *m > 0) {
-            if rows.len() as u64 > max {
-                return Err(crate::error::TabletError::vitess(
-                    proto::vtrpc::Code::FailedPrecondition,
-                    format!("Row count exceeded {max}"),
-                ));
+    let max = max_rows.filter(|m| *m > 0).unwrap_or(u64::MAX);
+    let mut exceeded = false;
+    if let Some(mut rows) = result.stream::<Row>().await? {
+        while let Some(row) = rows.try_next().await? {
+            if out.rows.len() as u64 >= max {
+                exceeded = true;
+                continue;
             }
+            out.rows.push(row_from_mysql(&row));
         }
-        out.rows = rows.iter().map(row_from_mysql).collect();
+    }
+    if exceeded {
+        result.drop_result().await?;
+        return Err(crate::error::TabletError::Mysql {
+            errno: MAX_ROWS_EXCEEDED,
+            sqlstate: "HY000".to_string(),
+            message: format!("Row count exceeded {max}"),
+        });
     }
     if columns.is_empty() {
         out.rows_affected = result.affected_rows();
