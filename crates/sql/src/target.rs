@@ -241,7 +241,7 @@ fn parse_bracket(inner: &str) -> Result<Destination, SqlError> {
 /// Decodes an even-length hex string (either case).
 pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     b.chunks(2)

@@ -146,25 +146,6 @@ fn refuse_parser_modes(literal: &str) -> Result<(), VtError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parser_modes_are_refused_and_others_accepted() {
-        assert!(refuse_parser_modes("'STRICT_TRANS_TABLES,ANSI_QUOTES'").is_err());
-        assert!(refuse_parser_modes("'pipes_as_concat'").is_err());
-        assert!(refuse_parser_modes("'ANSI'").is_err());
-        assert!(refuse_parser_modes("'STRICT_TRANS_TABLES,NO_ZERO_DATE'").is_ok());
-        assert!(refuse_parser_modes("''").is_ok());
-    }
-
-    #[test]
-    fn binary_values_become_hex_literals() {
-        assert_eq!(hex_literal(&[0xff, 0x00, 0x41]), "X'FF0041'");
-    }
-}
-
 fn is_numeric(t: Type) -> bool {
     matches!(
         t,
@@ -182,4 +163,23 @@ fn is_numeric(t: Type) -> bool {
             | Type::Float64
             | Type::Decimal
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parser_modes_are_refused_and_others_accepted() {
+        assert!(refuse_parser_modes("'STRICT_TRANS_TABLES,ANSI_QUOTES'").is_err());
+        assert!(refuse_parser_modes("'pipes_as_concat'").is_err());
+        assert!(refuse_parser_modes("'ANSI'").is_err());
+        assert!(refuse_parser_modes("'STRICT_TRANS_TABLES,NO_ZERO_DATE'").is_ok());
+        assert!(refuse_parser_modes("''").is_ok());
+    }
+
+    #[test]
+    fn binary_values_become_hex_literals() {
+        assert_eq!(hex_literal(&[0xff, 0x00, 0x41]), "X'FF0041'");
+    }
 }
