@@ -155,7 +155,12 @@ fn unqualified_in_sharded(topo: &Topology, session: &Session, sql: &str) -> bool
 }
 
 /// Whether the statement names a table of a system schema (`information_schema.tables`).
+/// Only a statement with a system schema name followed by `.` among its tokens can, so the
+/// others (nearly all) are not parsed here.
 fn mentions_system_schema(sql: &str) -> bool {
+    if !has_system_qualifier(sql) {
+        return false;
+    }
     let Ok(stmt) = sql::parse::parse(sql) else {
         return false;
     };
@@ -167,6 +172,22 @@ fn mentions_system_schema(sql: &str) -> bool {
         std::ops::ControlFlow::<()>::Continue(())
     });
     found
+}
+
+/// Whether a word naming a system schema is followed by `.` somewhere in `sql`.
+fn has_system_qualifier(sql: &str) -> bool {
+    let tokens = crate::rewrite::tokens(sql);
+    tokens.windows(2).any(|pair| {
+        let (word, dot) = (&pair[0], &pair[1]);
+        word.kind == crate::rewrite::Kind::Word
+            && dot.kind == crate::rewrite::Kind::Punct
+            && &sql[dot.start..dot.end] == "."
+            && SYSTEM_SCHEMAS.iter().any(|schema| {
+                sql[word.start..word.end]
+                    .trim_matches('`')
+                    .eq_ignore_ascii_case(schema)
+            })
+    })
 }
 
 fn dml_name(kind: &StatementKind) -> &'static str {
@@ -344,6 +365,27 @@ mod tests {
             s.set_target(target, Target::parse(target).unwrap());
         }
         s
+    }
+
+    #[test]
+    fn system_schema_tables_are_found_without_false_alarms() {
+        for yes in [
+            "select * from information_schema.tables",
+            "select * from `INFORMATION_SCHEMA` . `tables` where 1",
+            "select u.id from user u join mysql.user m on m.user = u.name",
+            "select 1 from dual where exists (select 1 from performance_schema.threads)",
+        ] {
+            assert!(mentions_system_schema(yes), "{yes}");
+        }
+        for no in [
+            "select * from user where name = 'information_schema.tables'",
+            "select information_schema from t",
+            "select * from sbtest1 where id = 5",
+            "select mysql.id from t as mysql",
+            "select * from t /* mysql.user */",
+        ] {
+            assert!(!mentions_system_schema(no), "{no}");
+        }
     }
 
     #[test]
