@@ -23,6 +23,8 @@ pub mod errno {
     pub const NOT_SUPPORTED_YET: u16 = 1235;
     /// ER_INTERNAL_ERROR.
     pub const INTERNAL: u16 = 1815;
+    /// Vitess's ERVitessMaxRowsExceeded: a tablet result over its row limit.
+    pub const MAX_ROWS_EXCEEDED: u16 = 10001;
 }
 
 /// Everything that can go wrong while executing a statement.
@@ -105,6 +107,18 @@ impl VtError {
             | VtError::UnknownShard { .. }
             | VtError::Other(_) => errno::UNKNOWN,
         }
+    }
+
+    /// A tablet refused an Execute result over its `--queryserver-config-max-result-size`
+    /// rows (Vitess's errno 10001): the same read can be streamed instead.
+    pub fn is_row_limit(&self) -> bool {
+        matches!(
+            self,
+            VtError::Tablet {
+                errno: errno::MAX_ROWS_EXCEEDED,
+                ..
+            }
+        )
     }
 
     /// The SQLSTATE the client sees.

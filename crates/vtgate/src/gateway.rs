@@ -8,8 +8,9 @@ use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
 use proto::query::{
-    self, BeginExecuteRequest, BoundQuery, CommitRequest, ExecuteOptions, ExecuteRequest,
-    QueryResult, RollbackRequest, StreamExecuteRequest, VtGateCallerId,
+    self, BeginExecuteRequest, BeginExecuteResponse, BoundQuery, CommitRequest, CommitResponse,
+    ExecuteOptions, ExecuteRequest, ExecuteResponse, QueryResult, RollbackRequest,
+    RollbackResponse, StreamExecuteRequest, VtGateCallerId,
 };
 use proto::topodata::TabletType;
 use proto::vtrpc::{CallerId, RpcError};
@@ -18,6 +19,11 @@ use rand::Rng;
 use crate::error::{tablet_error, VtError};
 use crate::healthcheck::{HealthCheck, TabletConn};
 use crate::session::ShardSession;
+
+const EXECUTE: &str = "/queryservice.Query/Execute";
+const BEGIN_EXECUTE: &str = "/queryservice.Query/BeginExecute";
+const COMMIT: &str = "/queryservice.Query/Commit";
+const ROLLBACK: &str = "/queryservice.Query/Rollback";
 
 /// A stream of partial results: the first carries the fields, the others rows.
 pub type ResultStream = Pin<Box<dyn Stream<Item = Result<QueryResult, VtError>> + Send>>;
@@ -128,8 +134,8 @@ impl Gateway {
                 options: Some(options.clone()),
                 reserved_id: 0,
             };
-            match tablet.client.clone().execute(req).await {
-                Ok(resp) => return Ok(resp.into_inner().result.unwrap_or_default()),
+            match tablet.unary.call::<_, ExecuteResponse>(EXECUTE, &req).await {
+                Ok(resp) => return Ok(resp.result.unwrap_or_default()),
                 Err(st) if retryable(&st) && tried.len() < self.retry_count => {
                     tracing::info!(tablet = %tablet.alias, error = %st, "retrying on another tablet");
                     tried.push(tablet.alias.to_string());
@@ -157,8 +163,13 @@ impl Gateway {
             options: Some(options.clone()),
             reserved_id: 0,
         };
-        match ss.tablet.client.clone().execute(req).await {
-            Ok(resp) => Ok(resp.into_inner().result.unwrap_or_default()),
+        match ss
+            .tablet
+            .unary
+            .call::<_, ExecuteResponse>(EXECUTE, &req)
+            .await
+        {
+            Ok(resp) => Ok(resp.result.unwrap_or_default()),
             Err(st) => Err(tablet_error(&target.to_string(), &st)),
         }
     }
@@ -174,30 +185,34 @@ impl Gateway {
         let mut tried = Vec::new();
         loop {
             let tablet = self.pick(target, &tried)?;
-            let req = StreamExecuteRequest {
-                effective_caller_id: caller.effective(),
-                immediate_caller_id: caller.immediate(),
-                target: Some(target.to_proto()),
-                query: Some(query.clone()),
-                options: Some(options.clone()),
-                transaction_id: 0,
-                reserved_id: 0,
-            };
-            match tablet.client.clone().stream_execute(req).await {
-                Ok(resp) => {
-                    let name = target.to_string();
-                    let stream = resp.into_inner().map(move |item| match item {
-                        Ok(r) => Ok(r.result.unwrap_or_default()),
-                        Err(st) => Err(tablet_error(&name, &st)),
-                    });
-                    return Ok(Box::pin(stream));
-                }
+            match stream_on(&tablet, target, query, caller, options, 0).await {
                 Err(st) if retryable(&st) && tried.len() < self.retry_count => {
                     tried.push(tablet.alias.to_string());
                 }
-                Err(st) => return Err(tablet_error(&target.to_string(), &st)),
+                other => return other.map_err(|st| tablet_error(&target.to_string(), &st)),
             }
         }
+    }
+
+    /// Streams a query's results inside the transaction of `ss`, on the tablet holding it.
+    pub async fn stream_execute_in_tx(
+        &self,
+        ss: &ShardSession,
+        query: &BoundQuery,
+        caller: &Caller,
+        options: &ExecuteOptions,
+    ) -> Result<ResultStream, VtError> {
+        let target = shard_target(ss);
+        stream_on(
+            &ss.tablet,
+            &target,
+            query,
+            caller,
+            options,
+            ss.transaction_id,
+        )
+        .await
+        .map_err(|st| tablet_error(&target.to_string(), &st))
     }
 
     /// Begins a transaction on a tablet of `target` and runs the first query in it. The
@@ -220,12 +235,10 @@ impl Gateway {
             pre_queries: Vec::new(),
         };
         let resp = tablet
-            .client
-            .clone()
-            .begin_execute(req)
+            .unary
+            .call::<_, BeginExecuteResponse>(BEGIN_EXECUTE, &req)
             .await
-            .map_err(|st| tablet_error(&target.to_string(), &st))?
-            .into_inner();
+            .map_err(|st| tablet_error(&target.to_string(), &st))?;
         if resp.transaction_id == 0 {
             let err = resp.error.map_or_else(
                 || VtError::Other(format!("target: {target}: begin returned no transaction")),
@@ -257,9 +270,8 @@ impl Gateway {
             transaction_id: ss.transaction_id,
         };
         ss.tablet
-            .client
-            .clone()
-            .commit(req)
+            .unary
+            .call::<_, CommitResponse>(COMMIT, &req)
             .await
             .map(|_| ())
             .map_err(|st| tablet_error(&target.to_string(), &st))
@@ -275,13 +287,39 @@ impl Gateway {
             transaction_id: ss.transaction_id,
         };
         ss.tablet
-            .client
-            .clone()
-            .rollback(req)
+            .unary
+            .call::<_, RollbackResponse>(ROLLBACK, &req)
             .await
             .map(|_| ())
             .map_err(|st| tablet_error(&target.to_string(), &st))
     }
+}
+
+/// Starts a StreamExecute on `tablet` (in transaction `transaction_id` when not 0).
+async fn stream_on(
+    tablet: &TabletConn,
+    target: &ShardTarget,
+    query: &BoundQuery,
+    caller: &Caller,
+    options: &ExecuteOptions,
+    transaction_id: i64,
+) -> Result<ResultStream, tonic::Status> {
+    let req = StreamExecuteRequest {
+        effective_caller_id: caller.effective(),
+        immediate_caller_id: caller.immediate(),
+        target: Some(target.to_proto()),
+        query: Some(query.clone()),
+        options: Some(options.clone()),
+        transaction_id,
+        reserved_id: 0,
+    };
+    let resp = tablet.client.clone().stream_execute(req).await?;
+    let name = target.to_string();
+    let stream = resp.into_inner().map(move |item| match item {
+        Ok(r) => Ok(r.result.unwrap_or_default()),
+        Err(st) => Err(tablet_error(&name, &st)),
+    });
+    Ok(Box::pin(stream))
 }
 
 fn shard_target(ss: &ShardSession) -> ShardTarget {

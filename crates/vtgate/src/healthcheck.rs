@@ -15,6 +15,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tonic::transport::{Channel, Endpoint};
 
+use crate::unary::UnaryClient;
+
 /// First reconnect delay after a health stream fails.
 const RETRY_MIN: Duration = Duration::from_millis(50);
 /// Longest reconnect delay.
@@ -31,8 +33,10 @@ const MIN_SERVING: usize = 2;
 pub struct TabletConn {
     /// The tablet's alias.
     pub alias: TabletAlias,
-    /// Client on the tablet's channel (cloning shares the connection).
+    /// Client on the tablet's channel (cloning shares the connection), for streaming calls.
     pub client: QueryClient<Channel>,
+    /// The per-query unary calls (Execute, BeginExecute, Commit, Rollback).
+    pub unary: UnaryClient,
 }
 
 /// The health of one tablet, as last reported.
@@ -157,6 +161,7 @@ impl HealthCheck {
         let conn = TabletConn {
             alias: alias.clone(),
             client,
+            unary: UnaryClient::new(format!("{}:{}", tablet.hostname, port)),
         };
         let health = TabletHealth {
             keyspace: tablet.keyspace.clone(),

@@ -18,3 +18,4 @@ pub mod session;
 pub mod settings;
 pub mod text;
 pub mod topology;
+pub mod unary;

@@ -155,6 +155,15 @@ impl Session {
         }
     }
 
+    /// `SET workload = 'olap'`: reads stream from the tablets (StreamExecute) instead of
+    /// coming back whole from Execute.
+    pub fn olap(&self) -> bool {
+        self.vitess_vars.get("workload").is_some_and(|w| {
+            w.trim_matches(|c| c == '\'' || c == '"')
+                .eq_ignore_ascii_case("olap")
+        })
+    }
+
     /// The `SET STATEMENT ... FOR ` prefix for the current settings, empty if none.
     pub fn settings_prefix(&self) -> String {
         if self.settings.is_empty() {

@@ -1,6 +1,9 @@
-//! Values larger than gRPC's default 4 MiB message limit cross vtgate -> vttablet both ways:
-//! an INSERT carrying a 6 MiB value, then reading it back inside a transaction (Execute, not
-//! StreamExecute) and outside one (streamed), byte for byte.
+//! Large values and large results cross vtgate -> vttablet whole:
+//! - values larger than gRPC's default 4 MiB message limit, both ways: an INSERT carrying a
+//!   6 MiB value, then reading it back inside a transaction and outside one, byte for byte;
+//! - results over the tablet's Execute row limit (`--queryserver-config-max-result-size`,
+//!   10,000 as in Vitess): vtgate streams them instead, so the client gets every row, outside
+//!   and inside a transaction and with `SET workload = 'olap'`.
 
 mod common;
 
@@ -37,4 +40,48 @@ async fn six_mib_values_round_trip() {
         in_tx.as_deref() == Some(&value[..]),
         "value read in a transaction differs"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_over_the_tablet_row_limit_arrive_whole() {
+    const ROWS: u64 = 12_345;
+    let cluster = Cluster::start("vtgate_rows").await;
+    let mut direct = common::mariadb().await;
+    direct
+        .query_drop(format!(
+            "create table {db}.many (id int primary key); \
+             insert into {db}.many select seq from {db}.seq_1_to_{ROWS}",
+            db = cluster.db
+        ))
+        .await
+        .expect("fill many");
+    let mut conn = cluster.conn(Some("commerce")).await;
+    let check = |ids: Vec<u64>, how: &str| {
+        assert_eq!(ids.len() as u64, ROWS, "{how}: row count");
+        assert!(
+            ids.iter().copied().eq(1..=ROWS),
+            "{how}: rows differ from 1..={ROWS}"
+        );
+    };
+    let sql = "select id from many order by id";
+    check(
+        conn.query(sql).await.expect("autocommit read"),
+        "autocommit",
+    );
+    conn.query_drop("begin").await.expect("begin");
+    check(
+        conn.query(sql).await.expect("read in a transaction"),
+        "transaction",
+    );
+    conn.query_drop("commit").await.expect("commit");
+    conn.query_drop("set workload = 'olap'")
+        .await
+        .expect("olap");
+    check(conn.query(sql).await.expect("olap read"), "olap");
+    // Below the limit nothing changes.
+    let small: Vec<u64> = conn
+        .query("select id from many where id <= 3 order by id")
+        .await
+        .expect("small read");
+    assert_eq!(small, [1, 2, 3]);
 }

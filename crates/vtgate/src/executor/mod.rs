@@ -275,13 +275,45 @@ impl Executor {
         if !session.autocommit && !session.in_transaction {
             session.in_transaction = true;
         }
-        if session.in_transaction {
-            let result = self.execute_in_tx(session, caller, &target, &text).await?;
-            Self::note_result(session, &result);
-            return Ok(Reply::Result(result));
-        }
+        let select = matches!(kind, StatementKind::Select);
         let options = Self::options(session);
-        if matches!(kind, StatementKind::Select) {
+        if session.in_transaction {
+            return match self.execute_in_tx(session, caller, &target, &text).await {
+                Ok(result) => {
+                    Self::note_result(session, &result);
+                    Ok(Reply::Result(result))
+                }
+                // Too many rows for one Execute: stream the same read in the transaction.
+                Err(e) if select && e.is_row_limit() => {
+                    session.row_count = -1;
+                    let Some(ss) =
+                        session.shard_session(&target.keyspace, &target.shard, target.tablet_type)
+                    else {
+                        return Err(e);
+                    };
+                    let stream = self
+                        .gateway
+                        .stream_execute_in_tx(ss, &text, caller, &options)
+                        .await?;
+                    Ok(Reply::Stream(stream))
+                }
+                Err(e) => Err(e),
+            };
+        }
+        // Reads come back whole from Execute (one message each way, as Vitess's OLTP
+        // workload does); a result over the tablet's row limit, or `SET workload = 'olap'`,
+        // streams instead.
+        if select && !session.olap() {
+            match self.gateway.execute(&target, &text, caller, &options).await {
+                Ok(result) => {
+                    Self::note_result(session, &result);
+                    return Ok(Reply::Result(result));
+                }
+                Err(e) if e.is_row_limit() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if select {
             session.row_count = -1;
             let stream = self
                 .gateway

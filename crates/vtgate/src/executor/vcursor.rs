@@ -20,13 +20,14 @@ use std::sync::{Arc, Mutex as SyncMutex};
 
 use async_trait::async_trait;
 use engine::{EngineError, ShardQuery, VCursor};
+use futures::StreamExt;
 use proto::query::execute_options::TransactionIsolation;
 use proto::query::{BindVariable, BoundQuery, ExecuteOptions, QueryResult};
 use proto::topodata::TabletType;
 use tokio::sync::Mutex;
 
 use crate::error::VtError;
-use crate::gateway::{Caller, Gateway, ShardTarget};
+use crate::gateway::{Caller, Gateway, ResultStream, ShardTarget};
 use crate::session::ShardSession;
 use crate::topology::Topology;
 
@@ -151,6 +152,30 @@ impl GatewayCursor<'_> {
         result
     }
 
+    /// One result from a stream of partial results, holding at most `--max-memory-rows`.
+    async fn collect(&self, stream: Result<ResultStream, VtError>) -> Result<QueryResult, VtError> {
+        let mut stream = stream?;
+        let mut out = QueryResult::default();
+        while let Some(part) = stream.next().await {
+            let part = part?;
+            if out.fields.is_empty() {
+                out.fields = part.fields;
+            }
+            out.rows.extend(part.rows);
+            if out.rows.len() > self.max_memory_rows {
+                return Err(VtError::Engine {
+                    message: format!(
+                        "in-memory row count exceeded allowed limit of {}",
+                        self.max_memory_rows
+                    ),
+                    errno: crate::error::errno::UNKNOWN,
+                    sqlstate: "HY000".into(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// The shard sessions, to give back to the session.
     pub fn into_tx(self) -> Option<TxState> {
         self.tx.map(Mutex::into_inner)
@@ -190,11 +215,28 @@ impl VCursor for GatewayCursor<'_> {
             let mut out = Vec::with_capacity(queries.len());
             for q in queries {
                 let target = self.target(keyspace, &q.shard);
-                let r = self
-                    .execute_in_tx(&mut tx, &target, &self.bound(&q.sql))
-                    .await
-                    .map_err(cursor_error)?;
-                out.push(r);
+                let query = self.bound(&q.sql);
+                let r = match self.execute_in_tx(&mut tx, &target, &query).await {
+                    Err(e) if e.is_row_limit() && is_read(&q.sql) => {
+                        let ss = tx.shard_sessions.iter().find(|s| {
+                            s.keyspace == target.keyspace
+                                && s.shard == target.shard
+                                && s.tablet_type == target.tablet_type
+                        });
+                        match ss {
+                            Some(ss) => {
+                                let stream = self
+                                    .gateway
+                                    .stream_execute_in_tx(ss, &query, self.caller, &self.options)
+                                    .await;
+                                self.collect(stream).await
+                            }
+                            None => Err(e),
+                        }
+                    }
+                    other => other,
+                };
+                out.push(r.map_err(cursor_error)?);
             }
             return Ok(out);
         }
@@ -202,9 +244,21 @@ impl VCursor for GatewayCursor<'_> {
             let target = self.target(keyspace, &q.shard);
             let query = self.bound(&q.sql);
             async move {
-                self.gateway
+                let result = self
+                    .gateway
                     .execute(&target, &query, self.caller, &self.options)
-                    .await
+                    .await;
+                match result {
+                    // Over the tablet's Execute row limit: stream the read instead.
+                    Err(e) if e.is_row_limit() && is_read(&query.sql) => {
+                        let stream = self
+                            .gateway
+                            .stream_execute(&target, &query, self.caller, &self.options)
+                            .await;
+                        self.collect(stream).await
+                    }
+                    other => other,
+                }
             }
         });
         futures::future::join_all(runs)
@@ -268,4 +322,12 @@ impl VCursor for GatewayCursor<'_> {
             ))),
         }
     }
+}
+
+/// Whether a shard query only reads (so running it again, streamed, changes nothing).
+fn is_read(sql: &str) -> bool {
+    matches!(
+        sql::classify::classify(sql),
+        sql::classify::StatementKind::Select
+    )
 }
