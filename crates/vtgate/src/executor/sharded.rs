@@ -192,6 +192,8 @@ impl Executor {
         let tx = session.in_transaction.then(|| {
             Mutex::new(TxState {
                 shard_sessions: std::mem::take(&mut session.shard_sessions),
+                pre_sessions: std::mem::take(&mut session.pre_sessions),
+                post_sessions: std::mem::take(&mut session.post_sessions),
                 isolation: session.next_isolation.or(session.isolation),
             })
         });
@@ -227,6 +229,8 @@ impl Executor {
                 session.next_isolation = None;
             }
             session.shard_sessions = tx.shard_sessions;
+            session.pre_sessions = tx.pre_sessions;
+            session.post_sessions = tx.post_sessions;
         }
         if implicit_tx {
             match &outcome {
@@ -319,8 +323,11 @@ impl Executor {
 }
 
 /// Whether a plan provably writes to at most one shard (its root is a route to one keyspace id
-/// or to an unsharded keyspace), so it needs no transaction of its own.
+/// or to an unsharded keyspace, maintaining no lookup vindex), so it needs no transaction of
+/// its own.
 fn single_shard(plan: &Plan) -> bool {
     let root = plan.description();
-    root.inputs.is_empty() && matches!(root.variant.as_deref(), Some("EqualUnique" | "Unsharded"))
+    root.inputs.is_empty()
+        && matches!(root.variant.as_deref(), Some("EqualUnique" | "Unsharded"))
+        && !root.other.contains_key("OwnedVindexes")
 }

@@ -12,6 +12,9 @@
 //!   `multi-db transaction attempted`.
 //! * Sequence values are reserved outside the session's transaction, on the sequence
 //!   keyspace's primary.
+//! * Lookup vindex queries may run in another commit order: `Pre` and `Post` queries join
+//!   transactions of their own, committed before and after the session's (consistent
+//!   lookups); `Autocommit` ones (and `Pre`/`Post` outside a transaction) commit alone.
 //! * Every shard query carries the session's settings prefix (`SET STATEMENT ... FOR`) and
 //!   its raw-bytes bind variables, as on the unsharded path.
 
@@ -19,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex as SyncMutex};
 
 use async_trait::async_trait;
-use engine::{EngineError, ShardQuery, VCursor};
+use engine::{CommitOrder, EngineError, ShardQuery, VCursor};
 use proto::query::execute_options::TransactionIsolation;
 use proto::query::{BindVariable, BoundQuery, ExecuteOptions, QueryResult};
 use proto::topodata::TabletType;
@@ -46,6 +49,10 @@ pub struct SentQuery {
 pub struct TxState {
     /// The shard sessions (taken from the session, given back after the plan).
     pub shard_sessions: Vec<ShardSession>,
+    /// Shard sessions committed before `shard_sessions` (consistent lookup rows created).
+    pub pre_sessions: Vec<ShardSession>,
+    /// Shard sessions committed after `shard_sessions` (consistent lookup rows deleted).
+    pub post_sessions: Vec<ShardSession>,
     /// Isolation level for transactions begun by this statement.
     pub isolation: Option<TransactionIsolation>,
 }
@@ -110,14 +117,17 @@ impl GatewayCursor<'_> {
         }
     }
 
-    /// Runs one query inside the transaction, beginning one on the shard if needed.
+    /// Runs one query inside the transaction whose shard sessions are `sessions`, beginning
+    /// one on the shard if needed; `single_db` refuses a second shard.
     async fn execute_in_tx(
         &self,
-        tx: &mut TxState,
+        sessions: &mut Vec<ShardSession>,
+        isolation: Option<TransactionIsolation>,
+        single_db: bool,
         target: &ShardTarget,
         query: &BoundQuery,
     ) -> Result<QueryResult, VtError> {
-        let found = tx.shard_sessions.iter().find(|s| {
+        let found = sessions.iter().find(|s| {
             s.keyspace == target.keyspace
                 && s.shard == target.shard
                 && s.tablet_type == target.tablet_type
@@ -128,9 +138,8 @@ impl GatewayCursor<'_> {
                 .execute_in_tx(ss, query, self.caller, &self.options)
                 .await;
         }
-        if self.single_db && !tx.shard_sessions.is_empty() {
-            let open: Vec<String> = tx
-                .shard_sessions
+        if single_db && !sessions.is_empty() {
+            let open: Vec<String> = sessions
                 .iter()
                 .map(|s| format!("{}.{}.{}", s.keyspace, s.shard, s.tablet_type))
                 .collect();
@@ -140,15 +149,37 @@ impl GatewayCursor<'_> {
             )));
         }
         let mut options = self.options.clone();
-        if let Some(level) = tx.isolation {
+        if let Some(level) = isolation {
             options.transaction_isolation = level as i32;
         }
         let (ss, result) = self
             .gateway
             .begin_execute(target, query, self.caller, &options)
             .await?;
-        tx.shard_sessions.push(ss);
+        sessions.push(ss);
         result
+    }
+
+    /// Runs the queries outside any transaction, concurrently.
+    async fn execute_alone(
+        &self,
+        keyspace: &str,
+        queries: &[ShardQuery],
+    ) -> engine::Result<Vec<QueryResult>> {
+        let runs = queries.iter().map(|q| {
+            let target = self.target(keyspace, &q.shard);
+            let query = self.bound(&q.sql);
+            async move {
+                self.gateway
+                    .execute(&target, &query, self.caller, &self.options)
+                    .await
+            }
+        });
+        futures::future::join_all(runs)
+            .await
+            .into_iter()
+            .map(|r| r.map_err(cursor_error))
+            .collect()
     }
 
     /// The shard sessions, to give back to the session.
@@ -182,36 +213,62 @@ impl VCursor for GatewayCursor<'_> {
         keyspace: &str,
         queries: &[ShardQuery],
     ) -> engine::Result<Vec<QueryResult>> {
+        self.execute_ordered(keyspace, queries, CommitOrder::Normal)
+            .await
+    }
+
+    async fn execute_ordered(
+        &self,
+        keyspace: &str,
+        queries: &[ShardQuery],
+        order: CommitOrder,
+    ) -> engine::Result<Vec<QueryResult>> {
         for q in queries {
             self.record(keyspace, q);
         }
-        if let Some(tx) = &self.tx {
-            let mut tx = tx.lock().await;
-            let mut out = Vec::with_capacity(queries.len());
-            for q in queries {
-                let target = self.target(keyspace, &q.shard);
-                let r = self
-                    .execute_in_tx(&mut tx, &target, &self.bound(&q.sql))
-                    .await
-                    .map_err(cursor_error)?;
-                out.push(r);
-            }
-            return Ok(out);
-        }
-        let runs = queries.iter().map(|q| {
+        let Some(tx) = self
+            .tx
+            .as_ref()
+            .filter(|_| order != CommitOrder::Autocommit)
+        else {
+            return self.execute_alone(keyspace, queries).await;
+        };
+        let mut tx = tx.lock().await;
+        let tx = &mut *tx;
+        let (sessions, single_db) = match order {
+            CommitOrder::Pre => (&mut tx.pre_sessions, false),
+            CommitOrder::Post => (&mut tx.post_sessions, false),
+            _ => (&mut tx.shard_sessions, self.single_db),
+        };
+        let mut out = Vec::with_capacity(queries.len());
+        for q in queries {
             let target = self.target(keyspace, &q.shard);
-            let query = self.bound(&q.sql);
-            async move {
-                self.gateway
-                    .execute(&target, &query, self.caller, &self.options)
-                    .await
-            }
-        });
-        futures::future::join_all(runs)
-            .await
-            .into_iter()
-            .map(|r| r.map_err(cursor_error))
-            .collect()
+            let r = self
+                .execute_in_tx(
+                    sessions,
+                    tx.isolation,
+                    single_db,
+                    &target,
+                    &self.bound(&q.sql),
+                )
+                .await
+                .map_err(cursor_error)?;
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    fn vschema(&self) -> engine::Result<&vschema::VSchema> {
+        Ok(self.topology.vschema())
+    }
+
+    fn errno(&self, e: &EngineError) -> u16 {
+        match e {
+            EngineError::Cursor(inner) => inner
+                .downcast_ref::<VtError>()
+                .map_or_else(|| e.errno(), VtError::errno),
+            other => other.errno(),
+        }
     }
 
     fn max_memory_rows(&self) -> usize {
