@@ -244,12 +244,22 @@ impl Lookup {
     }
 
     /// Inserts the lookup rows of newly written owner rows (Vitess
-    /// `Create`); rows with a NULL value are skipped with `ignore_nulls`.
+    /// `Create`); rows with a NULL value are skipped with `ignore_nulls`,
+    /// refused without.
     pub async fn create(&self, vc: &dyn VCursor, rows: &[LookupRow]) -> Result<()> {
-        let rows: Vec<&LookupRow> = rows
-            .iter()
-            .filter(|r| !(self.params.ignore_nulls && r.values.contains(&BindValue::Null)))
-            .collect();
+        let mut kept: Vec<&LookupRow> = Vec::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            match r.values.iter().position(|v| *v == BindValue::Null) {
+                None => kept.push(r),
+                Some(_) if self.params.ignore_nulls => {}
+                Some(j) => {
+                    return Err(EngineError::BadResult(format!(
+                        "lookup.Create: input has null values: row: {i}, col: {j}"
+                    )))
+                }
+            }
+        }
+        let rows = kept;
         if rows.is_empty() {
             return Ok(());
         }
@@ -375,7 +385,12 @@ impl Lookup {
     }
 
     /// Deletes the lookup rows of owner rows going away (Vitess `Delete`).
+    /// An `autocommit` lookup never deletes (as in Vitess: not safe outside
+    /// the owner's transaction), leaving rows that point to no owner row.
     pub async fn delete(&self, vc: &dyn VCursor, rows: &[LookupRow]) -> Result<()> {
+        if self.params.autocommit && !self.consistent() {
+            return Ok(());
+        }
         let order = self.write_order(CommitOrder::Post);
         for r in rows {
             if self.params.ignore_nulls && r.values.contains(&BindValue::Null) {
@@ -472,3 +487,6 @@ impl VCursor for Ordered<'_> {
         self.vc.errno(e)
     }
 }
+
+#[cfg(test)]
+mod tests;
