@@ -13,7 +13,9 @@
 //!   before the session's (Pre) and deleted in one committed after it
 //!   (Post), so a failure never leaves an owner row without its lookup row.
 //!   A duplicate on creation is taken over when the owner row it points to
-//!   no longer exists (Vitess `handleDup`).
+//!   no longer exists (Vitess `handleDup`). A lookup row the pre-session
+//!   wrote earlier in the same transaction is deleted there, not in the
+//!   post-session, which would wait for the pre-session's lock.
 
 use std::sync::{Arc, OnceLock};
 
@@ -174,6 +176,17 @@ impl Lookup {
         }
     }
 
+    /// Names one lookup row for [`VCursor::note_pre_write`].
+    fn row_key(&self, values: &[BindValue], ksid: &[u8]) -> String {
+        let values: Vec<String> = values.iter().map(BindValue::to_sql).collect();
+        format!(
+            "{}\0{}\0{}",
+            self.params.table,
+            values.join("\0"),
+            hex(ksid)
+        )
+    }
+
     fn where_from(&self, values: &[BindValue]) -> String {
         self.params
             .from
@@ -185,7 +198,10 @@ impl Lookup {
     }
 
     /// Maps each value (of the first `from` column) to its destination by
-    /// reading the lookup table; `locked` takes the `read_lock` (DML).
+    /// reading the lookup table; `locked` takes the `read_lock` (DML). A
+    /// consistent lookup reads in the pre-session without a lock: its rows
+    /// are deleted in the post-session, which a lock held by the
+    /// pre-session would block until the statement times out.
     pub async fn map(
         &self,
         vc: &dyn VCursor,
@@ -197,7 +213,7 @@ impl Lookup {
         } else {
             self.write_order(CommitOrder::Normal)
         };
-        let lock = match (locked, self.params.read_lock) {
+        let lock = match (locked && !self.consistent(), self.params.read_lock) {
             (true, ReadLock::Exclusive) => " for update",
             (true, ReadLock::Shared) => " lock in share mode",
             _ => "",
@@ -272,7 +288,14 @@ impl Lookup {
         let sql = format!("{}{}", self.insert_prefix(), texts.join(", "));
         let order = self.write_order(CommitOrder::Pre);
         let err = match run(vc, &sql, order).await {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                if self.consistent() {
+                    for r in &rows {
+                        vc.note_pre_write(&self.row_key(&r.values, &r.ksid));
+                    }
+                }
+                return Ok(());
+            }
             Err(e) => e,
         };
         if !self.consistent() || vc.errno(&err) != DUP_ENTRY {
@@ -324,6 +347,7 @@ impl Lookup {
                 values.push(new_to);
                 let sql = format!("{}({})", self.insert_prefix(), values.join(", "));
                 run(vc, &sql, CommitOrder::Pre).await?;
+                vc.note_pre_write(&self.row_key(&row.values, &row.ksid));
             }
             [one] => {
                 let existing_ksid = one.first().cloned().flatten().unwrap_or_default();
@@ -334,6 +358,7 @@ impl Lookup {
                     let sql = format!("update {table} set {to} = {new_to} where {wher}");
                     run(vc, &sql, CommitOrder::Pre).await?;
                 }
+                vc.note_pre_write(&self.row_key(&row.values, &row.ksid));
             }
             _ => {
                 return Err(EngineError::BadResult(format!(
@@ -402,7 +427,11 @@ impl Lookup {
                 self.where_from(&r.values),
                 equals(&self.params.to, &self.to_value(&r.ksid)?)
             );
-            run(vc, &sql, order).await?;
+            // A row this transaction's pre-session wrote points to an owner
+            // row of this transaction: deleting it in the pre-session is safe
+            // (and the post-session would wait for its lock).
+            let held = self.consistent() && vc.pre_wrote(&self.row_key(&r.values, &r.ksid));
+            run(vc, &sql, if held { CommitOrder::Pre } else { order }).await?;
         }
         Ok(())
     }
@@ -485,6 +514,14 @@ impl VCursor for Ordered<'_> {
 
     fn errno(&self, e: &EngineError) -> u16 {
         self.vc.errno(e)
+    }
+
+    fn note_pre_write(&self, key: &str) {
+        self.vc.note_pre_write(key);
+    }
+
+    fn pre_wrote(&self, key: &str) -> bool {
+        self.vc.pre_wrote(key)
     }
 }
 

@@ -71,6 +71,19 @@ pub trait VCursor: Send + Sync {
         self.execute_multi(keyspace, queries).await
     }
 
+    /// Records that this transaction's pre-session wrote the lookup row
+    /// `key` (so it holds its lock until the pre-session commits).
+    fn note_pre_write(&self, key: &str) {
+        let _ = key;
+    }
+
+    /// Whether this transaction's pre-session wrote the lookup row `key`:
+    /// deleting it in the post-session would wait for that lock forever.
+    fn pre_wrote(&self, key: &str) -> bool {
+        let _ = key;
+        false
+    }
+
     /// The MySQL error number of a failure from this cursor (1062 for a
     /// duplicate key).
     fn errno(&self, e: &EngineError) -> u16 {

@@ -7,7 +7,7 @@
 //! tablet connections never keep one client's settings. Transaction isolation cannot be set
 //! that way; it travels in the `ExecuteOptions` of the transaction's `Begin`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proto::query::execute_options::TransactionIsolation;
 use proto::query::BindVariable;
@@ -48,6 +48,8 @@ pub struct Session {
     pub pre_sessions: Vec<ShardSession>,
     /// Shard transactions committed after `shard_sessions` (consistent lookup rows deleted).
     pub post_sessions: Vec<ShardSession>,
+    /// Consistent lookup rows the pre-sessions wrote (deleting them again happens there).
+    pub pre_rows: HashSet<String>,
     /// Last AUTO_INCREMENT id a statement of this session generated.
     pub last_insert_id: u64,
     /// Rows the last select returned (`found_rows()`).
@@ -85,6 +87,7 @@ impl Session {
             shard_sessions: Vec::new(),
             pre_sessions: Vec::new(),
             post_sessions: Vec::new(),
+            pre_rows: HashSet::new(),
             last_insert_id: 0,
             found_rows: 0,
             row_count: -1,

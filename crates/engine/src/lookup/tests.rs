@@ -341,10 +341,15 @@ async fn update_of_a_lookup_column_replaces_its_row() {
         .iter()
         .map(|(_, q)| q.clone())
         .collect();
-    // The route by email reads its lookup row with FOR UPDATE (nothing found:
-    // the update goes nowhere).
+    // The route by email reads its (consistent) lookup row without a lock:
+    // nothing found, the update goes nowhere.
     assert_eq!(log.len(), 1, "{log:?}");
-    assert!(log[0].ends_with("FOR UPDATE"), "{log:?}");
+    assert!(log[0].ends_with("WHERE `email` = 'a@x'"), "{log:?}");
+    let vc = cursor(Box::new(|_, _, _| None));
+    run(&vc, "delete from user where name = 'x'").await.unwrap();
+    let log = sent(&vc);
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(log[0].ends_with("WHERE `name` = 'x' FOR UPDATE"), "{log:?}");
 
     let vc = cursor(Box::new(|ks, _, sql| owner_rows(ks, sql)));
     run(&vc, "update user set name = 'y' where id = 1")
@@ -401,4 +406,22 @@ async fn unchanged_and_unmaintainable_updates() {
         .await
         .unwrap_err();
     assert!(e.to_string().starts_with("VT12001"));
+}
+
+#[tokio::test]
+async fn a_lookup_row_written_in_the_pre_session_is_deleted_there() {
+    let vc = cursor(Box::new(|ks, _, sql| owner_rows(ks, sql)));
+    run(
+        &vc,
+        "insert into user (id, email, name) values (1, 'a@x', 'x')",
+    )
+    .await
+    .unwrap();
+    run(&vc, "delete from user where id = 1").await.unwrap();
+    let orders = vc.orders.lock().unwrap().clone();
+    let delete = orders
+        .iter()
+        .find(|(_, q)| q.starts_with("DELETE FROM `email_idx`"))
+        .unwrap();
+    assert_eq!(delete.0, CommitOrder::Pre, "{orders:?}");
 }

@@ -388,6 +388,7 @@ impl Executor {
         ]
         .concat();
         session.in_transaction = false;
+        session.pre_rows.clear();
         let mut first_err = None;
         for ss in &ordered {
             let res = if first_err.is_none() {
@@ -412,6 +413,7 @@ impl Executor {
         ]
         .concat();
         session.in_transaction = false;
+        session.pre_rows.clear();
         let mut first_err = None;
         for ss in &all {
             if let Err(e) = self.gateway.rollback(ss, caller).await {

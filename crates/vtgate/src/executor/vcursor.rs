@@ -18,7 +18,7 @@
 //! * Every shard query carries the session's settings prefix (`SET STATEMENT ... FOR`) and
 //!   its raw-bytes bind variables, as on the unsharded path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex as SyncMutex};
 
 use async_trait::async_trait;
@@ -83,6 +83,9 @@ pub struct GatewayCursor<'a> {
     pub known_shards: &'a (dyn Fn(&str) -> Vec<String> + Send + Sync),
     /// When set, every query sent is recorded here.
     pub log: Option<SyncMutex<Vec<SentQuery>>>,
+    /// Lookup rows the transaction's pre-sessions wrote (taken from the session, given back
+    /// after the plan).
+    pub pre_rows: SyncMutex<HashSet<String>>,
 }
 
 fn cursor_error(e: VtError) -> EngineError {
@@ -256,6 +259,22 @@ impl VCursor for GatewayCursor<'_> {
             out.push(r);
         }
         Ok(out)
+    }
+
+    fn note_pre_write(&self, key: &str) {
+        if self.tx.is_some() {
+            self.pre_rows
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key.to_string());
+        }
+    }
+
+    fn pre_wrote(&self, key: &str) -> bool {
+        self.pre_rows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(key)
     }
 
     fn vschema(&self) -> engine::Result<&vschema::VSchema> {
