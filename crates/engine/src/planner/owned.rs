@@ -6,6 +6,8 @@
 
 use sqlparser::ast::{Assignment, Expr, Insert, OrderByExpr, Statement, TableWithJoins};
 
+use vschema::build::ColumnVindex;
+
 use super::dml::column_name;
 use super::tables::{rewrite_for_shards, TableUse};
 use super::Context;
@@ -22,33 +24,38 @@ fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
-/// The owned lookup vindexes of `table` with their columns, in VSchema order.
-pub(super) fn owned_lookups(table: &TableUse) -> Result<Vec<(Vec<String>, Lookup)>> {
+/// The lookup of an owned column vindex of `table`, with its owner.
+fn owned_lookup(table: &TableUse, cv: &ColumnVindex) -> Result<Lookup> {
     let t = &table.table;
-    let mut out = Vec::new();
-    for cv in t.owned_vindexes() {
-        let Some(mut lookup) = Lookup::of(&cv.name, cv.vindex.as_ref())? else {
-            return Err(EngineError::unsupported(format!(
-                "owned vindex {} that is not a lookup vindex",
-                cv.name
-            )));
-        };
-        if cv.columns.len() != lookup.params.from.len() {
-            return Err(EngineError::BadResult(format!(
-                "lookup vindex {}: {} columns for {} from columns",
-                cv.name,
-                cv.columns.len(),
-                lookup.params.from.len()
-            )));
-        }
-        lookup.owner = Some(Owner {
-            keyspace: t.keyspace.name.clone(),
-            table: t.name.clone(),
-            columns: cv.columns.clone(),
-        });
-        out.push((cv.columns.clone(), lookup));
+    let Some(mut lookup) = Lookup::of(&cv.name, cv.vindex.as_ref())? else {
+        return Err(EngineError::unsupported(format!(
+            "owned vindex {} that is not a lookup vindex",
+            cv.name
+        )));
+    };
+    if cv.columns.len() != lookup.params.from.len() {
+        return Err(EngineError::BadResult(format!(
+            "lookup vindex {}: {} columns for {} from columns",
+            cv.name,
+            cv.columns.len(),
+            lookup.params.from.len()
+        )));
     }
-    Ok(out)
+    lookup.owner = Some(Owner {
+        keyspace: t.keyspace.name.clone(),
+        table: t.name.clone(),
+        columns: cv.columns.clone(),
+    });
+    Ok(lookup)
+}
+
+/// The owned lookup vindexes of `table` with their columns, in VSchema order.
+fn owned_lookups(table: &TableUse) -> Result<Vec<(Vec<String>, Lookup)>> {
+    table
+        .table
+        .owned_vindexes()
+        .map(|cv| Ok((cv.columns.clone(), owned_lookup(table, cv)?)))
+        .collect()
 }
 
 /// The owned vindexes an INSERT with `owned` lookups must write, with an
@@ -130,11 +137,11 @@ pub(super) fn wrap_owned(
     assignments: Option<&[Assignment]>,
     route: Route,
 ) -> Result<Box<dyn Primitive>> {
-    let owned = owned_lookups(table)?;
     let mut changes = Vec::new();
-    for (columns, lookup) in owned {
+    for cv in table.table.owned_vindexes() {
         let new_values: Vec<Option<PlanValue>> = match assignments {
-            Some(a) => columns
+            Some(a) => cv
+                .columns
                 .iter()
                 .map(|c| assigned_value(a, c))
                 .collect::<Result<_>>()?,
@@ -143,7 +150,7 @@ pub(super) fn wrap_owned(
         if assignments.is_some() && new_values.iter().all(Option::is_none) {
             continue;
         }
-        changes.push((columns, lookup, new_values));
+        changes.push((cv.columns.clone(), owned_lookup(table, cv)?, new_values));
     }
     if changes.is_empty() {
         return Ok(Box::new(route));
