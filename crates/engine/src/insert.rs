@@ -85,24 +85,34 @@ impl Insert {
         ksids: &[KeyspaceId],
     ) -> Result<()> {
         for owned in &self.owned {
-            let rows = owned
+            let values = owned
                 .rows
                 .iter()
-                .zip(ksids)
-                .map(|(values, ksid)| {
-                    Ok(LookupRow {
-                        values: values
-                            .iter()
-                            .map(|v| v.resolve(vars))
-                            .collect::<Result<_>>()?,
-                        ksid: ksid.0.clone(),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            owned.lookup.create(vc, &rows).await?;
+                .map(|row| row.iter().map(|v| v.resolve(vars)).collect())
+                .collect::<Result<Vec<Vec<BindValue>>>>()?;
+            create_lookup_rows(vc, &owned.lookup, values, ksids).await?;
         }
         Ok(())
     }
+}
+
+/// Creates `lookup`'s rows for owner rows with these vindex column values
+/// and keyspace ids.
+pub(crate) async fn create_lookup_rows(
+    vc: &dyn VCursor,
+    lookup: &Lookup,
+    values: Vec<Vec<BindValue>>,
+    ksids: &[KeyspaceId],
+) -> Result<()> {
+    let rows: Vec<LookupRow> = values
+        .into_iter()
+        .zip(ksids)
+        .map(|(values, ksid)| LookupRow {
+            values,
+            ksid: ksid.0.clone(),
+        })
+        .collect();
+    lookup.create(vc, &rows).await
 }
 
 /// The keyspace id of each row's primary vindex value; a value that maps to
@@ -124,7 +134,7 @@ pub(crate) fn ksids_of_rows(vindex: &dyn Vindex, values: &[BindValue]) -> Result
 }
 
 /// The shard (index into `shards`) of each keyspace id.
-fn shards_of_ksids(ksids: &[KeyspaceId], shards: &[String]) -> Result<Vec<usize>> {
+pub(crate) fn shards_of_ksids(ksids: &[KeyspaceId], shards: &[String]) -> Result<Vec<usize>> {
     ksids
         .iter()
         .map(|k| {
@@ -139,16 +149,6 @@ fn shards_of_ksids(ksids: &[KeyspaceId], shards: &[String]) -> Result<Vec<usize>
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// The shard (index into `shards`) of each row's primary vindex value;
-/// a value that maps to no single keyspace id is an error.
-pub(crate) fn shards_of_rows(
-    vindex: &dyn Vindex,
-    values: &[BindValue],
-    shards: &[String],
-) -> Result<Vec<usize>> {
-    shards_of_ksids(&ksids_of_rows(vindex, values)?, shards)
 }
 
 /// Sends `rows` (`(v1, ...)` texts) to their shards as one INSERT per

@@ -20,7 +20,7 @@
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use proto::query::{Field, QueryResult, Type};
+use proto::query::QueryResult;
 use sql::literal::{BindValue, BindVars};
 use vschema::vindexes::{LookupKind, LookupParams, ReadLock};
 use vschema::{Destination, KeyspaceId, Value, Vindex};
@@ -447,28 +447,6 @@ fn duplicate(name: &str) -> EngineError {
         "23000",
         format!("Duplicate entry for key of lookup vindex {name}"),
     )
-}
-
-/// A cell of a shard result as the value it holds, typed by its field.
-pub fn cell_value(field: &Field, cell: Option<&[u8]>) -> BindValue {
-    let Some(bytes) = cell else {
-        return BindValue::Null;
-    };
-    let text = || String::from_utf8_lossy(bytes).into_owned();
-    use Type as T;
-    match T::try_from(field.r#type).unwrap_or(T::Varbinary) {
-        T::Int8 | T::Int16 | T::Int24 | T::Int32 | T::Int64 | T::Year => text()
-            .parse()
-            .map_or(BindValue::Decimal(text()), BindValue::Int64),
-        T::Uint8 | T::Uint16 | T::Uint24 | T::Uint32 | T::Uint64 => text()
-            .parse()
-            .map_or(BindValue::Decimal(text()), BindValue::Uint64),
-        T::Decimal | T::Float32 | T::Float64 => BindValue::Decimal(text()),
-        T::Binary | T::Varbinary | T::Blob | T::Bit | T::Geometry => {
-            BindValue::VarBinary(bytes.to_vec())
-        }
-        _ => BindValue::VarChar(bytes.to_vec()),
-    }
 }
 
 /// A cursor running every query of a nested plan in one commit order.

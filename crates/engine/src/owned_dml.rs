@@ -18,7 +18,8 @@ use vschema::{Destination, Vindex};
 use crate::bind::{substitute, vindex_value, PlanValue};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
-use crate::lookup::{cell_value, Lookup, LookupRow};
+use crate::join::cell_to_bind;
+use crate::lookup::{Lookup, LookupRow};
 use crate::primitive::Primitive;
 use crate::route::Route;
 use crate::vcursor::{ShardQuery, VCursor};
@@ -66,7 +67,7 @@ impl OwnedDml {
                     let field = result.fields.get(i).ok_or_else(|| {
                         EngineError::BadResult("owned vindex query: missing column".into())
                     })?;
-                    Ok(cell_value(field, cells.get(i).copied().flatten()))
+                    cell_to_bind(field, cells.get(i).copied().flatten())
                 };
                 let ksid = self.ksid(&value(0)?)?;
                 for (owned, (deletes, creates)) in self.owned.iter().zip(out.iter_mut()) {

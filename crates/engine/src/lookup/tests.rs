@@ -425,3 +425,32 @@ async fn a_lookup_row_written_in_the_pre_session_is_deleted_there() {
         .unwrap();
     assert_eq!(delete.0, CommitOrder::Pre, "{orders:?}");
 }
+
+#[tokio::test]
+async fn insert_select_creates_lookup_rows_of_the_selected_rows() {
+    let vc = cursor(Box::new(|ks, _, sql| {
+        (ks == "user" && sql.starts_with("SELECT user_id, tag FROM music")).then(|| {
+            Ok(result(
+                &[field("user_id", Type::Int64), field("tag", Type::Varchar)],
+                &[&[Some("1"), Some("a@x")]],
+            ))
+        })
+    }));
+    run(
+        &vc,
+        "insert into user (id, email) select user_id, tag from music where user_id = 1",
+    )
+    .await
+    .unwrap();
+    let orders = vc.orders.lock().unwrap().clone();
+    // The select, the email lookup row (no name: ignore_nulls), the owner row.
+    assert_eq!(orders.len(), 3, "{orders:?}");
+    assert_eq!(
+        orders[1],
+        (
+            CommitOrder::Pre,
+            format!("INSERT INTO `email_idx` (`email`, `keyspace_id`) VALUES ('a@x', X'{KSID_1}')")
+        )
+    );
+    assert!(orders[2].1.starts_with("INSERT INTO user"), "{orders:?}");
+}
