@@ -133,7 +133,7 @@ impl Primitive for InsertSelect {
     }
 
     fn description(&self) -> PlanDescription {
-        PlanDescription {
+        let d = PlanDescription {
             keyspace: Some(self.keyspace.clone()),
             ..PlanDescription::new("Insert").variant("Select")
         }
@@ -142,8 +142,14 @@ impl Primitive for InsertSelect {
         .with(
             "VindexOffsetFromSelect",
             format!("{}:{}", self.vindex_name, self.vindex_column),
-        )
-        .input(self.input.description())
+        );
+        let d = if self.owned.is_empty() {
+            d
+        } else {
+            let owned: Vec<String> = self.owned.iter().map(|o| o.lookup.name.clone()).collect();
+            d.with("OwnedVindexes", owned)
+        };
+        d.input(self.input.description())
     }
 }
 

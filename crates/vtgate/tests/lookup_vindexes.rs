@@ -4,7 +4,8 @@
 //! its `from` column with `unicode_loose_md5`). Inserts, updates and deletes keep both lookup
 //! tables exactly the rows the owner rows imply; selects by a lookup column reach only the
 //! shards the lookup table names and answer as one MariaDB database holding the same rows; a
-//! duplicate on the unique lookup is MySQL's 1062 and leaves nothing written.
+//! duplicate on the unique lookup is MySQL's 1062 and leaves nothing written (inside a
+//! transaction, the transaction is rolled back).
 
 mod sharded_cluster;
 
@@ -290,6 +291,29 @@ async fn lookup_vindexes_route_and_stay_consistent() {
     let (shards, _) =
         customer_shards(&mut c, "select * from customer where email = 'tx2@x.com'").await;
     assert_eq!(shards.len(), 1);
+
+    // A failed lookup write inside a transaction rolls the whole transaction back.
+    c.query_drop("begin").await.unwrap();
+    c.query_drop("insert into customer (customer_id, email, name) values (60, 'in@x.com', 'u')")
+        .await
+        .unwrap();
+    let e = c
+        .query_drop("insert into customer (customer_id, email, name) values (61, 'tx2@x.com', 'v')")
+        .await
+        .unwrap_err();
+    let (code, _, message) = server_error(e);
+    assert_eq!(code, 1062, "{message}");
+    assert!(message.contains("transaction rolled back"), "{message}");
+    c.query_drop("commit").await.unwrap();
+    assert_eq!(
+        query(
+            &mut c,
+            "select count(*) from customer where customer_id in (60, 61)"
+        )
+        .await,
+        [[Some("0".to_string())]]
+    );
+    assert_consistent(&mut c, "rolled back transaction").await;
 
     // The primary vindex column cannot change.
     let e = c

@@ -245,7 +245,24 @@ impl Executor {
                 }
             }
         }
-        let result = outcome.map_err(engine_error)?;
+        let outcome = outcome.map_err(engine_error);
+        if let Err(e) = &outcome {
+            if !implicit_tx && session.in_transaction && maintains_lookups(plan) {
+                // Part of the lookup rows (or owner rows) may be written: as Vitess does,
+                // roll the whole transaction back rather than let it commit half a statement.
+                if let Err(r) = self.rollback(session, caller).await {
+                    tracing::warn!(error = %r, "rollback after a failed lookup vindex write");
+                }
+                return Err(VtError::Engine {
+                    message: format!(
+                        "transaction rolled back to reverse changes of partial DML execution: {e}"
+                    ),
+                    errno: e.errno(),
+                    sqlstate: e.sqlstate().to_string(),
+                });
+            }
+        }
+        let result = outcome?;
         Self::note_result(session, &result);
         Ok((result, sent))
     }
@@ -325,6 +342,14 @@ impl Executor {
     }
 }
 
+/// Whether a plan writes lookup vindex rows as well as the statement's own.
+fn maintains_lookups(plan: &Plan) -> bool {
+    fn any(d: &engine::PlanDescription) -> bool {
+        d.other.contains_key("OwnedVindexes") || d.inputs.iter().any(any)
+    }
+    any(&plan.description())
+}
+
 /// Whether a plan provably writes to at most one shard (its root is a route to one keyspace id
 /// or to an unsharded keyspace, maintaining no lookup vindex), so it needs no transaction of
 /// its own.
@@ -332,5 +357,5 @@ fn single_shard(plan: &Plan) -> bool {
     let root = plan.description();
     root.inputs.is_empty()
         && matches!(root.variant.as_deref(), Some("EqualUnique" | "Unsharded"))
-        && !root.other.contains_key("OwnedVindexes")
+        && !maintains_lookups(plan)
 }
