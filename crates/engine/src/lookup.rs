@@ -26,6 +26,7 @@ use vschema::vindexes::{LookupKind, LookupParams, ReadLock};
 use vschema::{Destination, KeyspaceId, Value, Vindex};
 
 use crate::error::{EngineError, Result};
+use crate::join::cell_to_bind;
 use crate::vcursor::{CommitOrder, ShardQuery, VCursor};
 
 /// MySQL's `ER_DUP_ENTRY`.
@@ -329,19 +330,30 @@ impl Lookup {
         let table = quote_table(&self.params.table);
         let to = quote(&self.params.to);
         let wher = self.where_from(&row.values);
-        let lock = format!("select {to} from {table} where {wher} for update");
+        let from: Vec<String> = self.params.from.iter().map(|c| quote(c)).collect();
+        let lock = format!(
+            "select {}, {to} from {table} where {wher} for update",
+            from.join(", ")
+        );
         let existing = run(vc, &lock, CommitOrder::Pre).await?;
         let new_to = self.to_value(&row.ksid)?.to_sql();
-        let cells: Vec<Vec<Option<Vec<u8>>>> = existing
-            .rows
-            .iter()
-            .map(|r| {
-                r.split_values()
-                    .map(|cs| cs.into_iter().map(|c| c.map(<[u8]>::to_vec)).collect())
-                    .map_err(|e| EngineError::BadResult(e.to_string()))
-            })
-            .collect::<Result<_>>()?;
-        match cells.as_slice() {
+        let n = self.params.from.len();
+        let mut found: Vec<(Vec<BindValue>, Vec<u8>)> = Vec::new();
+        for r in &existing.rows {
+            let cells = r
+                .split_values()
+                .map_err(|e| EngineError::BadResult(e.to_string()))?;
+            let values = existing
+                .fields
+                .iter()
+                .zip(&cells)
+                .take(n)
+                .map(|(f, c)| cell_to_bind(f, *c))
+                .collect::<Result<Vec<_>>>()?;
+            let ksid = cells.get(n).copied().flatten().unwrap_or_default().to_vec();
+            found.push((values, ksid));
+        }
+        match found.as_slice() {
             [] => {
                 let mut values: Vec<String> = row.values.iter().map(BindValue::to_sql).collect();
                 values.push(new_to);
@@ -349,12 +361,14 @@ impl Lookup {
                 run(vc, &sql, CommitOrder::Pre).await?;
                 vc.note_pre_write(&self.row_key(&row.values, &row.ksid));
             }
-            [one] => {
-                let existing_ksid = one.first().cloned().flatten().unwrap_or_default();
-                if self.owner_row_exists(vc, row, &existing_ksid).await? {
+            [(values, existing_ksid)] => {
+                // A row this transaction wrote belongs to an owner row of this transaction
+                // (maybe of this very statement, not inserted yet): a real duplicate.
+                let ours = vc.pre_wrote(&self.row_key(values, existing_ksid));
+                if ours || self.owner_row_exists(vc, row, existing_ksid).await? {
                     return Err(dup.take().unwrap_or_else(|| duplicate(&self.name)));
                 }
-                if existing_ksid != row.ksid {
+                if *existing_ksid != row.ksid {
                     let sql = format!("update {table} set {to} = {new_to} where {wher}");
                     run(vc, &sql, CommitOrder::Pre).await?;
                 }
@@ -363,7 +377,7 @@ impl Lookup {
             _ => {
                 return Err(EngineError::BadResult(format!(
                     "unexpected rows: {} from consistent lookup vindex {}",
-                    cells.len(),
+                    found.len(),
                     self.name
                 )))
             }

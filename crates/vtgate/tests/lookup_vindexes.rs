@@ -246,6 +246,18 @@ async fn lookup_vindexes_route_and_stay_consistent() {
     assert_eq!(query(&mut c, all).await, before);
     assert_consistent(&mut c, "duplicate insert").await;
 
+    // Two rows of one statement with the same email are a duplicate too.
+    let e = c
+        .query_drop(
+            "insert into customer (customer_id, email, name) values \
+             (32, 'same@x.com', 'a'), (33, 'SAME@x.com', 'b')",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(server_error(e).0, 1062);
+    assert_eq!(query(&mut c, all).await, before);
+    assert_consistent(&mut c, "duplicate within one insert").await;
+
     // A lookup row whose owner row is gone is taken over by the new owner.
     commerce
         .query_drop(format!(

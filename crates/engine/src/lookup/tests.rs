@@ -230,11 +230,8 @@ async fn duplicate_on_a_consistent_lookup_takes_over_an_orphan_row() {
         if sql.starts_with("INSERT INTO `email_idx`") {
             return Some(Err(dup()));
         }
-        if sql.starts_with("SELECT `keyspace_id` FROM `email_idx`") {
-            let mut r = result(&[field("keyspace_id", Type::Varbinary)], &[]);
-            let k = vschema::hex::decode(KSID_4).unwrap();
-            r.rows.push(proto::query::Row::from_values([Some(&k[..])]));
-            return Some(Ok(r));
+        if sql.starts_with("SELECT `email`, `keyspace_id` FROM `email_idx`") {
+            return Some(Ok(ksid_row("a@x", KSID_4)));
         }
         // The owner row the lookup row points to is gone.
         (ks == "user" && sql.starts_with("select `email` from `user`"))
@@ -246,7 +243,7 @@ async fn duplicate_on_a_consistent_lookup_takes_over_an_orphan_row() {
     let log = sent(&vc);
     assert_eq!(
         log[1],
-        "lookup/0: SELECT `keyspace_id` FROM `email_idx` WHERE `email` = 'a@x' FOR UPDATE"
+        "lookup/0: SELECT `email`, `keyspace_id` FROM `email_idx` WHERE `email` = 'a@x' FOR UPDATE"
     );
     assert_eq!(
         log[2],
@@ -267,11 +264,8 @@ async fn duplicate_of_a_live_owner_row_is_1062_and_writes_no_owner_row() {
         if sql.starts_with("INSERT INTO `email_idx`") {
             return Some(Err(dup()));
         }
-        if sql.starts_with("SELECT `keyspace_id` FROM `email_idx`") {
-            let mut r = result(&[field("keyspace_id", Type::Varbinary)], &[]);
-            let k = vschema::hex::decode(KSID_4).unwrap();
-            r.rows.push(proto::query::Row::from_values([Some(&k[..])]));
-            return Some(Ok(r));
+        if sql.starts_with("SELECT `email`, `keyspace_id` FROM `email_idx`") {
+            return Some(Ok(ksid_row("a@x", KSID_4)));
         }
         (ks == "user" && sql.starts_with("select `email`"))
             .then(|| Ok(result(&[field("email", Type::Varchar)], &[&[Some("a@x")]])))
@@ -453,4 +447,35 @@ async fn insert_select_creates_lookup_rows_of_the_selected_rows() {
         )
     );
     assert!(orders[2].1.starts_with("INSERT INTO user"), "{orders:?}");
+}
+
+#[tokio::test]
+async fn two_rows_of_one_statement_with_one_unique_value_are_a_duplicate() {
+    let locks = std::sync::atomic::AtomicUsize::new(0);
+    let vc = cursor(Box::new(move |_, _, sql| {
+        if sql.starts_with("INSERT INTO `email_idx` (`email`, `keyspace_id`) VALUES ('a@x', X'166B40B44ABA4BD6'), ") {
+            return Some(Err(dup()));
+        }
+        if sql.starts_with("SELECT `email`, `keyspace_id` FROM `email_idx`") {
+            // First row: free; second row: the first row's lookup row.
+            let n = locks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let r = ksid_row("a@x", KSID_1);
+            return Some(Ok(if n == 0 { result(&r.fields, &[]) } else { r }));
+        }
+        None
+    }));
+    let e = run(
+        &vc,
+        "insert into user (id, email) values (1, 'a@x'), (4, 'a@x')",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.errno(), 1062);
+    let log = sent(&vc);
+    assert!(
+        !log.iter().any(|q| q.contains("INSERT INTO user")),
+        "{log:?}"
+    );
+    // The owner check is not even needed: the row is this statement's.
+    assert!(!log.iter().any(|q| q.contains("from `user`")), "{log:?}");
 }
