@@ -141,14 +141,10 @@ pub(crate) fn shards_of_ksids(ksids: &[KeyspaceId], shards: &[String]) -> Result
             let d = Destination::KeyspaceId(k.clone());
             match d.resolve(shards)?.as_slice() {
                 [one] => Ok(*one),
-                _ => Err(unmappable(&format!("0x{}", hex(&k.0)))),
+                _ => Err(unmappable(&format!("0x{}", vschema::hex::encode(&k.0)))),
             }
         })
         .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Sends `rows` (`(v1, ...)` texts) to their shards as one INSERT per

@@ -169,7 +169,7 @@ impl Lookup {
                     _ => Err(EngineError::BadResult(format!(
                         "lookup vindex {}: keyspace id {} does not reverse to an id",
                         self.name,
-                        hex(ksid)
+                        vschema::hex::encode(ksid)
                     ))),
                 }
             }
@@ -184,7 +184,7 @@ impl Lookup {
             "{}\0{}\0{}",
             self.params.table,
             values.join("\0"),
-            hex(ksid)
+            vschema::hex::encode(ksid)
         )
     }
 
@@ -449,10 +449,6 @@ impl Lookup {
         }
         Ok(())
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn duplicate(name: &str) -> EngineError {

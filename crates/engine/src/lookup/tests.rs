@@ -479,3 +479,15 @@ async fn two_rows_of_one_statement_with_one_unique_value_are_a_duplicate() {
     // The owner check is not even needed: the row is this statement's.
     assert!(!log.iter().any(|q| q.contains("from `user`")), "{log:?}");
 }
+
+#[tokio::test]
+async fn duplicate_on_a_unique_lookup_is_1062_before_the_owner_row() {
+    let vc = cursor(Box::new(|_, _, sql| {
+        sql.starts_with("INSERT INTO `tag_idx`").then(|| Err(dup()))
+    }));
+    let e = run(&vc, "insert into music (user_id, tag) values (4, 't')")
+        .await
+        .unwrap_err();
+    assert_eq!((e.errno(), e.sqlstate()), (1062, "23000"));
+    assert!(!sent(&vc).iter().any(|q| q.contains("INSERT INTO music")));
+}
