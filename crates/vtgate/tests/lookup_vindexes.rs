@@ -327,6 +327,18 @@ async fn lookup_vindexes_route_and_stay_consistent() {
     );
     assert_consistent(&mut c, "rolled back transaction").await;
 
+    // A savepoint does not cover the lookup rows' own transactions: rolling back to it is
+    // refused, and the transaction stays whole.
+    c.query_drop("begin").await.unwrap();
+    c.query_drop("savepoint s1").await.unwrap();
+    c.query_drop("insert into customer (customer_id, email, name) values (62, 'sp@x.com', 's')")
+        .await
+        .unwrap();
+    let e = c.query_drop("rollback to savepoint s1").await.unwrap_err();
+    assert_eq!(server_error(e).0, 1235);
+    c.query_drop("commit").await.unwrap();
+    assert_consistent(&mut c, "refused rollback to savepoint").await;
+
     // The primary vindex column cannot change.
     let e = c
         .query_drop("update customer set customer_id = 5 where customer_id = 50")

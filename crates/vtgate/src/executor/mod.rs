@@ -136,6 +136,17 @@ impl Executor {
                 self.rollback(session, caller).await?;
                 Ok(Reply::ok())
             }
+            StatementKind::RollbackToSavepoint
+                if !(session.pre_sessions.is_empty() && session.post_sessions.is_empty()) =>
+            {
+                // Consistent lookup rows live in their own transactions, which a savepoint of
+                // the session's does not cover: rolling back only the owner rows could leave
+                // one without its lookup row.
+                Err(VtError::Unsupported(
+                    "ROLLBACK TO SAVEPOINT in a transaction that wrote consistent lookup vindex rows"
+                        .into(),
+                ))
+            }
             StatementKind::Savepoint
             | StatementKind::Release
             | StatementKind::RollbackToSavepoint => self.savepoint(session, caller, sql).await,
