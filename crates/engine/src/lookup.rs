@@ -127,13 +127,14 @@ impl Lookup {
         }))
     }
 
-    fn consistent(&self) -> bool {
+    /// Whether it is a `consistent_lookup[_unique]`.
+    pub fn is_consistent(&self) -> bool {
         self.params.kind == LookupKind::ConsistentLookup
     }
 
     /// The transaction lookup rows are written in.
     fn write_order(&self, consistent: CommitOrder) -> CommitOrder {
-        if self.consistent() {
+        if self.is_consistent() {
             consistent
         } else if self.params.autocommit {
             CommitOrder::Autocommit
@@ -209,12 +210,12 @@ impl Lookup {
         values: &[BindValue],
         locked: bool,
     ) -> Result<Vec<Destination>> {
-        let order = if self.consistent() {
+        let order = if self.is_consistent() {
             CommitOrder::Pre
         } else {
             self.write_order(CommitOrder::Normal)
         };
-        let lock = match (locked && !self.consistent(), self.params.read_lock) {
+        let lock = match (locked && !self.is_consistent(), self.params.read_lock) {
             (true, ReadLock::Exclusive) => " for update",
             (true, ReadLock::Shared) => " lock in share mode",
             _ => "",
@@ -290,7 +291,7 @@ impl Lookup {
         let order = self.write_order(CommitOrder::Pre);
         let err = match run(vc, &sql, order).await {
             Ok(_) => {
-                if self.consistent() {
+                if self.is_consistent() {
                     for r in &rows {
                         vc.note_pre_write(&self.row_key(&r.values, &r.ksid));
                     }
@@ -299,7 +300,7 @@ impl Lookup {
             }
             Err(e) => e,
         };
-        if !self.consistent() || vc.errno(&err) != DUP_ENTRY {
+        if !self.is_consistent() || vc.errno(&err) != DUP_ENTRY {
             return Err(err);
         }
         let mut err = Some(err);
@@ -427,7 +428,7 @@ impl Lookup {
     /// An `autocommit` lookup never deletes (as in Vitess: not safe outside
     /// the owner's transaction), leaving rows that point to no owner row.
     pub async fn delete(&self, vc: &dyn VCursor, rows: &[LookupRow]) -> Result<()> {
-        if self.params.autocommit && !self.consistent() {
+        if self.params.autocommit && !self.is_consistent() {
             return Ok(());
         }
         let order = self.write_order(CommitOrder::Post);
@@ -444,7 +445,7 @@ impl Lookup {
             // A row this transaction's pre-session wrote points to an owner
             // row of this transaction: deleting it in the pre-session is safe
             // (and the post-session would wait for its lock).
-            let held = self.consistent() && vc.pre_wrote(&self.row_key(&r.values, &r.ksid));
+            let held = self.is_consistent() && vc.pre_wrote(&self.row_key(&r.values, &r.ksid));
             run(vc, &sql, if held { CommitOrder::Pre } else { order }).await?;
         }
         Ok(())

@@ -90,6 +90,16 @@ impl OwnedDml {
                         .map(|(n, o)| n.as_ref().map_or(Ok(o.clone()), |v| v.resolve(vars)))
                         .collect::<Result<Vec<_>>>()?;
                     let same = new.iter().zip(&old).all(|(n, o)| n.to_sql() == o.to_sql());
+                    let case_only = new.iter().zip(&old).all(|(n, o)| same_but_case(n, o));
+                    if !same && case_only && owned.lookup.is_consistent() {
+                        // Under a case-insensitive collation the new row collides with the
+                        // old one, which the post-session is deleting: the pre-session would
+                        // wait for it until the statement times out.
+                        return Err(EngineError::unsupported(format!(
+                            "changing only the letter case of the consistent lookup vindex {}",
+                            owned.lookup.name
+                        )));
+                    }
                     if !same {
                         deletes.push(LookupRow {
                             values: old,
@@ -119,6 +129,22 @@ impl OwnedDml {
             Some(Destination::KeyspaceId(k)) => Ok(k.0),
             _ => Err(unmappable()),
         }
+    }
+}
+
+/// Whether two values are equal but for ASCII letter case and trailing spaces
+/// (what a `_ci` collation would call equal, at least).
+fn same_but_case(a: &BindValue, b: &BindValue) -> bool {
+    let text = |v: &BindValue| match v {
+        BindValue::VarChar(t) => {
+            let end = t.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
+            Some(t[..end].to_ascii_lowercase())
+        }
+        _ => None,
+    };
+    match (text(a), text(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.to_sql() == b.to_sql(),
     }
 }
 

@@ -226,6 +226,14 @@ async fn lookup_vindexes_route_and_stay_consistent() {
         );
     }
 
+    // Only the letter case of a consistent lookup value: refused, nothing changes.
+    let e = c
+        .query_drop("update customer set email = 'N@X.com' where customer_id = 6")
+        .await
+        .unwrap_err();
+    assert_eq!(server_error(e).0, 1235);
+    assert_eq!(query(&mut c, all).await, query(&mut plain, all).await);
+
     // A generated id gets its lookup rows too.
     c.query_drop("insert into customer (email, name) values ('seq@x.com', 'sam')")
         .await

@@ -491,3 +491,17 @@ async fn duplicate_on_a_unique_lookup_is_1062_before_the_owner_row() {
     assert_eq!((e.errno(), e.sqlstate()), (1062, "23000"));
     assert!(!sent(&vc).iter().any(|q| q.contains("INSERT INTO music")));
 }
+
+#[tokio::test]
+async fn changing_only_the_case_of_a_consistent_lookup_value_is_refused() {
+    let vc = cursor(Box::new(|ks, _, sql| owner_rows(ks, sql)));
+    let e = run(&vc, "update user set email = 'A@X ' where id = 1")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("VT12001"), "{e}");
+    assert!(!sent(&vc).iter().any(|q| q.contains("email_idx")));
+    // A non-consistent lookup simply replaces its row.
+    run(&vc, "update user set name = 'X' where id = 1")
+        .await
+        .unwrap();
+}

@@ -247,7 +247,9 @@ impl Executor {
         }
         let outcome = outcome.map_err(engine_error);
         if let Err(e) = &outcome {
-            if !implicit_tx && session.in_transaction && maintains_lookups(plan) {
+            // VT12001 comes before anything is written.
+            let refused = matches!(e, VtError::Unsupported(_));
+            if !refused && !implicit_tx && session.in_transaction && maintains_lookups(plan) {
                 // Part of the lookup rows (or owner rows) may be written: as Vitess does,
                 // roll the whole transaction back rather than let it commit half a statement.
                 if let Err(r) = self.rollback(session, caller).await {
