@@ -15,7 +15,9 @@
 //!   A duplicate on creation is taken over when the owner row it points to
 //!   no longer exists (Vitess `handleDup`). A lookup row the pre-session
 //!   wrote earlier in the same transaction is deleted there, not in the
-//!   post-session, which would wait for the pre-session's lock.
+//!   post-session, which would wait for the pre-session's lock; writing a
+//!   value the post-session deleted in the same transaction is refused (the
+//!   pre-session would wait for the post-session's lock).
 
 use std::sync::{Arc, OnceLock};
 
@@ -178,15 +180,33 @@ impl Lookup {
         }
     }
 
-    /// Names one lookup row for [`VCursor::note_pre_write`].
+    /// Names a lookup row the pre-session wrote, for
+    /// [`VCursor::note_lookup_row`].
     fn row_key(&self, values: &[BindValue], ksid: &[u8]) -> String {
         let values: Vec<String> = values.iter().map(BindValue::to_sql).collect();
         format!(
-            "{}\0{}\0{}",
+            "pre\0{}\0{}\0{}",
             self.params.table,
             values.join("\0"),
             vschema::hex::encode(ksid)
         )
+    }
+
+    /// Names the `from` values of a lookup row the post-session deleted,
+    /// loosely (ASCII case and trailing spaces ignored, as `_ci` collations
+    /// compare), for [`VCursor::note_lookup_row`].
+    fn deleted_key(&self, values: &[BindValue]) -> String {
+        let values: Vec<String> = values
+            .iter()
+            .map(|v| match v {
+                BindValue::VarChar(t) => {
+                    let end = t.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
+                    String::from_utf8_lossy(&t[..end]).to_ascii_lowercase()
+                }
+                other => other.to_sql(),
+            })
+            .collect();
+        format!("post\0{}\0{}", self.params.table, values.join("\0"))
     }
 
     fn where_from(&self, values: &[BindValue]) -> String {
@@ -281,6 +301,7 @@ impl Lookup {
         if rows.is_empty() {
             return Ok(());
         }
+        self.check_create(vc, &[], &rows)?;
         let mut texts = Vec::with_capacity(rows.len());
         for r in &rows {
             let mut cells: Vec<String> = r.values.iter().map(BindValue::to_sql).collect();
@@ -293,7 +314,7 @@ impl Lookup {
             Ok(_) => {
                 if self.is_consistent() {
                     for r in &rows {
-                        vc.note_pre_write(&self.row_key(&r.values, &r.ksid));
+                        vc.note_lookup_row(&self.row_key(&r.values, &r.ksid));
                     }
                 }
                 return Ok(());
@@ -306,6 +327,38 @@ impl Lookup {
         let mut err = Some(err);
         for r in rows {
             self.handle_dup(vc, r, &mut err).await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses creating (after deleting `deletes`) rows of a consistent
+    /// lookup whose values the post-session deleted in this transaction: the
+    /// post-session holds the deleted row's lock until after the session's
+    /// commit, and the pre-session would wait for it until the statement
+    /// timed out. Called before anything is written.
+    pub fn check_create<R: std::borrow::Borrow<LookupRow>>(
+        &self,
+        vc: &dyn VCursor,
+        deletes: &[LookupRow],
+        creates: &[R],
+    ) -> Result<()> {
+        if !self.is_consistent() {
+            return Ok(());
+        }
+        let deleted: Vec<String> = deletes
+            .iter()
+            .filter(|d| !vc.lookup_row_noted(&self.row_key(&d.values, &d.ksid)))
+            .map(|d| self.deleted_key(&d.values))
+            .collect();
+        let clash = creates.iter().any(|c| {
+            let key = self.deleted_key(&c.borrow().values);
+            deleted.contains(&key) || vc.lookup_row_noted(&key)
+        });
+        if clash {
+            return Err(EngineError::unsupported(format!(
+                "writing a value of the consistent lookup vindex {} that this transaction deletes",
+                self.name
+            )));
         }
         Ok(())
     }
@@ -360,12 +413,12 @@ impl Lookup {
                 values.push(new_to);
                 let sql = format!("{}({})", self.insert_prefix(), values.join(", "));
                 run(vc, &sql, CommitOrder::Pre).await?;
-                vc.note_pre_write(&self.row_key(&row.values, &row.ksid));
+                vc.note_lookup_row(&self.row_key(&row.values, &row.ksid));
             }
             [(values, existing_ksid)] => {
                 // A row this transaction wrote belongs to an owner row of this transaction
                 // (maybe of this very statement, not inserted yet): a real duplicate.
-                let ours = vc.pre_wrote(&self.row_key(values, existing_ksid));
+                let ours = vc.lookup_row_noted(&self.row_key(values, existing_ksid));
                 if ours || self.owner_row_exists(vc, row, existing_ksid).await? {
                     return Err(dup.take().unwrap_or_else(|| duplicate(&self.name)));
                 }
@@ -373,7 +426,7 @@ impl Lookup {
                     let sql = format!("update {table} set {to} = {new_to} where {wher}");
                     run(vc, &sql, CommitOrder::Pre).await?;
                 }
-                vc.note_pre_write(&self.row_key(&row.values, &row.ksid));
+                vc.note_lookup_row(&self.row_key(&row.values, &row.ksid));
             }
             _ => {
                 return Err(EngineError::BadResult(format!(
@@ -445,8 +498,12 @@ impl Lookup {
             // A row this transaction's pre-session wrote points to an owner
             // row of this transaction: deleting it in the pre-session is safe
             // (and the post-session would wait for its lock).
-            let held = self.is_consistent() && vc.pre_wrote(&self.row_key(&r.values, &r.ksid));
+            let held =
+                self.is_consistent() && vc.lookup_row_noted(&self.row_key(&r.values, &r.ksid));
             run(vc, &sql, if held { CommitOrder::Pre } else { order }).await?;
+            if self.is_consistent() && !held {
+                vc.note_lookup_row(&self.deleted_key(&r.values));
+            }
         }
         Ok(())
     }
@@ -505,12 +562,12 @@ impl VCursor for Ordered<'_> {
         self.vc.errno(e)
     }
 
-    fn note_pre_write(&self, key: &str) {
-        self.vc.note_pre_write(key);
+    fn note_lookup_row(&self, key: &str) {
+        self.vc.note_lookup_row(key);
     }
 
-    fn pre_wrote(&self, key: &str) -> bool {
-        self.vc.pre_wrote(key)
+    fn lookup_row_noted(&self, key: &str) -> bool {
+        self.vc.lookup_row_noted(key)
     }
 }
 

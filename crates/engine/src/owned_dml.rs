@@ -90,16 +90,6 @@ impl OwnedDml {
                         .map(|(n, o)| n.as_ref().map_or(Ok(o.clone()), |v| v.resolve(vars)))
                         .collect::<Result<Vec<_>>>()?;
                     let same = new.iter().zip(&old).all(|(n, o)| n.to_sql() == o.to_sql());
-                    let case_only = new.iter().zip(&old).all(|(n, o)| same_but_case(n, o));
-                    if !same && case_only && owned.lookup.is_consistent() {
-                        // Under a case-insensitive collation the new row collides with the
-                        // old one, which the post-session is deleting: the pre-session would
-                        // wait for it until the statement times out.
-                        return Err(EngineError::unsupported(format!(
-                            "changing only the letter case of the consistent lookup vindex {}",
-                            owned.lookup.name
-                        )));
-                    }
                     if !same {
                         deletes.push(LookupRow {
                             values: old,
@@ -132,22 +122,6 @@ impl OwnedDml {
     }
 }
 
-/// Whether two values are equal but for ASCII letter case and trailing spaces
-/// (what a `_ci` collation would call equal, at least).
-fn same_but_case(a: &BindValue, b: &BindValue) -> bool {
-    let text = |v: &BindValue| match v {
-        BindValue::VarChar(t) => {
-            let end = t.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
-            Some(t[..end].to_ascii_lowercase())
-        }
-        _ => None,
-    };
-    match (text(a), text(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => a.to_sql() == b.to_sql(),
-    }
-}
-
 #[async_trait]
 impl Primitive for OwnedDml {
     async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
@@ -166,9 +140,13 @@ impl Primitive for OwnedDml {
         let results = vc
             .execute_multi(&self.route.keyspace.name, &queries)
             .await?;
-        for (owned, (deletes, creates)) in self.owned.iter().zip(self.changes(&results, vars)?) {
-            owned.lookup.delete(vc, &deletes).await?;
-            owned.lookup.create(vc, &creates).await?;
+        let changes = self.changes(&results, vars)?;
+        for (owned, (deletes, creates)) in self.owned.iter().zip(&changes) {
+            owned.lookup.check_create(vc, deletes, creates)?;
+        }
+        for (owned, (deletes, creates)) in self.owned.iter().zip(&changes) {
+            owned.lookup.delete(vc, deletes).await?;
+            owned.lookup.create(vc, creates).await?;
         }
         self.route.execute_on(vc, vars, shards).await
     }

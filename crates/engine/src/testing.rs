@@ -25,7 +25,7 @@ pub struct FakeVCursor {
     /// `(order, sql)` of every query, in order.
     pub orders: Mutex<Vec<(CommitOrder, String)>>,
     /// Lookup rows written in the pre-session.
-    pub pre_rows: Mutex<Vec<String>>,
+    pub lookup_rows: Mutex<Vec<String>>,
     shards: HashMap<String, Vec<String>>,
     results: HashMap<(String, String), QueryResult>,
     /// `(keyspace, shard, sql)` of every query, in order.
@@ -45,7 +45,7 @@ impl FakeVCursor {
             vschema: None,
             responder: None,
             orders: Mutex::new(Vec::new()),
-            pre_rows: Mutex::new(Vec::new()),
+            lookup_rows: Mutex::new(Vec::new()),
             shards: HashMap::from([(
                 keyspace.to_string(),
                 shards.iter().map(|s| s.to_string()).collect(),
@@ -138,12 +138,12 @@ impl VCursor for FakeVCursor {
         self.max_rows
     }
 
-    fn note_pre_write(&self, key: &str) {
-        self.pre_rows.lock().unwrap().push(key.to_string());
+    fn note_lookup_row(&self, key: &str) {
+        self.lookup_rows.lock().unwrap().push(key.to_string());
     }
 
-    fn pre_wrote(&self, key: &str) -> bool {
-        self.pre_rows.lock().unwrap().iter().any(|k| k == key)
+    fn lookup_row_noted(&self, key: &str) -> bool {
+        self.lookup_rows.lock().unwrap().iter().any(|k| k == key)
     }
 
     fn vschema(&self) -> Result<&vschema::VSchema> {

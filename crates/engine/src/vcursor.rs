@@ -71,15 +71,16 @@ pub trait VCursor: Send + Sync {
         self.execute_multi(keyspace, queries).await
     }
 
-    /// Records that this transaction's pre-session wrote the lookup row
-    /// `key` (so it holds its lock until the pre-session commits).
-    fn note_pre_write(&self, key: &str) {
+    /// Remembers, until the transaction ends, that a consistent lookup row
+    /// named `key` was written in the pre- or post-session (which holds its
+    /// lock until it commits). A cursor outside a transaction forgets.
+    fn note_lookup_row(&self, key: &str) {
         let _ = key;
     }
 
-    /// Whether this transaction's pre-session wrote the lookup row `key`:
-    /// deleting it in the post-session would wait for that lock forever.
-    fn pre_wrote(&self, key: &str) -> bool {
+    /// Whether [`VCursor::note_lookup_row`] noted `key` in this transaction:
+    /// the other of the pre- and post-sessions would wait for its lock.
+    fn lookup_row_noted(&self, key: &str) -> bool {
         let _ = key;
         false
     }

@@ -48,8 +48,8 @@ pub struct Session {
     pub pre_sessions: Vec<ShardSession>,
     /// Shard transactions committed after `shard_sessions` (consistent lookup rows deleted).
     pub post_sessions: Vec<ShardSession>,
-    /// Consistent lookup rows the pre-sessions wrote (deleting them again happens there).
-    pub pre_rows: HashSet<String>,
+    /// Consistent lookup rows the pre- and post-sessions wrote (their locks are held there).
+    pub lookup_rows: HashSet<String>,
     /// Last AUTO_INCREMENT id a statement of this session generated.
     pub last_insert_id: u64,
     /// Rows the last select returned (`found_rows()`).
@@ -87,7 +87,7 @@ impl Session {
             shard_sessions: Vec::new(),
             pre_sessions: Vec::new(),
             post_sessions: Vec::new(),
-            pre_rows: HashSet::new(),
+            lookup_rows: HashSet::new(),
             last_insert_id: 0,
             found_rows: 0,
             row_count: -1,

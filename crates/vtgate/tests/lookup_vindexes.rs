@@ -347,6 +347,30 @@ async fn lookup_vindexes_route_and_stay_consistent() {
     c.query_drop("commit").await.unwrap();
     assert_consistent(&mut c, "refused rollback to savepoint").await;
 
+    // Re-creating a unique value deleted earlier in the same transaction would wait for the
+    // post-session's lock: refused before anything of the statement is written.
+    c.query_drop("begin").await.unwrap();
+    c.query_drop("delete from customer where customer_id = 40")
+        .await
+        .unwrap();
+    let e = c
+        .query_drop(
+            "insert into customer (customer_id, email, name) values (63, 'Orphan@x.com', 'p')",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(server_error(e).0, 1235);
+    c.query_drop("commit").await.unwrap();
+    assert_consistent(&mut c, "refused re-creation").await;
+    assert_eq!(
+        query(
+            &mut c,
+            "select count(*) from customer where customer_id in (40, 63)"
+        )
+        .await,
+        [[Some("0".to_string())]]
+    );
+
     // The primary vindex column cannot change.
     let e = c
         .query_drop("update customer set customer_id = 5 where customer_id = 50")

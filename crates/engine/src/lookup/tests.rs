@@ -505,3 +505,15 @@ async fn changing_only_the_case_of_a_consistent_lookup_value_is_refused() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn re_creating_a_value_the_post_session_deleted_is_refused_before_writing() {
+    let vc = cursor(Box::new(|ks, _, sql| owner_rows(ks, sql)));
+    run(&vc, "delete from user where id = 1").await.unwrap();
+    let before = sent(&vc).len();
+    let e = run(&vc, "insert into user (id, email) values (4, 'A@x')")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("VT12001"), "{e}");
+    assert_eq!(sent(&vc).len(), before, "nothing sent");
+}

@@ -399,7 +399,7 @@ impl Executor {
         ]
         .concat();
         session.in_transaction = false;
-        session.pre_rows.clear();
+        session.lookup_rows.clear();
         let mut first_err = None;
         for ss in &ordered {
             let res = if first_err.is_none() {
@@ -424,7 +424,7 @@ impl Executor {
         ]
         .concat();
         session.in_transaction = false;
-        session.pre_rows.clear();
+        session.lookup_rows.clear();
         let mut first_err = None;
         for ss in &all {
             if let Err(e) = self.gateway.rollback(ss, caller).await {

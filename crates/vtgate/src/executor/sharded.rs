@@ -215,7 +215,7 @@ impl Executor {
             max_memory_rows: self.max_memory_rows,
             known_shards: &known,
             log: log.then(|| SyncMutex::new(Vec::new())),
-            pre_rows: SyncMutex::new(std::mem::take(&mut session.pre_rows)),
+            lookup_rows: SyncMutex::new(std::mem::take(&mut session.lookup_rows)),
         };
         let outcome = plan
             .execute(&cursor, &sql::literal::BindVars::default())
@@ -225,8 +225,8 @@ impl Executor {
             .as_ref()
             .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()).clone())
             .unwrap_or_default();
-        session.pre_rows =
-            std::mem::take(&mut *cursor.pre_rows.lock().unwrap_or_else(|p| p.into_inner()));
+        session.lookup_rows =
+            std::mem::take(&mut *cursor.lookup_rows.lock().unwrap_or_else(|p| p.into_inner()));
         if let Some(tx) = cursor.into_tx() {
             if tx.shard_sessions.len() > begun_before.unwrap_or_default() {
                 session.next_isolation = None;

@@ -83,9 +83,9 @@ pub struct GatewayCursor<'a> {
     pub known_shards: &'a (dyn Fn(&str) -> Vec<String> + Send + Sync),
     /// When set, every query sent is recorded here.
     pub log: Option<SyncMutex<Vec<SentQuery>>>,
-    /// Lookup rows the transaction's pre-sessions wrote (taken from the session, given back
-    /// after the plan).
-    pub pre_rows: SyncMutex<HashSet<String>>,
+    /// Consistent lookup rows the transaction's pre- and post-sessions wrote (taken from the
+    /// session, given back after the plan).
+    pub lookup_rows: SyncMutex<HashSet<String>>,
 }
 
 fn cursor_error(e: VtError) -> EngineError {
@@ -261,17 +261,17 @@ impl VCursor for GatewayCursor<'_> {
         Ok(out)
     }
 
-    fn note_pre_write(&self, key: &str) {
+    fn note_lookup_row(&self, key: &str) {
         if self.tx.is_some() {
-            self.pre_rows
+            self.lookup_rows
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(key.to_string());
         }
     }
 
-    fn pre_wrote(&self, key: &str) -> bool {
-        self.pre_rows
+    fn lookup_row_noted(&self, key: &str) -> bool {
+        self.lookup_rows
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains(key)
