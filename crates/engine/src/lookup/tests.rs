@@ -517,3 +517,16 @@ async fn re_creating_a_value_the_post_session_deleted_is_refused_before_writing(
     assert!(e.to_string().starts_with("VT12001"), "{e}");
     assert_eq!(sent(&vc).len(), before, "nothing sent");
 }
+
+#[tokio::test]
+async fn a_limit_that_could_pick_other_rows_than_the_select_is_refused() {
+    let vc = cursor(Box::new(|_, _, _| None));
+    let e = run(&vc, "delete from user where id = 1 order by name limit 1")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("VT12001"), "{e}");
+    // Without a lookup change, LIMIT on one shard is fine.
+    run(&vc, "update user set x = 1 where id = 1 limit 1")
+        .await
+        .unwrap();
+}

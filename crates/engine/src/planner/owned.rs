@@ -211,8 +211,8 @@ fn assigned_value(assignments: &[Assignment], column: &str) -> Result<Option<Pla
     Ok(None)
 }
 
-/// `select <cols> from <table> [where] [order by] [limit] for update`, from
-/// the statement as the shards get it.
+/// `select <cols> from <table> [where] [order by] for update`, from the
+/// statement as the shards get it (LIMIT is refused).
 fn owned_vindex_query(ctx: &Context, stmt: &Statement, cols: &str) -> Result<String> {
     let mut shard_stmt = stmt.clone();
     rewrite_for_shards(&mut shard_stmt, &ctx.scope());
@@ -257,8 +257,12 @@ fn owned_vindex_query(ctx: &Context, stmt: &Statement, cols: &str) -> Result<Str
         let o: Vec<String> = order_by.iter().map(ToString::to_string).collect();
         sql.push_str(&format!(" order by {}", o.join(", ")));
     }
-    if let Some(l) = limit {
-        sql.push_str(&format!(" limit {l}"));
+    if limit.is_some() {
+        // The statement's LIMIT could pick other rows among ties than the select did,
+        // and their lookup rows would be the wrong ones.
+        return Err(EngineError::unsupported(
+            "UPDATE or DELETE with LIMIT that changes owned lookup vindexes",
+        ));
     }
     sql.push_str(" for update");
     Ok(sql)
