@@ -2,6 +2,8 @@
 //! goes to the shard its primary vindex value maps to; rows for the same
 //! shard are sent as one multi-row INSERT. A row whose value maps to no
 //! single keyspace id fails the whole statement before anything is sent.
+//! The lookup rows of the table's owned lookup vindexes are created before
+//! the rows themselves (Vitess `processOwned`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,11 +11,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use proto::query::QueryResult;
 use sql::literal::{BindValue, BindVars};
-use vschema::{Destination, Vindex};
+use vschema::{Destination, KeyspaceId, Vindex};
 
 use crate::bind::{substitute, vindex_value, PlanValue};
 use crate::description::{KeyspaceDesc, PlanDescription};
 use crate::error::{EngineError, Result};
+use crate::lookup::{Lookup, LookupRow};
 use crate::primitive::Primitive;
 use crate::vcursor::{ShardQuery, VCursor};
 
@@ -38,6 +41,18 @@ pub struct Insert {
     pub values: Vec<PlanValue>,
     /// Auto-increment values to take from a sequence, if any.
     pub sequence: Option<SequenceFill>,
+    /// The owned lookup vindexes whose rows this INSERT creates.
+    pub owned: Vec<OwnedInsert>,
+}
+
+/// An owned lookup vindex of the table inserted into, with each row's
+/// values of its columns.
+#[derive(Debug, Clone)]
+pub struct OwnedInsert {
+    /// The lookup vindex.
+    pub lookup: Lookup,
+    /// Per row, the values of the vindex columns (in `from` order).
+    pub rows: Vec<Vec<PlanValue>>,
 }
 
 /// Auto-increment values an INSERT takes from a sequence table.
@@ -52,24 +67,57 @@ pub struct SequenceFill {
 }
 
 impl Insert {
-    /// The shard of every row, in row order.
-    fn row_shards(&self, shards: &[String], vars: &BindVars) -> Result<Vec<usize>> {
+    /// The keyspace id of every row, in row order.
+    fn row_ksids(&self, vars: &BindVars) -> Result<Vec<KeyspaceId>> {
         let values = self
             .values
             .iter()
             .map(|v| v.resolve(vars))
             .collect::<Result<Vec<_>>>()?;
-        shards_of_rows(self.vindex.as_ref(), &values, shards)
+        ksids_of_rows(self.vindex.as_ref(), &values)
+    }
+
+    /// Creates the lookup rows of every owned vindex.
+    async fn create_lookup_rows(
+        &self,
+        vc: &dyn VCursor,
+        vars: &BindVars,
+        ksids: &[KeyspaceId],
+    ) -> Result<()> {
+        for owned in &self.owned {
+            let values = owned
+                .rows
+                .iter()
+                .map(|row| row.iter().map(|v| v.resolve(vars)).collect())
+                .collect::<Result<Vec<Vec<BindValue>>>>()?;
+            create_lookup_rows(vc, &owned.lookup, values, ksids).await?;
+        }
+        Ok(())
     }
 }
 
-/// The shard (index into `shards`) of each row's primary vindex value;
-/// a value that maps to no single keyspace id is an error.
-pub(crate) fn shards_of_rows(
-    vindex: &dyn Vindex,
-    values: &[BindValue],
-    shards: &[String],
-) -> Result<Vec<usize>> {
+/// Creates `lookup`'s rows for owner rows with these vindex column values
+/// and keyspace ids.
+pub(crate) async fn create_lookup_rows(
+    vc: &dyn VCursor,
+    lookup: &Lookup,
+    values: Vec<Vec<BindValue>>,
+    ksids: &[KeyspaceId],
+) -> Result<()> {
+    let rows: Vec<LookupRow> = values
+        .into_iter()
+        .zip(ksids)
+        .map(|(values, ksid)| LookupRow {
+            values,
+            ksid: ksid.0.clone(),
+        })
+        .collect();
+    lookup.create(vc, &rows).await
+}
+
+/// The keyspace id of each row's primary vindex value; a value that maps to
+/// no single keyspace id is an error.
+pub(crate) fn ksids_of_rows(vindex: &dyn Vindex, values: &[BindValue]) -> Result<Vec<KeyspaceId>> {
     let plain = values
         .iter()
         .map(|b| vindex_value(b).ok_or_else(|| unmappable(&b.to_sql())))
@@ -79,11 +127,22 @@ pub(crate) fn shards_of_rows(
         .iter()
         .zip(destinations)
         .map(|(bound, d)| match d {
-            Destination::KeyspaceId(_) => match d.resolve(shards)?.as_slice() {
-                [one] => Ok(*one),
-                _ => Err(unmappable(&bound.to_sql())),
-            },
+            Destination::KeyspaceId(k) => Ok(k),
             _ => Err(unmappable(&bound.to_sql())),
+        })
+        .collect()
+}
+
+/// The shard (index into `shards`) of each keyspace id.
+pub(crate) fn shards_of_ksids(ksids: &[KeyspaceId], shards: &[String]) -> Result<Vec<usize>> {
+    ksids
+        .iter()
+        .map(|k| {
+            let d = Destination::KeyspaceId(k.clone());
+            match d.resolve(shards)?.as_slice() {
+                [one] => Ok(*one),
+                _ => Err(unmappable(&format!("0x{}", vschema::hex::encode(&k.0)))),
+            }
         })
         .collect()
 }
@@ -153,7 +212,9 @@ impl Primitive for Insert {
             None => vars,
         };
         let shards = vc.shards(&self.keyspace.name)?;
-        let row_shards = self.row_shards(&shards, vars)?;
+        let ksids = self.row_ksids(vars)?;
+        let row_shards = shards_of_ksids(&ksids, &shards)?;
+        self.create_lookup_rows(vc, vars, &ksids).await?;
         let mut result = send_rows(
             vc,
             &self.keyspace.name,
@@ -171,7 +232,7 @@ impl Primitive for Insert {
 
     fn description(&self) -> PlanDescription {
         let values: Vec<String> = self.values.iter().map(PlanValue::describe).collect();
-        PlanDescription {
+        let d = PlanDescription {
             keyspace: Some(self.keyspace.clone()),
             ..PlanDescription::new("Insert").variant("Sharded")
         }
@@ -183,7 +244,12 @@ impl Primitive for Insert {
         .with(
             "VindexValues",
             format!("{}:{}", self.vindex_name, values.join(", ")),
-        )
+        );
+        if self.owned.is_empty() {
+            return d;
+        }
+        let owned: Vec<String> = self.owned.iter().map(|o| o.lookup.name.clone()).collect();
+        d.with("OwnedVindexes", owned)
     }
 }
 
@@ -206,6 +272,7 @@ mod tests {
             vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
             values,
             sequence: None,
+            owned: Vec::new(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! sent as a literal row to the shard of its primary vindex value.
 //! Floating-point values are refused (their text may not read back as the
 //! same number), as are rows whose vindex value maps to no keyspace id.
+//! Lookup rows of the table's owned lookup vindexes are created first.
 
 use std::sync::Arc;
 
@@ -14,8 +15,9 @@ use vschema::Vindex;
 
 use crate::description::{KeyspaceDesc, PlanDescription};
 use crate::error::{EngineError, Result};
-use crate::insert::{send_rows, shards_of_rows};
+use crate::insert::{create_lookup_rows, ksids_of_rows, send_rows, shards_of_ksids};
 use crate::join::cell_to_bind;
+use crate::lookup::Lookup;
 use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::vcursor::VCursor;
@@ -43,6 +45,18 @@ pub struct InsertSelect {
     pub vindex: Arc<dyn Vindex>,
     /// The SELECT.
     pub input: Box<dyn Primitive>,
+    /// The owned lookup vindexes to write.
+    pub owned: Vec<OwnedFromSelect>,
+}
+
+/// An owned lookup vindex of the table an INSERT ... SELECT writes.
+#[derive(Debug, Clone)]
+pub struct OwnedFromSelect {
+    /// The lookup vindex.
+    pub lookup: Lookup,
+    /// Position of each of its columns among the inserted ones (`None`:
+    /// not inserted, NULL).
+    pub positions: Vec<Option<usize>>,
 }
 
 #[async_trait]
@@ -61,6 +75,7 @@ impl Primitive for InsertSelect {
         }
         let mut rows = Vec::with_capacity(selected.rows.len());
         let mut keys = Vec::with_capacity(selected.rows.len());
+        let mut owned_values: Vec<Vec<Vec<BindValue>>> = vec![Vec::new(); self.owned.len()];
         for row in &selected.rows {
             let cells = split(row)?;
             let values = selected
@@ -80,6 +95,17 @@ impl Primitive for InsertSelect {
                     ));
                 }
             }
+            for (o, out) in self.owned.iter().zip(owned_values.iter_mut()) {
+                out.push(
+                    o.positions
+                        .iter()
+                        .map(|p| {
+                            p.and_then(|i| values.get(i).cloned())
+                                .unwrap_or(BindValue::Null)
+                        })
+                        .collect(),
+                );
+            }
             let texts: Vec<String> = values.iter().map(BindValue::to_sql).collect();
             rows.push(format!("({})", texts.join(", ")));
             keys.push(
@@ -90,7 +116,11 @@ impl Primitive for InsertSelect {
             );
         }
         let shards = vc.shards(&self.keyspace.name)?;
-        let row_shards = shards_of_rows(self.vindex.as_ref(), &keys, &shards)?;
+        let ksids = ksids_of_rows(self.vindex.as_ref(), &keys)?;
+        let row_shards = shards_of_ksids(&ksids, &shards)?;
+        for (o, values) in self.owned.iter().zip(owned_values) {
+            create_lookup_rows(vc, &o.lookup, values, &ksids).await?;
+        }
         send_rows(
             vc,
             &self.keyspace.name,
@@ -103,7 +133,7 @@ impl Primitive for InsertSelect {
     }
 
     fn description(&self) -> PlanDescription {
-        PlanDescription {
+        let d = PlanDescription {
             keyspace: Some(self.keyspace.clone()),
             ..PlanDescription::new("Insert").variant("Select")
         }
@@ -112,8 +142,14 @@ impl Primitive for InsertSelect {
         .with(
             "VindexOffsetFromSelect",
             format!("{}:{}", self.vindex_name, self.vindex_column),
-        )
-        .input(self.input.description())
+        );
+        let d = if self.owned.is_empty() {
+            d
+        } else {
+            let owned: Vec<String> = self.owned.iter().map(|o| o.lookup.name.clone()).collect();
+            d.with("OwnedVindexes", owned)
+        };
+        d.input(self.input.description())
     }
 }
 
@@ -138,6 +174,7 @@ mod tests {
             auto_column: None,
             vindex_name: "hash".into(),
             vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
+            owned: Vec::new(),
             input: Box::new(Route::new(
                 Opcode::Unsharded,
                 KeyspaceDesc {

@@ -13,6 +13,7 @@ use vschema::{Destination, Value, Vindex};
 use crate::bind::{substitute, vindex_value, PlanValue};
 use crate::description::{KeyspaceDesc, PlanDescription};
 use crate::error::{EngineError, Result};
+use crate::lookup::Lookup;
 use crate::merge_sort::{merge_sorted, OrderByParam};
 use crate::primitive::Primitive;
 use crate::vcursor::{ShardQuery, VCursor};
@@ -126,7 +127,11 @@ impl Route {
     }
 
     /// The shards this execution goes to.
-    fn pick_shards(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<Vec<String>> {
+    pub(crate) async fn pick_shards(
+        &self,
+        vc: &dyn VCursor,
+        vars: &BindVars,
+    ) -> Result<Vec<String>> {
         let all = || vc.shards(&self.keyspace.name);
         match self.opcode {
             Opcode::Unsharded | Opcode::Reference => {
@@ -145,43 +150,55 @@ impl Route {
                     .vindex
                     .as_ref()
                     .ok_or_else(|| EngineError::BadResult("route without vindex".into()))?;
-                self.shards_by_vindex(v, &all()?, vars)
+                self.shards_by_vindex(vc, v, &all()?, vars).await
             }
         }
     }
 
-    /// Shards of the route's vindex values. A lookup vindex (not mapped
-    /// here yet) or a non-NULL value the vindex cannot map falls back to
-    /// every shard, which is always correct because the shard query keeps
-    /// its WHERE clause; the planner only relies on a single shard when the
-    /// mapping was proven at plan time.
-    fn shards_by_vindex(
+    /// Shards of the route's vindex values. A lookup vindex maps them by
+    /// reading its lookup table (a `write_only` one scatters). A non-NULL
+    /// value the vindex cannot map falls back to every shard, which is
+    /// always correct because the shard query keeps its WHERE clause; the
+    /// planner only relies on a single shard when the mapping was proven at
+    /// plan time.
+    async fn shards_by_vindex(
         &self,
+        vc: &dyn VCursor,
         rv: &RouteVindex,
         shards: &[String],
         vars: &BindVars,
     ) -> Result<Vec<String>> {
-        if rv.vindex.needs_vcursor() {
-            tracing::debug!(vindex = %rv.name, "lookup vindex: scattering");
-            return Ok(shards.to_vec());
-        }
-        let mut values: Vec<Value> = Vec::new();
+        let mut bound: Vec<BindValue> = Vec::new();
         for pv in &rv.values {
-            let items = match pv.resolve(vars)? {
-                BindValue::Tuple(items) => items,
-                v => vec![v],
-            };
-            for item in &items {
-                match vindex_value(item) {
-                    Some(v) => values.push(v),
-                    None => return Ok(shards.to_vec()),
-                }
+            match pv.resolve(vars)? {
+                BindValue::Tuple(items) => bound.extend(items),
+                v => bound.push(v),
             }
         }
-        let destinations = rv.vindex.map(&values)?;
+        let mut values: Vec<Value> = Vec::new();
+        for item in &bound {
+            match vindex_value(item) {
+                Some(v) => values.push(v),
+                None => return Ok(shards.to_vec()),
+            }
+        }
+        let destinations = if rv.vindex.needs_vcursor() {
+            match Lookup::of(&rv.name, rv.vindex.as_ref()) {
+                Ok(Some(l)) if !l.params.write_only => {
+                    let dml = self.operator != "Route";
+                    l.map(vc, &bound, dml).await?
+                }
+                _ => {
+                    tracing::debug!(vindex = %rv.name, "lookup vindex not mapped: scattering");
+                    return Ok(shards.to_vec());
+                }
+            }
+        } else {
+            rv.vindex.map(&values)?
+        };
         let mut picked = Vec::new();
         for (value, dest) in values.iter().zip(&destinations) {
-            if *dest == Destination::None && *value != Value::Null {
+            if *dest == Destination::None && *value != Value::Null && !rv.vindex.needs_vcursor() {
                 return Ok(shards.to_vec());
             }
             picked.extend(dest.resolve(shards)?);
@@ -190,12 +207,15 @@ impl Route {
         picked.dedup();
         Ok(picked.into_iter().map(|i| shards[i].clone()).collect())
     }
-}
 
-#[async_trait]
-impl Primitive for Route {
-    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
-        let shards = self.pick_shards(vc, vars)?;
+    /// Runs the route on `shards` (none: the field query on one shard, or
+    /// nothing for DML).
+    pub(crate) async fn execute_on(
+        &self,
+        vc: &dyn VCursor,
+        vars: &BindVars,
+        shards: Vec<String>,
+    ) -> Result<QueryResult> {
         let fields_only = shards.is_empty();
         if fields_only && self.field_query.is_empty() {
             // DML that provably matches no row.
@@ -229,6 +249,14 @@ impl Primitive for Route {
         }
         truncate_columns(&mut out, self.hidden_columns)?;
         Ok(out)
+    }
+}
+
+#[async_trait]
+impl Primitive for Route {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let shards = self.pick_shards(vc, vars).await?;
+        self.execute_on(vc, vars, shards).await
     }
 
     fn description(&self) -> PlanDescription {

@@ -1,6 +1,7 @@
 //! An in-memory [`VCursor`] for unit tests: fixed shard lists, a canned
 //! result per shard (or computed by a function of the SQL), and a log of
-//! every query sent.
+//! every query sent with its commit order. With a VSchema it serves lookup
+//! vindexes.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,10 +10,22 @@ use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Row, Type};
 
 use crate::error::{EngineError, Result};
-use crate::vcursor::{ShardQuery, VCursor};
+use crate::vcursor::{CommitOrder, ShardQuery, VCursor};
+
+/// Answers a query sent to `(keyspace, shard, sql)`, or `None` for the
+/// canned per-shard result.
+pub type Responder = Box<dyn Fn(&str, &str, &str) -> Option<Result<QueryResult>> + Send + Sync>;
 
 /// The fake vcursor.
 pub struct FakeVCursor {
+    /// The VSchema lookup vindexes plan with.
+    pub vschema: Option<vschema::VSchema>,
+    /// Computes results from the SQL, before the canned ones.
+    pub responder: Option<Responder>,
+    /// `(order, sql)` of every query, in order.
+    pub orders: Mutex<Vec<(CommitOrder, String)>>,
+    /// Lookup rows written in the pre-session.
+    pub lookup_rows: Mutex<Vec<String>>,
     shards: HashMap<String, Vec<String>>,
     results: HashMap<(String, String), QueryResult>,
     /// `(keyspace, shard, sql)` of every query, in order.
@@ -29,6 +42,10 @@ impl FakeVCursor {
     /// A cursor knowing `keyspace` with `shards`.
     pub fn new(keyspace: &str, shards: &[&str]) -> Self {
         FakeVCursor {
+            vschema: None,
+            responder: None,
+            orders: Mutex::new(Vec::new()),
+            lookup_rows: Mutex::new(Vec::new()),
             shards: HashMap::from([(
                 keyspace.to_string(),
                 shards.iter().map(|s| s.to_string()).collect(),
@@ -82,12 +99,31 @@ impl VCursor for FakeVCursor {
         keyspace: &str,
         queries: &[ShardQuery],
     ) -> Result<Vec<QueryResult>> {
+        self.execute_ordered(keyspace, queries, CommitOrder::Normal)
+            .await
+    }
+
+    async fn execute_ordered(
+        &self,
+        keyspace: &str,
+        queries: &[ShardQuery],
+        order: CommitOrder,
+    ) -> Result<Vec<QueryResult>> {
         let mut out = Vec::new();
         for q in queries {
             self.log
                 .lock()
                 .unwrap()
                 .push((keyspace.to_string(), q.shard.clone(), q.sql.clone()));
+            self.orders.lock().unwrap().push((order, q.sql.clone()));
+            if let Some(r) = self
+                .responder
+                .as_ref()
+                .and_then(|f| f(keyspace, &q.shard, &q.sql))
+            {
+                out.push(r?);
+                continue;
+            }
             let r = self
                 .results
                 .get(&(keyspace.to_string(), q.shard.clone()))
@@ -100,6 +136,20 @@ impl VCursor for FakeVCursor {
 
     fn max_memory_rows(&self) -> usize {
         self.max_rows
+    }
+
+    fn note_lookup_row(&self, key: &str) {
+        self.lookup_rows.lock().unwrap().push(key.to_string());
+    }
+
+    fn lookup_row_noted(&self, key: &str) -> bool {
+        self.lookup_rows.lock().unwrap().iter().any(|k| k == key)
+    }
+
+    fn vschema(&self) -> Result<&vschema::VSchema> {
+        self.vschema
+            .as_ref()
+            .ok_or_else(|| EngineError::BadResult("no vschema".into()))
     }
 
     async fn next_sequence_values(&self, keyspace: &str, table: &str, count: u64) -> Result<i64> {

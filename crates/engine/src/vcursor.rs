@@ -1,6 +1,8 @@
 //! [`VCursor`]: what the engine needs from vtgate to run a plan, kept
 //! minimal: the serving shards of a keyspace, a way to run queries on
-//! shards, and the `--max-memory-rows` limit.
+//! shards, and the `--max-memory-rows` limit. Lookup vindexes also need the
+//! VSchema (to plan their queries on the lookup table) and a way to run
+//! queries in another [`CommitOrder`] than the session's transaction.
 
 use async_trait::async_trait;
 use proto::query::QueryResult;
@@ -14,6 +16,21 @@ pub struct ShardQuery {
     pub shard: String,
     /// The SQL text, with every bind variable already substituted.
     pub sql: String,
+}
+
+/// Which transaction a query joins (Vitess `vtgatepb.CommitOrder`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOrder {
+    /// The session's transaction, if any.
+    Normal,
+    /// A transaction committed before the session's (consistent lookup
+    /// rows being created).
+    Pre,
+    /// A transaction committed after the session's (consistent lookup rows
+    /// being deleted).
+    Post,
+    /// No transaction: each query commits on its own (`autocommit` lookups).
+    Autocommit,
 }
 
 /// vtgate's side of plan execution (Vitess `engine.VCursor`, minimal).
@@ -33,6 +50,46 @@ pub trait VCursor: Send + Sync {
 
     /// Most rows a buffering primitive may hold (`--max-memory-rows`).
     fn max_memory_rows(&self) -> usize;
+
+    /// The VSchema the plan was made with; lookup vindexes plan their
+    /// queries on lookup tables with it.
+    fn vschema(&self) -> Result<&vschema::VSchema> {
+        Err(EngineError::unsupported(
+            "lookup vindexes without a VSchema in the vcursor",
+        ))
+    }
+
+    /// Like [`VCursor::execute_multi`], in the transaction `order` names.
+    /// The default runs every order in the session's transaction.
+    async fn execute_ordered(
+        &self,
+        keyspace: &str,
+        queries: &[ShardQuery],
+        order: CommitOrder,
+    ) -> Result<Vec<QueryResult>> {
+        let _ = order;
+        self.execute_multi(keyspace, queries).await
+    }
+
+    /// Remembers, until the transaction ends, that a consistent lookup row
+    /// named `key` was written in the pre- or post-session (which holds its
+    /// lock until it commits). A cursor outside a transaction forgets.
+    fn note_lookup_row(&self, key: &str) {
+        let _ = key;
+    }
+
+    /// Whether [`VCursor::note_lookup_row`] noted `key` in this transaction:
+    /// the other of the pre- and post-sessions would wait for its lock.
+    fn lookup_row_noted(&self, key: &str) -> bool {
+        let _ = key;
+        false
+    }
+
+    /// The MySQL error number of a failure from this cursor (1062 for a
+    /// duplicate key).
+    fn errno(&self, e: &EngineError) -> u16 {
+        e.errno()
+    }
 
     /// Reserves `count` consecutive values of the sequence table
     /// `keyspace.table` (Vitess's `id, next_id, cache` table, row `id = 0`)

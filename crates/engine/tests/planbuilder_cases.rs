@@ -20,7 +20,7 @@ const FILES: &[(&str, usize)] = &[
     ("aggr", 95),
     ("memory_sort", 13),
     ("postprocess", 52),
-    ("dml", 86),
+    ("dml", 130),
     ("reference", 21),
     ("from", 72),
     ("union", 37),

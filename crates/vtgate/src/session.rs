@@ -7,7 +7,7 @@
 //! tablet connections never keep one client's settings. Transaction isolation cannot be set
 //! that way; it travels in the `ExecuteOptions` of the transaction's `Begin`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proto::query::execute_options::TransactionIsolation;
 use proto::query::BindVariable;
@@ -44,6 +44,12 @@ pub struct Session {
     pub in_transaction: bool,
     /// Shard transactions of the open transaction.
     pub shard_sessions: Vec<ShardSession>,
+    /// Shard transactions committed before `shard_sessions` (consistent lookup rows created).
+    pub pre_sessions: Vec<ShardSession>,
+    /// Shard transactions committed after `shard_sessions` (consistent lookup rows deleted).
+    pub post_sessions: Vec<ShardSession>,
+    /// Consistent lookup rows the pre- and post-sessions wrote (their locks are held there).
+    pub lookup_rows: HashSet<String>,
     /// Last AUTO_INCREMENT id a statement of this session generated.
     pub last_insert_id: u64,
     /// Rows the last select returned (`found_rows()`).
@@ -79,6 +85,9 @@ impl Session {
             autocommit: true,
             in_transaction: false,
             shard_sessions: Vec::new(),
+            pre_sessions: Vec::new(),
+            post_sessions: Vec::new(),
+            lookup_rows: HashSet::new(),
             last_insert_id: 0,
             found_rows: 0,
             row_count: -1,
@@ -145,6 +154,13 @@ impl Session {
         self.shard_sessions
             .iter()
             .find(|s| s.keyspace == keyspace && s.shard == shard && s.tablet_type == tablet_type)
+    }
+
+    /// Whether any shard transaction is open (normal, pre or post).
+    pub fn has_shard_sessions(&self) -> bool {
+        !(self.shard_sessions.is_empty()
+            && self.pre_sessions.is_empty()
+            && self.post_sessions.is_empty())
     }
 
     /// Flags for the client: (in transaction, autocommit).

@@ -2,8 +2,8 @@
 //! `update.go`, `delete.go`). Statements on an unsharded keyspace go whole
 //! to its shard. On a sharded table: INSERT rows are split by their primary
 //! vindex value; UPDATE and DELETE are routed by their WHERE clause like a
-//! SELECT. What would need lookup-vindex maintenance, sequences, changing a
-//! row's shard, or several tables is refused.
+//! SELECT. Owned lookup vindexes are maintained (see [`super::owned`]).
+//! What would change a row's shard, or write several tables, is refused.
 
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
@@ -14,6 +14,7 @@ use vschema::TableType;
 
 use super::insert_select::plan_insert_select;
 use super::order::features_of_expr;
+use super::owned::{insert_owned, insert_row_values, owned_inserts, wrap_owned};
 use super::pullout::pull_out;
 use super::routing::route_table;
 use super::select::plan_side;
@@ -145,11 +146,7 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
     {
         return Err(column_count());
     }
-    if t.owned_vindexes().next().is_some() {
-        return Err(EngineError::unsupported(
-            "INSERT into a table with owned lookup vindexes",
-        ));
-    }
+    let owned_specs = insert_owned(table, insert)?;
     if insert.columns.is_empty() {
         return Err(EngineError::unsupported(
             "VT09004: INSERT should contain column list or the table should have authoritative columns in vschema",
@@ -190,6 +187,7 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
     let mut row_texts = Vec::new();
     let mut vindex_values = Vec::new();
     let mut generated_names = Vec::new();
+    let mut owned_rows = Vec::new();
     for (n, row) in values.rows.iter().enumerate() {
         let mut cells: Vec<String> = row.content.iter().map(ToString::to_string).collect();
         let mut exprs: Vec<Option<&Expr>> = row.content.iter().map(Some).collect();
@@ -227,6 +225,12 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
             }
         };
         vindex_values.push(value);
+        owned_rows.push(
+            owned_specs
+                .iter()
+                .map(|(cols, _)| insert_row_values(cols, &columns, &exprs, generated.as_ref()))
+                .collect::<Result<Vec<_>>>()?,
+        );
         row_texts.push(format!("({})", cells.join(", ")));
     }
     let sequence = match auto {
@@ -252,6 +256,7 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
         vindex: pv.vindex.clone(),
         values: vindex_values,
         sequence,
+        owned: owned_inserts(owned_specs, owned_rows),
     };
     Ok(plan_of("INSERT", &tables, Box::new(primitive)))
 }
@@ -339,7 +344,30 @@ pub(super) fn check_assignment(target: &AssignmentTarget, table: &TableUse) -> R
     Ok(())
 }
 
-/// A routed UPDATE or DELETE of one sharded table.
+/// Refuses UPDATE assignments to vindex columns, except to the columns of
+/// owned lookup vindexes (maintained by [`wrap_owned`]).
+fn check_update_assignment(target: &AssignmentTarget, table: &TableUse) -> Result<()> {
+    if let AssignmentTarget::ColumnName(name) = target {
+        let col = column_name(name);
+        let owned_column = table
+            .table
+            .column_vindexes
+            .iter()
+            .skip(1)
+            .any(|cv| cv.owned && cv.columns.iter().any(|c| c.eq_ignore_ascii_case(&col)));
+        let primary_column = table
+            .table
+            .primary_vindex()
+            .is_some_and(|pv| pv.columns.iter().any(|c| c.eq_ignore_ascii_case(&col)));
+        if owned_column && !primary_column {
+            return Ok(());
+        }
+    }
+    check_assignment(target, table)
+}
+
+/// A routed UPDATE or DELETE of one sharded table, maintaining its owned
+/// lookup vindexes (`assignments`: an UPDATE's).
 fn routed_dml(
     ctx: &Context,
     stmt: &Statement,
@@ -347,6 +375,7 @@ fn routed_dml(
     selection: Option<&Expr>,
     limited: bool,
     operator: &'static str,
+    assignments: Option<&[sqlparser::ast::Assignment]>,
 ) -> Result<Box<dyn Primitive>> {
     let routing = route_table(table, selection, true)?;
     if !routing.single_shard && limited {
@@ -364,7 +393,7 @@ fn routed_dml(
     let mut r = Route::new(routing.opcode, desc, shard_stmt.to_string(), String::new());
     r.vindex = routing.vindex;
     r.operator = operator;
-    Ok(Box::new(r))
+    wrap_owned(ctx, stmt, table, assignments, r)
 }
 
 fn single_table(relation: &TableFactor, joins: usize) -> Result<()> {
@@ -442,7 +471,7 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
         ));
     }
     for a in &update.assignments {
-        check_assignment(&a.target, table)?;
+        check_update_assignment(&a.target, table)?;
     }
     let limited = update.limit.is_some() || !update.order_by.is_empty();
     let route = routed_dml(
@@ -452,6 +481,7 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
         update.selection.as_ref(),
         limited,
         "Update",
+        Some(&update.assignments),
     )?;
     Ok(plan_of("UPDATE", &tables, route))
 }
@@ -487,11 +517,6 @@ pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> R
             "multi-table DML on a sharded keyspace",
         ));
     }
-    if table.table.owned_vindexes().next().is_some() {
-        return Err(EngineError::unsupported(
-            "DELETE from a table with owned lookup vindexes",
-        ));
-    }
     let limited = delete.limit.is_some() || !delete.order_by.is_empty();
     let route = routed_dml(
         ctx,
@@ -500,6 +525,7 @@ pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> R
         delete.selection.as_ref(),
         limited,
         "Delete",
+        None,
     )?;
     Ok(plan_of("DELETE", &tables, route))
 }

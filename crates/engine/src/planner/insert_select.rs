@@ -1,17 +1,19 @@
 //! Planning `INSERT INTO sharded (...) SELECT ...`: the SELECT is planned
 //! on its own and its rows are routed by the primary vindex column
-//! ([`InsertSelect`]). Auto-increment values cannot be generated here.
+//! ([`InsertSelect`]), creating the lookup rows of owned lookup vindexes.
+//! Auto-increment values cannot be generated here.
 
 use sqlparser::ast::{Insert, OnInsert, Query, Statement};
 use vschema::TableType;
 
 use super::dml::{check_assignment, column_name, plan_of, split_around_rows};
+use super::owned::insert_owned;
 use super::select::plan_side;
 use super::tables::Tables;
 use super::Context;
 use crate::description::KeyspaceDesc;
 use crate::error::{EngineError, Result};
-use crate::insert_select::InsertSelect;
+use crate::insert_select::{InsertSelect, OwnedFromSelect};
 use crate::primitive::Plan;
 
 /// Plans an INSERT whose rows come from `source`; `tables.uses[0]` is the
@@ -40,11 +42,7 @@ pub(super) fn plan_insert_select(
             "REPLACE INTO with sharded keyspace",
         ));
     }
-    if t.owned_vindexes().next().is_some() {
-        return Err(EngineError::unsupported(
-            "INSERT into a table with owned lookup vindexes",
-        ));
-    }
+    let owned_specs = insert_owned(table, insert)?;
     if insert.columns.is_empty() {
         return Err(EngineError::unsupported(
             "VT09004: INSERT should contain column list or the table should have authoritative columns in vschema",
@@ -76,6 +74,13 @@ pub(super) fn plan_insert_select(
             check_assignment(&a.target, table)?;
         }
     }
+    let owned = owned_specs
+        .into_iter()
+        .map(|(cols, lookup)| OwnedFromSelect {
+            lookup,
+            positions: cols.iter().map(|c| position(c)).collect(),
+        })
+        .collect();
     let (prefix, suffix) = split_around_rows(ctx, stmt, None)?;
     let primitive = InsertSelect {
         keyspace: KeyspaceDesc {
@@ -91,6 +96,7 @@ pub(super) fn plan_insert_select(
         vindex_name: pv.name.clone(),
         vindex: pv.vindex.clone(),
         input: plan_side(ctx, &source.to_string())?,
+        owned,
     };
     Ok(plan_of("INSERT", tables, Box::new(primitive)))
 }

@@ -17,6 +17,7 @@ mod join;
 mod join_aggregate;
 mod nested_join;
 mod order;
+mod owned;
 mod pullout;
 mod routing;
 mod select;

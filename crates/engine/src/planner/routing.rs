@@ -178,6 +178,10 @@ pub fn route_table(
         if cv.columns.len() != 1 || cv.partial || cv.vindex.is_multi_column() {
             continue;
         }
+        // A write-only lookup vindex is still being backfilled: never route by it.
+        if cv.vindex.lookup().is_some_and(|l| l.write_only) {
+            continue;
+        }
         let column = &cv.columns[0];
         let unique = cv.vindex.is_unique();
         for found in conds

@@ -47,7 +47,7 @@ impl Executor {
         sql: &str,
         kind: &StatementKind,
     ) -> Result<Reply, VtError> {
-        let retryable = session.shard_sessions.is_empty();
+        let retryable = !session.has_shard_sessions();
         let Some(window) = self.buffer_window.filter(|_| retryable) else {
             return self.run_statement(session, caller, sql, kind).await;
         };
@@ -67,7 +67,7 @@ impl Executor {
                 Err(e) if is_failover_error(&e) => e,
                 other => return other,
             };
-            if !session.shard_sessions.is_empty() {
+            if session.has_shard_sessions() {
                 if let Err(e) = self.rollback(session, caller).await {
                     tracing::warn!(error = %e, "rolling back before a buffered retry");
                 }

@@ -136,6 +136,17 @@ impl Executor {
                 self.rollback(session, caller).await?;
                 Ok(Reply::ok())
             }
+            StatementKind::RollbackToSavepoint
+                if !(session.pre_sessions.is_empty() && session.post_sessions.is_empty()) =>
+            {
+                // Consistent lookup rows live in their own transactions, which a savepoint of
+                // the session's does not cover: rolling back only the owner rows could leave
+                // one without its lookup row.
+                Err(VtError::Unsupported(
+                    "ROLLBACK TO SAVEPOINT in a transaction that wrote consistent lookup vindex rows"
+                        .into(),
+                ))
+            }
             StatementKind::Savepoint
             | StatementKind::Release
             | StatementKind::RollbackToSavepoint => self.savepoint(session, caller, sql).await,
@@ -171,7 +182,7 @@ impl Executor {
             .tablet_type
             .map_or(session.default_tablet_type, tablet_type_from_sql);
         if session.in_transaction && new_type != session.tablet_type() {
-            if !session.autocommit && session.shard_sessions.is_empty() {
+            if !session.autocommit && !session.has_shard_sessions() {
                 session.in_transaction = false;
             } else {
                 return Err(VtError::ActiveTransaction);
@@ -408,12 +419,21 @@ impl Executor {
         Ok(Reply::ok())
     }
 
-    /// Commits every shard session of the open transaction (no-op without one).
+    /// Commits every shard session of the open transaction (no-op without one): the pre
+    /// sessions first, then the session's, then the post sessions (Vitess's commit order,
+    /// which keeps consistent lookups ahead of their owner rows). After a failure the rest
+    /// is rolled back.
     pub async fn commit(&self, session: &mut Session, caller: &Caller) -> Result<(), VtError> {
-        let shard_sessions: Vec<ShardSession> = std::mem::take(&mut session.shard_sessions);
+        let ordered: Vec<ShardSession> = [
+            std::mem::take(&mut session.pre_sessions),
+            std::mem::take(&mut session.shard_sessions),
+            std::mem::take(&mut session.post_sessions),
+        ]
+        .concat();
         session.in_transaction = false;
+        session.lookup_rows.clear();
         let mut first_err = None;
-        for ss in &shard_sessions {
+        for ss in &ordered {
             let res = if first_err.is_none() {
                 self.gateway.commit(ss, caller).await
             } else {
@@ -429,10 +449,16 @@ impl Executor {
 
     /// Rolls back every shard session of the open transaction (no-op without one).
     pub async fn rollback(&self, session: &mut Session, caller: &Caller) -> Result<(), VtError> {
-        let shard_sessions: Vec<ShardSession> = std::mem::take(&mut session.shard_sessions);
+        let all: Vec<ShardSession> = [
+            std::mem::take(&mut session.pre_sessions),
+            std::mem::take(&mut session.shard_sessions),
+            std::mem::take(&mut session.post_sessions),
+        ]
+        .concat();
         session.in_transaction = false;
+        session.lookup_rows.clear();
         let mut first_err = None;
-        for ss in &shard_sessions {
+        for ss in &all {
             if let Err(e) = self.gateway.rollback(ss, caller).await {
                 first_err.get_or_insert(e);
             }

@@ -192,6 +192,8 @@ impl Executor {
         let tx = session.in_transaction.then(|| {
             Mutex::new(TxState {
                 shard_sessions: std::mem::take(&mut session.shard_sessions),
+                pre_sessions: std::mem::take(&mut session.pre_sessions),
+                post_sessions: std::mem::take(&mut session.post_sessions),
                 isolation: session.next_isolation.or(session.isolation),
             })
         });
@@ -213,6 +215,7 @@ impl Executor {
             max_memory_rows: self.max_memory_rows,
             known_shards: &known,
             log: log.then(|| SyncMutex::new(Vec::new())),
+            lookup_rows: SyncMutex::new(std::mem::take(&mut session.lookup_rows)),
         };
         let outcome = plan
             .execute(&cursor, &sql::literal::BindVars::default())
@@ -222,11 +225,15 @@ impl Executor {
             .as_ref()
             .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()).clone())
             .unwrap_or_default();
+        session.lookup_rows =
+            std::mem::take(&mut *cursor.lookup_rows.lock().unwrap_or_else(|p| p.into_inner()));
         if let Some(tx) = cursor.into_tx() {
             if tx.shard_sessions.len() > begun_before.unwrap_or_default() {
                 session.next_isolation = None;
             }
             session.shard_sessions = tx.shard_sessions;
+            session.pre_sessions = tx.pre_sessions;
+            session.post_sessions = tx.post_sessions;
         }
         if implicit_tx {
             match &outcome {
@@ -238,7 +245,26 @@ impl Executor {
                 }
             }
         }
-        let result = outcome.map_err(engine_error)?;
+        let outcome = outcome.map_err(engine_error);
+        if let Err(e) = &outcome {
+            // VT12001 comes before anything is written.
+            let refused = matches!(e, VtError::Unsupported(_));
+            if !refused && !implicit_tx && session.in_transaction && maintains_lookups(plan) {
+                // Part of the lookup rows (or owner rows) may be written: as Vitess does,
+                // roll the whole transaction back rather than let it commit half a statement.
+                if let Err(r) = self.rollback(session, caller).await {
+                    tracing::warn!(error = %r, "rollback after a failed lookup vindex write");
+                }
+                return Err(VtError::Engine {
+                    message: format!(
+                        "transaction rolled back to reverse changes of partial DML execution: {e}"
+                    ),
+                    errno: e.errno(),
+                    sqlstate: e.sqlstate().to_string(),
+                });
+            }
+        }
+        let result = outcome?;
         Self::note_result(session, &result);
         Ok((result, sent))
     }
@@ -318,9 +344,20 @@ impl Executor {
     }
 }
 
+/// Whether a plan writes lookup vindex rows as well as the statement's own.
+fn maintains_lookups(plan: &Plan) -> bool {
+    fn any(d: &engine::PlanDescription) -> bool {
+        d.other.contains_key("OwnedVindexes") || d.inputs.iter().any(any)
+    }
+    any(&plan.description())
+}
+
 /// Whether a plan provably writes to at most one shard (its root is a route to one keyspace id
-/// or to an unsharded keyspace), so it needs no transaction of its own.
+/// or to an unsharded keyspace, maintaining no lookup vindex), so it needs no transaction of
+/// its own.
 fn single_shard(plan: &Plan) -> bool {
     let root = plan.description();
-    root.inputs.is_empty() && matches!(root.variant.as_deref(), Some("EqualUnique" | "Unsharded"))
+    root.inputs.is_empty()
+        && matches!(root.variant.as_deref(), Some("EqualUnique" | "Unsharded"))
+        && !maintains_lookups(plan)
 }

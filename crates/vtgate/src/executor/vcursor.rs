@@ -12,14 +12,17 @@
 //!   `multi-db transaction attempted`.
 //! * Sequence values are reserved outside the session's transaction, on the sequence
 //!   keyspace's primary.
+//! * Lookup vindex queries may run in another commit order: `Pre` and `Post` queries join
+//!   transactions of their own, committed before and after the session's (consistent
+//!   lookups); `Autocommit` ones (and `Pre`/`Post` outside a transaction) commit alone.
 //! * Every shard query carries the session's settings prefix (`SET STATEMENT ... FOR`) and
 //!   its raw-bytes bind variables, as on the unsharded path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex as SyncMutex};
 
 use async_trait::async_trait;
-use engine::{EngineError, ShardQuery, VCursor};
+use engine::{CommitOrder, EngineError, ShardQuery, VCursor};
 use futures::StreamExt;
 use proto::query::execute_options::TransactionIsolation;
 use proto::query::{BindVariable, BoundQuery, ExecuteOptions, QueryResult};
@@ -47,6 +50,10 @@ pub struct SentQuery {
 pub struct TxState {
     /// The shard sessions (taken from the session, given back after the plan).
     pub shard_sessions: Vec<ShardSession>,
+    /// Shard sessions committed before `shard_sessions` (consistent lookup rows created).
+    pub pre_sessions: Vec<ShardSession>,
+    /// Shard sessions committed after `shard_sessions` (consistent lookup rows deleted).
+    pub post_sessions: Vec<ShardSession>,
     /// Isolation level for transactions begun by this statement.
     pub isolation: Option<TransactionIsolation>,
 }
@@ -77,6 +84,9 @@ pub struct GatewayCursor<'a> {
     pub known_shards: &'a (dyn Fn(&str) -> Vec<String> + Send + Sync),
     /// When set, every query sent is recorded here.
     pub log: Option<SyncMutex<Vec<SentQuery>>>,
+    /// Consistent lookup rows the transaction's pre- and post-sessions wrote (taken from the
+    /// session, given back after the plan).
+    pub lookup_rows: SyncMutex<HashSet<String>>,
 }
 
 fn cursor_error(e: VtError) -> EngineError {
@@ -111,14 +121,17 @@ impl GatewayCursor<'_> {
         }
     }
 
-    /// Runs one query inside the transaction, beginning one on the shard if needed.
+    /// Runs one query inside the transaction whose shard sessions are `sessions`, beginning
+    /// one on the shard if needed; `single_db` refuses a second shard.
     async fn execute_in_tx(
         &self,
-        tx: &mut TxState,
+        sessions: &mut Vec<ShardSession>,
+        isolation: Option<TransactionIsolation>,
+        single_db: bool,
         target: &ShardTarget,
         query: &BoundQuery,
     ) -> Result<QueryResult, VtError> {
-        let found = tx.shard_sessions.iter().find(|s| {
+        let found = sessions.iter().find(|s| {
             s.keyspace == target.keyspace
                 && s.shard == target.shard
                 && s.tablet_type == target.tablet_type
@@ -129,9 +142,8 @@ impl GatewayCursor<'_> {
                 .execute_in_tx(ss, query, self.caller, &self.options)
                 .await;
         }
-        if self.single_db && !tx.shard_sessions.is_empty() {
-            let open: Vec<String> = tx
-                .shard_sessions
+        if single_db && !sessions.is_empty() {
+            let open: Vec<String> = sessions
                 .iter()
                 .map(|s| format!("{}.{}.{}", s.keyspace, s.shard, s.tablet_type))
                 .collect();
@@ -141,15 +153,49 @@ impl GatewayCursor<'_> {
             )));
         }
         let mut options = self.options.clone();
-        if let Some(level) = tx.isolation {
+        if let Some(level) = isolation {
             options.transaction_isolation = level as i32;
         }
         let (ss, result) = self
             .gateway
             .begin_execute(target, query, self.caller, &options)
             .await?;
-        tx.shard_sessions.push(ss);
+        sessions.push(ss);
         result
+    }
+
+    /// Runs the queries outside any transaction, concurrently.
+    async fn execute_alone(
+        &self,
+        keyspace: &str,
+        queries: &[ShardQuery],
+    ) -> engine::Result<Vec<QueryResult>> {
+        let runs = queries.iter().map(|q| {
+            let target = self.target(keyspace, &q.shard);
+            let query = self.bound(&q.sql);
+            async move {
+                let result = self
+                    .gateway
+                    .execute(&target, &query, self.caller, &self.options)
+                    .await;
+                match result {
+                    // Over the tablet's Execute row limit: stream the read instead.
+                    Err(e) if e.is_row_limit() && is_read(&query.sql) => {
+                        let stream = self
+                            .gateway
+                            .stream_execute(&target, &query, self.caller, &self.options)
+                            .await;
+                        self.collect(stream).await
+                    }
+                    other => other,
+                }
+            }
+        });
+        futures::future::join_all(runs)
+            .await
+            .into_iter()
+            .map(|r| r.map_err(cursor_error))
+            .collect()
     }
 
     /// One result from a stream of partial results, holding at most `--max-memory-rows`.
@@ -207,65 +253,93 @@ impl VCursor for GatewayCursor<'_> {
         keyspace: &str,
         queries: &[ShardQuery],
     ) -> engine::Result<Vec<QueryResult>> {
+        self.execute_ordered(keyspace, queries, CommitOrder::Normal)
+            .await
+    }
+
+    async fn execute_ordered(
+        &self,
+        keyspace: &str,
+        queries: &[ShardQuery],
+        order: CommitOrder,
+    ) -> engine::Result<Vec<QueryResult>> {
         for q in queries {
             self.record(keyspace, q);
         }
-        if let Some(tx) = &self.tx {
-            let mut tx = tx.lock().await;
-            let mut out = Vec::with_capacity(queries.len());
-            for q in queries {
-                let target = self.target(keyspace, &q.shard);
-                let query = self.bound(&q.sql);
-                let r = match self.execute_in_tx(&mut tx, &target, &query).await {
-                    Err(e) if e.is_row_limit() && is_read(&q.sql) => {
-                        let ss = tx.shard_sessions.iter().find(|s| {
-                            s.keyspace == target.keyspace
-                                && s.shard == target.shard
-                                && s.tablet_type == target.tablet_type
-                        });
-                        match ss {
-                            Some(ss) => {
-                                let stream = self
-                                    .gateway
-                                    .stream_execute_in_tx(ss, &query, self.caller, &self.options)
-                                    .await;
-                                self.collect(stream).await
-                            }
-                            None => Err(e),
-                        }
-                    }
-                    other => other,
-                };
-                out.push(r.map_err(cursor_error)?);
-            }
-            return Ok(out);
-        }
-        let runs = queries.iter().map(|q| {
+        let Some(tx) = self
+            .tx
+            .as_ref()
+            .filter(|_| order != CommitOrder::Autocommit)
+        else {
+            return self.execute_alone(keyspace, queries).await;
+        };
+        let mut tx = tx.lock().await;
+        let tx = &mut *tx;
+        let (sessions, single_db) = match order {
+            CommitOrder::Pre => (&mut tx.pre_sessions, false),
+            CommitOrder::Post => (&mut tx.post_sessions, false),
+            _ => (&mut tx.shard_sessions, self.single_db),
+        };
+        let mut out = Vec::with_capacity(queries.len());
+        for q in queries {
             let target = self.target(keyspace, &q.shard);
             let query = self.bound(&q.sql);
-            async move {
-                let result = self
-                    .gateway
-                    .execute(&target, &query, self.caller, &self.options)
-                    .await;
-                match result {
-                    // Over the tablet's Execute row limit: stream the read instead.
-                    Err(e) if e.is_row_limit() && is_read(&query.sql) => {
-                        let stream = self
-                            .gateway
-                            .stream_execute(&target, &query, self.caller, &self.options)
-                            .await;
-                        self.collect(stream).await
+            let r = match self
+                .execute_in_tx(sessions, tx.isolation, single_db, &target, &query)
+                .await
+            {
+                // Over the tablet's Execute row limit: stream the read in the transaction.
+                Err(e) if e.is_row_limit() && is_read(&q.sql) => {
+                    let ss = sessions.iter().find(|s| {
+                        s.keyspace == target.keyspace
+                            && s.shard == target.shard
+                            && s.tablet_type == target.tablet_type
+                    });
+                    match ss {
+                        Some(ss) => {
+                            let stream = self
+                                .gateway
+                                .stream_execute_in_tx(ss, &query, self.caller, &self.options)
+                                .await;
+                            self.collect(stream).await
+                        }
+                        None => Err(e),
                     }
-                    other => other,
                 }
-            }
-        });
-        futures::future::join_all(runs)
-            .await
-            .into_iter()
-            .map(|r| r.map_err(cursor_error))
-            .collect()
+                other => other,
+            };
+            out.push(r.map_err(cursor_error)?);
+        }
+        Ok(out)
+    }
+
+    fn note_lookup_row(&self, key: &str) {
+        if self.tx.is_some() {
+            self.lookup_rows
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key.to_string());
+        }
+    }
+
+    fn lookup_row_noted(&self, key: &str) -> bool {
+        self.lookup_rows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(key)
+    }
+
+    fn vschema(&self) -> engine::Result<&vschema::VSchema> {
+        Ok(self.topology.vschema())
+    }
+
+    fn errno(&self, e: &EngineError) -> u16 {
+        match e {
+            EngineError::Cursor(inner) => inner
+                .downcast_ref::<VtError>()
+                .map_or_else(|| e.errno(), VtError::errno),
+            other => other.errno(),
+        }
     }
 
     fn max_memory_rows(&self) -> usize {

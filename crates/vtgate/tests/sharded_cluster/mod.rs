@@ -220,6 +220,21 @@ impl ShardedCluster {
         }
     }
 
+    /// Replaces both keyspaces' VSchemas and rebuilds the SrvVSchema (vtgate picks it up
+    /// through its watch).
+    pub async fn set_vschemas(&self, customer: &str, commerce: &str) {
+        for (ks, json) in [("commerce", commerce), ("customer", customer)] {
+            self.topo
+                .save_vschema(ks, &proto_vschema(json))
+                .await
+                .expect("vschema");
+        }
+        self.topo
+            .rebuild_vschema_graph(&[])
+            .await
+            .expect("SrvVSchema");
+    }
+
     /// A log file of the cluster's directory.
     pub fn log(&self, name: &str) -> String {
         std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
