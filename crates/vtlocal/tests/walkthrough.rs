@@ -217,6 +217,7 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     walk.vtlocal_ok(&up);
     let vtgate = walk.vtgate_port().to_string();
 
+    eprintln!("{:>6.1?} 101", started.elapsed());
     // 101: the example data through vtgate, plus bulk customers straight into MariaDB.
     let (ok, _, err) = mariadb(&vtgate, &[], &read_config("insert_commerce_data.sql"));
     assert!(ok, "example inserts: {err}");
@@ -247,6 +248,7 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     assert_eq!(initial.customers.len() as i64, BULK + 5);
     let writer = Writer::start(walk.vtgate_port(), initial);
 
+    eprintln!("{:>6.1?} 201", started.elapsed());
     // 201: the customer keyspace, MoveTables create.
     walk.vtlocal_ok(&["add-shard", "customer/0"]);
     walk.movetables(&[
@@ -257,6 +259,7 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
         "customer,corder",
     ]);
 
+    eprintln!("{:>6.1?} The target primary", started.elapsed());
     // The target primary's vttablet dies in the middle of the copy; `vtlocal up` restarts it.
     let copy_state =
         "select count(*) from _vt.copy_state where lastpk is not null and table_name = 'customer'";
@@ -294,6 +297,7 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     walk.wait_copied(|| walk.movetables(&["show"]));
     walk.wait_serving("customer/0");
 
+    eprintln!("{:>6.1?} VDiff", started.elapsed());
     // VDiff: no difference between source and target.
     let vdiff = |args: &[&str]| {
         let mut all = vec![
@@ -346,6 +350,7 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     }
     assert_eq!(walk.marker_count("customer@replica"), 1);
 
+    eprintln!("{:>6.1?} 202", started.elapsed());
     // 202: switch reads.
     let out = walk.movetables(&["switchtraffic", "--tablet-types", "rdonly,replica"]);
     assert!(out.contains("Reads"), "{out}");
@@ -361,6 +366,7 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     assert_eq!(walk.marker_count("commerce"), 1, "primary reads stay");
     assert_eq!(walk.marker_count("commerce/0@replica"), 1, "a shard target");
 
+    eprintln!("{:>6.1?} 203", started.elapsed());
     // 203: switch writes; the source refuses the moved tables.
     walk.movetables(&["switchtraffic", "--tablet-types", "primary"]);
     assert_eq!(walk.marker_count("commerce"), 0, "primary reads moved");
@@ -378,6 +384,7 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
         other => panic!("commerce/0 must refuse customer: {other:?}"),
     }
 
+    eprintln!("{:>6.1?} 204", started.elapsed());
     // 204: complete.
     walk.movetables(&["complete"]);
     let tables = |target: &str| -> Vec<String> {
@@ -387,6 +394,7 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     assert_eq!(tables("commerce/0"), ["product"]);
     assert_eq!(tables("customer/0"), ["corder", "customer"]);
 
+    eprintln!("{:>6.1?} 301", started.elapsed());
     // 301: sequences in commerce, customer sharded by customer_id.
     let file = |name: &str| config.join(name).to_string_lossy().into_owned();
     walk.vtctl_ok(&[
@@ -414,6 +422,7 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
         "customer",
     ]);
 
+    eprintln!("{:>6.1?} 302-305", started.elapsed());
     // 302-305: new shards, Reshard, switch reads, switch writes, complete.
     for shard in ["customer/-80", "customer/80-"] {
         walk.vtlocal_ok(&["add-shard", shard]);
@@ -438,6 +447,7 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     );
     assert!(report.committed > 100, "the writer hardly wrote");
 
+    eprintln!("{:>6.1?} Every acknowledged", started.elapsed());
     // Every acknowledged write, nothing else, through vtgate.
     let seen = {
         let mut conn = walk.conn(walk.vtgate_port());
