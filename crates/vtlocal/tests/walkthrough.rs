@@ -260,21 +260,18 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     ]);
 
     eprintln!("{:>6.1?} The target primary", started.elapsed());
-    // The target primary's vttablet dies in the middle of the copy; `vtlocal up` restarts it.
-    let copy_state =
-        "select count(*) from _vt.copy_state where lastpk is not null and table_name = 'customer'";
+    // The target primary's vttablet dies in the middle of the customer copy; `vtlocal up`
+    // restarts it, and the copy goes on after the last primary key it had committed.
+    let lastpk = |conn: &mut Conn| -> Option<Option<String>> {
+        walk.rt
+            .block_on(conn.query_first(LASTPK))
+            .expect("copy_state")
+    };
+    let mut conn = walk.conn(walk.mysql_port(200));
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let mut conn = walk.conn(walk.mysql_port(200));
-        let n: Option<i64> = walk
-            .rt
-            .block_on(conn.query_first(copy_state))
-            .expect("copy_state");
-        if n == Some(1) {
-            break;
-        }
+    while !matches!(lastpk(&mut conn), Some(Some(_))) {
         assert!(Instant::now() < deadline, "the customer copy never started");
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
     let pid = std::fs::read_to_string(walk.dataroot.join("pids/vttablet-200.pid"))
         .expect("pid file of the target primary");
@@ -283,18 +280,19 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
         .status()
         .expect("kill");
     assert!(status.success());
-    let mut conn = walk.conn(walk.mysql_port(200));
-    let left: Option<i64> = walk
-        .rt
-        .block_on(conn.query_first("select count(*) from _vt.copy_state"))
-        .expect("copy_state");
-    assert!(
-        left.unwrap_or(0) > 0,
-        "the copy had finished before the kill"
-    );
+    let Some(Some(at_kill)) = lastpk(&mut conn) else {
+        panic!("the customer copy had finished before the kill");
+    };
+    let at_kill = pk_number(&at_kill);
     drop(conn);
+    let watcher = watch_lastpk(walk.mysql_port(200));
     walk.vtlocal_ok(&up);
     walk.wait_copied(|| walk.movetables(&["show"]));
+    let after_restart = watcher.join().expect("lastpk watcher");
+    assert!(
+        !after_restart.is_empty() && after_restart.iter().all(|&pk| pk >= at_kill),
+        "the copy started again instead of resuming after {at_kill}: {after_restart:?}"
+    );
     walk.wait_serving("customer/0");
 
     eprintln!("{:>6.1?} VDiff", started.elapsed());
@@ -477,6 +475,40 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     }
     assert!(union == report.model, "{}", diff(&report.model, &union));
     eprintln!("walkthrough took {:?}", started.elapsed());
+}
+
+/// The customer table's copy position on the target primary (no row once it is copied).
+const LASTPK: &str = "select lastpk from _vt.copy_state where table_name = 'customer'";
+
+/// The primary key in a `copy_state.lastpk` tuple such as `(12345)`; 0 for NULL.
+fn pk_number(lastpk: &str) -> i64 {
+    let digits: String = lastpk.chars().filter(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// Watches the customer copy on the MariaDB at `port` until it is done: every primary key
+/// it was seen at (0 when its position was reset).
+fn watch_lastpk(port: u16) -> std::thread::JoinHandle<Vec<i64>> {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let mut conn = Conn::new(opts(port)).await.expect("connect");
+            let mut seen = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(180);
+            while Instant::now() < deadline {
+                match conn.query_first::<Option<String>, _>(LASTPK).await {
+                    Ok(Some(pk)) => seen.push(pk.as_deref().map_or(0, pk_number)),
+                    Ok(None) => break,
+                    Err(e) => panic!("copy_state: {e}"),
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            seen
+        })
+    })
 }
 
 /// Copies the cluster's logs out of the temporary data root when the test fails.
