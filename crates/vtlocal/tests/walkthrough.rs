@@ -12,7 +12,8 @@
 //!    primary`: `use commerce/0; select * from customer` is refused with 1105 `disallowed due to
 //!    rule: enforce denied tables`. `complete`: commerce keeps `product` only.
 //! 4. Sequences and the sharded VSchema (301), `add-shard customer/-80` and `customer/80-`,
-//!    `Reshard create`, switch reads, switch writes, `complete` (302-305).
+//!    `Reshard create`, switch reads, switch writes, `complete` (302-306); `vtlocal
+//!    remove-shard customer/0` and `DeleteShards --recursive customer/0` (306-307).
 //! 5. Every acknowledged write is visible through vtgate and nothing else; each shard holds
 //!    only rows of its key range. Writes reported failed during the switches are counted.
 //!
@@ -437,6 +438,12 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     walk.reshard(&["switchtraffic", "--tablet-types", "rdonly,replica"]);
     walk.reshard(&["switchtraffic", "--tablet-types", "primary"]);
     walk.reshard(&["complete"]);
+    eprintln!("{:>6.1?} 306-307", started.elapsed());
+    // 306/307: the old shard's tablets stop and its records go; vtgate keeps serving.
+    walk.vtlocal_ok(&["remove-shard", "customer/0"]);
+    walk.vtctl_ok(&["DeleteShards", "--recursive", "customer/0"]);
+    let (ok, out, _) = walk.vtctl(&["GetShard", "customer/0"]);
+    assert!(!ok, "customer/0 is still in the topology: {out}");
     std::thread::sleep(Duration::from_secs(1));
     let report = writer.stop();
     eprintln!(
