@@ -10,6 +10,9 @@
 //! `--buffer-window`. Outside a switch, or when the window runs out, the error reaches the
 //! client unchanged.
 //!
+//! A session pinned to a shard (`use commerce/0`) does not follow routing rules, so a
+//! denied-tables refusal there cannot end with a switch and reaches the client at once.
+//!
 //! Only statements that have done nothing yet are held: autocommit statements, and the
 //! first statement of a transaction (whose just-opened shard transaction is rolled back
 //! before the retry). A statement inside a transaction that already wrote is never retried.
@@ -49,6 +52,11 @@ pub(crate) fn is_failover_error(err: &VtError) -> bool {
     }
 }
 
+/// Whether `err` is a tablet refusing tables that a MoveTables moved away.
+fn is_denied_tables(err: &VtError) -> bool {
+    matches!(err, VtError::Tablet { message, .. } if message.contains("disallowed due to rule"))
+}
+
 impl Executor {
     /// Runs a statement, holding it through a traffic switch when buffering is enabled and
     /// the statement can be retried safely.
@@ -79,6 +87,9 @@ impl Executor {
                 Err(e) if is_failover_error(&e) => e,
                 other => return other,
             };
+            if session.target().destination.is_some() && is_denied_tables(&err) {
+                return Err(err);
+            }
             if !session.shard_sessions.is_empty() {
                 if let Err(e) = self.rollback(session, caller).await {
                     tracing::warn!(error = %e, "rolling back before a buffered retry");
@@ -136,5 +147,9 @@ mod tests {
             tablet_type: proto::topodata::TabletType::Replica,
         });
         assert!(!is_failover_error(&replica), "{replica}");
+        assert!(is_denied_tables(&tablet(
+            "target: commerce.0.primary: vttablet: rpc error: code = FailedPrecondition desc = disallowed due to rule: enforce denied tables (CallerID: x)"
+        )));
+        assert!(!is_denied_tables(&primary));
     }
 }
