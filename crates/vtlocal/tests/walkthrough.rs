@@ -13,7 +13,7 @@
 //!    primary`: `use commerce/0; select * from customer` is refused with 1105 `disallowed due to
 //!    rule: enforce denied tables`. `complete`: commerce keeps `product` only.
 //! 4. Sequences and the sharded VSchema (301), `add-shard customer/-80` and `customer/80-`,
-//!    `Reshard create`, switch reads, switch writes, `complete` (302-306); `vtlocal
+//!    `Reshard create`, VDiff, switch reads, switch writes, `complete` (302-306); `vtlocal
 //!    remove-shard customer/0` and `DeleteShards --recursive customer/0` (306-307).
 //! 5. Every acknowledged write is visible through vtgate and nothing else; each shard holds
 //!    only rows of its key range. Writes reported failed during the switches are counted.
@@ -436,6 +436,29 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
         "-80,80-",
     ]);
     walk.wait_copied(|| walk.reshard(&["show"]));
+    let vdiff = |args: &[&str]| {
+        let mut all = vec![
+            "VDiff",
+            "--workflow",
+            "cust2cust",
+            "--target-keyspace",
+            "customer",
+        ];
+        all.extend(args);
+        walk.vtctl_ok(&all)
+    };
+    vdiff(&["create"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&vdiff(&["show", "last", "--format", "json"])).expect("json");
+    assert_eq!(
+        (&json["HasMismatch"], &json["Shards"]),
+        (&serde_json::json!(false), &serde_json::json!("-80,80-")),
+        "{json}"
+    );
+    assert!(
+        json["RowsCompared"].as_u64().unwrap_or(0) > BULK as u64,
+        "{json}"
+    );
     walk.reshard(&["switchtraffic", "--tablet-types", "rdonly,replica"]);
     walk.reshard(&["switchtraffic", "--tablet-types", "primary"]);
     walk.reshard(&["complete"]);

@@ -19,7 +19,7 @@ use proto::tabletmanagerdata::VDiffRequest;
 use serde_json::{json, Value};
 use topo::TopoServer;
 
-use super::streams::{shard_primaries, ShardPrimary};
+use super::streams::{read_streams, shard_primaries, ShardPrimary};
 use crate::tmclient::{connect, rpc_error};
 
 /// `VDiff --workflow W --target-keyspace K create|show`.
@@ -128,7 +128,22 @@ impl VDiff {
         }
     }
 
-    async fn create(&self, targets: &[ShardPrimary]) -> Result<()> {
+    async fn create(&self, primaries: &[ShardPrimary]) -> Result<()> {
+        // The workflow's target shards: those whose primary runs its streams (during a
+        // Reshard the keyspace also has the source shards).
+        let mut targets = Vec::new();
+        for primary in primaries {
+            if !read_streams(primary, &self.workflow).await?.is_empty() {
+                targets.push(primary);
+            }
+        }
+        if targets.is_empty() {
+            bail!(
+                "workflow {} not found in keyspace {}",
+                self.workflow,
+                self.target_keyspace
+            );
+        }
         let uuid = new_uuid();
         for target in targets {
             let id = store::start(target, &uuid, &self.target_keyspace, &self.workflow).await?;
