@@ -133,20 +133,28 @@ async fn customer_rows(server: &Server) -> Option<i64> {
         .unwrap()
 }
 
+/// `VDiff create`, then its report as `VDiff show last --format json --verbose` prints it.
 async fn vdiff(etcd: &EtcdProcess) -> serde_json::Value {
-    let out = vtctl_ok(
-        etcd,
-        &[
+    let vdiff = |action: &'static [&'static str]| async move {
+        let mut args = vec![
             "VDiff",
             "--workflow",
             "commerce2customer",
             "--target-keyspace",
             "customer",
-            "create",
-        ],
-    )
-    .await;
-    serde_json::from_str(&out).expect("VDiff prints JSON")
+        ];
+        args.extend(action);
+        vtctl_ok(etcd, &args).await
+    };
+    let created = vdiff(&["create"]).await;
+    assert!(created.contains("scheduled on target shards"), "{created}");
+    let out = vdiff(&["show", "last", "--format", "json", "--verbose"]).await;
+    let report: serde_json::Value = serde_json::from_str(&out).expect("VDiff show prints JSON");
+    assert!(
+        created.contains(report["UUID"].as_str().unwrap_or("no uuid")),
+        "show last is the VDiff just created: {created} {report}"
+    );
+    report
 }
 
 async fn rule(ts: &TopoServer, from: &str) -> Option<String> {

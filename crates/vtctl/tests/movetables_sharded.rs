@@ -154,20 +154,54 @@ async fn movetables_into_a_sharded_keyspace_splits_rows_by_key_range() {
         .await,
         "the copy finishes"
     );
-    // VDiff does not compare key-range filtered streams; it says so.
-    let (ok, _, err) = vtctl(
-        &etcd,
-        &[
-            "VDiff",
-            "--workflow",
-            "split",
-            "--target-keyspace",
-            "customer",
-            "create",
-        ],
-    )
-    .await;
-    assert!(!ok && err.contains("not supported"), "{err}");
+    // VDiff compares each target shard with the source rows of its key range, while the
+    // writes go on.
+    let vdiff = |action: &'static [&'static str]| {
+        let etcd = &etcd;
+        async move {
+            let mut args = vec![
+                "VDiff",
+                "--workflow",
+                "split",
+                "--target-keyspace",
+                "customer",
+            ];
+            args.extend(action);
+            vtctl_ok(etcd, &args).await
+        }
+    };
+    let created = vdiff(&["create"]).await;
+    assert!(created.contains("scheduled on target shards"), "{created}");
+    let report: serde_json::Value =
+        serde_json::from_str(&vdiff(&["show", "last", "--format", "json", "--verbose"]).await)
+            .expect("VDiff show prints JSON");
+    assert_eq!(report["HasMismatch"], false, "{report}");
+    assert_eq!(report["Shards"], "-80,80-", "{report}");
+    for shard in ["-80", "80-"] {
+        let matching = report["Reports"]["customer"][shard]["MatchingRows"]
+            .as_u64()
+            .unwrap_or(0);
+        assert!(matching > 0, "{shard} compared no rows: {report}");
+    }
+    // A row only the target has is reported for its shard.
+    let mut high_conn = high_db.conn("vt_customer").await;
+    high_conn
+        .query_drop("SET sql_log_bin = 0; INSERT INTO customer VALUES (-5, 'stray')")
+        .await
+        .unwrap();
+    vdiff(&["create"]).await;
+    let report: serde_json::Value =
+        serde_json::from_str(&vdiff(&["show", "last", "--format", "json"]).await)
+            .expect("VDiff show prints JSON");
+    assert_eq!(report["HasMismatch"], true, "{report}");
+    assert_eq!(
+        report["Reports"]["customer"]["80-"]["ExtraRowsTarget"], 1,
+        "{report}"
+    );
+    high_conn
+        .query_drop("SET sql_log_bin = 0; DELETE FROM customer WHERE customer_id = -5")
+        .await
+        .unwrap();
 
     writing.store(false, Ordering::Relaxed);
     writes.await.unwrap();

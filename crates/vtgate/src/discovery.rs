@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proto::topodata::{SrvKeyspace, Tablet};
+use tokio::sync::watch;
 use topo::cache::SrvCache;
 
 use crate::healthcheck::HealthCheck;
@@ -63,15 +64,51 @@ impl Discovery {
         }
     }
 
-    /// Refreshes forever: on every SrvVSchema change and every `refresh`.
+    /// Refreshes forever: on every change of the SrvVSchema, of a keyspace's SrvKeyspace
+    /// (a Reshard switch moves partitions) or of a cell's tablet list, and every `refresh`.
     pub async fn run(self) {
         let mut vschema = self.local.subscribe_srv_vschema();
+        let mut tablets: Vec<_> = self.cells.iter().map(|c| c.subscribe_tablets()).collect();
         loop {
+            // Subscribed before the read, so that a change during it wakes the next wait.
+            let mut keyspaces = self.keyspace_receivers().await;
+            for rx in &mut keyspaces {
+                rx.borrow_and_update();
+            }
+            for rx in &mut tablets {
+                rx.borrow_and_update();
+            }
             self.refresh_once().await;
             tokio::select! {
                 _ = vschema.changed() => {}
+                _ = any_changed(&mut keyspaces) => {}
+                _ = any_changed(&mut tablets) => {}
                 _ = tokio::time::sleep(self.refresh) => {}
             }
         }
+    }
+
+    /// Receivers of the SrvKeyspace of every keyspace the SrvVSchema names.
+    async fn keyspace_receivers(&self) -> Vec<watch::Receiver<Option<Arc<SrvKeyspace>>>> {
+        match self.local.get_srv_vschema().await {
+            Ok(vschema) => vschema
+                .keyspaces
+                .keys()
+                .map(|ks| self.local.subscribe_srv_keyspace(ks))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// Waits until one of `receivers` sees a change; never, when there are none or their
+/// senders are gone.
+async fn any_changed<T>(receivers: &mut [watch::Receiver<T>]) {
+    if receivers.is_empty() {
+        return std::future::pending().await;
+    }
+    let changes = receivers.iter_mut().map(|rx| Box::pin(rx.changed()));
+    if let (Err(_), _, _) = futures::future::select_all(changes).await {
+        std::future::pending::<()>().await;
     }
 }

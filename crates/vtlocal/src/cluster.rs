@@ -246,6 +246,40 @@ impl Cluster {
         self.start_shard(&tablets, ks, shard)
     }
 
+    /// Stops the vttablets and MariaDB instances of a shard and forgets them, as Vitess's
+    /// `306_down_shard_0.sh` after a Reshard; the shard's records stay in the topology until
+    /// `vtctl DeleteShards --recursive`. The data directories are kept.
+    pub fn remove_shard(&self, keyspace_shard: &str) -> Result<()> {
+        let (ks, shard) = keyspace_shard
+            .split_once('/')
+            .ok_or_else(|| anyhow!("expected keyspace/shard, got {keyspace_shard:?}"))?;
+        let (gone, keep): (Vec<TabletSpec>, Vec<TabletSpec>) = self
+            .tablets()?
+            .into_iter()
+            .partition(|t| t.keyspace == ks && t.shard == shard);
+        if gone.is_empty() {
+            bail!("{ks}/{shard} has no tablets in this cluster");
+        }
+        let grace = Duration::from_secs(20);
+        for t in &gone {
+            stop(&self.pids().join(format!("vttablet-{}.pid", t.uid)), grace)?;
+        }
+        for t in &gone {
+            run(
+                &self.bin("mysqlctl"),
+                &self.mysqlctl_args(t.uid, "shutdown"),
+            )
+            .with_context(|| format!("mysqlctl shutdown of tablet {}", t.uid))?;
+        }
+        self.save_tablets(&keep)?;
+        let uids: Vec<String> = gone.iter().map(|t| t.uid.to_string()).collect();
+        println!(
+            "stopped the tablets of {ks}/{shard} (uids {}); delete the shard with: vtctl DeleteShards --recursive {ks}/{shard}",
+            uids.join(", ")
+        );
+        Ok(())
+    }
+
     /// Stops what `up` and `add-shard` started, newest layer first.
     pub fn down(&self) -> Result<()> {
         let grace = Duration::from_secs(20);

@@ -5,7 +5,8 @@
 //! schema and VSchema from `config/`, and starts vtgate on 15306 (`--example sharded` also brings
 //! up keyspace `customer` sharded `-80,80-`, uids 200 and 300). `vtlocal down` stops what `up`
 //! started (and nothing else): every process it starts is recorded in a pid file under
-//! `<dataroot>/pids/`. `vtlocal add-shard ks/shard` adds three tablets for another shard.
+//! `<dataroot>/pids/`. `vtlocal add-shard ks/shard` adds three tablets for another shard;
+//! `vtlocal remove-shard ks/shard` stops them again (after a Reshard).
 //!
 //! The other binaries (`mysqlctl`, `vttablet`, `vtgate`, `vtctl`) are taken from the directory of
 //! this executable; etcd from `PATH`. Everything listens on 127.0.0.1 only.
@@ -58,6 +59,11 @@ enum Command {
         /// `keyspace/shard`, e.g. `customer/0` or `customer/-80`.
         keyspace_shard: String,
     },
+    /// Stop and forget the tablets of a shard (after a Reshard moved its traffic away).
+    RemoveShard {
+        /// `keyspace/shard`, e.g. `customer/0`.
+        keyspace_shard: String,
+    },
 }
 
 fn main() -> Result<()> {
@@ -80,5 +86,6 @@ fn main() -> Result<()> {
         }
         Command::Down => cluster.down(),
         Command::AddShard { keyspace_shard } => cluster.add_shard(&keyspace_shard),
+        Command::RemoveShard { keyspace_shard } => cluster.remove_shard(&keyspace_shard),
     }
 }

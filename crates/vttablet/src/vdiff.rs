@@ -7,7 +7,9 @@
 //! `stop_pos = S` and runs until it has applied exactly `S` and stops; the target tables (which only the stream writes before the
 //! write switch) then hold what the source held at `S`. Rows are matched by
 //! primary key. Afterwards the stream's `stop_pos` is cleared and it runs
-//! again. Only filters without a `where` clause are compared.
+//! again. A rule with `in_keyrange` (Reshard, MoveTables into a sharded keyspace) is
+//! compared with the source rows it selects. A target fed by several streams (a merge) is
+//! refused: each stream would see the others' rows as extra.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use mysql_async::{Conn, Row, Value};
 use mysqlctl::config::db_name_for_keyspace;
 use proto::query::{Field, QueryResult};
 use proto::vtrpc::Code;
+use vreplication::filter::{TableFilter, TableRule};
 use vreplication::sidecar::{self, state};
 use vreplication::stream::REACHED_STOP_POS;
 
@@ -90,6 +93,15 @@ pub async fn run(engine: &VrEngine, workflow: &str) -> Result<Vec<TableDiff>> {
             format!("no streams of workflow {workflow} on {}", tablet.alias),
         ));
     }
+    if ids.len() > 1 {
+        return Err(TabletError::vitess(
+            Code::Unimplemented,
+            format!(
+                "VDiff of a target fed by {} streams (a merge) is not supported",
+                ids.len()
+            ),
+        ));
+    }
     let mut report = Vec::new();
     for id in ids {
         let diffed = diff_stream(engine, &mut target, id).await;
@@ -116,14 +128,7 @@ async fn diff_stream(engine: &VrEngine, target: &mut Conn, id: u32) -> Result<Ve
         ));
     }
     let rules = row.source.filter.clone().unwrap_or_default().rules;
-    for rule in &rules {
-        if rule.filter.to_ascii_lowercase().contains(" where ") {
-            return Err(TabletError::vitess(
-                Code::Unimplemented,
-                format!("VDiff of filtered rules is not supported: {}", rule.filter),
-            ));
-        }
-    }
+    let filter = TableFilter::from_source(&row.source)?;
     let source_opts = engine
         .source_opts(&row.source.keyspace, &row.source.shard)
         .await?;
@@ -155,6 +160,10 @@ async fn diff_stream(engine: &VrEngine, target: &mut Conn, id: u32) -> Result<Ve
             )
         };
         let source_rows: Vec<Row> = source.query(select(&source_db)).await?;
+        let source_rows = match filter.rule(table) {
+            Some(rule) if rule.key_range.is_some() => in_stream(rule, source_rows)?,
+            _ => source_rows,
+        };
         let target_rows: Vec<Row> = target.query(select(&row.db_name)).await?;
         let mut diff = compare(&key, source_rows, target_rows);
         diff.table = table.clone();
@@ -163,6 +172,28 @@ async fn diff_stream(engine: &VrEngine, target: &mut Conn, id: u32) -> Result<Ve
     }
     source.query_drop("ROLLBACK").await?;
     Ok(out)
+}
+
+/// The rows of `rows` that `rule` (an `in_keyrange` filter) sends to this target.
+fn in_stream(rule: &TableRule, rows: Vec<Row>) -> Result<Vec<Row>> {
+    let Some(first) = rows.first() else {
+        return Ok(rows);
+    };
+    let columns: Vec<String> = first
+        .columns_ref()
+        .iter()
+        .map(|c| c.name_str().into_owned())
+        .collect();
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        let values: Vec<Value> = (0..row.len())
+            .map(|i| row.as_ref(i).cloned().unwrap_or(Value::NULL))
+            .collect();
+        if rule.matches(&columns, &values)? {
+            kept.push(row);
+        }
+    }
+    Ok(kept)
 }
 
 async fn wait_stopped(target: &mut Conn, id: u32) -> Result<()> {

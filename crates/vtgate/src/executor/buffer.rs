@@ -2,9 +2,16 @@
 //! a statement that fails because its tables are being moved (`disallowed due to rule`,
 //! FAILED_PRECONDITION, on the source primary once a MoveTables write switch denies them) or
 //! because its shard stops serving (`operation not allowed in state NOT_SERVING`, a Reshard)
-//! is held until the serving graph changes (new SrvVSchema routing rules or SrvKeyspace
-//! partitions), then routed and run again, for at most `--buffer-window`. Outside a switch,
-//! or when the window runs out, the tablet's error reaches the client unchanged.
+//! or because its shard has no serving primary (a Reshard write switch disables the source
+//! primaries before the new ones serve; Vitess's `current keyspace is being resharded`) is
+//! held and routed and run again when the serving graph changes (new SrvVSchema routing
+//! rules or SrvKeyspace partitions) and every [`RETRY_INTERVAL`] (new primaries report
+//! serving through their health streams, after the graph changed), for at most
+//! `--buffer-window`. Outside a switch, or when the window runs out, the error reaches the
+//! client unchanged.
+//!
+//! A session pinned to a shard (`use commerce/0`) does not follow routing rules, so a
+//! denied-tables refusal there cannot end with a switch and reaches the client at once.
 //!
 //! Only statements that have done nothing yet are held: autocommit statements, and the
 //! first statement of a transaction (whose just-opened shard transaction is rolled back
@@ -27,14 +34,27 @@ const FAILOVER_SIGNALS: &[&str] = &[
     "current keyspace is being resharded",
 ];
 
-/// Whether `err` is a tablet error that a traffic switch or failover explains.
+/// How often a held statement is tried again while the serving graph does not change.
+const RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Whether `err` is a tablet error that a traffic switch or failover explains, or the
+/// absence of a serving primary (vtgate's own `no healthy tablet available` error).
 pub(crate) fn is_failover_error(err: &VtError) -> bool {
     match err {
         VtError::Tablet { message, .. } | VtError::Engine { message, .. } => {
             FAILOVER_SIGNALS.iter().any(|s| message.contains(s))
         }
+        VtError::Other(message) => {
+            message.contains("no healthy tablet available")
+                && message.contains("tablet_type:PRIMARY'")
+        }
         _ => false,
     }
+}
+
+/// Whether `err` is a tablet refusing tables that a MoveTables moved away.
+fn is_denied_tables(err: &VtError) -> bool {
+    matches!(err, VtError::Tablet { message, .. } if message.contains("disallowed due to rule"))
 }
 
 impl Executor {
@@ -67,21 +87,23 @@ impl Executor {
                 Err(e) if is_failover_error(&e) => e,
                 other => return other,
             };
+            if session.target().destination.is_some() && is_denied_tables(&err) {
+                return Err(err);
+            }
             if session.has_shard_sessions() {
                 if let Err(e) = self.rollback(session, caller).await {
                     tracing::warn!(error = %e, "rolling back before a buffered retry");
                 }
             }
             session.in_transaction = was_in_tx;
-            tracing::info!(error = %err, "buffering a statement until the serving graph changes");
-            match tokio::time::timeout_at(deadline, changes.changed()).await {
-                Ok(Ok(())) => {
-                    tracing::info!("serving graph changed; retrying a buffered statement")
-                }
-                _ => {
-                    tracing::warn!(error = %err, "buffer window expired");
-                    return Err(err);
-                }
+            if Instant::now() >= deadline {
+                tracing::warn!(error = %err, "buffer window expired");
+                return Err(err);
+            }
+            tracing::info!(error = %err, "buffering a statement until the switch is over");
+            let wake = (Instant::now() + RETRY_INTERVAL).min(deadline);
+            if let Ok(Ok(())) = tokio::time::timeout_at(wake, changes.changed()).await {
+                tracing::info!("serving graph changed; retrying a buffered statement");
             }
         }
     }
@@ -113,5 +135,21 @@ mod tests {
         assert!(!is_failover_error(&VtError::Other(
             "disallowed due to rule".into()
         )));
+        let primary = crate::gateway::no_healthy(&crate::gateway::ShardTarget {
+            keyspace: "customer".into(),
+            shard: "80-".into(),
+            tablet_type: proto::topodata::TabletType::Primary,
+        });
+        assert!(is_failover_error(&primary), "{primary}");
+        let replica = crate::gateway::no_healthy(&crate::gateway::ShardTarget {
+            keyspace: "customer".into(),
+            shard: "80-".into(),
+            tablet_type: proto::topodata::TabletType::Replica,
+        });
+        assert!(!is_failover_error(&replica), "{replica}");
+        assert!(is_denied_tables(&tablet(
+            "target: commerce.0.primary: vttablet: rpc error: code = FailedPrecondition desc = disallowed due to rule: enforce denied tables (CallerID: x)"
+        )));
+        assert!(!is_denied_tables(&primary));
     }
 }

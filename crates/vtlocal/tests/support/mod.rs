@@ -74,3 +74,4 @@ pub fn mariadb(port: &str, extra: &[&str], sql: &str) -> (bool, String, String) 
 pub fn read_config(name: &str) -> String {
     std::fs::read_to_string(workspace_root().join("config").join(name)).expect("config file")
 }
+pub mod writer;
