@@ -1,7 +1,9 @@
 //! The user's first story, end to end with real processes: `vtlocal up` brings up etcd, three
 //! MariaDB instances, the commerce tablets and vtgate; the `mariadb` CLI then runs Vitess's example
 //! inserts and selects through vtgate, and the output must equal the same files run against one
-//! plain MariaDB database.
+//! plain MariaDB database. Then the replica's vttablet is killed: `@replica` reads fail with a
+//! clear error while primary and rdonly reads go on, and `vtlocal up` brings it back without
+//! restarting vtgate.
 //!
 //! Needs every binary of the workspace built (`cargo build --workspace --bins`, as scripts/test.sh
 //! does), etcd and the MariaDB server binaries, and the machine's MariaDB on 127.0.0.1:3306 as the
@@ -163,6 +165,66 @@ fn commerce_example_through_vtgate_matches_one_mariadb() {
         !ok && err.contains("replica"),
         "a write through @replica must be refused: {err}"
     );
+
+    replica_killed_and_restarted(&dataroot, offset, vtgate, &config);
+}
+
+/// Kills the replica's vttablet (uid 101) and restarts it with `vtlocal up`.
+fn replica_killed_and_restarted(dataroot: &Path, offset: u16, vtgate: &str, config: &Path) {
+    let pid_of = |name: &str| {
+        std::fs::read_to_string(dataroot.join("pids").join(format!("{name}.pid")))
+            .unwrap_or_else(|e| panic!("pid file of {name}: {e}"))
+            .trim()
+            .to_string()
+    };
+    let vtgate_pid = pid_of("vtgate");
+    let killed = Command::new("kill")
+        .args(["-9", &pid_of("vttablet-101")])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+
+    let replica_read = "use `commerce@replica`; select count(*) from customer";
+    let err = retry_until(|| {
+        let (ok, _, err) = mariadb(vtgate, &["-N"], replica_read);
+        (!ok && err.contains("no healthy tablet available")).then_some(err)
+    })
+    .expect("@replica reads never failed after the replica tablet was killed");
+    assert!(
+        err.contains("ERROR 1105 (HY000)") && err.contains("target: commerce.0.replica: "),
+        "unclear error for a dead replica: {err}"
+    );
+    for target in ["commerce", "commerce@rdonly"] {
+        let sql = format!("use `{target}`; select count(*) from customer");
+        let (ok, out, err) = mariadb(vtgate, &["-N"], &sql);
+        assert!(
+            ok && out.trim() == "5",
+            "{target} reads must go on while the replica is down: {out} {err}"
+        );
+    }
+
+    let up = vtlocal(
+        dataroot,
+        offset,
+        &[
+            "up",
+            "--detach",
+            "--config-dir",
+            config.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert!(
+        up.status.success(),
+        "vtlocal up (restart) failed:\n{}\n{}",
+        String::from_utf8_lossy(&up.stdout),
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let back = retry_until(|| {
+        let (ok, out, _) = mariadb(vtgate, &["-N"], replica_read);
+        (ok && out.trim() == "5").then_some(())
+    });
+    assert!(back.is_some(), "@replica reads did not come back");
+    assert_eq!(pid_of("vtgate"), vtgate_pid, "vtgate was restarted");
 }
 
 fn retry_until<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
