@@ -5,11 +5,14 @@
 #   relay        a do-nothing tokio byte relay in front of it (benches/src/bin/relay.rs)
 #   passthrough  mysql-server's passthrough example (the crate + a mysql_async backend)
 #   vtgate       vtgate -> vttablet -> MariaDB of a local cluster (vtlocal, port offset 20000)
+#   vtgate-sharded  the same vtgate, table sbtest1 in keyspace customer sharded -80/80- by xxhash(id)
+#                (the cluster is then `vtlocal up --example sharded`; the unsharded path stays commerce)
 # For each (test, threads, mode) the four paths run back to back (interleaved), ROUNDS times,
 # so each ratio to "direct" compares runs made minutes apart at most.
 #
 # Usage: benches/sysbench.sh            (from anywhere; builds release binaries first)
-# Env:   DURATION=10 (s per run)  ROUNDS=1  TABLE_SIZE=10000  SKIP_BUILD=1  TARGETS="direct relay passthrough vtgate"
+# Env:   DURATION=10 (s per run)  ROUNDS=1  TABLE_SIZE=10000  SKIP_BUILD=1
+#        TARGETS="direct relay passthrough vtgate" (add vtgate-sharded for the 2-shard path)
 #        CARGO_TARGET_DIR (default: scripts/target-dir.sh)  MYSQL_PORT=3306
 # Output: a markdown table on stdout; raw sysbench logs and results.tsv under $WORK (printed).
 set -euo pipefail
@@ -83,6 +86,24 @@ if [[ -z ${SKIP_BUILD:-} ]]; then
     (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --bins --examples)
 fi
 
+# Brings up the local cluster (port offset 20000); with vtgate-sharded among the targets, the
+# sharded example (commerce plus customer -80/80-).
+start_cluster() {
+    local example=commerce
+    [[ " $TARGETS " == *" vtgate-sharded "* ]] && example=sharded
+    # Ports shifted by 20000 lie in Linux's ephemeral range: a client socket (even in
+    # TIME-WAIT) on one of them makes mariadbd's bind fail, so wait until they are clear.
+    for _ in $(seq 120); do
+        ss -tanH | awk '{print $4}' | grep -qE ':(37100|37101|37102|35306|35001|22379|22380|3510[0-2]|3610[0-2])$' || break
+        sleep 1
+    done
+    log "starting the local cluster (vtlocal, port offset 20000) in $WORK/vtdataroot"
+    VTLOCAL_UP=1
+    (cd "$ROOT" && "$TARGET_DIR/release/vtlocal" --dataroot "$WORK/vtdataroot" --port-offset 20000 \
+        up --detach --example "$example" --config-dir config) >"$WORK/vtlocal.log" 2>&1 ||
+        { log "vtlocal up failed:"; grep -v '^ ' "$WORK/vtlocal.log" | tail -15 >&2; exit 1; }
+}
+
 declare -A PORT DBNAME
 for t in $TARGETS; do
     case $t in
@@ -94,21 +115,26 @@ for t in $TARGETS; do
         start_listener passthrough "$TARGET_DIR/release/examples/passthrough" \
             --port 0 --backend-port "$MYSQL_PORT" --mysql-auth-server-impl none
         PORT[passthrough]=$LISTEN_PORT; DBNAME[passthrough]=$DB ;;
-    vtgate)
-        # Ports shifted by 20000 lie in Linux's ephemeral range: a client socket (even in
-        # TIME-WAIT) on one of them makes mariadbd's bind fail, so wait until they are clear.
-        for _ in $(seq 120); do
-            ss -tanH | awk '{print $4}' | grep -qE ':(37100|37101|37102|35306|35001|22379|22380|3510[0-2]|3610[0-2])$' || break
-            sleep 1
-        done
-        log "starting the local cluster (vtlocal, port offset 20000) in $WORK/vtdataroot"
-        VTLOCAL_UP=1
-        (cd "$ROOT" && "$TARGET_DIR/release/vtlocal" --dataroot "$WORK/vtdataroot" --port-offset 20000 \
-            up --detach --config-dir config) >"$WORK/vtlocal.log" 2>&1 ||
-            { log "vtlocal up failed:"; grep -v '^ ' "$WORK/vtlocal.log" | tail -15 >&2; exit 1; }
-        PORT[vtgate]=$VTGATE_PORT; DBNAME[vtgate]=commerce
-        log "preparing sbtest1 in vt_commerce through the primary's MariaDB ($VT_PRIMARY_PORT)"
-        sb oltp_read_only $VT_PRIMARY_PORT vt_commerce prepare >"$WORK/prepare-vtgate.log" 2>&1 ;;
+    vtgate | vtgate-sharded)
+        if [[ $VTLOCAL_UP == 0 ]]; then start_cluster; fi
+        if [[ $t == vtgate ]]; then
+            PORT[vtgate]=$VTGATE_PORT; DBNAME[vtgate]=commerce
+            log "preparing sbtest1 in vt_commerce through the primary's MariaDB ($VT_PRIMARY_PORT)"
+            sb oltp_read_only $VT_PRIMARY_PORT vt_commerce prepare >"$WORK/prepare-vtgate.log" 2>&1
+        else
+            PORT[vtgate-sharded]=$VTGATE_PORT; DBNAME[vtgate-sharded]=customer
+            log "adding sbtest1 (xxhash on id) to customer's VSchema; preparing it through vtgate"
+            python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+v["tables"]["sbtest1"] = {"column_vindexes": [{"column": "id", "name": "xxhash"}]}
+json.dump(v, sys.stdout)' "$ROOT/config/vschema_customer_sharded.json" >"$WORK/vschema_customer_sbtest.json"
+            "$TARGET_DIR/release/vtctl" --topo-server 127.0.0.1:22379 ApplyVSchema \
+                --vschema-file "$WORK/vschema_customer_sbtest.json" customer >>"$WORK/vtlocal.log" 2>&1
+            sleep 2 # vtgate picks the new SrvVSchema up from its watch
+            # Explicit ids (--auto_inc=off): the sharded table has no sequence.
+            sb oltp_read_only $VTGATE_PORT customer --auto_inc=off prepare \
+                >"$WORK/prepare-vtgate-sharded.log" 2>&1
+        fi ;;
     *) log "unknown target $t"; exit 1 ;;
     esac
 done
