@@ -40,8 +40,28 @@ impl Applier {
     /// Applies `tx` and its position in one target transaction; returns the
     /// number of row changes applied. DDL is skipped (`on_ddl: IGNORE`).
     pub async fn apply(&mut self, target: &mut Conn, tx: &Transaction) -> Result<usize> {
+        self.apply_batch(target, std::slice::from_ref(tx)).await
+    }
+
+    /// Applies consecutive source transactions in ONE target transaction, with the stream's
+    /// position moved to the end of the last (as Vitess's vplayer batches what is already
+    /// queued): a backlog of small transactions costs one commit instead of one each, and a
+    /// failure leaves none of them applied.
+    pub async fn apply_batch(&mut self, target: &mut Conn, txs: &[Transaction]) -> Result<usize> {
+        let Some(last) = txs.last() else {
+            return Ok(0);
+        };
         target.query_drop("BEGIN").await?;
-        match self.apply_in_tx(target, tx).await {
+        let applied = async {
+            let mut applied = 0;
+            for tx in txs {
+                applied += self.apply_rows(target, tx).await?;
+            }
+            sidecar::update_pos(target, self.id, &last.position_after, last.timestamp).await?;
+            Ok::<_, crate::Error>(applied)
+        }
+        .await;
+        match applied {
             Ok(n) => {
                 target.query_drop("COMMIT").await?;
                 Ok(n)
@@ -55,7 +75,8 @@ impl Applier {
         }
     }
 
-    async fn apply_in_tx(&mut self, target: &mut Conn, tx: &Transaction) -> Result<usize> {
+    /// The row changes of one source transaction (the caller owns the target transaction).
+    async fn apply_rows(&mut self, target: &mut Conn, tx: &Transaction) -> Result<usize> {
         let mut applied = 0;
         for event in &tx.events {
             let TxEvent::Row(change) = event else {
@@ -87,7 +108,6 @@ impl Applier {
             self.apply_row(target, &table, change, kind).await?;
             applied += 1;
         }
-        sidecar::update_pos(target, self.id, &tx.position_after, tx.timestamp).await?;
         Ok(applied)
     }
 

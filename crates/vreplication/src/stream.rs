@@ -12,6 +12,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::FutureExt;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder};
 use mysqlctl::config::db_name_for_keyspace;
@@ -34,6 +35,8 @@ pub const STOPPED_AFTER_COPY: &str = "Stopped after copy.";
 pub const REACHED_STOP_POS: &str = "Reached stopping position, done playing logs";
 /// Pause before retrying after an error.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
+/// Most source transactions applied in one target transaction when a backlog is waiting.
+const MAX_BATCH_TRANSACTIONS: usize = 200;
 
 /// What a running stream reports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -308,9 +311,21 @@ impl Runner {
                 tx = reader.next_transaction() => tx?,
                 _ = stop.changed() => return Err(Error::Stopped),
             };
-            applier.apply(target, &tx).await?;
+            // Transactions already received go into the same target transaction.
+            let mut batch = vec![tx];
+            while batch.len() < MAX_BATCH_TRANSACTIONS
+                && !until.is_some_and(|u| reader.position().at_least(u))
+            {
+                match reader.next_transaction().now_or_never() {
+                    Some(tx) => batch.push(tx?),
+                    None => break,
+                }
+            }
+            applier.apply_batch(target, &batch).await?;
             if until.is_none() {
-                self.report(state::RUNNING, Some(&tx.position_after), "");
+                if let Some(last) = batch.last() {
+                    self.report(state::RUNNING, Some(&last.position_after), "");
+                }
             }
         }
     }
