@@ -282,14 +282,27 @@ fn start_tablet(topo_addr: &str, db: &str, dir: &tempfile::TempDir) -> Proc {
         .append(true)
         .open(dir.path().join("vttablet.log"))
         .expect("log file");
+    spawn_tablet(topo_addr, "commerce", "0", 100, db, log)
+}
+
+/// Starts a primary vttablet (uid `uid`) for `keyspace/shard` over database `db` of the shared
+/// MariaDB, on ports of its own choosing, with its log in `log`.
+pub fn spawn_tablet(
+    topo_addr: &str,
+    keyspace: &str,
+    shard: &str,
+    uid: u32,
+    db: &str,
+    log: std::fs::File,
+) -> Proc {
     let child = Command::new(binary("vttablet"))
         .args([
             "--tablet-path",
-            "zone1-0000000100",
+            &format!("zone1-{uid:010}"),
             "--init-keyspace",
-            "commerce",
-            "--init-shard",
-            "0",
+            keyspace,
+            // `--flag=value`: a shard name such as `-80` would read as a flag on its own.
+            &format!("--init-shard={shard}"),
             "--init-tablet-type",
             "primary",
             "--port",

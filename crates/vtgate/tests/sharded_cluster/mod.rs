@@ -6,7 +6,6 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
@@ -19,7 +18,8 @@ use topo::TopoServer;
 mod common;
 #[allow(unused_imports)]
 pub use common::{
-    drop_database, free_port, mariadb, opts, run_cli, server_error, start_vtgate, Proc,
+    drop_database, free_port, mariadb, opts, run_cli, server_error, start_vtgate,
+    DropDatabase as DropOnExit, Proc,
 };
 
 /// The sharded keyspace's VSchema.
@@ -276,45 +276,5 @@ fn start_tablet(
 ) -> Proc {
     let log =
         std::fs::File::create(dir.path().join(format!("vttablet-{uid}.log"))).expect("log file");
-    let child = Command::new(binary("vttablet"))
-        .args([
-            "--tablet-path",
-            &format!("zone1-{uid:010}"),
-            "--init-keyspace",
-            keyspace,
-            &format!("--init-shard={shard}"),
-            "--init-tablet-type",
-            "primary",
-            "--port",
-            "0",
-            "--grpc-port",
-            "0",
-            "--bind-address",
-            "127.0.0.1",
-            "--tablet-hostname",
-            "127.0.0.1",
-            "--topo-global-server-address",
-            topo_addr,
-            "--db-port",
-            &common::MYSQL_PORT.to_string(),
-            "--init-db-name-override",
-            db,
-            "--health-check-interval",
-            "1s",
-        ])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("vttablet starts");
-    Proc(child)
-}
-
-/// Drops a database of the shared MariaDB when it goes out of scope (also on panic).
-pub struct DropOnExit(pub String);
-
-impl Drop for DropOnExit {
-    fn drop(&mut self) {
-        drop_database(&self.0);
-    }
+    common::spawn_tablet(topo_addr, keyspace, shard, uid, db, log)
 }
