@@ -9,87 +9,24 @@
 //! does), etcd and the MariaDB server binaries, and the machine's MariaDB on 127.0.0.1:3306 as the
 //! reference.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::{mariadb, read_config, vtlocal, workspace_root, Down};
 
 /// Every port the cluster of this test uses, before `--port-offset` (see vtlocal's `cluster.rs`).
 const BASE_PORTS: [u16; 13] = [
     2379, 2380, 15306, 15001, 15100, 15101, 15102, 16100, 16101, 16102, 17100, 17101, 17102,
 ];
 
-/// The first offset (a multiple of 100 from 10000, so every port stays below the ephemeral
-/// range) at which all the cluster's ports are free, so a developer's own cluster or a leftover
-/// one does not collide with the test's.
-fn free_port_offset() -> u16 {
-    (10_000..15_000)
-        .step_by(100)
-        .find(|offset| {
-            BASE_PORTS
-                .iter()
-                .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok())
-        })
-        .expect("no free port range for the test cluster")
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn vtlocal(dataroot: &Path, offset: u16, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vtlocal"))
-        .arg("--dataroot")
-        .arg(dataroot)
-        .args(["--port-offset", &offset.to_string()])
-        .args(args)
-        .output()
-        .expect("run vtlocal")
-}
-
-/// Stops the cluster even when an assertion fails half-way.
-struct Down<'a>(&'a Path, u16);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let out = vtlocal(self.0, self.1, &["down"]);
-        eprintln!("vtlocal down: {}", String::from_utf8_lossy(&out.stdout));
-    }
-}
-
-/// Runs the `mariadb` CLI with `sql` on stdin; returns (success, stdout, stderr).
-fn mariadb(port: &str, extra: &[&str], sql: &str) -> (bool, String, String) {
-    use std::io::Write;
-    let mut child = Command::new("mariadb")
-        .args(["-h", "127.0.0.1", "-P", port, "-u", "root"])
-        .args(extra)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run mariadb");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(sql.as_bytes())
-        .expect("write sql");
-    let out = child.wait_with_output().expect("mariadb output");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn read_config(name: &str) -> String {
-    std::fs::read_to_string(workspace_root().join("config").join(name)).expect("config file")
-}
-
 #[test]
 fn commerce_example_through_vtgate_matches_one_mariadb() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dataroot = dir.path().join("vtdataroot");
     let config = workspace_root().join("config");
-    let offset = free_port_offset();
+    let offset = support::free_port_offset(&BASE_PORTS);
     let vtgate_port = (15306 + offset).to_string();
     let vtgate = vtgate_port.as_str();
     let up = vtlocal(

@@ -131,12 +131,7 @@ impl GatewayCursor<'_> {
         target: &ShardTarget,
         query: &BoundQuery,
     ) -> Result<QueryResult, VtError> {
-        let found = sessions.iter().find(|s| {
-            s.keyspace == target.keyspace
-                && s.shard == target.shard
-                && s.tablet_type == target.tablet_type
-        });
-        if let Some(ss) = found {
+        if let Some(ss) = session_for(sessions, target) {
             return self
                 .gateway
                 .execute_in_tx(ss, query, self.caller, &self.options)
@@ -187,36 +182,25 @@ impl GatewayCursor<'_> {
                             .await;
                         self.collect(stream).await
                     }
-                    other => other,
+                    other => other.map_err(cursor_error),
                 }
             }
         });
-        futures::future::join_all(runs)
-            .await
-            .into_iter()
-            .map(|r| r.map_err(cursor_error))
-            .collect()
+        futures::future::join_all(runs).await.into_iter().collect()
     }
 
     /// One result from a stream of partial results, holding at most `--max-memory-rows`.
-    async fn collect(&self, stream: Result<ResultStream, VtError>) -> Result<QueryResult, VtError> {
-        let mut stream = stream?;
+    async fn collect(&self, stream: Result<ResultStream, VtError>) -> engine::Result<QueryResult> {
+        let mut stream = stream.map_err(cursor_error)?;
         let mut out = QueryResult::default();
         while let Some(part) = stream.next().await {
-            let part = part?;
+            let part = part.map_err(cursor_error)?;
             if out.fields.is_empty() {
                 out.fields = part.fields;
             }
             out.rows.extend(part.rows);
             if out.rows.len() > self.max_memory_rows {
-                return Err(VtError::Engine {
-                    message: format!(
-                        "in-memory row count exceeded allowed limit of {}",
-                        self.max_memory_rows
-                    ),
-                    errno: crate::error::errno::UNKNOWN,
-                    sqlstate: "HY000".into(),
-                });
+                return Err(EngineError::RowLimit(self.max_memory_rows));
             }
         }
         Ok(out)
@@ -290,12 +274,7 @@ impl VCursor for GatewayCursor<'_> {
             {
                 // Over the tablet's Execute row limit: stream the read in the transaction.
                 Err(e) if e.is_row_limit() && is_read(&q.sql) => {
-                    let ss = sessions.iter().find(|s| {
-                        s.keyspace == target.keyspace
-                            && s.shard == target.shard
-                            && s.tablet_type == target.tablet_type
-                    });
-                    match ss {
+                    match session_for(sessions, &target) {
                         Some(ss) => {
                             let stream = self
                                 .gateway
@@ -303,12 +282,12 @@ impl VCursor for GatewayCursor<'_> {
                                 .await;
                             self.collect(stream).await
                         }
-                        None => Err(e),
+                        None => Err(cursor_error(e)),
                     }
                 }
-                other => other,
+                other => other.map_err(cursor_error),
             };
-            out.push(r.map_err(cursor_error)?);
+            out.push(r?);
         }
         Ok(out)
     }
@@ -396,6 +375,15 @@ impl VCursor for GatewayCursor<'_> {
             ))),
         }
     }
+}
+
+/// The open shard session of `target`, if any.
+fn session_for<'s>(sessions: &'s [ShardSession], target: &ShardTarget) -> Option<&'s ShardSession> {
+    sessions.iter().find(|s| {
+        s.keyspace == target.keyspace
+            && s.shard == target.shard
+            && s.tablet_type == target.tablet_type
+    })
 }
 
 /// Whether a shard query only reads (so running it again, streamed, changes nothing).
