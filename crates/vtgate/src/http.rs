@@ -1,5 +1,6 @@
-//! The small HTTP endpoint on `--port`: `/health` (`ok`) and `/debug/status` (the tablets
-//! the health check knows, as plain text). Hand-written HTTP/1.0 answers; nothing else.
+//! The small HTTP endpoint on `--port`: `/health` (`ok`), `/debug/status` (the tablets the
+//! health check knows) and `/debug/query_plans` (the statements in the plan cache, most
+//! recently used first), as plain text. Hand-written HTTP/1.0 answers; nothing else.
 
 use std::fmt::Write as _;
 
@@ -7,23 +8,29 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::healthcheck::HealthCheck;
+use crate::topology::TopologyHandle;
 
-/// Serves `/health` and `/debug/status` forever.
-pub async fn serve(listener: TcpListener, health: HealthCheck) {
+/// Serves the pages forever.
+pub async fn serve(listener: TcpListener, health: HealthCheck, topology: TopologyHandle) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let health = health.clone();
+        let topology = topology.clone();
         tokio::spawn(async move {
-            if let Err(e) = answer(stream, &health).await {
+            if let Err(e) = answer(stream, &health, &topology).await {
                 tracing::debug!(error = %e, "http request failed");
             }
         });
     }
 }
 
-async fn answer(mut stream: TcpStream, health: &HealthCheck) -> std::io::Result<()> {
+async fn answer(
+    mut stream: TcpStream,
+    health: &HealthCheck,
+    topology: &TopologyHandle,
+) -> std::io::Result<()> {
     let mut buf = vec![0u8; 4096];
     let n = stream.read(&mut buf).await?;
     let request = String::from_utf8_lossy(&buf[..n]);
@@ -31,6 +38,7 @@ async fn answer(mut stream: TcpStream, health: &HealthCheck) -> std::io::Result<
     let (status, body) = match path {
         "/health" | "/debug/health" => ("200 OK", "ok\n".to_string()),
         "/debug/status" | "/" => ("200 OK", status_page(health)),
+        "/debug/query_plans" => ("200 OK", query_plans_page(topology)),
         _ => ("404 Not Found", "not found\n".to_string()),
     };
     let response = format!(
@@ -55,6 +63,18 @@ fn status_page(health: &HealthCheck) -> String {
             h.replication_lag,
             h.health_error
         );
+    }
+    out
+}
+
+fn query_plans_page(topology: &TopologyHandle) -> String {
+    let topo = topology.get();
+    let keys = topo.plans().keys();
+    let mut out = format!("{} plans\n\nKeyspace\tTabletType\tQuery\n", keys.len());
+    for k in keys {
+        let tablet_type = proto::topodata::TabletType::try_from(k.tablet_type)
+            .map_or("UNKNOWN", |t| t.as_str_name());
+        let _ = writeln!(out, "{}\t{}\t{}", k.keyspace, tablet_type, k.sql);
     }
     out
 }

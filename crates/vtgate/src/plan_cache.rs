@@ -1,5 +1,6 @@
 //! The plan cache: planned statements shared by all sessions, keyed by the statement text
-//! as planned (after vtgate's session rewrites) plus the session's keyspace and tablet type,
+//! as planned (after vtgate's session rewrites and literal normalisation) plus the session's
+//! keyspace and tablet type,
 //! and bounded: the least recently used plan goes when it is full. One cache lives in each
 //! topology snapshot, so a new VSchema starts with an empty cache.
 
@@ -99,6 +100,11 @@ impl PlanCache {
             };
             state.entries.remove(&oldest);
         }
+    }
+
+    /// The keys of the cached plans, most recently used first.
+    pub fn keys(&self) -> Vec<PlanKey> {
+        self.lock().order.values().rev().cloned().collect()
     }
 
     /// Number of cached plans.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{mariadb, run_cli, server_error, Cluster, MYSQL_PORT};
+use common::{http_get, mariadb, run_cli, server_error, Cluster, MYSQL_PORT};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row, Value};
 
@@ -428,19 +428,6 @@ fn python_clients_match_mariadb(cluster: &Cluster, reference: &str) {
     let direct = run(MYSQL_PORT, reference).expect("same python");
     assert!(via.contains("pymysql error 1146"), "{via}");
     assert_eq!(via, direct);
-}
-
-async fn http_get(port: u16, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.unwrap();
-    out
 }
 
 async fn http_status_port_answers(cluster: &Cluster) {

@@ -8,7 +8,7 @@ mod sharded_cluster;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use sharded_cluster::{
-    opts, run_cli, server_error, DropOnExit, ShardedCluster, CUSTOMER_TABLES, TWO_SHARDS,
+    http_get, opts, run_cli, server_error, DropOnExit, ShardedCluster, CUSTOMER_TABLES, TWO_SHARDS,
 };
 
 /// Rows both sides get: ids 1 and 4 hash to different shards (`-80` and `80-`).
@@ -103,6 +103,27 @@ async fn sharded_keyspace_behaviour() {
     c.query_drop("set session div_precision_increment = 4")
         .await
         .unwrap();
+
+    // Literals compared in WHERE become bind variables: point selects with different ids
+    // share one cached plan, and each still finds its own row.
+    for (id, email) in [(1, "a@X.com"), (4, "c@x.com"), (6, "d@x.com")] {
+        let got: Option<String> = c
+            .query_first(format!(
+                "select email from customer where customer_id = {id} and email = '{email}'"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(got.as_deref(), Some(email));
+    }
+    let none: Option<String> = c
+        .query_first("select email from customer where customer_id = 2 and email = 'a@X.com'")
+        .await
+        .unwrap();
+    assert_eq!(none, None);
+    let plans = http_get(cluster.http_port, "/debug/query_plans").await;
+    let template = "select email from customer where customer_id = :vtg1 and email = :vtg2";
+    assert_eq!(plans.matches(template).count(), 1, "{plans}");
+    assert!(!plans.contains("customer_id = 4"), "{plans}");
 
     // information_schema stays on the pass-through path (one shard answers).
     let n: u64 = c

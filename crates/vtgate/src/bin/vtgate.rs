@@ -235,7 +235,7 @@ async fn run() -> anyhow::Result<()> {
     }
 
     let mut executor = Executor::new(
-        topology,
+        topology.clone(),
         Gateway::new(health.clone(), flags.retry_count),
         ServerInfo {
             version: flags.mysql_server_version.clone(),
@@ -254,7 +254,7 @@ async fn run() -> anyhow::Result<()> {
     let http = TcpListener::bind((host, flags.port))
         .await
         .with_context(|| format!("binding --port {}", flags.port))?;
-    tokio::spawn(vtgate::http::serve(http, health));
+    tokio::spawn(vtgate::http::serve(http, health, topology.clone()));
     let listener = TcpListener::bind((host, flags.mysql_server_port))
         .await
         .with_context(|| format!("binding --mysql-server-port {}", flags.mysql_server_port))?;

@@ -261,8 +261,10 @@ impl Executor {
         kind: &StatementKind,
     ) -> Result<Reply, VtError> {
         match self.sharded_plan(session, kind, sql)? {
-            Some(plan) => {
-                let (result, _) = self.run_plan(session, caller, &plan, false).await?;
+            Some(planned) => {
+                let (result, _) = self
+                    .run_plan(session, caller, &planned.plan, &planned.vars, false)
+                    .await?;
                 Ok(Reply::Result(result))
             }
             None => self.run_routed(session, caller, sql, kind).await,

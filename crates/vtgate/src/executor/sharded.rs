@@ -5,7 +5,7 @@
 //! Unsharded keyspaces, `information_schema` and statements for a shard named in the target
 //! stay on the pass-through path (the client's text goes to the tablet). Plans are cached
 //! per topology snapshot by the statement text as planned (after vtgate's session
-//! rewrites), the session's keyspace and tablet type.
+//! rewrites and [`normalize`]), the session's keyspace and tablet type.
 //!
 //! A client's statement can be arbitrarily deep (long `OR` chains), and walking its syntax
 //! tree recurses: statements longer than [`BIG_STATEMENT`] bytes are parsed and planned on
@@ -17,6 +17,7 @@ use engine::{EngineError, Plan};
 use proto::query::{QueryResult, Type};
 use proto::topodata::TabletType;
 use sql::classify::StatementKind;
+use sql::literal::BindVars;
 use tokio::sync::Mutex;
 
 use super::local::{int_field, result, varchar_field};
@@ -25,6 +26,7 @@ use super::vcursor::{GatewayCursor, SentQuery, TxState};
 use super::{Executor, Reply};
 use crate::error::VtError;
 use crate::gateway::Caller;
+use crate::normalize::normalize;
 use crate::plan_cache::PlanKey;
 use crate::rewrite::{rewrite, tokens, RewriteContext};
 use crate::session::Session;
@@ -50,6 +52,21 @@ pub fn engine_error(e: EngineError) -> VtError {
             sqlstate: other.sqlstate().to_string(),
             message: other.to_string(),
         },
+    }
+}
+
+/// A plan and the values of the bind variables its statement was normalised with.
+pub(super) struct PlannedStatement {
+    pub plan: Arc<Plan>,
+    pub vars: BindVars,
+}
+
+impl PlannedStatement {
+    fn literal(plan: Arc<Plan>) -> Self {
+        PlannedStatement {
+            plan,
+            vars: BindVars::default(),
+        }
     }
 }
 
@@ -132,34 +149,57 @@ impl Executor {
     }
 
     /// The plan for a statement that belongs on the planner path, None for pass-through.
+    ///
+    /// The statement's comparable literals are first taken out ([`normalize`]), so one
+    /// cached plan serves every value; the plan comes back with those values. Should the
+    /// planner refuse the normalised statement, the statement as written is planned (and
+    /// cached) instead, so normalising never costs an answer.
     pub(super) fn sharded_plan(
         &self,
         session: &Session,
         kind: &StatementKind,
         sql: &str,
-    ) -> Result<Option<Arc<Plan>>, VtError> {
+    ) -> Result<Option<PlannedStatement>, VtError> {
         if session.shard().is_some() {
             return Ok(None);
         }
         let topo = self.topology.get();
         let planned = self.planner_sql(session, sql);
+        let normalized = normalize(&planned);
+        if let Some(n) = &normalized {
+            let key = Self::plan_key(session, n.sql.clone());
+            if let Some(plan) = topo.plans().get(&key) {
+                return Ok(Some(PlannedStatement {
+                    plan,
+                    vars: n.vars.clone(),
+                }));
+            }
+        }
         let key = Self::plan_key(session, planned);
         if let Some(plan) = topo.plans().get(&key) {
-            return Ok(Some(plan));
+            return Ok(Some(PlannedStatement::literal(plan)));
         }
         let keyspace = planner_keyspace(session);
-        let made = with_stack(&key.sql, || {
-            if !needs_planner(&topo, session, kind, &key.sql) {
-                return Ok(None);
-            }
-            plan_statement(&topo, &key.sql, keyspace, session.tablet_type()).map(Some)
-        })??;
-        let Some(plan) = made else {
+        if !with_stack(&key.sql, || needs_planner(&topo, session, kind, &key.sql))? {
             return Ok(None);
-        };
+        }
+        if let Some(n) = normalized {
+            let made = with_stack(&n.sql, || {
+                plan_statement(&topo, &n.sql, keyspace, session.tablet_type())
+            })?;
+            if let Ok(plan) = made {
+                let plan = Arc::new(plan);
+                topo.plans()
+                    .insert(Self::plan_key(session, n.sql), plan.clone());
+                return Ok(Some(PlannedStatement { plan, vars: n.vars }));
+            }
+        }
+        let plan = with_stack(&key.sql, || {
+            plan_statement(&topo, &key.sql, keyspace, session.tablet_type())
+        })??;
         let plan = Arc::new(plan);
         topo.plans().insert(key, plan.clone());
-        Ok(Some(plan))
+        Ok(Some(PlannedStatement::literal(plan)))
     }
 
     /// Runs a plan for the session (in its transaction when one is open).
@@ -168,6 +208,7 @@ impl Executor {
         session: &mut Session,
         caller: &Caller,
         plan: &Plan,
+        vars: &BindVars,
         log: bool,
     ) -> Result<(QueryResult, Vec<SentQuery>), VtError> {
         let tablet_type = session.tablet_type();
@@ -217,9 +258,7 @@ impl Executor {
             log: log.then(|| SyncMutex::new(Vec::new())),
             lookup_rows: SyncMutex::new(std::mem::take(&mut session.lookup_rows)),
         };
-        let outcome = plan
-            .execute(&cursor, &sql::literal::BindVars::default())
-            .await;
+        let outcome = plan.execute(&cursor, vars).await;
         let sent = cursor
             .log
             .as_ref()
@@ -319,7 +358,9 @@ impl Executor {
                 )))
             }
             ExplainFormat::Queries => {
-                let (_, sent) = self.run_plan(session, caller, &plan, true).await?;
+                let (_, sent) = self
+                    .run_plan(session, caller, &plan, &BindVars::default(), true)
+                    .await?;
                 let rows = sent
                     .into_iter()
                     .enumerate()

@@ -358,3 +358,17 @@ pub fn server_error(e: mysql_async::Error) -> (u16, String, String) {
         other => panic!("expected a server error, got {other:?}"),
     }
 }
+
+/// The body and headers vtgate's HTTP port answers for `GET path`.
+pub async fn http_get(port: u16, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}

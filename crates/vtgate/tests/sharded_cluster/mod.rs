@@ -18,7 +18,7 @@ use topo::TopoServer;
 mod common;
 #[allow(unused_imports)]
 pub use common::{
-    drop_database, free_port, mariadb, opts, run_cli, server_error, start_vtgate,
+    drop_database, free_port, http_get, mariadb, opts, run_cli, server_error, start_vtgate,
     DropDatabase as DropOnExit, Proc,
 };
 
@@ -87,6 +87,8 @@ pub struct ShardedCluster {
     pub tablets: Vec<Proc>,
     pub vtgate: Proc,
     pub vtgate_port: u16,
+    /// vtgate's HTTP port.
+    pub http_port: u16,
     /// Tablet databases: (keyspace, shard, database).
     pub dbs: Vec<(String, String, String)>,
     pub dir: tempfile::TempDir,
@@ -167,13 +169,14 @@ impl ShardedCluster {
             .zip(&dbs)
             .map(|((ks, shard, uid), (_, _, db))| start_tablet(&addr, ks, shard, *uid, db, &dir))
             .collect();
-        let (vtgate, vtgate_port, _) = start_vtgate(&addr, &dir.path().join("vtgate.log"));
+        let (vtgate, vtgate_port, http_port) = start_vtgate(&addr, &dir.path().join("vtgate.log"));
         let cluster = ShardedCluster {
             etcd,
             topo,
             tablets,
             vtgate: Proc(vtgate),
             vtgate_port,
+            http_port,
             dbs,
             dir,
         };

@@ -1,0 +1,296 @@
+//! Literal normalisation for the plan cache, as Vitess's normaliser does it: the literals a
+//! statement compares its columns with become bind variables (`:vtg1`, `:vtg2`, …), so
+//! `select c from t where id = 7` and `... where id = 8` share one cached plan, planned once
+//! and run with different values.
+//!
+//! It works on tokens, not on a syntax tree, so a cache hit costs no parse. It is
+//! deliberately narrow: only plain integers and plain single-quoted strings, only in a
+//! `WHERE` clause, and only where the literal is a whole operand: the right side of a
+//! comparison (`=`, `<`, `<=`, `>`, `>=`, `<>`, `!=`, `<=>`), an item of an `IN (...)` list,
+//! or a `BETWEEN x AND y` bound, followed by the end of that operand. Anything the planner
+//! reads at plan time (LIMIT counts, ORDER BY positions, select-list expressions, NULL) is
+//! left as written. Shards still receive the literal text: the engine substitutes the values
+//! back before sending.
+
+use sql::literal::{BindValue, BindVars};
+
+use crate::rewrite::{tokens, Kind, Token};
+
+/// Prefix of the bind variables made here.
+const PREFIX: &str = "vtg";
+
+/// A statement with its literals taken out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalized {
+    /// The statement with `:vtgN` in place of each literal.
+    pub sql: String,
+    /// The values taken out, by name.
+    pub vars: BindVars,
+}
+
+/// Words that may follow a normalised operand.
+const ENDS_OPERAND: &[&str] = &[
+    "and", "or", "xor", "order", "group", "limit", "having", "union", "for", "lock", "window",
+];
+
+/// Words that start a clause other than WHERE.
+const OTHER_CLAUSE: &[&str] = &[
+    "select", "from", "group", "having", "order", "limit", "set", "on", "using", "union", "join",
+    "into", "values", "window", "for", "lock", "case", "when", "then", "else",
+];
+
+/// The statement with its comparable literals replaced by bind variables, or `None` when it
+/// has none (or is not a SELECT, UPDATE or DELETE, or already uses `:vtg` names).
+pub fn normalize(sql: &str) -> Option<Normalized> {
+    let toks = tokens(sql);
+    let first = toks.first()?;
+    let text = |t: &Token| &sql[t.start..t.end];
+    if !["select", "update", "delete"]
+        .iter()
+        .any(|w| text(first).eq_ignore_ascii_case(w))
+    {
+        return None;
+    }
+    if sql.contains(":vtg") {
+        return None;
+    }
+    let is_word = |i: usize, w: &str| {
+        toks.get(i)
+            .is_some_and(|t| t.kind == Kind::Word && text(t).eq_ignore_ascii_case(w))
+    };
+    let is_punct = |i: usize, p: &str| {
+        toks.get(i)
+            .is_some_and(|t| t.kind == Kind::Punct && text(t) == p)
+    };
+
+    let mut in_where = false;
+    // Parenthesis depth of each open `IN (` list.
+    let mut in_lists: Vec<usize> = Vec::new();
+    let mut depth = 0usize;
+    let mut picked: Vec<(usize, BindValue)> = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.kind {
+            Kind::Punct if text(t) == "(" => {
+                depth += 1;
+                if i > 0
+                    && is_word(i - 1, "in")
+                    && !(is_word(i + 1, "select") || is_word(i + 1, "with"))
+                {
+                    in_lists.push(depth);
+                }
+                continue;
+            }
+            Kind::Punct if text(t) == ")" => {
+                if in_lists.last() == Some(&depth) {
+                    in_lists.pop();
+                }
+                depth = depth.saturating_sub(1);
+                continue;
+            }
+            Kind::Word if text(t).eq_ignore_ascii_case("where") => {
+                in_where = true;
+                continue;
+            }
+            Kind::Word if OTHER_CLAUSE.iter().any(|w| text(t).eq_ignore_ascii_case(w)) => {
+                in_where = false;
+                continue;
+            }
+            _ => {}
+        }
+        if !in_where || i == 0 {
+            continue;
+        }
+        let Some(value) = literal(sql, t) else {
+            continue;
+        };
+        let in_list = in_lists.last() == Some(&depth);
+        let after = if in_list {
+            (is_punct(i - 1, "(") || is_punct(i - 1, ","))
+                && (is_punct(i + 1, ",") || is_punct(i + 1, ")"))
+        } else {
+            let before = after_comparison(sql, &toks, i) || after_between(sql, &toks, i, &picked);
+            let ends = match toks.get(i + 1) {
+                None => true,
+                Some(n) => {
+                    (n.kind == Kind::Punct && matches!(text(n), ")" | ";"))
+                        || (n.kind == Kind::Word
+                            && ENDS_OPERAND.iter().any(|w| text(n).eq_ignore_ascii_case(w)))
+                }
+            };
+            before && ends
+        };
+        if after {
+            picked.push((i, value));
+        }
+    }
+    if picked.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len() + picked.len() * 4);
+    let mut vars = BindVars::with_capacity(picked.len());
+    let mut copied = 0;
+    for (n, (i, value)) in picked.into_iter().enumerate() {
+        let t = toks[i];
+        let name = format!("{PREFIX}{}", n + 1);
+        out.push_str(&sql[copied..t.start]);
+        out.push(':');
+        out.push_str(&name);
+        copied = t.end;
+        vars.insert(name, value);
+    }
+    out.push_str(&sql[copied..]);
+    Some(Normalized { sql: out, vars })
+}
+
+/// The value of a token that is a plain literal: an integer without sign or leading zero, or
+/// a single-quoted string without backslashes or control characters (whose meaning depends on
+/// `sql_mode` or which the engine writes back as escapes) and without an introducer.
+fn literal(sql: &str, t: &Token) -> Option<BindValue> {
+    let s = &sql[t.start..t.end];
+    match t.kind {
+        Kind::Word => {
+            if !s.bytes().all(|c| c.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+                return None;
+            }
+            if let Ok(v) = s.parse::<i64>() {
+                Some(BindValue::Int64(v))
+            } else {
+                s.parse::<u64>().ok().map(BindValue::Uint64)
+            }
+        }
+        Kind::Str => {
+            let b = sql.as_bytes();
+            let introduced =
+                t.start > 0 && (b[t.start - 1].is_ascii_alphanumeric() || b[t.start - 1] == b'_');
+            if !s.starts_with('\'') || s.len() < 2 || !s.ends_with('\'') || introduced {
+                return None;
+            }
+            let inner = &s[1..s.len() - 1];
+            if inner
+                .bytes()
+                .any(|c| matches!(c, b'\\' | b'\'' | 0 | b'\n' | b'\r' | 0x1a))
+            {
+                return None;
+            }
+            Some(BindValue::VarChar(inner.as_bytes().to_vec()))
+        }
+        _ => None,
+    }
+}
+
+/// Whether token `i` directly follows a comparison operator (and not `:=`, `->`, `->>`).
+fn after_comparison(sql: &str, toks: &[Token], i: usize) -> bool {
+    // The operator's characters, adjacent to each other, just before token i.
+    let mut j = i;
+    let mut op = String::new();
+    while j > 0 {
+        let p = toks[j - 1];
+        let adjacent = op.is_empty() || p.end == toks[j].start;
+        if p.kind != Kind::Punct || !adjacent || op.len() >= 3 {
+            break;
+        }
+        op.insert_str(0, &sql[p.start..p.end]);
+        j -= 1;
+    }
+    // Something other than a literal on the left (`1 = 1` stays as written).
+    let left_ok = j > 0 && literal(sql, &toks[j - 1]).is_none();
+    left_ok
+        && matches!(
+            op.as_str(),
+            "=" | "<" | ">" | "<=" | ">=" | "<>" | "!=" | "<=>"
+        )
+}
+
+/// Whether token `i` is a bound of `BETWEEN x AND y` whose other bound is (or will be) a
+/// plain literal too.
+fn after_between(sql: &str, toks: &[Token], i: usize, picked: &[(usize, BindValue)]) -> bool {
+    let word = |k: usize, w: &str| {
+        toks.get(k)
+            .is_some_and(|t| t.kind == Kind::Word && sql[t.start..t.end].eq_ignore_ascii_case(w))
+    };
+    if word(i - 1, "between") {
+        return word(i + 1, "and") && toks.get(i + 2).is_some_and(|t| literal(sql, t).is_some());
+    }
+    i >= 3
+        && word(i - 1, "and")
+        && word(i - 3, "between")
+        && picked.iter().any(|(k, _)| *k == i - 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(sql: &str) -> Option<String> {
+        normalize(sql).map(|n| n.sql)
+    }
+
+    #[test]
+    fn comparisons_in_where_become_bind_variables() {
+        let n = normalize("select c from sbtest1 where id = 42").unwrap();
+        assert_eq!(n.sql, "select c from sbtest1 where id = :vtg1");
+        assert_eq!(n.vars.get("vtg1"), Some(&BindValue::Int64(42)));
+        assert_eq!(
+            norm("SELECT * FROM t WHERE a>=1 AND b <> 'x' and c<=>2 ORDER BY 1 LIMIT 5").unwrap(),
+            "SELECT * FROM t WHERE a>=:vtg1 AND b <> :vtg2 and c<=>:vtg3 ORDER BY 1 LIMIT 5"
+        );
+        assert_eq!(
+            norm("delete from t where id in (1, 2,3) and k = 9;").unwrap(),
+            "delete from t where id in (:vtg1, :vtg2,:vtg3) and k = :vtg4;"
+        );
+        assert_eq!(
+            norm("select c from t where id between 10 and 20 order by c").unwrap(),
+            "select c from t where id between :vtg1 and :vtg2 order by c"
+        );
+        assert_eq!(
+            norm("update t set a = 5 where id = 7").unwrap(),
+            "update t set a = 5 where id = :vtg1"
+        );
+        let n = normalize("select 1 from t where id = 18446744073709551615").unwrap();
+        assert_eq!(n.vars.get("vtg1"), Some(&BindValue::Uint64(u64::MAX)));
+    }
+
+    #[test]
+    fn literals_the_planner_reads_stay() {
+        for sql in [
+            "select 1 from t",
+            "select a = 5 from t",
+            "select * from t where 1 = 1 and a = -5",
+            "select * from t where a = 5 + b",
+            "select * from t where a = 007",
+            "select * from t where a = 'x\\'y'",
+            "select * from t where a = _utf8mb4'x' or b = X'41' or c = N'z'",
+            "select * from t where a = 'x' 'y'",
+            "select * from t where j->'$.a' = 1.5",
+            "select * from t where a = 5 collate utf8mb4_bin",
+            "select * from t where a in (select 1) and b in (f(1), 2 + 3)",
+            "select * from t where a between 1 and b",
+            "select * from t where a = null",
+            "select * from t order by 1 limit 10",
+            "select * from t where a = :vtg1",
+            "insert into t values (1)",
+            "select * from t where f(a, 5) = b",
+            "select * from t having count(*) > 5",
+            "select case when a = 1 then 2 end from t",
+            "select * from t where @x := 5",
+        ] {
+            let n = norm(sql);
+            assert!(
+                n.is_none() || !n.as_deref().unwrap_or_default().contains(":vtg"),
+                "{sql} -> {n:?}"
+            );
+        }
+        assert_eq!(
+            norm("select * from t where a = 1 and j->>'$.a' = 2").unwrap(),
+            "select * from t where a = :vtg1 and j->>'$.a' = 2"
+        );
+        assert_eq!(
+            norm("select * from t where a = 1 and b in (select x from u where y = 3)").unwrap(),
+            "select * from t where a = :vtg1 and b in (select x from u where y = :vtg2)"
+        );
+        assert_eq!(
+            norm("select * from t where a = 'it''s' or b = 'plain'").unwrap(),
+            "select * from t where a = 'it''s' or b = :vtg1"
+        );
+    }
+}
