@@ -18,6 +18,8 @@ pub struct Service<'a> {
     pub args: Vec<String>,
     pub pid_dir: &'a Path,
     pub log_dir: &'a Path,
+    /// Environment variables set for the process (on top of vtlocal's own).
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl Service<'_> {
@@ -42,6 +44,7 @@ impl Service<'_> {
             .with_context(|| format!("cannot open {}", self.log_file().display()))?;
         let child = Command::new(&self.program)
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
