@@ -47,7 +47,7 @@ pub fn recognise(sql: &str) -> Option<NextValues> {
     {
         return None;
     }
-    let tokens = tokenize(sql)?;
+    let tokens = tokenize(sql, MAX_TOKENS)?;
     let mut t = tokens.as_slice();
     let word = |t: Option<&Token>, want: &str| matches!(t, Some(Token::Word(w)) if w.eq_ignore_ascii_case(want));
     if !word(t.first(), "select") || !word(t.get(1), "next") {
@@ -99,14 +99,21 @@ fn identifier(token: &Token) -> Option<String> {
     }
 }
 
+/// The most tokens the statement has: `select next N values from q . t ;`.
+const MAX_TOKENS: usize = 9;
+
 /// The tokens of `sql` without blanks and comments; `None` at any character the
-/// recognised statement cannot hold (quotes other than backquotes, operators, ...).
-fn tokenize(sql: &str) -> Option<Vec<Token<'_>>> {
+/// recognised statement cannot hold (quotes other than backquotes, operators, ...) and as
+/// soon as there are more than `max` (a long SELECT is not read to its end).
+fn tokenize(sql: &str, max: usize) -> Option<Vec<Token<'_>>> {
     let b = sql.as_bytes();
     let word_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
+        if out.len() > max {
+            return None;
+        }
         match b[i] {
             c if c.is_ascii_whitespace() => i += 1,
             b'#' => i = sql[i..].find('\n').map_or(b.len(), |n| i + n),
@@ -228,6 +235,7 @@ mod tests {
             "select next x values from s",
             "select next 'a' values from s",
             "select next 5 values from s; select 1",
+            "select next 5 values from a . b ; ;",
             "/*! select */ next 5 values from s",
             "select next 5 values from `s",
             "select next 5 values from s /* open",

@@ -133,9 +133,10 @@ impl Sequences {
                 ),
             ));
         }
+        let name = request.name();
         let entry = {
             let mut tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
-            tables.entry(request.name()).or_default().clone()
+            tables.entry(name.clone()).or_default().clone()
         };
         let mut block = entry.lock().await;
         if block.epoch != snapshot.primary_epoch {
@@ -150,18 +151,39 @@ impl Sequences {
                 .checked_add(count)
                 .is_some_and(|end| end <= block.last);
         if !fits {
-            if !block.verified {
-                verify_sequence(tablet, request).await?;
-                block.verified = true;
+            if let Err(e) = refill(tablet, request, &mut block, count).await {
+                if block.last == 0 {
+                    // Nothing reserved (no such table, say): keep no entry for the name.
+                    drop(block);
+                    let mut tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+                    if tables.get(&name).is_some_and(|e| Arc::ptr_eq(e, &entry)) {
+                        tables.remove(&name);
+                    }
+                }
+                return Err(e);
             }
-            let (next, last) = reserve(tablet, request, &block, count).await?;
-            block.next = next;
-            block.last = last;
         }
         let first = block.next;
         block.next += count;
         Ok(first)
     }
+}
+
+/// Makes `block` hold at least `count` values: checks the table once, then reserves.
+async fn refill(
+    tablet: &Tablet,
+    request: &NextValues,
+    block: &mut Block,
+    count: i64,
+) -> Result<()> {
+    if !block.verified {
+        verify_sequence(tablet, request).await?;
+        block.verified = true;
+    }
+    let (next, last) = reserve(tablet, request, block, count).await?;
+    block.next = next;
+    block.last = last;
+    Ok(())
 }
 
 /// Refuses a table without the sequence comment, as Vitess does (`%s is not a sequence`).
