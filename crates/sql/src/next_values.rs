@@ -42,9 +42,13 @@ enum Token<'a> {
 pub fn recognise(sql: &str) -> Option<NextValues> {
     // A cheap test first: this runs on every statement.
     let head = sql.trim_start().as_bytes();
-    if !(head.starts_with(b"/") || head.starts_with(b"#") || head.starts_with(b"-"))
-        && !head.get(..6)?.eq_ignore_ascii_case(b"select")
-    {
+    let commented = head
+        .first()
+        .is_some_and(|c| matches!(c, b'/' | b'#' | b'-'));
+    let select = head
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"select"));
+    if !commented && !select {
         return None;
     }
     let tokens = tokenize(sql, MAX_TOKENS)?;
