@@ -42,7 +42,6 @@ enum Prepared {
     Next {
         request: sequence::NextValues,
         count: i64,
-        snapshot: Arc<Snapshot>,
     },
 }
 
@@ -118,11 +117,7 @@ impl QueryService {
         crate::rules::check(statement, &kind, &snapshot)?;
         if let Some(request) = sequence::recognise(statement) {
             let count = sequence::resolve_count(&request, &query.bind_variables)?;
-            return Ok(Prepared::Next {
-                request,
-                count,
-                snapshot,
-            });
+            return Ok(Prepared::Next { request, count });
         }
         let sql = crate::bind::substitute(&query.sql, &query.bind_variables)?;
         if kind == sql::classify::StatementKind::Ddl {
@@ -141,15 +136,11 @@ impl QueryService {
     ) -> Result<QueryResult> {
         match prepared {
             Prepared::Sql(sql) => self.run(sql, transaction_id, options).await,
-            Prepared::Next {
-                request,
-                count,
-                snapshot,
-            } => {
+            Prepared::Next { request, count } => {
                 let first = self
                     .tablet
                     .sequences
-                    .next(&self.tablet, snapshot, request, *count)
+                    .next(&self.tablet, request, *count)
                     .await?;
                 Ok(sequence::result(first))
             }

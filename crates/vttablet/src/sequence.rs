@@ -36,7 +36,6 @@ use tokio::sync::Mutex;
 pub use sql::next_values::{recognise, Count, NextValues};
 
 use crate::error::{Result, TabletError};
-use crate::state::Snapshot;
 use crate::tablet::{quote_identifier, Tablet};
 
 /// The table comment that marks a sequence table (as in Vitess's schema engine).
@@ -116,32 +115,20 @@ pub struct Sequences {
 
 impl Sequences {
     /// Hands out `count` consecutive values of `request`'s table and returns the first.
-    pub async fn next(
-        &self,
-        tablet: &Tablet,
-        snapshot: &Snapshot,
-        request: &NextValues,
-        count: i64,
-    ) -> Result<i64> {
-        if snapshot.tablet_type != TabletType::Primary {
-            return Err(TabletError::vitess(
-                Code::FailedPrecondition,
-                format!(
-                    "sequence {} is served by the primary only (this tablet is {})",
-                    request.name(),
-                    snapshot.tablet_type.as_str_name()
-                ),
-            ));
-        }
+    /// The tablet's type and epoch are read once the table's lock is held, so a request
+    /// that waited across a type change sees the state it is served in.
+    pub async fn next(&self, tablet: &Tablet, request: &NextValues, count: i64) -> Result<i64> {
         let name = request.name();
+        primary_epoch(tablet, &name)?;
         let entry = {
             let mut tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
             tables.entry(name.clone()).or_default().clone()
         };
         let mut block = entry.lock().await;
-        if block.epoch != snapshot.primary_epoch {
+        let epoch = primary_epoch(tablet, &name)?;
+        if block.epoch != epoch {
             *block = Block {
-                epoch: snapshot.primary_epoch,
+                epoch,
                 ..Block::default()
             };
         }
@@ -167,6 +154,21 @@ impl Sequences {
         block.next += count;
         Ok(first)
     }
+}
+
+/// The tablet's primary epoch, or the refusal a non-primary gives.
+fn primary_epoch(tablet: &Tablet, name: &str) -> Result<u64> {
+    let snapshot = tablet.state.snapshot();
+    if snapshot.tablet_type != TabletType::Primary {
+        return Err(TabletError::vitess(
+            Code::FailedPrecondition,
+            format!(
+                "sequence {name} is served by the primary only (this tablet is {})",
+                snapshot.tablet_type.as_str_name()
+            ),
+        ));
+    }
+    Ok(snapshot.primary_epoch)
 }
 
 /// Makes `block` hold at least `count` values: checks the table once, then reserves.
