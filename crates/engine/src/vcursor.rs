@@ -98,10 +98,12 @@ pub trait VCursor: Send + Sync {
     /// The default runs one atomic statement on the sequence keyspace's
     /// shard through [`VCursor::execute_multi`]:
     /// `UPDATE t SET next_id = LAST_INSERT_ID(next_id) + count WHERE id = 0`,
-    /// whose insert id is the first reserved value. Inside a transaction it
-    /// holds the sequence row until commit; a vtgate should override this to
-    /// run outside the session's transaction (and may cache blocks of
-    /// values as Vitess does).
+    /// whose insert id is the first reserved value (this works on a plain
+    /// MariaDB, as the engine's differential tests run it). Inside a
+    /// transaction it holds the sequence row until commit; vtgate overrides
+    /// it to send Vitess's `select next N values from t` to the primary
+    /// tablet, outside the session's transaction, which serves the values
+    /// from its cached block.
     async fn next_sequence_values(&self, keyspace: &str, table: &str, count: u64) -> Result<i64> {
         let shard = self
             .shards(keyspace)?

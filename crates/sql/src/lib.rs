@@ -2,6 +2,7 @@
 pub mod classify;
 pub mod error;
 pub mod literal;
+pub mod next_values;
 pub mod parse;
 pub mod show;
 pub mod split;

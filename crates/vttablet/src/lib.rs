@@ -3,7 +3,8 @@
 //! * [`query_service`]: `queryservice.Query` (Execute, StreamExecute, Begin,
 //!   Commit, Rollback, BeginExecute, StreamHealth) with Vitess's target
 //!   checks, bind variables ([`bind`]), rules ([`rules`]) and result
-//!   conversion ([`result`]).
+//!   conversion ([`result`]); `select next N values from seq` is answered from the
+//!   primary's cached blocks of sequence values ([`sequence`]).
 //! * [`tablet_manager`]: `tabletmanagerservice.TabletManager` (type changes,
 //!   DBA statements, schema changes, GTID replication set-up).
 //! * [`tablet`]: the tablet's MariaDB pool, transactions ([`tx`]), state
@@ -20,6 +21,7 @@ pub mod json;
 pub mod query_service;
 pub mod result;
 pub mod rules;
+pub mod sequence;
 pub mod server;
 pub mod state;
 pub mod tablet;

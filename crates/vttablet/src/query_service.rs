@@ -1,7 +1,8 @@
 //! `queryservice.Query`: Execute, StreamExecute, Begin, Commit, Rollback,
 //! BeginExecute and StreamHealth on the tablet's MariaDB. Every request is
 //! checked against the tablet's target and rules first; the other RPCs
-//! answer UNIMPLEMENTED.
+//! answer UNIMPLEMENTED. `select next N values from seq` is answered by the tablet's
+//! [`crate::sequence`] cache, never sent to MariaDB.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -27,10 +28,22 @@ use tonic::{Request, Response, Status};
 
 use crate::error::{Result, TabletError};
 use crate::result;
+use crate::sequence;
 use crate::state::Snapshot;
 use crate::tablet::Tablet;
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send>>;
+
+/// What a request runs once checked.
+enum Prepared {
+    /// SQL for MariaDB, bind variables substituted.
+    Sql(Vec<u8>),
+    /// `select next N values from seq`, answered by the tablet.
+    Next {
+        request: sequence::NextValues,
+        count: i64,
+    },
+}
 
 /// The gRPC query service of one tablet.
 #[derive(Debug, Clone)]
@@ -91,21 +104,47 @@ impl QueryService {
         Ok(())
     }
 
-    /// Checks the target and rules and returns the SQL to send to MariaDB (bytes: bind
-    /// variables may hold strings that are not UTF-8). The rules see the statement with its
-    /// placeholders; values do not change its kind or tables.
-    fn prepare(&self, target: Option<&Target>, query: Option<&BoundQuery>) -> Result<Vec<u8>> {
+    /// Checks the target and rules and returns what to run: the SQL to send to MariaDB
+    /// (bytes: bind variables may hold strings that are not UTF-8), or a sequence request
+    /// the tablet answers itself. The rules see the statement with its placeholders; values
+    /// do not change its kind or tables.
+    fn prepare(&self, target: Option<&Target>, query: Option<&BoundQuery>) -> Result<Prepared> {
         let snapshot = self.tablet.state.snapshot();
         self.verify_target(target, &snapshot)?;
         let query = query.ok_or_else(|| TabletError::vitess(Code::InvalidArgument, "no query"))?;
         let statement = crate::rules::strip_set_statement(&query.sql);
         let kind = sql::classify::classify(statement);
         crate::rules::check(statement, &kind, &snapshot)?;
+        if let Some(request) = sequence::recognise(statement) {
+            let count = sequence::resolve_count(&request, &query.bind_variables)?;
+            return Ok(Prepared::Next { request, count });
+        }
         let sql = crate::bind::substitute(&query.sql, &query.bind_variables)?;
         if kind == sql::classify::StatementKind::Ddl {
             self.tablet.json_columns.invalidate();
         }
-        Ok(sql.into_owned())
+        Ok(Prepared::Sql(sql.into_owned()))
+    }
+
+    /// Runs what [`Self::prepare`] returned: SQL in transaction `transaction_id` (0: none),
+    /// a sequence request always outside it (as Vitess does).
+    async fn run_prepared(
+        &self,
+        prepared: &Prepared,
+        transaction_id: i64,
+        options: Option<&ExecuteOptions>,
+    ) -> Result<QueryResult> {
+        match prepared {
+            Prepared::Sql(sql) => self.run(sql, transaction_id, options).await,
+            Prepared::Next { request, count } => {
+                let first = self
+                    .tablet
+                    .sequences
+                    .next(&self.tablet, request, *count)
+                    .await?;
+                Ok(sequence::result(first))
+            }
+        }
     }
 
     async fn run(
@@ -132,9 +171,9 @@ impl QueryService {
     }
 
     async fn execute_inner(&self, req: &ExecuteRequest) -> Result<QueryResult> {
-        let sql = self.prepare(req.target.as_ref(), req.query.as_ref())?;
+        let prepared = self.prepare(req.target.as_ref(), req.query.as_ref())?;
         let mut result = self
-            .run(&sql, req.transaction_id, req.options.as_ref())
+            .run_prepared(&prepared, req.transaction_id, req.options.as_ref())
             .await?;
         trim_fields(&mut result, req.options.as_ref());
         Ok(result)
@@ -231,9 +270,25 @@ impl Query for QueryService {
     ) -> std::result::Result<Response<Self::StreamExecuteStream>, Status> {
         let req = request.into_inner();
         let who = caller(req.immediate_caller_id.as_ref()).map(str::to_owned);
-        let sql = self
+        let prepared = self
             .prepare(req.target.as_ref(), req.query.as_ref())
             .map_err(|e| e.into_status(who.as_deref()))?;
+        let sql = match prepared {
+            Prepared::Sql(sql) => sql,
+            next @ Prepared::Next { .. } => {
+                // One small result: sent whole, as one message.
+                let result = self
+                    .run_prepared(&next, 0, None)
+                    .await
+                    .map_err(|e| e.into_status(who.as_deref()))?;
+                let message = StreamExecuteResponse {
+                    result: Some(result),
+                };
+                return Ok(Response::new(Box::pin(futures::stream::iter([Ok(
+                    message,
+                )]))));
+            }
+        };
         let (tx, rx) = mpsc::channel::<std::result::Result<QueryResult, Status>>(4);
         let tablet = self.tablet.clone();
         let transaction_id = req.transaction_id;
@@ -329,7 +384,7 @@ impl Query for QueryService {
         let who = caller(req.immediate_caller_id.as_ref());
         self.begin_inner(req.target.as_ref())
             .map_err(|e| e.into_status(who))?;
-        let sql = self
+        let prepared = self
             .prepare(req.target.as_ref(), req.query.as_ref())
             .map_err(|e| e.into_status(who))?;
         let id = self
@@ -346,7 +401,7 @@ impl Query for QueryService {
             tablet_alias: Some(self.tablet.alias.clone()),
             ..BeginExecuteResponse::default()
         };
-        match self.run(&sql, id, req.options.as_ref()).await {
+        match self.run_prepared(&prepared, id, req.options.as_ref()).await {
             Ok(mut result) => {
                 trim_fields(&mut result, req.options.as_ref());
                 response.result = Some(result);

@@ -19,6 +19,10 @@ pub struct Snapshot {
     pub denied_tables: HashMap<TabletType, Vec<String>>,
     /// Unix seconds when this tablet became primary (0 unless PRIMARY).
     pub primary_term_start: i64,
+    /// Counts the times this tablet became primary (a primary from the start is in epoch
+    /// 0). What a primary caches for its term, such as sequence blocks, is stamped with it
+    /// and dropped when it differs, so values cached in one term are never served in the next.
+    pub primary_epoch: u64,
     /// The shard's current primary, as the Shard record says.
     pub shard_primary: Option<TabletAlias>,
     /// Health problem to report (empty when healthy).
@@ -59,6 +63,7 @@ impl TabletState {
             serving: true,
             denied_tables: HashMap::new(),
             primary_term_start: 0,
+            primary_epoch: 0,
             shard_primary: None,
             health_error: String::new(),
             replication_lag_seconds: 0,
@@ -123,9 +128,12 @@ impl TabletState {
     }
 
     /// Changes the tablet type; becoming PRIMARY (or a PRIMARY without a
-    /// term yet) starts a new term now.
+    /// term yet) starts a new term now, and becoming PRIMARY a new epoch.
     pub fn set_type(&self, tablet_type: TabletType, now_unix: i64) {
         self.update(|s| {
+            if tablet_type == TabletType::Primary && s.tablet_type != TabletType::Primary {
+                s.primary_epoch += 1;
+            }
             if tablet_type == TabletType::Primary
                 && (s.tablet_type != TabletType::Primary || s.primary_term_start == 0)
             {
@@ -173,9 +181,15 @@ mod tests {
         state.set_type(TabletType::Primary, 1234);
         let snap = state.snapshot();
         assert_eq!(snap.primary_term_start, 1234);
+        assert_eq!(snap.primary_epoch, 1);
         assert!(snap.denied_for_type().is_empty());
+        // Staying primary keeps the epoch; leaving and coming back starts a new one.
+        state.set_type(TabletType::Primary, 1300);
+        assert_eq!(state.snapshot().primary_epoch, 1);
         state.set_type(TabletType::Replica, 2000);
         assert_eq!(state.snapshot().primary_term_start, 0);
+        state.set_type(TabletType::Primary, 2000);
+        assert_eq!(state.snapshot().primary_epoch, 2);
     }
 
     #[test]

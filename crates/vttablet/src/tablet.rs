@@ -48,6 +48,8 @@ pub struct Tablet {
     pub txs: TxPool,
     /// Which columns are JSON (MariaDB types them as text on the wire).
     pub json_columns: crate::json::JsonColumns,
+    /// Blocks of sequence values reserved by this primary.
+    pub sequences: crate::sequence::Sequences,
     /// The topology.
     pub topo: TopoServer,
     pool: Pool,
@@ -137,6 +139,7 @@ impl Tablet {
             state: TabletState::new(config.tablet_type),
             txs: TxPool::new(limits),
             json_columns: crate::json::JsonColumns::default(),
+            sequences: crate::sequence::Sequences::default(),
             topo,
             pool,
             found_rows_pool: std::sync::OnceLock::new(),

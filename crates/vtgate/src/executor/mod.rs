@@ -1,10 +1,12 @@
 //! The executor: runs one statement for a session. Statements vtgate owns (USE, SET,
 //! BEGIN/COMMIT/ROLLBACK, SHOW, `select @@version`...) are answered here; everything else is
 //! routed ([`route::route`]) and sent through the [`Gateway`], inside the session's
-//! transaction when one is open.
+//! transaction when one is open. `select next N values from seq` goes to the sequence's
+//! primary ([`next`]).
 
 mod buffer;
 pub mod local;
+mod next;
 pub mod route;
 mod set;
 pub mod sharded;
@@ -160,6 +162,11 @@ impl Executor {
             StatementKind::Select => {
                 if let Some(r) = local::local_select(sql, session, &self.info) {
                     return Ok(Reply::Result(r));
+                }
+                if let Some(next) = sql::next_values::recognise(sql) {
+                    if let Some(reply) = self.select_next(session, caller, &next).await {
+                        return reply;
+                    }
                 }
                 self.run_buffered(session, caller, sql, &kind).await
             }

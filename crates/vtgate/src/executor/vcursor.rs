@@ -10,8 +10,8 @@
 //!   it is not atomic across shards (a failure part way leaves earlier shards committed).
 //!   With `transaction_mode` SINGLE, a second shard is refused with
 //!   `multi-db transaction attempted`.
-//! * Sequence values are reserved outside the session's transaction, on the sequence
-//!   keyspace's primary.
+//! * Sequence values come from the sequence keyspace's primary (`select next N values`,
+//!   which the tablet serves from its cached block), outside the session's transaction.
 //! * Lookup vindex queries may run in another commit order: `Pre` and `Post` queries join
 //!   transactions of their own, committed before and after the session's (consistent
 //!   lookups); `Autocommit` ones (and `Pre`/`Post` outside a transaction) commit alone.
@@ -325,8 +325,10 @@ impl VCursor for GatewayCursor<'_> {
         self.max_memory_rows
     }
 
-    /// Reserves the values outside the session's transaction, on the sequence keyspace's
-    /// primary: one atomic `UPDATE ... LAST_INSERT_ID(...)` per statement (no block cache).
+    /// Asks the sequence keyspace's primary for the values with Vitess's
+    /// `select next N values from seq`, outside the session's transaction; the tablet
+    /// serves them from its cached block (`vttablet::sequence`) and answers one row,
+    /// `nextval`, the first value.
     async fn next_sequence_values(
         &self,
         keyspace: &str,
@@ -349,9 +351,7 @@ impl VCursor for GatewayCursor<'_> {
             tablet_type: TabletType::Primary,
         };
         let quoted = table.replace('`', "``");
-        let sql = format!(
-            "update `{quoted}` set next_id = last_insert_id(next_id) + {count} where id = 0"
-        );
+        let sql = format!("select next {count} values from `{quoted}`");
         self.record(
             keyspace,
             &ShardQuery {
@@ -368,13 +368,19 @@ impl VCursor for GatewayCursor<'_> {
             .execute(&target, &query, self.caller, &self.options)
             .await
             .map_err(cursor_error)?;
-        match (result.rows_affected, i64::try_from(result.insert_id)) {
-            (1, Ok(first)) if first > 0 => Ok(first),
-            _ => Err(EngineError::BadResult(format!(
-                "sequence {keyspace}.{table} has no usable row with id 0"
-            ))),
-        }
+        first_value(&result).ok_or_else(|| {
+            EngineError::BadResult(format!("sequence {keyspace}.{table} answered no nextval"))
+        })
     }
+}
+
+/// The `nextval` of a sequence answer: the first column of its only row.
+fn first_value(result: &QueryResult) -> Option<i64> {
+    let [row] = result.rows.as_slice() else {
+        return None;
+    };
+    let value = row.split_values().ok()?.into_iter().next()??;
+    std::str::from_utf8(value).ok()?.parse::<i64>().ok()
 }
 
 /// The open shard session of `target`, if any.
