@@ -371,6 +371,17 @@ const QUERIES: &[(&str, bool)] = &[
         "select id from user where id = 33 order by name limit 1",
         true,
     ),
+    // Arithmetic over aggregates, computed in vtgate.
+    ("select sum(x) + 1, count(*) * 2, count(*) - 1, -sum(col), sum(x) / count(*) from user", true),
+    ("select col, sum(x) / count(*), avg(x), max(id) - min(id), sum(x) * sum(x) from user group by col", false),
+    ("select col, (sum(x) - min(x)) / (count(*) + 1) as r from user group by col order by max(id) - col, col", true),
+    ("select col, count(*) from user group by col having sum(x) * 3 > count(*) + 100 and count(*) < 40", false),
+    ("select col, max(id) - min(id) as spread from user group by col order by spread desc, col", true),
+    ("select sum(f) * 2, sum(f) / count(*), max(f) - 1, sum(f) + sum(x) from user", true),
+    ("select col, count(*) / 0, sum(x) / sum(col - col) from user group by col", false),
+    ("select col + 1, count(*) + col, 2 * (sum(col) - 3.5) from user group by col", false),
+    ("select u.col, count(*) * 10, sum(e.k) / count(*), max(e.k) + 1 from user u join extra e on e.k = u.col group by u.col", false),
+    ("select u.col from user u join extra e on e.k = u.col group by u.col having sum(e.k) - count(*) >= 1 order by sum(e.k) * -1, u.col", true),
 ];
 
 fn sorted(mut rows: Vec<Vec<Option<Vec<u8>>>>, ordered: bool) -> Vec<Vec<Option<Vec<u8>>>> {

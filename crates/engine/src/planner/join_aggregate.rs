@@ -7,7 +7,7 @@
 use sqlparser::ast::{Expr, GroupByExpr, Query, SelectItem, SetExpr, Value as AstValue};
 
 use super::aggregate_tail::{Finish, Tail};
-use super::aggregation::{aggregate_call, item_expr, AggregateCall, HavingContext};
+use super::aggregation::{aggregate_call, item_expr, placeholder, AggregateCall, HavingContext};
 use super::nested_join::plan_nested_join;
 use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
 use super::tables::Tables;
@@ -65,6 +65,7 @@ pub(super) fn plan_join_aggregate(
     let mut hidden = Vec::new();
     let mut aggregates = Vec::new();
     let mut distinct_col = None;
+    let mut computed = Vec::new();
     for (i, item) in original_items.iter().enumerate() {
         let e = item_expr(item).ok_or_else(|| refuse("select item"))?;
         let alias = match item {
@@ -78,7 +79,9 @@ pub(super) fn plan_join_aggregate(
         }) = aggregate_call(e)?
         else {
             if features_of_expr(e).aggregate {
-                return Err(refuse("expression over aggregates"));
+                projection.push(SelectItem::UnnamedExpr(placeholder()));
+                computed.push((i, e.clone(), alias));
+                continue;
             }
             if group_exprs.is_empty() {
                 return Err(refuse("non-aggregated column in a scalar aggregation"));
@@ -145,7 +148,9 @@ pub(super) fn plan_join_aggregate(
             aggregates: &mut aggregates,
             hidden: &mut count,
             raw: true,
+            computed: Vec::new(),
         };
+        hv.compute_items(computed)?;
         Tail::resolve(&mut hv, having.as_ref(), user_order)?
     };
     let hidden = projection.len() - original_items.len();

@@ -138,7 +138,10 @@ fn star_queries_sort_on_trailing_hidden_columns() {
 #[test]
 fn refusals_use_vitess_texts() {
     assert_eq!(refused("select * from nouser"), "table nouser not found");
-    assert!(refused("select count(*) + 1 from user").starts_with("VT12001: unsupported: "));
+    assert_eq!(
+        refused("select round(avg(x), 2) from user"),
+        "VT12001: unsupported: expression over aggregates across shards: round(avg(x), 2)"
+    );
     assert_eq!(
         refused("select group_concat(name) from user"),
         "VT12001: unsupported: in scatter query: aggregation function 'group_concat(name)'"
@@ -644,4 +647,30 @@ fn insert_select_routes_selected_rows() {
     let d = describe("insert into main.seq (id) select id from main.other");
     assert_eq!(d["Variant"], "Unsharded");
     assert!(refused("insert into orders (user_id) select id from user").starts_with("VT12001"));
+}
+
+#[test]
+fn arithmetic_over_aggregates_is_projected() {
+    for rounded in [
+        "select sum(x) / count(*) + 1 from user",
+        "select avg(x) * 2 from user",
+        "select col, sum(x) / count(*) as r from user group by col order by r",
+        "select col from user group by col having sum(x) / count(*) > 1",
+    ] {
+        assert!(refused(rounded).starts_with("VT12001"), "{rounded}");
+    }
+    let d = describe("select col, sum(x) / (count(*) + 1) as r from user group by col having sum(x) * 2 > 10 order by -max(id)");
+    assert_eq!(d["OperatorType"], "Sort");
+    let filter = &d["Inputs"][0];
+    assert_eq!(filter["OperatorType"], "Filter");
+    let projection = &filter["Inputs"][0];
+    assert_eq!(projection["OperatorType"], "Projection");
+    assert_eq!(
+        projection["Expressions"],
+        "1: (:2 / (:3 + 1)) as r, 4: (:2 * 2) as sum(x) * 2, 6: -(:5) as -max(id)"
+    );
+    assert_eq!(
+        projection["Inputs"][0]["Inputs"][0]["Query"],
+        "SELECT col, NULL, sum(x), count(*), NULL, max(id), NULL FROM user GROUP BY col ORDER BY 1"
+    );
 }
