@@ -63,6 +63,8 @@ pub enum Arith {
     Neg(Box<Arith>),
     /// `a op b`.
     Binary(Box<Arith>, ArithOp, Box<Arith>),
+    /// `a IS NOT NULL` (1 or 0, BIGINT).
+    IsNotNull(Box<Arith>),
 }
 
 /// The static type of an expression.
@@ -203,6 +205,7 @@ impl Arith {
                 t => Ok(t),
             },
             Arith::Binary(a, op, b) => Ok(binary_type(a.typ(fields)?, *op, b.typ(fields)?)),
+            Arith::IsNotNull(_) => Ok(NumType::Int { unsigned: false }),
         }
     }
 
@@ -227,6 +230,13 @@ impl Arith {
                 Num::Dec(d) => Num::Dec(d.neg()),
                 Num::Double(f) => Num::Double(-f),
             },
+            Arith::IsNotNull(a) => {
+                let null = match a.as_ref() {
+                    Arith::Column(i) => row.get(*i).copied().flatten().is_none(),
+                    a => matches!(a.eval(row, fields, vars)?, Num::Null),
+                };
+                Num::Int(i128::from(!null))
+            }
             Arith::Binary(a, op, b) => {
                 let t = self.typ(fields)?;
                 let (x, y) = (a.eval(row, fields, vars)?, b.eval(row, fields, vars)?);
@@ -246,6 +256,7 @@ impl Arith {
             Arith::Binary(a, op, b) => {
                 format!("({} {} {})", a.describe(), op.symbol(), b.describe())
             }
+            Arith::IsNotNull(a) => format!("{} is not null", a.describe()),
         }
     }
 }
@@ -386,6 +397,85 @@ impl Primitive for Projection {
             .columns
             .iter()
             .map(|c| format!("{}: {} as {}", c.col, c.expr.describe(), c.name))
+            .collect();
+        PlanDescription::new("Projection")
+            .with("Expressions", exprs.join(", "))
+            .input(self.input.description())
+    }
+}
+
+/// Builds new rows from expressions over the input row (the select list
+/// of a query over a derived table). A bare column is copied as it is
+/// (any type), a NULL literal is a NULL column; the rest is [`Arith`].
+#[derive(Debug)]
+pub struct Project {
+    /// Output columns: name and expression.
+    pub columns: Vec<(String, Arith)>,
+    /// The input.
+    pub input: Box<dyn Primitive>,
+}
+
+enum Output {
+    Copy(usize),
+    Null,
+    Computed(NumType),
+}
+
+#[async_trait]
+impl Primitive for Project {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let input = self.input.execute(vc, vars).await?;
+        let mut out = QueryResult::default();
+        let mut outputs = Vec::with_capacity(self.columns.len());
+        for (name, expr) in &self.columns {
+            let (field, output) = match expr {
+                Arith::Column(i) => {
+                    let mut f = input
+                        .fields
+                        .get(*i)
+                        .cloned()
+                        .ok_or_else(|| EngineError::BadResult(format!("no column {i}")))?;
+                    f.name = name.clone();
+                    (f, Output::Copy(*i))
+                }
+                Arith::Value(PlanValue::Literal(BindValue::Null)) => (
+                    Field {
+                        name: name.clone(),
+                        r#type: Type::NullType as i32,
+                        charset: proto::sqltypes::BINARY_COLLATION,
+                        ..Default::default()
+                    },
+                    Output::Null,
+                ),
+                e => {
+                    let t = e.typ(&input.fields)?;
+                    (output_field(name, t), Output::Computed(t))
+                }
+            };
+            out.fields.push(field);
+            outputs.push(output);
+        }
+        for row in &input.rows {
+            let cells = split(row)?;
+            let mut values: Vec<Option<Vec<u8>>> = Vec::with_capacity(outputs.len());
+            for ((_, expr), output) in self.columns.iter().zip(&outputs) {
+                values.push(match output {
+                    Output::Copy(i) => cells.get(*i).copied().flatten().map(<[u8]>::to_vec),
+                    Output::Null => None,
+                    Output::Computed(t) => text(expr.eval(&cells, &input.fields, vars)?, *t)?,
+                });
+            }
+            out.rows
+                .push(Row::from_values(values.iter().map(|c| c.as_deref())));
+        }
+        Ok(out)
+    }
+
+    fn description(&self) -> PlanDescription {
+        let exprs: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(name, e)| format!("{} as {name}", e.describe()))
             .collect();
         PlanDescription::new("Projection")
             .with("Expressions", exprs.join(", "))

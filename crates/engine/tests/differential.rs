@@ -382,6 +382,19 @@ const QUERIES: &[(&str, bool)] = &[
     ("select col + 1, count(*) + col, 2 * (sum(col) - 3.5) from user group by col", false),
     ("select u.col, count(*) * 10, sum(e.k) / count(*), max(e.k) + 1 from user u join extra e on e.k = u.col group by u.col", false),
     ("select u.col from user u join extra e on e.k = u.col group by u.col having sum(e.k) - count(*) >= 1 order by sum(e.k) * -1, u.col", true),
+    // Queries over derived tables the shards cannot compute alone.
+    ("select t.col, t.n from (select col, count(*) as n from user group by col) t", false),
+    ("select * from (select col, sum(x) as s from user group by col) t where s > 0 order by col", true),
+    ("select count(*), sum(t.s), min(t.col) from (select col, sum(x) as s from user group by col) as t", true),
+    ("select n, count(*) from (select col, count(*) as n from user group by col) t group by n", false),
+    ("select t.id from (select id, x from user order by x desc, id limit 10) t order by t.id", true),
+    ("select count(*), max(t.x), count(t.name) from (select id, x, name from user where id > 12 order by id limit 10) as t", true),
+    ("select a.s / a.c, a.s - 1, a.c from (select sum(x) as s, count(*) as c from user) a", true),
+    ("select distinct c from (select lower(name) as n, count(*) as c from user group by lower(name)) t", false),
+    ("select col from (select col, count(*) as c from user group by col) t where c between 20 and 40 or col in (1, 2) order by col", true),
+    ("select * from (select distinct col from user) t order by col", true),
+    ("select t.col, t.c * 2 from (select col, count(*) c from user where id = 7 group by col) t", true),
+    ("select t.col, t.m - 1 as d from (select col, max(id) as m from user group by col) t order by d desc limit 3", true),
 ];
 
 fn sorted(mut rows: Vec<Vec<Option<Vec<u8>>>>, ordered: bool) -> Vec<Vec<Option<Vec<u8>>>> {

@@ -396,62 +396,7 @@ impl HavingContext<'_> {
 
     /// The HAVING condition `e` as a predicate.
     pub(super) fn predicate(&mut self, e: &Expr) -> Result<Predicate> {
-        use sqlparser::ast::{BinaryOperator as B, UnaryOperator};
-        Ok(match e {
-            Expr::Nested(inner) => self.predicate(inner)?,
-            Expr::BinaryOp {
-                left,
-                op: B::And,
-                right,
-            } => Predicate::And(
-                Box::new(self.predicate(left)?),
-                Box::new(self.predicate(right)?),
-            ),
-            Expr::BinaryOp {
-                left,
-                op: B::Or,
-                right,
-            } => Predicate::Or(
-                Box::new(self.predicate(left)?),
-                Box::new(self.predicate(right)?),
-            ),
-            Expr::UnaryOp {
-                op: UnaryOperator::Not,
-                expr,
-            } => Predicate::Not(Box::new(self.predicate(expr)?)),
-            Expr::Between {
-                expr,
-                negated,
-                low,
-                high,
-            } => {
-                let x = self.operand(expr)?;
-                let p = Predicate::And(
-                    Box::new(Predicate::Compare(x.clone(), CmpOp::Ge, self.operand(low)?)),
-                    Box::new(Predicate::Compare(x, CmpOp::Le, self.operand(high)?)),
-                );
-                if *negated {
-                    Predicate::Not(Box::new(p))
-                } else {
-                    p
-                }
-            }
-            Expr::IsNull(x) => Predicate::IsNull(self.operand(x)?, false),
-            Expr::IsNotNull(x) => Predicate::IsNull(self.operand(x)?, true),
-            Expr::BinaryOp { left, op, right } => {
-                let op = match op {
-                    B::Eq => CmpOp::Eq,
-                    B::NotEq => CmpOp::Ne,
-                    B::Lt => CmpOp::Lt,
-                    B::LtEq => CmpOp::Le,
-                    B::Gt => CmpOp::Gt,
-                    B::GtEq => CmpOp::Ge,
-                    _ => return Err(having_unsupported(e)),
-                };
-                Predicate::Compare(self.operand(left)?, op, self.operand(right)?)
-            }
-            _ => return Err(having_unsupported(e)),
-        })
+        build_predicate(e, &mut |x| self.operand(x))
     }
 
     /// A value in HAVING or ORDER BY: a literal, a selected or hidden
@@ -510,6 +455,91 @@ impl HavingContext<'_> {
         });
         Ok(Operand::Column(col))
     }
+}
+
+/// A condition as a [`Predicate`]; `operand` resolves its values.
+pub(super) fn build_predicate(
+    e: &Expr,
+    operand: &mut dyn FnMut(&Expr) -> Result<Operand>,
+) -> Result<Predicate> {
+    use sqlparser::ast::{BinaryOperator as B, UnaryOperator};
+    Ok(match e {
+        Expr::Nested(inner) => build_predicate(inner, operand)?,
+        Expr::BinaryOp {
+            left,
+            op: B::And,
+            right,
+        } => Predicate::And(
+            Box::new(build_predicate(left, operand)?),
+            Box::new(build_predicate(right, operand)?),
+        ),
+        Expr::BinaryOp {
+            left,
+            op: B::Or,
+            right,
+        } => Predicate::Or(
+            Box::new(build_predicate(left, operand)?),
+            Box::new(build_predicate(right, operand)?),
+        ),
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => Predicate::Not(Box::new(build_predicate(expr, operand)?)),
+        Expr::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => {
+            let x = operand(expr)?;
+            let p = Predicate::And(
+                Box::new(Predicate::Compare(x.clone(), CmpOp::Ge, operand(low)?)),
+                Box::new(Predicate::Compare(x, CmpOp::Le, operand(high)?)),
+            );
+            if *negated {
+                Predicate::Not(Box::new(p))
+            } else {
+                p
+            }
+        }
+        Expr::In {
+            expr,
+            target: sqlparser::ast::InTarget::List(list),
+            negated,
+            ..
+        } if !list.is_empty() => {
+            let x = operand(expr)?;
+            let mut p: Option<Predicate> = None;
+            for item in list {
+                let eq = Predicate::Compare(x.clone(), CmpOp::Eq, operand(item)?);
+                p = Some(match p {
+                    None => eq,
+                    Some(q) => Predicate::Or(Box::new(q), Box::new(eq)),
+                });
+            }
+            let p = p.ok_or_else(|| having_unsupported(e))?;
+            if *negated {
+                Predicate::Not(Box::new(p))
+            } else {
+                p
+            }
+        }
+        Expr::IsNull(x) => Predicate::IsNull(operand(x)?, false),
+        Expr::IsNotNull(x) => Predicate::IsNull(operand(x)?, true),
+        Expr::BinaryOp { left, op, right } => {
+            let op = match op {
+                B::Eq => CmpOp::Eq,
+                B::NotEq => CmpOp::Ne,
+                B::Lt => CmpOp::Lt,
+                B::LtEq => CmpOp::Le,
+                B::Gt => CmpOp::Gt,
+                B::GtEq => CmpOp::Ge,
+                _ => return Err(having_unsupported(e)),
+            };
+            Predicate::Compare(operand(left)?, op, operand(right)?)
+        }
+        _ => return Err(having_unsupported(e)),
+    })
 }
 
 fn rounded(e: &Expr) -> EngineError {

@@ -1,4 +1,5 @@
-//! Aggregation over a nested-loop join: the joined rows carry raw values
+//! Aggregation over rows vtgate has (a nested-loop join, a derived
+//! table): the rows carry raw values
 //! (`count(*)` as `1`, `count(x)` as `x IS NOT NULL`, `sum`/`min`/`max`/
 //! `avg(x)` as `x`, plus `x IS NOT NULL` for AVG), vtgate sorts them on
 //! the grouping columns and merges them with the same [`Aggregate`] that
@@ -19,8 +20,8 @@ use crate::memory_sort::MemorySort;
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
 
-fn refuse(why: &str) -> EngineError {
-    EngineError::unsupported(format!("aggregation over a cross-shard join: {why}"))
+fn refuse_in(source: &str, why: &str) -> EngineError {
+    EngineError::unsupported(format!("aggregation over {source}: {why}"))
 }
 
 fn not_null(x: Expr) -> Expr {
@@ -34,6 +35,20 @@ pub(super) fn plan_join_aggregate(
     original: &Query,
     plan_side: PlanSide,
 ) -> Result<Box<dyn Primitive>> {
+    plan_raw_aggregate(original, "a cross-shard join", &mut |q| {
+        plan_nested_join(ctx, tables, q, plan_side)
+    })
+}
+
+/// Plans an aggregating or DISTINCT SELECT whose raw rows `rows` plans:
+/// it is given the query with the raw select items and no GROUP BY.
+/// `source` names the rows in refusals.
+pub(super) fn plan_raw_aggregate(
+    original: &Query,
+    source: &str,
+    rows: &mut dyn FnMut(&Query) -> Result<Box<dyn Primitive>>,
+) -> Result<Box<dyn Primitive>> {
+    let refuse = |why: &str| refuse_in(source, why);
     let mut query = original.clone();
     let limit = remove_limit(&mut query)?;
     let user_order = query.order_by.take();
@@ -156,7 +171,7 @@ pub(super) fn plan_join_aggregate(
     let hidden = projection.len() - original_items.len();
     select.projection = projection;
     select.group_by = GroupByExpr::Expressions(Vec::new(), Vec::new());
-    let joined = plan_nested_join(ctx, tables, &query, plan_side)?;
+    let joined = rows(&query)?;
     let mut sort: Vec<OrderByParam> = group_cols
         .iter()
         .map(|&col| OrderByParam { col, desc: false })

@@ -552,10 +552,35 @@ fn simple_derived_tables_act_like_their_table() {
         "select t.c, count(*) from (select col as c from user where x > 1) t group by t.c",
     );
     assert_eq!(d["Inputs"][0]["Query"], "SELECT t.c, count(*) FROM (SELECT col AS c FROM user WHERE x > 1) t GROUP BY t.c ORDER BY 1");
-    assert!(refused("select * from (select col from user limit 3) t").starts_with("VT12001"));
+}
+
+#[test]
+fn other_derived_tables_run_their_outer_query_in_vtgate() {
+    let d = describe("select * from (select col from user limit 3) t");
+    assert_eq!(d["OperatorType"], "Projection");
+    assert_eq!(d["Inputs"][0]["OperatorType"], "Limit");
+    let d = describe("select t.n * 2 from (select col, count(*) as n from user group by col) t where t.col in (1, 2) order by t.col limit 1");
+    let ops: Vec<&str> = [
+        &d,
+        &d["Inputs"][0],
+        &d["Inputs"][0]["Inputs"][0],
+        &d["Inputs"][0]["Inputs"][0]["Inputs"][0],
+        &d["Inputs"][0]["Inputs"][0]["Inputs"][0]["Inputs"][0],
+    ]
+    .iter()
+    .map(|n| n["OperatorType"].as_str().unwrap_or_default())
+    .collect();
+    assert_eq!(ops, ["Limit", "Sort", "Projection", "Filter", "Aggregate"]);
+    // One shard: sent whole.
+    let d =
+        describe("select n from (select col, count(*) as n from user where id = 5 group by col) t");
+    assert_eq!(d["Variant"], "EqualUnique");
     assert!(
-        refused("select * from (select col, count(*) from user group by col) t")
+        refused("select lower(t.c) from (select col as c from user limit 3) t")
             .starts_with("VT12001")
+    );
+    assert!(
+        refused("select t.s / 2 + 1 from (select sum(x) as s from user) t").starts_with("VT12001")
     );
 }
 
