@@ -395,6 +395,12 @@ const QUERIES: &[(&str, bool)] = &[
     ("select * from (select distinct col from user) t order by col", true),
     ("select t.col, t.c * 2 from (select col, count(*) c from user where id = 7 group by col) t", true),
     ("select t.col, t.m - 1 as d from (select col, max(id) as m from user group by col) t order by d desc limit 3", true),
+    ("select u.id, t.n from user u join (select col, count(*) as n from user group by col) t on t.col = u.col where u.id < 20", false),
+    ("select t.maxid, u.name from (select max(id) as maxid from user where col = 1) t join user u on u.id = t.maxid", true),
+    ("select u.id, e.k from user u join (select user_id, k from extra order by user_id, k limit 10) e on u.id = e.user_id", false),
+    ("select r.label, t.c from ref r join (select col, count(*) c from user group by col) t on t.col = r.id", false),
+    ("select * from (select u.id, e.k from user u join extra e on e.user_id = u.id where u.id < 30) as t", false),
+    ("select t.col, count(*) from (select u.col from user u join extra e on e.k = u.col where u.id < 50) t group by t.col", false),
 ];
 
 fn sorted(mut rows: Vec<Vec<Option<Vec<u8>>>>, ordered: bool) -> Vec<Vec<Option<Vec<u8>>>> {

@@ -24,6 +24,7 @@ const FILES: &[(&str, usize)] = &[
     ("reference", 21),
     ("from", 72),
     ("union", 37),
+    ("vindex_func", 0),
 ];
 
 fn data_dir() -> Option<PathBuf> {

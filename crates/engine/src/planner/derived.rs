@@ -65,9 +65,11 @@ impl Derived {
         if let Some(v) = PlanValue::from_expr(e) {
             return Ok(Operand::Value(v));
         }
-        self.column(e)
-            .map(Operand::Column)
-            .ok_or_else(|| refuse(format!("WHERE {e}")))
+        if let Some(c) = self.column(e) {
+            return Ok(Operand::Column(c));
+        }
+        not_found(e)?;
+        Err(refuse(format!("WHERE {e}")))
     }
 
     /// `e` as an expression over the derived row. A division is only
@@ -102,7 +104,10 @@ impl Derived {
                 expr,
             } => Arith::Neg(Box::new(self.arith(expr, false)?)),
             Expr::IsNotNull(x) => Arith::IsNotNull(Box::new(self.arith(x, false)?)),
-            _ => return Err(refuse(format!("the expression {e}"))),
+            _ => {
+                not_found(e)?;
+                return Err(refuse(format!("the expression {e}")));
+            }
         })
     }
 
@@ -295,9 +300,39 @@ fn plan_rows(
     Ok(plan)
 }
 
+/// A column reference that named no derived column is MySQL's error.
+fn not_found(e: &Expr) -> Result<()> {
+    if matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+        return Err(EngineError::mysql(
+            1054,
+            "42S22",
+            format!("column '{e}' not found"),
+        ));
+    }
+    Ok(())
+}
+
 /// The column names of a derived table: its alias's column list, else
-/// the inner select items' names.
-fn derived_columns(q: &Query, alias: &sqlparser::ast::TableAlias) -> Result<Vec<String>> {
+/// the inner select items' names; two columns of one name are MySQL's
+/// error.
+pub(super) fn derived_columns(
+    q: &Query,
+    alias: &sqlparser::ast::TableAlias,
+) -> Result<Vec<String>> {
+    let names = item_names(q, alias)?;
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].iter().any(|m| m.eq_ignore_ascii_case(n)) {
+            return Err(EngineError::mysql(
+                1060,
+                "42S21",
+                format!("Duplicate column name '{n}'"),
+            ));
+        }
+    }
+    Ok(names)
+}
+
+fn item_names(q: &Query, alias: &sqlparser::ast::TableAlias) -> Result<Vec<String>> {
     let SetExpr::Select(s) = q.body.as_ref() else {
         return Err(refuse("a UNION"));
     };
