@@ -332,10 +332,18 @@ pub(super) fn derived_columns(
     Ok(names)
 }
 
+/// The SELECT that names a query's columns: the first of a UNION.
+fn first_select(set: &SetExpr) -> Option<&sqlparser::ast::Select> {
+    match set {
+        SetExpr::Select(s) => Some(s),
+        SetExpr::SetOperation { left, .. } => first_select(left),
+        SetExpr::Query(q) => first_select(&q.body),
+        _ => None,
+    }
+}
+
 fn item_names(q: &Query, alias: &sqlparser::ast::TableAlias) -> Result<Vec<String>> {
-    let SetExpr::Select(s) = q.body.as_ref() else {
-        return Err(refuse("a UNION"));
-    };
+    let s = first_select(&q.body).ok_or_else(|| refuse("VALUES"))?;
     if !alias.columns.is_empty() {
         if alias.columns.len() != s.projection.len() {
             return Err(refuse("a column list of another length"));

@@ -110,9 +110,8 @@ fn route_query(
         return Err(EngineError::unsupported("UNION on a sharded keyspace"));
     };
     let [only] = select.from.as_slice() else {
-        return Err(EngineError::unsupported(
-            "derived table or join on a sharded keyspace",
-        ));
+        // Derived tables joined with the table: nested loops.
+        return plan_nested_join(ctx, tables, original, plan_side);
     };
     // The WHERE that routes: the query's own, or that of a simple derived
     // table the query reads from.
@@ -137,11 +136,7 @@ fn route_query(
             }
             Err(e) => return Err(e),
         },
-        _ => {
-            return Err(EngineError::unsupported(
-                "derived table or join on a sharded keyspace",
-            ))
-        }
+        _ => return plan_nested_join(ctx, tables, original, plan_side),
     };
     let routing = route_table(first, routing_where, true)?;
     let route = routed(routing.clone(), desc, &query);

@@ -772,6 +772,16 @@ fn aggregate_arithmetic(out: &mut Vec<Query>) {
          group by customer_id) x",
         "select count(*), max(x.score), count(x.name) from (select customer_id, score, name from customer \
          where customer_id > 12 order by customer_id limit 10) as x",
+        "select c.customer_id, t.n from customer c join (select customer_id, count(*) as n from corder \
+         group by customer_id) t on t.customer_id = c.customer_id where c.score > 60",
+        "select t.m, c.name from (select max(customer_id) as m from corder where price > 9000) t \
+         join customer c on c.customer_id = t.m",
+        "select p.sku, t.q from product p join (select sku, sum(qty) as q from corder group by sku) t \
+         on t.sku = p.sku",
+        "select * from (select c.customer_id, o.order_id from customer c join corder o \
+         on o.customer_id = c.customer_id where c.customer_id < 40) as t",
+        "select t.score, count(*) from (select c.score from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 60 and o.order_id < 100) t group by t.score",
     ] {
         out.push(q(sql, false));
     }
