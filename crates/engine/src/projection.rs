@@ -317,6 +317,33 @@ fn text(n: Num, t: NumType) -> Result<Option<Vec<u8>>> {
     })
 }
 
+/// Whether a literal select item can be a [`ProjectedColumn`] constant:
+/// text, integers and decimals (whose text MySQL shows as written).
+pub fn constant(v: &PlanValue) -> bool {
+    matches!(
+        v,
+        PlanValue::Literal(
+            BindValue::VarChar(_)
+                | BindValue::Int64(_)
+                | BindValue::Uint64(_)
+                | BindValue::Decimal(_)
+                | BindValue::Null
+        )
+    )
+}
+
+/// The cell of a constant (see [`constant`]).
+fn constant_cell(v: &BindValue) -> Result<Option<Vec<u8>>> {
+    Ok(match v {
+        BindValue::VarChar(b) => Some(b.clone()),
+        BindValue::Int64(i) => Some(i.to_string().into_bytes()),
+        BindValue::Uint64(u) => Some(u.to_string().into_bytes()),
+        BindValue::Decimal(d) => Some(Dec::parse(d.as_bytes())?.to_text().into_bytes()),
+        BindValue::Null => None,
+        other => return Err(refuse(format!("the value {}", other.to_sql()))),
+    })
+}
+
 /// The result column of an expression of type `t`.
 fn output_field(name: &str, t: NumType) -> Field {
     let (typ, length, decimals) = match t {
@@ -346,6 +373,12 @@ pub struct ProjectedColumn {
     pub expr: Arith,
 }
 
+/// What fills a projected column: a constant or a computed value.
+enum Cell {
+    Constant(Option<Vec<u8>>),
+    Computed(NumType),
+}
+
 /// Replaces columns of each input row with computed values, in order,
 /// then drops trailing columns.
 #[derive(Debug)]
@@ -362,28 +395,44 @@ pub struct Projection {
 impl Primitive for Projection {
     async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
         let mut r = self.input.execute(vc, vars).await?;
+        // Constants keep the field the shards gave their column.
         let mut types = Vec::with_capacity(self.columns.len());
         for c in &self.columns {
-            let t = c.expr.typ(&r.fields)?;
             let slot = r
                 .fields
-                .get_mut(c.col)
+                .get(c.col)
                 .ok_or_else(|| EngineError::BadResult(format!("no column {}", c.col)))?;
-            *slot = output_field(&c.name, t);
-            types.push(t);
+            let field = match &c.expr {
+                Arith::Value(pv @ PlanValue::Literal(v)) if constant(pv) => {
+                    types.push(Cell::Constant(constant_cell(v)?));
+                    Field {
+                        name: c.name.clone(),
+                        ..slot.clone()
+                    }
+                }
+                e => {
+                    let t = e.typ(&r.fields)?;
+                    types.push(Cell::Computed(t));
+                    output_field(&c.name, t)
+                }
+            };
+            r.fields[c.col] = field;
         }
         for row in &mut r.rows {
             let mut cells: Vec<Option<Vec<u8>>> = split(row)?
                 .into_iter()
                 .map(|c| c.map(<[u8]>::to_vec))
                 .collect();
-            for (c, &t) in self.columns.iter().zip(&types) {
-                let value = {
-                    let view: Vec<Option<&[u8]>> = cells.iter().map(|c| c.as_deref()).collect();
-                    c.expr.eval(&view, &r.fields, vars)?
+            for (c, t) in self.columns.iter().zip(&types) {
+                let cell = match t {
+                    Cell::Constant(constant) => constant.clone(),
+                    Cell::Computed(t) => {
+                        let view: Vec<Option<&[u8]>> = cells.iter().map(|c| c.as_deref()).collect();
+                        text(c.expr.eval(&view, &r.fields, vars)?, *t)?
+                    }
                 };
                 if let Some(slot) = cells.get_mut(c.col) {
-                    *slot = text(value, t)?;
+                    *slot = cell;
                 }
             }
             *row = Row::from_values(cells.iter().map(|c| c.as_deref()));

@@ -382,6 +382,9 @@ const QUERIES: &[(&str, bool)] = &[
     ("select col + 1, count(*) + col, 2 * (sum(col) - 3.5) from user group by col", false),
     ("select u.col, count(*) * 10, sum(e.k) / count(*), max(e.k) + 1 from user u join extra e on e.k = u.col group by u.col", false),
     ("select u.col from user u join extra e on e.k = u.col group by u.col having sum(e.k) - count(*) >= 1 order by sum(e.k) * -1, u.col", true),
+    ("select 'x' as k, count(*), 1.50, -7, null from user", true),
+    ("select 'none', count(*), sum(x) from user where id = 0", true),
+    ("select 'none', count(*), sum(x) from user where col = 99", true),
     // Queries over derived tables the shards cannot compute alone.
     ("select t.col, t.n from (select col, count(*) as n from user group by col) t", false),
     ("select * from (select col, sum(x) as s from user group by col) t where s > 0 order by col", true),

@@ -17,7 +17,7 @@ use vschema::{Vindex, VindexError};
 const FILES: &[(&str, usize)] = &[
     ("select", 119),
     ("filter", 73),
-    ("aggr", 121),
+    ("aggr", 122),
     ("memory_sort", 15),
     ("postprocess", 52),
     ("dml", 130),

@@ -153,6 +153,7 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
     let mut aggregates = Vec::new();
     let mut distinct_col: Option<(usize, Expr)> = None;
     let mut computed = Vec::new();
+    let mut constants = Vec::new();
     for (i, item) in original.iter().enumerate() {
         let Some(e) = item_expr(item) else { continue };
         let alias = match item {
@@ -168,9 +169,22 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
                 continue;
             }
             if group_cols.is_empty() && !distinct_rows {
-                return Err(EngineError::unsupported(format!(
-                    "non-aggregated column {e} in a scalar aggregation across shards"
-                )));
+                // A literal keeps its value even over no rows.
+                match PlanValue::from_expr(e) {
+                    Some(v @ PlanValue::Literal(_)) if crate::projection::constant(&v) => {
+                        constants.push(ProjectedColumn {
+                            col: i,
+                            name: alias,
+                            expr: Arith::Value(v),
+                        });
+                        continue;
+                    }
+                    _ => {
+                        return Err(EngineError::unsupported(format!(
+                            "non-aggregated column {e} in a scalar aggregation across shards"
+                        )))
+                    }
+                }
             }
             continue;
         };
@@ -252,7 +266,7 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
             aggregates: &mut aggregates,
             hidden: &mut hidden,
             raw: false,
-            computed: Vec::new(),
+            computed: constants,
         };
         hv.compute_items(computed)?;
         Tail::resolve(&mut hv, having.as_ref(), user_order)?

@@ -782,6 +782,7 @@ fn aggregate_arithmetic(out: &mut Vec<Query>) {
          on o.customer_id = c.customer_id where c.customer_id < 40) as t",
         "select t.score, count(*) from (select c.score from customer c join corder o on o.qty = c.score \
          where c.customer_id < 60 and o.order_id < 100) t group by t.score",
+        "select 'none', count(*), sum(balance), 2.50 from customer where score > 1000",
         "select count(*), sum(t.v), max(t.v) from (select score as v from customer union \
          select qty from corder) t",
         "select t.id from (select customer_id as id from customer where score = 5 union all \
