@@ -104,7 +104,7 @@ impl Dec {
     }
 
     /// `-self`.
-    pub fn neg(self) -> Dec {
+    pub fn negated(self) -> Dec {
         Dec {
             value: -self.value,
             scale: self.scale,

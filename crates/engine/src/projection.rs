@@ -227,7 +227,7 @@ impl Arith {
                 Num::Null => Num::Null,
                 Num::Int(i) if i64::try_from(-i).is_err() => return Err(out_of_range(false)),
                 Num::Int(i) => Num::Int(-i),
-                Num::Dec(d) => Num::Dec(d.neg()),
+                Num::Dec(d) => Num::Dec(d.negated()),
                 Num::Double(f) => Num::Double(-f),
             },
             Arith::IsNotNull(a) => {
@@ -299,7 +299,7 @@ fn apply(x: Num, op: ArithOp, y: Num, t: NumType) -> Result<Num> {
             let (x, y) = (to_dec(x)?, to_dec(y)?);
             match op {
                 ArithOp::Add => Num::Dec(x.checked_add(y)?),
-                ArithOp::Sub => Num::Dec(x.checked_add(y.neg())?),
+                ArithOp::Sub => Num::Dec(x.checked_add(y.negated())?),
                 ArithOp::Mul => Num::Dec(x.checked_mul(y)?),
                 ArithOp::Div => x.checked_div(y, scale)?.map_or(Num::Null, Num::Dec),
             }

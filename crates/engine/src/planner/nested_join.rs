@@ -290,14 +290,16 @@ fn from_tables(
             out.push((&j.relation, left, on));
         }
     }
-    let plain = |t: &TableFactor| match t {
-        TableFactor::Table { .. } => true,
-        TableFactor::Derived {
-            lateral: false,
-            alias: Some(_),
-            ..
-        } => true,
-        _ => false,
+    let plain = |t: &TableFactor| {
+        matches!(
+            t,
+            TableFactor::Table { .. }
+                | TableFactor::Derived {
+                    lateral: false,
+                    alias: Some(_),
+                    ..
+                }
+        )
     };
     if !out.iter().all(|(t, _, _)| plain(t)) {
         return Err(refuse("derived table"));
