@@ -65,6 +65,8 @@ pub enum Arith {
     Binary(Box<Arith>, ArithOp, Box<Arith>),
     /// `a IS NOT NULL` (1 or 0, BIGINT).
     IsNotNull(Box<Arith>),
+    /// `COALESCE(a, b, ...)` / `IFNULL(a, b)`: the first value not NULL.
+    Coalesce(Vec<Arith>),
 }
 
 /// The static type of an expression.
@@ -206,7 +208,64 @@ impl Arith {
             },
             Arith::Binary(a, op, b) => Ok(binary_type(a.typ(fields)?, *op, b.typ(fields)?)),
             Arith::IsNotNull(_) => Ok(NumType::Int { unsigned: false }),
+            Arith::Coalesce(args) => {
+                let mut t: Option<NumType> = None;
+                for a in args.iter().filter(|a| !a.is_null_literal()) {
+                    let at = a.typ(fields)?;
+                    if matches!(at, NumType::Int { unsigned: true }) {
+                        // MySQL mixes unsigned and signed into DECIMAL.
+                        return Err(refuse("COALESCE of an unsigned value"));
+                    }
+                    t = Some(match t {
+                        None => at,
+                        Some(t) => binary_type(t, ArithOp::Add, at),
+                    });
+                }
+                t.ok_or_else(|| refuse("COALESCE of NULLs"))
+            }
         }
+    }
+
+    fn is_null_literal(&self) -> bool {
+        matches!(self, Arith::Value(v) if v.is_null_literal())
+    }
+
+    /// The MySQL column type of an integer result: BIGINT, except that
+    /// COALESCE keeps the widest of its integer arguments (a literal that
+    /// fits 32 bits is INT).
+    fn int_type(&self, fields: &[Field]) -> Result<Type> {
+        use Type as T;
+        let rank = |t: T| {
+            [T::Int8, T::Int16, T::Int24, T::Int32, T::Int64]
+                .iter()
+                .position(|x| *x == t)
+        };
+        Ok(match self {
+            Arith::Coalesce(_) if !matches!(self.typ(fields)?, NumType::Int { .. }) => T::Int64,
+            Arith::Coalesce(args) => {
+                let mut widest = T::Int8;
+                for a in args.iter().filter(|a| !a.is_null_literal()) {
+                    let t = match a {
+                        Arith::Column(i) => fields
+                            .get(*i)
+                            .and_then(|f| Type::try_from(f.r#type).ok())
+                            .filter(|t| rank(*t).is_some())
+                            .ok_or_else(|| refuse("COALESCE of this column type"))?,
+                        Arith::Value(PlanValue::Literal(BindValue::Int64(v)))
+                            if i32::try_from(*v).is_ok() =>
+                        {
+                            T::Int32
+                        }
+                        other => other.int_type(fields)?,
+                    };
+                    if rank(t) > rank(widest) {
+                        widest = t;
+                    }
+                }
+                widest
+            }
+            _ => T::Int64,
+        })
     }
 
     fn eval(&self, row: &[Option<&[u8]>], fields: &[Field], vars: &BindVars) -> Result<Num> {
@@ -230,6 +289,22 @@ impl Arith {
                 Num::Dec(d) => Num::Dec(d.negated()),
                 Num::Double(f) => Num::Double(-f),
             },
+            Arith::Coalesce(args) => {
+                let t = self.typ(fields)?;
+                let mut first = Num::Null;
+                for a in args {
+                    first = a.eval(row, fields, vars)?;
+                    if !matches!(first, Num::Null) {
+                        break;
+                    }
+                }
+                match (first, t) {
+                    (Num::Null, _) => Num::Null,
+                    (n, NumType::Double) => Num::Double(to_double(n)?),
+                    (n, NumType::Decimal { .. }) => Num::Dec(to_dec(n)?),
+                    (n, NumType::Int { .. }) => n,
+                }
+            }
             Arith::IsNotNull(a) => {
                 let null = match a.as_ref() {
                     Arith::Column(i) => row.get(*i).copied().flatten().is_none(),
@@ -257,6 +332,10 @@ impl Arith {
                 format!("({} {} {})", a.describe(), op.symbol(), b.describe())
             }
             Arith::IsNotNull(a) => format!("{} is not null", a.describe()),
+            Arith::Coalesce(args) => {
+                let args: Vec<String> = args.iter().map(Arith::describe).collect();
+                format!("coalesce({})", args.join(", "))
+            }
         }
     }
 }
@@ -345,9 +424,9 @@ fn constant_cell(v: &BindValue) -> Result<Option<Vec<u8>>> {
 }
 
 /// The result column of an expression of type `t`.
-fn output_field(name: &str, t: NumType) -> Field {
+fn output_field(name: &str, t: NumType, int_type: Type) -> Field {
     let (typ, length, decimals) = match t {
-        NumType::Int { unsigned: false } => (Type::Int64, 21, 0),
+        NumType::Int { unsigned: false } => (int_type, 21, 0),
         NumType::Int { unsigned: true } => (Type::Uint64, 20, 0),
         NumType::Decimal { scale } => (Type::Decimal, 67, scale),
         NumType::Double => (Type::Float64, 23, 31),
@@ -413,7 +492,7 @@ impl Primitive for Projection {
                 e => {
                     let t = e.typ(&r.fields)?;
                     types.push(Cell::Computed(t));
-                    output_field(&c.name, t)
+                    output_field(&c.name, t, e.int_type(&r.fields)?)
                 }
             };
             r.fields[c.col] = field;
@@ -498,7 +577,10 @@ impl Primitive for Project {
                 ),
                 e => {
                     let t = e.typ(&input.fields)?;
-                    (output_field(name, t), Output::Computed(t))
+                    (
+                        output_field(name, t, e.int_type(&input.fields)?),
+                        Output::Computed(t),
+                    )
                 }
             };
             out.fields.push(field);

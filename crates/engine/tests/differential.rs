@@ -385,6 +385,10 @@ const QUERIES: &[(&str, bool)] = &[
     ("select 'x' as k, count(*), 1.50, -7, null from user", true),
     ("select 'none', count(*), sum(x) from user where id = 0", true),
     ("select 'none', count(*), sum(x) from user where col = 99", true),
+    ("select col, ifnull(sum(x), 0), coalesce(max(id), 0), coalesce(min(col), -1), ifnull(sum(f), 0), coalesce(max(col), 1.5) from user group by col", false),
+    ("select coalesce(sum(x), 0), ifnull(count(*), 0), coalesce(max(col), max(id), 7) from user where col = 99", true),
+    ("select col from user group by col having coalesce(sum(x), 0) > 100", false),
+    ("select coalesce(t.s, 0), ifnull(t.col, 5) from (select col, sum(x) as s from user group by col) t", false),
     // Queries over derived tables the shards cannot compute alone.
     ("select t.col, t.n from (select col, count(*) as n from user group by col) t", false),
     ("select * from (select col, sum(x) as s from user group by col) t where s > 0 order by col", true),

@@ -324,8 +324,42 @@ fn is_arith(e: &Expr) -> bool {
             op: UnaryOperator::Minus,
             ..
         } => PlanValue::from_expr(e).is_none(),
-        _ => false,
+        _ => coalesce_args(e).is_some(),
     }
+}
+
+/// The arguments of `COALESCE(...)` or `IFNULL(a, b)`.
+pub(super) fn coalesce_args(e: &Expr) -> Option<Vec<&Expr>> {
+    let Expr::Function(Function {
+        name,
+        args: FunctionArguments::List(list),
+        over: None,
+        filter: None,
+        within_group,
+        ..
+    }) = e
+    else {
+        return None;
+    };
+    let name = name.to_string().to_ascii_lowercase();
+    let args: Vec<&Expr> = list
+        .args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Some(x),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let fits = match name.as_str() {
+        "coalesce" => !args.is_empty(),
+        "ifnull" => args.len() == 2,
+        _ => false,
+    };
+    (fits
+        && within_group.is_empty()
+        && list.duplicate_treatment.is_none()
+        && list.clauses.is_empty())
+    .then_some(args)
 }
 
 impl HavingContext<'_> {
@@ -370,6 +404,13 @@ impl HavingContext<'_> {
                 op: UnaryOperator::Minus,
                 expr,
             } if is_arith(e) => Arith::Neg(Box::new(self.arith(expr, false)?)),
+            _ if coalesce_args(e).is_some() => {
+                let mut args = Vec::new();
+                for a in coalesce_args(e).unwrap_or_default() {
+                    args.push(self.arith(a, false)?);
+                }
+                Arith::Coalesce(args)
+            }
             _ => match self.operand(e) {
                 Ok(Operand::Column(c)) if self.rounded(c) => return Err(rounded(e)),
                 Ok(Operand::Column(c)) => Arith::Column(c),

@@ -19,7 +19,7 @@ use sqlparser::ast::{
     UnaryOperator,
 };
 
-use super::aggregation::build_predicate;
+use super::aggregation::{build_predicate, coalesce_args};
 use super::join_aggregate::plan_raw_aggregate;
 use super::order::{features, find_column, remove_limit};
 use super::union::PlanSide;
@@ -104,6 +104,13 @@ impl Derived {
                 expr,
             } => Arith::Neg(Box::new(self.arith(expr, false)?)),
             Expr::IsNotNull(x) => Arith::IsNotNull(Box::new(self.arith(x, false)?)),
+            _ if coalesce_args(e).is_some() => Arith::Coalesce(
+                coalesce_args(e)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| self.arith(a, false))
+                    .collect::<Result<_>>()?,
+            ),
             _ => {
                 not_found(e)?;
                 return Err(refuse(format!("the expression {e}")));

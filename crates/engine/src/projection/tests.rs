@@ -140,3 +140,20 @@ async fn text_and_overflow_are_errors() {
         "{big:?}"
     );
 }
+
+#[tokio::test]
+async fn coalesce_takes_the_first_value_in_the_common_type() {
+    let (f, v) = column(Arith::Coalesce(vec![*col(1), *lit(BindValue::Int64(0))])).await;
+    assert_eq!((f.r#type, f.decimals), (Type::Decimal as i32, 2));
+    assert_eq!(v, some(&[Some("10.50"), Some("0.00"), Some("-1.25")]));
+    // Integers keep the widest integer type; a small literal is INT.
+    let (f, v) = column(Arith::Coalesce(vec![
+        *lit(BindValue::Null),
+        *lit(BindValue::Int64(5)),
+    ]))
+    .await;
+    assert_eq!(f.r#type, Type::Int32 as i32);
+    assert_eq!(v, some(&[Some("5"), Some("5"), Some("5")]));
+    let (f, _) = column(Arith::Coalesce(vec![*col(0), *lit(BindValue::Int64(1))])).await;
+    assert_eq!(f.r#type, Type::Int64 as i32);
+}

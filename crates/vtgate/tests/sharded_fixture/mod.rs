@@ -751,6 +751,15 @@ fn aggregate_arithmetic(out: &mut Vec<Query>) {
         false,
     ));
     out.push(q(
+        "select region, ifnull(sum(balance), 0), coalesce(max(score), -1), coalesce(min(big), 0) \
+         from customer where score > 90 or score is null group by region",
+        false,
+    ));
+    out.push(q(
+        "select coalesce(sum(qty), 0), ifnull(max(qty), 0), coalesce(max(price), 1.5) from corder where price < 0",
+        false,
+    ));
+    out.push(q(
         "select note, count(*) from corder group by note order by sum(price) - max(qty) * 100, note",
         false,
     ));
