@@ -43,7 +43,8 @@ struct Unit {
     qualifier: String,
     /// `keyspace.table` for a table without alias.
     keyspace_table: Option<(String, String)>,
-    /// A derived table's columns, when its select list names them all.
+    /// Its columns, when known: a derived table's select list, a table's
+    /// authoritative VSchema column list.
     columns: Option<Vec<String>>,
 }
 
@@ -66,7 +67,9 @@ fn units(ctx: &Context, from: &[(&TableFactor, bool, Option<&Expr>)]) -> Result<
                     keyspace_table: alias
                         .is_none()
                         .then(|| (table.keyspace.name.clone(), written)),
-                    columns: None,
+                    columns: table
+                        .column_list_authoritative
+                        .then(|| table.columns.iter().map(|c| c.name.clone()).collect()),
                 })
             }
             TableFactor::Derived {
@@ -87,10 +90,34 @@ fn units(ctx: &Context, from: &[(&TableFactor, bool, Option<&Expr>)]) -> Result<
         .collect()
 }
 
+/// The FROM item an unqualified column belongs to: the only one that
+/// may have it (a table whose columns are not known may have any).
+fn unqualified(e: &Expr, name: &str, uses: &[Unit]) -> Result<Option<usize>> {
+    let may: Vec<usize> = uses
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| {
+            u.columns
+                .as_ref()
+                .is_none_or(|c| c.iter().any(|n| n.eq_ignore_ascii_case(name)))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match may.as_slice() {
+        [i] => Ok(Some(*i)),
+        [] => Err(EngineError::mysql(
+            1054,
+            "42S22",
+            format!("column '{e}' not found"),
+        )),
+        _ => Err(refuse("unqualified column")),
+    }
+}
+
 /// The table (index into the FROM order) a column reference names.
 fn table_of(e: &Expr, uses: &[Unit]) -> Result<Option<usize>> {
     let ids = match e {
-        Expr::Identifier(_) => return Err(refuse("unqualified column")),
+        Expr::Identifier(id) => return unqualified(e, &id.value, uses),
         Expr::CompoundIdentifier(ids) => ids,
         _ => return Ok(None),
     };
@@ -244,7 +271,7 @@ fn null_strict(e: &Expr) -> bool {
     use sqlparser::ast::{BinaryOperator as B, UnaryOperator as U};
     fn walk(e: &Expr, column: &mut bool) -> bool {
         match e {
-            Expr::CompoundIdentifier(_) => {
+            Expr::CompoundIdentifier(_) | Expr::Identifier(_) => {
                 *column = true;
                 true
             }
@@ -368,7 +395,7 @@ pub(super) fn plan_nested_join(
         // others get NULLs, which is right for a column (and for `x IS NOT
         // NULL` read as a count) but not for expressions like COALESCE.
         let plain = null_strict(e)
-            || matches!(e, Expr::IsNotNull(x) if matches!(x.as_ref(), Expr::CompoundIdentifier(_)));
+            || matches!(e, Expr::IsNotNull(x) if matches!(x.as_ref(), Expr::CompoundIdentifier(_) | Expr::Identifier(_)));
         if from[t].1 && !plain {
             return Err(refuse("expression on a LEFT JOINed table"));
         }

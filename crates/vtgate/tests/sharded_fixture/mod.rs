@@ -785,6 +785,8 @@ fn aggregate_arithmetic(out: &mut Vec<Query>) {
          group by customer_id) t on t.customer_id = c.customer_id where c.score > 60",
         "select t.m, c.name from (select max(customer_id) as m from corder where price > 9000) t \
          join customer c on c.customer_id = t.m",
+        "select email, t.n from customer join (select customer_id as cid, count(*) as n from corder \
+         group by customer_id) t on t.cid = customer.customer_id where customer.score < -15",
         "select p.sku, t.q from product p join (select sku, sum(qty) as q from corder group by sku) t \
          on t.sku = p.sku",
         "select * from (select c.customer_id, o.order_id from customer c join corder o \
