@@ -410,6 +410,7 @@ const QUERIES: &[(&str, bool)] = &[
     ("select t.col, count(*) from (select u.col from user u join extra e on e.k = u.col where u.id < 50) t group by t.col", false),
     ("select id, e.k from user u join (select user_id, k from extra order by user_id, k limit 10) e on u.id = e.user_id", false),
     ("select name, t.n from user join (select col as c, count(*) as n from user group by col) t on t.c = user.col where user.id < 30", false),
+    ("select id from user where id in (select * from (select * from (select id from user where col = 1 order by id limit 5) a) b)", false),
     ("select t.id from (select id from user where id < 10 union all select user_id from extra where user_id < 10) t order by t.id", true),
     ("select count(*), sum(t.v), count(distinct t.v) from (select col as v from user union select k from extra) t", true),
     ("select t.title, u.col from (select 'hello' as title) as t left join user u on u.id = 1", false),

@@ -351,6 +351,19 @@ fn first_select(set: &SetExpr) -> Option<&sqlparser::ast::Select> {
 
 fn item_names(q: &Query, alias: &sqlparser::ast::TableAlias) -> Result<Vec<String>> {
     let s = first_select(&q.body).ok_or_else(|| refuse("VALUES"))?;
+    // `select * from (...) AS inner`: the inner derived table's columns.
+    if let ([SelectItem::Wildcard(_)], [only]) = (s.projection.as_slice(), s.from.as_slice()) {
+        if let TableFactor::Derived {
+            subquery,
+            alias: Some(inner),
+            ..
+        } = &only.relation
+        {
+            if only.joins.is_empty() && alias.columns.is_empty() {
+                return derived_columns(subquery, inner);
+            }
+        }
+    }
     if !alias.columns.is_empty() {
         if alias.columns.len() != s.projection.len() {
             return Err(refuse("a column list of another length"));
