@@ -190,6 +190,10 @@ pub(super) fn plan_derived(
     let SetExpr::Select(select) = original.body.as_ref() else {
         return Err(refuse("UNION"));
     };
+    if !original.locks.is_empty() || select.into.is_some() {
+        // The shards would not lock (or write) what MySQL does.
+        return Err(refuse("FOR UPDATE, LOCK IN SHARE MODE or INTO"));
+    }
     let [only] = select.from.as_slice() else {
         return Err(refuse("a join"));
     };

@@ -582,6 +582,13 @@ fn other_derived_tables_run_their_outer_query_in_vtgate() {
     assert!(
         refused("select t.s / 2 + 1 from (select sum(x) as s from user) t").starts_with("VT12001")
     );
+    assert!(
+        refused("select * from (select col from user limit 3) t for update").starts_with("VT12001")
+    );
+    assert_eq!(
+        refused("select t.nope from (select col from user limit 3) t"),
+        "column 't.nope' not found"
+    );
 }
 
 #[test]
