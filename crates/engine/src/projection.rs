@@ -192,26 +192,27 @@ fn to_double(n: Num) -> Result<f64> {
 
 impl Arith {
     /// The expression's type over input `fields`.
-    fn typ(&self, fields: &[Field]) -> Result<NumType> {
+    fn typ(&self, fields: &[Field], vars: &BindVars) -> Result<NumType> {
         match self {
             Arith::Column(i) => field_type(
                 fields
                     .get(*i)
                     .ok_or_else(|| EngineError::BadResult(format!("no column {i}")))?,
             ),
-            Arith::Value(PlanValue::Literal(v)) => literal_type(v),
-            // A bind variable's type is known only with its value.
-            Arith::Value(PlanValue::BindVar(n)) => Err(refuse(format!(":{n}"))),
-            Arith::Neg(a) => match a.typ(fields)? {
+            // A bind variable's type is its value's.
+            Arith::Value(v) => literal_type(&v.resolve(vars)?),
+            Arith::Neg(a) => match a.typ(fields, vars)? {
                 NumType::Int { unsigned: true } => Err(refuse("a negated unsigned value")),
                 t => Ok(t),
             },
-            Arith::Binary(a, op, b) => Ok(binary_type(a.typ(fields)?, *op, b.typ(fields)?)),
+            Arith::Binary(a, op, b) => {
+                Ok(binary_type(a.typ(fields, vars)?, *op, b.typ(fields, vars)?))
+            }
             Arith::IsNotNull(_) => Ok(NumType::Int { unsigned: false }),
             Arith::Coalesce(args) => {
                 let mut t: Option<NumType> = None;
                 for a in args.iter().filter(|a| !a.is_null_literal()) {
-                    let at = a.typ(fields)?;
+                    let at = a.typ(fields, vars)?;
                     if matches!(at, NumType::Int { unsigned: true }) {
                         // MySQL mixes unsigned and signed into DECIMAL.
                         return Err(refuse("COALESCE of an unsigned value"));
@@ -233,7 +234,7 @@ impl Arith {
     /// The MySQL column type of an integer result: BIGINT, except that
     /// COALESCE keeps the widest of its integer arguments (a literal that
     /// fits 32 bits is INT).
-    fn int_type(&self, fields: &[Field]) -> Result<Type> {
+    fn int_type(&self, fields: &[Field], vars: &BindVars) -> Result<Type> {
         use Type as T;
         let rank = |t: T| {
             [T::Int8, T::Int16, T::Int24, T::Int32, T::Int64]
@@ -241,7 +242,9 @@ impl Arith {
                 .position(|x| *x == t)
         };
         Ok(match self {
-            Arith::Coalesce(_) if !matches!(self.typ(fields)?, NumType::Int { .. }) => T::Int64,
+            Arith::Coalesce(_) if !matches!(self.typ(fields, vars)?, NumType::Int { .. }) => {
+                T::Int64
+            }
             Arith::Coalesce(args) => {
                 let mut widest = T::Int8;
                 for a in args.iter().filter(|a| !a.is_null_literal()) {
@@ -251,12 +254,11 @@ impl Arith {
                             .and_then(|f| Type::try_from(f.r#type).ok())
                             .filter(|t| rank(*t).is_some())
                             .ok_or_else(|| refuse("COALESCE of this column type"))?,
-                        Arith::Value(PlanValue::Literal(BindValue::Int64(v)))
-                            if i32::try_from(*v).is_ok() =>
-                        {
-                            T::Int32
-                        }
-                        other => other.int_type(fields)?,
+                        Arith::Value(v) => match v.resolve(vars)? {
+                            BindValue::Int64(i) if i32::try_from(i).is_ok() => T::Int32,
+                            _ => T::Int64,
+                        },
+                        other => other.int_type(fields, vars)?,
                     };
                     if rank(t) > rank(widest) {
                         widest = t;
@@ -272,7 +274,7 @@ impl Arith {
         Ok(match self {
             Arith::Column(i) => match row.get(*i).copied().flatten() {
                 None => Num::Null,
-                Some(cell) => parse_cell(cell, self.typ(fields)?)?,
+                Some(cell) => parse_cell(cell, self.typ(fields, vars)?)?,
             },
             Arith::Value(v) => match v.resolve(vars)? {
                 BindValue::Null => Num::Null,
@@ -290,7 +292,7 @@ impl Arith {
                 Num::Double(f) => Num::Double(-f),
             },
             Arith::Coalesce(args) => {
-                let t = self.typ(fields)?;
+                let t = self.typ(fields, vars)?;
                 let mut first = Num::Null;
                 for a in args {
                     first = a.eval(row, fields, vars)?;
@@ -313,7 +315,7 @@ impl Arith {
                 Num::Int(i128::from(!null))
             }
             Arith::Binary(a, op, b) => {
-                let t = self.typ(fields)?;
+                let t = self.typ(fields, vars)?;
                 let (x, y) = (a.eval(row, fields, vars)?, b.eval(row, fields, vars)?);
                 if matches!(x, Num::Null) || matches!(y, Num::Null) {
                     return Ok(Num::Null);
@@ -490,9 +492,9 @@ impl Primitive for Projection {
                     }
                 }
                 e => {
-                    let t = e.typ(&r.fields)?;
+                    let t = e.typ(&r.fields, vars)?;
                     types.push(Cell::Computed(t));
-                    output_field(&c.name, t, e.int_type(&r.fields)?)
+                    output_field(&c.name, t, e.int_type(&r.fields, vars)?)
                 }
             };
             r.fields[c.col] = field;
@@ -576,9 +578,9 @@ impl Primitive for Project {
                     Output::Null,
                 ),
                 e => {
-                    let t = e.typ(&input.fields)?;
+                    let t = e.typ(&input.fields, vars)?;
                     (
-                        output_field(name, t, e.int_type(&input.fields)?),
+                        output_field(name, t, e.int_type(&input.fields, vars)?),
                         Output::Computed(t),
                     )
                 }

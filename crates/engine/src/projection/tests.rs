@@ -20,6 +20,13 @@ fn bin(a: Box<Arith>, op: ArithOp, b: Box<Arith>) -> Arith {
 /// Input columns: count (BIGINT), sum (DECIMAL scale 2), f (DOUBLE),
 /// name (VARCHAR), and a placeholder column 4 the expressions replace.
 async fn run(exprs: Vec<Arith>) -> Result<(Vec<Field>, Vec<Vec<Option<String>>>)> {
+    run_with(exprs, &BindVars::new()).await
+}
+
+async fn run_with(
+    exprs: Vec<Arith>,
+    vars: &BindVars,
+) -> Result<(Vec<Field>, Vec<Vec<Option<String>>>)> {
     let mut sum = field("s", Type::Decimal);
     sum.decimals = 2;
     let f = [
@@ -56,7 +63,7 @@ async fn run(exprs: Vec<Arith>) -> Result<(Vec<Field>, Vec<Vec<Option<String>>>)
             "fq".into(),
         )),
     };
-    let r = p.execute(&vc, &BindVars::new()).await?;
+    let r = p.execute(&vc, vars).await?;
     Ok((r.fields.clone(), rows_of(&r)))
 }
 
@@ -156,4 +163,21 @@ async fn coalesce_takes_the_first_value_in_the_common_type() {
     assert_eq!(v, some(&[Some("5"), Some("5"), Some("5")]));
     let (f, _) = column(Arith::Coalesce(vec![*col(0), *lit(BindValue::Int64(1))])).await;
     assert_eq!(f.r#type, Type::Int64 as i32);
+}
+
+#[tokio::test]
+async fn bind_variables_are_typed_by_their_values() {
+    let vars: BindVars = [("v".to_string(), BindValue::Decimal("0.5".into()))].into();
+    let e = bin(
+        col(0),
+        ArithOp::Mul,
+        Box::new(Arith::Value(PlanValue::BindVar("v".into()))),
+    );
+    let (fields, rows) = run_with(vec![e], &vars).await.unwrap();
+    assert_eq!(
+        (fields[4].r#type, fields[4].decimals),
+        (Type::Decimal as i32, 1)
+    );
+    let got: Vec<Option<String>> = rows.into_iter().map(|r| r[4].clone()).collect();
+    assert_eq!(got, some(&[Some("1.5"), Some("0.0"), Some("-3.5")]));
 }
