@@ -194,6 +194,14 @@ pub(super) fn plan_derived(
         // The shards would not lock (or write) what MySQL does.
         return Err(refuse("FOR UPDATE, LOCK IN SHARE MODE or INTO"));
     }
+    let calc_found_rows = select.select_modifiers.as_ref().is_some_and(|m| {
+        m.to_string()
+            .to_ascii_uppercase()
+            .contains("SQL_CALC_FOUND_ROWS")
+    });
+    if calc_found_rows {
+        return Err(refuse("SQL_CALC_FOUND_ROWS"));
+    }
     let [only] = select.from.as_slice() else {
         return Err(refuse("a join"));
     };
