@@ -147,7 +147,7 @@ fn parse_count(cell: Option<&[u8]>) -> Result<i64> {
 }
 
 /// A double as MySQL prints it: exponent form for very large or small values.
-fn float_text(f: f64) -> String {
+pub(crate) fn float_text(f: f64) -> String {
     let a = f.abs();
     if a != 0.0 && !(1e-4..1e15).contains(&a) {
         format!("{f:e}")

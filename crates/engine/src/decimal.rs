@@ -103,6 +103,69 @@ impl Dec {
         })
     }
 
+    /// `-self`.
+    pub fn negated(self) -> Dec {
+        Dec {
+            value: -self.value,
+            scale: self.scale,
+        }
+    }
+
+    /// `self * other`, with the sum of the scales (MySQL's product scale).
+    pub fn checked_mul(self, other: Dec) -> Result<Dec> {
+        let scale = self.scale + other.scale;
+        if scale > MAX_SCALE {
+            return Err(overflow());
+        }
+        let value = self.value.checked_mul(other.value).ok_or_else(overflow)?;
+        Ok(Dec { value, scale })
+    }
+
+    /// `self / other` with `scale` fraction digits (at least `self`'s),
+    /// rounded half away from zero; `None` when `other` is zero (MySQL's
+    /// NULL for division by zero).
+    pub fn checked_div(self, other: Dec, scale: u32) -> Result<Option<Dec>> {
+        if other.value == 0 {
+            return Ok(None);
+        }
+        if scale > MAX_SCALE {
+            return Err(overflow());
+        }
+        let scale = scale.max(self.scale);
+        // a/10^sa / (b/10^sb) = q/10^(scale+1) with q = a*10^(scale+1+sb-sa)/b,
+        // one extra digit to round.
+        let num = self
+            .value
+            .checked_mul(pow10(scale + 1 + other.scale - self.scale)?)
+            .ok_or_else(overflow)?;
+        let q = num / other.value;
+        let rounded = if q % 10 >= 5 {
+            q / 10 + 1
+        } else if q % 10 <= -5 {
+            q / 10 - 1
+        } else {
+            q / 10
+        };
+        Ok(Some(Dec {
+            value: rounded,
+            scale,
+        }))
+    }
+
+    /// The same value with `scale` fraction digits (never fewer than it has).
+    pub fn with_scale(self, scale: u32) -> Result<Dec> {
+        if scale < self.scale {
+            return Err(EngineError::BadResult(format!(
+                "decimal {} has more than {scale} fraction digits",
+                self.to_text()
+            )));
+        }
+        Ok(Dec {
+            value: self.rescale(scale)?,
+            scale,
+        })
+    }
+
     /// Compares by value (`1.50 == 1.5`).
     pub fn cmp_value(self, other: Dec) -> std::cmp::Ordering {
         let scale = self.scale.max(other.scale);
@@ -162,6 +225,33 @@ mod tests {
         assert_eq!(d("-2").div_int(3, 4).unwrap().to_text(), "-0.6667");
         assert_eq!(d("1.25").div_int(2, 6).unwrap().to_text(), "0.625000");
         assert!(d("1").div_int(0, 4).is_err());
+    }
+
+    #[test]
+    fn multiplies_and_divides_decimals() {
+        assert_eq!(
+            d("1.5").checked_mul(d("-2.25")).unwrap().to_text(),
+            "-3.375"
+        );
+        assert_eq!(
+            d("1").checked_div(d("3"), 4).unwrap().unwrap().to_text(),
+            "0.3333"
+        );
+        assert_eq!(
+            d("-2.50")
+                .checked_div(d("0.3"), 6)
+                .unwrap()
+                .unwrap()
+                .to_text(),
+            "-8.333333"
+        );
+        assert_eq!(
+            d("5").checked_div(d("8"), 2).unwrap().unwrap().to_text(),
+            "0.63"
+        );
+        assert_eq!(d("1").checked_div(d("0.00"), 4).unwrap(), None);
+        assert_eq!(d("1.5").with_scale(3).unwrap().to_text(), "1.500");
+        assert!(d("1.55").with_scale(1).is_err());
     }
 
     #[test]

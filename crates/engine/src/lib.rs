@@ -7,7 +7,8 @@
 //!   opcode picks, merge-sorting sorted shard results),
 //!   [`insert::Insert`] (rows split by primary vindex), [`limit::Limit`],
 //!   [`aggregate::Aggregate`] (merge partial aggregates, grouped or scalar),
-//!   [`filter::Filter`] (HAVING), [`memory_sort::MemorySort`],
+//!   [`filter::Filter`] (HAVING), [`projection::Projection`] (arithmetic
+//!   over aggregates), [`memory_sort::MemorySort`],
 //!   [`distinct::Distinct`], [`join::Join`] (nested loop with bind
 //!   variables) and [`concatenate::Concatenate`] (UNION ALL).
 //! * [`VCursor`] is what vtgate provides to run a plan: serving shards,
@@ -38,6 +39,7 @@ pub mod merge_sort;
 pub mod owned_dml;
 pub mod planner;
 pub mod primitive;
+pub mod projection;
 pub mod route;
 pub mod subquery;
 pub mod vcursor;

@@ -1,5 +1,5 @@
 //! What follows the merge of aggregates, for scatter and join aggregation
-//! alike: HAVING ([`Filter`]), DISTINCT over groups ([`Distinct`]), ORDER
+//! alike: arithmetic over aggregates ([`Projection`]), HAVING ([`Filter`]), DISTINCT over groups ([`Distinct`]), ORDER
 //! BY ([`MemorySort`], also on aggregates or grouping columns that are not
 //! selected, carried as hidden columns) and LIMIT.
 
@@ -15,6 +15,7 @@ use crate::limit::Limit;
 use crate::memory_sort::MemorySort;
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
+use crate::projection::{ProjectedColumn, Projection};
 
 /// HAVING and ORDER BY resolved against the aggregated row.
 pub(super) struct Tail {
@@ -22,6 +23,8 @@ pub(super) struct Tail {
     order: Vec<OrderByParam>,
     /// The sort reads hidden columns, so they are dropped after it.
     order_hidden: bool,
+    /// Columns computed after the merge.
+    computed: Vec<ProjectedColumn>,
 }
 
 /// How the merged groups are finished.
@@ -87,6 +90,7 @@ impl Tail {
             predicate,
             order: params,
             order_hidden,
+            computed: std::mem::take(&mut hv.computed),
         })
     }
 
@@ -105,16 +109,24 @@ impl Tail {
             limit,
         } = finish;
         let late = self.order_hidden;
+        let drop_now = self.predicate.is_none() && !late;
         let mut plan: Box<dyn Primitive> = Box::new(Aggregate {
             group_by,
             aggregates,
-            hidden_columns: if self.predicate.is_none() && !late {
+            hidden_columns: if drop_now && self.computed.is_empty() {
                 hidden
             } else {
                 0
             },
             input,
         });
+        if !self.computed.is_empty() {
+            plan = Box::new(Projection {
+                columns: self.computed,
+                hidden_columns: if drop_now { hidden } else { 0 },
+                input: plan,
+            });
+        }
         if let Some(predicate) = self.predicate {
             let hidden_columns = if late { 0 } else { hidden };
             plan = Box::new(Filter {

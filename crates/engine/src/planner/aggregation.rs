@@ -4,9 +4,12 @@
 //! the query's ORDER BY ([`MemorySort`]) and applies LIMIT.
 //!
 //! `avg(x)` is sent as `sum(x)` plus a hidden `count(x)`; `count(distinct
-//! x)` is sent as `x` with `x` added to the shards' GROUP BY. Shapes whose
-//! merge is not exact (HAVING, expressions over aggregates, other
-//! aggregate functions, ROLLUP) are refused.
+//! x)` is sent as `x` with `x` added to the shards' GROUP BY. Arithmetic
+//! over aggregates (in the select list, HAVING or ORDER BY) is computed by
+//! a [`Projection`](crate::projection::Projection) over the merged row,
+//! its aggregates sent as hidden columns. Shapes whose merge is not exact
+//! (other functions over aggregates, other aggregate functions, ROLLUP)
+//! are refused.
 
 use sqlparser::ast::{
     DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
@@ -23,6 +26,7 @@ use crate::error::{EngineError, Result};
 use crate::filter::{CmpOp, Operand, Predicate};
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
+use crate::projection::{Arith, ArithOp, ProjectedColumn};
 use crate::route::Route;
 
 /// A top-level aggregate call in the select list.
@@ -148,6 +152,8 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
     }
     let mut aggregates = Vec::new();
     let mut distinct_col: Option<(usize, Expr)> = None;
+    let mut computed = Vec::new();
+    let mut constants = Vec::new();
     for (i, item) in original.iter().enumerate() {
         let Some(e) = item_expr(item) else { continue };
         let alias = match item {
@@ -156,14 +162,29 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
         };
         let Some(agg) = aggregate_call(e)? else {
             if features_of_expr(e).aggregate {
-                return Err(EngineError::unsupported(format!(
-                    "expression over aggregates across shards: {e}"
-                )));
+                // Computed in vtgate over the merged aggregates; the shards
+                // send a placeholder in its place.
+                select.projection[i] = SelectItem::UnnamedExpr(placeholder());
+                computed.push((i, e.clone(), alias));
+                continue;
             }
             if group_cols.is_empty() && !distinct_rows {
-                return Err(EngineError::unsupported(format!(
-                    "non-aggregated column {e} in a scalar aggregation across shards"
-                )));
+                // A literal keeps its value even over no rows.
+                match PlanValue::from_expr(e) {
+                    Some(v @ PlanValue::Literal(_)) if crate::projection::constant(&v) => {
+                        constants.push(ProjectedColumn {
+                            col: i,
+                            name: alias,
+                            expr: Arith::Value(v),
+                        });
+                        continue;
+                    }
+                    _ => {
+                        return Err(EngineError::unsupported(format!(
+                            "non-aggregated column {e} in a scalar aggregation across shards"
+                        )))
+                    }
+                }
             }
             continue;
         };
@@ -245,7 +266,9 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
             aggregates: &mut aggregates,
             hidden: &mut hidden,
             raw: false,
+            computed: constants,
         };
+        hv.compute_items(computed)?;
         Tail::resolve(&mut hv, having.as_ref(), user_order)?
     };
     let hidden = select.projection.len() - original.len();
@@ -280,67 +303,155 @@ pub(super) struct HavingContext<'a> {
     pub hidden: &'a mut usize,
     /// Inputs are raw rows (a join), not shard partial aggregates.
     pub raw: bool,
+    /// Columns computed over the merged row, in order.
+    pub computed: Vec<ProjectedColumn>,
+}
+
+/// What the shards send in the place of a column vtgate computes.
+pub(super) fn placeholder() -> Expr {
+    Expr::value(AstValue::Null)
+}
+
+/// Whether `e` is arithmetic vtgate computes over the merged row.
+fn is_arith(e: &Expr) -> bool {
+    use sqlparser::ast::{BinaryOperator as B, UnaryOperator};
+    match e {
+        Expr::Nested(x) => is_arith(x),
+        Expr::BinaryOp { op, .. } => {
+            matches!(op, B::Plus | B::Minus | B::Multiply | B::Divide)
+        }
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            ..
+        } => PlanValue::from_expr(e).is_none(),
+        _ => coalesce_args(e).is_some(),
+    }
+}
+
+/// The arguments of `COALESCE(...)` or `IFNULL(a, b)`.
+pub(super) fn coalesce_args(e: &Expr) -> Option<Vec<&Expr>> {
+    let Expr::Function(Function {
+        name,
+        args: FunctionArguments::List(list),
+        over: None,
+        filter: None,
+        within_group,
+        ..
+    }) = e
+    else {
+        return None;
+    };
+    let name = name.to_string().to_ascii_lowercase();
+    let args: Vec<&Expr> = list
+        .args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Some(x),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let fits = match name.as_str() {
+        "coalesce" => !args.is_empty(),
+        "ifnull" => args.len() == 2,
+        _ => false,
+    };
+    (fits
+        && within_group.is_empty()
+        && list.duplicate_treatment.is_none()
+        && list.clauses.is_empty())
+    .then_some(args)
 }
 
 impl HavingContext<'_> {
-    /// The HAVING condition `e` as a predicate.
-    pub(super) fn predicate(&mut self, e: &Expr) -> Result<Predicate> {
+    /// Select items over aggregates `(column, expression, name)`, computed
+    /// in place of the placeholders the shards send.
+    pub(super) fn compute_items(&mut self, items: Vec<(usize, Expr, String)>) -> Result<()> {
+        for (col, e, name) in items {
+            if !is_arith(&e) {
+                return Err(over_aggregates(&e));
+            }
+            let expr = self.arith(&e, true)?;
+            self.computed.push(ProjectedColumn { col, name, expr });
+        }
+        Ok(())
+    }
+
+    /// `e` as arithmetic over columns of the merged row; its leaves are
+    /// operands (aggregates become hidden columns).
+    ///
+    /// MySQL carries a division's (or AVG's) quotient with more digits than
+    /// it shows, so a rounded quotient is only ever the final value of a
+    /// select item (`top`), never an operand, a HAVING or ORDER BY value.
+    fn arith(&mut self, e: &Expr, top: bool) -> Result<Arith> {
         use sqlparser::ast::{BinaryOperator as B, UnaryOperator};
         Ok(match e {
-            Expr::Nested(inner) => self.predicate(inner)?,
-            Expr::BinaryOp {
-                left,
-                op: B::And,
-                right,
-            } => Predicate::And(
-                Box::new(self.predicate(left)?),
-                Box::new(self.predicate(right)?),
-            ),
-            Expr::BinaryOp {
-                left,
-                op: B::Or,
-                right,
-            } => Predicate::Or(
-                Box::new(self.predicate(left)?),
-                Box::new(self.predicate(right)?),
-            ),
-            Expr::UnaryOp {
-                op: UnaryOperator::Not,
-                expr,
-            } => Predicate::Not(Box::new(self.predicate(expr)?)),
-            Expr::Between {
-                expr,
-                negated,
-                low,
-                high,
-            } => {
-                let x = self.operand(expr)?;
-                let p = Predicate::And(
-                    Box::new(Predicate::Compare(x.clone(), CmpOp::Ge, self.operand(low)?)),
-                    Box::new(Predicate::Compare(x, CmpOp::Le, self.operand(high)?)),
-                );
-                if *negated {
-                    Predicate::Not(Box::new(p))
-                } else {
-                    p
-                }
-            }
-            Expr::IsNull(x) => Predicate::IsNull(self.operand(x)?, false),
-            Expr::IsNotNull(x) => Predicate::IsNull(self.operand(x)?, true),
-            Expr::BinaryOp { left, op, right } => {
+            Expr::Nested(x) => self.arith(x, top)?,
+            Expr::BinaryOp { left, op, right } if is_arith(e) => {
                 let op = match op {
-                    B::Eq => CmpOp::Eq,
-                    B::NotEq => CmpOp::Ne,
-                    B::Lt => CmpOp::Lt,
-                    B::LtEq => CmpOp::Le,
-                    B::Gt => CmpOp::Gt,
-                    B::GtEq => CmpOp::Ge,
-                    _ => return Err(having_unsupported(e)),
+                    B::Plus => ArithOp::Add,
+                    B::Minus => ArithOp::Sub,
+                    B::Multiply => ArithOp::Mul,
+                    _ if top => ArithOp::Div,
+                    _ => return Err(rounded(e)),
                 };
-                Predicate::Compare(self.operand(left)?, op, self.operand(right)?)
+                Arith::Binary(
+                    Box::new(self.arith(left, false)?),
+                    op,
+                    Box::new(self.arith(right, false)?),
+                )
             }
-            _ => return Err(having_unsupported(e)),
+            Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr,
+            } if is_arith(e) => Arith::Neg(Box::new(self.arith(expr, false)?)),
+            _ if coalesce_args(e).is_some() => {
+                let mut args = Vec::new();
+                for a in coalesce_args(e).unwrap_or_default() {
+                    args.push(self.arith(a, false)?);
+                }
+                Arith::Coalesce(args)
+            }
+            _ => match self.operand(e) {
+                Ok(Operand::Column(c)) if self.rounded(c) => return Err(rounded(e)),
+                Ok(Operand::Column(c)) => Arith::Column(c),
+                Ok(Operand::Value(v)) => Arith::Value(v),
+                Err(EngineError::Unsupported(_)) => return Err(over_aggregates(e)),
+                Err(other) => return Err(other),
+            },
         })
+    }
+
+    /// Whether column `c` holds a rounded quotient (AVG or a division).
+    fn rounded(&self, c: usize) -> bool {
+        let avg = self
+            .aggregates
+            .iter()
+            .any(|a| a.col == c && matches!(a.opcode, AggregateOpcode::Avg { .. }));
+        let division = self
+            .computed
+            .iter()
+            .any(|p| p.col == c && matches!(p.expr, Arith::Binary(_, ArithOp::Div, _)));
+        avg || division
+    }
+
+    /// Arithmetic in HAVING or ORDER BY: a hidden column computed after
+    /// the merge.
+    fn computed_operand(&mut self, e: &Expr) -> Result<Operand> {
+        let expr = self.arith(e, false)?;
+        self.projection.push(SelectItem::UnnamedExpr(placeholder()));
+        *self.hidden += 1;
+        let col = self.projection.len() - 1;
+        self.computed.push(ProjectedColumn {
+            col,
+            name: e.to_string(),
+            expr,
+        });
+        Ok(Operand::Column(col))
+    }
+
+    /// The HAVING condition `e` as a predicate.
+    pub(super) fn predicate(&mut self, e: &Expr) -> Result<Predicate> {
+        build_predicate(e, &mut |x| self.operand(x))
     }
 
     /// A value in HAVING or ORDER BY: a literal, a selected or hidden
@@ -350,10 +461,20 @@ impl HavingContext<'_> {
             return Ok(Operand::Value(v));
         }
         if let Some(i) = find_column(e, self.original)? {
+            if self
+                .computed
+                .iter()
+                .any(|p| p.col == i && matches!(p.expr, Arith::Binary(_, ArithOp::Div, _)))
+            {
+                return Err(rounded(e));
+            }
             return Ok(Operand::Column(i));
         }
         if let Some(i) = find_column(e, &self.projection[self.original.len()..])? {
             return Ok(Operand::Column(self.original.len() + i));
+        }
+        if is_arith(e) {
+            return self.computed_operand(e);
         }
         let (opcode, arg) = match aggregate_call(e)? {
             Some(AggregateCall {
@@ -389,6 +510,101 @@ impl HavingContext<'_> {
         });
         Ok(Operand::Column(col))
     }
+}
+
+/// A condition as a [`Predicate`]; `operand` resolves its values.
+pub(super) fn build_predicate(
+    e: &Expr,
+    operand: &mut dyn FnMut(&Expr) -> Result<Operand>,
+) -> Result<Predicate> {
+    use sqlparser::ast::{BinaryOperator as B, UnaryOperator};
+    Ok(match e {
+        Expr::Nested(inner) => build_predicate(inner, operand)?,
+        Expr::BinaryOp {
+            left,
+            op: B::And,
+            right,
+        } => Predicate::And(
+            Box::new(build_predicate(left, operand)?),
+            Box::new(build_predicate(right, operand)?),
+        ),
+        Expr::BinaryOp {
+            left,
+            op: B::Or,
+            right,
+        } => Predicate::Or(
+            Box::new(build_predicate(left, operand)?),
+            Box::new(build_predicate(right, operand)?),
+        ),
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => Predicate::Not(Box::new(build_predicate(expr, operand)?)),
+        Expr::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => {
+            let x = operand(expr)?;
+            let p = Predicate::And(
+                Box::new(Predicate::Compare(x.clone(), CmpOp::Ge, operand(low)?)),
+                Box::new(Predicate::Compare(x, CmpOp::Le, operand(high)?)),
+            );
+            if *negated {
+                Predicate::Not(Box::new(p))
+            } else {
+                p
+            }
+        }
+        Expr::In {
+            expr,
+            target: sqlparser::ast::InTarget::List(list),
+            negated,
+            ..
+        } if !list.is_empty() => {
+            let x = operand(expr)?;
+            let mut p: Option<Predicate> = None;
+            for item in list {
+                let eq = Predicate::Compare(x.clone(), CmpOp::Eq, operand(item)?);
+                p = Some(match p {
+                    None => eq,
+                    Some(q) => Predicate::Or(Box::new(q), Box::new(eq)),
+                });
+            }
+            let p = p.ok_or_else(|| having_unsupported(e))?;
+            if *negated {
+                Predicate::Not(Box::new(p))
+            } else {
+                p
+            }
+        }
+        Expr::IsNull(x) => Predicate::IsNull(operand(x)?, false),
+        Expr::IsNotNull(x) => Predicate::IsNull(operand(x)?, true),
+        Expr::BinaryOp { left, op, right } => {
+            let op = match op {
+                B::Eq => CmpOp::Eq,
+                B::NotEq => CmpOp::Ne,
+                B::Lt => CmpOp::Lt,
+                B::LtEq => CmpOp::Le,
+                B::Gt => CmpOp::Gt,
+                B::GtEq => CmpOp::Ge,
+                _ => return Err(having_unsupported(e)),
+            };
+            Predicate::Compare(operand(left)?, op, operand(right)?)
+        }
+        _ => return Err(having_unsupported(e)),
+    })
+}
+
+fn rounded(e: &Expr) -> EngineError {
+    EngineError::unsupported(format!(
+        "a division over aggregates used as a value across shards: {e}"
+    ))
+}
+
+fn over_aggregates(e: &Expr) -> EngineError {
+    EngineError::unsupported(format!("expression over aggregates across shards: {e}"))
 }
 
 pub(super) fn having_unsupported(e: &Expr) -> EngineError {

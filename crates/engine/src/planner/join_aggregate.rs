@@ -1,4 +1,5 @@
-//! Aggregation over a nested-loop join: the joined rows carry raw values
+//! Aggregation over rows vtgate has (a nested-loop join, a derived
+//! table): the rows carry raw values
 //! (`count(*)` as `1`, `count(x)` as `x IS NOT NULL`, `sum`/`min`/`max`/
 //! `avg(x)` as `x`, plus `x IS NOT NULL` for AVG), vtgate sorts them on
 //! the grouping columns and merges them with the same [`Aggregate`] that
@@ -7,7 +8,7 @@
 use sqlparser::ast::{Expr, GroupByExpr, Query, SelectItem, SetExpr, Value as AstValue};
 
 use super::aggregate_tail::{Finish, Tail};
-use super::aggregation::{aggregate_call, item_expr, AggregateCall, HavingContext};
+use super::aggregation::{aggregate_call, item_expr, placeholder, AggregateCall, HavingContext};
 use super::nested_join::plan_nested_join;
 use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
 use super::tables::Tables;
@@ -19,8 +20,8 @@ use crate::memory_sort::MemorySort;
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
 
-fn refuse(why: &str) -> EngineError {
-    EngineError::unsupported(format!("aggregation over a cross-shard join: {why}"))
+fn refuse_in(source: &str, why: &str) -> EngineError {
+    EngineError::unsupported(format!("aggregation over {source}: {why}"))
 }
 
 fn not_null(x: Expr) -> Expr {
@@ -34,6 +35,20 @@ pub(super) fn plan_join_aggregate(
     original: &Query,
     plan_side: PlanSide,
 ) -> Result<Box<dyn Primitive>> {
+    plan_raw_aggregate(original, "a cross-shard join", &mut |q| {
+        plan_nested_join(ctx, tables, q, plan_side)
+    })
+}
+
+/// Plans an aggregating or DISTINCT SELECT whose raw rows `rows` plans:
+/// it is given the query with the raw select items and no GROUP BY.
+/// `source` names the rows in refusals.
+pub(super) fn plan_raw_aggregate(
+    original: &Query,
+    source: &str,
+    rows: &mut dyn FnMut(&Query) -> Result<Box<dyn Primitive>>,
+) -> Result<Box<dyn Primitive>> {
+    let refuse = |why: &str| refuse_in(source, why);
     let mut query = original.clone();
     let limit = remove_limit(&mut query)?;
     let user_order = query.order_by.take();
@@ -65,6 +80,7 @@ pub(super) fn plan_join_aggregate(
     let mut hidden = Vec::new();
     let mut aggregates = Vec::new();
     let mut distinct_col = None;
+    let mut computed = Vec::new();
     for (i, item) in original_items.iter().enumerate() {
         let e = item_expr(item).ok_or_else(|| refuse("select item"))?;
         let alias = match item {
@@ -78,7 +94,9 @@ pub(super) fn plan_join_aggregate(
         }) = aggregate_call(e)?
         else {
             if features_of_expr(e).aggregate {
-                return Err(refuse("expression over aggregates"));
+                projection.push(SelectItem::UnnamedExpr(placeholder()));
+                computed.push((i, e.clone(), alias));
+                continue;
             }
             if group_exprs.is_empty() {
                 return Err(refuse("non-aggregated column in a scalar aggregation"));
@@ -145,13 +163,15 @@ pub(super) fn plan_join_aggregate(
             aggregates: &mut aggregates,
             hidden: &mut count,
             raw: true,
+            computed: Vec::new(),
         };
+        hv.compute_items(computed)?;
         Tail::resolve(&mut hv, having.as_ref(), user_order)?
     };
     let hidden = projection.len() - original_items.len();
     select.projection = projection;
     select.group_by = GroupByExpr::Expressions(Vec::new(), Vec::new());
-    let joined = plan_nested_join(ctx, tables, &query, plan_side)?;
+    let joined = rows(&query)?;
     let mut sort: Vec<OrderByParam> = group_cols
         .iter()
         .map(|&col| OrderByParam { col, desc: false })

@@ -18,10 +18,11 @@ use sqlparser::ast::{
     SetExpr, TableFactor, Value as AstValue, VisitMut, VisitorMut,
 };
 
+use super::derived::{derived_columns, plan_derived};
 use super::join_aggregate::plan_join_aggregate;
 use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
 use super::routing::conjuncts;
-use super::tables::{TableUse, Tables};
+use super::tables::{resolve_name, Tables};
 use super::union::PlanSide;
 use super::Context;
 use crate::error::{EngineError, Result};
@@ -35,16 +36,97 @@ fn refuse(why: &str) -> EngineError {
     EngineError::unsupported(format!("cross-shard join: {why}"))
 }
 
+/// One FROM item of the join (a table or a derived table), by the names
+/// its columns are qualified with.
+struct Unit {
+    /// Its alias, or the table's name as written.
+    qualifier: String,
+    /// `keyspace.table` for a table without alias.
+    keyspace_table: Option<(String, String)>,
+    /// Its columns, when known: a derived table's select list, a table's
+    /// authoritative VSchema column list.
+    columns: Option<Vec<String>>,
+}
+
+/// The join's FROM items as [`Unit`]s.
+fn units(ctx: &Context, from: &[(&TableFactor, bool, Option<&Expr>)]) -> Result<Vec<Unit>> {
+    from.iter()
+        .map(|(factor, _, _)| match factor {
+            TableFactor::Table { name, alias, .. } => {
+                let table =
+                    resolve_name(name, &ctx.scope())?.ok_or_else(|| refuse("dual in a join"))?;
+                let written = name
+                    .0
+                    .last()
+                    .map(|p| p.to_string().trim_matches('`').to_string())
+                    .unwrap_or_default();
+                Ok(Unit {
+                    qualifier: alias
+                        .as_ref()
+                        .map_or_else(|| written.clone(), |a| a.name.value.clone()),
+                    keyspace_table: alias
+                        .is_none()
+                        .then(|| (table.keyspace.name.clone(), written)),
+                    columns: table
+                        .column_list_authoritative
+                        .then(|| table.columns.iter().map(|c| c.name.clone()).collect()),
+                })
+            }
+            TableFactor::Derived {
+                alias: Some(a),
+                subquery,
+                ..
+            } => Ok(Unit {
+                qualifier: a.name.value.clone(),
+                keyspace_table: None,
+                columns: match derived_columns(subquery, a) {
+                    Ok(c) => Some(c),
+                    Err(EngineError::Unsupported(_)) => None,
+                    Err(e) => return Err(e),
+                },
+            }),
+            _ => Err(refuse("derived table")),
+        })
+        .collect()
+}
+
+/// The FROM item an unqualified column belongs to: the only one that
+/// may have it (a table whose columns are not known may have any).
+fn unqualified(e: &Expr, name: &str, uses: &[Unit]) -> Result<Option<usize>> {
+    let may: Vec<usize> = uses
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| {
+            u.columns
+                .as_ref()
+                .is_none_or(|c| c.iter().any(|n| n.eq_ignore_ascii_case(name)))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match may.as_slice() {
+        [i] => Ok(Some(*i)),
+        [] => Err(EngineError::mysql(
+            1054,
+            "42S22",
+            format!("column '{e}' not found"),
+        )),
+        _ => Err(refuse("unqualified column")),
+    }
+}
+
 /// The table (index into the FROM order) a column reference names.
-fn table_of(e: &Expr, uses: &[TableUse]) -> Result<Option<usize>> {
+fn table_of(e: &Expr, uses: &[Unit]) -> Result<Option<usize>> {
     let ids = match e {
-        Expr::Identifier(_) => return Err(refuse("unqualified column")),
+        Expr::Identifier(id) => return unqualified(e, &id.value, uses),
         Expr::CompoundIdentifier(ids) => ids,
         _ => return Ok(None),
     };
-    let names = |u: &TableUse| match ids.as_slice() {
-        [q, _] => q.value == u.qualifier(),
-        [k, t, _] => u.alias.is_none() && k.value == u.table.keyspace.name && t.value == u.written,
+    let names = |u: &Unit| match ids.as_slice() {
+        [q, _] => q.value == u.qualifier,
+        [k, t, _] => u
+            .keyspace_table
+            .as_ref()
+            .is_some_and(|(ks, w)| k.value == *ks && t.value == *w),
         _ => false,
     };
     let mut found = uses
@@ -53,14 +135,25 @@ fn table_of(e: &Expr, uses: &[TableUse]) -> Result<Option<usize>> {
         .filter(|(_, u)| names(u))
         .map(|(i, _)| i);
     match (found.next(), found.next()) {
-        (Some(i), None) => Ok(Some(i)),
+        (Some(i), None) => {
+            if let (Some(cols), Some(c)) = (&uses[i].columns, ids.last()) {
+                if !cols.iter().any(|n| n.eq_ignore_ascii_case(&c.value)) {
+                    return Err(EngineError::mysql(
+                        1054,
+                        "42S22",
+                        format!("column '{e}' not found"),
+                    ));
+                }
+            }
+            Ok(Some(i))
+        }
         _ => Err(refuse(&format!("column {e}"))),
     }
 }
 
 /// Collects the tables an expression reads.
 struct TableFinder<'a> {
-    uses: &'a [TableUse],
+    uses: &'a [Unit],
     tables: Vec<usize>,
     error: Option<EngineError>,
 }
@@ -82,7 +175,7 @@ impl VisitorMut for TableFinder<'_> {
 }
 
 /// The tables `e` reads; subqueries and aggregates are refused.
-fn tables_of(e: &Expr, uses: &[TableUse]) -> Result<Vec<usize>> {
+fn tables_of(e: &Expr, uses: &[Unit]) -> Result<Vec<usize>> {
     let f = features_of_expr(e);
     if f.subquery || f.aggregate {
         return Err(refuse("subquery or aggregate"));
@@ -137,7 +230,7 @@ impl TableQuery {
 
 /// Adds condition `c` to the query of table `step`, binding the columns
 /// of earlier tables.
-fn place_condition(c: &Expr, step: usize, uses: &[TableUse], queries: &mut [TableQuery]) {
+fn place_condition(c: &Expr, step: usize, uses: &[Unit], queries: &mut [TableQuery]) {
     let mut bound = c.clone();
     let mut binds: Vec<(String, usize, String)> = Vec::new();
     let _ = sqlparser::ast::visit_expressions_mut(&mut bound, |x| {
@@ -178,7 +271,7 @@ fn null_strict(e: &Expr) -> bool {
     use sqlparser::ast::{BinaryOperator as B, UnaryOperator as U};
     fn walk(e: &Expr, column: &mut bool) -> bool {
         match e {
-            Expr::CompoundIdentifier(_) => {
+            Expr::CompoundIdentifier(_) | Expr::Identifier(_) => {
                 *column = true;
                 true
             }
@@ -224,10 +317,18 @@ fn from_tables(
             out.push((&j.relation, left, on));
         }
     }
-    if out
-        .iter()
-        .any(|(t, _, _)| !matches!(t, TableFactor::Table { .. }))
-    {
+    let plain = |t: &TableFactor| {
+        matches!(
+            t,
+            TableFactor::Table { .. }
+                | TableFactor::Derived {
+                    lateral: false,
+                    alias: Some(_),
+                    ..
+                }
+        )
+    };
+    if !out.iter().all(|(t, _, _)| plain(t)) {
         return Err(refuse("derived table"));
     }
     Ok(out)
@@ -240,10 +341,15 @@ pub(super) fn plan_nested_join(
     original: &Query,
     plan_side: PlanSide,
 ) -> Result<Box<dyn Primitive>> {
-    let uses = tables.uses.as_slice();
     let SetExpr::Select(select) = original.body.as_ref() else {
         return Err(refuse("UNION"));
     };
+    if let [only] = select.from.as_slice() {
+        if only.joins.is_empty() && matches!(only.relation, TableFactor::Derived { .. }) {
+            // A join inside a derived table: the outer query over its rows.
+            return plan_derived(ctx, original, plan_side);
+        }
+    }
     if select.into.is_some() {
         return Err(refuse("SELECT ... INTO"));
     }
@@ -259,9 +365,11 @@ pub(super) fn plan_nested_join(
         return plan_join_aggregate(ctx, tables, original, plan_side);
     }
     let from = from_tables(select)?;
-    if from.len() != uses.len() || from.len() < 2 {
+    if from.len() < 2 {
         return Err(refuse("subquery tables"));
     }
+    let units = units(ctx, &from)?;
+    let uses = units.as_slice();
     let mut queries: Vec<TableQuery> = (0..from.len()).map(|_| TableQuery::default()).collect();
     let mut cols = Vec::new();
     for item in &select.projection {
@@ -287,7 +395,7 @@ pub(super) fn plan_nested_join(
         // others get NULLs, which is right for a column (and for `x IS NOT
         // NULL` read as a count) but not for expressions like COALESCE.
         let plain = null_strict(e)
-            || matches!(e, Expr::IsNotNull(x) if matches!(x.as_ref(), Expr::CompoundIdentifier(_)));
+            || matches!(e, Expr::IsNotNull(x) if matches!(x.as_ref(), Expr::CompoundIdentifier(_) | Expr::Identifier(_)));
         if from[t].1 && !plain {
             return Err(refuse("expression on a LEFT JOINed table"));
         }

@@ -3,6 +3,7 @@
 
 use sqlparser::ast::{Expr, Query, SetExpr, Statement, TableFactor};
 
+use super::derived::{plain_inner, plan_derived};
 use super::join::plan_pushed_join;
 use super::nested_join::plan_nested_join;
 use super::order::plan_multi_shard;
@@ -109,9 +110,8 @@ fn route_query(
         return Err(EngineError::unsupported("UNION on a sharded keyspace"));
     };
     let [only] = select.from.as_slice() else {
-        return Err(EngineError::unsupported(
-            "derived table or join on a sharded keyspace",
-        ));
+        // Derived tables joined with the table: nested loops.
+        return plan_nested_join(ctx, tables, original, plan_side);
     };
     // The WHERE that routes: the query's own, or that of a simple derived
     // table the query reads from.
@@ -121,12 +121,22 @@ fn route_query(
             lateral: false,
             subquery,
             ..
-        } if only.joins.is_empty() => simple_derived(subquery)?,
-        _ => {
-            return Err(EngineError::unsupported(
-                "derived table or join on a sharded keyspace",
-            ))
-        }
+        } if only.joins.is_empty() => match simple_derived(subquery) {
+            Ok(w) => w,
+            Err(EngineError::Unsupported(_)) => {
+                // Whole when the inner query reaches one shard, else the
+                // outer query runs in vtgate over the inner one's rows.
+                if let Some(w) = plain_inner(subquery) {
+                    let routing = route_table(first, w, true)?;
+                    if routing.single_shard {
+                        return Ok(Box::new(routed(routing, desc, &query)));
+                    }
+                }
+                return plan_derived(ctx, original, plan_side);
+            }
+            Err(e) => return Err(e),
+        },
+        _ => return plan_nested_join(ctx, tables, original, plan_side),
     };
     let routing = route_table(first, routing_where, true)?;
     let route = routed(routing.clone(), desc, &query);

@@ -138,7 +138,10 @@ fn star_queries_sort_on_trailing_hidden_columns() {
 #[test]
 fn refusals_use_vitess_texts() {
     assert_eq!(refused("select * from nouser"), "table nouser not found");
-    assert!(refused("select count(*) + 1 from user").starts_with("VT12001: unsupported: "));
+    assert_eq!(
+        refused("select round(avg(x), 2) from user"),
+        "VT12001: unsupported: expression over aggregates across shards: round(avg(x), 2)"
+    );
     assert_eq!(
         refused("select group_concat(name) from user"),
         "VT12001: unsupported: in scatter query: aggregation function 'group_concat(name)'"
@@ -549,10 +552,42 @@ fn simple_derived_tables_act_like_their_table() {
         "select t.c, count(*) from (select col as c from user where x > 1) t group by t.c",
     );
     assert_eq!(d["Inputs"][0]["Query"], "SELECT t.c, count(*) FROM (SELECT col AS c FROM user WHERE x > 1) t GROUP BY t.c ORDER BY 1");
-    assert!(refused("select * from (select col from user limit 3) t").starts_with("VT12001"));
+}
+
+#[test]
+fn other_derived_tables_run_their_outer_query_in_vtgate() {
+    let d = describe("select * from (select col from user limit 3) t");
+    assert_eq!(d["OperatorType"], "Projection");
+    assert_eq!(d["Inputs"][0]["OperatorType"], "Limit");
+    let d = describe("select t.n * 2 from (select col, count(*) as n from user group by col) t where t.col in (1, 2) order by t.col limit 1");
+    let ops: Vec<&str> = [
+        &d,
+        &d["Inputs"][0],
+        &d["Inputs"][0]["Inputs"][0],
+        &d["Inputs"][0]["Inputs"][0]["Inputs"][0],
+        &d["Inputs"][0]["Inputs"][0]["Inputs"][0]["Inputs"][0],
+    ]
+    .iter()
+    .map(|n| n["OperatorType"].as_str().unwrap_or_default())
+    .collect();
+    assert_eq!(ops, ["Limit", "Sort", "Projection", "Filter", "Aggregate"]);
+    // One shard: sent whole.
+    let d =
+        describe("select n from (select col, count(*) as n from user where id = 5 group by col) t");
+    assert_eq!(d["Variant"], "EqualUnique");
     assert!(
-        refused("select * from (select col, count(*) from user group by col) t")
+        refused("select lower(t.c) from (select col as c from user limit 3) t")
             .starts_with("VT12001")
+    );
+    assert!(
+        refused("select t.s / 2 + 1 from (select sum(x) as s from user) t").starts_with("VT12001")
+    );
+    assert!(
+        refused("select * from (select col from user limit 3) t for update").starts_with("VT12001")
+    );
+    assert_eq!(
+        refused("select t.nope from (select col from user limit 3) t"),
+        "column 't.nope' not found"
     );
 }
 
@@ -644,4 +679,30 @@ fn insert_select_routes_selected_rows() {
     let d = describe("insert into main.seq (id) select id from main.other");
     assert_eq!(d["Variant"], "Unsharded");
     assert!(refused("insert into orders (user_id) select id from user").starts_with("VT12001"));
+}
+
+#[test]
+fn arithmetic_over_aggregates_is_projected() {
+    for rounded in [
+        "select sum(x) / count(*) + 1 from user",
+        "select avg(x) * 2 from user",
+        "select col, sum(x) / count(*) as r from user group by col order by r",
+        "select col from user group by col having sum(x) / count(*) > 1",
+    ] {
+        assert!(refused(rounded).starts_with("VT12001"), "{rounded}");
+    }
+    let d = describe("select col, sum(x) / (count(*) + 1) as r from user group by col having sum(x) * 2 > 10 order by -max(id)");
+    assert_eq!(d["OperatorType"], "Sort");
+    let filter = &d["Inputs"][0];
+    assert_eq!(filter["OperatorType"], "Filter");
+    let projection = &filter["Inputs"][0];
+    assert_eq!(projection["OperatorType"], "Projection");
+    assert_eq!(
+        projection["Expressions"],
+        "1: (:2 / (:3 + 1)) as r, 4: (:2 * 2) as sum(x) * 2, 6: -(:5) as -max(id)"
+    );
+    assert_eq!(
+        projection["Inputs"][0]["Inputs"][0]["Query"],
+        "SELECT col, NULL, sum(x), count(*), NULL, max(id), NULL FROM user GROUP BY col ORDER BY 1"
+    );
 }

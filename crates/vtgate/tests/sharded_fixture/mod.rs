@@ -440,6 +440,7 @@ pub fn queries() -> Vec<Query> {
             false,
         ));
     }
+    aggregate_arithmetic(&mut out);
     more_queries(&mut out);
     edge_queries(&mut out);
     cross_keyspace_queries(&mut out);
@@ -711,4 +712,105 @@ fn cross_keyspace_queries(out: &mut Vec<Query>) {
          order by o.order_id limit 25",
         true,
     ));
+}
+
+/// Arithmetic over aggregates, computed in vtgate after the merge.
+fn aggregate_arithmetic(out: &mut Vec<Query>) {
+    for col in NUM_COLS {
+        out.push(q(
+            format!(
+                "select sum({col}) + 1, count(*) * 2, -min({col}), max({col}) - min({col}), \
+                 sum({col}) / count(*) from customer"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!(
+                "select region, sum({col}) / count({col}), count(*) - count({col}), \
+                 2 * (sum({col}) - 3.5) from customer group by region"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!(
+                "select region, count(*) from customer group by region \
+                 having sum({col}) * 2 > count(*) + 10 and count(*) < 400"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!(
+                "select score, max({col}) - min({col}) as spread from customer \
+                 where score is not null group by score order by spread desc, score limit 9"
+            ),
+            true,
+        ));
+    }
+    out.push(q(
+        "select customer_id, sum(price) * 2 - count(*), sum(qty) / 0 from corder group by customer_id",
+        false,
+    ));
+    out.push(q(
+        "select region, ifnull(sum(balance), 0), coalesce(max(score), -1), coalesce(min(big), 0) \
+         from customer where score > 90 or score is null group by region",
+        false,
+    ));
+    out.push(q(
+        "select coalesce(sum(qty), 0), ifnull(max(qty), 0), coalesce(max(price), 1.5) from corder where price < 0",
+        false,
+    ));
+    out.push(q(
+        "select note, count(*) from corder group by note order by sum(price) - max(qty) * 100, note",
+        false,
+    ));
+    out.push(q(
+        "select c.region, count(*) * 10, sum(o.price) / count(*) from customer c join corder o \
+         on c.score = o.qty where c.customer_id < 100 group by c.region",
+        false,
+    ));
+    // Derived tables the shards cannot compute alone: the outer query runs in vtgate.
+    for sql in [
+        "select t.region, t.n * 2 from (select region, count(*) as n from customer group by region) t \
+         where t.n > 100",
+        "select count(*), sum(t.s), max(t.score) from (select score, sum(balance) as s from customer \
+         group by score) t",
+        "select n, count(*) from (select customer_id, count(*) as n from corder group by customer_id) t \
+         group by n",
+        "select a.s / a.c, a.c, a.s - 1 from (select sum(balance) as s, count(*) as c from customer) a",
+        "select x.n from (select customer_id, count(*) as n from corder where customer_id = 7 \
+         group by customer_id) x",
+        "select count(*), max(x.score), count(x.name) from (select customer_id, score, name from customer \
+         where customer_id > 12 order by customer_id limit 10) as x",
+        "select c.customer_id, t.n from customer c join (select customer_id, count(*) as n from corder \
+         group by customer_id) t on t.customer_id = c.customer_id where c.score > 60",
+        "select t.m, c.name from (select max(customer_id) as m from corder where price > 9000) t \
+         join customer c on c.customer_id = t.m",
+        "select email, t.n from customer join (select customer_id as cid, count(*) as n from corder \
+         group by customer_id) t on t.cid = customer.customer_id where customer.score < -15",
+        "select p.sku, t.q from product p join (select sku, sum(qty) as q from corder group by sku) t \
+         on t.sku = p.sku",
+        "select * from (select c.customer_id, o.order_id from customer c join corder o \
+         on o.customer_id = c.customer_id where c.customer_id < 40) as t",
+        "select t.score, count(*) from (select c.score from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 60 and o.order_id < 100) t group by t.score",
+        "select 'none', count(*), sum(balance), 2.50 from customer where score > 1000",
+        "select count(*), sum(t.v), max(t.v) from (select score as v from customer union \
+         select qty from corder) t",
+        "select t.id from (select customer_id as id from customer where score = 5 union all \
+         select customer_id from corder where price < 100) t where t.id < 1000",
+        "select t.title, c.name from (select 'hello' as title) as t left join customer c \
+         on c.customer_id = 3",
+    ] {
+        out.push(q(sql, false));
+    }
+    for sql in [
+        "select t.order_id, t.price from (select order_id, customer_id, price from corder \
+         order by price desc, order_id limit 20) t order by t.order_id",
+        "select * from (select distinct score from customer) t where score between 10 and 20 \
+         or score in (-5, 70) order by score",
+        "select t.score, t.m - t.l as d from (select score, max(big) as m, min(balance) as l from customer \
+         where score is not null group by score) t order by d desc, t.score limit 5",
+    ] {
+        out.push(q(sql, true));
+    }
 }

@@ -1,0 +1,398 @@
+//! A query over a derived table that the shards cannot compute row by row
+//! (`FROM (SELECT ... GROUP BY / LIMIT / DISTINCT ...) AS t` on a sharded
+//! table reaching several shards): the inner query is planned on its own
+//! (route, aggregate, limit ...) and the outer query runs in vtgate over
+//! its rows, as MySQL runs it over the materialized derived table:
+//!
+//! * WHERE: a [`Filter`] over the derived columns (comparisons with
+//!   literals, IN lists, IS NULL, AND/OR/NOT);
+//! * the select list: a [`Project`] (columns, literals, arithmetic);
+//! * GROUP BY, aggregates, HAVING, DISTINCT: the same raw-row aggregation
+//!   as over a nested-loop join;
+//! * ORDER BY and LIMIT: [`MemorySort`] and [`Limit`].
+//!
+//! Anything else in the outer query (functions, subqueries, joins) is
+//! refused.
+
+use sqlparser::ast::{
+    Expr, GroupByExpr, OrderByKind, OrderBySort, Query, SelectItem, SetExpr, TableFactor,
+    UnaryOperator,
+};
+
+use super::aggregation::{build_predicate, coalesce_args};
+use super::join_aggregate::plan_raw_aggregate;
+use super::order::{features, find_column, remove_limit};
+use super::union::PlanSide;
+use super::Context;
+use crate::bind::PlanValue;
+use crate::error::{EngineError, Result};
+use crate::filter::{Filter, Operand};
+use crate::limit::Limit;
+use crate::memory_sort::MemorySort;
+use crate::merge_sort::OrderByParam;
+use crate::primitive::Primitive;
+use crate::projection::{Arith, ArithOp, Project};
+
+fn refuse(what: impl std::fmt::Display) -> EngineError {
+    EngineError::unsupported(format!("{what} over a derived table across shards"))
+}
+
+/// The derived table: its alias and column names.
+struct Derived {
+    alias: String,
+    columns: Vec<String>,
+}
+
+impl Derived {
+    /// The derived column `e` names, if it names one.
+    fn column(&self, e: &Expr) -> Option<usize> {
+        let name = match e {
+            Expr::Identifier(id) => &id.value,
+            Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+                [t, c] if t.value == self.alias => &c.value,
+                _ => return None,
+            },
+            Expr::Nested(x) => return self.column(x),
+            _ => return None,
+        };
+        self.columns
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(name))
+    }
+
+    /// A value in WHERE: a derived column or a literal.
+    fn operand(&self, e: &Expr) -> Result<Operand> {
+        if let Some(v) = PlanValue::from_expr(e) {
+            return Ok(Operand::Value(v));
+        }
+        if let Some(c) = self.column(e) {
+            return Ok(Operand::Column(c));
+        }
+        not_found(e)?;
+        Err(refuse(format!("WHERE {e}")))
+    }
+
+    /// `e` as an expression over the derived row. A division is only
+    /// allowed as the final value of a select item (`top`): MySQL keeps
+    /// more digits of a quotient than it shows.
+    fn arith(&self, e: &Expr, top: bool) -> Result<Arith> {
+        use sqlparser::ast::BinaryOperator as B;
+        if let Some(c) = self.column(e) {
+            return Ok(Arith::Column(c));
+        }
+        if let Some(v) = PlanValue::from_expr(e) {
+            return Ok(Arith::Value(v));
+        }
+        Ok(match e {
+            Expr::Nested(x) => self.arith(x, top)?,
+            Expr::BinaryOp { left, op, right } => {
+                let op = match op {
+                    B::Plus => ArithOp::Add,
+                    B::Minus => ArithOp::Sub,
+                    B::Multiply => ArithOp::Mul,
+                    B::Divide if top => ArithOp::Div,
+                    _ => return Err(refuse(format!("the expression {e}"))),
+                };
+                Arith::Binary(
+                    Box::new(self.arith(left, false)?),
+                    op,
+                    Box::new(self.arith(right, false)?),
+                )
+            }
+            Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr,
+            } => Arith::Neg(Box::new(self.arith(expr, false)?)),
+            Expr::IsNotNull(x) => Arith::IsNotNull(Box::new(self.arith(x, false)?)),
+            _ if coalesce_args(e).is_some() => Arith::Coalesce(
+                coalesce_args(e)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| self.arith(a, false))
+                    .collect::<Result<_>>()?,
+            ),
+            _ => {
+                not_found(e)?;
+                return Err(refuse(format!("the expression {e}")));
+            }
+        })
+    }
+
+    /// The rows of the outer query's FROM and WHERE, with `items` as their
+    /// columns (`final_items` of them are select items, the rest hidden).
+    fn rows(
+        &self,
+        inner: Box<dyn Primitive>,
+        query: &Query,
+        final_items: usize,
+    ) -> Result<Box<dyn Primitive>> {
+        let SetExpr::Select(select) = query.body.as_ref() else {
+            return Err(refuse("UNION"));
+        };
+        let mut input = inner;
+        if let Some(w) = &select.selection {
+            input = Box::new(Filter {
+                predicate: build_predicate(w, &mut |x| self.operand(x))?,
+                hidden_columns: 0,
+                input,
+            });
+        }
+        let mut columns = Vec::new();
+        for (i, item) in select.projection.iter().enumerate() {
+            match item {
+                SelectItem::Wildcard(_) => {
+                    for (c, name) in self.columns.iter().enumerate() {
+                        columns.push((name.clone(), Arith::Column(c)));
+                    }
+                }
+                SelectItem::QualifiedWildcard(kind, _) if kind.to_string() == self.alias => {
+                    for (c, name) in self.columns.iter().enumerate() {
+                        columns.push((name.clone(), Arith::Column(c)));
+                    }
+                }
+                SelectItem::UnnamedExpr(e) => {
+                    let name = match e {
+                        Expr::CompoundIdentifier(p) => p
+                            .last()
+                            .map_or_else(|| e.to_string(), |id| id.value.clone()),
+                        Expr::Identifier(id) => id.value.clone(),
+                        _ => e.to_string(),
+                    };
+                    columns.push((name, self.arith(e, i < final_items)?));
+                }
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    columns.push((alias.value.clone(), self.arith(expr, i < final_items)?));
+                }
+                other => return Err(refuse(format!("the select item {other}"))),
+            }
+        }
+        Ok(Box::new(Project { columns, input }))
+    }
+}
+
+/// The WHERE of a derived table's inner query over one plain table (to
+/// see whether it reaches one shard), if it is one.
+pub(super) fn plain_inner(q: &Query) -> Option<Option<&Expr>> {
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return None;
+    };
+    let plain = matches!(s.from.as_slice(), [t] if t.joins.is_empty() && matches!(t.relation, TableFactor::Table { .. }));
+    plain.then_some(s.selection.as_ref())
+}
+
+/// Plans `original`, a SELECT whose only FROM item is a derived table
+/// the shards cannot compute on their own.
+pub(super) fn plan_derived(
+    ctx: &Context,
+    original: &Query,
+    plan_side: PlanSide,
+) -> Result<Box<dyn Primitive>> {
+    let SetExpr::Select(select) = original.body.as_ref() else {
+        return Err(refuse("UNION"));
+    };
+    if !original.locks.is_empty() || select.into.is_some() {
+        // The shards would not lock (or write) what MySQL does.
+        return Err(refuse("FOR UPDATE, LOCK IN SHARE MODE or INTO"));
+    }
+    let calc_found_rows = select.select_modifiers.as_ref().is_some_and(|m| {
+        m.to_string()
+            .to_ascii_uppercase()
+            .contains("SQL_CALC_FOUND_ROWS")
+    });
+    if calc_found_rows {
+        return Err(refuse("SQL_CALC_FOUND_ROWS"));
+    }
+    let [only] = select.from.as_slice() else {
+        return Err(refuse("a join"));
+    };
+    let TableFactor::Derived {
+        lateral: false,
+        subquery,
+        alias: Some(alias),
+        ..
+    } = &only.relation
+    else {
+        return Err(refuse("a join"));
+    };
+    if !only.joins.is_empty() {
+        return Err(refuse("a join"));
+    }
+    let derived = Derived {
+        alias: alias.name.value.clone(),
+        columns: derived_columns(subquery, alias)?,
+    };
+    // The outer query's own features, not the derived table's.
+    let mut outer_only = original.clone();
+    if let SetExpr::Select(s) = outer_only.body.as_mut() {
+        s.from.clear();
+    }
+    let outer = features(&outer_only);
+    if outer.subquery || outer.window {
+        return Err(refuse("a subquery or window function"));
+    }
+    let inner = plan_side(ctx, &subquery.to_string())?;
+    let grouped =
+        !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    if outer.aggregate || grouped || select.having.is_some() || select.distinct.is_some() {
+        let mut inner = Some(inner);
+        return plan_raw_aggregate(original, "a derived table", &mut |q| {
+            let input = inner
+                .take()
+                .ok_or_else(|| EngineError::BadResult("derived rows planned twice".into()))?;
+            // Raw values feed aggregates: none is a final value.
+            derived.rows(input, q, 0)
+        });
+    }
+    plan_rows(&derived, inner, original)
+}
+
+/// The outer query without aggregation: rows, then ORDER BY and LIMIT.
+fn plan_rows(
+    derived: &Derived,
+    inner: Box<dyn Primitive>,
+    original: &Query,
+) -> Result<Box<dyn Primitive>> {
+    let mut query = original.clone();
+    let limit = remove_limit(&mut query)?;
+    let order = query.order_by.take();
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return Err(refuse("UNION"));
+    };
+    let items = select.projection.len();
+    let mut params = Vec::new();
+    if let Some(order) = order {
+        let OrderByKind::Expressions(exprs) = order.kind else {
+            return Err(refuse("ORDER BY ALL"));
+        };
+        for o in exprs {
+            if o.options.nulls_first.is_some() || o.with_fill.is_some() {
+                return Err(refuse("ORDER BY with NULLS FIRST/LAST"));
+            }
+            let desc = match o.options.sort {
+                None | Some(OrderBySort::Asc) => false,
+                Some(OrderBySort::Desc) => true,
+                Some(_) => return Err(refuse("ORDER BY ... USING")),
+            };
+            let star = matches!(select.projection.as_slice(), [SelectItem::Wildcard(_)]);
+            let found = match derived.column(&o.expr) {
+                Some(c) if star => Some(c),
+                _ => find_column(&o.expr, &select.projection[..items])?,
+            };
+            let col = match found {
+                Some(c) => c,
+                None => {
+                    select
+                        .projection
+                        .push(SelectItem::UnnamedExpr(o.expr.clone()));
+                    select.projection.len() - 1
+                }
+            };
+            params.push(OrderByParam { col, desc });
+        }
+    }
+    let hidden = select.projection.len() - items;
+    if hidden > 0
+        && select.projection[..items].iter().any(|i| {
+            matches!(
+                i,
+                SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+            )
+        })
+    {
+        return Err(refuse("ORDER BY a column not selected with *"));
+    }
+    let mut plan = derived.rows(inner, &query, items)?;
+    if !params.is_empty() {
+        plan = Box::new(MemorySort {
+            order_by: params,
+            hidden_columns: hidden,
+            input: plan,
+        });
+    }
+    if let Some((count, offset)) = limit {
+        plan = Box::new(Limit {
+            count,
+            offset,
+            input: plan,
+        });
+    }
+    Ok(plan)
+}
+
+/// A column reference that named no derived column is MySQL's error.
+fn not_found(e: &Expr) -> Result<()> {
+    if matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+        return Err(EngineError::mysql(
+            1054,
+            "42S22",
+            format!("column '{e}' not found"),
+        ));
+    }
+    Ok(())
+}
+
+/// The column names of a derived table: its alias's column list, else
+/// the inner select items' names; two columns of one name are MySQL's
+/// error.
+pub(super) fn derived_columns(
+    q: &Query,
+    alias: &sqlparser::ast::TableAlias,
+) -> Result<Vec<String>> {
+    let names = item_names(q, alias)?;
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].iter().any(|m| m.eq_ignore_ascii_case(n)) {
+            return Err(EngineError::mysql(
+                1060,
+                "42S21",
+                format!("Duplicate column name '{n}'"),
+            ));
+        }
+    }
+    Ok(names)
+}
+
+/// The SELECT that names a query's columns: the first of a UNION.
+fn first_select(set: &SetExpr) -> Option<&sqlparser::ast::Select> {
+    match set {
+        SetExpr::Select(s) => Some(s),
+        SetExpr::SetOperation { left, .. } => first_select(left),
+        SetExpr::Query(q) => first_select(&q.body),
+        _ => None,
+    }
+}
+
+fn item_names(q: &Query, alias: &sqlparser::ast::TableAlias) -> Result<Vec<String>> {
+    let s = first_select(&q.body).ok_or_else(|| refuse("VALUES"))?;
+    // `select * from (...) AS inner`: the inner derived table's columns.
+    if let ([SelectItem::Wildcard(_)], [only]) = (s.projection.as_slice(), s.from.as_slice()) {
+        if let TableFactor::Derived {
+            subquery,
+            alias: Some(inner),
+            ..
+        } = &only.relation
+        {
+            if only.joins.is_empty() && alias.columns.is_empty() {
+                return derived_columns(subquery, inner);
+            }
+        }
+    }
+    if !alias.columns.is_empty() {
+        if alias.columns.len() != s.projection.len() {
+            return Err(refuse("a column list of another length"));
+        }
+        return Ok(alias.columns.iter().map(|c| c.name.value.clone()).collect());
+    }
+    s.projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::ExprWithAlias { alias, .. } => Ok(alias.value.clone()),
+            SelectItem::UnnamedExpr(Expr::Identifier(id)) => Ok(id.value.clone()),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => p
+                .last()
+                .map(|id| id.value.clone())
+                .ok_or_else(|| refuse("an empty column name")),
+            SelectItem::UnnamedExpr(e) => Ok(e.to_string()),
+            _ => Err(refuse("* inside")),
+        })
+        .collect()
+}
