@@ -9,7 +9,8 @@
 //!   equality between a column of an earlier table and a column of this
 //!   one; its other conditions read this table only.
 //!
-//! Everything else stays a nested loop.
+//! Everything else (and any join under FOR UPDATE or LOCK IN SHARE MODE)
+//! stays a nested loop.
 
 use sqlparser::ast::{BinaryOperator, Expr, GroupByExpr, SelectItem, SetExpr, TableFactor};
 

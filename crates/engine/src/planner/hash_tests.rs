@@ -84,6 +84,11 @@ fn other_conditions_on_earlier_tables_keep_the_nested_loop() {
         "select /*vt+ ALLOW_HASH_JOIN */ u.id, m.name from user u join music m on m.col = u.col + 1",
     );
     assert_eq!(d["Variant"], "Join", "{d}");
+    let d = describe(
+        "select /*vt+ ALLOW_HASH_JOIN */ u.id, m.name from user u join music m on m.col = u.col \
+         for update",
+    );
+    assert_eq!(d["Variant"], "Join", "{d}");
 }
 
 #[test]

@@ -423,10 +423,14 @@ pub(super) fn plan_nested_join(
             placed.push((step, c));
         }
     }
-    // Steps joined by hashing on one column equality instead of binding.
+    // Steps joined by hashing on one column equality instead of binding
+    // (not under FOR UPDATE: the right query would lock rows that match
+    // no left row).
     let mut hash_keys = Vec::with_capacity(from.len());
     for (k, (factor, _, _)) in from.iter().enumerate() {
-        let wanted = k > 0 && (ctx.options.allow_hash_join || computed_derived(factor));
+        let wanted = k > 0
+            && original.locks.is_empty()
+            && (ctx.options.allow_hash_join || computed_derived(factor));
         let conds: Vec<&Expr> = placed
             .iter()
             .filter(|(step, _)| *step == k)
