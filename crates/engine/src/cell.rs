@@ -147,7 +147,7 @@ fn bad_number(b: &[u8]) -> EngineError {
 }
 
 /// `[-]H:MM:SS[.ffffff]` as signed microseconds.
-fn time_micros(b: &[u8]) -> Result<i128> {
+pub(crate) fn time_micros(b: &[u8]) -> Result<i128> {
     let s = std::str::from_utf8(b).map_err(|_| bad_number(b))?;
     let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
     let (hms, frac) = s.split_once('.').unwrap_or((s, ""));
@@ -171,7 +171,7 @@ fn time_micros(b: &[u8]) -> Result<i128> {
 
 /// An exact decimal read from MySQL text: sign, integer digits without
 /// leading zeros, fraction digits without trailing zeros.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decimal {
     negative: bool,
     int: Vec<u8>,

@@ -10,7 +10,8 @@
 //!   [`filter::Filter`] (HAVING), [`projection::Projection`] (arithmetic
 //!   over aggregates), [`memory_sort::MemorySort`],
 //!   [`distinct::Distinct`], [`join::Join`] (nested loop with bind
-//!   variables) and [`concatenate::Concatenate`] (UNION ALL).
+//!   variables), [`hash_join::HashJoin`] (both sides once, right side
+//!   hashed by its join column) and [`concatenate::Concatenate`] (UNION ALL).
 //! * [`VCursor`] is what vtgate provides to run a plan: serving shards,
 //!   executing fully bound queries on shards, and `--max-memory-rows`.
 //! * [`PlanDescription`] is the `VEXPLAIN PLAN` JSON.
@@ -29,6 +30,7 @@ pub mod description;
 pub mod distinct;
 pub mod error;
 pub mod filter;
+pub mod hash_join;
 pub mod insert;
 pub mod insert_select;
 pub mod join;

@@ -73,6 +73,34 @@ fn line_end(b: &[u8], i: usize) -> usize {
         .map_or(b.len(), |p| i + p + 1)
 }
 
+/// The bodies of the plain `/* ... */` comments of `sql` (outside quotes),
+/// where Vitess's query directives (`/*vt+ ALLOW_HASH_JOIN */`) are.
+pub fn block_comments(sql: &str) -> Vec<&str> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' | b'`' => i = quoted_end(b, i),
+            _ => match comment_at(b, i) {
+                Some((kind, end)) => {
+                    if kind == CommentKind::Block {
+                        let body_end = if sql[i..end].ends_with("*/") && end >= i + 4 {
+                            end - 2
+                        } else {
+                            end
+                        };
+                        out.push(&sql[i + 2..body_end]);
+                    }
+                    i = end;
+                }
+                None => i += 1,
+            },
+        }
+    }
+    out
+}
+
 /// Splits `sql` on `;` outside quotes and comments. Each statement is
 /// trimmed; empty and comment-only statements are dropped.
 pub fn split_statements(sql: &str) -> Vec<&str> {
@@ -171,6 +199,14 @@ pub fn strip_trailing_comments(sql: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_comments_outside_quotes() {
+        let sql =
+            "select /*vt+ ALLOW_HASH_JOIN */ a, '/* no */' from t /**/ -- /* line */\n/*! 1 */ #x";
+        assert_eq!(block_comments(sql), vec!["vt+ ALLOW_HASH_JOIN ", ""]);
+        assert_eq!(block_comments("select 1 /* open"), vec![" open"]);
+    }
 
     #[test]
     fn splits_on_semicolons_outside_quotes_and_comments() {

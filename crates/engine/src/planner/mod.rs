@@ -13,6 +13,7 @@ mod aggregate_tail;
 mod aggregation;
 mod derived;
 mod dml;
+mod hash;
 mod insert_select;
 mod join;
 mod join_aggregate;
@@ -31,6 +32,7 @@ use proto::topodata::TabletType;
 use sqlparser::ast::Statement;
 use vschema::VSchema;
 
+pub use hash::PlanOptions;
 pub(crate) use order::UPPER_LIMIT_VAR;
 
 use crate::error::{EngineError, Result};
@@ -51,10 +53,29 @@ pub fn plan_for(
     default_keyspace: Option<&str>,
     tablet_type: TabletType,
 ) -> Result<Plan> {
+    plan_with(
+        stmt,
+        vschema,
+        default_keyspace,
+        tablet_type,
+        PlanOptions::default(),
+    )
+}
+
+/// Plans one statement for `tablet_type` with the options of its
+/// directives ([`PlanOptions::from_sql`] on the statement's text).
+pub fn plan_with(
+    stmt: &Statement,
+    vschema: &VSchema,
+    default_keyspace: Option<&str>,
+    tablet_type: TabletType,
+    options: PlanOptions,
+) -> Result<Plan> {
     let ctx = Context {
         vschema,
         default_keyspace,
         tablet_type,
+        options,
     };
     match stmt {
         Statement::Query(_) => select::plan_select(&ctx, stmt),
@@ -80,6 +101,8 @@ pub(crate) struct Context<'a> {
     pub default_keyspace: Option<&'a str>,
     /// The tablet type the statement runs on (selects the routing rules).
     pub tablet_type: TabletType,
+    /// The statement's directives.
+    pub options: PlanOptions,
 }
 
 impl<'a> Context<'a> {
@@ -98,3 +121,6 @@ mod tests;
 
 #[cfg(test)]
 mod routing_rules_tests;
+
+#[cfg(test)]
+mod hash_tests;

@@ -8,7 +8,8 @@
 //! clause), with the columns of earlier tables as bind variables; select
 //! items run in the query of their table. A WHERE condition on a table
 //! that was LEFT JOINed is refused (it must run after the outer join).
-//! ORDER BY and LIMIT run in vtgate over the joined rows. Aggregation,
+//! ORDER BY and LIMIT run in vtgate over the joined rows. A step joined
+//! on one column equality may be a hash join instead (see `hash`). Aggregation,
 //! DISTINCT, subqueries, `*`, RIGHT JOIN and USING are refused.
 
 use std::ops::ControlFlow;
@@ -19,6 +20,7 @@ use sqlparser::ast::{
 };
 
 use super::derived::{derived_columns, plan_derived};
+use super::hash::{computed_derived, hash_key};
 use super::join_aggregate::plan_join_aggregate;
 use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
 use super::routing::conjuncts;
@@ -26,6 +28,7 @@ use super::tables::{resolve_name, Tables};
 use super::union::PlanSide;
 use super::Context;
 use crate::error::{EngineError, Result};
+use crate::hash_join::HashJoin;
 use crate::join::{Join, JoinColumn};
 use crate::limit::Limit;
 use crate::memory_sort::MemorySort;
@@ -402,12 +405,14 @@ pub(super) fn plan_nested_join(
         queries[t].items.push(text);
         cols.push((t, queries[t].items.len() - 1));
     }
+    // Each condition runs at the step of the last table it reads.
+    let mut placed: Vec<(usize, &Expr)> = Vec::new();
     for c in conjuncts(select.selection.as_ref()) {
         let step = tables_of(c, uses)?.into_iter().max().unwrap_or(0);
         if from[step].1 {
             return Err(refuse("WHERE on a LEFT JOINed table"));
         }
-        place_condition(c, step, uses, &mut queries);
+        placed.push((step, c));
     }
     for (k, (_, _, on)) in from.iter().enumerate() {
         for c in conjuncts(*on) {
@@ -415,9 +420,49 @@ pub(super) fn plan_nested_join(
             if step != k && from[step].1 {
                 return Err(refuse("ON condition on a later LEFT JOINed table"));
             }
-            place_condition(c, step, uses, &mut queries);
+            placed.push((step, c));
         }
     }
+    // Steps joined by hashing on one column equality instead of binding
+    // (not under FOR UPDATE: the right query would lock rows that match
+    // no left row).
+    let mut hash_keys = Vec::with_capacity(from.len());
+    for (k, (factor, _, _)) in from.iter().enumerate() {
+        let wanted = k > 0
+            && original.locks.is_empty()
+            && (ctx.options.allow_hash_join || computed_derived(factor));
+        let conds: Vec<&Expr> = placed
+            .iter()
+            .filter(|(step, _)| *step == k)
+            .map(|(_, c)| *c)
+            .collect();
+        hash_keys.push(if wanted {
+            hash_key(k, &conds, &|e| tables_of(e, uses))?
+        } else {
+            None
+        });
+    }
+    for (step, c) in &placed {
+        let hashed = hash_keys[*step]
+            .as_ref()
+            .is_some_and(|h| std::ptr::eq(h.cond, *c));
+        if !hashed {
+            place_condition(c, *step, uses, &mut queries);
+        }
+    }
+    // The key columns of each hash join: (left table, its item), right item.
+    let hash_items: Vec<Option<(usize, usize, usize, String)>> = hash_keys
+        .iter()
+        .enumerate()
+        .map(|(k, h)| {
+            h.as_ref().map(|h| {
+                let (t, e) = h.left;
+                let li = queries[t].item(e.to_string());
+                let ri = queries[k].item(h.right.to_string());
+                (t, li, ri, h.cond.to_string())
+            })
+        })
+        .collect();
     // Offsets of each table's columns in the concatenated rows.
     let mut offsets = Vec::with_capacity(queries.len());
     let mut width = 0;
@@ -452,13 +497,24 @@ pub(super) fn plan_nested_join(
             .iter()
             .map(|(name, t, i)| (name.clone(), offsets[*t] + i))
             .collect();
-        plan = Box::new(Join {
-            left_join: from[k].1,
-            left: plan,
-            right,
-            cols: join_cols,
-            vars,
-        });
+        plan = match &hash_items[k] {
+            Some((t, li, ri, predicate)) => Box::new(HashJoin {
+                left_join: from[k].1,
+                left: plan,
+                right,
+                cols: join_cols,
+                left_key: offsets[*t] + li,
+                right_key: *ri,
+                predicate: predicate.clone(),
+            }),
+            None => Box::new(Join {
+                left_join: from[k].1,
+                left: plan,
+                right,
+                cols: join_cols,
+                vars,
+            }),
+        };
     }
     order_and_limit(original, &select.projection, plan)
 }

@@ -78,7 +78,7 @@ enum ExplainFormat {
 }
 
 /// Parses and plans `sql` for `default_keyspace` and `tablet_type` (whose routing rules
-/// apply).
+/// apply), with the directives in its comments.
 fn plan_statement(
     topo: &Topology,
     sql: &str,
@@ -86,8 +86,16 @@ fn plan_statement(
     tablet_type: TabletType,
 ) -> Result<Plan, VtError> {
     let stmt = sql::parse::parse(sql)?;
-    engine::planner::plan_for(&stmt, topo.vschema(), default_keyspace, tablet_type)
-        .map_err(engine_error)
+    // Directives (`/*vt+ ALLOW_HASH_JOIN */`) are comments: read from the text.
+    let options = engine::planner::PlanOptions::from_sql(sql);
+    engine::planner::plan_with(
+        &stmt,
+        topo.vschema(),
+        default_keyspace,
+        tablet_type,
+        options,
+    )
+    .map_err(engine_error)
 }
 
 /// Runs `f` on a thread with a big stack when `sql` is long, else inline.

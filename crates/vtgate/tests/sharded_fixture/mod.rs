@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::manual_is_multiple_of)]
 
+mod hash_joins;
+
 /// One query and whether its ORDER BY is total (rows compared in order).
 pub struct Query {
     pub sql: String,
@@ -444,6 +446,7 @@ pub fn queries() -> Vec<Query> {
     more_queries(&mut out);
     edge_queries(&mut out);
     cross_keyspace_queries(&mut out);
+    hash_joins::hash_join_queries(&mut out);
     // Reference table alone.
     out.push(q("select * from product order by sku", true));
     out.push(q("select count(*), sum(price) from product", false));

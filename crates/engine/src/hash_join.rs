@@ -1,0 +1,268 @@
+//! [`HashJoin`]: a join in vtgate on `left.a = right.b` (Vitess
+//! `engine/hash_join.go`). Both inputs run once; the right rows are held
+//! in a hash table keyed by their join column (counted against
+//! `--max-memory-rows`) and every left row probes it, in left order. A
+//! LEFT JOIN keeps left rows without a match, with NULLs on the right.
+//!
+//! Keys are hashed only when equal keys are provably equal in MySQL:
+//! NULL never matches; integers and decimals by value; binary strings and
+//! temporal values by their bytes (the same type on both sides); `*_bin`
+//! text without trailing spaces; `*_general_ci` text folded to upper case
+//! when it is ASCII. Anything else (floats, mixed types, two collations,
+//! non-ASCII case-insensitive text, unknown collations) is refused with
+//! VT12001, like the engine's other comparisons.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use proto::query::{Field, QueryResult, Row, Type};
+use sql::literal::BindVars;
+
+use crate::cell::{time_micros, CompareKind, Decimal};
+use crate::description::PlanDescription;
+use crate::error::{EngineError, Result};
+use crate::join::JoinColumn;
+use crate::merge_sort::split;
+use crate::primitive::Primitive;
+use crate::vcursor::VCursor;
+
+/// Hash join on one equality.
+#[derive(Debug)]
+pub struct HashJoin {
+    /// Keep left rows without a right match.
+    pub left_join: bool,
+    /// Probes the hash table.
+    pub left: Box<dyn Primitive>,
+    /// Buffered into the hash table.
+    pub right: Box<dyn Primitive>,
+    /// Output columns.
+    pub cols: Vec<JoinColumn>,
+    /// The join column of the left input.
+    pub left_key: usize,
+    /// The join column of the right input.
+    pub right_key: usize,
+    /// The join condition as written, for VEXPLAIN.
+    pub predicate: String,
+}
+
+/// A join column value normalised so that MySQL-equal values are equal.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Number(Decimal),
+    Bytes(Vec<u8>),
+    Time(i128),
+}
+
+/// How the join columns' values become [`Key`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    /// Integers and decimals, by value.
+    Number,
+    /// Bytes as they are.
+    Bytes,
+    /// Bytes without trailing spaces.
+    PadBytes,
+    /// ASCII upper-cased, without trailing spaces.
+    AsciiCi,
+    /// `TIME` values.
+    Time,
+    /// A NULL-typed column: nothing matches.
+    Never,
+}
+
+fn refuse(what: impl std::fmt::Display) -> EngineError {
+    EngineError::unsupported(format!("hash join {what}"))
+}
+
+fn typ(f: &Field) -> Type {
+    Type::try_from(f.r#type).unwrap_or(Type::NullType)
+}
+
+/// The key kind for joining `left` with `right`, or VT12001.
+fn key_kind(left: &Field, right: &Field) -> Result<KeyKind> {
+    if typ(left) == Type::NullType || typ(right) == Type::NullType {
+        return Ok(KeyKind::Never);
+    }
+    let (lk, rk) = (
+        CompareKind::for_field(left)?,
+        CompareKind::for_field(right)?,
+    );
+    let numeric = |k| {
+        matches!(
+            k,
+            CompareKind::Signed | CompareKind::Unsigned | CompareKind::Decimal
+        )
+    };
+    if lk == CompareKind::Float || rk == CompareKind::Float {
+        return Err(refuse(format!(
+            "on the floating-point column {} or {}",
+            left.name, right.name
+        )));
+    }
+    if numeric(lk) && numeric(rk) {
+        return Ok(KeyKind::Number);
+    }
+    let temporal = |t| {
+        matches!(
+            t,
+            Type::Date | Type::Datetime | Type::Timestamp | Type::Time
+        )
+    };
+    let same_type = typ(left) == typ(right) && left.decimals == right.decimals;
+    let mixed = lk != rk
+        || left.charset != right.charset
+        || ((temporal(typ(left)) || temporal(typ(right))) && !same_type);
+    if mixed {
+        return Err(refuse(format!(
+            "comparing {} ({}, collation {}) with {} ({}, collation {})",
+            left.name,
+            typ(left).as_str_name(),
+            left.charset,
+            right.name,
+            typ(right).as_str_name(),
+            right.charset
+        )));
+    }
+    Ok(match lk {
+        CompareKind::Bytes => KeyKind::Bytes,
+        CompareKind::PadBytes => KeyKind::PadBytes,
+        CompareKind::AsciiCi => KeyKind::AsciiCi,
+        CompareKind::Time => KeyKind::Time,
+        // Numbers and floats were handled above.
+        _ => return Err(refuse(format!("on {}", left.name))),
+    })
+}
+
+fn trim_spaces(b: &[u8]) -> &[u8] {
+    let end = b.iter().rposition(|c| *c != b' ').map_or(0, |i| i + 1);
+    &b[..end]
+}
+
+impl KeyKind {
+    /// The key of a cell; `None` for NULL (which matches nothing).
+    fn key(self, cell: Option<&[u8]>) -> Result<Option<Key>> {
+        let Some(b) = cell else {
+            return Ok(None);
+        };
+        Ok(Some(match self {
+            KeyKind::Never => return Ok(None),
+            KeyKind::Number => Key::Number(Decimal::parse(b)?),
+            KeyKind::Bytes => Key::Bytes(b.to_vec()),
+            KeyKind::PadBytes => Key::Bytes(trim_spaces(b).to_vec()),
+            KeyKind::AsciiCi => {
+                if !b.is_ascii() {
+                    return Err(EngineError::unsupported(
+                        "comparing non-ASCII text of a case-insensitive collation in vtgate",
+                    ));
+                }
+                Key::Bytes(trim_spaces(b).to_ascii_uppercase())
+            }
+            KeyKind::Time => Key::Time(time_micros(b)?),
+        }))
+    }
+}
+
+#[async_trait]
+impl Primitive for HashJoin {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let limit = vc.max_memory_rows();
+        let right = self.right.execute(vc, vars).await?;
+        if right.rows.len() > limit {
+            return Err(EngineError::RowLimit(limit));
+        }
+        let left = self.left.execute(vc, vars).await?;
+        let right_rows = right.rows.iter().map(split).collect::<Result<Vec<_>>>()?;
+        let width = right.fields.len();
+        let key_field = |fields: &[Field], i: usize| {
+            fields
+                .get(i)
+                .cloned()
+                .ok_or_else(|| EngineError::BadResult(format!("hash join key {i} missing")))
+        };
+        // Types are only compared when there is something to probe.
+        let kind = if left.rows.is_empty() || right_rows.is_empty() {
+            KeyKind::Never
+        } else {
+            key_kind(
+                &key_field(&left.fields, self.left_key)?,
+                &key_field(&right.fields, self.right_key)?,
+            )?
+        };
+        let mut table: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (i, cells) in right_rows.iter().enumerate() {
+            if let Some(k) = kind.key(cells.get(self.right_key).copied().flatten())? {
+                table.entry(k).or_default().push(i);
+            }
+        }
+        let mut out = QueryResult::default();
+        let nulls = vec![None; width];
+        for row in &left.rows {
+            let cells = split(row)?;
+            let matches = match kind.key(cells.get(self.left_key).copied().flatten())? {
+                Some(k) => table.get(&k).map_or(&[][..], Vec::as_slice),
+                None => &[],
+            };
+            if matches.is_empty() && self.left_join {
+                out.rows.push(self.combine(&cells, &nulls)?);
+            }
+            for &m in matches {
+                out.rows.push(self.combine(&cells, &right_rows[m])?);
+            }
+            if out.rows.len() > limit {
+                return Err(EngineError::RowLimit(limit));
+            }
+        }
+        out.fields = self
+            .cols
+            .iter()
+            .map(|c| match c {
+                JoinColumn::Left(i) => left.fields.get(*i).cloned(),
+                JoinColumn::Right(i) => right.fields.get(*i).cloned(),
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| EngineError::BadResult("join column out of range".into()))?;
+        Ok(out)
+    }
+
+    fn description(&self) -> PlanDescription {
+        // Vitess's notation: -n is left column n-1, n is right column n-1.
+        let cols: Vec<String> = self
+            .cols
+            .iter()
+            .map(|c| match c {
+                JoinColumn::Left(i) => format!("-{}", i + 1),
+                JoinColumn::Right(i) => format!("{}", i + 1),
+            })
+            .collect();
+        PlanDescription::new("Join")
+            .variant(if self.left_join {
+                "HashLeftJoin"
+            } else {
+                "HashJoin"
+            })
+            .with("JoinColumnIndexes", cols.join(","))
+            .with("Predicate", self.predicate.clone())
+            .with("LHSKey", self.left_key)
+            .with("RHSKey", self.right_key)
+            .input(self.left.description())
+            .input(self.right.description())
+    }
+}
+
+impl HashJoin {
+    fn combine(&self, left: &[Option<&[u8]>], right: &[Option<&[u8]>]) -> Result<Row> {
+        let cells = self
+            .cols
+            .iter()
+            .map(|c| match c {
+                JoinColumn::Left(i) => left.get(*i).copied(),
+                JoinColumn::Right(i) => right.get(*i).copied(),
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| EngineError::BadResult("join row too short".into()))?;
+        Ok(Row::from_values(cells))
+    }
+}
+
+#[cfg(test)]
+mod tests;
