@@ -13,6 +13,7 @@
 # Usage: benches/sysbench.sh            (from anywhere; builds release binaries first)
 # Env:   DURATION=10 (s per run)  ROUNDS=1  TABLE_SIZE=10000  SKIP_BUILD=1
 #        TARGETS="direct relay passthrough vtgate" (add vtgate-sharded for the 2-shard path)
+#        TESTS="oltp_point_select oltp_read_only"
 #        CARGO_TARGET_DIR (default: scripts/target-dir.sh)  MYSQL_PORT=3306
 # Output: a markdown table on stdout; raw sysbench logs and results.tsv under $WORK (printed).
 set -euo pipefail
@@ -25,6 +26,7 @@ ROUNDS=${ROUNDS:-1}
 TABLE_SIZE=${TABLE_SIZE:-10000}
 MYSQL_PORT=${MYSQL_PORT:-3306}
 TARGETS=${TARGETS:-direct relay passthrough vtgate}
+TESTS=${TESTS:-oltp_point_select oltp_read_only}
 VTGATE_PORT=35306
 VT_PRIMARY_PORT=37100
 DB=sbtest_bench_$$
@@ -144,7 +146,7 @@ sb oltp_read_only "$MYSQL_PORT" "$DB" prepare >"$WORK/prepare-direct.log" 2>&1
 
 RESULTS=$WORK/results.tsv
 printf 'test\tthreads\tps_mode\ttarget\tround\tqps\tp50_ms\tp95_ms\n' >"$RESULTS"
-for test in oltp_point_select oltp_read_only; do
+for test in $TESTS; do
     for threads in 1 16; do
         for mode in disable auto; do
             for round in $(seq "$ROUNDS"); do

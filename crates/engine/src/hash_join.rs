@@ -15,13 +15,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use proto::query::{Field, QueryResult, Row, Type};
+use proto::query::{Field, QueryResult, Type};
 use sql::literal::BindVars;
 
 use crate::cell::{time_micros, CompareKind, Decimal};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
-use crate::join::JoinColumn;
+use crate::join::{combine, JoinColumn};
 use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::vcursor::VCursor;
@@ -203,10 +203,10 @@ impl Primitive for HashJoin {
                 None => &[],
             };
             if matches.is_empty() && self.left_join {
-                out.rows.push(self.combine(&cells, &nulls)?);
+                out.rows.push(combine(&self.cols, &cells, &nulls)?);
             }
             for &m in matches {
-                out.rows.push(self.combine(&cells, &right_rows[m])?);
+                out.rows.push(combine(&self.cols, &cells, &right_rows[m])?);
             }
             if out.rows.len() > limit {
                 return Err(EngineError::RowLimit(limit));
@@ -246,21 +246,6 @@ impl Primitive for HashJoin {
             .with("RHSKey", self.right_key)
             .input(self.left.description())
             .input(self.right.description())
-    }
-}
-
-impl HashJoin {
-    fn combine(&self, left: &[Option<&[u8]>], right: &[Option<&[u8]>]) -> Result<Row> {
-        let cells = self
-            .cols
-            .iter()
-            .map(|c| match c {
-                JoinColumn::Left(i) => left.get(*i).copied(),
-                JoinColumn::Right(i) => right.get(*i).copied(),
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| EngineError::BadResult("join row too short".into()))?;
-        Ok(Row::from_values(cells))
     }
 }
 

@@ -94,10 +94,11 @@ impl Primitive for Join {
             let width = right.fields.len();
             right_fields.get_or_insert(right.fields);
             if right.rows.is_empty() && self.left_join {
-                out.rows.push(self.combine(&cells, &vec![None; width])?);
+                out.rows
+                    .push(combine(&self.cols, &cells, &vec![None; width])?);
             }
             for r in &right.rows {
-                out.rows.push(self.combine(&cells, &split(r)?)?);
+                out.rows.push(combine(&self.cols, &cells, &split(r)?)?);
             }
             if out.rows.len() > limit {
                 return Err(EngineError::RowLimit(limit));
@@ -149,19 +150,21 @@ impl Primitive for Join {
     }
 }
 
-impl Join {
-    fn combine(&self, left: &[Option<&[u8]>], right: &[Option<&[u8]>]) -> Result<Row> {
-        let cells = self
-            .cols
-            .iter()
-            .map(|c| match c {
-                JoinColumn::Left(i) => left.get(*i).copied(),
-                JoinColumn::Right(i) => right.get(*i).copied(),
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| EngineError::BadResult("join row too short".into()))?;
-        Ok(Row::from_values(cells))
-    }
+/// One output row of a join: the `cols` picked from a left and a right row.
+pub(crate) fn combine(
+    cols: &[JoinColumn],
+    left: &[Option<&[u8]>],
+    right: &[Option<&[u8]>],
+) -> Result<Row> {
+    let cells = cols
+        .iter()
+        .map(|c| match c {
+            JoinColumn::Left(i) => left.get(*i).copied(),
+            JoinColumn::Right(i) => right.get(*i).copied(),
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| EngineError::BadResult("join row too short".into()))?;
+    Ok(Row::from_values(cells))
 }
 
 #[cfg(test)]
