@@ -1,6 +1,7 @@
 //! Choosing a table's route from its WHERE clause (Vitess `tableRoutingInfo`
 //! / `ShardedRouting`): the cheapest vindex with an `=` or `IN` predicate
-//! on its column, `None` when the WHERE can never be true.
+//! on its column (also inside a tuple, or in every branch of an OR),
+//! `None` when the WHERE can never be true.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use vschema::build::ColumnVindex;
 use vschema::{Destination, TableType};
 
 use crate::bind::{vindex_value, PlanValue};
+use sql::literal::BindValue;
 use crate::error::{EngineError, Result};
 use crate::route::{Opcode, RouteVindex};
 
@@ -83,7 +85,9 @@ fn is_null_literal(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if v.value == AstValue::Null)
 }
 
-/// A condition that can never be true: `false`, `0`, or `x = NULL`.
+/// A condition that can never be true: `false`, `0`, `x = NULL`,
+/// `x IN (NULL, ...)` with only NULLs, `x NOT IN (..., NULL, ...)`, or a
+/// comparison of two integer literals that is false.
 fn never_true(e: &Expr) -> bool {
     match e {
         Expr::Value(v) => match &v.value {
@@ -91,11 +95,45 @@ fn never_true(e: &Expr) -> bool {
             AstValue::Number(n, _) => n.parse::<f64>().is_ok_and(|f| f == 0.0),
             _ => false,
         },
+        Expr::Nested(inner) => never_true(inner),
         Expr::BinaryOp { left, op, right } if is_comparison(op) => {
-            is_null_literal(left) || is_null_literal(right)
+            is_null_literal(left) || is_null_literal(right) || false_int_comparison(left, op, right)
+        }
+        Expr::In {
+            target: InTarget::List(list),
+            negated,
+            ..
+        } => {
+            if *negated {
+                list.iter().any(is_null_literal)
+            } else {
+                !list.is_empty() && list.iter().all(is_null_literal)
+            }
         }
         _ => false,
     }
+}
+
+/// `1 = 0`, `2 < 1`: both sides integer literals and the comparison false.
+fn false_int_comparison(left: &Expr, op: &BinaryOperator, right: &Expr) -> bool {
+    use BinaryOperator as B;
+    let int = |e: &Expr| match PlanValue::from_expr(e) {
+        Some(PlanValue::Literal(BindValue::Int64(i))) => Some(i),
+        _ => None,
+    };
+    let (Some(l), Some(r)) = (int(left), int(right)) else {
+        return false;
+    };
+    let holds = match op {
+        B::Eq => l == r,
+        B::NotEq => l != r,
+        B::Lt => l < r,
+        B::LtEq => l <= r,
+        B::Gt => l > r,
+        B::GtEq => l >= r,
+        _ => return false,
+    };
+    !holds
 }
 
 fn is_comparison(op: &BinaryOperator) -> bool {
@@ -107,34 +145,132 @@ fn is_comparison(op: &BinaryOperator) -> bool {
 enum Candidate {
     Equal(PlanValue),
     In(Vec<PlanValue>),
+    /// The column inside a tuple compared with a list of tuples.
+    MultiEqual(Vec<PlanValue>),
+}
+
+impl Candidate {
+    fn values(&self) -> &[PlanValue] {
+        match self {
+            Candidate::Equal(v) => std::slice::from_ref(v),
+            Candidate::In(vs) | Candidate::MultiEqual(vs) => vs,
+        }
+    }
 }
 
 fn candidate(e: &Expr, table: &TableUse, column: &str, unqualified: bool) -> Option<Candidate> {
+    let is_col = |x: &Expr| is_column(x, table, column, unqualified);
     match e {
+        Expr::Nested(inner) => candidate(inner, table, column, unqualified),
         Expr::BinaryOp {
             left,
             op: BinaryOperator::Eq,
             right,
         } => {
-            if is_column(left, table, column, unqualified) {
+            if is_col(left) {
                 PlanValue::from_expr(right).map(Candidate::Equal)
-            } else if is_column(right, table, column, unqualified) {
+            } else if is_col(right) {
                 PlanValue::from_expr(left).map(Candidate::Equal)
+            } else if let Some(path) = tuple_path(left, &is_col) {
+                value_at(right, &path).map(Candidate::Equal)
+            } else if let Some(path) = tuple_path(right, &is_col) {
+                value_at(left, &path).map(Candidate::Equal)
             } else {
                 None
             }
         }
+        Expr::BinaryOp {
+            left: _,
+            op: BinaryOperator::Or,
+            right: _,
+        } => or_candidate(e, table, column, unqualified),
         Expr::In {
             expr,
             target: InTarget::List(list),
             negated: false,
             ..
-        } if is_column(expr, table, column, unqualified) => list
-            .iter()
-            .map(PlanValue::from_expr)
-            .collect::<Option<Vec<_>>>()
-            .map(Candidate::In),
+        } => {
+            if is_col(expr) {
+                list.iter()
+                    .map(PlanValue::from_expr)
+                    .collect::<Option<Vec<_>>>()
+                    .map(Candidate::In)
+            } else {
+                let path = tuple_path(expr, &is_col)?;
+                list.iter()
+                    .map(|item| value_at(item, &path))
+                    .collect::<Option<Vec<_>>>()
+                    .map(Candidate::MultiEqual)
+            }
+        }
         _ => None,
+    }
+}
+
+/// Where the column sits in a (possibly nested) tuple: the index at each
+/// level. `None` when `e` is not a tuple holding the column.
+fn tuple_path(e: &Expr, is_col: &dyn Fn(&Expr) -> bool) -> Option<Vec<usize>> {
+    let Expr::Tuple(items) = e else { return None };
+    items.iter().enumerate().find_map(|(i, item)| {
+        if is_col(item) {
+            Some(vec![i])
+        } else {
+            let mut rest = tuple_path(item, is_col)?;
+            rest.insert(0, i);
+            Some(rest)
+        }
+    })
+}
+
+/// The literal at `path` inside the tuple `e` (a tuple whose shape differs
+/// at some level gives `None`: MySQL refuses the comparison).
+fn value_at(e: &Expr, path: &[usize]) -> Option<PlanValue> {
+    match path.split_first() {
+        None => PlanValue::from_expr(e),
+        Some((&i, rest)) => match e {
+            Expr::Nested(inner) => value_at(inner, path),
+            Expr::Tuple(items) => value_at(items.get(i)?, rest),
+            _ => None,
+        },
+    }
+}
+
+/// `a OR b OR ...` where every branch limits the column to some values: the
+/// column lies in their union (Vitess turns `id = 1 or id = 2` into `IN`).
+fn or_candidate(e: &Expr, table: &TableUse, column: &str, unqualified: bool) -> Option<Candidate> {
+    fn disjuncts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Or,
+                right,
+            } => {
+                disjuncts(left, out);
+                disjuncts(right, out);
+            }
+            Expr::Nested(inner) => disjuncts(inner, out),
+            other => out.push(other),
+        }
+    }
+    let mut branches = Vec::new();
+    disjuncts(e, &mut branches);
+    let mut values: Vec<PlanValue> = Vec::new();
+    for branch in branches {
+        // The narrowest limit among the branch's AND-ed conditions.
+        let found = conjuncts(Some(branch))
+            .into_iter()
+            .filter_map(|c| candidate(c, table, column, unqualified))
+            .min_by_key(|c| c.values().len())?;
+        for v in found.values() {
+            if !values.contains(v) {
+                values.push(v.clone());
+            }
+        }
+    }
+    match values.len() {
+        0 => None,
+        1 => values.pop().map(Candidate::Equal),
+        _ => Some(Candidate::In(values)),
     }
 }
 
@@ -200,6 +336,7 @@ pub fn route_table(
                     (rank, with_vindex(opcode, single, cv, vec![v]))
                 }
                 Candidate::In(vs) => (2, with_vindex(Opcode::In, false, cv, vs)),
+                Candidate::MultiEqual(vs) => (2, with_vindex(Opcode::MultiEqual, false, cv, vs)),
             };
             if best
                 .as_ref()
