@@ -238,6 +238,8 @@ const DML: &[&str] = &[
     "insert into user (id, name, col, x, f, b) values (1001, 'new', 1, 1.00, 0.5, 0x01), \
      (1002, 'New2', 2, -2.50, 1.5, 0x02), (1003, null, null, 0, 0, 0x03), (1004, 'it''s', 3, 4.5, 2, 'x')",
     "insert into user (id, name, col, x, f, b) values (-5, 'neg', -1, -0.01, -1, '')",
+    "update user set col = 9 where id = 11 or (id = 12 and col is null) or id in (13, 1001)",
+    "delete from extra where (user_id, k) in ((20, 0), (21, 1), (22, 5))",
     "insert into extra (user_id, k, v) values (1001, 1, 'a'), (1004, 1, 'b\\c')",
     "update user set col = col + 1 where id = 1002",
     "update user set name = 'upd' where col = 2",
@@ -253,6 +255,28 @@ const DML: &[&str] = &[
 /// Queries and whether their ORDER BY fixes the row order completely.
 const QUERIES: &[(&str, bool)] = &[
     ("select * from user where id = 7", true),
+    // OR of vindex values (IN), tuples (MultiEqual), NULL lists (None).
+    (
+        "select id, name from user where id = 3 or id = 7 or (id = 150 and col > 0)",
+        false,
+    ),
+    (
+        "select id from user where (id = 5 and name = 'x') or (id = 5 and col is not null)",
+        false,
+    ),
+    (
+        "select id, col from user where (id, col) in ((1, 3), (2, -1), (7, col), ('8', 2))",
+        false,
+    ),
+    (
+        "select id from user where ((id, col), name) in (((4, 1), 'bob'), ((9, 2), 'EVE'))",
+        false,
+    ),
+    ("select id, name from user where (id, name) = (7, name)", false),
+    ("select count(*) from user where id in (null)", true),
+    ("select id from user where id not in (null, 1, 2)", false),
+    ("select id from user where 1 = 0", false),
+    ("select id from user where 2 > 1 and (id = 12 or id in (13, 14))", false),
     (
         "select id, name from user where id in (1, 2, 3, 150, 999)",
         false,

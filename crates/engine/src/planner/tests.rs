@@ -84,10 +84,63 @@ fn cheapest_vindex_wins_and_in_lists_route_by_values() {
         (d["Variant"].as_str(), d["Values"][0].as_str()),
         (Some("EqualUnique"), Some("1"))
     );
-    let d = describe("select id from user where id = 1 or id = 2");
+    let d = describe("select id from user where id = 1 or (id = 2 and name = 'x') or id in (1, 3)");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("IN"), Some("(1, 2, 3)"))
+    );
+    let d = describe("select id from user where (id = 4 and col = 1) or (id = 4 and col = 2)");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("EqualUnique"), Some("4"))
+    );
+    // One branch without a vindex value scatters.
+    let d = describe("select id from user where id = 1 or col = 2");
     assert_eq!(d["Variant"], "Scatter");
     let d = describe("select id from user where id = null");
     assert_eq!(d["Variant"], "None");
+}
+
+#[test]
+fn tuples_route_by_their_vindex_column() {
+    let d = describe("select id from user where (col, id) in ((1, 2), (3, 4))");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("MultiEqual"), Some("(2, 4)"))
+    );
+    let d = describe("select id from user where ((col, id), name) in (((1, 5), 'a'))");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("MultiEqual"), Some("(5)"))
+    );
+    let d = describe("select id from user where (id, col) = (7, 1)");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("EqualUnique"), Some("7"))
+    );
+    // A value that is not a literal, or a tuple of another shape: scatter.
+    let d = describe("select id from user where (col, id) in ((1, col), (3, 4))");
+    assert_eq!(d["Variant"], "Scatter");
+    let d = describe("select id from user where (col, id) in ((1, 2), 3)");
+    assert_eq!(d["Variant"], "Scatter");
+}
+
+#[test]
+fn null_lists_and_false_literal_comparisons_route_nowhere() {
+    for sql in [
+        "select id from user where id in (null)",
+        "select id from user where col not in (1, null)",
+        "select id from user where 1 = 0",
+        "select id from user where id = 3 and (2 < 1)",
+    ] {
+        assert_eq!(describe(sql)["Variant"], "None", "{sql}");
+    }
+    for sql in [
+        "select id from user where col in (null, 1)",
+        "select id from user where 1 = 1",
+    ] {
+        assert_ne!(describe(sql)["Variant"], "None", "{sql}");
+    }
 }
 
 #[test]
