@@ -114,14 +114,11 @@ fn never_true(e: &Expr) -> bool {
     }
 }
 
-/// `1 = 0`, `2 < 1`: both sides integer literals and the comparison false.
+/// `1 = 0`, `2 < 1 + 0`: both sides integer literals (or arithmetic on
+/// them) and the comparison false.
 fn false_int_comparison(left: &Expr, op: &BinaryOperator, right: &Expr) -> bool {
     use BinaryOperator as B;
-    let int = |e: &Expr| match PlanValue::from_expr(e) {
-        Some(PlanValue::Literal(BindValue::Int64(i))) => Some(i),
-        _ => None,
-    };
-    let (Some(l), Some(r)) = (int(left), int(right)) else {
+    let (Some(l), Some(r)) = (fold_int(left), fold_int(right)) else {
         return false;
     };
     let holds = match op {
@@ -168,9 +165,9 @@ fn candidate(e: &Expr, table: &TableUse, column: &str, unqualified: bool) -> Opt
             right,
         } => {
             if is_col(left) {
-                PlanValue::from_expr(right).map(Candidate::Equal)
+                value_of(right).map(Candidate::Equal)
             } else if is_col(right) {
-                PlanValue::from_expr(left).map(Candidate::Equal)
+                value_of(left).map(Candidate::Equal)
             } else if let Some(path) = tuple_path(left, &is_col) {
                 value_at(right, &path).map(Candidate::Equal)
             } else if let Some(path) = tuple_path(right, &is_col) {
@@ -192,7 +189,7 @@ fn candidate(e: &Expr, table: &TableUse, column: &str, unqualified: bool) -> Opt
         } => {
             if is_col(expr) {
                 list.iter()
-                    .map(PlanValue::from_expr)
+                    .map(value_of)
                     .collect::<Option<Vec<_>>>()
                     .map(Candidate::In)
             } else {
@@ -204,6 +201,31 @@ fn candidate(e: &Expr, table: &TableUse, column: &str, unqualified: bool) -> Opt
             }
         }
         _ => None,
+    }
+}
+
+/// The value of a literal, a placeholder, or integer arithmetic on
+/// integer literals (`5 + 5`; none on overflow), as Vitess folds it.
+fn value_of(e: &Expr) -> Option<PlanValue> {
+    PlanValue::from_expr(e).or_else(|| fold_int(e).map(|i| PlanValue::Literal(BindValue::Int64(i))))
+}
+
+fn fold_int(e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Nested(inner) => fold_int(inner),
+        Expr::BinaryOp { left, op, right } => {
+            let (l, r) = (fold_int(left)?, fold_int(right)?);
+            match op {
+                BinaryOperator::Plus => l.checked_add(r),
+                BinaryOperator::Minus => l.checked_sub(r),
+                BinaryOperator::Multiply => l.checked_mul(r),
+                _ => None,
+            }
+        }
+        _ => match PlanValue::from_expr(e)? {
+            PlanValue::Literal(BindValue::Int64(i)) => Some(i),
+            _ => None,
+        },
     }
 }
 
@@ -226,7 +248,7 @@ fn tuple_path(e: &Expr, is_col: &dyn Fn(&Expr) -> bool) -> Option<Vec<usize>> {
 /// at some level gives `None`: MySQL refuses the comparison).
 fn value_at(e: &Expr, path: &[usize]) -> Option<PlanValue> {
     match path.split_first() {
-        None => PlanValue::from_expr(e),
+        None => value_of(e),
         Some((&i, rest)) => match e {
             Expr::Nested(inner) => value_at(inner, path),
             Expr::Tuple(items) => value_at(items.get(i)?, rest),
@@ -256,6 +278,9 @@ fn or_candidate(e: &Expr, table: &TableUse, column: &str, unqualified: bool) -> 
     disjuncts(e, &mut branches);
     let mut values: Vec<PlanValue> = Vec::new();
     for branch in branches {
+        if never_true(branch) {
+            continue;
+        }
         // The narrowest limit among the branch's AND-ed conditions.
         let found = conjuncts(Some(branch))
             .into_iter()
