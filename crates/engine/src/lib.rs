@@ -43,6 +43,7 @@ pub mod projection;
 pub mod route;
 pub mod subquery;
 pub mod vcursor;
+pub mod vindex_func;
 
 #[cfg(test)]
 pub(crate) mod testing;

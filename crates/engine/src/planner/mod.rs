@@ -26,6 +26,7 @@ mod tables;
 
 use tables::Scope;
 mod union;
+mod vindex_func;
 
 use proto::topodata::TabletType;
 use sqlparser::ast::Statement;
@@ -98,3 +99,6 @@ mod tests;
 
 #[cfg(test)]
 mod routing_rules_tests;
+
+#[cfg(test)]
+mod vindex_func_tests;

@@ -10,9 +10,9 @@ use vschema::build::ColumnVindex;
 use vschema::{Destination, TableType};
 
 use crate::bind::{vindex_value, PlanValue};
-use sql::literal::BindValue;
 use crate::error::{EngineError, Result};
 use crate::route::{Opcode, RouteVindex};
+use sql::literal::BindValue;
 
 use super::tables::TableUse;
 

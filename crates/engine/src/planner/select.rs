@@ -11,6 +11,7 @@ use super::pullout::plan_pullouts;
 use super::routing::{route_table, Routing};
 use super::tables::{rewrite_for_shards, Tables};
 use super::union::plan_union;
+use super::vindex_func::plan_vindex_func;
 use super::Context;
 use crate::description::KeyspaceDesc;
 use crate::error::{EngineError, Result};
@@ -24,6 +25,9 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
     };
     if original.with.is_some() {
         return Err(EngineError::unsupported("WITH expression"));
+    }
+    if let Some(plan) = plan_vindex_func(ctx, original)? {
+        return Ok(plan);
     }
     let tables = Tables::collect(stmt, &ctx.scope())?;
     let tables_used = tables.used();
