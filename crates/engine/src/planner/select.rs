@@ -1,12 +1,15 @@
 //! Planning SELECT: which keyspace and shards the statement goes to, and
 //! whether it can be sent whole.
 
-use sqlparser::ast::{Expr, Query, SetExpr, Statement, TableFactor};
+use sqlparser::ast::{
+    Expr, GroupByExpr, OrderBy, OrderByKind, Query, SetExpr, Statement, TableFactor,
+    Value as AstValue,
+};
 
 use super::derived::{plain_inner, plan_derived};
 use super::join::plan_pushed_join;
 use super::nested_join::plan_nested_join;
-use super::order::plan_multi_shard;
+use super::order::{is_wildcard, plan_multi_shard};
 use super::pullout::plan_pullouts;
 use super::routing::{route_table, Routing};
 use super::tables::{rewrite_for_shards, Tables};
@@ -26,6 +29,7 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
     if original.with.is_some() {
         return Err(EngineError::unsupported("WITH expression"));
     }
+    check_ordinals(original)?;
     if let Some(plan) = plan_vindex_func(ctx, original)? {
         return Ok(plan);
     }
@@ -254,4 +258,47 @@ fn never_true() -> Expr {
         op: sqlparser::ast::BinaryOperator::NotEq,
         right: Box::new(one()),
     }
+}
+
+/// MySQL's error for `GROUP BY n` / `ORDER BY n` past the select list
+/// (without `*`, whose width is unknown here): `Unknown column 'n' in
+/// 'group clause'`, 1054 / 42S22.
+fn check_ordinals(query: &Query) -> Result<()> {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return Ok(());
+    };
+    if select.projection.iter().any(is_wildcard) {
+        return Ok(());
+    }
+    let width = select.projection.len();
+    let check = |e: &Expr, clause: &str| -> Result<()> {
+        let Expr::Value(v) = e else { return Ok(()) };
+        let AstValue::Number(n, _) = &v.value else {
+            return Ok(());
+        };
+        match n.parse::<usize>() {
+            Ok(i) if (1..=width).contains(&i) => Ok(()),
+            Ok(_) => Err(EngineError::mysql(
+                1054,
+                "42S22",
+                format!("Unknown column '{n}' in '{clause} clause'"),
+            )),
+            Err(_) => Ok(()),
+        }
+    };
+    if let GroupByExpr::Expressions(exprs, _) = &select.group_by {
+        for e in exprs {
+            check(e, "group")?;
+        }
+    }
+    if let Some(OrderBy {
+        kind: OrderByKind::Expressions(exprs),
+        ..
+    }) = &query.order_by
+    {
+        for o in exprs {
+            check(&o.expr, "order")?;
+        }
+    }
+    Ok(())
 }

@@ -766,3 +766,17 @@ fn arithmetic_over_aggregates_is_projected() {
         "SELECT col, NULL, sum(x), count(*), NULL, max(id), NULL FROM user GROUP BY col ORDER BY 1"
     );
 }
+
+#[test]
+fn ordinals_past_the_select_list_are_mysqls_unknown_column() {
+    assert_eq!(
+        refused("select id from user group by 2"),
+        "Unknown column '2' in 'group clause'"
+    );
+    assert_eq!(
+        refused("select id, col from user order by 0"),
+        "Unknown column '0' in 'order clause'"
+    );
+    // After `*` the width is unknown: not MySQL's error.
+    assert!(!refused("select * from user order by 9").starts_with("Unknown column"));
+}
