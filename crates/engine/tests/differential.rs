@@ -276,6 +276,7 @@ const QUERIES: &[(&str, bool)] = &[
     ("select count(*) from user where id in (null)", true),
     ("select id from user where id not in (null, 1, 2)", false),
     ("select id from user where 1 = 0", false),
+    ("select id, name from user where id in (9) order by name limit 1", true),
     ("select id, col from user where id = 1 or 2 < 1 or id = 3 * 5 - 1", false),
     ("select id from user where 2 > 1 and (id = 12 or id in (13, 14))", false),
     (

@@ -349,6 +349,15 @@ pub fn route_table(
             .iter()
             .filter_map(|c| candidate(c, table, column, unqualified))
         {
+            // `x IN (v)` is `x = v`.
+            let found = match found {
+                Candidate::In(mut vs)
+                    if vs.len() == 1 && matches!(vs[0], PlanValue::Literal(_)) =>
+                {
+                    Candidate::Equal(vs.remove(0))
+                }
+                other => other,
+            };
             let (rank, routing) = match found {
                 Candidate::Equal(v) => {
                     let opcode = if unique {

@@ -99,6 +99,11 @@ fn cheapest_vindex_wins_and_in_lists_route_by_values() {
         (d["Variant"].as_str(), d["Values"][0].as_str()),
         (Some("IN"), Some("(1, 2)"))
     );
+    let d = describe("select id from user where id in (7)");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("EqualUnique"), Some("7"))
+    );
     let d = describe("select id from user where id = 9223372036854775807 + 1");
     assert_eq!(d["Variant"], "Scatter");
     // One branch without a vindex value scatters.
