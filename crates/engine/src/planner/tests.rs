@@ -785,3 +785,11 @@ fn ordinals_past_the_select_list_are_mysqls_unknown_column() {
     // After `*` the width is unknown: not MySQL's error.
     assert!(!refused("select * from user order by 9").starts_with("Unknown column"));
 }
+
+#[test]
+fn union_sides_of_different_widths_are_refused_like_mysql() {
+    assert_eq!(
+        refused("select id, 42 from user where id = 1 union all select id from user where id = 5"),
+        "The used SELECT statements have a different number of columns: 2, 1"
+    );
+}
