@@ -30,6 +30,7 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
         return Err(EngineError::unsupported("WITH expression"));
     }
     check_ordinals(original)?;
+    check_unique_aliases(original)?;
     if let Some(plan) = plan_vindex_func(ctx, original)? {
         return Ok(plan);
     }
@@ -298,6 +299,49 @@ fn check_ordinals(query: &Query) -> Result<()> {
     {
         for o in exprs {
             check(&o.expr, "order")?;
+        }
+    }
+    Ok(())
+}
+
+/// Two FROM items of one SELECT with the same name or alias: Vitess's
+/// VT03013 (MySQL's 1066). Names qualified by different keyspaces differ.
+fn check_unique_aliases(query: &Query) -> Result<()> {
+    fn names(f: &TableFactor, out: &mut Vec<String>) {
+        match f {
+            TableFactor::Table { name, alias, .. } => out.push(match alias {
+                Some(a) => a.name.value.clone(),
+                None => name.to_string(),
+            }),
+            TableFactor::Derived { alias: Some(a), .. } => out.push(a.name.value.clone()),
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => {
+                names(&table_with_joins.relation, out);
+                for j in &table_with_joins.joins {
+                    names(&j.relation, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return Ok(());
+    };
+    let mut seen = Vec::new();
+    for t in &select.from {
+        names(&t.relation, &mut seen);
+        for j in &t.joins {
+            names(&j.relation, &mut seen);
+        }
+    }
+    for (i, name) in seen.iter().enumerate() {
+        if seen[..i].contains(name) {
+            return Err(EngineError::mysql(
+                1066,
+                "42000",
+                format!("VT03013: not unique table/alias: '{name}'"),
+            ));
         }
     }
     Ok(())

@@ -793,3 +793,20 @@ fn union_sides_of_different_widths_are_refused_like_mysql() {
         "The used SELECT statements have a different number of columns: 2, 1"
     );
 }
+
+#[test]
+fn a_repeated_table_alias_is_refused() {
+    for sql in [
+        "select user.id from user join user",
+        "select u.id from user as u join music as u on u.id = u.user_id",
+    ] {
+        assert!(
+            refused(sql).starts_with("VT03013: not unique table/alias: '"),
+            "{sql}"
+        );
+    }
+    assert_eq!(
+        describe("select u.id from user as u join user on u.id = user.id")["Variant"],
+        "Scatter"
+    );
+}
