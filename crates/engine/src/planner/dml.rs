@@ -3,6 +3,7 @@
 //! to its shard. On a sharded table: INSERT rows are split by their primary
 //! vindex value; UPDATE and DELETE are routed by their WHERE clause like a
 //! SELECT. Owned lookup vindexes are maintained (see [`super::owned`]).
+//! A reference table with a source is written through its source.
 //! What would change a row's shard, or write several tables, is refused.
 
 use sqlparser::ast::helpers::attached_token::AttachedToken;
@@ -16,6 +17,7 @@ use super::insert_select::plan_insert_select;
 use super::order::features_of_expr;
 use super::owned::{insert_owned, insert_row_values, owned_inserts, wrap_owned};
 use super::pullout::pull_out;
+use super::reference_dml::to_source;
 use super::routing::route_table;
 use super::select::plan_side;
 use super::tables::{resolve_name, rewrite_for_shards, table_name, TableUse, Tables};
@@ -65,6 +67,11 @@ fn target<'t>(
         );
         r.operator = operator;
         return Ok(Err(Box::new(r)));
+    }
+    if let (1, Some(source)) = (tables.uses.len(), &first.table.source) {
+        if first.table.table_type == TableType::Reference {
+            return Ok(Err(to_source(ctx, stmt, source, operator)?));
+        }
     }
     if tables.uses.len() > 1 {
         return Err(EngineError::unsupported(format!(

@@ -20,6 +20,7 @@ mod nested_join;
 mod order;
 mod owned;
 mod pullout;
+mod reference_dml;
 mod routing;
 mod select;
 mod tables;
