@@ -8,8 +8,8 @@
 
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
-    AssignmentTarget, Delete, Expr, FromTable, Ident, Insert, ObjectNamePart, OnInsert, Parens,
-    SetExpr, Statement, TableFactor, TableObject, Update,
+    AssignmentTarget, Delete, Expr, FromTable, Ident, Insert, ObjectName, ObjectNamePart, OnInsert,
+    Parens, SetExpr, Statement, TableFactor, TableObject, Update,
 };
 use vschema::TableType;
 
@@ -130,6 +130,9 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
         Ok(t) => t,
     };
     let t = &table.table;
+    if let Some(expanded) = with_authoritative_columns(insert, t) {
+        return plan_insert(ctx, &Statement::Insert(expanded.clone()), &expanded);
+    }
     if insert.replace_into {
         return Err(EngineError::unsupported(
             "REPLACE INTO with sharded keyspace",
@@ -319,6 +322,28 @@ pub(super) fn split_around_rows(
             "INSERT text that cannot be split by rows",
         )),
     }
+}
+
+/// An INSERT without a column list into a table whose VSchema column list
+/// is authoritative, with those columns written out (as Vitess does);
+/// `None` otherwise (also for `values ()`, which names no column).
+fn with_authoritative_columns(insert: &Insert, t: &vschema::Table) -> Option<Insert> {
+    if !insert.columns.is_empty() || !t.column_list_authoritative || t.columns.is_empty() {
+        return None;
+    }
+    let SetExpr::Values(values) = insert.source.as_ref()?.body.as_ref() else {
+        return None;
+    };
+    if values.rows.iter().any(|r| r.content.is_empty()) {
+        return None;
+    }
+    let mut expanded = insert.clone();
+    expanded.columns = t
+        .columns
+        .iter()
+        .map(|c| ObjectName(vec![ObjectNamePart::Identifier(Ident::new(&c.name))]))
+        .collect();
+    Some(expanded)
 }
 
 pub(super) fn column_name(name: &sqlparser::ast::ObjectName) -> String {
