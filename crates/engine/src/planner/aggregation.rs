@@ -141,7 +141,19 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
             ));
         }
         let col = match find_column(g, &select.projection)? {
-            Some(c) => c,
+            Some(c) => {
+                // `GROUP BY b` naming `count(*) AS b` (MySQL's 1056).
+                if let Some(e) = original.get(c).and_then(item_expr) {
+                    if features_of_expr(e).aggregate {
+                        return Err(EngineError::mysql(
+                            1056,
+                            "42000",
+                            format!("VT03005: cannot group on '{e}'"),
+                        ));
+                    }
+                }
+                c
+            }
             None => {
                 select.projection.push(SelectItem::UnnamedExpr(g.clone()));
                 hidden += 1;

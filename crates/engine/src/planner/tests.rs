@@ -810,3 +810,11 @@ fn a_repeated_table_alias_is_refused() {
         "Scatter"
     );
 }
+
+#[test]
+fn grouping_on_an_aggregate_is_refused() {
+    assert_eq!(
+        refused("select count(*) b from user group by b"),
+        "VT03005: cannot group on 'count(*)'"
+    );
+}
