@@ -102,6 +102,16 @@ fn refused_shapes_give_vitess_errors() {
         "VT09018: cannot add 'f(keyspace_id)' expression to a table/vindex"
     );
     assert!(error("select id from hash where id = 1 limit 1").starts_with("VT12001"));
+    // Joined or in a subquery: not planned, and said so.
+    for sql in [
+        "select hash.id from hash join user on user.id = hash.id where hash.id = 1",
+        "select id from user where exists (select 1 from hash where id = 1)",
+    ] {
+        assert!(
+            error(sql).starts_with("VT12001: unsupported: vindex hash as a table"),
+            "{sql}"
+        );
+    }
 }
 
 #[tokio::test]
