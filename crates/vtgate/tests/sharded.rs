@@ -99,7 +99,14 @@ async fn sharded_keyspace_behaviour() {
         let shard = TWO_SHARDS[dest.resolve(TWO_SHARDS).unwrap()[0]];
         let range = vschema::KeyRange::parse_shard_name(shard).unwrap();
         let hex = vschema::hex::encode(&kid.0);
-        (id.to_string(), kid.0.clone(), range.start, range.end, hex, shard.to_string())
+        (
+            id.to_string(),
+            kid.0.clone(),
+            range.start,
+            range.end,
+            hex,
+            shard.to_string(),
+        )
     };
     type VindexRow = (String, Vec<u8>, Vec<u8>, Vec<u8>, String, String);
     let got: Vec<VindexRow> = c
@@ -115,6 +122,12 @@ async fn sharded_keyspace_behaviour() {
         .await
         .unwrap();
     let (_, kid, _, _, _, shard) = expect(4);
+    assert_eq!(got, vec![(kid.clone(), shard.clone(), "4".to_string())]);
+    // Unqualified, with no keyspace selected: the vindex's name is unique.
+    let got: Vec<(Vec<u8>, String, String)> = unqualified_session
+        .query("select keyspace_id, shard, id from hash where id = 4")
+        .await
+        .unwrap();
     assert_eq!(got, vec![(kid, shard, "4".to_string())]);
     let err = c
         .query_drop("select keyspace_id from hash where id > 1")
