@@ -10,7 +10,8 @@
 //!   [`filter::Filter`] (HAVING), [`projection::Projection`] (arithmetic
 //!   over aggregates), [`memory_sort::MemorySort`],
 //!   [`distinct::Distinct`], [`join::Join`] (nested loop with bind
-//!   variables) and [`concatenate::Concatenate`] (UNION ALL).
+//!   variables), [`concatenate::Concatenate`] (UNION ALL) and
+//!   [`vindex_func::VindexFunc`] (a vindex read as a table).
 //! * [`VCursor`] is what vtgate provides to run a plan: serving shards,
 //!   executing fully bound queries on shards, and `--max-memory-rows`.
 //! * [`PlanDescription`] is the `VEXPLAIN PLAN` JSON.
