@@ -17,10 +17,10 @@ use vschema::{Vindex, VindexError};
 const FILES: &[(&str, usize)] = &[
     ("select", 133),
     ("filter", 94),
-    ("aggr", 125),
+    ("aggr", 126),
     ("memory_sort", 16),
     ("postprocess", 54),
-    ("dml", 138),
+    ("dml", 143),
     ("reference", 31),
     ("from", 100),
     ("union", 43),

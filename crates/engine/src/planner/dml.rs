@@ -104,7 +104,8 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
         return Err(EngineError::unsupported("INSERT into a table function"));
     };
     let mut tables = Tables::collect(stmt, &ctx.scope())?;
-    let into = resolve_name(name, &ctx.scope())?
+    let into = resolve_name(name, &ctx.scope())
+        .map_err(|e| vindex_not_writable(ctx, name, e))?
         .ok_or_else(|| EngineError::unsupported("INSERT into dual"))?;
     tables.uses.insert(
         0,
@@ -272,7 +273,7 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
 }
 
 /// MySQL's `ER_WRONG_VALUE_COUNT_ON_ROW` with Vitess's code.
-fn column_count() -> EngineError {
+pub(super) fn column_count() -> EngineError {
     EngineError::mysql(
         1136,
         "21S01",
@@ -321,6 +322,30 @@ pub(super) fn split_around_rows(
         _ => Err(EngineError::unsupported(
             "INSERT text that cannot be split by rows",
         )),
+    }
+}
+
+/// Vitess's VT09014 for a write to a name that is no table but a vindex.
+fn vindex_not_writable(ctx: &Context, name: &ObjectName, e: EngineError) -> EngineError {
+    let EngineError::Table(vschema::FindTableError::NotFound(_)) = &e else {
+        return e;
+    };
+    let parts: Vec<&str> = name
+        .0
+        .iter()
+        .filter_map(|p| match p {
+            ObjectNamePart::Identifier(i) => Some(i.value.as_str()),
+            ObjectNamePart::Function(_) => None,
+        })
+        .collect();
+    let (ks, vindex) = match parts.as_slice() {
+        [v] => (ctx.default_keyspace, *v),
+        [k, v] => (Some(*k), *v),
+        _ => return e,
+    };
+    match ctx.vschema.find_vindex(ks, vindex) {
+        Ok(Some(_)) => EngineError::mysql(1105, "HY000", "VT09014: vindex cannot be modified"),
+        _ => e,
     }
 }
 
@@ -378,6 +403,34 @@ pub(super) fn check_assignment(target: &AssignmentTarget, table: &TableUse) -> R
 
 /// Refuses UPDATE assignments to vindex columns, except to the columns of
 /// owned lookup vindexes (maintained by [`wrap_owned`]).
+/// A vindex column assigned twice in one UPDATE: Vitess's VT03015.
+fn check_duplicate_vindex_sets(
+    assignments: &[sqlparser::ast::Assignment],
+    table: &TableUse,
+) -> Result<()> {
+    let mut seen: Vec<String> = Vec::new();
+    for a in assignments {
+        let AssignmentTarget::ColumnName(name) = &a.target else {
+            continue;
+        };
+        let col = column_name(name);
+        let vindex_column = table
+            .table
+            .column_vindexes
+            .iter()
+            .any(|cv| cv.columns.iter().any(|c| c.eq_ignore_ascii_case(&col)));
+        if vindex_column && seen.iter().any(|s| s.eq_ignore_ascii_case(&col)) {
+            return Err(EngineError::mysql(
+                1105,
+                "HY000",
+                format!("VT03015: column has duplicate set values: '{col}'"),
+            ));
+        }
+        seen.push(col);
+    }
+    Ok(())
+}
+
 fn check_update_assignment(target: &AssignmentTarget, table: &TableUse) -> Result<()> {
     if let AssignmentTarget::ColumnName(name) = target {
         let col = column_name(name);
@@ -502,6 +555,7 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
             "multi-table DML on a sharded keyspace",
         ));
     }
+    check_duplicate_vindex_sets(&update.assignments, table)?;
     for a in &update.assignments {
         check_update_assignment(&a.target, table)?;
     }

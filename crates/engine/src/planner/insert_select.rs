@@ -3,10 +3,11 @@
 //! ([`InsertSelect`]), creating the lookup rows of owned lookup vindexes.
 //! Auto-increment values cannot be generated here.
 
-use sqlparser::ast::{Insert, OnInsert, Query, Statement};
+use sqlparser::ast::{Insert, OnInsert, Query, SetExpr, Statement};
 use vschema::TableType;
 
-use super::dml::{check_assignment, column_name, plan_of, split_around_rows};
+use super::dml::{check_assignment, column_count, column_name, plan_of, split_around_rows};
+use super::order::is_wildcard;
 use super::owned::insert_owned;
 use super::select::plan_side;
 use super::tables::Tables;
@@ -49,6 +50,9 @@ pub(super) fn plan_insert_select(
         ));
     }
     let columns: Vec<String> = insert.columns.iter().map(column_name).collect();
+    if select_width(source).is_some_and(|w| w != columns.len()) {
+        return Err(column_count());
+    }
     let position = |name: &str| columns.iter().position(|c| c.eq_ignore_ascii_case(name));
     let pv = t
         .primary_vindex()
@@ -99,4 +103,19 @@ pub(super) fn plan_insert_select(
         owned,
     };
     Ok(plan_of("INSERT", tables, Box::new(primitive)))
+}
+
+/// How many columns the SELECT returns, when its (first) select list has no `*`.
+fn select_width(query: &Query) -> Option<usize> {
+    let mut body = query.body.as_ref();
+    loop {
+        match body {
+            SetExpr::Select(s) if !s.projection.iter().any(is_wildcard) => {
+                return Some(s.projection.len())
+            }
+            SetExpr::Query(q) => body = q.body.as_ref(),
+            SetExpr::SetOperation { left, .. } => body = left.as_ref(),
+            _ => return None,
+        }
+    }
 }

@@ -103,3 +103,6 @@ mod routing_rules_tests;
 
 #[cfg(test)]
 mod vindex_func_tests;
+
+#[cfg(test)]
+mod shape_tests;

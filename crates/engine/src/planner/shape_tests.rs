@@ -1,0 +1,110 @@
+//! Planner tests for routing shapes (OR of values, tuples, NULL lists,
+//! literal comparisons) and the errors Vitess and MySQL give at plan time
+//! (ordinals, UNION widths, repeated aliases, grouping on aggregates, DML).
+
+use super::tests::{describe, refused};
+
+#[test]
+fn tuples_route_by_their_vindex_column() {
+    let d = describe("select id from user where (col, id) in ((1, 2), (3, 4))");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("MultiEqual"), Some("(2, 4)"))
+    );
+    let d = describe("select id from user where ((col, id), name) in (((1, 5), 'a'))");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("MultiEqual"), Some("(5)"))
+    );
+    let d = describe("select id from user where (id, col) = (7, 1)");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("EqualUnique"), Some("7"))
+    );
+    // A value that is not a literal, or a tuple of another shape: scatter.
+    let d = describe("select id from user where (col, id) in ((1, col), (3, 4))");
+    assert_eq!(d["Variant"], "Scatter");
+    let d = describe("select id from user where (col, id) in ((1, 2), 3)");
+    assert_eq!(d["Variant"], "Scatter");
+}
+
+#[test]
+fn null_lists_and_false_literal_comparisons_route_nowhere() {
+    for sql in [
+        "select id from user where id in (null)",
+        "select id from user where col not in (1, null)",
+        "select id from user where 1 = 0",
+        "select id from user where id = 3 and (2 < 1)",
+    ] {
+        assert_eq!(describe(sql)["Variant"], "None", "{sql}");
+    }
+    for sql in [
+        "select id from user where col in (null, 1)",
+        "select id from user where 1 = 1",
+    ] {
+        assert_ne!(describe(sql)["Variant"], "None", "{sql}");
+    }
+}
+
+#[test]
+fn ordinals_past_the_select_list_are_mysqls_unknown_column() {
+    assert_eq!(
+        refused("select id from user group by 2"),
+        "Unknown column '2' in 'group clause'"
+    );
+    assert_eq!(
+        refused("select id, col from user order by 0"),
+        "Unknown column '0' in 'order clause'"
+    );
+    // After `*` the width is unknown: not MySQL's error.
+    assert!(!refused("select * from user order by 9").starts_with("Unknown column"));
+}
+
+#[test]
+fn union_sides_of_different_widths_are_refused_like_mysql() {
+    assert_eq!(
+        refused("select id, 42 from user where id = 1 union all select id from user where id = 5"),
+        "The used SELECT statements have a different number of columns: 2, 1"
+    );
+}
+
+#[test]
+fn a_repeated_table_alias_is_refused() {
+    for sql in [
+        "select user.id from user join user",
+        "select u.id from user as u join music as u on u.id = u.user_id",
+    ] {
+        assert!(
+            refused(sql).starts_with("VT03013: not unique table/alias: '"),
+            "{sql}"
+        );
+    }
+    assert_eq!(
+        describe("select u.id from user as u join user on u.id = user.id")["Variant"],
+        "Scatter"
+    );
+}
+
+#[test]
+fn grouping_on_an_aggregate_is_refused() {
+    assert_eq!(
+        refused("select count(*) b from user group by b"),
+        "VT03005: cannot group on 'count(*)'"
+    );
+}
+
+#[test]
+fn dml_errors_vitess_gives_at_plan_time() {
+    assert_eq!(
+        refused("insert into hash(id) values (1)"),
+        "VT09014: vindex cannot be modified"
+    );
+    assert_eq!(
+        refused("insert into music(id, user_id) select id, col, name from user"),
+        "VT03006: column count does not match value count with the row"
+    );
+    assert_eq!(
+        refused("update user set name = 'a', name = 'b' where id = 1"),
+        "VT03015: column has duplicate set values: 'name'"
+    );
+}
