@@ -20,7 +20,7 @@ const FILES: &[(&str, usize)] = &[
     ("aggr", 126),
     ("memory_sort", 16),
     ("postprocess", 54),
-    ("dml", 143),
+    ("dml", 146),
     ("reference", 31),
     ("from", 100),
     ("union", 43),

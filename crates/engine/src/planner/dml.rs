@@ -574,6 +574,7 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
 
 /// Plans a DELETE.
 pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> Result<Plan> {
+    check_delete_targets(delete)?;
     let tables = Tables::collect(stmt, &ctx.scope())?;
     let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
     let outer: Vec<TableFactor> = from.iter().map(|t| t.relation.clone()).collect();
@@ -614,4 +615,61 @@ pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> R
         None,
     )?;
     Ok(plan_of("DELETE", &tables, route))
+}
+
+/// `DELETE t FROM ...`: each target must be a table of the FROM clause
+/// (Vitess's VT03003, MySQL's 1109), and not a derived table (VT03004).
+fn check_delete_targets(delete: &Delete) -> Result<()> {
+    fn items(f: &TableFactor, out: &mut Vec<(String, bool)>) {
+        match f {
+            TableFactor::Table { name, alias, .. } => out.push(match alias {
+                Some(a) => (a.name.value.clone(), false),
+                None => (super::tables::table_name(name), false),
+            }),
+            TableFactor::Derived { alias: Some(a), .. } => out.push((a.name.value.clone(), true)),
+            TableFactor::NestedJoin {
+                table_with_joins: t,
+                ..
+            } => {
+                items(&t.relation, out);
+                t.joins.iter().for_each(|j| items(&j.relation, out));
+            }
+            _ => {}
+        }
+    }
+    let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+    let mut known = Vec::new();
+    for t in from {
+        items(&t.relation, &mut known);
+        t.joins.iter().for_each(|j| items(&j.relation, &mut known));
+    }
+    for target in &delete.tables {
+        let name = target
+            .0
+            .iter()
+            .filter_map(|p| match p {
+                ObjectNamePart::Identifier(i) if i.value != "*" => Some(i.value.as_str()),
+                _ => None,
+            })
+            .next_back()
+            .unwrap_or_default();
+        match known.iter().find(|(n, _)| n == name) {
+            None => {
+                return Err(EngineError::mysql(
+                    1109,
+                    "42S02",
+                    format!("VT03003: unknown table '{name}' in MULTI DELETE"),
+                ))
+            }
+            Some((_, true)) => {
+                return Err(EngineError::mysql(
+                    1288,
+                    "HY000",
+                    format!("VT03004: the target table {name} of the DELETE is not updatable"),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }

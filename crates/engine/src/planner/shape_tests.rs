@@ -108,3 +108,16 @@ fn dml_errors_vitess_gives_at_plan_time() {
         "VT03015: column has duplicate set values: 'name'"
     );
 }
+
+#[test]
+fn delete_targets_must_be_tables_of_the_from_clause() {
+    assert_eq!(
+        refused("delete music from user where id = 1"),
+        "VT03003: unknown table 'music' in MULTI DELETE"
+    );
+    assert_eq!(
+        refused("delete m from (select * from user) m where id = 1"),
+        "VT03004: the target table m of the DELETE is not updatable"
+    );
+    assert!(!refused("delete u from user u join music m on u.col = m.col").starts_with("VT03"));
+}
