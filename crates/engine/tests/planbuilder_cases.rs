@@ -19,11 +19,11 @@ const FILES: &[(&str, usize)] = &[
     ("filter", 94),
     ("aggr", 126),
     ("memory_sort", 16),
-    ("postprocess", 54),
+    ("postprocess", 55),
     ("dml", 146),
     ("reference", 31),
     ("from", 100),
-    ("union", 43),
+    ("union", 44),
     ("vindex_func", 13),
 ];
 

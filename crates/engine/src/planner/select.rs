@@ -284,6 +284,12 @@ fn check_ordinals(query: &Query) -> Result<()> {
                 "42S22",
                 format!("Unknown column '{n}' in '{clause} clause'"),
             )),
+            // Vitess's text for an ordinal too large for a number.
+            Err(_) if n.bytes().all(|b| b.is_ascii_digit()) => Err(EngineError::mysql(
+                1105,
+                "HY000",
+                format!("error parsing column number: {n}"),
+            )),
             Err(_) => Ok(()),
         }
     };

@@ -121,3 +121,15 @@ fn delete_targets_must_be_tables_of_the_from_clause() {
     );
     assert!(!refused("delete u from user u join music m on u.col = m.col").starts_with("VT03"));
 }
+
+#[test]
+fn union_order_by_a_qualified_column_and_huge_ordinals_are_refused() {
+    assert_eq!(
+        refused("select id from user union select 3 order by user.id"),
+        "Table `user` from one of the SELECTs cannot be used in global ORDER clause"
+    );
+    assert_eq!(
+        refused("select col from user order by 18446744073709551616"),
+        "error parsing column number: 18446744073709551616"
+    );
+}

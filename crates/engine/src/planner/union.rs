@@ -5,7 +5,7 @@
 //! refused.
 
 use sqlparser::ast::{
-    OrderByKind, OrderBySort, Query, SelectItem, SetExpr, SetOperator, SetQuantifier,
+    Expr, OrderByKind, OrderBySort, Query, SelectItem, SetExpr, SetOperator, SetQuantifier,
 };
 
 use super::order::{find_column, is_wildcard, remove_limit};
@@ -97,6 +97,16 @@ pub(super) fn plan_union(
         let projection = first_projection(&original.body).unwrap_or_default();
         let mut params = Vec::new();
         for o in exprs {
+            if let Expr::CompoundIdentifier(ids) = &o.expr {
+                let table = ids.iter().rev().nth(1).map_or("", |i| i.value.as_str());
+                return Err(EngineError::mysql(
+                    1250,
+                    "42000",
+                    format!(
+                        "Table `{table}` from one of the SELECTs cannot be used in global ORDER clause"
+                    ),
+                ));
+            }
             let desc = match &o.options.sort {
                 None | Some(OrderBySort::Asc) => false,
                 Some(OrderBySort::Desc) => true,
