@@ -280,6 +280,15 @@ const QUERIES: &[(&str, bool)] = &[
     ("select count(*) from user where id in (null)", true),
     ("select id from user where id not in (null, 1, 2)", false),
     ("select id from user where 1 = 0", false),
+    // SUM(DISTINCT): shards group by the argument, vtgate sums distinct values.
+    (
+        "select col, count(distinct x), sum(distinct x) from user group by col",
+        false,
+    ),
+    ("select sum(distinct col), count(distinct col), count(*) from user", true),
+    ("select col, sum(distinct id) from user where id < 90 group by col order by col", true),
+    ("select sum(distinct f) from user where id > 100", true),
+    ("select sum(distinct x) from user where id = 0", true),
     ("select id, name from user where id in (9) order by name limit 1", true),
     ("select id, col from user where id = 1 or 2 < 1 or id = 3 * 5 - 1", false),
     ("select id from user where 2 > 1 and (id = 12 or id in (13, 14))", false),

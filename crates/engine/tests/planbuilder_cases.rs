@@ -17,7 +17,7 @@ use vschema::{Vindex, VindexError};
 const FILES: &[(&str, usize)] = &[
     ("select", 133),
     ("filter", 94),
-    ("aggr", 126),
+    ("aggr", 135),
     ("memory_sort", 16),
     ("postprocess", 55),
     ("dml", 146),

@@ -675,6 +675,8 @@ fn edge_queries(out: &mut Vec<Query>) {
         "select customer_id from customer where email = 'USER7@EXAMPLE.COM'",
         "select customer_id, email from customer where customer_id = '7'",
         "select count(distinct score), count(distinct region), count(*) from customer where score > 0",
+        "select region, sum(distinct score), count(distinct score) from customer group by region",
+        "select sum(distinct balance), sum(distinct big), count(*) from customer",
     ] {
         out.push(q(sql, false));
     }
