@@ -11,6 +11,7 @@
 
 mod aggregate_tail;
 mod aggregation;
+mod checks;
 mod derived;
 mod dml;
 mod insert_select;

@@ -1,15 +1,13 @@
 //! Planning SELECT: which keyspace and shards the statement goes to, and
 //! whether it can be sent whole.
 
-use sqlparser::ast::{
-    Expr, GroupByExpr, OrderBy, OrderByKind, Query, SetExpr, Statement, TableFactor,
-    Value as AstValue,
-};
+use sqlparser::ast::{Expr, Query, SetExpr, Statement, TableFactor};
 
+use super::checks::check_query;
 use super::derived::{plain_inner, plan_derived};
 use super::join::plan_pushed_join;
 use super::nested_join::plan_nested_join;
-use super::order::{is_wildcard, plan_multi_shard};
+use super::order::plan_multi_shard;
 use super::pullout::plan_pullouts;
 use super::routing::{route_table, Routing};
 use super::tables::{rewrite_for_shards, Tables};
@@ -29,8 +27,7 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
     if original.with.is_some() {
         return Err(EngineError::unsupported("WITH expression"));
     }
-    check_ordinals(original)?;
-    check_unique_aliases(original)?;
+    check_query(stmt, original)?;
     if let Some(plan) = plan_vindex_func(ctx, original)? {
         return Ok(plan);
     }
@@ -259,96 +256,4 @@ fn never_true() -> Expr {
         op: sqlparser::ast::BinaryOperator::NotEq,
         right: Box::new(one()),
     }
-}
-
-/// MySQL's error for `GROUP BY n` / `ORDER BY n` past the select list
-/// (without `*`, whose width is unknown here): `Unknown column 'n' in
-/// 'group clause'`, 1054 / 42S22.
-fn check_ordinals(query: &Query) -> Result<()> {
-    let SetExpr::Select(select) = query.body.as_ref() else {
-        return Ok(());
-    };
-    if select.projection.iter().any(is_wildcard) {
-        return Ok(());
-    }
-    let width = select.projection.len();
-    let check = |e: &Expr, clause: &str| -> Result<()> {
-        let Expr::Value(v) = e else { return Ok(()) };
-        let AstValue::Number(n, _) = &v.value else {
-            return Ok(());
-        };
-        match n.parse::<usize>() {
-            Ok(i) if (1..=width).contains(&i) => Ok(()),
-            Ok(_) => Err(EngineError::mysql(
-                1054,
-                "42S22",
-                format!("Unknown column '{n}' in '{clause} clause'"),
-            )),
-            // Vitess's text for an ordinal too large for a number.
-            Err(_) if n.bytes().all(|b| b.is_ascii_digit()) => Err(EngineError::mysql(
-                1105,
-                "HY000",
-                format!("error parsing column number: {n}"),
-            )),
-            Err(_) => Ok(()),
-        }
-    };
-    if let GroupByExpr::Expressions(exprs, _) = &select.group_by {
-        for e in exprs {
-            check(e, "group")?;
-        }
-    }
-    if let Some(OrderBy {
-        kind: OrderByKind::Expressions(exprs),
-        ..
-    }) = &query.order_by
-    {
-        for o in exprs {
-            check(&o.expr, "order")?;
-        }
-    }
-    Ok(())
-}
-
-/// Two FROM items of one SELECT with the same name or alias: Vitess's
-/// VT03013 (MySQL's 1066). Names qualified by different keyspaces differ.
-fn check_unique_aliases(query: &Query) -> Result<()> {
-    fn names(f: &TableFactor, out: &mut Vec<String>) {
-        match f {
-            TableFactor::Table { name, alias, .. } => out.push(match alias {
-                Some(a) => a.name.value.clone(),
-                None => name.to_string(),
-            }),
-            TableFactor::Derived { alias: Some(a), .. } => out.push(a.name.value.clone()),
-            TableFactor::NestedJoin {
-                table_with_joins, ..
-            } => {
-                names(&table_with_joins.relation, out);
-                for j in &table_with_joins.joins {
-                    names(&j.relation, out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let SetExpr::Select(select) = query.body.as_ref() else {
-        return Ok(());
-    };
-    let mut seen = Vec::new();
-    for t in &select.from {
-        names(&t.relation, &mut seen);
-        for j in &t.joins {
-            names(&j.relation, &mut seen);
-        }
-    }
-    for (i, name) in seen.iter().enumerate() {
-        if seen[..i].contains(name) {
-            return Err(EngineError::mysql(
-                1066,
-                "42000",
-                format!("VT03013: not unique table/alias: '{name}'"),
-            ));
-        }
-    }
-    Ok(())
 }

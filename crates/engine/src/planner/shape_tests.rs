@@ -133,3 +133,17 @@ fn union_order_by_a_qualified_column_and_huge_ordinals_are_refused() {
         "error parsing column number: 18446744073709551616"
     );
 }
+
+#[test]
+fn nested_sql_calc_found_rows_is_misplaced() {
+    for sql in [
+        "select * from music where user_id in (select sql_calc_found_rows id from music limit 10)",
+        "select * from (select sql_calc_found_rows id from music limit 10) t limit 1",
+    ] {
+        assert_eq!(
+            refused(sql),
+            "Incorrect usage/placement of 'SQL_CALC_FOUND_ROWS'",
+            "{sql}"
+        );
+    }
+}
