@@ -4,7 +4,10 @@
 //! sent as a literal row to the shard of its primary vindex value.
 //! Floating-point values are refused (their text may not read back as the
 //! same number), as are rows whose vindex value maps to no keyspace id.
-//! Lookup rows of the table's owned lookup vindexes are created first.
+//! An auto-increment column that is NULL, 0 or not selected is filled from
+//! the table's sequence, in row order (the first value is the statement's
+//! insert id). Lookup rows of the table's owned lookup vindexes are created
+//! first.
 
 use std::sync::Arc;
 
@@ -37,8 +40,9 @@ pub struct InsertSelect {
     pub columns: usize,
     /// Position of the primary vindex column.
     pub vindex_column: usize,
-    /// Position of an auto-increment column, which must not be NULL or 0.
-    pub auto_column: Option<usize>,
+    /// Position of the auto-increment column and the sequence filling it
+    /// where it is NULL or 0 (the last column when the SELECT lacks it).
+    pub auto: Option<AutoFill>,
     /// The primary vindex name.
     pub vindex_name: String,
     /// The primary vindex.
@@ -47,6 +51,19 @@ pub struct InsertSelect {
     pub input: Box<dyn Primitive>,
     /// The owned lookup vindexes to write.
     pub owned: Vec<OwnedFromSelect>,
+}
+
+/// The auto-increment column of an INSERT ... SELECT.
+#[derive(Debug, Clone)]
+pub struct AutoFill {
+    /// Its position among the inserted columns.
+    pub column: usize,
+    /// Not in the SELECT: appended (as NULL) to every selected row.
+    pub appended: bool,
+    /// Keyspace of the sequence table (unsharded).
+    pub sequence_keyspace: String,
+    /// The sequence table.
+    pub sequence_table: String,
 }
 
 /// An owned lookup vindex of the table an INSERT ... SELECT writes.
@@ -63,7 +80,8 @@ pub struct OwnedFromSelect {
 impl Primitive for InsertSelect {
     async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
         let selected = self.input.execute(vc, vars).await?;
-        if selected.fields.len() != self.columns {
+        let appended = self.auto.as_ref().is_some_and(|a| a.appended);
+        if selected.fields.len() + usize::from(appended) != self.columns {
             return Err(EngineError::mysql(
                 1136,
                 "21S01",
@@ -73,28 +91,28 @@ impl Primitive for InsertSelect {
         if selected.rows.is_empty() {
             return Ok(QueryResult::default());
         }
-        let mut rows = Vec::with_capacity(selected.rows.len());
-        let mut keys = Vec::with_capacity(selected.rows.len());
-        let mut owned_values: Vec<Vec<Vec<BindValue>>> = vec![Vec::new(); self.owned.len()];
+        let mut all_values = Vec::with_capacity(selected.rows.len());
         for row in &selected.rows {
             let cells = split(row)?;
-            let values = selected
+            let mut values = selected
                 .fields
                 .iter()
                 .zip(&cells)
                 .map(|(f, c)| cell_to_bind(f, *c))
                 .collect::<Result<Vec<_>>>()?;
-            if let Some(auto) = self.auto_column {
-                if matches!(
-                    values.get(auto),
-                    Some(BindValue::Null | BindValue::Int64(0))
-                ) || matches!(values.get(auto), Some(BindValue::Uint64(0)))
-                {
-                    return Err(EngineError::unsupported(
-                        "INSERT ... SELECT generating auto-increment values",
-                    ));
-                }
+            if appended {
+                values.push(BindValue::Null);
             }
+            all_values.push(values);
+        }
+        let first_generated = match &self.auto {
+            Some(auto) => fill_auto(vc, auto, &mut all_values).await?,
+            None => None,
+        };
+        let mut rows = Vec::with_capacity(all_values.len());
+        let mut keys = Vec::with_capacity(all_values.len());
+        let mut owned_values: Vec<Vec<Vec<BindValue>>> = vec![Vec::new(); self.owned.len()];
+        for values in &all_values {
             for (o, out) in self.owned.iter().zip(owned_values.iter_mut()) {
                 out.push(
                     o.positions
@@ -121,7 +139,7 @@ impl Primitive for InsertSelect {
         for (o, values) in self.owned.iter().zip(owned_values) {
             create_lookup_rows(vc, &o.lookup, values, &ksids).await?;
         }
-        send_rows(
+        let mut result = send_rows(
             vc,
             &self.keyspace.name,
             (&self.prefix, &self.suffix),
@@ -129,7 +147,11 @@ impl Primitive for InsertSelect {
             row_shards,
             vars,
         )
-        .await
+        .await?;
+        if let Some(id) = first_generated {
+            result.insert_id = id as u64;
+        }
+        Ok(result)
     }
 
     fn description(&self) -> PlanDescription {
@@ -153,6 +175,38 @@ impl Primitive for InsertSelect {
     }
 }
 
+/// Fills the auto-increment column where it is NULL or 0 with consecutive
+/// sequence values, in row order; the first value, if any was taken.
+async fn fill_auto(
+    vc: &dyn VCursor,
+    auto: &AutoFill,
+    rows: &mut [Vec<BindValue>],
+) -> Result<Option<i64>> {
+    let wants = |v: Option<&BindValue>| {
+        matches!(
+            v,
+            Some(BindValue::Null | BindValue::Int64(0) | BindValue::Uint64(0))
+        )
+    };
+    let count = rows.iter().filter(|r| wants(r.get(auto.column))).count() as u64;
+    if count == 0 {
+        return Ok(None);
+    }
+    let start = vc
+        .next_sequence_values(&auto.sequence_keyspace, &auto.sequence_table, count)
+        .await?;
+    let mut next = start;
+    for row in rows.iter_mut() {
+        if wants(row.get(auto.column)) {
+            if let Some(slot) = row.get_mut(auto.column) {
+                *slot = BindValue::Int64(next);
+                next += 1;
+            }
+        }
+    }
+    Ok(Some(start))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,7 +225,7 @@ mod tests {
             suffix: String::new(),
             columns: 2,
             vindex_column: 0,
-            auto_column: None,
+            auto: None,
             vindex_name: "hash".into(),
             vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
             owned: Vec::new(),
@@ -223,6 +277,29 @@ mod tests {
                 "INSERT INTO t (id, v) VALUES (4, null)".to_string()
             )
         );
+    }
+
+    #[tokio::test]
+    async fn missing_and_null_auto_increment_values_come_from_the_sequence() {
+        let f = [field("v", Type::Varchar)];
+        let mut vc = FakeVCursor::new("ks", &["-80", "80-"])
+            .keyspace("main", &["0"])
+            .result("main", "0", result(&f, &[&[Some("a")], &[Some("b")]]));
+        vc.next_value = 40;
+        let mut p = insert_select("main");
+        p.prefix = "INSERT INTO t (v, id) VALUES ".into();
+        p.vindex_column = 1;
+        p.auto = Some(AutoFill {
+            column: 1,
+            appended: true,
+            sequence_keyspace: "main".into(),
+            sequence_table: "seq".into(),
+        });
+        let r = p.execute(&vc, &BindVars::new()).await.unwrap();
+        assert_eq!(r.insert_id, 40);
+        let rows: Vec<String> = vc.sent().into_iter().skip(1).map(|(_, q)| q).collect();
+        assert!(rows.iter().any(|q| q.contains("('a', 40)")), "{rows:?}");
+        assert!(rows.iter().any(|q| q.contains("('b', 41)")), "{rows:?}");
     }
 
     #[tokio::test]

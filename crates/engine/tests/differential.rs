@@ -230,12 +230,22 @@ async fn setup(vschema: &vschema::VSchema) -> Result<Cluster, mysql_async::Error
 }
 
 /// DML run through the engine and on the plain database before the queries.
-/// The plain database's version of a DML statement whose ids the engine
-/// takes from a sequence.
-const SEQUENCE_DML: (&str, &str) = (
-    "insert into auto_t (v) values ('a'), ('b'), ('c')",
-    "insert into auto_t (id, v) values (1, 'a'), (2, 'b'), (3, 'c')",
-);
+/// DML statements whose ids the engine takes from a sequence, each with the
+/// plain database's version.
+const SEQUENCE_DML: &[(&str, &str)] = &[
+    (
+        "insert into auto_t (v) values ('a'), ('b'), ('c')",
+        "insert into auto_t (id, v) values (1, 'a'), (2, 'b'), (3, 'c')",
+    ),
+    (
+        "insert into auto_t (v) select label from ref order by id",
+        "insert into auto_t (id, v) values (4, 'neg'), (5, 'one'), (6, 'two')",
+    ),
+    (
+        "insert into auto_t (id, v) select null, 'n' from ref where id = 1",
+        "insert into auto_t (id, v) values (7, 'n')",
+    ),
+];
 
 const DML: &[&str] = &[
     "insert into user (id, name, col, x, f, b) values (1001, 'new', 1, 1.00, 0.5, 0x01), \
@@ -492,7 +502,10 @@ fn cells(r: &QueryResult) -> Vec<Vec<Option<Vec<u8>>>> {
 async fn compare_all(cluster: &Cluster, vschema: &vschema::VSchema) -> (Vec<String>, usize) {
     let mut failures = Vec::new();
     let mut compared = 0;
-    let pairs = DML.iter().map(|s| (*s, *s)).chain([SEQUENCE_DML]);
+    let pairs = DML
+        .iter()
+        .map(|s| (*s, *s))
+        .chain(SEQUENCE_DML.iter().copied());
     for (sql, plain_sql) in pairs {
         let stmt = sql::parse::parse(sql).unwrap();
         let got = match engine::planner::plan(&stmt, vschema, None) {

@@ -20,7 +20,7 @@ const FILES: &[(&str, usize)] = &[
     ("aggr", 135),
     ("memory_sort", 16),
     ("postprocess", 55),
-    ("dml", 146),
+    ("dml", 153),
     ("reference", 31),
     ("from", 100),
     ("union", 44),

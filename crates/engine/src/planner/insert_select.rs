@@ -1,7 +1,7 @@
 //! Planning `INSERT INTO sharded (...) SELECT ...`: the SELECT is planned
 //! on its own and its rows are routed by the primary vindex column
 //! ([`InsertSelect`]), creating the lookup rows of owned lookup vindexes.
-//! Auto-increment values cannot be generated here.
+//! Auto-increment values come from the table's sequence.
 
 use sqlparser::ast::{Insert, OnInsert, Query, SetExpr, Statement};
 use vschema::TableType;
@@ -14,7 +14,7 @@ use super::tables::Tables;
 use super::Context;
 use crate::description::KeyspaceDesc;
 use crate::error::{EngineError, Result};
-use crate::insert_select::{InsertSelect, OwnedFromSelect};
+use crate::insert_select::{AutoFill, InsertSelect, OwnedFromSelect};
 use crate::primitive::Plan;
 
 /// Plans an INSERT whose rows come from `source`; `tables.uses[0]` is the
@@ -49,9 +49,18 @@ pub(super) fn plan_insert_select(
             "VT09004: INSERT should contain column list or the table should have authoritative columns in vschema",
         ));
     }
-    let columns: Vec<String> = insert.columns.iter().map(column_name).collect();
+    let mut columns: Vec<String> = insert.columns.iter().map(column_name).collect();
     if select_width(source).is_some_and(|w| w != columns.len()) {
         return Err(column_count());
+    }
+    // The auto-increment column: appended when not inserted, filled from
+    // the sequence where NULL or 0.
+    let auto_column = t.auto_increment.as_ref().map(|a| a.column.clone());
+    let appended = auto_column
+        .as_ref()
+        .is_some_and(|a| !columns.iter().any(|c| c.eq_ignore_ascii_case(a)));
+    if let (true, Some(a)) = (appended, &auto_column) {
+        columns.push(a.clone());
     }
     let position = |name: &str| columns.iter().position(|c| c.eq_ignore_ascii_case(name));
     let pv = t
@@ -67,11 +76,14 @@ pub(super) fn plan_insert_select(
             "VT09003: INSERT query does not have primary vindex column '{pv_col}' in the column list"
         )));
     };
-    let auto_column = match &t.auto_increment {
-        Some(a) => Some(position(&a.column).ok_or_else(|| {
-            EngineError::unsupported("INSERT ... SELECT generating auto-increment values")
-        })?),
-        None => None,
+    let auto = match (&t.auto_increment, &auto_column) {
+        (Some(a), Some(c)) => Some(AutoFill {
+            column: position(c).unwrap_or(columns.len() - 1),
+            appended,
+            sequence_keyspace: a.sequence.keyspace.clone(),
+            sequence_table: a.sequence.table.clone(),
+        }),
+        _ => None,
     };
     if let Some(OnInsert::DuplicateKeyUpdate(assignments)) = &insert.on {
         for a in assignments {
@@ -85,7 +97,8 @@ pub(super) fn plan_insert_select(
             positions: cols.iter().map(|c| position(c)).collect(),
         })
         .collect();
-    let (prefix, suffix) = split_around_rows(ctx, stmt, None)?;
+    let added_column = auto_column.as_deref().filter(|_| appended);
+    let (prefix, suffix) = split_around_rows(ctx, stmt, added_column)?;
     let primitive = InsertSelect {
         keyspace: KeyspaceDesc {
             name: t.keyspace.name.clone(),
@@ -96,7 +109,7 @@ pub(super) fn plan_insert_select(
         suffix,
         columns: columns.len(),
         vindex_column,
-        auto_column,
+        auto,
         vindex_name: pv.name.clone(),
         vindex: pv.vindex.clone(),
         input: plan_side(ctx, &source.to_string())?,
