@@ -1,7 +1,8 @@
-//! [`InsertSelect`]: `INSERT INTO sharded (...) SELECT ...` (Vitess
-//! `engine/insert_select.go`): the SELECT runs first (planned on its own,
-//! possibly across shards and keyspaces), then every row it returned is
-//! sent as a literal row to the shard of its primary vindex value.
+//! [`InsertSelect`]: `INSERT INTO t (...) SELECT ...` across shards or
+//! keyspaces (Vitess `engine/insert_select.go`): the SELECT runs first
+//! (planned on its own), then every row it returned is sent as a literal
+//! row to the shard of its primary vindex value (or to the one shard of an
+//! unsharded table).
 //! Floating-point values are refused (their text may not read back as the
 //! same number), as are rows whose vindex value maps to no keyspace id.
 //! An auto-increment column that is NULL, 0 or not selected is filled from
@@ -38,19 +39,27 @@ pub struct InsertSelect {
     pub suffix: String,
     /// Number of columns inserted.
     pub columns: usize,
-    /// Position of the primary vindex column.
-    pub vindex_column: usize,
     /// Position of the auto-increment column and the sequence filling it
     /// where it is NULL or 0 (the last column when the SELECT lacks it).
     pub auto: Option<AutoFill>,
-    /// The primary vindex name.
-    pub vindex_name: String,
-    /// The primary vindex.
-    pub vindex: Arc<dyn Vindex>,
+    /// The primary vindex of a sharded table; `None`: an unsharded table,
+    /// all rows go to its one shard.
+    pub vindex: Option<RowVindex>,
     /// The SELECT.
     pub input: Box<dyn Primitive>,
     /// The owned lookup vindexes to write.
     pub owned: Vec<OwnedFromSelect>,
+}
+
+/// Where the rows of an INSERT ... SELECT into a sharded table go.
+#[derive(Debug, Clone)]
+pub struct RowVindex {
+    /// Position of the primary vindex column among the inserted ones.
+    pub column: usize,
+    /// The primary vindex name.
+    pub name: String,
+    /// The primary vindex.
+    pub vindex: Arc<dyn Vindex>,
 }
 
 /// The auto-increment column of an INSERT ... SELECT.
@@ -126,19 +135,22 @@ impl Primitive for InsertSelect {
             }
             let texts: Vec<String> = values.iter().map(BindValue::to_sql).collect();
             rows.push(format!("({})", texts.join(", ")));
-            keys.push(
-                values
-                    .get(self.vindex_column)
-                    .cloned()
-                    .unwrap_or(BindValue::Null),
-            );
+            if let Some(v) = &self.vindex {
+                keys.push(values.get(v.column).cloned().unwrap_or(BindValue::Null));
+            }
         }
-        let shards = vc.shards(&self.keyspace.name)?;
-        let ksids = ksids_of_rows(self.vindex.as_ref(), &keys)?;
-        let row_shards = shards_of_ksids(&ksids, &shards)?;
-        for (o, values) in self.owned.iter().zip(owned_values) {
-            create_lookup_rows(vc, &o.lookup, values, &ksids).await?;
-        }
+        let row_shards = match &self.vindex {
+            Some(v) => {
+                let shards = vc.shards(&self.keyspace.name)?;
+                let ksids = ksids_of_rows(v.vindex.as_ref(), &keys)?;
+                let row_shards = shards_of_ksids(&ksids, &shards)?;
+                for (o, values) in self.owned.iter().zip(owned_values) {
+                    create_lookup_rows(vc, &o.lookup, values, &ksids).await?;
+                }
+                row_shards
+            }
+            None => vec![0; rows.len()],
+        };
         let mut result = send_rows(
             vc,
             &self.keyspace.name,
@@ -160,11 +172,11 @@ impl Primitive for InsertSelect {
             ..PlanDescription::new("Insert").variant("Select")
         }
         .with("TableName", self.table.clone())
-        .with("Query", format!("{}<rows>{}", self.prefix, self.suffix))
-        .with(
-            "VindexOffsetFromSelect",
-            format!("{}:{}", self.vindex_name, self.vindex_column),
-        );
+        .with("Query", format!("{}<rows>{}", self.prefix, self.suffix));
+        let d = match &self.vindex {
+            Some(v) => d.with("VindexOffsetFromSelect", format!("{}:{}", v.name, v.column)),
+            None => d,
+        };
         let d = if self.owned.is_empty() {
             d
         } else {
@@ -224,10 +236,12 @@ mod tests {
             prefix: "INSERT INTO t (id, v) VALUES ".into(),
             suffix: String::new(),
             columns: 2,
-            vindex_column: 0,
             auto: None,
-            vindex_name: "hash".into(),
-            vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
+            vindex: Some(RowVindex {
+                column: 0,
+                name: "hash".into(),
+                vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
+            }),
             owned: Vec::new(),
             input: Box::new(Route::new(
                 Opcode::Unsharded,
@@ -288,7 +302,9 @@ mod tests {
         vc.next_value = 40;
         let mut p = insert_select("main");
         p.prefix = "INSERT INTO t (v, id) VALUES ".into();
-        p.vindex_column = 1;
+        if let Some(v) = p.vindex.as_mut() {
+            v.column = 1;
+        }
         p.auto = Some(AutoFill {
             column: 1,
             appended: true,

@@ -20,7 +20,7 @@ const FILES: &[(&str, usize)] = &[
     ("aggr", 135),
     ("memory_sort", 16),
     ("postprocess", 55),
-    ("dml", 153),
+    ("dml", 155),
     ("reference", 31),
     ("from", 100),
     ("union", 44),

@@ -1,5 +1,7 @@
-//! Planning `INSERT INTO sharded (...) SELECT ...`: the SELECT is planned
-//! on its own and its rows are routed by the primary vindex column
+//! Planning `INSERT INTO t (...) SELECT ...` when the statement cannot go
+//! whole to one keyspace: the SELECT is planned on its own and its rows are
+//! sent to the one shard of an unsharded table, or routed by the primary
+//! vindex column
 //! ([`InsertSelect`]), creating the lookup rows of owned lookup vindexes.
 //! Auto-increment values come from the table's sequence.
 
@@ -14,7 +16,7 @@ use super::tables::Tables;
 use super::Context;
 use crate::description::KeyspaceDesc;
 use crate::error::{EngineError, Result};
-use crate::insert_select::{AutoFill, InsertSelect, OwnedFromSelect};
+use crate::insert_select::{AutoFill, InsertSelect, OwnedFromSelect, RowVindex};
 use crate::primitive::Plan;
 
 /// Plans an INSERT whose rows come from `source`; `tables.uses[0]` is the
@@ -28,11 +30,6 @@ pub(super) fn plan_insert_select(
 ) -> Result<Plan> {
     let table = &tables.uses[0];
     let t = &table.table;
-    if !t.keyspace.sharded {
-        return Err(EngineError::unsupported(
-            "INSERT into an unsharded table from another keyspace",
-        ));
-    }
     if t.table_type == TableType::Reference {
         return Err(EngineError::unsupported(
             "Insert on a reference table of a sharded keyspace",
@@ -63,18 +60,27 @@ pub(super) fn plan_insert_select(
         columns.push(a.clone());
     }
     let position = |name: &str| columns.iter().position(|c| c.eq_ignore_ascii_case(name));
-    let pv = t
-        .primary_vindex()
-        .ok_or_else(|| EngineError::unsupported("table without vindex"))?;
-    let [pv_col] = pv.columns.as_slice() else {
-        return Err(EngineError::unsupported(
-            "INSERT with a multi-column primary vindex",
-        ));
-    };
-    let Some(vindex_column) = position(pv_col) else {
-        return Err(EngineError::BadResult(format!(
-            "VT09003: INSERT query does not have primary vindex column '{pv_col}' in the column list"
-        )));
+    let vindex = if t.keyspace.sharded {
+        let pv = t
+            .primary_vindex()
+            .ok_or_else(|| EngineError::unsupported("table without vindex"))?;
+        let [pv_col] = pv.columns.as_slice() else {
+            return Err(EngineError::unsupported(
+                "INSERT with a multi-column primary vindex",
+            ));
+        };
+        let Some(column) = position(pv_col) else {
+            return Err(EngineError::BadResult(format!(
+                "VT09003: INSERT query does not have primary vindex column '{pv_col}' in the column list"
+            )));
+        };
+        Some(RowVindex {
+            column,
+            name: pv.name.clone(),
+            vindex: pv.vindex.clone(),
+        })
+    } else {
+        None
     };
     let auto = match (&t.auto_increment, &auto_column) {
         (Some(a), Some(c)) => Some(AutoFill {
@@ -102,16 +108,14 @@ pub(super) fn plan_insert_select(
     let primitive = InsertSelect {
         keyspace: KeyspaceDesc {
             name: t.keyspace.name.clone(),
-            sharded: true,
+            sharded: t.keyspace.sharded,
         },
         table: t.name.clone(),
         prefix,
         suffix,
         columns: columns.len(),
-        vindex_column,
         auto,
-        vindex_name: pv.name.clone(),
-        vindex: pv.vindex.clone(),
+        vindex,
         input: plan_side(ctx, &source.to_string())?,
         owned,
     };

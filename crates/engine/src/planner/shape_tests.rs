@@ -147,3 +147,16 @@ fn nested_sql_calc_found_rows_is_misplaced() {
         );
     }
 }
+
+#[test]
+fn insert_select_into_an_unsharded_table_from_another_keyspace() {
+    let d = describe("insert into main.other (id) select id from user");
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("Insert"), Some("Select"))
+    );
+    assert_eq!(d["Keyspace"]["Name"], "main");
+    assert_eq!(d["Keyspace"]["Sharded"], false);
+    assert!(d.get("VindexOffsetFromSelect").is_none());
+    assert_eq!(d["Inputs"][0]["Variant"], "Scatter");
+}

@@ -460,6 +460,16 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
     };
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     vec![
+        // INSERT ... SELECT from the sharded keyspace into the unsharded one.
+        (
+            s(&[
+                "insert into commerce.warehouse (sku, stock, city) \
+                 select concat('c-', sku), price, 'copied' from product",
+                "insert into commerce.warehouse (sku, stock, city) \
+                 select concat('o-', order_id), qty, 'order' from corder where order_id < 60",
+            ]),
+            vec![q("select * from commerce.warehouse order by sku", true)],
+        ),
         (
             s(&[
                 "update customer set score = score + 1 where customer_id = 7",
