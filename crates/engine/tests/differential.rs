@@ -290,6 +290,8 @@ const QUERIES: &[(&str, bool)] = &[
     ("select count(*) from user where id in (null)", true),
     ("select id from user where id not in (null, 1, 2)", false),
     ("select id from user where 1 = 0", false),
+    ("select 42 from dual where false", true),
+    ("select count(*), 42 from dual where 1 = 0", true),
     // SUM(DISTINCT): shards group by the argument, vtgate sums distinct values.
     (
         "select col, count(distinct x), sum(distinct x) from user group by col",

@@ -88,7 +88,7 @@ fn is_null_literal(e: &Expr) -> bool {
 /// A condition that can never be true: `false`, `0`, `x = NULL`,
 /// `x IN (NULL, ...)` with only NULLs, `x NOT IN (..., NULL, ...)`, or a
 /// comparison of two integer literals that is false.
-fn never_true(e: &Expr) -> bool {
+pub fn never_true(e: &Expr) -> bool {
     match e {
         Expr::Value(v) => match &v.value {
             AstValue::Boolean(false) | AstValue::Null => true,

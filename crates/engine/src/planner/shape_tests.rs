@@ -160,3 +160,20 @@ fn insert_select_into_an_unsharded_table_from_another_keyspace() {
     assert!(d.get("VindexOffsetFromSelect").is_none());
     assert_eq!(d["Inputs"][0]["Variant"], "Scatter");
 }
+
+#[test]
+fn dual_with_a_false_where_reaches_no_shard_unless_aggregated() {
+    assert_eq!(
+        describe("select 42 from dual where false")["Variant"],
+        "None"
+    );
+    assert_eq!(
+        describe("select 42 from dual where 1 = 1")["Variant"],
+        "Reference"
+    );
+    // count(*) over no row is still one row.
+    assert_eq!(
+        describe("select count(*) from dual where false")["Variant"],
+        "Reference"
+    );
+}
