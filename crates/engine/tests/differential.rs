@@ -290,6 +290,8 @@ const QUERIES: &[(&str, bool)] = &[
     ("select count(*) from user where id in (null)", true),
     ("select id from user where id not in (null, 1, 2)", false),
     ("select id from user where 1 = 0", false),
+    ("select id, col from user where user.id = user.col and user.col = 2", false),
+    ("select id, col from user where id = col and col = 3 or id = 150", false),
     ("select 42 from dual where false", true),
     ("select count(*), 42 from dual where 1 = 0", true),
     // SUM(DISTINCT): shards group by the argument, vtgate sums distinct values.

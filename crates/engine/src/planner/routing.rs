@@ -299,6 +299,52 @@ fn or_candidate(e: &Expr, table: &TableUse, column: &str, unqualified: bool) -> 
     }
 }
 
+/// `column = other and other = v` (both columns of the table): the column's
+/// value is `v` too (Vitess follows such equalities).
+fn through_columns(
+    conds: &[&Expr],
+    table: &TableUse,
+    column: &str,
+    unqualified: bool,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for c in conds {
+        let Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } = c
+        else {
+            continue;
+        };
+        let other = if is_column(left, table, column, unqualified) {
+            right
+        } else if is_column(right, table, column, unqualified) {
+            left
+        } else {
+            continue;
+        };
+        let other_name = match other.as_ref() {
+            Expr::Identifier(i) if unqualified => &i.value,
+            Expr::CompoundIdentifier(ids) => match ids.as_slice() {
+                [q, c] if q.value == table.qualifier() => &c.value,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if other_name.eq_ignore_ascii_case(column) {
+            continue;
+        }
+        out.extend(conds.iter().filter_map(|c2| {
+            match candidate(c2, table, other_name, unqualified)? {
+                Candidate::Equal(v) => Some(Candidate::Equal(v)),
+                _ => None,
+            }
+        }));
+    }
+    out
+}
+
 /// Whether a literal value maps to exactly one keyspace id through `cv`.
 fn maps_to_one_shard(cv: &ColumnVindex, value: &PlanValue) -> bool {
     let PlanValue::Literal(lit) = value else {
@@ -345,10 +391,10 @@ pub fn route_table(
         }
         let column = &cv.columns[0];
         let unique = cv.vindex.is_unique();
-        for found in conds
+        let direct = conds
             .iter()
-            .filter_map(|c| candidate(c, table, column, unqualified))
-        {
+            .filter_map(|c| candidate(c, table, column, unqualified));
+        for found in direct.chain(through_columns(&conds, table, column, unqualified)) {
             // `x IN (v)` is `x = v`.
             let found = match found {
                 Candidate::In(mut vs)

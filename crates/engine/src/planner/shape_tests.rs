@@ -177,3 +177,15 @@ fn dual_with_a_false_where_reaches_no_shard_unless_aggregated() {
         "Reference"
     );
 }
+
+#[test]
+fn an_equality_through_another_column_routes() {
+    let d = describe("select id from user where user.id = user.col and user.col = 5");
+    assert_eq!(
+        (d["Variant"].as_str(), d["Values"][0].as_str()),
+        (Some("EqualUnique"), Some("5"))
+    );
+    // Not through a column of another table.
+    let d = describe("select id from user where user.id = music.col and music.col = 5");
+    assert_ne!(d["Values"][0].as_str(), Some("5"));
+}
