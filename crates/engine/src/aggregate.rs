@@ -44,6 +44,9 @@ pub enum AggregateOpcode {
     },
     /// Number of distinct non-NULL values of this column (shards group by it).
     CountDistinct,
+    /// Sum of the distinct non-NULL values of this column (shards group by
+    /// it); integer, DECIMAL and DOUBLE columns only.
+    SumDistinct,
 }
 
 impl AggregateOpcode {
@@ -56,6 +59,7 @@ impl AggregateOpcode {
             AggregateOpcode::Max => "max",
             AggregateOpcode::Avg { .. } => "avg",
             AggregateOpcode::CountDistinct => "count_distinct",
+            AggregateOpcode::SumDistinct => "sum_distinct",
         }
     }
 }
@@ -91,7 +95,14 @@ enum Acc {
     Sum(Option<SumValue>),
     Extreme(Option<Vec<u8>>),
     Avg(Option<SumValue>, i64),
-    Distinct { count: i64, last: Option<Vec<u8>> },
+    Distinct {
+        count: i64,
+        last: Option<Vec<u8>>,
+    },
+    SumDistinct {
+        sum: Option<SumValue>,
+        last: Option<Vec<u8>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -176,6 +187,10 @@ impl Aggregate {
                     count: 0,
                     last: None,
                 },
+                AggregateOpcode::SumDistinct => Acc::SumDistinct {
+                    sum: None,
+                    last: None,
+                },
             })
             .collect()
     }
@@ -238,6 +253,19 @@ impl Aggregate {
                         *last = Some(c.to_vec());
                     }
                 }
+                Acc::SumDistinct { sum, last } => {
+                    let (Some(c), Some(kind)) = (cell, kind) else {
+                        continue;
+                    };
+                    let new = match last {
+                        None => true,
+                        Some(prev) => kind.compare(Some(c), Some(prev))? != Ordering::Equal,
+                    };
+                    if new {
+                        *sum = Some(add_sum(*sum, parse_sum(c, float)?)?);
+                        *last = Some(c.to_vec());
+                    }
+                }
             }
         }
         Ok(())
@@ -249,7 +277,9 @@ impl Aggregate {
         for (param, acc) in self.aggregates.iter().zip(accs) {
             let value: Option<Vec<u8>> = match acc {
                 Acc::Count(n) | Acc::Distinct { count: n, .. } => Some(n.to_string().into_bytes()),
-                Acc::Sum(s) => s.map(|s| sum_text(s).into_bytes()),
+                Acc::Sum(s) | Acc::SumDistinct { sum: s, .. } => {
+                    s.map(|s| sum_text(s).into_bytes())
+                }
                 Acc::Extreme(v) => v.clone(),
                 Acc::Avg(s, n) => match (s, *n) {
                     (None, _) | (_, 0) => None,
@@ -293,7 +323,7 @@ impl Aggregate {
                 }
                 // SUM of integers is DECIMAL (inputs that are raw column
                 // values rather than shard partial sums).
-                AggregateOpcode::Sum if is_integer(f) => {
+                AggregateOpcode::Sum | AggregateOpcode::SumDistinct if is_integer(f) => {
                     f.r#type = Type::Decimal as i32;
                     f.decimals = 0;
                 }
@@ -332,6 +362,21 @@ impl Primitive for Aggregate {
             .map(|a| match a.opcode {
                 AggregateOpcode::Min | AggregateOpcode::Max | AggregateOpcode::CountDistinct => {
                     fields.get(a.col).map(CompareKind::for_field).transpose()
+                }
+                AggregateOpcode::SumDistinct => {
+                    let f = fields
+                        .get(a.col)
+                        .ok_or_else(|| EngineError::BadResult(format!("no column {}", a.col)))?;
+                    // Text to number must be exact: FLOAT values are not.
+                    let exact = is_integer(f)
+                        || matches!(Type::try_from(f.r#type), Ok(Type::Decimal | Type::Float64));
+                    if !exact {
+                        return Err(EngineError::unsupported(format!(
+                            "SUM(DISTINCT) of a {:?} column across shards",
+                            Type::try_from(f.r#type).unwrap_or(Type::NullType)
+                        )));
+                    }
+                    CompareKind::for_field(f).map(Some)
                 }
                 _ => Ok(None),
             })

@@ -11,7 +11,8 @@
 //!   over aggregates), [`memory_sort::MemorySort`],
 //!   [`distinct::Distinct`], [`join::Join`] (nested loop with bind
 //!   variables), [`hash_join::HashJoin`] (both sides once, right side
-//!   hashed by its join column) and [`concatenate::Concatenate`] (UNION ALL).
+//!   hashed by its join column), [`concatenate::Concatenate`] (UNION ALL)
+//!   and [`vindex_func::VindexFunc`] (a vindex read as a table).
 //! * [`VCursor`] is what vtgate provides to run a plan: serving shards,
 //!   executing fully bound queries on shards, and `--max-memory-rows`.
 //! * [`PlanDescription`] is the `VEXPLAIN PLAN` JSON.
@@ -45,6 +46,7 @@ pub mod projection;
 pub mod route;
 pub mod subquery;
 pub mod vcursor;
+pub mod vindex_func;
 
 #[cfg(test)]
 pub(crate) mod testing;

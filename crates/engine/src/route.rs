@@ -29,6 +29,9 @@ pub enum Opcode {
     Equal,
     /// Several values through a vindex.
     In,
+    /// Several values through a vindex, taken from one column of a tuple
+    /// list (`(a, b) in ((1, 2), (3, 4))`); routed like `In`.
+    MultiEqual,
     /// Every shard.
     Scatter,
     /// Any one shard (reference tables, `dual`).
@@ -47,6 +50,7 @@ impl Opcode {
             Opcode::EqualUnique => "EqualUnique",
             Opcode::Equal => "Equal",
             Opcode::In => "IN",
+            Opcode::MultiEqual => "MultiEqual",
             Opcode::Scatter => "Scatter",
             Opcode::Reference => "Reference",
             Opcode::None => "None",
@@ -145,7 +149,7 @@ impl Route {
             Opcode::Scatter => all(),
             Opcode::None => Ok(Vec::new()),
             Opcode::ByDestination => Ok(self.target_shards.clone()),
-            Opcode::EqualUnique | Opcode::Equal | Opcode::In => {
+            Opcode::EqualUnique | Opcode::Equal | Opcode::In | Opcode::MultiEqual => {
                 let v = self
                     .vindex
                     .as_ref()
@@ -283,7 +287,7 @@ impl Primitive for Route {
         d = d.with("Query", self.query.clone());
         if let Some(v) = &self.vindex {
             let values: Vec<String> = v.values.iter().map(PlanValue::describe).collect();
-            let values = if self.opcode == Opcode::In {
+            let values = if matches!(self.opcode, Opcode::In | Opcode::MultiEqual) {
                 vec![format!("({})", values.join(", "))]
             } else {
                 values

@@ -1,7 +1,7 @@
 //! Sequences through a real cluster (etcd, vttablets, vtgate): auto-increment values of a
 //! sharded table come from `commerce.customer_seq` in blocks of its `cache`, reserved by the
 //! commerce primary (`select next N values`), and a client's own `select next N values`
-//! is routed to that primary as Vitess's `Next` route.
+//! is routed to that primary as Vitess's `Next` route; INSERT ... SELECT takes ids the same way.
 
 mod sharded_cluster;
 
@@ -148,6 +148,23 @@ async fn sequence_values_come_in_blocks_of_the_cache() {
     );
     // The connection is still usable and the sequence still serves.
     assert_eq!(insert_one(&mut c, "last@x").await, 1039);
+
+    // INSERT ... SELECT takes its ids from the sequence too, in the SELECT's row order.
+    c.query_drop(
+        "insert into customer (email) select concat('copy-', email) from customer \
+         where email like 'multi0%' order by email",
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.last_insert_id(), Some(1040));
+    let got: Vec<(i64, String)> = c
+        .query("select customer_id, email from customer where email like 'copy-%' order by customer_id")
+        .await
+        .unwrap();
+    let want: Vec<(i64, String)> = (0..10)
+        .map(|n| (1040 + n, format!("copy-multi{n:02}@x")))
+        .collect();
+    assert_eq!(got, want);
     let all: Vec<i64> = c
         .query("select customer_id from customer order by customer_id")
         .await

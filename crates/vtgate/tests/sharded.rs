@@ -1,5 +1,5 @@
 //! The sharded keyspace through a real vtgate: `VEXPLAIN`, honest `VT12001` refusals that
-//! leave the connection usable, sequences, `transaction_mode` SINGLE and MULTI, a very deep
+//! leave the connection usable, a vindex selected as a table, sequences, `transaction_mode` SINGLE and MULTI, a very deep
 //! statement, and the same answers for PyMySQL, mysql-connector-python (prepared) and the
 //! `mariadb` CLI as plain MariaDB holding the same rows.
 
@@ -87,6 +87,54 @@ async fn sharded_keyspace_behaviour() {
         .unwrap()
         .unwrap();
     assert_eq!(n, 4);
+
+    // A vindex read as a table (Vitess's VindexFunc): each value's keyspace id, hex, shard
+    // and the shard's key range, exactly as the vindex maps it; no shard is queried.
+    let hash = vschema::create_vindex("hash", "hash", &Default::default()).unwrap();
+    let expect = |id: i64| {
+        let dest = hash.map(&[vschema::Value::Int(id)]).unwrap().remove(0);
+        let vschema::Destination::KeyspaceId(kid) = &dest else {
+            panic!("{dest:?}")
+        };
+        let shard = TWO_SHARDS[dest.resolve(TWO_SHARDS).unwrap()[0]];
+        let range = vschema::KeyRange::parse_shard_name(shard).unwrap();
+        let hex = vschema::hex::encode(&kid.0);
+        (
+            id.to_string(),
+            kid.0.clone(),
+            range.start,
+            range.end,
+            hex,
+            shard.to_string(),
+        )
+    };
+    type VindexRow = (String, Vec<u8>, Vec<u8>, Vec<u8>, String, String);
+    let got: Vec<VindexRow> = c
+        .query("select * from hash where id in (1, 4, 6, null) order by hex_keyspace_id")
+        .await
+        .unwrap();
+    let mut want: Vec<VindexRow> = [1, 4, 6].into_iter().map(expect).collect();
+    want.sort_by(|a, b| a.4.cmp(&b.4));
+    assert_eq!(got, want);
+    let mut unqualified_session = cluster.conn(None).await;
+    let got: Vec<(Vec<u8>, String, String)> = unqualified_session
+        .query("select keyspace_id, shard, id as v from customer.hash where id = 4")
+        .await
+        .unwrap();
+    let (_, kid, _, _, _, shard) = expect(4);
+    assert_eq!(got, vec![(kid.clone(), shard.clone(), "4".to_string())]);
+    // Unqualified, with no keyspace selected: the vindex's name is unique.
+    let got: Vec<(Vec<u8>, String, String)> = unqualified_session
+        .query("select keyspace_id, shard, id from hash where id = 4")
+        .await
+        .unwrap();
+    assert_eq!(got, vec![(kid, shard, "4".to_string())]);
+    let err = c
+        .query_drop("select keyspace_id from hash where id > 1")
+        .await
+        .unwrap_err();
+    let (_, _, message) = server_error(err);
+    assert!(message.starts_with("VT09018: "), "{message}");
 
     // Session settings reach every shard query (`SET STATEMENT ... FOR`), as MariaDB applies
     // them to its own session.

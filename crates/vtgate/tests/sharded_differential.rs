@@ -122,7 +122,7 @@ fn lower(rows: &Rows) -> Rows {
 
 async fn exec_both(gate: &mut Conn, plain: &mut Conn, sql: &str) {
     plain
-        .query_drop(sql)
+        .query_drop(sql.replace("commerce.", ""))
         .await
         .unwrap_or_else(|e| panic!("plain: {sql}: {e}"));
     gate.query_drop(sql)

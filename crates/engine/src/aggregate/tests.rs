@@ -1,4 +1,4 @@
-//! Aggregate tests: partial counts, sums, min/max, avg and count(distinct)
+//! Aggregate tests: partial counts, sums, min/max, avg, count(distinct) and sum(distinct)
 //! merged across shards, grouped and scalar, with NULLs and empty input.
 
 use super::*;
@@ -209,4 +209,35 @@ fn floats_print_like_mysql() {
     assert_eq!(float_text(1e20), "1e20");
     assert_eq!(float_text(0.5), "0.5");
     assert_eq!(float_text(1e-7), "1e-7");
+}
+
+#[tokio::test]
+async fn sum_distinct_adds_each_value_once_and_refuses_float() {
+    // shards: select x, x ... group by x order by x (count and sum of distinct x)
+    let run = |typ: Type| async move {
+        let f = [field("c", typ), field("s", typ)];
+        let a: &[&[Option<&str>]] = &[&[None, None], &[Some("2"), Some("2")]];
+        let b: &[&[Option<&str>]] = &[&[Some("2"), Some("2")], &[Some("5"), Some("5")]];
+        let vc = FakeVCursor::new("ks", &["-80", "80-"])
+            .result("ks", "-80", result(&f, a))
+            .result("ks", "80-", result(&f, b));
+        let agg = Aggregate {
+            group_by: vec![],
+            aggregates: vec![
+                param(AggregateOpcode::CountDistinct, 0, "count(distinct x)"),
+                param(AggregateOpcode::SumDistinct, 1, "sum(distinct x)"),
+            ],
+            hidden_columns: 0,
+            input: scatter(vec![OrderByParam {
+                col: 0,
+                desc: false,
+            }]),
+        };
+        agg.execute(&vc, &BindVars::new()).await
+    };
+    let out = run(Type::Int32).await.unwrap();
+    assert_eq!(out.fields[1].r#type, Type::Decimal as i32);
+    assert_eq!(texts(&out), vec![vec![s("2"), s("7")]]);
+    let err = run(Type::Float32).await.unwrap_err().to_string();
+    assert!(err.starts_with("VT12001"), "{err}");
 }

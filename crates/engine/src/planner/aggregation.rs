@@ -141,7 +141,19 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
             ));
         }
         let col = match find_column(g, &select.projection)? {
-            Some(c) => c,
+            Some(c) => {
+                // `GROUP BY b` naming `count(*) AS b` (MySQL's 1056).
+                if let Some(e) = original.get(c).and_then(item_expr) {
+                    if features_of_expr(e).aggregate {
+                        return Err(EngineError::mysql(
+                            1056,
+                            "42000",
+                            format!("VT03005: cannot group on '{e}'"),
+                        ));
+                    }
+                }
+                c
+            }
             None => {
                 select.projection.push(SelectItem::UnnamedExpr(g.clone()));
                 hidden += 1;
@@ -191,18 +203,27 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
         let opcode = match (agg.name.as_str(), agg.distinct, agg.arg.clone()) {
             ("count", false, None) => AggregateOpcode::CountStar,
             ("count", false, Some(_)) => AggregateOpcode::Count,
-            ("count", true, Some(x)) => {
-                if distinct_col.is_some() {
+            (name @ ("count" | "sum"), true, Some(x)) => {
+                // Shards group by the one distinct argument; several
+                // aggregates may share it.
+                if distinct_col
+                    .as_ref()
+                    .is_some_and(|(_, d)| d.to_string() != x.to_string())
+                {
                     return Err(EngineError::unsupported(
-                        "several COUNT(DISTINCT) across shards",
+                        "DISTINCT aggregates of different expressions across shards",
                     ));
                 }
                 select.projection[i] = SelectItem::ExprWithAlias {
                     expr: x.clone(),
                     alias: ident(&alias),
                 };
-                distinct_col = Some((i, x));
-                AggregateOpcode::CountDistinct
+                distinct_col.get_or_insert((i, x));
+                if name == "count" {
+                    AggregateOpcode::CountDistinct
+                } else {
+                    AggregateOpcode::SumDistinct
+                }
             }
             ("sum", false, Some(_)) => AggregateOpcode::Sum,
             ("min", _, Some(_)) => AggregateOpcode::Min,

@@ -3,12 +3,13 @@
 //! to its shard. On a sharded table: INSERT rows are split by their primary
 //! vindex value; UPDATE and DELETE are routed by their WHERE clause like a
 //! SELECT. Owned lookup vindexes are maintained (see [`super::owned`]).
+//! A reference table with a source is written through its source.
 //! What would change a row's shard, or write several tables, is refused.
 
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
-    AssignmentTarget, Delete, Expr, FromTable, Ident, Insert, ObjectNamePart, OnInsert, Parens,
-    SetExpr, Statement, TableFactor, TableObject, Update,
+    AssignmentTarget, Delete, Expr, FromTable, Ident, Insert, ObjectName, ObjectNamePart, OnInsert,
+    Parens, SetExpr, Statement, TableFactor, TableObject, Update,
 };
 use vschema::TableType;
 
@@ -16,6 +17,7 @@ use super::insert_select::plan_insert_select;
 use super::order::features_of_expr;
 use super::owned::{insert_owned, insert_row_values, owned_inserts, wrap_owned};
 use super::pullout::pull_out;
+use super::reference_dml::to_source;
 use super::routing::route_table;
 use super::select::plan_side;
 use super::tables::{resolve_name, rewrite_for_shards, table_name, TableUse, Tables};
@@ -66,6 +68,11 @@ fn target<'t>(
         r.operator = operator;
         return Ok(Err(Box::new(r)));
     }
+    if let (1, Some(source)) = (tables.uses.len(), &first.table.source) {
+        if first.table.table_type == TableType::Reference {
+            return Ok(Err(to_source(ctx, stmt, source, operator)?));
+        }
+    }
     if tables.uses.len() > 1 {
         return Err(EngineError::unsupported(format!(
             "multi-table or subquery {operator} on a sharded keyspace"
@@ -97,7 +104,8 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
         return Err(EngineError::unsupported("INSERT into a table function"));
     };
     let mut tables = Tables::collect(stmt, &ctx.scope())?;
-    let into = resolve_name(name, &ctx.scope())?
+    let into = resolve_name(name, &ctx.scope())
+        .map_err(|e| vindex_not_writable(ctx, name, e))?
         .ok_or_else(|| EngineError::unsupported("INSERT into dual"))?;
     tables.uses.insert(
         0,
@@ -123,6 +131,9 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
         Ok(t) => t,
     };
     let t = &table.table;
+    if let Some(expanded) = with_authoritative_columns(insert, t) {
+        return plan_insert(ctx, &Statement::Insert(expanded.clone()), &expanded);
+    }
     if insert.replace_into {
         return Err(EngineError::unsupported(
             "REPLACE INTO with sharded keyspace",
@@ -262,7 +273,7 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
 }
 
 /// MySQL's `ER_WRONG_VALUE_COUNT_ON_ROW` with Vitess's code.
-fn column_count() -> EngineError {
+pub(super) fn column_count() -> EngineError {
     EngineError::mysql(
         1136,
         "21S01",
@@ -314,6 +325,52 @@ pub(super) fn split_around_rows(
     }
 }
 
+/// Vitess's VT09014 for a write to a name that is no table but a vindex.
+fn vindex_not_writable(ctx: &Context, name: &ObjectName, e: EngineError) -> EngineError {
+    let EngineError::Table(vschema::FindTableError::NotFound(_)) = &e else {
+        return e;
+    };
+    let parts: Vec<&str> = name
+        .0
+        .iter()
+        .filter_map(|p| match p {
+            ObjectNamePart::Identifier(i) => Some(i.value.as_str()),
+            ObjectNamePart::Function(_) => None,
+        })
+        .collect();
+    let (ks, vindex) = match parts.as_slice() {
+        [v] => (ctx.default_keyspace, *v),
+        [k, v] => (Some(*k), *v),
+        _ => return e,
+    };
+    match ctx.vschema.find_vindex(ks, vindex) {
+        Ok(Some(_)) => EngineError::mysql(1105, "HY000", "VT09014: vindex cannot be modified"),
+        _ => e,
+    }
+}
+
+/// An INSERT without a column list into a table whose VSchema column list
+/// is authoritative, with those columns written out (as Vitess does);
+/// `None` otherwise (also for `values ()`, which names no column).
+fn with_authoritative_columns(insert: &Insert, t: &vschema::Table) -> Option<Insert> {
+    if !insert.columns.is_empty() || !t.column_list_authoritative || t.columns.is_empty() {
+        return None;
+    }
+    let SetExpr::Values(values) = insert.source.as_ref()?.body.as_ref() else {
+        return None;
+    };
+    if values.rows.iter().any(|r| r.content.is_empty()) {
+        return None;
+    }
+    let mut expanded = insert.clone();
+    expanded.columns = t
+        .columns
+        .iter()
+        .map(|c| ObjectName(vec![ObjectNamePart::Identifier(Ident::new(&c.name))]))
+        .collect();
+    Some(expanded)
+}
+
 pub(super) fn column_name(name: &sqlparser::ast::ObjectName) -> String {
     match name.0.last() {
         Some(ObjectNamePart::Identifier(i)) => i.value.clone(),
@@ -346,6 +403,34 @@ pub(super) fn check_assignment(target: &AssignmentTarget, table: &TableUse) -> R
 
 /// Refuses UPDATE assignments to vindex columns, except to the columns of
 /// owned lookup vindexes (maintained by [`wrap_owned`]).
+/// A vindex column assigned twice in one UPDATE: Vitess's VT03015.
+fn check_duplicate_vindex_sets(
+    assignments: &[sqlparser::ast::Assignment],
+    table: &TableUse,
+) -> Result<()> {
+    let mut seen: Vec<String> = Vec::new();
+    for a in assignments {
+        let AssignmentTarget::ColumnName(name) = &a.target else {
+            continue;
+        };
+        let col = column_name(name);
+        let vindex_column = table
+            .table
+            .column_vindexes
+            .iter()
+            .any(|cv| cv.columns.iter().any(|c| c.eq_ignore_ascii_case(&col)));
+        if vindex_column && seen.iter().any(|s| s.eq_ignore_ascii_case(&col)) {
+            return Err(EngineError::mysql(
+                1105,
+                "HY000",
+                format!("VT03015: column has duplicate set values: '{col}'"),
+            ));
+        }
+        seen.push(col);
+    }
+    Ok(())
+}
+
 fn check_update_assignment(target: &AssignmentTarget, table: &TableUse) -> Result<()> {
     if let AssignmentTarget::ColumnName(name) = target {
         let col = column_name(name);
@@ -470,6 +555,7 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
             "multi-table DML on a sharded keyspace",
         ));
     }
+    check_duplicate_vindex_sets(&update.assignments, table)?;
     for a in &update.assignments {
         check_update_assignment(&a.target, table)?;
     }
@@ -488,6 +574,7 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
 
 /// Plans a DELETE.
 pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> Result<Plan> {
+    check_delete_targets(delete)?;
     let tables = Tables::collect(stmt, &ctx.scope())?;
     let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
     let outer: Vec<TableFactor> = from.iter().map(|t| t.relation.clone()).collect();
@@ -528,4 +615,61 @@ pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> R
         None,
     )?;
     Ok(plan_of("DELETE", &tables, route))
+}
+
+/// `DELETE t FROM ...`: each target must be a table of the FROM clause
+/// (Vitess's VT03003, MySQL's 1109), and not a derived table (VT03004).
+fn check_delete_targets(delete: &Delete) -> Result<()> {
+    fn items(f: &TableFactor, out: &mut Vec<(String, bool)>) {
+        match f {
+            TableFactor::Table { name, alias, .. } => out.push(match alias {
+                Some(a) => (a.name.value.clone(), false),
+                None => (super::tables::table_name(name), false),
+            }),
+            TableFactor::Derived { alias: Some(a), .. } => out.push((a.name.value.clone(), true)),
+            TableFactor::NestedJoin {
+                table_with_joins: t,
+                ..
+            } => {
+                items(&t.relation, out);
+                t.joins.iter().for_each(|j| items(&j.relation, out));
+            }
+            _ => {}
+        }
+    }
+    let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+    let mut known = Vec::new();
+    for t in from {
+        items(&t.relation, &mut known);
+        t.joins.iter().for_each(|j| items(&j.relation, &mut known));
+    }
+    for target in &delete.tables {
+        let name = target
+            .0
+            .iter()
+            .filter_map(|p| match p {
+                ObjectNamePart::Identifier(i) if i.value != "*" => Some(i.value.as_str()),
+                _ => None,
+            })
+            .next_back()
+            .unwrap_or_default();
+        match known.iter().find(|(n, _)| n == name) {
+            None => {
+                return Err(EngineError::mysql(
+                    1109,
+                    "42S02",
+                    format!("VT03003: unknown table '{name}' in MULTI DELETE"),
+                ))
+            }
+            Some((_, true)) => {
+                return Err(EngineError::mysql(
+                    1288,
+                    "HY000",
+                    format!("VT03004: the target table {name} of the DELETE is not updatable"),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@
 
 mod aggregate_tail;
 mod aggregation;
+mod checks;
 mod derived;
 mod dml;
 mod hash;
@@ -21,12 +22,14 @@ mod nested_join;
 mod order;
 mod owned;
 mod pullout;
+mod reference_dml;
 mod routing;
 mod select;
 mod tables;
 
 use tables::Scope;
 mod union;
+mod vindex_func;
 
 use proto::topodata::TabletType;
 use sqlparser::ast::Statement;
@@ -124,3 +127,9 @@ mod routing_rules_tests;
 
 #[cfg(test)]
 mod hash_tests;
+
+#[cfg(test)]
+mod vindex_func_tests;
+
+#[cfg(test)]
+mod shape_tests;

@@ -1,16 +1,18 @@
 //! Planning SELECT: which keyspace and shards the statement goes to, and
 //! whether it can be sent whole.
 
-use sqlparser::ast::{Expr, Query, SetExpr, Statement, TableFactor};
+use sqlparser::ast::{Expr, GroupByExpr, Query, SetExpr, Statement, TableFactor};
 
+use super::checks::check_query;
 use super::derived::{plain_inner, plan_derived};
 use super::join::plan_pushed_join;
 use super::nested_join::plan_nested_join;
-use super::order::plan_multi_shard;
+use super::order::{features, plan_multi_shard};
 use super::pullout::plan_pullouts;
-use super::routing::{route_table, Routing};
+use super::routing::{conjuncts, route_table, Routing};
 use super::tables::{rewrite_for_shards, Tables};
 use super::union::plan_union;
+use super::vindex_func::plan_vindex_func;
 use super::Context;
 use crate::description::KeyspaceDesc;
 use crate::error::{EngineError, Result};
@@ -24,6 +26,10 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
     };
     if original.with.is_some() {
         return Err(EngineError::unsupported("WITH expression"));
+    }
+    check_query(stmt, original)?;
+    if let Some(plan) = plan_vindex_func(ctx, original)? {
+        return Ok(plan);
     }
     let tables = Tables::collect(stmt, &ctx.scope())?;
     let tables_used = tables.used();
@@ -56,7 +62,7 @@ fn route_query(
 ) -> Result<Box<dyn Primitive>> {
     let Some(first) = tables.uses.first() else {
         let ks = dual_keyspace(ctx)?;
-        return Ok(whole(Opcode::Reference, ks, &query));
+        return Ok(whole(dual_opcode(&query), ks, &query));
     };
     let ks = &first.table.keyspace;
     let set_operation = matches!(original.body.as_ref(), SetExpr::SetOperation { .. });
@@ -197,6 +203,31 @@ fn dual_keyspace(ctx: &Context) -> Result<KeyspaceDesc> {
 }
 
 /// A route sending `query` unchanged.
+/// `dual` (or no FROM) goes to any shard, or to none when its WHERE can
+/// never be true and it has no aggregate (which would return a row).
+fn dual_opcode(query: &Query) -> Opcode {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return Opcode::Reference;
+    };
+    let used = features(query);
+    let grouped =
+        !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    let never = conjuncts(select.selection.as_ref())
+        .into_iter()
+        .any(super::routing::never_true);
+    if never
+        && !used.aggregate
+        && !used.window
+        && !used.subquery
+        && !grouped
+        && select.having.is_none()
+    {
+        Opcode::None
+    } else {
+        Opcode::Reference
+    }
+}
+
 fn whole(opcode: Opcode, keyspace: KeyspaceDesc, query: &Query) -> Box<dyn Primitive> {
     Box::new(Route::new(
         opcode,

@@ -11,7 +11,7 @@ use sqlparser::ast::{
     Expr, Ident, ObjectName, ObjectNamePart, Statement, TableAlias, TableFactor, TableObject,
     Visit, VisitMut, Visitor, VisitorMut,
 };
-use vschema::{TableRef, VSchema};
+use vschema::{FindTableError, TableRef, VSchema};
 
 use crate::error::{EngineError, Result};
 
@@ -128,10 +128,34 @@ impl Visitor for Collector<'_> {
             }
             Ok(None) => ControlFlow::Continue(()),
             Err(e) => {
-                self.error = Some(e);
+                self.error = Some(match e {
+                    EngineError::Table(FindTableError::NotFound(_)) if self.names_vindex(name) => {
+                        EngineError::unsupported(format!(
+                            "vindex {name} as a table outside a single-table SELECT"
+                        ))
+                    }
+                    e => e,
+                });
                 ControlFlow::Break(())
             }
         }
+    }
+}
+
+impl Collector<'_> {
+    /// Whether an unresolved table name names a vindex (a vindex function,
+    /// planned only as the whole FROM of a SELECT).
+    fn names_vindex(&self, name: &ObjectName) -> bool {
+        let Ok(parts) = parts(name) else { return false };
+        let (ks, vindex) = match parts.as_slice() {
+            [v] => (self.scope.default_keyspace, v.value.as_str()),
+            [k, v] => (Some(k.value.as_str()), v.value.as_str()),
+            _ => return false,
+        };
+        self.scope
+            .vschema
+            .find_vindex(ks, vindex)
+            .is_ok_and(|v| v.is_some())
     }
 }
 

@@ -5,10 +5,10 @@
 //! refused.
 
 use sqlparser::ast::{
-    OrderByKind, OrderBySort, Query, SelectItem, SetExpr, SetOperator, SetQuantifier,
+    Expr, OrderByKind, OrderBySort, Query, SelectItem, SetExpr, SetOperator, SetQuantifier,
 };
 
-use super::order::{find_column, remove_limit};
+use super::order::{find_column, is_wildcard, remove_limit};
 use super::Context;
 use crate::concatenate::Concatenate;
 use crate::distinct::Distinct;
@@ -31,6 +31,7 @@ fn plan_set(ctx: &Context, set: &SetExpr, plan_side: PlanSide) -> Result<Box<dyn
             left,
             right,
         } => {
+            check_widths(left, right)?;
             let concat = Concatenate {
                 inputs: vec![
                     plan_set(ctx, left, plan_side)?,
@@ -51,6 +52,24 @@ fn plan_set(ctx: &Context, set: &SetExpr, plan_side: PlanSide) -> Result<Box<dyn
         _ => Err(EngineError::unsupported(
             "this set expression across shards",
         )),
+    }
+}
+
+/// Both sides must select as many columns (Vitess's text of MySQL's 1222);
+/// with `*` the width is only known from the results.
+fn check_widths(left: &SetExpr, right: &SetExpr) -> Result<()> {
+    let width = |s: &SetExpr| {
+        first_projection(s)
+            .filter(|p| !p.iter().any(is_wildcard))
+            .map(<[SelectItem]>::len)
+    };
+    match (width(left), width(right)) {
+        (Some(l), Some(r)) if l != r => Err(EngineError::mysql(
+            1222,
+            "21000",
+            format!("The used SELECT statements have a different number of columns: {l}, {r}"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -78,6 +97,16 @@ pub(super) fn plan_union(
         let projection = first_projection(&original.body).unwrap_or_default();
         let mut params = Vec::new();
         for o in exprs {
+            if let Expr::CompoundIdentifier(ids) = &o.expr {
+                let table = ids.iter().rev().nth(1).map_or("", |i| i.value.as_str());
+                return Err(EngineError::mysql(
+                    1250,
+                    "42000",
+                    format!(
+                        "Table `{table}` from one of the SELECTs cannot be used in global ORDER clause"
+                    ),
+                ));
+            }
             let desc = match &o.options.sort {
                 None | Some(OrderBySort::Asc) => false,
                 Some(OrderBySort::Desc) => true,

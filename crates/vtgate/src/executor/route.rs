@@ -243,7 +243,15 @@ fn resolve_keyspace<'t>(
     };
     let mut found: BTreeSet<String> = BTreeSet::new();
     for table in &tables {
-        found.insert(topo.find_table(table)?.name.clone());
+        let ks = match topo.find_table(table) {
+            Ok(ks) => ks.name.clone(),
+            // A vindex selected as a table (a vindex function) belongs to its keyspace.
+            Err(VtError::UnknownTable(t)) => {
+                vindex_keyspace(topo, table).ok_or(VtError::UnknownTable(t))?
+            }
+            Err(e) => return Err(e),
+        };
+        found.insert(ks);
     }
     match found.len() {
         0 if tables_allowed_empty => topo.any_keyspace().ok_or(VtError::NoDatabaseSelected),
@@ -253,6 +261,16 @@ fn resolve_keyspace<'t>(
             .ok_or(VtError::NoDatabaseSelected),
         _ => Err(cross_keyspace(&found)),
     }
+}
+
+/// The keyspace of the vindex `name`, when its name is unique across keyspaces.
+fn vindex_keyspace(topo: &Topology, name: &str) -> Option<String> {
+    topo.vschema().find_vindex(None, name).ok()??;
+    topo.vschema()
+        .keyspaces
+        .iter()
+        .find(|(_, k)| k.vindexes.contains_key(name))
+        .map(|(ks, _)| ks.clone())
 }
 
 /// The keyspace a statement goes to when a routing rule names one of its tables, None when

@@ -463,6 +463,16 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
     };
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     vec![
+        // INSERT ... SELECT from the sharded keyspace into the unsharded one.
+        (
+            s(&[
+                "insert into commerce.warehouse (sku, stock, city) \
+                 select concat('c-', sku), price, 'copied' from product",
+                "insert into commerce.warehouse (sku, stock, city) \
+                 select concat('o-', order_id), qty, 'order' from corder where order_id < 60",
+            ]),
+            vec![q("select * from commerce.warehouse order by sku", true)],
+        ),
         (
             s(&[
                 "update customer set score = score + 1 where customer_id = 7",
@@ -664,11 +674,22 @@ fn edge_queries(out: &mut Vec<Query>) {
         "select distinct c.region from customer c join corder o on c.customer_id = o.customer_id",
         "select customer_id from customer where customer_id not in (1, 2, 3) and customer_id < 8",
         "select customer_id from customer where customer_id = 1 or customer_id = 4",
+        "select customer_id, name from customer where customer_id = 3 or customer_id in (5, 9) \
+         or (customer_id = 11 and score > 0)",
+        "select customer_id from customer where (customer_id = 5 and name = 'x') or (customer_id = 5 and score > 2)",
+        "select customer_id, score from customer where (customer_id, score) in ((1, 3), (2, 4), (7, score), ('8', 1))",
+        "select customer_id from customer where ((customer_id, score), region) in (((3, 1), 'us'), ((4, 2), 'EU'))",
+        "select customer_id, region from customer where (customer_id, region) = (7, region)",
+        "select count(*) from customer where customer_id in (null)",
+        "select customer_id from customer where customer_id not in (null, 1, 2)",
+        "select customer_id from customer where 2 > 1 and (customer_id = 12 or customer_id in (13, 14))",
         "select customer_id from customer where (customer_id = 1 or score = 5) and region is not null",
         "select * from customer where name is null and score is null",
         "select customer_id from customer where email = 'USER7@EXAMPLE.COM'",
         "select customer_id, email from customer where customer_id = '7'",
         "select count(distinct score), count(distinct region), count(*) from customer where score > 0",
+        "select region, sum(distinct score), count(distinct score) from customer group by region",
+        "select sum(distinct balance), sum(distinct big), count(*) from customer",
     ] {
         out.push(q(sql, false));
     }
