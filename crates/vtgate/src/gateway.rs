@@ -215,11 +215,14 @@ impl Gateway {
         .map_err(|st| tablet_error(&target.to_string(), &st))
     }
 
-    /// Begins a transaction on a tablet of `target` and runs the first query in it. The
-    /// shard session is returned also when the query fails (the transaction is open).
+    /// Begins a transaction on a tablet of `target`, runs `pre_queries` in it (the
+    /// transaction's savepoints, as Vitess sends them; the begin fails if one does), then
+    /// the first query. The shard session is returned also when the query fails (the
+    /// transaction is open).
     pub async fn begin_execute(
         &self,
         target: &ShardTarget,
+        pre_queries: &[String],
         query: &BoundQuery,
         caller: &Caller,
         options: &ExecuteOptions,
@@ -232,7 +235,7 @@ impl Gateway {
             query: Some(query.clone()),
             options: Some(options.clone()),
             reserved_id: 0,
-            pre_queries: Vec::new(),
+            pre_queries: pre_queries.to_vec(),
         };
         let resp = tablet
             .unary

@@ -15,6 +15,7 @@ pub mod params;
 pub mod plan_cache;
 pub mod prepare;
 pub mod rewrite;
+pub mod savepoint;
 pub mod session;
 pub mod settings;
 pub mod text;

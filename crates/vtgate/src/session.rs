@@ -15,6 +15,7 @@ use proto::topodata::TabletType;
 use sql::target::{Destination, Target};
 
 use crate::healthcheck::TabletConn;
+use crate::savepoint::Savepoints;
 
 /// One transaction open on one shard, pinned to the tablet that began it.
 #[derive(Debug, Clone)]
@@ -50,6 +51,9 @@ pub struct Session {
     pub post_sessions: Vec<ShardSession>,
     /// Consistent lookup rows the pre- and post-sessions wrote (their locks are held there).
     pub lookup_rows: HashSet<String>,
+    /// Savepoints of the open transaction: replayed on every shard session begun later
+    /// (not on the pre- and post-sessions), so `ROLLBACK TO` finds them on every shard.
+    pub savepoints: Savepoints,
     /// Last AUTO_INCREMENT id a statement of this session generated.
     pub last_insert_id: u64,
     /// Rows the last select returned (`found_rows()`).
@@ -88,6 +92,7 @@ impl Session {
             pre_sessions: Vec::new(),
             post_sessions: Vec::new(),
             lookup_rows: HashSet::new(),
+            savepoints: Savepoints::default(),
             last_insert_id: 0,
             found_rows: 0,
             row_count: -1,

@@ -126,6 +126,31 @@ impl QueryService {
         Ok(Prepared::Sql(sql.into_owned()))
     }
 
+    /// Checks BeginExecute's pre-queries like any query; a sequence request cannot be one
+    /// (it never runs in a transaction).
+    fn prepare_pre_queries(
+        &self,
+        target: Option<&Target>,
+        queries: &[String],
+    ) -> Result<Vec<Vec<u8>>> {
+        queries
+            .iter()
+            .map(|sql| {
+                let query = BoundQuery {
+                    sql: sql.clone(),
+                    bind_variables: Default::default(),
+                };
+                match self.prepare(target, Some(&query))? {
+                    Prepared::Sql(sql) => Ok(sql),
+                    Prepared::Next { .. } => Err(TabletError::vitess(
+                        Code::InvalidArgument,
+                        "a sequence request cannot be a pre-query",
+                    )),
+                }
+            })
+            .collect()
+    }
+
     /// Runs what [`Self::prepare`] returned: SQL in transaction `transaction_id` (0: none),
     /// a sequence request always outside it (as Vitess does).
     async fn run_prepared(
@@ -373,9 +398,10 @@ impl Query for QueryService {
         Ok(Response::new(RollbackResponse { reserved_id: 0 }))
     }
 
-    /// Begins, then executes; an execution error is returned in the response
-    /// together with the transaction id, as Vitess does, so the caller can
-    /// still roll back.
+    /// Begins, runs the pre-queries (vtgate's savepoints of the transaction; if one fails
+    /// the transaction is rolled back and the begin fails, as in Vitess), then executes; an
+    /// execution error is returned in the response together with the transaction id, as
+    /// Vitess does, so the caller can still roll back.
     async fn begin_execute(
         &self,
         request: Request<BeginExecuteRequest>,
@@ -387,6 +413,9 @@ impl Query for QueryService {
         let prepared = self
             .prepare(req.target.as_ref(), req.query.as_ref())
             .map_err(|e| e.into_status(who))?;
+        let pre_queries = self
+            .prepare_pre_queries(req.target.as_ref(), &req.pre_queries)
+            .map_err(|e| e.into_status(who))?;
         let id = self
             .tablet
             .txs
@@ -396,6 +425,14 @@ impl Query for QueryService {
             )
             .await
             .map_err(|e| e.into_status(who))?;
+        for sql in &pre_queries {
+            if let Err(e) = self.run(sql, id, req.options.as_ref()).await {
+                if let Err(r) = self.tablet.txs.rollback(id).await {
+                    tracing::warn!(transaction = id, error = %r, "rollback after a failed pre-query");
+                }
+                return Err(e.into_status(who));
+            }
+        }
         let mut response = BeginExecuteResponse {
             transaction_id: id,
             tablet_alias: Some(self.tablet.alias.clone()),

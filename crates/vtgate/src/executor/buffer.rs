@@ -73,6 +73,8 @@ impl Executor {
         };
         let deadline = Instant::now() + window;
         let was_in_tx = session.in_transaction;
+        // Taken before any shard joined the transaction: still right after a retry's rollback.
+        let savepoints = session.savepoints.clone();
         loop {
             let mut changes = self.topology.subscribe();
             changes.borrow_and_update();
@@ -96,6 +98,7 @@ impl Executor {
                 }
             }
             session.in_transaction = was_in_tx;
+            session.savepoints = savepoints.clone();
             if Instant::now() >= deadline {
                 tracing::warn!(error = %err, "buffer window expired");
                 return Err(err);

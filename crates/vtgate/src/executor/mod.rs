@@ -27,6 +27,7 @@ use tracing::Instrument;
 use crate::error::VtError;
 use crate::gateway::{Caller, Gateway, ResultStream, ShardTarget};
 use crate::rewrite::{rewrite, RewriteContext};
+use crate::savepoint::SavepointStatement;
 use crate::session::{tablet_type_from_sql, Session, ShardSession};
 use crate::topology::TopologyHandle;
 use local::ServerInfo;
@@ -138,17 +139,6 @@ impl Executor {
                 self.rollback(session, caller).await?;
                 Ok(Reply::ok())
             }
-            StatementKind::RollbackToSavepoint
-                if !(session.pre_sessions.is_empty() && session.post_sessions.is_empty()) =>
-            {
-                // Consistent lookup rows live in their own transactions, which a savepoint of
-                // the session's does not cover: rolling back only the owner rows could leave
-                // one without its lookup row.
-                Err(VtError::Unsupported(
-                    "ROLLBACK TO SAVEPOINT in a transaction that wrote consistent lookup vindex rows"
-                        .into(),
-                ))
-            }
             StatementKind::Savepoint
             | StatementKind::Release
             | StatementKind::RollbackToSavepoint => self.savepoint(session, caller, sql).await,
@@ -191,6 +181,7 @@ impl Executor {
         if session.in_transaction && new_type != session.tablet_type() {
             if !session.autocommit && !session.has_shard_sessions() {
                 session.in_transaction = false;
+                session.savepoints.clear();
             } else {
                 return Err(VtError::ActiveTransaction);
             }
@@ -365,9 +356,10 @@ impl Executor {
         if let Some(level) = session.take_isolation() {
             options.transaction_isolation = level as i32;
         }
+        let savepoints = session.savepoints.replay();
         let (ss, result) = self
             .gateway
-            .begin_execute(target, sql, caller, &options)
+            .begin_execute(target, &savepoints, sql, caller, &options)
             .await?;
         session.shard_sessions.push(ss);
         result
@@ -412,18 +404,76 @@ impl Executor {
         Ok(Reply::Result(last))
     }
 
+    /// `SAVEPOINT`, `ROLLBACK TO`, `RELEASE SAVEPOINT`. The savepoints live in the session
+    /// ([`crate::savepoint`]); a shard session begun later takes them first. A name the
+    /// transaction does not hold is MySQL's 1305 before anything is sent; otherwise the
+    /// statement goes to every shard session, and if one shard fails the whole transaction
+    /// is rolled back (a savepoint moved or rolled back on some shards only must not
+    /// commit).
     async fn savepoint(
         &self,
         session: &mut Session,
         caller: &Caller,
         sql: &str,
     ) -> Result<Reply, VtError> {
+        let statement = SavepointStatement::parse(sql)?;
+        if !session.autocommit {
+            session.in_transaction = true;
+        }
+        // Where the named savepoint is in the list (ROLLBACK TO and RELEASE).
+        let at = match &statement {
+            // Outside a transaction MySQL accepts a savepoint and forgets it.
+            SavepointStatement::Savepoint(_) if !session.in_transaction => return Ok(Reply::ok()),
+            SavepointStatement::Savepoint(_) => 0,
+            SavepointStatement::RollbackTo(name) => {
+                let at = session.savepoints.find(name)?;
+                if !(session.pre_sessions.is_empty() && session.post_sessions.is_empty()) {
+                    // Consistent lookup rows live in their own transactions, which a
+                    // savepoint of the session's does not cover: rolling back only the
+                    // owner rows could leave one without its lookup row.
+                    return Err(VtError::Unsupported(
+                        "ROLLBACK TO SAVEPOINT in a transaction that wrote consistent lookup \
+                         vindex rows"
+                            .into(),
+                    ));
+                }
+                at
+            }
+            SavepointStatement::Release(name) => session.savepoints.find(name)?,
+        };
         let options = Self::options(session);
-        let query = Self::bound(session, sql.to_string());
+        let query = BoundQuery {
+            sql: sql.to_string(),
+            bind_variables: Default::default(),
+        };
+        let mut failed = None;
         for ss in &session.shard_sessions {
-            self.gateway
+            if let Err(e) = self
+                .gateway
                 .execute_in_tx(ss, &query, caller, &options)
-                .await?;
+                .await
+            {
+                failed = Some(e);
+                break;
+            }
+        }
+        if let Some(e) = failed {
+            if let Err(r) = self.rollback(session, caller).await {
+                tracing::warn!(error = %r, "rollback after a failed savepoint statement");
+            }
+            return Err(VtError::Engine {
+                message: format!(
+                    "transaction rolled back: a savepoint statement failed on a shard: {e}"
+                ),
+                errno: e.errno(),
+                sqlstate: e.sqlstate().to_string(),
+            });
+        }
+        let list = &mut session.savepoints;
+        match statement {
+            SavepointStatement::Savepoint(name) => list.set(name),
+            SavepointStatement::RollbackTo(_) => list.rollback_to(at),
+            SavepointStatement::Release(_) => list.release(at),
         }
         Ok(Reply::ok())
     }
@@ -441,6 +491,7 @@ impl Executor {
         .concat();
         session.in_transaction = false;
         session.lookup_rows.clear();
+        session.savepoints.clear();
         let mut first_err = None;
         for ss in &ordered {
             let res = if first_err.is_none() {
@@ -466,6 +517,7 @@ impl Executor {
         .concat();
         session.in_transaction = false;
         session.lookup_rows.clear();
+        session.savepoints.clear();
         let mut first_err = None;
         for ss in &all {
             if let Err(e) = self.gateway.rollback(ss, caller).await {

@@ -257,6 +257,7 @@ impl Executor {
             bind_vars: session.raw_literals.clone(),
             options: Self::options(session),
             tx,
+            savepoints: session.savepoints.replay(),
             single_db: session
                 .vitess_vars
                 .get("transaction_mode")

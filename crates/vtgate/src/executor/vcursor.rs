@@ -15,6 +15,8 @@
 //! * Lookup vindex queries may run in another commit order: `Pre` and `Post` queries join
 //!   transactions of their own, committed before and after the session's (consistent
 //!   lookups); `Autocommit` ones (and `Pre`/`Post` outside a transaction) commit alone.
+//! * A shard session begun inside the transaction first takes the transaction's
+//!   savepoints (BeginExecute's pre-queries), so a later `ROLLBACK TO` finds them there.
 //! * Every shard query carries the session's settings prefix (`SET STATEMENT ... FOR`) and
 //!   its raw-bytes bind variables, as on the unsharded path.
 
@@ -76,6 +78,9 @@ pub struct GatewayCursor<'a> {
     pub options: ExecuteOptions,
     /// The open transaction, when there is one.
     pub tx: Option<Mutex<TxState>>,
+    /// `SAVEPOINT` statements of the open transaction, run first in every shard session
+    /// this statement begins (not in pre- and post-sessions, which take no savepoints).
+    pub savepoints: Vec<String>,
     /// `transaction_mode` SINGLE.
     pub single_db: bool,
     /// `--max-memory-rows`.
@@ -122,11 +127,13 @@ impl GatewayCursor<'_> {
     }
 
     /// Runs one query inside the transaction whose shard sessions are `sessions`, beginning
-    /// one on the shard if needed; `single_db` refuses a second shard.
+    /// one on the shard if needed (after running `pre_queries` in it); `single_db` refuses
+    /// a second shard.
     async fn execute_in_tx(
         &self,
         sessions: &mut Vec<ShardSession>,
         isolation: Option<TransactionIsolation>,
+        pre_queries: &[String],
         single_db: bool,
         target: &ShardTarget,
         query: &BoundQuery,
@@ -153,7 +160,7 @@ impl GatewayCursor<'_> {
         }
         let (ss, result) = self
             .gateway
-            .begin_execute(target, query, self.caller, &options)
+            .begin_execute(target, pre_queries, query, self.caller, &options)
             .await?;
         sessions.push(ss);
         result
@@ -259,17 +266,28 @@ impl VCursor for GatewayCursor<'_> {
         };
         let mut tx = tx.lock().await;
         let tx = &mut *tx;
-        let (sessions, single_db) = match order {
-            CommitOrder::Pre => (&mut tx.pre_sessions, false),
-            CommitOrder::Post => (&mut tx.post_sessions, false),
-            _ => (&mut tx.shard_sessions, self.single_db),
+        let (sessions, single_db, pre_queries) = match order {
+            CommitOrder::Pre => (&mut tx.pre_sessions, false, &[][..]),
+            CommitOrder::Post => (&mut tx.post_sessions, false, &[][..]),
+            _ => (
+                &mut tx.shard_sessions,
+                self.single_db,
+                self.savepoints.as_slice(),
+            ),
         };
         let mut out = Vec::with_capacity(queries.len());
         for q in queries {
             let target = self.target(keyspace, &q.shard);
             let query = self.bound(&q.sql);
             let r = match self
-                .execute_in_tx(sessions, tx.isolation, single_db, &target, &query)
+                .execute_in_tx(
+                    sessions,
+                    tx.isolation,
+                    pre_queries,
+                    single_db,
+                    &target,
+                    &query,
+                )
                 .await
             {
                 // Over the tablet's Execute row limit: stream the read in the transaction.
