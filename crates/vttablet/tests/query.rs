@@ -234,6 +234,52 @@ async fn execute_transactions_and_streaming_on_a_primary() {
     assert_eq!(after.rows.len(), 1);
     assert!(tablet.tablet.txs.is_empty());
 
+    // BeginExecute's pre-queries (vtgate's savepoints) run in the transaction before the
+    // query: rolling back to the savepoint undoes the query.
+    let begun = client
+        .begin_execute(BeginExecuteRequest {
+            target: Some(primary.clone()),
+            pre_queries: vec!["savepoint a".into(), "savepoint `b`".into()],
+            query: request(&primary, "insert into t (name) values ('undone')", &[], 0).query,
+            ..BeginExecuteRequest::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(begun.error.is_none(), "{:?}", begun.error);
+    execute(&mut client, &primary, "rollback to b", begun.transaction_id)
+        .await
+        .unwrap();
+    let inside = execute(
+        &mut client,
+        &primary,
+        "select count(*) from t where name = 'undone'",
+        begun.transaction_id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows(&inside)[0][0].as_deref(), Some("0"));
+    client
+        .commit(CommitRequest {
+            target: Some(primary.clone()),
+            transaction_id: begun.transaction_id,
+            ..CommitRequest::default()
+        })
+        .await
+        .unwrap();
+    // A failing pre-query fails the begin and leaves no transaction open.
+    let err = client
+        .begin_execute(BeginExecuteRequest {
+            target: Some(primary.clone()),
+            pre_queries: vec!["rollback to never_taken".into()],
+            query: request(&primary, "insert into t (name) values ('never')", &[], 0).query,
+            ..BeginExecuteRequest::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("errno 1305"), "{}", err.message());
+    assert!(tablet.tablet.txs.is_empty());
+
     // StreamExecute: fields first, then rows in several chunks.
     execute(
         &mut client,
