@@ -1,7 +1,7 @@
 //! vttablet: serves one MariaDB as a Vitess tablet.
 //!
 //! * [`query_service`]: `queryservice.Query` (Execute, StreamExecute, Begin,
-//!   Commit, Rollback, BeginExecute, StreamHealth) with Vitess's target
+//!   Commit, Rollback, BeginExecute with its pre-queries, StreamHealth) with Vitess's target
 //!   checks, bind variables ([`bind`]), rules ([`rules`]) and result
 //!   conversion ([`result`]); `select next N values from seq` is answered from the
 //!   primary's cached blocks of sequence values ([`sequence`]).
