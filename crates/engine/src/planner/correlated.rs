@@ -187,17 +187,6 @@ pub(super) fn plan_merged(
     if placed.found.len() != all.found.len() {
         return Ok(None);
     }
-    let mut in_projection = Subqueries::new(false);
-    let _ = Visit::visit(&select.projection, &mut in_projection);
-    let grouped =
-        !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
-    if !in_projection.found.is_empty()
-        && (features(original).aggregate || grouped || select.having.is_some())
-    {
-        return Err(EngineError::unsupported(
-            "subquery in the select list of an aggregation across shards",
-        ));
-    }
     for sq in &all.found {
         if !mergeable(ctx, sq, &outer)? {
             return Ok(None);
@@ -219,6 +208,21 @@ pub(super) fn plan_merged(
     route.vindex = routing.vindex;
     if routing.single_shard {
         return Ok(Some(Box::new(route)));
+    }
+    // A subquery's value beside merged aggregates: not handled.
+    let mut in_projection = Subqueries::new(false);
+    let _ = Visit::visit(&select.projection, &mut in_projection);
+    let grouped =
+        !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    if !in_projection.found.is_empty()
+        && (features(original).aggregate
+            || grouped
+            || select.having.is_some()
+            || select.distinct.is_some())
+    {
+        return Err(EngineError::unsupported(
+            "subquery in the select list of an aggregation across shards",
+        ));
     }
     plan_multi_shard(query.clone(), route).map(Some)
 }
