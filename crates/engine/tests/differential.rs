@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 const SHARDS: [&str; 2] = ["-80", "80-"];
 
 const VSCHEMA: &str = r#"{"keyspaces": {"ks": {"sharded": true,
-  "vindexes": {"hash": {"type": "hash"}},
+  "vindexes": {"hash": {"type": "hash"}, "other_hash": {"type": "hash"}},
   "tables": {
     "user": {"column_vindexes": [{"column": "id", "name": "hash"}]},
     "extra": {"column_vindexes": [{"column": "user_id", "name": "hash"}],
@@ -25,6 +25,7 @@ const VSCHEMA: &str = r#"{"keyspaces": {"ks": {"sharded": true,
                           {"name": "v", "type": "VARCHAR"}],
               "column_list_authoritative": true},
     "ref": {"type": "reference"},
+    "elsewhere": {"column_vindexes": [{"column": "user_id", "name": "other_hash"}]},
     "auto_t": {"column_vindexes": [{"column": "id", "name": "hash"}],
                "auto_increment": {"column": "id", "sequence": "seqks.auto_seq"}}}},
   "seqks": {"tables": {"auto_seq": {"type": "sequence"}}}}}"#;
@@ -396,6 +397,19 @@ const QUERIES: &[(&str, bool)] = &[
     ("select id from user where id = (select min(user_id) from extra where user_id > 1)", true),
     ("select count(*) from user where exists (select 1 from ref where id = 2) and col = 1", true),
     ("select count(*) from user where not exists (select 1 from ref where id = 7)", true),
+    // Correlated subqueries merged into the outer route (correlation on the shared vindex
+    // column, or a reference table inside).
+    ("select u.id from user u where exists (select 1 from extra e where e.user_id = u.id and e.k > 0)", false),
+    ("select u.id from user u where not exists (select 1 from extra e where e.user_id = u.id)", false),
+    ("select u.id, u.name from user u where u.id in (select e.user_id from extra e where e.user_id = u.id and e.k > 0)", false),
+    ("select u.id, (select count(*) from extra e where e.user_id = u.id) from user u", false),
+    ("select u.id, (select sum(e.k) from extra e where e.user_id = u.id) as s from user u order by s desc, u.id limit 7", true),
+    ("select u.id, u.col from user u where u.col > (select min(e.k) from extra e where e.user_id = u.id)", false),
+    ("select u.id from user u where exists (select 1 from ref r where r.id = u.col)", false),
+    ("select count(*), sum(u.col) from user u where exists (select 1 from extra e where e.user_id = u.id)", true),
+    ("select u.id, (select count(*) from extra e where e.user_id = u.id) from user u where u.id in (3, 17, 150)", false),
+    ("select u.id from user u where u.col < 0 or exists (select 1 from extra e where e.user_id = u.id and e.k = 1)", false),
+    ("select u.id from user u where u.id = 5 and exists (select 1 from extra e where u.id = e.user_id)", true),
     ("select u.id, e.k, r.label from user u join extra e on e.k = u.col join ref r on r.id = e.k + u.col - 1 where u.id < 40 order by u.id, e.k", true),
     ("select u.id, e.k, r.label from user u left join extra e on e.user_id = u.id + 1 left join ref r on r.id = e.k where u.id between 5 and 25", false),
     ("select u.id, e.v, r.id from user u, extra e, ref r where e.user_id = u.id and r.id = u.col and e.k = 0 and u.id < 50", false),
@@ -486,6 +500,29 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id, t.c from user u join (select name, count(*) as c from user group by name) t on t.name = u.name where u.id < 40", false),
     ("select u.id, t.m from user u left join (select distinct x as m from user where id < 20) t on t.m = u.x where u.id < 60", false),
 ];
+
+/// Correlated subqueries whose inner rows may live on other shards than their outer row:
+/// planning must refuse them.
+const REFUSED: &[&str] = &[
+    "select u.id from user u where exists (select 1 from extra e where e.k = u.col)",
+    "select u.id from user u where exists (select 1 from extra e where e.user_id = u.col)",
+    "select u.id from user u where exists (select 1 from extra e where e.user_id = u.id or e.k = 1)",
+    "select u.id from user u where exists (select 1 from elsewhere e where e.user_id = u.id)",
+    "select u.id, (select count(*) from extra e where e.k = u.id) from user u",
+];
+
+#[test]
+fn unsafe_correlated_subqueries_are_refused() {
+    let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
+    let vschema = vschema::VSchema::build(&srv);
+    for sql in REFUSED {
+        let stmt = sql::parse::parse(sql).unwrap();
+        match engine::planner::plan(&stmt, &vschema, None) {
+            Err(EngineError::Unsupported(_)) => {}
+            other => panic!("{sql}: want VT12001, got {other:?}"),
+        }
+    }
+}
 
 fn sorted(mut rows: Vec<Vec<Option<Vec<u8>>>>, ordered: bool) -> Vec<Vec<Option<Vec<u8>>>> {
     if !ordered {

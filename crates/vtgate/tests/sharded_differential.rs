@@ -15,7 +15,8 @@ use sharded_cluster::{
 
 mod sharded_fixture;
 use sharded_fixture::{
-    dml_sequences, fixture_inserts, product_inserts, queries, warehouse_insert, Query,
+    dml_sequences, fixture_inserts, product_inserts, queries, refused_correlated, warehouse_insert,
+    Query,
 };
 
 type Rows = Vec<Vec<Option<String>>>;
@@ -225,6 +226,44 @@ async fn differential(prefix: &str, shards: &[&str]) {
             .unwrap();
         let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(plan["Variant"], variant, "{sql}: {json}");
+    }
+
+    // Correlated subqueries: merged into the customer route when safe, else refused.
+    for (sql, variant) in [
+        (
+            "select c.customer_id from customer c where exists \
+             (select 1 from corder o where o.customer_id = c.customer_id)",
+            "Scatter",
+        ),
+        (
+            "select c.customer_id from customer c where c.customer_id = 7 and exists \
+             (select 1 from corder o where o.customer_id = c.customer_id)",
+            "EqualUnique",
+        ),
+    ] {
+        let json: String = gate
+            .query_first(format!("vexplain plan {sql}"))
+            .await
+            .unwrap()
+            .unwrap();
+        let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (plan["OperatorType"].as_str(), plan["Variant"].as_str()),
+            (Some("Route"), Some(variant)),
+            "{sql}: {json}"
+        );
+    }
+    for sql in refused_correlated() {
+        match fetch(&mut gate, sql).await {
+            Err((1235, m)) if m.contains("VT12001") => {}
+            other => panic!("{sql}: want VT12001, got {other:?}"),
+        }
+        assert!(
+            fetch(&mut plain, &sql.replace("commerce.", ""))
+                .await
+                .is_ok(),
+            "{sql} fails on MariaDB"
+        );
     }
 
     let mut tally = Tally::default();

@@ -12,6 +12,7 @@
 mod aggregate_tail;
 mod aggregation;
 mod checks;
+mod correlated;
 mod derived;
 mod dml;
 mod hash;
@@ -133,3 +134,6 @@ mod vindex_func_tests;
 
 #[cfg(test)]
 mod shape_tests;
+
+#[cfg(test)]
+mod correlated_tests;

@@ -45,18 +45,34 @@ pub(super) const AGGREGATES: &[&str] = &[
 ];
 
 /// What a multi-shard query uses that plain merging cannot complete.
+/// Aggregates and window functions count only outside subqueries (a
+/// subquery computes its own); a subquery at any depth counts.
 #[derive(Default)]
 pub(super) struct Features {
     pub aggregate: bool,
     pub window: bool,
     pub subquery: bool,
+    /// Queries entered so far, and how many of them are not subqueries.
+    depth: usize,
+    base: usize,
 }
 
 impl Visitor for Features {
     type Break = ();
 
+    fn pre_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
         match e {
+            Expr::Function(_) if self.depth > self.base => {}
             Expr::Function(f) => {
                 if f.over.is_some() {
                     self.window = true;
@@ -80,7 +96,10 @@ impl Visitor for Features {
 
 /// What a whole query uses (aggregates, window functions, subqueries).
 pub(super) fn features(q: &Query) -> Features {
-    let mut f = Features::default();
+    let mut f = Features {
+        base: 1,
+        ..Features::default()
+    };
     let _ = Visit::visit(q, &mut f);
     f
 }

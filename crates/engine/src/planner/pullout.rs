@@ -2,7 +2,8 @@
 //! `UncorrelatedSubquery`): each `x [NOT] IN (subquery)`, `[NOT] EXISTS
 //! (subquery)` or `x <op> (subquery)` condition of the top-level AND runs
 //! its subquery first and reads the result from bind variables. A
-//! subquery naming a table of the outer query (correlated) is refused; one
+//! subquery naming a table of the outer query (correlated) that
+//! `correlated` could not merge into the outer route is refused; one
 //! that reads an outer column without naming its table fails on MySQL as
 //! an unknown column, since it runs on its own.
 

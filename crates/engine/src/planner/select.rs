@@ -4,6 +4,7 @@
 use sqlparser::ast::{Expr, GroupByExpr, Query, SetExpr, Statement, TableFactor};
 
 use super::checks::check_query;
+use super::correlated::plan_merged;
 use super::derived::{plain_inner, plan_derived};
 use super::join::plan_pushed_join;
 use super::nested_join::plan_nested_join;
@@ -91,6 +92,11 @@ fn route_query(
         return Err(EngineError::unsupported(
             "FOR UPDATE / LOCK IN SHARE MODE across shards",
         ));
+    }
+    if one_keyspace {
+        if let Some(plan) = plan_merged(ctx, &query, original)? {
+            return Ok(plan);
+        }
     }
     if let Some(plan) = plan_pullouts(ctx, original, plan_side)? {
         return Ok(plan);

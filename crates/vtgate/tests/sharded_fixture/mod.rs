@@ -4,7 +4,10 @@
 
 #![allow(dead_code, clippy::manual_is_multiple_of)]
 
+mod correlated;
 mod hash_joins;
+
+pub use correlated::refused_correlated;
 
 /// One query and whether its ORDER BY is total (rows compared in order).
 pub struct Query {
@@ -447,6 +450,7 @@ pub fn queries() -> Vec<Query> {
     edge_queries(&mut out);
     cross_keyspace_queries(&mut out);
     hash_joins::hash_join_queries(&mut out);
+    correlated::correlated_queries(&mut out);
     // Reference table alone.
     out.push(q("select * from product order by sku", true));
     out.push(q("select count(*), sum(price) from product", false));

@@ -1,0 +1,228 @@
+//! Merging subqueries into the outer query's route (Vitess merges a
+//! subquery's route into the outer one when they provably meet on the same
+//! shard): the whole statement goes to the outer table's shards unchanged,
+//! and each shard evaluates the subqueries for its own outer rows.
+//!
+//! That is exact only when every inner row a given outer row can depend on
+//! lives on that outer row's shard. A subquery qualifies when its FROM is a
+//! single table of the outer table's keyspace and either
+//!
+//! * the table is a reference table (all of it is on every shard), or
+//! * its WHERE's top-level AND holds `inner.pv = outer.pv`, both columns
+//!   the primary (single-column, unique) vindex of their table and the same
+//!   vindex of the keyspace: every inner row it reads has the outer row's
+//!   keyspace id, so any shape inside (aggregates, LIMIT, other correlated
+//!   conditions) sees exactly the rows it would on one database.
+//!
+//! The outer query must read one sharded table and may have subqueries only
+//! in its select list and WHERE; subqueries nested inside a subquery are
+//! not merged. Anything else is left to the other planners (which pull out
+//! uncorrelated subqueries and refuse correlated ones).
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    BinaryOperator, Expr, GroupByExpr, Query, SetExpr, TableFactor, Visit, Visitor,
+};
+use vschema::TableType;
+
+use super::order::{features, plan_multi_shard};
+use super::routing::{conjuncts, is_column, route_table};
+use super::select::field_query;
+use super::tables::{resolve_name, table_name, TableUse};
+use super::Context;
+use crate::description::KeyspaceDesc;
+use crate::error::{EngineError, Result};
+use crate::primitive::Primitive;
+use crate::route::Route;
+
+/// Collects the subqueries directly inside what it visits (not those nested
+/// in them), skipping the query it starts in when `top` is set.
+struct Subqueries {
+    depth: usize,
+    top: bool,
+    found: Vec<Query>,
+}
+
+impl Subqueries {
+    fn new(top: bool) -> Self {
+        Subqueries {
+            depth: 0,
+            top,
+            found: Vec::new(),
+        }
+    }
+}
+
+impl Visitor for Subqueries {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
+        self.depth += 1;
+        let direct = if self.top { 2 } else { 1 };
+        if self.depth == direct {
+            self.found.push(q.clone());
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+}
+
+/// The single plain table a SELECT reads, resolved; `None` for any other
+/// FROM.
+fn single_table(ctx: &Context, q: &Query) -> Result<Option<TableUse>> {
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return Ok(None);
+    };
+    let [only] = s.from.as_slice() else {
+        return Ok(None);
+    };
+    let TableFactor::Table {
+        name, alias, args, ..
+    } = &only.relation
+    else {
+        return Ok(None);
+    };
+    if !only.joins.is_empty() || args.is_some() {
+        return Ok(None);
+    }
+    let Some(table) = resolve_name(name, &ctx.scope())? else {
+        return Ok(None);
+    };
+    Ok(Some(TableUse {
+        table,
+        written: table_name(name),
+        alias: alias.as_ref().map(|a| a.name.value.clone()),
+    }))
+}
+
+/// The name of the table's primary vindex, when it is a unique
+/// single-column vindex, with its column.
+fn unique_primary(u: &TableUse) -> Option<(&str, &str)> {
+    if !u.table.keyspace.sharded || u.table.table_type == TableType::Reference {
+        return None;
+    }
+    let pv = u.table.primary_vindex()?;
+    match pv.columns.as_slice() {
+        [col] if pv.vindex.is_unique() && !pv.partial => Some((&pv.name, col)),
+        _ => None,
+    }
+}
+
+/// Whether subquery `sq` can run on the shard of each outer row of `outer`.
+fn mergeable(ctx: &Context, sq: &Query, outer: &TableUse) -> Result<bool> {
+    if sq.with.is_some() || features(sq).subquery {
+        return Ok(false);
+    }
+    let Some(inner) = single_table(ctx, sq)? else {
+        return Ok(false);
+    };
+    if inner.table.keyspace.name != outer.table.keyspace.name {
+        return Ok(false);
+    }
+    if inner.table.table_type == TableType::Reference {
+        return Ok(true);
+    }
+    if inner.qualifier() == outer.qualifier() {
+        // The inner table hides the outer one: nothing reads the outer row.
+        return Ok(false);
+    }
+    let (Some((outer_vindex, outer_col)), Some((inner_vindex, inner_col))) =
+        (unique_primary(outer), unique_primary(&inner))
+    else {
+        return Ok(false);
+    };
+    if outer_vindex != inner_vindex {
+        return Ok(false);
+    }
+    let SetExpr::Select(s) = sq.body.as_ref() else {
+        return Ok(false);
+    };
+    let joined = conjuncts(s.selection.as_ref()).into_iter().any(|c| {
+        let Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } = c
+        else {
+            return false;
+        };
+        let inner_side = |e: &Expr| is_column(e, &inner, inner_col, true);
+        let outer_side = |e: &Expr| is_column(e, outer, outer_col, false);
+        (inner_side(left) && outer_side(right)) || (outer_side(left) && inner_side(right))
+    });
+    Ok(joined)
+}
+
+/// Plans `original` (whose shard text is `query`) as one route with its
+/// subqueries merged in; `None` when it has no subquery or one that cannot
+/// be merged.
+pub(super) fn plan_merged(
+    ctx: &Context,
+    query: &Query,
+    original: &Query,
+) -> Result<Option<Box<dyn Primitive>>> {
+    let SetExpr::Select(select) = original.body.as_ref() else {
+        return Ok(None);
+    };
+    let Some(outer) = single_table(ctx, original)? else {
+        return Ok(None);
+    };
+    if unique_primary(&outer).is_none() {
+        return Ok(None);
+    }
+    let mut all = Subqueries::new(true);
+    let _ = Visit::visit(original, &mut all);
+    if all.found.is_empty() {
+        return Ok(None);
+    }
+    // Only in the select list and WHERE.
+    let mut placed = Subqueries::new(false);
+    let _ = Visit::visit(&select.projection, &mut placed);
+    let _ = Visit::visit(&select.selection, &mut placed);
+    if placed.found.len() != all.found.len() {
+        return Ok(None);
+    }
+    for sq in &all.found {
+        if !mergeable(ctx, sq, &outer)? {
+            return Ok(None);
+        }
+    }
+    let SetExpr::Select(shard_select) = query.body.as_ref() else {
+        return Ok(None);
+    };
+    let routing = route_table(&outer, shard_select.selection.as_ref(), true)?;
+    let mut route = Route::new(
+        routing.opcode,
+        KeyspaceDesc {
+            name: outer.table.keyspace.name.clone(),
+            sharded: true,
+        },
+        query.to_string(),
+        field_query(query),
+    );
+    route.vindex = routing.vindex;
+    if routing.single_shard {
+        return Ok(Some(Box::new(route)));
+    }
+    // A subquery's value beside merged aggregates: not handled.
+    let mut in_projection = Subqueries::new(false);
+    let _ = Visit::visit(&select.projection, &mut in_projection);
+    let grouped =
+        !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    if !in_projection.found.is_empty()
+        && (features(original).aggregate
+            || grouped
+            || select.having.is_some()
+            || select.distinct.is_some())
+    {
+        return Err(EngineError::unsupported(
+            "subquery in the select list of an aggregation across shards",
+        ));
+    }
+    plan_multi_shard(query.clone(), route).map(Some)
+}

@@ -1,0 +1,129 @@
+//! Subqueries merged into the outer route, and the ones that must not be.
+
+use serde_json::Value as Json;
+
+use super::plan;
+
+const VSCHEMA: &str = r#"{
+  "keyspaces": {
+    "ks": {
+      "sharded": true,
+      "vindexes": {
+        "hash": {"type": "hash"},
+        "other_hash": {"type": "hash"},
+        "num": {"type": "numeric"},
+        "name_idx": {"type": "lookup_unique", "params": {"table": "name_idx", "from": "name", "to": "keyspace_id"}, "owner": "customer"}
+      },
+      "tables": {
+        "customer": {"column_vindexes": [{"column": "id", "name": "hash"}, {"column": "name", "name": "name_idx"}]},
+        "corder": {"column_vindexes": [{"column": "customer_id", "name": "hash"}]},
+        "elsewhere": {"column_vindexes": [{"column": "customer_id", "name": "other_hash"}]},
+        "numbered": {"column_vindexes": [{"column": "id", "name": "num"}]},
+        "byname": {"column_vindexes": [{"column": "name", "name": "name_idx"}]},
+        "product": {"type": "reference"}
+      }
+    },
+    "main": {"tables": {"u": {}}}
+  }
+}"#;
+
+fn vschema() -> vschema::VSchema {
+    let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
+    vschema::VSchema::build(&srv)
+}
+
+fn describe(sql: &str) -> Json {
+    let stmt = sql::parse::parse(sql).unwrap();
+    plan(&stmt, &vschema(), None)
+        .unwrap()
+        .description()
+        .to_json()
+}
+
+fn refused(sql: &str) -> String {
+    let stmt = sql::parse::parse(sql).unwrap();
+    plan(&stmt, &vschema(), None).unwrap_err().to_string()
+}
+
+/// The plan's top operator and variant.
+fn top(d: &Json) -> (Option<&str>, Option<&str>) {
+    (d["OperatorType"].as_str(), d["Variant"].as_str())
+}
+
+#[test]
+fn correlated_on_the_shared_vindex_goes_whole() {
+    for sql in [
+        "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.id)",
+        "select c.id from customer c where not exists (select 1 from corder o where c.id = o.customer_id and o.qty > 1)",
+        "select c.id from customer c where c.id in (select o.customer_id from corder o where o.customer_id = c.id and o.qty > 1)",
+        "select c.id, (select count(*) from corder o where o.customer_id = c.id) from customer c",
+        "select c.id from customer c where c.score > (select min(o.price) from corder o where o.customer_id = c.id)",
+        "select c.id from customer c where exists (select 1 from product p where p.sku = c.region)",
+        "select id from customer where exists (select 1 from corder where corder.customer_id = customer.id)",
+    ] {
+        let d = describe(sql);
+        assert_eq!(top(&d), (Some("Route"), Some("Scatter")), "{sql}");
+        assert_eq!(d["Query"].as_str().map(str::to_lowercase), Some(sql.to_string()), "{sql}");
+    }
+}
+
+#[test]
+fn outer_where_routes_and_outer_clauses_complete_in_vtgate() {
+    let d = describe(
+        "select c.id from customer c where c.id = 5 and exists (select 1 from corder o where o.customer_id = c.id)",
+    );
+    assert_eq!(top(&d), (Some("Route"), Some("EqualUnique")));
+    assert_eq!(d["Vindex"], "hash");
+    let d = describe(
+        "select c.id, (select count(*) from corder o where o.customer_id = c.id) as n from customer c order by n desc, c.id limit 3",
+    );
+    assert_eq!(d["OperatorType"], "Limit");
+    assert_eq!(d["Inputs"][0]["Variant"], "Scatter");
+    assert_eq!(d["Inputs"][0]["OrderBy"].as_str(), Some("1 DESC, 0 ASC"));
+    let d = describe(
+        "select count(*) from customer c where exists (select 1 from corder o where o.customer_id = c.id)",
+    );
+    assert_eq!(top(&d), (Some("Aggregate"), Some("Scalar")));
+}
+
+#[test]
+fn anything_not_provably_on_one_shard_is_refused() {
+    for sql in [
+        // correlation on a column that is not the vindex column
+        "select c.id from customer c where exists (select 1 from corder o where o.qty = c.id)",
+        "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.score)",
+        // the equality under an OR, not in the top-level AND
+        "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.id or o.qty = 1)",
+        // different vindexes (even of the same type)
+        "select c.id from customer c where exists (select 1 from elsewhere e where e.customer_id = c.id)",
+        "select c.id from customer c where exists (select 1 from numbered n where n.id = c.id)",
+        // a secondary (lookup) vindex is not where rows live
+        "select c.id from customer c where exists (select 1 from byname b where b.name = c.name)",
+        // a join or a nested subquery inside
+        "select c.id from customer c where exists (select 1 from corder o join product p on o.sku = p.sku where o.customer_id = c.id)",
+        "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.id and o.sku in (select sku from corder x where x.customer_id = c.id))",
+        // subquery in ORDER BY
+        "select c.id from customer c order by (select count(*) from corder o where o.customer_id = c.id)",
+        // select-list subquery in a multi-shard aggregation
+        "select c.region, (select count(*) from corder o where o.customer_id = c.id) from customer c group by c.region",
+    ] {
+        let e = refused(sql);
+        assert!(e.starts_with("VT12001: unsupported:"), "{sql}: {e}");
+    }
+}
+
+#[test]
+fn uncorrelated_reference_subquery_is_merged_too() {
+    let d =
+        describe("select c.id from customer c where c.region in (select p.region from product p)");
+    assert_eq!(top(&d), (Some("Route"), Some("Scatter")));
+    // A sharded uncorrelated subquery still runs first, also when its
+    // alias hides the outer table (nothing reads the outer row).
+    let d = describe("select c.id from customer c where c.id in (select o.customer_id from corder o where o.qty > 1)");
+    assert_eq!(top(&d), (Some("UncorrelatedSubquery"), Some("PulloutIn")));
+    let d = describe("select c.id from customer c where exists (select 1 from corder c where c.customer_id = c.customer_id)");
+    assert_eq!(
+        top(&d),
+        (Some("UncorrelatedSubquery"), Some("PulloutExists"))
+    );
+}

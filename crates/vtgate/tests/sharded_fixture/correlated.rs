@@ -1,0 +1,76 @@
+//! Correlated subqueries: merged into the outer route when every inner row an outer row
+//! reads is on that row's shard (correlated on the shared `hash` column, or a reference
+//! table inside), and the shapes that must stay refused.
+
+use super::{q, Query};
+
+/// Correlated subqueries vtgate answers: each must give MariaDB's rows.
+pub(super) fn correlated_queries(out: &mut Vec<Query>) {
+    for sql in [
+        "select c.customer_id from customer c where exists \
+         (select 1 from corder o where o.customer_id = c.customer_id)",
+        "select c.customer_id, c.name from customer c where not exists \
+         (select 1 from corder o where o.customer_id = c.customer_id)",
+        "select c.customer_id from customer c where c.customer_id in \
+         (select o.customer_id from corder o where o.customer_id = c.customer_id and o.qty > 1)",
+        "select c.customer_id, (select count(*) from corder o where o.customer_id = c.customer_id) \
+         from customer c",
+        "select c.customer_id, (select sum(o.price) from corder o where o.customer_id = c.customer_id) \
+         from customer c where c.customer_id in (1, 2, 3, 1499, 9000000000010000030)",
+        "select c.customer_id, c.score from customer c where c.score > \
+         (select min(o.price) from corder o where o.customer_id = c.customer_id)",
+        "select c.customer_id, c.score from customer c where c.score > \
+         (select min(o.qty) from corder o where o.customer_id = c.customer_id)",
+        "select c.customer_id from customer c where 5000 < (select o.price from corder o \
+         where o.customer_id = c.customer_id order by o.price desc limit 1)",
+        "select c.customer_id from customer c where c.score < 0 or exists \
+         (select 1 from corder o where o.customer_id = c.customer_id and o.price > 9000)",
+        "select c.customer_id from customer c where exists \
+         (select 1 from customer d where d.customer_id = c.customer_id and d.score > 50)",
+        "select c.customer_id from customer c where exists \
+         (select 1 from product p where p.price = c.score)",
+        "select o.order_id from corder o where exists \
+         (select 1 from product p where p.sku = o.sku and p.price > 100)",
+        "select c.customer_id from customer c where exists \
+         (select 1 from product p where p.sku = c.region)",
+        "select count(*) from customer c where not exists \
+         (select 1 from corder o where o.customer_id = c.customer_id)",
+        "select c.region, count(*) from customer c where exists \
+         (select 1 from corder o where o.customer_id = c.customer_id and o.qty > 5) group by c.region",
+        "select c.customer_id from customer c where c.customer_id = 7 and exists \
+         (select 1 from corder o where o.customer_id = c.customer_id)",
+    ] {
+        out.push(q(sql, false));
+    }
+    out.push(q(
+        "select c.customer_id, (select sum(o.price) from corder o where o.customer_id = c.customer_id) \
+         as total from customer c order by total desc, c.customer_id limit 12",
+        true,
+    ));
+    out.push(q(
+        "select c.customer_id, (select count(*) from corder o where o.customer_id = c.customer_id) \
+         as n from customer c order by n, c.customer_id limit 5 offset 3",
+        true,
+    ));
+}
+
+/// Correlated subqueries whose inner rows may be on other shards than their outer row:
+/// vtgate must refuse them with VT12001.
+pub fn refused_correlated() -> Vec<&'static str> {
+    vec![
+        // correlated on columns that are not the vindex columns
+        "select c.customer_id from customer c where exists \
+         (select 1 from corder o where o.qty = c.score)",
+        "select c.customer_id from customer c where exists \
+         (select 1 from corder o where o.order_id = c.customer_id)",
+        "select c.customer_id from customer c where exists \
+         (select 1 from corder o where o.customer_id = c.score)",
+        // the vindex equality only under an OR
+        "select c.customer_id from customer c where exists \
+         (select 1 from corder o where o.customer_id = c.customer_id or o.qty = 1)",
+        // another keyspace inside
+        "select c.customer_id from customer c where exists \
+         (select 1 from commerce.warehouse w where w.sku = c.region)",
+        "select c.customer_id, (select count(*) from corder o where o.qty = c.score) from customer c",
+    ]
+}
