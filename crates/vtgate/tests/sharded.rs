@@ -74,7 +74,7 @@ async fn sharded_keyspace_behaviour() {
     let err = c
         .query_drop(
             "select * from customer c where exists \
-             (select 1 from corder o where o.customer_id = c.customer_id and o.price > c.score)",
+             (select 1 from corder o where o.sku = c.email and o.price > c.score)",
         )
         .await
         .unwrap_err();
