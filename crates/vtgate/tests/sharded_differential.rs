@@ -15,8 +15,8 @@ use sharded_cluster::{
 
 mod sharded_fixture;
 use sharded_fixture::{
-    dml_sequences, fixture_inserts, product_inserts, queries, refused_correlated, warehouse_insert,
-    Query,
+    dml_sequences, fixture_inserts, prepared, product_inserts, queries, refused_correlated,
+    warehouse_insert, Query,
 };
 
 type Rows = Vec<Vec<Option<String>>>;
@@ -39,6 +39,48 @@ async fn fetch(conn: &mut Conn, sql: &str) -> Result<Rows, (u16, String)> {
         Err(mysql_async::Error::Server(e)) => Err((e.code, e.message)),
         Err(e) => panic!("{sql}: {e}"),
     }
+}
+
+/// Rows of a prepared statement run with `params` (binary protocol), or (errno, message).
+async fn fetch_prepared(
+    conn: &mut Conn,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<Rows, (u16, String)> {
+    match conn.exec::<mysql_async::Row, _, _>(sql, params).await {
+        Ok(rows) => Ok(rows
+            .into_iter()
+            .map(|r| r.unwrap().into_iter().map(cell).collect())
+            .collect()),
+        Err(mysql_async::Error::Server(e)) => Err((e.code, e.message)),
+        Err(e) => panic!("{sql}: {e}"),
+    }
+}
+
+/// Each prepared statement run with each of its parameter rows in turn, on both sides.
+async fn prepared_differential(gate: &mut Conn, plain: &mut Conn) -> (usize, Vec<String>) {
+    let (mut same, mut wrong) = (0, Vec::new());
+    for (sql, runs) in prepared() {
+        for params in runs {
+            let want = fetch_prepared(plain, sql, params.clone()).await;
+            let got = fetch_prepared(gate, sql, params.clone()).await;
+            match (want, got) {
+                (Ok(mut w), Ok(mut g)) => {
+                    w.sort();
+                    g.sort();
+                    if w == g {
+                        same += 1;
+                    } else {
+                        wrong.push(format!("{sql} {params:?}\n   mariadb {w:?}\n   vtgate {g:?}"));
+                    }
+                }
+                (Ok(_), Err((1235, m))) if m.contains("VT12001") => same += 1,
+                (Err(_), Err(_)) => same += 1,
+                (w, g) => wrong.push(format!("{sql} {params:?}\n   mariadb {w:?}\n   vtgate {g:?}")),
+            }
+        }
+    }
+    (same, wrong)
 }
 
 /// What one query gave on both sides.
@@ -271,6 +313,12 @@ async fn differential(prefix: &str, shards: &[&str]) {
     for q in &all {
         tally.check(&mut gate, &mut plain, q).await;
     }
+    let (prepared_same, prepared_wrong) = prepared_differential(&mut gate, &mut plain).await;
+    println!(
+        "prepared statements: {prepared_same} same, {} wrong",
+        prepared_wrong.len()
+    );
+    tally.wrong.extend(prepared_wrong);
     for (setup, checks) in dml_sequences() {
         for sql in &setup {
             exec_both(&mut gate, &mut plain, sql).await;

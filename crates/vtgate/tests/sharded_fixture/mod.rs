@@ -6,8 +6,10 @@
 
 mod correlated;
 mod hash_joins;
+mod literals;
 
 pub use correlated::refused_correlated;
+pub use literals::prepared;
 
 /// One query and whether its ORDER BY is total (rows compared in order).
 pub struct Query {
@@ -451,6 +453,8 @@ pub fn queries() -> Vec<Query> {
     cross_keyspace_queries(&mut out);
     hash_joins::hash_join_queries(&mut out);
     correlated::correlated_queries(&mut out);
+    literals::literal_queries(&mut out);
+    literals::vtgate_filter_queries(&mut out);
     // Reference table alone.
     out.push(q("select * from product order by sku", true));
     out.push(q("select count(*), sum(price) from product", false));
@@ -467,6 +471,7 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
     };
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     vec![
+        (literals::literal_dml(), whole()),
         // INSERT ... SELECT from the sharded keyspace into the unsharded one.
         (
             s(&[

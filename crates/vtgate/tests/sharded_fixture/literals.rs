@@ -1,0 +1,211 @@
+//! Plan-cache adversaries: one statement shape run many times in a row with literals of
+//! different types and spellings, so every run after the first takes the cached plan made
+//! for `:vtgN` bind variables. Integers against the `hash` vindex column as numbers and as
+//! strings MariaDB compares as doubles (`' 7'`, `'7.0'`, `'+7'`, `'1e1'`, integers past 2^53
+//! written as text), u64 max, negative numbers, `_ci` text with trailing spaces and other
+//! case; in point selects, IN lists, BETWEEN, joins, subqueries, derived tables and UNIONs.
+//! The same values as binary-protocol parameters are in [`prepared`].
+
+use mysql_async::Value;
+
+use super::{customer_id, q, Query};
+
+/// Values compared with `customer_id` (a signed BIGINT with a `hash` vindex).
+fn id_literals() -> Vec<String> {
+    let big = customer_id(10);
+    let mut v: Vec<String> = [
+        "7", "'7'", "' 7'", "'7 '", "'7abc'", "'07'", "'7.0'", "'+7'", "'-7'", "'abc'", "''",
+        "'1e1'", "10", "7.0", "7.5", "18446744073709551615", "'18446744073709551615'",
+        "9223372036854775807", "'9223372036854775808'",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    v.push(big.to_string());
+    v.push(format!("'{big}'"));
+    // Past 2^53, MariaDB compares text with BIGINT as doubles: `big + 1` as text equals `big`.
+    v.push(format!("'{}'", big + 1));
+    v.push((big + 1).to_string());
+    v.push(format!("'{big}.0'"));
+    v
+}
+
+/// Values compared with `name` (`utf8mb4_general_ci`, PAD SPACE).
+const NAME_LITERALS: &[&str] = &["'alice'", "'ALICE '", "'Alice  '", "'bob'", "' bob'", "'0'", "0"];
+
+pub(super) fn literal_queries(out: &mut Vec<Query>) {
+    let ids = id_literals();
+    let shapes: &[(&str, bool)] = &[
+        ("select customer_id, name from customer where customer_id = {v}", false),
+        ("select order_id from corder where customer_id = {v} order by order_id", true),
+        ("select count(*) from customer where customer_id in ({v}, 3)", false),
+        ("select customer_id from customer where customer_id in ({v})", false),
+        ("select customer_id from customer where customer_id in (3, {v}, 4, 5)", false),
+        ("select customer_id from customer where customer_id between {v} and 12", false),
+        (
+            "select c.customer_id, o.order_id from customer c join corder o \
+             on c.customer_id = o.customer_id where c.customer_id = {v}",
+            false,
+        ),
+        (
+            "select customer_id from customer where customer_id in \
+             (select customer_id from corder where customer_id = {v})",
+            false,
+        ),
+        (
+            "select * from (select customer_id, name from customer where customer_id = {v}) d",
+            false,
+        ),
+        (
+            "select customer_id from customer where customer_id = {v} union \
+             select customer_id from customer where customer_id = 3",
+            false,
+        ),
+        (
+            "select customer_id from customer where customer_id = {v} or customer_id = 3",
+            false,
+        ),
+        (
+            "select customer_id from customer where (customer_id, score) in (({v}, 20), (3, 91))",
+            false,
+        ),
+        (
+            "select c.customer_id from customer c where exists \
+             (select 1 from corder o where o.customer_id = c.customer_id and o.customer_id = {v})",
+            false,
+        ),
+    ];
+    for (shape, ordered) in shapes {
+        for v in &ids {
+            out.push(q(shape.replace("{v}", v), *ordered));
+        }
+    }
+    for v in NAME_LITERALS {
+        for shape in [
+            "select customer_id, name from customer where name = {v}",
+            "select count(*) from customer where name in ({v}, 'eve')",
+            "select name, count(*) from customer where name = {v} group by name",
+            "select c.customer_id from customer c join corder o on c.customer_id = o.customer_id \
+             where c.name = {v} and o.order_id < 200",
+        ] {
+            out.push(q(shape.replace("{v}", v), false));
+        }
+    }
+}
+
+/// Predicates vtgate evaluates itself (over a derived table it computes, a cross-shard outer
+/// join's right side, a hash join), with literals of several types: numbers against text,
+/// text against numbers, `_ci` text in other case and with trailing spaces.
+pub(super) fn vtgate_filter_queries(out: &mut Vec<Query>) {
+    let nums = ["5", "'5'", "'5.0'", "' 5'", "'5x'", "0", "'0'", "'abc'", "''", "'-3'"];
+    let texts = ["'alice'", "'ALICE '", "'Gift'", "'GIFT  '", "'gift'", "'0'", "0", "'US'", "'us '"];
+    for v in nums {
+        for shape in [
+            "select * from (select score, count(*) as n from customer group by score) d \
+             where d.n = {v}",
+            "select * from (select qty, count(*) as n, sum(price) as s from corder group by qty) d \
+             where d.qty = {v}",
+            "select * from (select qty, count(*) as n from corder group by qty) d where d.qty > {v}",
+            "select * from (select qty, count(*) as n from corder group by qty) d \
+             where d.qty in ({v}, 7)",
+            "select * from (select qty, count(*) as n from corder group by qty) d \
+             where d.qty between {v} and 8",
+            "select c.customer_id, o.order_id, o.qty from customer c left join corder o \
+             on o.qty = c.score and o.order_id < 40 where c.customer_id < 40 and o.qty = {v}",
+            "select /*vt+ ALLOW_HASH_JOIN */ c.customer_id, o.order_id from customer c join corder o \
+             on c.score = o.qty where c.customer_id < 100 and o.qty = {v}",
+            "select c.customer_id, t.n from customer c join (select qty, count(*) as n from corder \
+             group by qty) t on t.qty = c.score where c.customer_id < 60 and t.qty = {v}",
+        ] {
+            out.push(q(shape.replace("{v}", v), false));
+        }
+    }
+    for v in texts {
+        for shape in [
+            "select * from (select name, count(*) as n from customer group by name) d \
+             where d.name = {v}",
+            "select * from (select region, count(*) as n from customer group by region) d \
+             where d.region in ({v}, 'x')",
+            "select * from (select note, count(*) as n from corder group by note) d \
+             where d.note = {v}",
+            "select * from (select note, count(*) as n from corder group by note) d \
+             where d.note > {v}",
+            "select c.customer_id, o.note from customer c left join corder o \
+             on o.customer_id = c.score and o.order_id < 400 where c.customer_id < 50 \
+             and o.note = {v}",
+            "select /*vt+ ALLOW_HASH_JOIN */ c.customer_id, d.customer_id from customer c \
+             join customer d on d.name = c.name where c.customer_id < 30 and d.customer_id < 30 \
+             and d.name = {v}",
+        ] {
+            out.push(q(shape.replace("{v}", v), false));
+        }
+    }
+}
+
+/// DML routed by `customer_id` literals of several spellings, then the whole tables.
+pub(super) fn literal_dml() -> Vec<String> {
+    vec![
+        "update customer set score = 500 where customer_id = '8 '".into(),
+        "update customer set score = 501 where customer_id = '9.0'".into(),
+        "update customer set score = 502 where customer_id in ('11', ' 12', '+13')".into(),
+        format!("update customer set score = 503 where customer_id = '{}'", customer_id(20) + 1),
+        "delete from corder where customer_id = ' 14'".into(),
+        "delete from corder where customer_id in ('15.0', 16)".into(),
+        "update corder set qty = 99 where customer_id = '1e1'".into(),
+    ]
+}
+
+/// Prepared statements and the parameter rows each runs with, in turn (binary protocol).
+pub fn prepared() -> Vec<(&'static str, Vec<Vec<Value>>)> {
+    let big = customer_id(10);
+    let ids: Vec<Value> = vec![
+        Value::Int(7),
+        Value::UInt(7),
+        Value::Bytes(b"7".to_vec()),
+        Value::Bytes(b" 7".to_vec()),
+        Value::Bytes(b"7.0".to_vec()),
+        Value::Bytes(b"07".to_vec()),
+        Value::NULL,
+        Value::Int(-7),
+        Value::UInt(u64::MAX),
+        Value::Bytes(b"18446744073709551615".to_vec()),
+        Value::Double(7.0),
+        Value::Double(7.5),
+        Value::Int(big as i64),
+        Value::UInt(big),
+        Value::Bytes(big.to_string().into_bytes()),
+        Value::Bytes((big + 1).to_string().into_bytes()),
+        Value::Bytes(b"abc".to_vec()),
+        Value::Int(3),
+    ];
+    let one = |vs: &[Value]| vs.iter().map(|v| vec![v.clone()]).collect::<Vec<_>>();
+    let pairs: Vec<Vec<Value>> = ids
+        .iter()
+        .map(|v| vec![v.clone(), Value::Int(3)])
+        .chain(ids.iter().map(|v| vec![Value::NULL, v.clone()]))
+        .collect();
+    let names: Vec<Value> = ["alice", "ALICE ", "Bob", " bob", "0", "zz"]
+        .iter()
+        .map(|s| Value::Bytes(s.as_bytes().to_vec()))
+        .chain([Value::NULL, Value::Int(0)])
+        .collect();
+    vec![
+        ("select customer_id, name, score from customer where customer_id = ?", one(&ids)),
+        ("select order_id, price from corder where customer_id = ?", one(&ids)),
+        ("select customer_id from customer where customer_id in (?, ?)", pairs.clone()),
+        ("select customer_id from customer where customer_id = ? or customer_id = ?", pairs),
+        ("select customer_id from customer where customer_id between ? and 12", one(&ids)),
+        (
+            "select c.customer_id, o.order_id from customer c join corder o \
+             on c.customer_id = o.customer_id where c.customer_id = ?",
+            one(&ids),
+        ),
+        (
+            "select * from (select customer_id, name from customer where customer_id = ?) d",
+            one(&ids),
+        ),
+        ("select customer_id, name from customer where name = ?", one(&names)),
+        ("select count(*) from customer where name in (?, 'eve')", one(&names)),
+        ("select customer_id from customer where customer_id <=> ?", one(&ids)),
+    ]
+}
