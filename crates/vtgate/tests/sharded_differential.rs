@@ -71,12 +71,16 @@ async fn prepared_differential(gate: &mut Conn, plain: &mut Conn) -> (usize, Vec
                     if w == g {
                         same += 1;
                     } else {
-                        wrong.push(format!("{sql} {params:?}\n   mariadb {w:?}\n   vtgate {g:?}"));
+                        wrong.push(format!(
+                            "{sql} {params:?}\n   mariadb {w:?}\n   vtgate {g:?}"
+                        ));
                     }
                 }
                 (Ok(_), Err((1235, m))) if m.contains("VT12001") => same += 1,
                 (Err(_), Err(_)) => same += 1,
-                (w, g) => wrong.push(format!("{sql} {params:?}\n   mariadb {w:?}\n   vtgate {g:?}")),
+                (w, g) => wrong.push(format!(
+                    "{sql} {params:?}\n   mariadb {w:?}\n   vtgate {g:?}"
+                )),
             }
         }
     }

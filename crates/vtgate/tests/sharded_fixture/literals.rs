@@ -14,9 +14,25 @@ use super::{customer_id, q, Query};
 fn id_literals() -> Vec<String> {
     let big = customer_id(10);
     let mut v: Vec<String> = [
-        "7", "'7'", "' 7'", "'7 '", "'7abc'", "'07'", "'7.0'", "'+7'", "'-7'", "'abc'", "''",
-        "'1e1'", "10", "7.0", "7.5", "18446744073709551615", "'18446744073709551615'",
-        "9223372036854775807", "'9223372036854775808'",
+        "7",
+        "'7'",
+        "' 7'",
+        "'7 '",
+        "'7abc'",
+        "'07'",
+        "'7.0'",
+        "'+7'",
+        "'-7'",
+        "'abc'",
+        "''",
+        "'1e1'",
+        "10",
+        "7.0",
+        "7.5",
+        "18446744073709551615",
+        "'18446744073709551615'",
+        "9223372036854775807",
+        "'9223372036854775808'",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -31,17 +47,43 @@ fn id_literals() -> Vec<String> {
 }
 
 /// Values compared with `name` (`utf8mb4_general_ci`, PAD SPACE).
-const NAME_LITERALS: &[&str] = &["'alice'", "'ALICE '", "'Alice  '", "'bob'", "' bob'", "'0'", "0"];
+const NAME_LITERALS: &[&str] = &[
+    "'alice'",
+    "'ALICE '",
+    "'Alice  '",
+    "'bob'",
+    "' bob'",
+    "'0'",
+    "0",
+];
 
 pub(super) fn literal_queries(out: &mut Vec<Query>) {
     let ids = id_literals();
     let shapes: &[(&str, bool)] = &[
-        ("select customer_id, name from customer where customer_id = {v}", false),
-        ("select order_id from corder where customer_id = {v} order by order_id", true),
-        ("select count(*) from customer where customer_id in ({v}, 3)", false),
-        ("select customer_id from customer where customer_id in ({v})", false),
-        ("select customer_id from customer where customer_id in (3, {v}, 4, 5)", false),
-        ("select customer_id from customer where customer_id between {v} and 12", false),
+        (
+            "select customer_id, name from customer where customer_id = {v}",
+            false,
+        ),
+        (
+            "select order_id from corder where customer_id = {v} order by order_id",
+            true,
+        ),
+        (
+            "select count(*) from customer where customer_id in ({v}, 3)",
+            false,
+        ),
+        (
+            "select customer_id from customer where customer_id in ({v})",
+            false,
+        ),
+        (
+            "select customer_id from customer where customer_id in (3, {v}, 4, 5)",
+            false,
+        ),
+        (
+            "select customer_id from customer where customer_id between {v} and 12",
+            false,
+        ),
         (
             "select c.customer_id, o.order_id from customer c join corder o \
              on c.customer_id = o.customer_id where c.customer_id = {v}",
@@ -97,8 +139,12 @@ pub(super) fn literal_queries(out: &mut Vec<Query>) {
 /// join's right side, a hash join), with literals of several types: numbers against text,
 /// text against numbers, `_ci` text in other case and with trailing spaces.
 pub(super) fn vtgate_filter_queries(out: &mut Vec<Query>) {
-    let nums = ["5", "'5'", "'5.0'", "' 5'", "'5x'", "0", "'0'", "'abc'", "''", "'-3'"];
-    let texts = ["'alice'", "'ALICE '", "'Gift'", "'GIFT  '", "'gift'", "'0'", "0", "'US'", "'us '"];
+    let nums = [
+        "5", "'5'", "'5.0'", "' 5'", "'5x'", "0", "'0'", "'abc'", "''", "'-3'",
+    ];
+    let texts = [
+        "'alice'", "'ALICE '", "'Gift'", "'GIFT  '", "'gift'", "'0'", "0", "'US'", "'us '",
+    ];
     for v in nums {
         for shape in [
             "select * from (select score, count(*) as n from customer group by score) d \
@@ -148,7 +194,10 @@ pub(super) fn literal_dml() -> Vec<String> {
         "update customer set score = 500 where customer_id = '8 '".into(),
         "update customer set score = 501 where customer_id = '9.0'".into(),
         "update customer set score = 502 where customer_id in ('11', ' 12', '+13')".into(),
-        format!("update customer set score = 503 where customer_id = '{}'", customer_id(20) + 1),
+        format!(
+            "update customer set score = 503 where customer_id = '{}'",
+            customer_id(20) + 1
+        ),
         "delete from corder where customer_id = ' 14'".into(),
         "delete from corder where customer_id in ('15.0', 16)".into(),
         "update corder set qty = 99 where customer_id = '1e1'".into(),
@@ -190,11 +239,26 @@ pub fn prepared() -> Vec<(&'static str, Vec<Vec<Value>>)> {
         .chain([Value::NULL, Value::Int(0)])
         .collect();
     vec![
-        ("select customer_id, name, score from customer where customer_id = ?", one(&ids)),
-        ("select order_id, price from corder where customer_id = ?", one(&ids)),
-        ("select customer_id from customer where customer_id in (?, ?)", pairs.clone()),
-        ("select customer_id from customer where customer_id = ? or customer_id = ?", pairs),
-        ("select customer_id from customer where customer_id between ? and 12", one(&ids)),
+        (
+            "select customer_id, name, score from customer where customer_id = ?",
+            one(&ids),
+        ),
+        (
+            "select order_id, price from corder where customer_id = ?",
+            one(&ids),
+        ),
+        (
+            "select customer_id from customer where customer_id in (?, ?)",
+            pairs.clone(),
+        ),
+        (
+            "select customer_id from customer where customer_id = ? or customer_id = ?",
+            pairs,
+        ),
+        (
+            "select customer_id from customer where customer_id between ? and 12",
+            one(&ids),
+        ),
         (
             "select c.customer_id, o.order_id from customer c join corder o \
              on c.customer_id = o.customer_id where c.customer_id = ?",
@@ -204,8 +268,17 @@ pub fn prepared() -> Vec<(&'static str, Vec<Vec<Value>>)> {
             "select * from (select customer_id, name from customer where customer_id = ?) d",
             one(&ids),
         ),
-        ("select customer_id, name from customer where name = ?", one(&names)),
-        ("select count(*) from customer where name in (?, 'eve')", one(&names)),
-        ("select customer_id from customer where customer_id <=> ?", one(&ids)),
+        (
+            "select customer_id, name from customer where name = ?",
+            one(&names),
+        ),
+        (
+            "select count(*) from customer where name in (?, 'eve')",
+            one(&names),
+        ),
+        (
+            "select customer_id from customer where customer_id <=> ?",
+            one(&ids),
+        ),
     ]
 }

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, clippy::manual_is_multiple_of)]
 
+mod collation;
 mod correlated;
 mod hash_joins;
 mod literals;
@@ -472,6 +473,7 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     vec![
         (literals::literal_dml(), whole()),
+        (collation::collation_setup(), collation::collation_checks()),
         // INSERT ... SELECT from the sharded keyspace into the unsharded one.
         (
             s(&[
