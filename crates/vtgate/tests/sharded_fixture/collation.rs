@@ -123,3 +123,38 @@ pub(super) fn collation_checks() -> Vec<Query> {
     }
     out
 }
+
+/// Text that MariaDB's SUM/AVG(DISTINCT) dedupes by its number (`'5'`, `'05'`, `'5.0'`,
+/// `' 5'` are one value 5) while GROUP BY and COUNT(DISTINCT) keep them apart.
+pub(super) fn numeric_text_setup() -> Vec<String> {
+    let notes = ["'5'", "'05'", "'5.0'", "' 5'", "'5 '", "'5x'", "'abc'", "'-5'", "'1e1'", "'10'"];
+    let rows: Vec<String> = notes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("({}, {}, 'SKU1', {}, 1, {n})", 96001 + i, 7001 + i, 100 + i))
+        .collect();
+    vec![format!(
+        "insert into corder (order_id, customer_id, sku, price, qty, note) values {}",
+        rows.join(", ")
+    )]
+}
+
+/// The checks after [`numeric_text_setup`].
+pub(super) fn numeric_text_checks() -> Vec<Query> {
+    [
+        "select sum(distinct note) from corder where order_id > 96000",
+        "select avg(distinct note) from corder where order_id > 96000",
+        "select count(distinct note) from corder where order_id > 96000",
+        "select sum(distinct note), count(*) from corder where order_id > 96000",
+        "select qty, sum(distinct note) from corder where order_id > 96000 group by qty",
+        "select sum(note), avg(note), min(note), max(note) from corder where order_id > 96000",
+        "select sum(distinct note + 0) from corder where order_id > 96000",
+        "select note, count(*) from corder where order_id > 96000 and note = 5 group by note",
+        "select count(*) from corder where order_id > 96000 and note = 5",
+        "select count(*) from corder where order_id > 96000 and note = '5'",
+        "select order_id from corder where order_id > 96000 order by note, order_id",
+    ]
+    .into_iter()
+    .map(|sql| q(sql, sql.contains("order by")))
+    .collect()
+}

@@ -474,6 +474,10 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
     vec![
         (literals::literal_dml(), whole()),
         (collation::collation_setup(), collation::collation_checks()),
+        (
+            collation::numeric_text_setup(),
+            collation::numeric_text_checks(),
+        ),
         // INSERT ... SELECT from the sharded keyspace into the unsharded one.
         (
             s(&[
