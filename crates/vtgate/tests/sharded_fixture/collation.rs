@@ -127,7 +127,9 @@ pub(super) fn collation_checks() -> Vec<Query> {
 /// Text that MariaDB's SUM/AVG(DISTINCT) dedupes by its number (`'5'`, `'05'`, `'5.0'`,
 /// `' 5'` are one value 5) while GROUP BY and COUNT(DISTINCT) keep them apart.
 pub(super) fn numeric_text_setup() -> Vec<String> {
-    let notes = ["'5'", "'05'", "'5.0'", "' 5'", "'5 '", "'5x'", "'abc'", "'-5'", "'1e1'", "'10'"];
+    let notes = [
+        "'5'", "'05'", "'5.0'", "' 5'", "'5 '", "'5x'", "'abc'", "'-5'", "'1e1'", "'10'",
+    ];
     let rows: Vec<String> = notes
         .iter()
         .enumerate()

@@ -282,3 +282,69 @@ pub fn prepared() -> Vec<(&'static str, Vec<Vec<Value>>)> {
         ),
     ]
 }
+
+/// Routing edges: IN lists with NULL, contradictions, ORs of vindex values and other
+/// columns, tuples, and aggregates over routes that can match no row (which still answer
+/// one row).
+pub(super) fn routing_edge_queries(out: &mut Vec<Query>) {
+    for w in [
+        "customer_id in (null)",
+        "customer_id in (null, 3)",
+        "customer_id not in (3, null)",
+        "customer_id = null",
+        "customer_id <=> null",
+        "customer_id = 3 or customer_id = null",
+        "customer_id = 3 or customer_id in (4, 5)",
+        "(customer_id = 3 or customer_id = 4) and score > 0",
+        "(customer_id = 3 and score = 91) or customer_id = 4",
+        "customer_id = 3 or score = 5",
+        "customer_id in (3, 4) and customer_id in (4, 5)",
+        "customer_id = 3 and customer_id = 4",
+        "customer_id = 3 and customer_id in (3, 4)",
+        "customer_id in (3, 3, 3)",
+        "(customer_id, score) in ((3, null), (4, 51))",
+        "(customer_id, score) = (3, 91)",
+        "(score, customer_id) in ((91, 3), (51, 4))",
+        "customer_id = 3 xor customer_id = 4",
+        "customer_id in ('3', 4.0)",
+        "customer_id = 3 or customer_id is null",
+        "customer_id in (3) is true",
+        "customer_id = 3 and 1 = 0",
+        "1 = 0",
+        "null",
+        "false",
+        "customer_id = 3 and not (customer_id = 3)",
+        "customer_id = score and score = 3",
+        "customer_id = score and score = '3'",
+        "customer_id = big and big = 3",
+        "customer_id = balance and balance = 3",
+        "customer_id = email and email = '3'",
+        "customer_id in (select customer_id from corder where order_id in (null, 21))",
+    ] {
+        out.push(q(
+            format!("select customer_id, score from customer where {w}"),
+            false,
+        ));
+        out.push(q(
+            format!("select count(*), max(score), sum(score) from customer where {w}"),
+            false,
+        ));
+        out.push(q(
+            format!("select score, count(*) from customer where {w} group by score"),
+            false,
+        ));
+    }
+    for sql in [
+        "select 1 from dual where 1 = 0",
+        "select count(*) from dual where 1 = 0",
+        "select 1 where null",
+        "select count(*), sum(price) from corder where customer_id in (null)",
+        "select count(*) + 1, max(price) * 2 from corder where customer_id = null",
+        "select c.customer_id, o.order_id from customer c join corder o \
+         on o.customer_id = c.customer_id where c.customer_id in (null, 3)",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.customer_id = c.customer_id and o.customer_id in (null) where c.customer_id < 5",
+    ] {
+        out.push(q(sql, false));
+    }
+}
