@@ -91,8 +91,8 @@ async fn prepared_differential(gate: &mut Conn, plain: &mut Conn) -> (usize, Vec
 #[derive(Default)]
 struct Tally {
     same: usize,
-    /// Same rows except the letter case of a `_ci` group's representative value, which
-    /// MySQL takes from whichever row it reads first.
+    /// Same rows except the letter case or trailing spaces of a group's representative
+    /// value, which MySQL takes from whichever row it reads first.
     same_ci: usize,
     unsupported: Vec<String>,
     both_failed: usize,
@@ -153,13 +153,14 @@ fn dedups(sql: &str) -> bool {
     s.contains("group by") || s.contains("distinct") || s.contains(" union ")
 }
 
-/// Rows with text lower-cased, sorted.
+/// Rows with text lower-cased and trailing spaces dropped (PAD SPACE: `'5'` and `'5 '` are
+/// one group, shown by either spelling), sorted.
 fn lower(rows: &Rows) -> Rows {
     let mut out: Rows = rows
         .iter()
         .map(|r| {
             r.iter()
-                .map(|c| c.as_ref().map(|v| v.to_lowercase()))
+                .map(|c| c.as_ref().map(|v| v.trim_end_matches(' ').to_lowercase()))
                 .collect()
         })
         .collect();
