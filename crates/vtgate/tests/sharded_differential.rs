@@ -16,7 +16,7 @@ use sharded_cluster::{
 mod sharded_fixture;
 use sharded_fixture::{
     dml_sequences, fixture_inserts, prepared, product_inserts, queries, refused_correlated,
-    warehouse_insert, Query,
+    risky_dml, warehouse_insert, Query,
 };
 
 type Rows = Vec<Vec<Option<String>>>;
@@ -331,6 +331,48 @@ async fn differential(prefix: &str, shards: &[&str]) {
         for q in &checks {
             tally.check(&mut gate, &mut plain, q).await;
         }
+    }
+    for sql in risky_dml() {
+        match gate.query_drop(sql).await {
+            Ok(()) => {
+                let affected = gate.affected_rows();
+                plain
+                    .query_drop(sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("plain: {sql}: {e}"));
+                if affected != plain.affected_rows() {
+                    tally.wrong.push(format!(
+                        "{sql}\n   affected rows: vtgate {affected}, mariadb {}",
+                        plain.affected_rows()
+                    ));
+                }
+            }
+            Err(mysql_async::Error::Server(e))
+                if e.code == 1235 && e.message.contains("VT12001") =>
+            {
+                tally.unsupported.push(format!("{sql} -> {}", e.message));
+            }
+            Err(e) => {
+                if plain.query_drop(sql).await.is_ok() {
+                    tally.wrong.push(format!("{sql}\n   vtgate error {e}"));
+                }
+            }
+        }
+    }
+    for sql in [
+        "select * from customer order by customer_id",
+        "select * from corder order by order_id",
+    ] {
+        tally
+            .check(
+                &mut gate,
+                &mut plain,
+                &Query {
+                    sql: sql.into(),
+                    ordered: true,
+                },
+            )
+            .await;
     }
     println!(
         "sharded differential ({} shards): {} queries, {} same, {} same but for the case of a _ci group, \

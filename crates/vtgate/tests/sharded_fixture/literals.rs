@@ -348,3 +348,33 @@ pub(super) fn routing_edge_queries(out: &mut Vec<Query>) {
         out.push(q(sql, false));
     }
 }
+
+/// DML vtgate must either run with MariaDB's effect or refuse with VT12001 (checked by
+/// affected rows and the whole tables afterwards): LIMIT and ORDER BY across shards,
+/// uncorrelated subqueries over other shards' rows, vindex columns changed, joins.
+pub fn risky_dml() -> Vec<&'static str> {
+    vec![
+        "update customer set score = 901 where region = 'us' limit 2",
+        "update customer set score = 902 order by customer_id limit 3",
+        "delete from corder where price > 5000 order by price desc, order_id limit 3",
+        "delete from corder where customer_id = 3 order by order_id limit 1",
+        "update customer set big = 903 where score in (select qty from corder where order_id < 10)",
+        "update customer set big = 904 where score = (select min(qty) from corder where qty > 0)",
+        "delete from corder where qty = (select max(score) from customer where customer_id < 9)",
+        "update customer set score = (select max(qty) from corder) where customer_id = 21",
+        "update customer set big = 905 where customer_id in \
+         (select customer_id from corder where qty = 9 and order_id < 400)",
+        "update customer set big = 906 where exists \
+         (select 1 from corder o where o.qty = customer.score and o.order_id < 30)",
+        "update customer set customer_id = 4 where customer_id = 1501",
+        "update customer c join corder o on o.customer_id = c.customer_id \
+         set c.big = 907 where o.order_id = 77",
+        "delete o from corder o join customer c on o.customer_id = c.customer_id \
+         where c.score = 3 and c.customer_id < 400",
+        "delete from corder where customer_id in (select customer_id from customer where score = 4)",
+        "insert into corder (order_id, customer_id, sku, price) select order_id + 300000, \
+         customer_id, sku, price from corder where qty = 1 and order_id < 300",
+        "insert into corder (order_id, customer_id, sku, price) select order_id + 400000, \
+         customer_id, sku, price from corder order by price desc, order_id limit 5",
+    ]
+}
