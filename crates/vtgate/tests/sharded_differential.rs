@@ -15,8 +15,8 @@ use sharded_cluster::{
 
 mod sharded_fixture;
 use sharded_fixture::{
-    dml_sequences, fixture_inserts, prepared, product_inserts, queries, refused_correlated,
-    risky_dml, warehouse_insert, Query,
+    dml_sequences, fixture_inserts, prepared, prepared_dml, product_inserts, queries,
+    refused_correlated, risky_dml, warehouse_insert, Query,
 };
 
 type Rows = Vec<Vec<Option<String>>>;
@@ -330,6 +330,21 @@ async fn differential(prefix: &str, shards: &[&str]) {
         }
         for q in &checks {
             tally.check(&mut gate, &mut plain, q).await;
+        }
+    }
+    for (sql, runs) in prepared_dml() {
+        for params in runs {
+            let want = plain.exec_drop(sql, params.clone()).await;
+            let got = gate.exec_drop(sql, params.clone()).await;
+            match (want, got) {
+                (Ok(()), Ok(())) if gate.affected_rows() == plain.affected_rows() => {}
+                (Err(_), Err(_)) => {}
+                (w, g) => tally.wrong.push(format!(
+                    "{sql} {params:?}\n   mariadb {w:?} ({} rows), vtgate {g:?} ({} rows)",
+                    plain.affected_rows(),
+                    gate.affected_rows()
+                )),
+            }
         }
     }
     for sql in risky_dml() {

@@ -399,3 +399,40 @@ pub fn risky_dml() -> Vec<&'static str> {
          customer_id, sku, price from corder order by price desc, order_id limit 5",
     ]
 }
+
+/// DML prepared once and run with each parameter row (binary protocol), on both sides.
+pub fn prepared_dml() -> Vec<(&'static str, Vec<Vec<Value>>)> {
+    let s = |v: &str| Value::Bytes(v.as_bytes().to_vec());
+    vec![
+        (
+            "update customer set score = ? where customer_id = ?",
+            vec![
+                vec![Value::Int(911), Value::Int(31)],
+                vec![Value::Int(912), s("32")],
+                vec![Value::NULL, s(" 33")],
+                vec![s("914"), s("34.0")],
+                vec![Value::Int(-915), Value::UInt(35)],
+                vec![Value::Int(916), Value::NULL],
+                vec![Value::Int(917), Value::UInt(u64::MAX)],
+                vec![Value::Double(918.0), Value::Double(36.0)],
+            ],
+        ),
+        (
+            "update customer set name = ? where customer_id in (?, ?)",
+            vec![
+                vec![s("Ünï"), Value::Int(37), s("38")],
+                vec![Value::NULL, Value::Int(39), Value::NULL],
+                vec![s("o'q\\\"x"), s("41 "), Value::Int(42)],
+            ],
+        ),
+        (
+            "delete from corder where customer_id = ? and qty = ?",
+            vec![
+                vec![Value::Int(43), Value::Int(1)],
+                vec![s("44"), s("2")],
+                vec![s("45.0"), Value::NULL],
+                vec![Value::UInt(46), s("3x")],
+            ],
+        ),
+    ]
+}

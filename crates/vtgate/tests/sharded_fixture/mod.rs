@@ -10,7 +10,7 @@ mod hash_joins;
 mod literals;
 
 pub use correlated::refused_correlated;
-pub use literals::{prepared, risky_dml};
+pub use literals::{prepared, prepared_dml, risky_dml};
 
 /// One query and whether its ORDER BY is total (rows compared in order).
 pub struct Query {
