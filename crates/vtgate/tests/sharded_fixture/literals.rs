@@ -355,6 +355,32 @@ pub(super) fn routing_edge_queries(out: &mut Vec<Query>) {
     ] {
         out.push(q(sql, false));
     }
+    // Correlated subqueries beside aggregation, NULLs, derived tables and ORDER BY.
+    for sql in [
+        "select count(*) from customer c where exists \
+         (select 1 from corder o where o.customer_id = c.customer_id)",
+        "select c.region, count(*) from customer c where not exists \
+         (select 1 from corder o where o.customer_id = c.customer_id) group by c.region",
+        "select c.customer_id from customer c where c.score not in (select o.qty from corder o \
+         where o.customer_id = c.customer_id) and c.customer_id < 200",
+        "select c.customer_id from customer c where c.score not in (select o.qty from corder o \
+         where o.customer_id = c.customer_id and o.qty is not null) and c.customer_id < 200",
+        "select d.customer_id from (select customer_id, score from customer where score > 50) d \
+         where exists (select 1 from corder o where o.customer_id = d.customer_id)",
+        "select c.customer_id, c.score from customer c where exists (select 1 from corder o \
+         where o.customer_id = c.customer_id) order by c.score desc, c.customer_id limit 7",
+        "select c.customer_id, (select max(o.price) from corder o \
+         where o.customer_id = c.customer_id) as m from customer c order by m desc, \
+         c.customer_id limit 5",
+        "select o.order_id from corder o where o.price > (select avg(p.price) from corder p \
+         where p.customer_id = o.customer_id) and o.order_id < 300",
+        "select c.customer_id from customer c where (select count(*) from corder o \
+         where o.customer_id = c.customer_id) = 0 and c.customer_id < 100",
+        "select c.customer_id, (select o.order_id from corder o where o.customer_id = \
+         c.customer_id order by o.order_id limit 1) from customer c where c.customer_id < 50",
+    ] {
+        out.push(q(sql, sql.contains("limit 7") || sql.contains("limit 5")));
+    }
     for sql in [
         "select 1 from dual where 1 = 0",
         "select count(*) from dual where 1 = 0",
