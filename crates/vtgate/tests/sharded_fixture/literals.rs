@@ -378,6 +378,24 @@ pub(super) fn routing_edge_queries(out: &mut Vec<Query>) {
          where o.customer_id = c.customer_id) = 0 and c.customer_id < 100",
         "select c.customer_id, (select o.order_id from corder o where o.customer_id = \
          c.customer_id order by o.order_id limit 1) from customer c where c.customer_id < 50",
+        "select d.customer_id, (select count(*) from corder o where o.customer_id = d.customer_id) \
+         from (select customer_id from customer where score > 90) d",
+        "select d.customer_id from (select customer_id from customer where score > 90) d \
+         where d.customer_id in (select o.customer_id from corder o where o.qty = 3)",
+        "select d.customer_id from (select customer_id, score from customer) d \
+         where d.score > (select max(o.qty) from corder o where o.customer_id = d.customer_id)",
+        "select c.customer_id from customer c where exists \
+         (select 1 from corder o where o.customer_id = c.customer_id and o.qty = score)",
+        "select c.customer_id from customer c where exists \
+         (select 1 from corder o where o.customer_id = customer_id and o.qty = 9)",
+        "select c.customer_id from customer c join corder o on o.customer_id = c.customer_id \
+         and o.qty = (select max(p.qty) from corder p where p.customer_id = c.customer_id)",
+        "select c.region, count(*) from customer c group by c.region \
+         having count(*) > (select count(*) from corder o where o.qty = 3) / 10",
+        "select c.customer_id from customer c where c.customer_id < 40 order by \
+         (select count(*) from corder o where o.customer_id = c.customer_id), c.customer_id",
+        "select t.customer_id from (select c.customer_id from customer c where exists \
+         (select 1 from corder o where o.customer_id = c.customer_id and o.qty = 2)) t",
     ] {
         out.push(q(sql, sql.contains("limit 7") || sql.contains("limit 5")));
     }
