@@ -399,6 +399,29 @@ pub(super) fn routing_edge_queries(out: &mut Vec<Query>) {
     ] {
         out.push(q(sql, sql.contains("limit 7") || sql.contains("limit 5")));
     }
+    // UNIONs whose sides are normalised separately, with ORDER BY/LIMIT over the union.
+    for (a, b) in [
+        ("3", "'4'"),
+        ("'3'", "4"),
+        ("' 3'", "3"),
+        ("3", "3"),
+        ("18446744073709551615", "3"),
+    ] {
+        for shape in [
+            "select customer_id, score from customer where customer_id = {a} union \
+             select customer_id, score from customer where customer_id = {b}",
+            "select customer_id from customer where customer_id in ({a}, 5) union all \
+             select customer_id from customer where customer_id = {b} order by customer_id",
+            "select score from customer where customer_id = {a} union \
+             select qty from corder where customer_id = {b} order by 1 limit 3",
+            "select count(*) from (select customer_id from customer where customer_id = {a} \
+             union select customer_id from customer where customer_id between {b} and 20) u",
+        ] {
+            let sql = shape.replace("{a}", a).replace("{b}", b);
+            let ordered = sql.contains("order by");
+            out.push(q(sql, ordered));
+        }
+    }
     for sql in [
         "select 1 from dual where 1 = 0",
         "select count(*) from dual where 1 = 0",
