@@ -4,7 +4,10 @@
 //! strings MariaDB compares as doubles (`' 7'`, `'7.0'`, `'+7'`, `'1e1'`, integers past 2^53
 //! written as text), u64 max, negative numbers, `_ci` text with trailing spaces and other
 //! case; in point selects, IN lists, BETWEEN, joins, subqueries, derived tables and UNIONs.
-//! The same values as binary-protocol parameters are in [`prepared`].
+//! The same values as binary-protocol parameters are in [`prepared`] and [`prepared_dml`].
+//! Also: routing edges (NULL in IN lists, contradictions, ORs, tuples), correlated
+//! subqueries at the edges of what merges, UNIONs of normalised sides, DML that must run as
+//! MariaDB runs it or be refused ([`risky_dml`]), and savepoints across shards.
 
 use mysql_async::Value;
 
@@ -502,4 +505,34 @@ pub fn prepared_dml() -> Vec<(&'static str, Vec<Vec<Value>>)> {
             ],
         ),
     ]
+}
+
+/// Savepoints across shards: rows written on one shard before a savepoint and on others
+/// after it (so those shards join the transaction after the SAVEPOINT), partial rollbacks,
+/// a name reused, names in other case, RELEASE; then COMMIT.
+pub(super) fn savepoint_sequence() -> Vec<String> {
+    [
+        "begin",
+        "update customer set score = 801 where customer_id = 1",
+        "savepoint s1",
+        "update customer set score = 802 where customer_id in (2, 3, 4, 5, 6)",
+        "insert into corder (order_id, customer_id, sku, price) values (97001, 2, 'SKU1', 1), \
+         (97002, 3, 'SKU2', 2), (97003, 4, 'SKU3', 3)",
+        "rollback to S1",
+        "update customer set score = 803 where customer_id in (6, 8)",
+        "savepoint s2",
+        "delete from corder where customer_id in (8, 9, 11)",
+        "savepoint S1",
+        "update customer set score = 804 where customer_id in (12, 13, 14)",
+        "rollback to savepoint s1",
+        "update customer set score = 805 where customer_id = 15",
+        "rollback to s2",
+        "savepoint s3",
+        "update customer set score = 806 where customer_id in (16, 17)",
+        "release savepoint s3",
+        "commit",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }

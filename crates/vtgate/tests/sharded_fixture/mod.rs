@@ -474,7 +474,7 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     vec![
         (literals::literal_dml(), whole()),
-        (savepoint_sequence(), whole()),
+        (literals::savepoint_sequence(), whole()),
         (collation::collation_setup(), collation::collation_checks()),
         (
             collation::numeric_text_setup(),
@@ -854,34 +854,4 @@ fn aggregate_arithmetic(out: &mut Vec<Query>) {
     ] {
         out.push(q(sql, true));
     }
-}
-
-/// Savepoints across shards: rows written on one shard before a savepoint and on others
-/// after it (so those shards join the transaction after the SAVEPOINT), partial rollbacks,
-/// a name reused, names in other case, RELEASE; then COMMIT.
-fn savepoint_sequence() -> Vec<String> {
-    [
-        "begin",
-        "update customer set score = 801 where customer_id = 1",
-        "savepoint s1",
-        "update customer set score = 802 where customer_id in (2, 3, 4, 5, 6)",
-        "insert into corder (order_id, customer_id, sku, price) values (97001, 2, 'SKU1', 1), \
-         (97002, 3, 'SKU2', 2), (97003, 4, 'SKU3', 3)",
-        "rollback to S1",
-        "update customer set score = 803 where customer_id in (6, 8)",
-        "savepoint s2",
-        "delete from corder where customer_id in (8, 9, 11)",
-        "savepoint S1",
-        "update customer set score = 804 where customer_id in (12, 13, 14)",
-        "rollback to savepoint s1",
-        "update customer set score = 805 where customer_id = 15",
-        "rollback to s2",
-        "savepoint s3",
-        "update customer set score = 806 where customer_id in (16, 17)",
-        "release savepoint s3",
-        "commit",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
 }
