@@ -38,17 +38,7 @@ impl Primitive for MemorySort {
         for (i, row) in rows.iter().enumerate() {
             keyed.push((i, split(row)?));
         }
-        let mut failure = None;
-        keyed.sort_by(|(_, a), (_, b)| match cmp.compare_cells(a, b) {
-            Ok(o) => o,
-            Err(e) => {
-                failure.get_or_insert(e);
-                std::cmp::Ordering::Equal
-            }
-        });
-        if let Some(e) = failure {
-            return Err(e);
-        }
+        cmp.sort(&mut keyed)?;
         let order: Vec<usize> = keyed.into_iter().map(|(i, _)| i).collect();
         let mut slots: Vec<Option<proto::query::Row>> = rows.into_iter().map(Some).collect();
         r.rows = order.into_iter().filter_map(|i| slots[i].take()).collect();

@@ -100,6 +100,19 @@ impl RowComparator {
         Ok(Ordering::Equal)
     }
 
+    /// Sorts split rows (stably), or fails with the first cell this comparator cannot
+    /// compare (non-ASCII `_ci` text, NaN, a malformed number). Every such failure belongs
+    /// to one value, so each row is first compared with itself: the sort then only sees a
+    /// comparison that cannot fail, and is a total order (std's sort panics on one that
+    /// is not, which would take vtgate's connection down instead of answering VT12001).
+    pub fn sort<T>(&self, rows: &mut [(T, Vec<Option<&[u8]>>)]) -> Result<()> {
+        for (_, cells) in rows.iter() {
+            self.compare_cells(cells, cells)?;
+        }
+        rows.sort_by(|(_, a), (_, b)| self.compare_cells(a, b).unwrap_or(Ordering::Equal));
+        Ok(())
+    }
+
     /// Compares two split rows.
     pub fn compare_cells(&self, a: &[Option<&[u8]>], b: &[Option<&[u8]>]) -> Result<Ordering> {
         for (p, kind) in &self.params {

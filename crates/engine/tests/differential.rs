@@ -14,6 +14,8 @@ use mysql_async::{Conn, OptsBuilder, Row, Value};
 use proto::query::{Field, QueryResult, Row as ProtoRow};
 use tokio::sync::Mutex;
 
+mod differential_binds;
+
 const SHARDS: [&str; 2] = ["-80", "80-"];
 
 const VSCHEMA: &str = r#"{"keyspaces": {"ks": {"sharded": true,
@@ -632,7 +634,14 @@ async fn engine_matches_one_database() {
             return;
         }
     };
-    let (failures, compared) = compare_all(&cluster, &vschema).await;
+    let (mut failures, compared) = compare_all(&cluster, &vschema).await;
+    let (bind_failures, bind_same) = differential_binds::compare_binds(&cluster, &vschema).await;
+    println!("{bind_same} runs of plans made for bind variables gave MariaDB's rows");
+    assert!(
+        bind_same > 200,
+        "too few bind-variable runs answered: {bind_same}"
+    );
+    failures.extend(bind_failures);
     println!("{} queries, {compared} rows compared", QUERIES.len());
     let mut admin = Conn::new(opts(None)).await.unwrap();
     for db in &cluster.dbs {

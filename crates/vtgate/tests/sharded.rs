@@ -70,7 +70,9 @@ async fn sharded_keyspace_behaviour() {
     shards.sort();
     assert_eq!(shards, ["-80", "80-"], "{sent:?}");
 
-    // An unsupported shape is refused with VT12001 and the connection stays usable.
+    // An unsupported shape is refused with VT12001 and the connection stays usable. (A
+    // subquery correlated on the shared vindex column is merged now: this one is on a
+    // column whose rows may live on any shard.)
     let err = c
         .query_drop(
             "select * from customer c where exists \

@@ -15,8 +15,8 @@ use sharded_cluster::{
 
 mod sharded_fixture;
 use sharded_fixture::{
-    dml_sequences, fixture_inserts, product_inserts, queries, refused_correlated, warehouse_insert,
-    Query,
+    dml_sequences, fixture_inserts, prepared, prepared_dml, product_inserts, queries,
+    refused_correlated, risky_dml, warehouse_insert, Query,
 };
 
 type Rows = Vec<Vec<Option<String>>>;
@@ -41,12 +41,58 @@ async fn fetch(conn: &mut Conn, sql: &str) -> Result<Rows, (u16, String)> {
     }
 }
 
+/// Rows of a prepared statement run with `params` (binary protocol), or (errno, message).
+async fn fetch_prepared(
+    conn: &mut Conn,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<Rows, (u16, String)> {
+    match conn.exec::<mysql_async::Row, _, _>(sql, params).await {
+        Ok(rows) => Ok(rows
+            .into_iter()
+            .map(|r| r.unwrap().into_iter().map(cell).collect())
+            .collect()),
+        Err(mysql_async::Error::Server(e)) => Err((e.code, e.message)),
+        Err(e) => panic!("{sql}: {e}"),
+    }
+}
+
+/// Each prepared statement run with each of its parameter rows in turn, on both sides.
+async fn prepared_differential(gate: &mut Conn, plain: &mut Conn) -> (usize, Vec<String>) {
+    let (mut same, mut wrong) = (0, Vec::new());
+    for (sql, runs) in prepared() {
+        for params in runs {
+            let want = fetch_prepared(plain, sql, params.clone()).await;
+            let got = fetch_prepared(gate, sql, params.clone()).await;
+            match (want, got) {
+                (Ok(mut w), Ok(mut g)) => {
+                    w.sort();
+                    g.sort();
+                    if w == g {
+                        same += 1;
+                    } else {
+                        wrong.push(format!(
+                            "{sql} {params:?}\n   mariadb {w:?}\n   vtgate {g:?}"
+                        ));
+                    }
+                }
+                (Ok(_), Err((1235, m))) if m.contains("VT12001") => same += 1,
+                (Err(_), Err(_)) => same += 1,
+                (w, g) => wrong.push(format!(
+                    "{sql} {params:?}\n   mariadb {w:?}\n   vtgate {g:?}"
+                )),
+            }
+        }
+    }
+    (same, wrong)
+}
+
 /// What one query gave on both sides.
 #[derive(Default)]
 struct Tally {
     same: usize,
-    /// Same rows except the letter case of a `_ci` group's representative value, which
-    /// MySQL takes from whichever row it reads first.
+    /// Same rows except the letter case or trailing spaces of a group's representative
+    /// value, which MySQL takes from whichever row it reads first.
     same_ci: usize,
     unsupported: Vec<String>,
     both_failed: usize,
@@ -107,13 +153,14 @@ fn dedups(sql: &str) -> bool {
     s.contains("group by") || s.contains("distinct") || s.contains(" union ")
 }
 
-/// Rows with text lower-cased, sorted.
+/// Rows with text lower-cased and trailing spaces dropped (PAD SPACE: `'5'` and `'5 '` are
+/// one group, shown by either spelling), sorted.
 fn lower(rows: &Rows) -> Rows {
     let mut out: Rows = rows
         .iter()
         .map(|r| {
             r.iter()
-                .map(|c| c.as_ref().map(|v| v.to_lowercase()))
+                .map(|c| c.as_ref().map(|v| v.trim_end_matches(' ').to_lowercase()))
                 .collect()
         })
         .collect();
@@ -271,6 +318,12 @@ async fn differential(prefix: &str, shards: &[&str]) {
     for q in &all {
         tally.check(&mut gate, &mut plain, q).await;
     }
+    let (prepared_same, prepared_wrong) = prepared_differential(&mut gate, &mut plain).await;
+    println!(
+        "prepared statements: {prepared_same} same, {} wrong",
+        prepared_wrong.len()
+    );
+    tally.wrong.extend(prepared_wrong);
     for (setup, checks) in dml_sequences() {
         for sql in &setup {
             exec_both(&mut gate, &mut plain, sql).await;
@@ -278,6 +331,63 @@ async fn differential(prefix: &str, shards: &[&str]) {
         for q in &checks {
             tally.check(&mut gate, &mut plain, q).await;
         }
+    }
+    for (sql, runs) in prepared_dml() {
+        for params in runs {
+            let want = plain.exec_drop(sql, params.clone()).await;
+            let got = gate.exec_drop(sql, params.clone()).await;
+            match (want, got) {
+                (Ok(()), Ok(())) if gate.affected_rows() == plain.affected_rows() => {}
+                (Err(_), Err(_)) => {}
+                (w, g) => tally.wrong.push(format!(
+                    "{sql} {params:?}\n   mariadb {w:?} ({} rows), vtgate {g:?} ({} rows)",
+                    plain.affected_rows(),
+                    gate.affected_rows()
+                )),
+            }
+        }
+    }
+    for sql in risky_dml() {
+        match gate.query_drop(sql).await {
+            Ok(()) => {
+                let affected = gate.affected_rows();
+                plain
+                    .query_drop(sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("plain: {sql}: {e}"));
+                if affected != plain.affected_rows() {
+                    tally.wrong.push(format!(
+                        "{sql}\n   affected rows: vtgate {affected}, mariadb {}",
+                        plain.affected_rows()
+                    ));
+                }
+            }
+            Err(mysql_async::Error::Server(e))
+                if e.code == 1235 && e.message.contains("VT12001") =>
+            {
+                tally.unsupported.push(format!("{sql} -> {}", e.message));
+            }
+            Err(e) => {
+                if plain.query_drop(sql).await.is_ok() {
+                    tally.wrong.push(format!("{sql}\n   vtgate error {e}"));
+                }
+            }
+        }
+    }
+    for sql in [
+        "select * from customer order by customer_id",
+        "select * from corder order by order_id",
+    ] {
+        tally
+            .check(
+                &mut gate,
+                &mut plain,
+                &Query {
+                    sql: sql.into(),
+                    ordered: true,
+                },
+            )
+            .await;
     }
     println!(
         "sharded differential ({} shards): {} queries, {} same, {} same but for the case of a _ci group, \

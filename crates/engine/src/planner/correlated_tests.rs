@@ -127,3 +127,18 @@ fn uncorrelated_reference_subquery_is_merged_too() {
         (Some("UncorrelatedSubquery"), Some("PulloutExists"))
     );
 }
+
+#[test]
+fn subquery_reading_an_outer_derived_table_is_refused() {
+    // Pulled out as if uncorrelated, the subquery ran alone and MySQL answered 1054 for
+    // `d.id`: it is correlated with the derived table, on no shard's rows alone.
+    let stmt = sql::parse::parse(
+        "select d.id from (select id, name from customer where name > 'a') d where exists \
+         (select 1 from corder o where o.customer_id = d.id)",
+    )
+    .unwrap();
+    assert!(matches!(
+        plan(&stmt, &vschema(), None),
+        Err(crate::EngineError::Unsupported(_))
+    ));
+}

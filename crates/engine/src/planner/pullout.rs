@@ -33,11 +33,19 @@ impl Visitor for Names {
     type Break = ();
 
     fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<()> {
-        if let TableFactor::Table { name, alias, .. } = t {
-            match alias {
-                Some(a) => self.tables.insert(a.name.value.clone()),
-                None => self.tables.insert(super::tables::table_name(name)),
-            };
+        match t {
+            TableFactor::Table { name, alias, .. } => {
+                match alias {
+                    Some(a) => self.tables.insert(a.name.value.clone()),
+                    None => self.tables.insert(super::tables::table_name(name)),
+                };
+            }
+            // A derived table is named by its alias: a subquery reading `d.x` of an outer
+            // `(...) d` is correlated too.
+            TableFactor::Derived { alias: Some(a), .. } => {
+                self.tables.insert(a.name.value.clone());
+            }
+            _ => {}
         }
         ControlFlow::Continue(())
     }

@@ -4,10 +4,13 @@
 
 #![allow(dead_code, clippy::manual_is_multiple_of)]
 
+mod collation;
 mod correlated;
 mod hash_joins;
+mod literals;
 
 pub use correlated::refused_correlated;
+pub use literals::{prepared, prepared_dml, risky_dml};
 
 /// One query and whether its ORDER BY is total (rows compared in order).
 pub struct Query {
@@ -451,6 +454,9 @@ pub fn queries() -> Vec<Query> {
     cross_keyspace_queries(&mut out);
     hash_joins::hash_join_queries(&mut out);
     correlated::correlated_queries(&mut out);
+    literals::literal_queries(&mut out);
+    literals::vtgate_filter_queries(&mut out);
+    literals::routing_edge_queries(&mut out);
     // Reference table alone.
     out.push(q("select * from product order by sku", true));
     out.push(q("select count(*), sum(price) from product", false));
@@ -467,6 +473,13 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
     };
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     vec![
+        (literals::literal_dml(), whole()),
+        (literals::savepoint_sequence(), whole()),
+        (collation::collation_setup(), collation::collation_checks()),
+        (
+            collation::numeric_text_setup(),
+            collation::numeric_text_checks(),
+        ),
         // INSERT ... SELECT from the sharded keyspace into the unsharded one.
         (
             s(&[
