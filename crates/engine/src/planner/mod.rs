@@ -24,7 +24,9 @@ mod order;
 mod owned;
 mod pullout;
 mod reference_dml;
+mod reference_join;
 mod routing;
+mod same_shard;
 mod select;
 mod tables;
 
