@@ -139,3 +139,6 @@ mod shape_tests;
 
 #[cfg(test)]
 mod correlated_tests;
+
+#[cfg(test)]
+mod join_merge_tests;
