@@ -513,6 +513,12 @@ const QUERIES: &[(&str, bool)] = &[
     ("select r.id, r.label, u.id from ref r left join user u on u.id = 5 and u.col = r.id", false),
     ("select r.label, u.id, e.k from user u join ref r on r.id = u.col left join extra e on e.user_id = 5 and e.k = r.id where u.id = 5", false),
     ("select u.id, e.k, count(*) from user u join extra e on e.k <= u.id where u.id = 11 and e.user_id = 11 group by u.id, e.k order by e.k desc limit 1", true),
+    // The pinned value flowing through an ON equality of the vindex columns.
+    ("select t.id, e.k, e.v from (select id from user where id = 8) t join extra e on e.user_id = t.id", false),
+    ("select t.uid, e.k from (select id as uid, col from user where id = 9) t left join extra e on e.user_id = t.uid", false),
+    ("select t.uid, t.col, e.k from (select id as uid, col from user where id = 14) t left join extra e on e.user_id = t.uid and e.k = t.col", false),
+    ("select e.k, t.id from extra e join (select id, name from user where id = 11) t on t.id = e.user_id where e.k > 0", false),
+    ("select t.id, e.k from (select id, col from user where id = 8) t join extra e on e.user_id = t.col", false),
     // Different values or a second shard: not merged, same rows.
     ("select u.id, e.k from user u join extra e on e.k <> u.col where u.id = 8 and e.user_id = 11", false),
     ("select u.id, e.user_id, e.k from user u left join extra e on e.user_id = 11 where u.id in (8, 11)", false),

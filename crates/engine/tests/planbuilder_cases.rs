@@ -22,7 +22,7 @@ const FILES: &[(&str, usize)] = &[
     ("postprocess", 56),
     ("dml", 155),
     ("reference", 34),
-    ("from", 101),
+    ("from", 103),
     ("union", 44),
     ("vindex_func", 13),
 ];

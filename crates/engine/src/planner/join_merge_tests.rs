@@ -52,6 +52,10 @@ fn items_pinned_to_one_shard_by_one_value_are_one_route() {
         "select t.n, e.v from (select count(*) as n from user where id = 5) t left join extra e on e.user_id = 5",
         "select r.label, u.col from ref r left join user u on u.id = 5 and u.col = r.id",
         "select t.title, u.col from (select 'hello' as title) as t left join user u on u.id = 5",
+        // The value flows through an equality of the pinned vindex columns.
+        "select t.id, e.v from (select id from user where id = 5) as t join extra e on t.id = e.user_id",
+        "select t.uid, e.v from (select id as uid from user where id = 5) t left join extra e on e.user_id = t.uid",
+        "select e.v, t.id from extra e join (select id from user where id = 5) t on t.id = e.user_id",
     ] {
         let d = describe(sql);
         assert_eq!(d["OperatorType"], "Route", "{sql}: {d}");
@@ -71,6 +75,11 @@ fn items_not_provably_on_one_shard_stay_nested_loops() {
         "select u.col, e.v from user u left join extra e on e.k = u.col where u.id = 5",
         // The left table of a LEFT JOIN pinned only by the ON clause: not pinned.
         "select u.col, e.v from user u left join extra e on e.user_id = 5 and u.id = 5 where e.user_id = 5",
+        // Equalities that carry no pinned vindex value.
+        "select t.id, e.v from (select id, col from user where id = 5) t join extra e on t.col = e.user_id",
+        "select t.id, e.v from (select id from user where id = 5) t join elsewhere e on t.id = e.user_id",
+        "select t.id, e.v from (select id from user where id = 5) t left join extra e on e.k = t.id",
+        "select t.id, e.v from (select id from user where id = 5 group by id) t join extra e on t.id = e.user_id",
         // A sharded table elsewhere in the statement.
         "select u.col from user u join extra e on e.k = u.col where u.id = 5 and e.user_id = 5 \
          and u.col in (select col from user)",

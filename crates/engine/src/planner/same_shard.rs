@@ -14,14 +14,16 @@
 //! nested loop.
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, JoinConstraint, JoinOperator, Query, SetExpr, TableFactor,
+    BinaryOperator, Expr, GroupByExpr, JoinConstraint, JoinOperator, Query, Select, SelectItem,
+    SetExpr, TableFactor,
 };
 use vschema::TableType;
 
-use super::routing::{conjuncts, route_table, Routing};
+use super::routing::{conjuncts, is_column, route_table, Routing};
 use super::tables::{resolve_name, table_name, TableUse, Tables};
 use super::Context;
-use crate::error::Result;
+use super::derived::derived_columns;
+use crate::error::{EngineError, Result};
 use crate::route::Opcode;
 
 /// One FROM item and the conditions that may pin it.
@@ -84,13 +86,21 @@ pub(super) fn same_shard(
             }
         }
     }
-    let mut pinned: Vec<Routing> = Vec::new();
+    let mut pins = Vec::new();
     for (item, _) in &items {
         let conds: Vec<&Expr> = where_conds.iter().chain(&item.conds).copied().collect();
         match item_routing(ctx, item.factor, &conds)? {
-            Pin::Everywhere => {}
-            Pin::Shard(r) => pinned.push(r),
             Pin::Unknown => return Ok(None),
+            pin => pins.push((pin, conds)),
+        }
+    }
+    flow_values(&mut pins);
+    let mut pinned: Vec<Routing> = Vec::new();
+    for (pin, _) in pins {
+        match pin {
+            Pin::Everywhere => {}
+            Pin::Shard(r, _) => pinned.push(r),
+            Pin::Table(_) | Pin::Unknown => return Ok(None),
         }
     }
     let sharded_uses = tables.uses.iter().filter(|u| is_sharded(u)).count();
@@ -106,10 +116,82 @@ pub(super) fn same_shard(
 enum Pin {
     /// Complete on every shard (reference table, no table).
     Everywhere,
-    /// Pinned to one shard.
-    Shard(Routing),
+    /// Pinned to one shard, with the column (qualifier, name) that holds
+    /// the pinned vindex value, when the outer query can name it.
+    Shard(Routing, Option<(String, String)>),
+    /// A sharded table not pinned by its own predicates.
+    Table(TableUse),
     /// Anything else.
     Unknown,
+}
+
+/// Pins tables through `y.col = x.col` equalities with a pinned item `x`,
+/// both columns of the pinned vindex: `y.col` then holds the same value
+/// in every row the item contributes (NULL never equals).
+fn flow_values(pins: &mut [(Pin, Vec<&Expr>)]) {
+    loop {
+        let mut changed = false;
+        for y in 0..pins.len() {
+            let Pin::Table(u) = &pins[y].0 else { continue };
+            let found = pins[y].1.iter().find_map(|c| {
+                let Expr::BinaryOp {
+                    left,
+                    op: BinaryOperator::Eq,
+                    right,
+                } = c
+                else {
+                    return None;
+                };
+                pins.iter().find_map(|(p, _)| {
+                    let Pin::Shard(r, Some((q, col))) = p else {
+                        return None;
+                    };
+                    let vindex = &r.vindex.as_ref()?.name;
+                    let names = |e: &Expr| match e {
+                        Expr::CompoundIdentifier(i) => matches!(i.as_slice(),
+                            [a, b] if a.value == *q && b.value.eq_ignore_ascii_case(col)),
+                        _ => false,
+                    };
+                    let pair = (names(left) && vindex_column(u, vindex, right))
+                        || (names(right) && vindex_column(u, vindex, left));
+                    pair.then(|| {
+                        let own = u
+                            .table
+                            .column_vindexes
+                            .iter()
+                            .find(|cv| cv.name == *vindex && cv.columns.len() == 1)
+                            .map(|cv| (u.qualifier().to_string(), cv.columns[0].clone()));
+                        Pin::Shard(r.clone(), own)
+                    })
+                })
+            });
+            if let Some(pin) = found {
+                pins[y].0 = pin;
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
+/// Whether `e` names `u`'s single column of the vindex named `vindex`.
+fn vindex_column(u: &TableUse, vindex: &str, e: &Expr) -> bool {
+    u.table
+        .column_vindexes
+        .iter()
+        .any(|cv| cv.name == vindex && cv.columns.len() == 1 && is_column(e, u, &cv.columns[0], false))
+}
+
+/// The column of `u` holding the value of the vindex `r` routes by.
+fn pinned_column(u: &TableUse, r: &Routing) -> Option<String> {
+    let name = &r.vindex.as_ref()?.name;
+    u.table
+        .column_vindexes
+        .iter()
+        .find(|cv| cv.name == *name && cv.columns.len() == 1)
+        .map(|cv| cv.columns[0].clone())
 }
 
 fn is_sharded(u: &TableUse) -> bool {
@@ -131,20 +213,38 @@ fn item_routing(ctx: &Context, factor: &TableFactor, conds: &[&Expr]) -> Result<
                 return Ok(Pin::Everywhere);
             }
             let selection = and_all(conds);
-            pinned(route_table(&u, selection.as_ref(), false)?)
+            let r = route_table(&u, selection.as_ref(), false)?;
+            if !is_pinned(&r) {
+                return Ok(Pin::Table(u));
+            }
+            let col = pinned_column(&u, &r).map(|c| (u.qualifier().to_string(), c));
+            Ok(Pin::Shard(r, col))
         }
         TableFactor::Derived {
             lateral: false,
             subquery,
+            alias,
             ..
         } => {
             let SetExpr::Select(inner) = subquery.body.as_ref() else {
                 return Ok(Pin::Unknown);
             };
+            if let Some(a) = alias {
+                // MySQL's errors for the derived table's columns (duplicates).
+                match derived_columns(subquery, a) {
+                    Err(EngineError::Unsupported(_)) | Ok(_) => {}
+                    Err(e) => return Err(e),
+                }
+            }
             match inner.from.as_slice() {
                 [] => Ok(Pin::Everywhere),
                 [t] if t.joins.is_empty() => {
-                    let TableFactor::Table { name, alias, .. } = &t.relation else {
+                    let TableFactor::Table {
+                        name,
+                        alias: inner_alias,
+                        ..
+                    } = &t.relation
+                    else {
                         return Ok(Pin::Unknown);
                     };
                     let Some(table) = resolve_name(name, &ctx.scope())? else {
@@ -153,12 +253,21 @@ fn item_routing(ctx: &Context, factor: &TableFactor, conds: &[&Expr]) -> Result<
                     let u = TableUse {
                         table,
                         written: table_name(name),
-                        alias: alias.as_ref().map(|a| a.name.value.clone()),
+                        alias: inner_alias.as_ref().map(|a| a.name.value.clone()),
                     };
                     if !is_sharded(&u) {
                         return Ok(Pin::Everywhere);
                     }
-                    pinned(route_table(&u, inner.selection.as_ref(), true)?)
+                    let r = route_table(&u, inner.selection.as_ref(), true)?;
+                    if !is_pinned(&r) {
+                        return Ok(Pin::Unknown);
+                    }
+                    let col = match (alias, pinned_column(&u, &r)) {
+                        (Some(a), Some(c)) => derived_name(inner, &u, &c)
+                            .map(|n| (a.name.value.clone(), n)),
+                        _ => None,
+                    };
+                    Ok(Pin::Shard(r, col))
                 }
                 _ => Ok(Pin::Unknown),
             }
@@ -167,11 +276,23 @@ fn item_routing(ctx: &Context, factor: &TableFactor, conds: &[&Expr]) -> Result<
     }
 }
 
-fn pinned(r: Routing) -> Result<Pin> {
-    Ok(if r.opcode == Opcode::EqualUnique && r.single_shard {
-        Pin::Shard(r)
-    } else {
-        Pin::Unknown
+fn is_pinned(r: &Routing) -> bool {
+    r.opcode == Opcode::EqualUnique && r.single_shard
+}
+
+/// The name a derived table's select list gives the inner column `c`
+/// (a plain reference to it, with or without alias).
+fn derived_name(inner: &Select, u: &TableUse, c: &str) -> Option<String> {
+    if inner.group_by != GroupByExpr::Expressions(Vec::new(), Vec::new()) {
+        // Grouped rows still carry the column's value, but keep it simple.
+        return None;
+    }
+    inner.projection.iter().find_map(|item| match item {
+        SelectItem::UnnamedExpr(e) if is_column(e, u, c, true) => Some(c.to_string()),
+        SelectItem::ExprWithAlias { expr, alias } if is_column(expr, u, c, true) => {
+            Some(alias.value.clone())
+        }
+        _ => None,
     })
 }
 

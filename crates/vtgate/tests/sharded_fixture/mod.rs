@@ -767,6 +767,10 @@ fn same_shard_join_queries(out: &mut Vec<Query>) {
         "select c.customer_id, o.order_id, count(*) from customer c join corder o \
          on o.qty <= c.score where c.customer_id = 8 and o.customer_id = 8 \
          group by c.customer_id, o.order_id",
+        "select t.cid, o.order_id, o.qty from (select customer_id as cid, score from customer \
+         where customer_id = 8) t left join corder o on o.customer_id = t.cid and o.qty <> t.score",
+        "select t.customer_id, o.order_id from (select customer_id from customer \
+         where customer_id = 1999) t left join corder o on o.customer_id = t.customer_id",
         "select c.customer_id, o.order_id from customer c join corder o on o.qty <> c.score \
          where c.customer_id = 8 and o.customer_id = 15",
         "select c.customer_id, o.order_id from customer c left join corder o \
