@@ -15,6 +15,7 @@ const VSCHEMA: &str = r#"{
         "user": {"column_vindexes": [{"column": "id", "name": "hash"}]},
         "extra": {"column_vindexes": [{"column": "user_id", "name": "hash"}]},
         "elsewhere": {"column_vindexes": [{"column": "user_id", "name": "other"}]},
+        "two": {"column_vindexes": [{"column": "id", "name": "hash"}, {"column": "other_id", "name": "hash"}]},
         "ref": {"type": "reference"},
         "src_copy": {"type": "reference", "source": "main.src"}
       }
@@ -80,6 +81,8 @@ fn items_not_provably_on_one_shard_stay_nested_loops() {
         "select t.id, e.v from (select id from user where id = 5) t join elsewhere e on t.id = e.user_id",
         "select t.id, e.v from (select id from user where id = 5) t left join extra e on e.k = t.id",
         "select t.id, e.v from (select id from user where id = 5 group by id) t join extra e on t.id = e.user_id",
+        // A secondary vindex column does not place its rows.
+        "select t.id, w.id from (select id from user where id = 5) t join two w on w.other_id = t.id",
         // A sharded table elsewhere in the statement.
         "select u.col from user u join extra e on e.k = u.col where u.id = 5 and e.user_id = 5 \
          and u.col in (select col from user)",
@@ -96,9 +99,14 @@ fn unsharded_sources_are_read_through_their_reference_copies() {
     assert_eq!(d["Variant"], "Scatter", "{d}");
     let query = d["Query"].as_str().unwrap();
     assert!(query.contains("JOIN `src_copy` s ON"), "{query}");
-    let d = describe("select u.col, src.name from user u join main.src where src.id = u.col and u.id = 3");
+    let d = describe(
+        "select u.col, src.name from user u join main.src where src.id = u.col and u.id = 3",
+    );
     assert_eq!(d["Variant"], "EqualUnique", "{d}");
-    assert!(d["Query"].as_str().unwrap().contains("`src_copy` AS src"), "{d}");
+    assert!(
+        d["Query"].as_str().unwrap().contains("`src_copy` AS src"),
+        "{d}"
+    );
     // A table without a copy, or the copy LEFT JOINed first: nested loops.
     for sql in [
         "select u.col, p.name from user u join main.plain p on p.id = u.col",

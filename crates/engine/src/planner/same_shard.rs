@@ -19,10 +19,10 @@ use sqlparser::ast::{
 };
 use vschema::TableType;
 
+use super::derived::derived_columns;
 use super::routing::{conjuncts, is_column, route_table, Routing};
 use super::tables::{resolve_name, table_name, TableUse, Tables};
 use super::Context;
-use super::derived::derived_columns;
 use crate::error::{EngineError, Result};
 use crate::route::Opcode;
 
@@ -155,12 +155,9 @@ fn flow_values(pins: &mut [(Pin, Vec<&Expr>)]) {
                     let pair = (names(left) && vindex_column(u, vindex, right))
                         || (names(right) && vindex_column(u, vindex, left));
                     pair.then(|| {
-                        let own = u
-                            .table
-                            .column_vindexes
-                            .iter()
-                            .find(|cv| cv.name == *vindex && cv.columns.len() == 1)
-                            .map(|cv| (u.qualifier().to_string(), cv.columns[0].clone()));
+                        let own = Some(r)
+                            .and_then(|r| pinned_column(u, r))
+                            .map(|c| (u.qualifier().to_string(), c));
                         Pin::Shard(r.clone(), own)
                     })
                 })
@@ -176,21 +173,22 @@ fn flow_values(pins: &mut [(Pin, Vec<&Expr>)]) {
     }
 }
 
-/// Whether `e` names `u`'s single column of the vindex named `vindex`.
+/// Whether `e` names `u`'s primary vindex column, that vindex being
+/// `vindex` (the primary vindex places the row, so equal values of it put
+/// rows on one shard).
 fn vindex_column(u: &TableUse, vindex: &str, e: &Expr) -> bool {
-    u.table
-        .column_vindexes
-        .iter()
-        .any(|cv| cv.name == vindex && cv.columns.len() == 1 && is_column(e, u, &cv.columns[0], false))
+    u.table.column_vindexes.first().is_some_and(|cv| {
+        cv.name == vindex && cv.columns.len() == 1 && is_column(e, u, &cv.columns[0], false)
+    })
 }
 
-/// The column of `u` holding the value of the vindex `r` routes by.
+/// `u`'s primary vindex column, when that is the vindex `r` routes by.
 fn pinned_column(u: &TableUse, r: &Routing) -> Option<String> {
     let name = &r.vindex.as_ref()?.name;
     u.table
         .column_vindexes
-        .iter()
-        .find(|cv| cv.name == *name && cv.columns.len() == 1)
+        .first()
+        .filter(|cv| cv.name == *name && cv.columns.len() == 1)
         .map(|cv| cv.columns[0].clone())
 }
 
@@ -263,8 +261,9 @@ fn item_routing(ctx: &Context, factor: &TableFactor, conds: &[&Expr]) -> Result<
                         return Ok(Pin::Unknown);
                     }
                     let col = match (alias, pinned_column(&u, &r)) {
-                        (Some(a), Some(c)) => derived_name(inner, &u, &c)
-                            .map(|n| (a.name.value.clone(), n)),
+                        (Some(a), Some(c)) => {
+                            derived_name(inner, &u, &c).map(|n| (a.name.value.clone(), n))
+                        }
                         _ => None,
                     };
                     Ok(Pin::Shard(r, col))
@@ -305,9 +304,12 @@ fn same_value(a: &Routing, b: &Routing) -> bool {
 }
 
 fn and_all(conds: &[&Expr]) -> Option<Expr> {
-    conds.iter().map(|c| (*c).clone()).reduce(|l, r| Expr::BinaryOp {
-        left: Box::new(l),
-        op: BinaryOperator::And,
-        right: Box::new(r),
-    })
+    conds
+        .iter()
+        .map(|c| (*c).clone())
+        .reduce(|l, r| Expr::BinaryOp {
+            left: Box::new(l),
+            op: BinaryOperator::And,
+            right: Box::new(r),
+        })
 }

@@ -11,8 +11,8 @@ use super::nested_join::plan_nested_join;
 use super::order::{features, plan_multi_shard};
 use super::pullout::plan_pullouts;
 use super::reference_join::to_reference_copies;
-use super::same_shard::same_shard;
 use super::routing::{conjuncts, route_table, Routing};
+use super::same_shard::same_shard;
 use super::tables::{rewrite_for_shards, Tables};
 use super::union::plan_union;
 use super::vindex_func::plan_vindex_func;
@@ -38,8 +38,14 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
     if let Some(merged) = to_reference_copies(stmt, &tables, &ctx.scope()) {
         let copies = Tables::collect(&merged, &ctx.scope())?;
         let ks = copies.uses.first().map(|u| &u.table.keyspace.name);
-        if copies.uses.iter().all(|u| Some(&u.table.keyspace.name) == ks)
-            && tables.uses.iter().any(|u| Some(&u.table.keyspace.name) != ks)
+        if copies
+            .uses
+            .iter()
+            .all(|u| Some(&u.table.keyspace.name) == ks)
+            && tables
+                .uses
+                .iter()
+                .any(|u| Some(&u.table.keyspace.name) != ks)
         {
             return plan_select(ctx, &merged);
         }
