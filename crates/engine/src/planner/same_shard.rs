@@ -5,8 +5,11 @@
 //! output row is built from lives there, and reference tables and derived
 //! tables without tables are complete on every shard.
 //!
-//! The value must be the same literal or bind variable with the same
-//! vindex, and each item pinned by its own predicates: an inner-joined
+//! The value must be the same literal with the same vindex, proven at
+//! plan time to map to exactly one shard (a bind variable or a lookup
+//! vindex is not: the route could reach no shard or scatter, and reference
+//! rows or aggregates would then be wrong), and each item pinned by its
+//! own predicates: an inner-joined
 //! table by WHERE and inner ON conditions, a LEFT-joined one also by its
 //! ON clause (rows without partners are built on the shard of their
 //! left row), a derived table by its own WHERE. Any other sharded table
