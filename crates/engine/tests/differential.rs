@@ -501,6 +501,29 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id, t.s from user u join (select col, sum(x) as s from user group by col) t on t.col = u.col where u.id < 30 order by u.id", true),
     ("select u.id, t.c from user u join (select name, count(*) as c from user group by name) t on t.name = u.name where u.id < 40", false),
     ("select u.id, t.m from user u left join (select distinct x as m from user where id < 20) t on t.m = u.x where u.id < 60", false),
+    // Joins whose sharded items are all pinned to one shard by the same vindex value: one route.
+    ("select u.id, u.col, e.k, e.v from user u join extra e on e.k >= u.col where u.id = 8 and e.user_id = 8", false),
+    ("select u.id, u.col, e.k, e.v from user u, extra e where u.id = 11 and e.user_id = 11 and e.k <> u.col", false),
+    ("select u.id, e.k, e.v from user u left join extra e on e.user_id = 8 and e.k > u.col where u.id = 8", false),
+    ("select u.id, e.k, e.v from user u left join extra e on e.user_id = 9 where u.id = 9", false),
+    ("select u.id, e.k from user u left join extra e on e.user_id = 9 and e.k = u.col where u.id = 9", false),
+    ("select u.id, u.col, e.k from user u left join extra e on e.user_id = 14 and e.k = u.col where u.id = 14", false),
+    ("select t.id, t.col, e.k from (select id, col from user where id = 14) t join extra e on e.k <> t.col where e.user_id = 14", false),
+    ("select t.c, e.k, e.v from (select count(*) as c from user where id = 14) t left join extra e on e.user_id = 14 and e.k < t.c", false),
+    ("select u.col, e.k from (select col from user where id = 17 limit 10) u join (select k from extra where user_id = 17 limit 10) e on e.k <> u.col", false),
+    ("select u.col, e.k from (select col from user where id = 20) u left join (select k, v from extra where user_id = 20) e on e.k = u.col", false),
+    ("select r.id, r.label, u.id from ref r left join user u on u.id = 5 and u.col = r.id", false),
+    ("select r.label, u.id, e.k from user u join ref r on r.id = u.col left join extra e on e.user_id = 5 and e.k = r.id where u.id = 5", false),
+    ("select u.id, e.k, count(*) from user u join extra e on e.k <= u.id where u.id = 11 and e.user_id = 11 group by u.id, e.k order by e.k desc limit 1", true),
+    // The pinned value flowing through an ON equality of the vindex columns.
+    ("select t.id, e.k, e.v from (select id from user where id = 8) t join extra e on e.user_id = t.id", false),
+    ("select t.uid, e.k from (select id as uid, col from user where id = 9) t left join extra e on e.user_id = t.uid", false),
+    ("select t.uid, t.col, e.k from (select id as uid, col from user where id = 14) t left join extra e on e.user_id = t.uid and e.k = t.col", false),
+    ("select e.k, t.id from extra e join (select id, name from user where id = 11) t on t.id = e.user_id where e.k > 0", false),
+    ("select t.id, e.k from (select id, col from user where id = 8) t join extra e on e.user_id = t.col", false),
+    // Different values or a second shard: not merged, same rows.
+    ("select u.id, e.k from user u join extra e on e.k <> u.col where u.id = 8 and e.user_id = 11", false),
+    ("select u.id, e.user_id, e.k from user u left join extra e on e.user_id = 11 where u.id in (8, 11)", false),
 ];
 
 /// Correlated subqueries whose inner rows may live on other shards than their outer row:

@@ -61,6 +61,18 @@ async fn sharded_keyspace_behaviour() {
     assert_eq!(plan["Variant"], "EqualUnique", "{json}");
     assert_eq!(plan["Keyspace"]["Name"], "customer", "{json}");
     assert_eq!(plan["Vindex"], "hash", "{json}");
+    // A join whose sides are pinned to one shard by one vindex value is one route.
+    let json: String = c
+        .query_first(
+            "vexplain plan select t.cid, o.order_id from (select customer_id as cid from customer \
+             where customer_id = 4) t left join corder o on o.customer_id = t.cid",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(plan["OperatorType"], "Route", "{json}");
+    assert_eq!(plan["Variant"], "EqualUnique", "{json}");
     // VEXPLAIN QUERIES: a scatter count reaches both shards.
     let sent: Vec<(u32, String, String, String)> = c
         .query("vexplain queries select count(*) from customer")

@@ -24,7 +24,9 @@ mod order;
 mod owned;
 mod pullout;
 mod reference_dml;
+mod reference_join;
 mod routing;
+mod same_shard;
 mod select;
 mod tables;
 
@@ -137,3 +139,6 @@ mod shape_tests;
 
 #[cfg(test)]
 mod correlated_tests;
+
+#[cfg(test)]
+mod join_merge_tests;

@@ -10,7 +10,9 @@ use super::join::plan_pushed_join;
 use super::nested_join::plan_nested_join;
 use super::order::{features, plan_multi_shard};
 use super::pullout::plan_pullouts;
+use super::reference_join::to_reference_copies;
 use super::routing::{conjuncts, route_table, Routing};
+use super::same_shard::same_shard;
 use super::tables::{rewrite_for_shards, Tables};
 use super::union::plan_union;
 use super::vindex_func::plan_vindex_func;
@@ -33,6 +35,21 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
         return Ok(plan);
     }
     let tables = Tables::collect(stmt, &ctx.scope())?;
+    if let Some(merged) = to_reference_copies(stmt, &tables, &ctx.scope()) {
+        let copies = Tables::collect(&merged, &ctx.scope())?;
+        let ks = copies.uses.first().map(|u| &u.table.keyspace.name);
+        if copies
+            .uses
+            .iter()
+            .all(|u| Some(&u.table.keyspace.name) == ks)
+            && tables
+                .uses
+                .iter()
+                .any(|u| Some(&u.table.keyspace.name) != ks)
+        {
+            return plan_select(ctx, &merged);
+        }
+    }
     let tables_used = tables.used();
     let mut shard_stmt = stmt.clone();
     rewrite_for_shards(&mut shard_stmt, &ctx.scope());
@@ -109,6 +126,13 @@ fn route_query(
     }
     if set_operation {
         return plan_union(ctx, original, plan_side);
+    }
+    let joined = matches!(query.body.as_ref(), SetExpr::Select(s)
+        if s.from.len() > 1 || s.from.iter().any(|t| !t.joins.is_empty()));
+    if joined {
+        if let Some(routing) = same_shard(ctx, tables, original)? {
+            return Ok(Box::new(routed(routing, desc, &query)));
+        }
     }
     if tables.uses.len() > 1 {
         return match plan_pushed_join(tables, query, desc) {

@@ -452,6 +452,7 @@ pub fn queries() -> Vec<Query> {
     more_queries(&mut out);
     edge_queries(&mut out);
     cross_keyspace_queries(&mut out);
+    same_shard_join_queries(&mut out);
     hash_joins::hash_join_queries(&mut out);
     correlated::correlated_queries(&mut out);
     literals::literal_queries(&mut out);
@@ -751,6 +752,48 @@ fn cross_keyspace_queries(out: &mut Vec<Query>) {
     out.push(q(
         "select o.order_id, w.city from corder o join commerce.warehouse w on o.sku = w.sku \
          order by o.order_id limit 25",
+        true,
+    ));
+}
+
+/// Joins whose sharded items are all pinned to one shard by the same vindex value (sent
+/// whole as one route), with NULL join columns and rows without partners; and near misses
+/// (another value, IN) that stay nested loops.
+fn same_shard_join_queries(out: &mut Vec<Query>) {
+    for sql in [
+        "select c.customer_id, c.score, o.order_id, o.qty from customer c join corder o \
+         on o.qty <= c.score where c.customer_id = 8 and o.customer_id = 8",
+        "select c.customer_id, o.order_id from customer c, corder o \
+         where c.customer_id = 15 and o.customer_id = 15 and o.qty <> c.score",
+        "select c.customer_id, o.order_id, o.qty from customer c left join corder o \
+         on o.customer_id = 7 and o.qty > c.score where c.customer_id = 7",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.customer_id = 1 and o.qty = c.score where c.customer_id = 1",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.customer_id = 1999 where c.customer_id = 1999",
+        "select t.customer_id, t.score, o.order_id from (select customer_id, score from customer \
+         where customer_id = 8) t join corder o on o.qty <> t.score where o.customer_id = 8",
+        "select t.n, o.order_id from (select count(*) as n from customer where customer_id = 15) t \
+         left join corder o on o.customer_id = 15 and o.qty >= t.n",
+        "select t.score, o.qty from (select score from customer where customer_id = 8 limit 5) t \
+         join (select qty from corder where customer_id = 8 limit 5) o on o.qty <> t.score",
+        "select c.customer_id, o.order_id, count(*) from customer c join corder o \
+         on o.qty <= c.score where c.customer_id = 8 and o.customer_id = 8 \
+         group by c.customer_id, o.order_id",
+        "select t.cid, o.order_id, o.qty from (select customer_id as cid, score from customer \
+         where customer_id = 8) t left join corder o on o.customer_id = t.cid and o.qty <> t.score",
+        "select t.customer_id, o.order_id from (select customer_id from customer \
+         where customer_id = 1999) t left join corder o on o.customer_id = t.customer_id",
+        "select c.customer_id, o.order_id from customer c join corder o on o.qty <> c.score \
+         where c.customer_id = 8 and o.customer_id = 15",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.customer_id = 15 where c.customer_id in (8, 15)",
+    ] {
+        out.push(q(sql, false));
+    }
+    out.push(q(
+        "select c.customer_id, o.order_id from customer c join corder o on o.qty <= c.score \
+         where c.customer_id = 8 and o.customer_id = 8 order by o.order_id desc limit 2",
         true,
     ));
 }
