@@ -147,8 +147,11 @@ impl Walk {
 
     /// Runs statements on the MariaDB of tablet `uid` directly.
     fn on_tablet(&self, uid: u16, sql: &str) {
-        let mut conn = self.conn(self.mysql_port(uid));
-        self.rt.block_on(conn.query_drop(sql)).expect(sql);
+        let port = self.mysql_port(uid);
+        let mut conn = self.conn(port);
+        if let Err(e) = self.rt.block_on(conn.query_drop(sql)) {
+            panic!("tablet {uid} (MariaDB on {port}): {sql}: {e}");
+        }
     }
 
     /// Waits until every stream of a workflow (`show` JSON) is Running, i.e. copied.
@@ -563,7 +566,8 @@ fn watch_lastpk(port: u16) -> std::thread::JoinHandle<Vec<i64>> {
     })
 }
 
-/// Copies the cluster's logs out of the temporary data root when the test fails.
+/// Copies the cluster's logs (and each MariaDB's `error.log`) out of the temporary data root
+/// when the test fails.
 struct KeepLogsOnFailure(PathBuf);
 
 impl Drop for KeepLogsOnFailure {
@@ -576,6 +580,16 @@ impl Drop for KeepLogsOnFailure {
         let _ = std::fs::create_dir_all(&keep);
         for entry in std::fs::read_dir(&self.0).into_iter().flatten().flatten() {
             let _ = std::fs::copy(entry.path(), keep.join(entry.file_name()));
+        }
+        let dataroot = self.0.parent().map(PathBuf::from).unwrap_or_default();
+        for entry in std::fs::read_dir(dataroot).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("vt_") {
+                let _ = std::fs::copy(
+                    entry.path().join("error.log"),
+                    keep.join(format!("mariadb-{name}.log")),
+                );
+            }
         }
         eprintln!("cluster logs kept in {}", keep.display());
     }
