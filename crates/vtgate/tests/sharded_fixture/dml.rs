@@ -1,0 +1,94 @@
+//! DML sequences of the sharded differential: statements run on both sides, then queries
+//! that compare what they left.
+
+use super::*;
+
+/// DML sequences: statements run on both sides, then checks.
+pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
+    let whole = || {
+        vec![
+            q("select * from customer order by customer_id", true),
+            q("select * from corder order by order_id", true),
+        ]
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    vec![
+        (literals::literal_dml(), whole()),
+        (literals::savepoint_sequence(), whole()),
+        (collation::collation_setup(), collation::collation_checks()),
+        (
+            collation::numeric_text_setup(),
+            collation::numeric_text_checks(),
+        ),
+        // INSERT ... SELECT from the sharded keyspace into the unsharded one.
+        (
+            s(&[
+                "insert into commerce.warehouse (sku, stock, city) \
+                 select concat('c-', sku), price, 'copied' from product",
+                "insert into commerce.warehouse (sku, stock, city) \
+                 select concat('o-', order_id), qty, 'order' from corder where order_id < 60",
+            ]),
+            vec![q("select * from commerce.warehouse order by sku", true)],
+        ),
+        (
+            s(&[
+                "update customer set score = score + 1 where customer_id = 7",
+                "update customer set name = 'Zed' where customer_id in (1, 2, 3, 4)",
+                "update customer set balance = balance * 2 where region = 'eu'",
+                "update corder set qty = null where price < 300",
+            ]),
+            whole(),
+        ),
+        (
+            s(&[
+                "delete from corder where customer_id = 20",
+                "delete from corder where price > 9800",
+                "delete from customer where score is null and region = 'ap'",
+            ]),
+            whole(),
+        ),
+        (
+            s(&[
+                "insert into customer (customer_id, email, name) values (5000, 'new@x', 'New'), \
+                 (5001, 'NEW2@x', 'new'), (9100000000000000000, 'huge@x', NULL)",
+                "insert into corder (order_id, customer_id, sku, price) values (90001, 5000, 'SKU1', 10), \
+                 (90002, 5001, 'SKU2', 20)",
+                "update customer set big = -1 where customer_id >= 5000",
+            ]),
+            whole(),
+        ),
+        (
+            s(&[
+                "begin",
+                "update customer set score = 1000 where customer_id in (5, 6, 8, 9)",
+                "delete from corder where order_id in (11, 12, 13)",
+                "rollback",
+            ]),
+            whole(),
+        ),
+        (
+            s(&[
+                "insert into customer (customer_id, email, score) values (7, 'dup@x', 1), \
+                 (5002, 'fresh@x', 2) on duplicate key update score = score + 100",
+                "delete from corder where customer_id in (1, 2, 3, 5000) and price > 100",
+                "update corder set note = 'Bulk' where order_id between 100 and 160",
+                "update customer set region = null where customer_id in (10, 30, 50) or score = 7",
+                "begin",
+                "insert into customer (customer_id, email) values (6001, 'a@t'), (6002, 'b@t'), \
+                 (6003, 'c@t'), (6004, 'd@t')",
+                "update customer set score = -1 where customer_id between 6001 and 6004",
+                "commit",
+            ]),
+            whole(),
+        ),
+        (
+            s(&[
+                "begin",
+                "update customer set score = 2000 where customer_id in (5, 6, 8, 9)",
+                "insert into corder (order_id, customer_id, price) values (90003, 5, 1), (90004, 6, 2)",
+                "commit",
+            ]),
+            whole(),
+        ),
+    ]
+}
