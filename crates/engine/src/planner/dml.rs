@@ -330,18 +330,8 @@ fn vindex_not_writable(ctx: &Context, name: &ObjectName, e: EngineError) -> Engi
     let EngineError::Table(vschema::FindTableError::NotFound(_)) = &e else {
         return e;
     };
-    let parts: Vec<&str> = name
-        .0
-        .iter()
-        .filter_map(|p| match p {
-            ObjectNamePart::Identifier(i) => Some(i.value.as_str()),
-            ObjectNamePart::Function(_) => None,
-        })
-        .collect();
-    let (ks, vindex) = match parts.as_slice() {
-        [v] => (ctx.default_keyspace, *v),
-        [k, v] => (Some(*k), *v),
-        _ => return e,
+    let Some((ks, vindex)) = super::vindex_func::vindex_name(ctx, name) else {
+        return e;
     };
     match ctx.vschema.find_vindex(ks, vindex) {
         Ok(Some(_)) => EngineError::mysql(1105, "HY000", "VT09014: vindex cannot be modified"),

@@ -118,18 +118,8 @@ fn vindex_table<'q>(ctx: &Context, relation: &'q TableFactor) -> Result<Option<V
         Err(EngineError::Table(FindTableError::NotFound(_))) => {}
         _ => return Ok(None),
     }
-    let parts: Vec<&str> = name
-        .0
-        .iter()
-        .filter_map(|p| match p {
-            ObjectNamePart::Identifier(i) => Some(i.value.as_str()),
-            ObjectNamePart::Function(_) => None,
-        })
-        .collect();
-    let (qualifier, vindex) = match parts.as_slice() {
-        [v] => (ctx.default_keyspace, *v),
-        [k, v] => (Some(*k), *v),
-        _ => return Ok(None),
+    let Some((qualifier, vindex)) = vindex_name(ctx, name) else {
+        return Ok(None);
     };
     if ctx.vschema.find_vindex(qualifier, vindex)?.is_none() {
         return Ok(None);
@@ -346,4 +336,25 @@ fn order_by(
         });
     }
     Ok(out)
+}
+
+/// A table name read as a vindex name: `(keyspace qualifier or the session's keyspace, vindex)`;
+/// `None` for names of three parts or more.
+pub(super) fn vindex_name<'a>(
+    ctx: &Context<'a>,
+    name: &'a ObjectName,
+) -> Option<(Option<&'a str>, &'a str)> {
+    let parts: Vec<&str> = name
+        .0
+        .iter()
+        .filter_map(|p| match p {
+            ObjectNamePart::Identifier(i) => Some(i.value.as_str()),
+            ObjectNamePart::Function(_) => None,
+        })
+        .collect();
+    match parts.as_slice() {
+        [v] => Some((ctx.default_keyspace, *v)),
+        [k, v] => Some((Some(*k), *v)),
+        _ => None,
+    }
 }
