@@ -173,6 +173,17 @@ impl Executor {
         }
         let topo = self.topology.get();
         let planned = self.planner_sql(session, sql);
+        // With an unsharded keyspace selected nearly every statement is pass-through, and
+        // deciding that is cheaper than normalising and looking the statement up.
+        let unsharded_session = session
+            .keyspace()
+            .and_then(|k| topo.keyspace(k))
+            .is_some_and(|k| !k.sharded);
+        if unsharded_session
+            && !with_stack(&planned, || needs_planner(&topo, session, kind, &planned))?
+        {
+            return Ok(None);
+        }
         let normalized = normalize(&planned);
         if let Some(n) = &normalized {
             let key = Self::plan_key(session, n.sql.clone());
