@@ -112,12 +112,7 @@ enum SumValue {
 }
 
 fn is_integer(f: &Field) -> bool {
-    use Type as T;
-    matches!(
-        Type::try_from(f.r#type),
-        Ok(T::Int8 | T::Int16 | T::Int24 | T::Int32 | T::Int64 | T::Uint8 | T::Uint16)
-            | Ok(T::Uint24 | T::Uint32 | T::Uint64 | T::Year)
-    )
+    Type::try_from(f.r#type).is_ok_and(proto::sqltypes::is_integral)
 }
 
 fn is_float(f: &Field) -> bool {

@@ -21,7 +21,7 @@ use sql::literal::BindVars;
 use crate::cell::{time_micros, CompareKind, Decimal};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
-use crate::join::{combine, JoinColumn};
+use crate::join::{combine, combine_fields, JoinColumn};
 use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::vcursor::VCursor;
@@ -212,15 +212,7 @@ impl Primitive for HashJoin {
                 return Err(EngineError::RowLimit(limit));
             }
         }
-        out.fields = self
-            .cols
-            .iter()
-            .map(|c| match c {
-                JoinColumn::Left(i) => left.fields.get(*i).cloned(),
-                JoinColumn::Right(i) => right.fields.get(*i).cloned(),
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| EngineError::BadResult("join column out of range".into()))?;
+        out.fields = combine_fields(&self.cols, &left.fields, &right.fields)?;
         Ok(out)
     }
 

@@ -115,15 +115,7 @@ impl Primitive for Join {
                 self.right.execute(vc, &bound).await?.fields
             }
         };
-        out.fields = self
-            .cols
-            .iter()
-            .map(|c| match c {
-                JoinColumn::Left(i) => left.fields.get(*i).cloned(),
-                JoinColumn::Right(i) => right_fields.get(*i).cloned(),
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| EngineError::BadResult("join column out of range".into()))?;
+        out.fields = combine_fields(&self.cols, &left.fields, &right_fields)?;
         Ok(out)
     }
 
@@ -148,6 +140,21 @@ impl Primitive for Join {
             .input(self.left.description())
             .input(self.right.description())
     }
+}
+
+/// The output fields of a join: the `cols` picked from the left and the right fields.
+pub(crate) fn combine_fields(
+    cols: &[JoinColumn],
+    left: &[Field],
+    right: &[Field],
+) -> Result<Vec<Field>> {
+    cols.iter()
+        .map(|c| match c {
+            JoinColumn::Left(i) => left.get(*i).cloned(),
+            JoinColumn::Right(i) => right.get(*i).cloned(),
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| EngineError::BadResult("join column out of range".into()))
 }
 
 /// One output row of a join: the `cols` picked from a left and a right row.

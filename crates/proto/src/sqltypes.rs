@@ -64,6 +64,32 @@ pub mod flag {
 /// The collation id of the `binary` character set.
 pub const BINARY_COLLATION: u32 = 63;
 
+/// Whether values of `t` are integers (signed, unsigned or YEAR), as Vitess's
+/// `sqltypes.IsIntegral`.
+pub fn is_integral(t: Type) -> bool {
+    use Type as T;
+    matches!(
+        t,
+        T::Int8
+            | T::Uint8
+            | T::Int16
+            | T::Uint16
+            | T::Int24
+            | T::Uint24
+            | T::Int32
+            | T::Uint32
+            | T::Int64
+            | T::Uint64
+            | T::Year
+    )
+}
+
+/// Whether values of `t` are numbers (integral, floating point or DECIMAL), as Vitess's
+/// `sqltypes.IsNumber`.
+pub fn is_number(t: Type) -> bool {
+    is_integral(t) || matches!(t, Type::Float32 | Type::Float64 | Type::Decimal)
+}
+
 /// The Vitess type of a column MariaDB describes with protocol type
 /// `code`, column `flags` and collation id `charset`.
 ///

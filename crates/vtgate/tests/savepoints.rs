@@ -12,9 +12,7 @@ mod sharded_cluster;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
-use sharded_cluster::{
-    opts, DropOnExit, ShardedCluster, CUSTOMER_TABLES, TWO_SHARDS, WAREHOUSE_TABLE,
-};
+use sharded_cluster::{opts, plain_database, ShardedCluster, TWO_SHARDS};
 
 /// A connection through vtgate and one to the plain database, driven in step.
 struct Pair {
@@ -118,21 +116,7 @@ fn insert(id: u32) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn savepoints_behave_as_on_one_mariadb() {
     let cluster = ShardedCluster::start("vtg_savepoints", TWO_SHARDS).await;
-    let plain_db = format!("vtg_savepoints_{}_plain", std::process::id());
-    let _drop_plain = DropOnExit(plain_db.clone());
-    let mut admin = Conn::new(opts(3306, None)).await.unwrap();
-    admin
-        .query_drop(format!("drop database if exists {plain_db}"))
-        .await
-        .unwrap();
-    admin
-        .query_drop(format!("create database {plain_db}"))
-        .await
-        .unwrap();
-    let mut plain = Conn::new(opts(3306, Some(&plain_db))).await.unwrap();
-    for sql in CUSTOMER_TABLES.iter().chain([&WAREHOUSE_TABLE]) {
-        plain.query_drop(*sql).await.unwrap();
-    }
+    let (plain_db, _drop_plain, plain) = plain_database("vtg_savepoints").await;
     let mut p = Pair {
         vt: cluster.conn(Some("customer")).await,
         plain,

@@ -8,10 +8,7 @@ mod sharded_cluster;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value};
-use sharded_cluster::{
-    drop_database, mariadb, opts, ShardedCluster, CUSTOMER_TABLES, FOUR_SHARDS, TWO_SHARDS,
-    WAREHOUSE_TABLE,
-};
+use sharded_cluster::{drop_database, opts, ShardedCluster, FOUR_SHARDS, TWO_SHARDS};
 
 mod sharded_fixture;
 use sharded_fixture::{
@@ -195,21 +192,7 @@ async fn four_shards_answer_like_one_mariadb() {
 
 async fn differential(prefix: &str, shards: &[&str]) {
     let cluster = ShardedCluster::start(prefix, shards).await;
-    let plain_db = format!("{prefix}_{}_plain", std::process::id());
-    let _drop_plain = sharded_cluster::DropOnExit(plain_db.clone());
-    let mut admin = mariadb().await;
-    admin
-        .query_drop(format!("drop database if exists {plain_db}"))
-        .await
-        .unwrap();
-    admin
-        .query_drop(format!("create database {plain_db}"))
-        .await
-        .unwrap();
-    let mut plain = Conn::new(opts(3306, Some(&plain_db))).await.unwrap();
-    for sql in CUSTOMER_TABLES.iter().chain([&WAREHOUSE_TABLE]) {
-        plain.query_drop(*sql).await.unwrap();
-    }
+    let (plain_db, _drop_plain, mut plain) = sharded_cluster::plain_database(prefix).await;
     // The reference table is loaded into every shard directly, as Vitess's reference
     // tables are kept in sync by their owner (here: the test).
     for db in cluster.shard_dbs().iter().chain([&plain_db]) {

@@ -68,7 +68,7 @@ pub fn resolve_count(request: &NextValues, binds: &HashMap<String, BindVariable>
                 TabletError::vitess(Code::InvalidArgument, format!("missing bind var {name}"))
             })?;
             let text = String::from_utf8_lossy(&var.value).into_owned();
-            if !is_integral(var.r#type()) {
+            if !proto::sqltypes::is_integral(var.r#type()) {
                 return Err(invalid(&text));
             }
             text
@@ -78,22 +78,6 @@ pub fn resolve_count(request: &NextValues, binds: &HashMap<String, BindVariable>
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(invalid(&text)),
     }
-}
-
-fn is_integral(typ: Type) -> bool {
-    matches!(
-        typ,
-        Type::Int8
-            | Type::Uint8
-            | Type::Int16
-            | Type::Uint16
-            | Type::Int24
-            | Type::Uint24
-            | Type::Int32
-            | Type::Uint32
-            | Type::Int64
-            | Type::Uint64
-    )
 }
 
 /// The values one table has reserved and not handed out yet: `[next, last)`.

@@ -93,7 +93,7 @@ impl Executor {
         Ok(match value {
             None => "NULL".into(),
             Some(bytes) => match String::from_utf8(bytes) {
-                Ok(text) if is_numeric(field_type) => text,
+                Ok(text) if proto::sqltypes::is_number(field_type) => text,
                 Ok(text) => quote(&text),
                 // Binary values (`UNHEX('FF')`) stay bytes: a hex literal, not lossy text.
                 Err(e) => hex_literal(e.as_bytes()),
@@ -144,25 +144,6 @@ fn refuse_parser_modes(literal: &str) -> Result<(), VtError> {
         ))),
         None => Ok(()),
     }
-}
-
-fn is_numeric(t: Type) -> bool {
-    matches!(
-        t,
-        Type::Int8
-            | Type::Uint8
-            | Type::Int16
-            | Type::Uint16
-            | Type::Int24
-            | Type::Uint24
-            | Type::Int32
-            | Type::Uint32
-            | Type::Int64
-            | Type::Uint64
-            | Type::Float32
-            | Type::Float64
-            | Type::Decimal
-    )
 }
 
 #[cfg(test)]

@@ -281,3 +281,25 @@ fn start_tablet(
         std::fs::File::create(dir.path().join(format!("vttablet-{uid}.log"))).expect("log file");
     common::spawn_tablet(topo_addr, keyspace, shard, uid, db, log)
 }
+
+/// A fresh plain MariaDB database `<prefix>_<pid>_plain` holding the sharded keyspace's tables
+/// and the unsharded one's `warehouse`, for answers to compare with: its name, the guard that
+/// drops it, and a connection to it.
+pub async fn plain_database(prefix: &str) -> (String, DropOnExit, Conn) {
+    let name = format!("{prefix}_{}_plain", std::process::id());
+    let guard = DropOnExit(name.clone());
+    let mut admin = mariadb().await;
+    admin
+        .query_drop(format!("drop database if exists {name}"))
+        .await
+        .unwrap();
+    admin
+        .query_drop(format!("create database {name}"))
+        .await
+        .unwrap();
+    let mut conn = Conn::new(opts(3306, Some(&name))).await.unwrap();
+    for sql in CUSTOMER_TABLES.iter().chain([&WAREHOUSE_TABLE]) {
+        conn.query_drop(*sql).await.unwrap();
+    }
+    (name, guard, conn)
+}
