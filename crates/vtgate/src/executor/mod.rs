@@ -105,7 +105,9 @@ impl Executor {
                 "assigning a user variable inside a statement".to_string(),
             ));
         }
-        let span = tracing::info_span!("query", kind = ?kind_name(&kind), sql = %truncate(sql));
+        // Debug level: an info span would format the statement for every query even when
+        // nothing inside it logs (`RUST_LOG=vtgate=debug` shows it).
+        let span = tracing::debug_span!("query", kind = ?kind_name(&kind), sql = %truncate(sql));
         self.dispatch(session, caller, sql, kind)
             .instrument(span)
             .await

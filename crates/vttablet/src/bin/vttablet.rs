@@ -12,6 +12,8 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal, not in log files (and none to format per span).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config = TabletConfig::from_flags(Flags::parse())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
