@@ -5,11 +5,16 @@
 //! output row is built from lives there, and reference tables and derived
 //! tables without tables are complete on every shard.
 //!
-//! The value must be the same literal with the same vindex, proven at
-//! plan time to map to exactly one shard (a bind variable or a lookup
-//! vindex is not: the route could reach no shard or scatter, and reference
-//! rows or aggregates would then be wrong), and each item pinned by its
-//! own predicates: an inner-joined
+//! The value must be the same with the same unique vindex: a literal
+//! proven at plan time to map to exactly one shard, or one bind variable
+//! (by name: vtgate's normaliser gives equal literals one variable) on a
+//! functional vindex ([`TRUSTED_FOR_BIND_VARIABLES`]; a lookup vindex could
+//! scatter). The merged route is [`Unmapped::OneShard`]: a bind value that
+//! is NULL runs it on any one shard (no sharded row equals NULL, and
+//! reference rows and aggregates such as `count(*)` = 0 still come back
+//! once), and a non-NULL value the vindex cannot map is refused at run
+//! time rather than scattered (each shard would repeat the reference rows).
+//! Each item must be pinned by its own predicates: an inner-joined
 //! table by WHERE and inner ON conditions, a LEFT-joined one also by its
 //! ON clause (rows without partners are built on the shard of their
 //! left row), a derived table by its own WHERE. Any other sharded table
@@ -26,8 +31,22 @@ use super::derived::derived_columns;
 use super::routing::{conjuncts, is_column, route_table, Routing};
 use super::tables::{resolve_name, table_name, TableUse, Tables};
 use super::Context;
+use crate::bind::PlanValue;
 use crate::error::{EngineError, Result};
-use crate::route::Opcode;
+use crate::route::{Opcode, Unmapped};
+
+/// Vindex types whose unique mapping of a value needs nothing but the value,
+/// so one bind variable on one of them names one keyspace id (or none).
+const TRUSTED_FOR_BIND_VARIABLES: &[&str] = &[
+    "hash",
+    "xxhash",
+    "numeric",
+    "binary",
+    "binary_md5",
+    "unicode_loose_md5",
+    "unicode_loose_xxhash",
+    "reverse_bits",
+];
 
 /// One FROM item and the conditions that may pin it.
 struct Item<'a> {
@@ -113,7 +132,11 @@ pub(super) fn same_shard(
     if pinned.len() != sharded_uses || !pinned.iter().all(|r| same_value(first, r)) {
         return Ok(None);
     }
-    Ok(Some(first.clone()))
+    let mut merged = first.clone();
+    if let Some(v) = merged.vindex.as_mut() {
+        v.unmapped = Unmapped::OneShard;
+    }
+    Ok(Some(merged))
 }
 
 enum Pin {
@@ -278,8 +301,18 @@ fn item_routing(ctx: &Context, factor: &TableFactor, conds: &[&Expr]) -> Result<
     }
 }
 
+/// Pinned to one shard: by a literal proven to map to one, or by one bind
+/// variable on a trusted functional vindex.
 fn is_pinned(r: &Routing) -> bool {
-    r.opcode == Opcode::EqualUnique && r.single_shard
+    let by_bind_variable = || {
+        r.vindex.as_ref().is_some_and(|v| {
+            matches!(v.values.as_slice(), [PlanValue::BindVar(_)])
+                && v.vindex.is_unique()
+                && !v.vindex.needs_vcursor()
+                && TRUSTED_FOR_BIND_VARIABLES.contains(&v.vindex.type_name())
+        })
+    };
+    r.opcode == Opcode::EqualUnique && (r.single_shard || by_bind_variable())
 }
 
 /// The name a derived table's select list gives the inner column `c`
