@@ -200,3 +200,19 @@ async fn a_merged_join_runs_on_exactly_one_shard_whatever_the_value() {
         .unwrap_err();
     assert!(matches!(err, EngineError::Unsupported(_)), "{err}");
 }
+
+#[tokio::test]
+async fn tables_joined_on_vindex_columns_keep_the_pushed_join() {
+    // Joined rows share one value, so the pushed join's route may scatter a value hash
+    // cannot map (as a one-table route does) instead of refusing it.
+    let sql = "select u.col, e.v from user u join extra e on e.user_id = u.id \
+               where u.id = :v and e.user_id = :v";
+    let d = describe(sql);
+    assert_eq!(d["OperatorType"], "Route", "{d}");
+    assert_eq!(d["Variant"], "EqualUnique", "{d}");
+    let p = planned_plan(sql).unwrap();
+    let vc = FakeVCursor::new("user", &["-80", "80-"]);
+    let vars: BindVars = [("v".to_string(), BindValue::VarChar(b"4abc".to_vec()))].into();
+    p.execute(&vc, &vars).await.unwrap();
+    assert_eq!(vc.sent().len(), 2);
+}

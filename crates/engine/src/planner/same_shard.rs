@@ -14,6 +14,9 @@
 //! reference rows and aggregates such as `count(*)` = 0 still come back
 //! once), and a non-NULL value the vindex cannot map is refused at run
 //! time rather than scattered (each shard would repeat the reference rows).
+//! Sharded tables pinned by a bind variable and joined on their vindex
+//! columns alone are left to the pushed join, whose route scatters such a
+//! value exactly as before.
 //! Each item must be pinned by its own predicates: an inner-joined
 //! table by WHERE and inner ON conditions, a LEFT-joined one also by its
 //! ON clause (rows without partners are built on the shard of their
@@ -117,6 +120,7 @@ pub(super) fn same_shard(
         }
     }
     flow_values(&mut pins);
+    let joined_on_vindex = joined_on_vindex_columns(&items, &pins);
     let mut pinned: Vec<Routing> = Vec::new();
     for (pin, _) in pins {
         match pin {
@@ -130,6 +134,12 @@ pub(super) fn same_shard(
         return Ok(None);
     };
     if pinned.len() != sharded_uses || !pinned.iter().all(|r| same_value(first, r)) {
+        return Ok(None);
+    }
+    if !first.single_shard && joined_on_vindex {
+        // Tables joined on their vindex columns alone: the pushed join routes
+        // them as one query whose unmappable values scatter (exactly, since
+        // joined rows share one value); a one-shard route would refuse those.
         return Ok(None);
     }
     let mut merged = first.clone();
@@ -197,6 +207,53 @@ fn flow_values(pins: &mut [(Pin, Vec<&Expr>)]) {
             return;
         }
     }
+}
+
+/// Whether the items are all sharded tables whose pinned vindex columns are
+/// linked to each other by equalities (`u.id = e.user_id`): every joined
+/// row then holds one vindex value, so the statement is a plain pushed join
+/// (and without reference tables, nothing needs one shard's answer).
+fn joined_on_vindex_columns(items: &[(Item, bool)], pins: &[(Pin, Vec<&Expr>)]) -> bool {
+    let mut columns = Vec::new();
+    for ((item, _), (pin, _)) in items.iter().zip(pins) {
+        match pin {
+            Pin::Shard(_, Some(col)) if matches!(item.factor, TableFactor::Table { .. }) => {
+                columns.push(col)
+            }
+            _ => return false,
+        }
+    }
+    let index = |e: &Expr| {
+        match e {
+        Expr::CompoundIdentifier(i) => columns.iter().position(|(q, c)| {
+            matches!(i.as_slice(), [a, b] if a.value == *q && b.value.eq_ignore_ascii_case(c))
+        }),
+        _ => None,
+    }
+    };
+    // Connected components by union of equal columns.
+    let mut group: Vec<usize> = (0..columns.len()).collect();
+    for (_, conds) in pins {
+        for c in conds {
+            let Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } = c
+            else {
+                continue;
+            };
+            if let (Some(a), Some(b)) = (index(left), index(right)) {
+                let (from, to) = (group[a], group[b]);
+                for g in &mut group {
+                    if *g == from {
+                        *g = to;
+                    }
+                }
+            }
+        }
+    }
+    group.iter().all(|g| *g == group[0])
 }
 
 /// Whether `e` names `u`'s primary vindex column, that vindex being
