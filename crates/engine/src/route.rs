@@ -68,6 +68,24 @@ pub struct RouteVindex {
     pub vindex: Arc<dyn Vindex>,
     /// One value (Equal, EqualUnique) or the list (IN).
     pub values: Vec<PlanValue>,
+    /// What a value that maps to no keyspace id does.
+    pub unmapped: Unmapped,
+}
+
+/// What a route does with a value its vindex maps to no keyspace id at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unmapped {
+    /// NULL reaches no shard (only the fields are read); any other value reaches every
+    /// shard, which is exact for one table because the shard query keeps its WHERE.
+    #[default]
+    Scatter,
+    /// The statement must run on exactly one shard: a join merged on the shard of one
+    /// vindex value, whose reference tables and aggregates answer once. NULL runs it on any
+    /// one shard (no sharded row equals NULL, so the sharded tables contribute nothing on any
+    /// shard). Any other value the vindex cannot map is refused: MySQL may still match it
+    /// (`'5abc'` equals 5) on a shard the vindex cannot name, and every shard would repeat the
+    /// reference rows.
+    OneShard,
 }
 
 /// Sends a query to shards.
@@ -172,6 +190,9 @@ impl Route {
         shards: &[String],
         vars: &BindVars,
     ) -> Result<Vec<String>> {
+        if rv.unmapped == Unmapped::OneShard {
+            return one_shard(rv, shards, vars).map(|s| vec![s]);
+        }
         let mut bound: Vec<BindValue> = Vec::new();
         for pv in &rv.values {
             match pv.resolve(vars)? {
@@ -296,6 +317,42 @@ impl Primitive for Route {
         }
         d
     }
+}
+
+/// The one shard of a [`Unmapped::OneShard`] route: that of its value's keyspace id, or the
+/// first shard for NULL.
+fn one_shard(rv: &RouteVindex, shards: &[String], vars: &BindVars) -> Result<String> {
+    let refuse = |why: &str| {
+        EngineError::unsupported(format!(
+            "a join merged on the shard of one {} value, {why}",
+            rv.name
+        ))
+    };
+    let [pv] = rv.values.as_slice() else {
+        return Err(refuse("given several values"));
+    };
+    let bound = pv.resolve(vars)?;
+    let value = vindex_value(&bound).ok_or_else(|| refuse("given a list"))?;
+    if rv.vindex.needs_vcursor() {
+        return Err(refuse("through a lookup vindex"));
+    }
+    let index = match rv.vindex.map(std::slice::from_ref(&value))?.as_slice() {
+        _ if value == Value::Null => 0,
+        [dest @ Destination::KeyspaceId(_)] => match dest.resolve(shards)?.as_slice() {
+            [i] => *i,
+            _ => return Err(refuse("whose keyspace id is in no single shard")),
+        },
+        _ => {
+            return Err(refuse(&format!(
+                "given {}, which the vindex maps to no keyspace id",
+                bound.to_sql()
+            )))
+        }
+    };
+    shards
+        .get(index)
+        .cloned()
+        .ok_or(EngineError::KeyRange(vschema::KeyRangeError::NoShards))
 }
 
 /// Drops the last `hidden` columns of every row and field.

@@ -11,6 +11,14 @@
 //! reads at plan time (LIMIT counts, ORDER BY positions, select-list expressions, NULL) is
 //! left as written. Shards still receive the literal text: the engine substitutes the values
 //! back before sending.
+//!
+//! Equal literals share one bind variable where Vitess's normaliser shares them: in a SELECT,
+//! every normalised literal except the items of an `IN` list (Vitess makes the whole list one
+//! tuple variable); in an UPDATE or DELETE, only the right sides of comparisons with a column
+//! on the left. "Equal" means the same kind and the same text (`5` and `'5'` stay apart), and
+//! no text over 256 bytes is shared. Sharing is what lets the planner see that
+//! `u.id = 5 and e.user_id = 5` pins both tables to one shard (`:vtg1` twice); the plan is
+//! cached for that shape only, since `... = 5 and ... = 6` normalises to another text.
 
 use sql::literal::{BindValue, BindVars};
 
@@ -27,6 +35,10 @@ pub struct Normalized {
     /// The values taken out, by name.
     pub vars: BindVars,
 }
+
+/// Literals longer than this (in the statement's text) never share a bind variable, as in
+/// Vitess.
+const MAX_SHARED_LEN: usize = 256;
 
 /// Words that may follow a normalised operand.
 const ENDS_OPERAND: &[&str] = &[
@@ -63,11 +75,14 @@ pub fn normalize(sql: &str) -> Option<Normalized> {
             .is_some_and(|t| t.kind == Kind::Punct && text(t) == p)
     };
 
+    let is_select = text(first).eq_ignore_ascii_case("select");
     let mut in_where = false;
     // Parenthesis depth of each open `IN (` list.
     let mut in_lists: Vec<usize> = Vec::new();
     let mut depth = 0usize;
     let mut picked: Vec<(usize, BindValue)> = Vec::new();
+    // Whether each picked literal may share its bind variable with an equal one.
+    let mut shareable: Vec<bool> = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         match t.kind {
             Kind::Punct if text(t) == "(" => {
@@ -104,11 +119,12 @@ pub fn normalize(sql: &str) -> Option<Normalized> {
             continue;
         };
         let in_list = in_lists.last() == Some(&depth);
+        let compared = !in_list && after_comparison(sql, &toks, i);
         let after = if in_list {
             (is_punct(i - 1, "(") || is_punct(i - 1, ","))
                 && (is_punct(i + 1, ",") || is_punct(i + 1, ")"))
         } else {
-            let before = after_comparison(sql, &toks, i) || after_between(sql, &toks, i, &picked);
+            let before = compared || after_between(sql, &toks, i, &picked);
             let ends = match toks.get(i + 1) {
                 None => true,
                 Some(n) => {
@@ -120,7 +136,13 @@ pub fn normalize(sql: &str) -> Option<Normalized> {
             before && ends
         };
         if after {
+            let shares = if is_select {
+                !in_list
+            } else {
+                compared && compares_column(sql, &toks, i)
+            };
             picked.push((i, value));
+            shareable.push(shares && t.end - t.start <= MAX_SHARED_LEN);
         }
     }
     if picked.is_empty() {
@@ -129,13 +151,25 @@ pub fn normalize(sql: &str) -> Option<Normalized> {
     let mut out = String::with_capacity(sql.len() + picked.len() * 4);
     let mut vars = BindVars::with_capacity(picked.len());
     let mut copied = 0;
-    for (n, (i, value)) in picked.into_iter().enumerate() {
+    // The shared variables so far: value and name.
+    let mut shared: Vec<(BindValue, String)> = Vec::new();
+    for ((i, value), shares) in picked.into_iter().zip(shareable) {
         let t = toks[i];
-        let name = format!("{PREFIX}{}", n + 1);
         out.push_str(&sql[copied..t.start]);
         out.push(':');
-        out.push_str(&name);
         copied = t.end;
+        if let Some((_, name)) = shares
+            .then(|| shared.iter().find(|(v, _)| *v == value))
+            .flatten()
+        {
+            out.push_str(name);
+            continue;
+        }
+        let name = format!("{PREFIX}{}", vars.len() + 1);
+        out.push_str(&name);
+        if shares {
+            shared.push((value.clone(), name.clone()));
+        }
         vars.insert(name, value);
     }
     out.push_str(&sql[copied..]);
@@ -201,6 +235,34 @@ fn after_comparison(sql: &str, toks: &[Token], i: usize) -> bool {
         )
 }
 
+/// Whether the comparison literal `i` follows is made with a plain column (`t.c = 5`), which
+/// is where Vitess shares bind variables in an UPDATE or DELETE.
+fn compares_column(sql: &str, toks: &[Token], i: usize) -> bool {
+    // Step back over the operator (adjacent punctuation, as in `after_comparison`) to the
+    // left operand's last token.
+    let mut j = i;
+    let mut chars = 0;
+    while j > 0 {
+        let p = toks[j - 1];
+        let adjacent = chars == 0 || p.end == toks[j].start;
+        if p.kind != Kind::Punct || !adjacent || chars >= 3 {
+            break;
+        }
+        chars += 1;
+        j -= 1;
+    }
+    let Some(left) = j.checked_sub(1).map(|k| toks[k]) else {
+        return false;
+    };
+    let word = &sql[left.start..left.end];
+    left.kind == Kind::Word
+        && literal(sql, &left).is_none()
+        && !NOT_COLUMNS.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// Words that end an operand without being a column.
+const NOT_COLUMNS: &[&str] = &["end", "null", "true", "false", "unknown"];
+
 /// Whether token `i` is a bound of `BETWEEN x AND y` whose other bound is (or will be) a
 /// plain literal too.
 fn after_between(sql: &str, toks: &[Token], i: usize, picked: &[(usize, BindValue)]) -> bool {
@@ -248,6 +310,55 @@ mod tests {
         );
         let n = normalize("select 1 from t where id = 18446744073709551615").unwrap();
         assert_eq!(n.vars.get("vtg1"), Some(&BindValue::Uint64(u64::MAX)));
+    }
+
+    #[test]
+    fn equal_literals_share_a_variable_in_a_select() {
+        let n = normalize(
+            "select * from user u join user_extra e on u.id = e.user_id \
+             where u.id = 5 and e.user_id = 5 and u.name = '5' and e.k = 6",
+        )
+        .unwrap();
+        assert_eq!(
+            n.sql,
+            "select * from user u join user_extra e on u.id = e.user_id \
+             where u.id = :vtg1 and e.user_id = :vtg1 and u.name = :vtg2 and e.k = :vtg3"
+        );
+        assert_eq!(n.vars.len(), 3);
+        assert_eq!(n.vars.get("vtg1"), Some(&BindValue::Int64(5)));
+        assert_eq!(n.vars.get("vtg2"), Some(&BindValue::VarChar(b"5".to_vec())));
+        assert_eq!(n.vars.get("vtg3"), Some(&BindValue::Int64(6)));
+        // Strings share only with identical text; BETWEEN bounds and any comparison share.
+        assert_eq!(
+            norm("select * from t where a = 'x' and b = 'X' and c = 'x' and d between 1 and 1 and f(e) = 1")
+                .unwrap(),
+            "select * from t where a = :vtg1 and b = :vtg2 and c = :vtg1 and d between :vtg3 and :vtg3 and f(e) = :vtg3"
+        );
+        // IN items are never shared (Vitess makes the list one tuple variable).
+        assert_eq!(
+            norm("select * from t where id in (5, 5) and k = 5 and j = 5").unwrap(),
+            "select * from t where id in (:vtg1, :vtg2) and k = :vtg3 and j = :vtg3"
+        );
+        // Long literals are not shared.
+        let long = "x".repeat(300);
+        let n = normalize(&format!(
+            "select * from t where a = '{long}' and b = '{long}'"
+        ))
+        .unwrap();
+        assert_eq!(n.sql, "select * from t where a = :vtg1 and b = :vtg2");
+    }
+
+    #[test]
+    fn dml_shares_only_comparisons_with_a_column() {
+        assert_eq!(
+            norm("update t set a = 1 where id = 7 and k = 7 and f(c) = 7 and d between 7 and 8")
+                .unwrap(),
+            "update t set a = 1 where id = :vtg1 and k = :vtg1 and f(c) = :vtg2 and d between :vtg3 and :vtg4"
+        );
+        assert_eq!(
+            norm("delete from t where t.id=3 and `b`<=>3 and c in (3)").unwrap(),
+            "delete from t where t.id=:vtg1 and `b`<=>:vtg1 and c in (:vtg2)"
+        );
     }
 
     #[test]

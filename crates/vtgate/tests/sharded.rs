@@ -73,6 +73,39 @@ async fn sharded_keyspace_behaviour() {
     let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(plan["OperatorType"], "Route", "{json}");
     assert_eq!(plan["Variant"], "EqualUnique", "{json}");
+    // Through the plan cache too: equal literals share one bind variable (`:vtg1`), which pins
+    // both tables to one shard, so the cached plan is one route; its rows are MariaDB's, for an
+    // id with rows on either shard and for one without any (count(*) is still 0).
+    let join = "select c.customer_id, c.name, o.order_id from customer c join corder o \
+                on o.price > 0 where c.customer_id = {} and o.customer_id = {}";
+    let count = "select count(*), max(o.price) from customer c join corder o \
+                 on o.price > 0 where c.customer_id = {} and o.customer_id = {}";
+    for id in ["1", "4", "3"] {
+        let sql = join.replace("{}", id);
+        let mut got: Vec<(i64, Option<String>, i64)> = c.query(&sql).await.unwrap();
+        let mut want: Vec<(i64, Option<String>, i64)> = plain.query(&sql).await.unwrap();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{sql}");
+        let sql = count.replace("{}", id);
+        let got: Vec<(i64, Option<i64>)> = c.query(&sql).await.unwrap();
+        let want: Vec<(i64, Option<i64>)> = plain.query(&sql).await.unwrap();
+        assert_eq!(got, want, "{sql}");
+    }
+    let plans = http_get(cluster.http_port, "/debug/query_plans").await;
+    for template in [join, count] {
+        let template = template.replace("{}", ":vtg1");
+        assert_eq!(plans.matches(&template).count(), 1, "{plans}");
+        let json: String = c
+            .query_first(format!("vexplain plan {template}"))
+            .await
+            .unwrap()
+            .unwrap();
+        let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(plan["OperatorType"], "Route", "{json}");
+        assert_eq!(plan["Variant"], "EqualUnique", "{json}");
+        assert_eq!(plan["Values"][0], ":vtg1", "{json}");
+    }
     // VEXPLAIN QUERIES: a scatter count reaches both shards.
     let sent: Vec<(u32, String, String, String)> = c
         .query("vexplain queries select count(*) from customer")

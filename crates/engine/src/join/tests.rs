@@ -33,6 +33,7 @@ fn right() -> Box<dyn Primitive> {
         name: "hash".into(),
         vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
         values: vec![PlanValue::BindVar("m_uid".into())],
+        unmapped: Default::default(),
     });
     Box::new(r)
 }

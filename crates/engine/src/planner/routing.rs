@@ -11,7 +11,7 @@ use vschema::{Destination, TableType};
 
 use crate::bind::{vindex_value, PlanValue};
 use crate::error::{EngineError, Result};
-use crate::route::{Opcode, RouteVindex};
+use crate::route::{Opcode, RouteVindex, Unmapped};
 use sql::literal::BindValue;
 
 use super::tables::TableUse;
@@ -436,6 +436,7 @@ fn with_vindex(opcode: Opcode, single: bool, cv: &ColumnVindex, values: Vec<Plan
             name: cv.name.clone(),
             vindex: Arc::clone(&cv.vindex),
             values,
+            unmapped: Unmapped::Scatter,
         }),
         single_shard: single,
     }

@@ -5,11 +5,19 @@
 //! output row is built from lives there, and reference tables and derived
 //! tables without tables are complete on every shard.
 //!
-//! The value must be the same literal with the same vindex, proven at
-//! plan time to map to exactly one shard (a bind variable or a lookup
-//! vindex is not: the route could reach no shard or scatter, and reference
-//! rows or aggregates would then be wrong), and each item pinned by its
-//! own predicates: an inner-joined
+//! The value must be the same with the same unique vindex: a literal
+//! proven at plan time to map to exactly one shard, or one bind variable
+//! (by name: vtgate's normaliser gives equal literals one variable) on a
+//! functional vindex ([`TRUSTED_FOR_BIND_VARIABLES`]; a lookup vindex could
+//! scatter). The merged route is [`Unmapped::OneShard`]: a bind value that
+//! is NULL runs it on any one shard (no sharded row equals NULL, and
+//! reference rows and aggregates such as `count(*)` = 0 still come back
+//! once), and a non-NULL value the vindex cannot map is refused at run
+//! time rather than scattered (each shard would repeat the reference rows).
+//! Sharded tables pinned by a bind variable and joined on their vindex
+//! columns alone are left to the pushed join, whose route scatters such a
+//! value exactly as before.
+//! Each item must be pinned by its own predicates: an inner-joined
 //! table by WHERE and inner ON conditions, a LEFT-joined one also by its
 //! ON clause (rows without partners are built on the shard of their
 //! left row), a derived table by its own WHERE. Any other sharded table
@@ -26,8 +34,22 @@ use super::derived::derived_columns;
 use super::routing::{conjuncts, is_column, route_table, Routing};
 use super::tables::{resolve_name, table_name, TableUse, Tables};
 use super::Context;
+use crate::bind::PlanValue;
 use crate::error::{EngineError, Result};
-use crate::route::Opcode;
+use crate::route::{Opcode, Unmapped};
+
+/// Vindex types whose unique mapping of a value needs nothing but the value,
+/// so one bind variable on one of them names one keyspace id (or none).
+const TRUSTED_FOR_BIND_VARIABLES: &[&str] = &[
+    "hash",
+    "xxhash",
+    "numeric",
+    "binary",
+    "binary_md5",
+    "unicode_loose_md5",
+    "unicode_loose_xxhash",
+    "reverse_bits",
+];
 
 /// One FROM item and the conditions that may pin it.
 struct Item<'a> {
@@ -98,6 +120,7 @@ pub(super) fn same_shard(
         }
     }
     flow_values(&mut pins);
+    let joined_on_vindex = joined_on_vindex_columns(&items, &pins);
     let mut pinned: Vec<Routing> = Vec::new();
     for (pin, _) in pins {
         match pin {
@@ -113,7 +136,17 @@ pub(super) fn same_shard(
     if pinned.len() != sharded_uses || !pinned.iter().all(|r| same_value(first, r)) {
         return Ok(None);
     }
-    Ok(Some(first.clone()))
+    if !first.single_shard && joined_on_vindex {
+        // Tables joined on their vindex columns alone: the pushed join routes
+        // them as one query whose unmappable values scatter (exactly, since
+        // joined rows share one value); a one-shard route would refuse those.
+        return Ok(None);
+    }
+    let mut merged = first.clone();
+    if let Some(v) = merged.vindex.as_mut() {
+        v.unmapped = Unmapped::OneShard;
+    }
+    Ok(Some(merged))
 }
 
 enum Pin {
@@ -174,6 +207,53 @@ fn flow_values(pins: &mut [(Pin, Vec<&Expr>)]) {
             return;
         }
     }
+}
+
+/// Whether the items are all sharded tables whose pinned vindex columns are
+/// linked to each other by equalities (`u.id = e.user_id`): every joined
+/// row then holds one vindex value, so the statement is a plain pushed join
+/// (and without reference tables, nothing needs one shard's answer).
+fn joined_on_vindex_columns(items: &[(Item, bool)], pins: &[(Pin, Vec<&Expr>)]) -> bool {
+    let mut columns = Vec::new();
+    for ((item, _), (pin, _)) in items.iter().zip(pins) {
+        match pin {
+            Pin::Shard(_, Some(col)) if matches!(item.factor, TableFactor::Table { .. }) => {
+                columns.push(col)
+            }
+            _ => return false,
+        }
+    }
+    let index = |e: &Expr| {
+        match e {
+        Expr::CompoundIdentifier(i) => columns.iter().position(|(q, c)| {
+            matches!(i.as_slice(), [a, b] if a.value == *q && b.value.eq_ignore_ascii_case(c))
+        }),
+        _ => None,
+    }
+    };
+    // Connected components by union of equal columns.
+    let mut group: Vec<usize> = (0..columns.len()).collect();
+    for (_, conds) in pins {
+        for c in conds {
+            let Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } = c
+            else {
+                continue;
+            };
+            if let (Some(a), Some(b)) = (index(left), index(right)) {
+                let (from, to) = (group[a], group[b]);
+                for g in &mut group {
+                    if *g == from {
+                        *g = to;
+                    }
+                }
+            }
+        }
+    }
+    group.iter().all(|g| *g == group[0])
 }
 
 /// Whether `e` names `u`'s primary vindex column, that vindex being
@@ -278,8 +358,18 @@ fn item_routing(ctx: &Context, factor: &TableFactor, conds: &[&Expr]) -> Result<
     }
 }
 
+/// Pinned to one shard: by a literal proven to map to one, or by one bind
+/// variable on a trusted functional vindex.
 fn is_pinned(r: &Routing) -> bool {
-    r.opcode == Opcode::EqualUnique && r.single_shard
+    let by_bind_variable = || {
+        r.vindex.as_ref().is_some_and(|v| {
+            matches!(v.values.as_slice(), [PlanValue::BindVar(_)])
+                && v.vindex.is_unique()
+                && !v.vindex.needs_vcursor()
+                && TRUSTED_FOR_BIND_VARIABLES.contains(&v.vindex.type_name())
+        })
+    };
+    r.opcode == Opcode::EqualUnique && (r.single_shard || by_bind_variable())
 }
 
 /// The name a derived table's select list gives the inner column `c`

@@ -17,6 +17,7 @@ fn hash_vindex(values: Vec<PlanValue>) -> RouteVindex {
         name: "user_index".into(),
         vindex: vschema::create_vindex("hash", "user_index", &Default::default()).unwrap(),
         values,
+        unmapped: Unmapped::Scatter,
     }
 }
 
@@ -164,4 +165,78 @@ async fn unsharded_and_reference_use_one_shard() {
         .await
         .unwrap();
     assert_eq!(vc.sent().len() + vc2.sent().len(), 2);
+}
+
+fn one_shard_route() -> Route {
+    let mut r = route(Opcode::EqualUnique);
+    let mut v = hash_vindex(vec![PlanValue::BindVar("v".into())]);
+    v.unmapped = Unmapped::OneShard;
+    r.vindex = Some(v);
+    r
+}
+
+fn var(value: BindValue) -> BindVars {
+    [("v".to_string(), value)].into()
+}
+
+#[tokio::test]
+async fn a_one_shard_route_goes_to_its_values_shard() {
+    let vc = fake();
+    let res = one_shard_route()
+        .execute(&vc, &var(BindValue::Int64(4)))
+        .await
+        .unwrap();
+    assert_eq!(vc.sent(), vec![("80-".into(), "select id from t".into())]);
+    assert_eq!(res.rows.len(), 2);
+}
+
+#[tokio::test]
+async fn a_one_shard_route_runs_a_null_value_on_one_shard() {
+    // A plain route reads only the fields for NULL; a merged join still needs its
+    // reference rows and aggregates, from exactly one shard.
+    let vc = fake();
+    let res = one_shard_route()
+        .execute(&vc, &var(BindValue::Null))
+        .await
+        .unwrap();
+    assert_eq!(vc.sent(), vec![("-80".into(), "select id from t".into())]);
+    assert_eq!(res.rows.len(), 2);
+    let vc = fake();
+    let mut plain = one_shard_route();
+    if let Some(v) = plain.vindex.as_mut() {
+        v.unmapped = Unmapped::Scatter;
+    }
+    let res = plain.execute(&vc, &var(BindValue::Null)).await.unwrap();
+    assert_eq!(res.rows.len(), 0);
+}
+
+#[tokio::test]
+async fn a_one_shard_route_refuses_a_value_its_vindex_cannot_map() {
+    for value in [
+        BindValue::VarChar(b"7abc".to_vec()),
+        BindValue::Decimal("7.0".into()),
+        BindValue::Tuple(vec![BindValue::Int64(1)]),
+    ] {
+        let vc = fake();
+        let err = one_shard_route()
+            .execute(&vc, &var(value.clone()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, EngineError::Unsupported(_)),
+            "{value:?}: {err}"
+        );
+        assert!(vc.sent().is_empty(), "{value:?}");
+    }
+    // A plain route scatters such a value (its WHERE still filters on each shard).
+    let vc = fake();
+    let mut plain = one_shard_route();
+    if let Some(v) = plain.vindex.as_mut() {
+        v.unmapped = Unmapped::Scatter;
+    }
+    plain
+        .execute(&vc, &var(BindValue::VarChar(b"7abc".to_vec())))
+        .await
+        .unwrap();
+    assert_eq!(vc.sent().len(), 2);
 }
