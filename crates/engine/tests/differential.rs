@@ -524,6 +524,15 @@ const QUERIES: &[(&str, bool)] = &[
     // Different values or a second shard: not merged, same rows.
     ("select u.id, e.k from user u join extra e on e.k <> u.col where u.id = 8 and e.user_id = 11", false),
     ("select u.id, e.user_id, e.k from user u left join extra e on e.user_id = 11 where u.id in (8, 11)", false),
+    // Every SELECT pinned to one keyspace id: the whole statement on its shard.
+    ("select max((select min(k) from extra where user_id = 7))", true),
+    ("select exists (select id from user where id = 4), 1 + (select count(*) from extra where user_id = 4)", true),
+    ("select exists (select id from user where id = 100000)", true),
+    ("select (select u.name from user as u where u.id = 14), a.col from user as a where a.id = 14", true),
+    ("select (select count(*) from extra where user_id = 3 and k < u.col) from user u where u.id = 3", true),
+    ("select id from user where id = 5 and 1 = (select count(*) from extra where user_id = 5 and k = 0)", true),
+    ("select t.c, (select label from ref where id = 1) from (select count(*) as c, max(v) as m from extra where user_id = 5) as t", true),
+    ("select id, name from user where id = 10 union select user_id, v from extra where user_id = 10", false),
 ];
 
 /// Correlated subqueries whose inner rows may live on other shards than their outer row:

@@ -20,6 +20,7 @@ mod insert_select;
 mod join;
 mod join_aggregate;
 mod nested_join;
+mod one_shard;
 mod order;
 mod owned;
 mod pullout;
@@ -142,3 +143,6 @@ mod correlated_tests;
 
 #[cfg(test)]
 mod join_merge_tests;
+
+#[cfg(test)]
+mod one_shard_tests;

@@ -8,6 +8,7 @@ use super::correlated::plan_merged;
 use super::derived::{plain_inner, plan_derived};
 use super::join::plan_pushed_join;
 use super::nested_join::plan_nested_join;
+use super::one_shard::plan_one_shard;
 use super::order::{features, plan_multi_shard};
 use super::pullout::plan_pullouts;
 use super::reference_join::to_reference_copies;
@@ -111,6 +112,9 @@ fn route_query(
         ));
     }
     if one_keyspace {
+        if let Some(plan) = plan_one_shard(ctx, &desc, &query, original)? {
+            return Ok(plan);
+        }
         if let Some(plan) = plan_merged(ctx, &query, original)? {
             return Ok(plan);
         }
