@@ -30,6 +30,7 @@ mod routing;
 mod same_shard;
 mod select;
 mod tables;
+mod targets;
 
 use tables::Scope;
 mod union;
@@ -84,6 +85,7 @@ pub fn plan_with(
         tablet_type,
         options,
     };
+    targets::check_target_qualifiers(stmt, vschema)?;
     match stmt {
         Statement::Query(_) => select::plan_select(&ctx, stmt),
         Statement::Insert(i) => dml::plan_insert(&ctx, stmt, i),
