@@ -14,6 +14,7 @@ mod aggregation;
 mod checks;
 mod correlated;
 mod derived;
+mod derived_routing;
 mod dml;
 mod hash;
 mod insert_select;
