@@ -524,6 +524,23 @@ const QUERIES: &[(&str, bool)] = &[
     // Different values or a second shard: not merged, same rows.
     ("select u.id, e.k from user u join extra e on e.k <> u.col where u.id = 8 and e.user_id = 11", false),
     ("select u.id, e.user_id, e.k from user u left join extra e on e.user_id = 11 where u.id in (8, 11)", false),
+    // Every SELECT pinned to one keyspace id: the whole statement on its shard.
+    ("select max((select min(k) from extra where user_id = 7))", true),
+    ("select exists (select id from user where id = 4), 1 + (select count(*) from extra where user_id = 4)", true),
+    ("select exists (select id from user where id = 100000)", true),
+    ("select (select u.name from user as u where u.id = 14), a.col from user as a where a.id = 14", true),
+    ("select (select count(*) from extra where user_id = 3 and k < u.col) from user u where u.id = 3", true),
+    ("select id from user where id = 5 and 1 = (select count(*) from extra where user_id = 5 and k = 0)", true),
+    ("select t.c, (select label from ref where id = 1) from (select count(*) as c, max(v) as m from extra where user_id = 5) as t", true),
+    ("select id, name from user where id = 10 union select user_id, v from extra where user_id = 10", false),
+    // Plain derived tables: the outer WHERE, renamed onto the table, routes.
+    ("select t.uid, t.nm from (select id as uid, name as nm from user) as t where t.uid = 7", false),
+    ("select uid from (select id as uid, col from user where col > 0) t where uid in (3, 4, 5, 6) order by uid", true),
+    ("select * from (select x as y from (select id as x, name from user) as a where name is not null) as b where y = 12", false),
+    ("select count(*), max(col) from (select id, col from user) t where id = 9 and col is not null", true),
+    ("select u.b from (select id as b, name from user) u where u.b = 33 or u.b = 34", false),
+    ("select f from (select id + 1 as f from user) t where f = 8", false),
+    ("select uid, kk from (select user_id as uid, k as kk from extra) e where uid = 5 order by kk", true),
 ];
 
 /// Correlated subqueries whose inner rows may live on other shards than their outer row:

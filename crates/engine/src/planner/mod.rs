@@ -14,12 +14,14 @@ mod aggregation;
 mod checks;
 mod correlated;
 mod derived;
+mod derived_routing;
 mod dml;
 mod hash;
 mod insert_select;
 mod join;
 mod join_aggregate;
 mod nested_join;
+mod one_shard;
 mod order;
 mod owned;
 mod pullout;
@@ -29,6 +31,7 @@ mod routing;
 mod same_shard;
 mod select;
 mod tables;
+mod targets;
 
 use tables::Scope;
 mod union;
@@ -83,6 +86,7 @@ pub fn plan_with(
         tablet_type,
         options,
     };
+    targets::check_target_qualifiers(stmt, vschema)?;
     match stmt {
         Statement::Query(_) => select::plan_select(&ctx, stmt),
         Statement::Insert(i) => dml::plan_insert(&ctx, stmt, i),
@@ -142,3 +146,6 @@ mod correlated_tests;
 
 #[cfg(test)]
 mod join_merge_tests;
+
+#[cfg(test)]
+mod one_shard_tests;

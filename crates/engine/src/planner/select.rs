@@ -1,13 +1,15 @@
 //! Planning SELECT: which keyspace and shards the statement goes to, and
 //! whether it can be sent whole.
 
-use sqlparser::ast::{Expr, GroupByExpr, Query, SetExpr, Statement, TableFactor};
+use sqlparser::ast::{Expr, GroupByExpr, Query, Select, SetExpr, Statement, TableFactor};
 
 use super::checks::check_query;
 use super::correlated::plan_merged;
 use super::derived::{plain_inner, plan_derived};
+use super::derived_routing::{and_all, plain_select, table_conditions};
 use super::join::plan_pushed_join;
 use super::nested_join::plan_nested_join;
+use super::one_shard::plan_one_shard;
 use super::order::{features, plan_multi_shard};
 use super::pullout::plan_pullouts;
 use super::reference_join::to_reference_copies;
@@ -111,6 +113,9 @@ fn route_query(
         ));
     }
     if one_keyspace {
+        if let Some(plan) = plan_one_shard(ctx, &desc, &query, original)? {
+            return Ok(plan);
+        }
         if let Some(plan) = plan_merged(ctx, &query, original)? {
             return Ok(plan);
         }
@@ -152,12 +157,12 @@ fn route_query(
     // The WHERE that routes: the query's own, or that of a simple derived
     // table the query reads from.
     let routing_where = match &only.relation {
-        TableFactor::Table { .. } if only.joins.is_empty() => select.selection.as_ref(),
+        TableFactor::Table { .. } if only.joins.is_empty() => select.selection.clone(),
         TableFactor::Derived {
             lateral: false,
             subquery,
             ..
-        } if only.joins.is_empty() => match simple_derived(subquery) {
+        } if only.joins.is_empty() => match simple_derived(select, subquery) {
             Ok(w) => w,
             Err(EngineError::Unsupported(_)) => {
                 // Whole when the inner query reaches one shard, else the
@@ -174,7 +179,7 @@ fn route_query(
         },
         _ => return plan_nested_join(ctx, tables, original, plan_side),
     };
-    let routing = route_table(first, routing_where, true)?;
+    let routing = route_table(first, routing_where.as_ref(), true)?;
     let route = routed(routing.clone(), desc, &query);
     if routing.single_shard {
         return Ok(Box::new(route));
@@ -182,30 +187,17 @@ fn route_query(
     plan_multi_shard(query, route)
 }
 
-/// The WHERE of a derived table that every shard can compute on its own
-/// rows (a plain filter and projection of one table), so the outer query
-/// can treat it like a table.
-fn simple_derived(q: &Query) -> Result<Option<&Expr>> {
-    let refuse = || EngineError::unsupported("derived table on a sharded keyspace");
-    let SetExpr::Select(s) = q.body.as_ref() else {
-        return Err(refuse());
-    };
-    let f = super::order::features(q);
-    let grouped = !matches!(&s.group_by, sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
-    let plain_from = matches!(s.from.as_slice(), [t] if t.joins.is_empty() && matches!(t.relation, TableFactor::Table { .. }));
-    if f.aggregate
-        || f.window
-        || grouped
-        || s.distinct.is_some()
-        || s.having.is_some()
-        || q.limit_clause.is_some()
-        || q.fetch.is_some()
-        || q.with.is_some()
-        || !plain_from
-    {
-        return Err(refuse());
+/// The WHERE conditions that route a query over a derived table that
+/// every shard can compute on its own rows (plain filters and projections
+/// of one table, possibly nested), so the outer query can treat it like
+/// a table.
+fn simple_derived(outer: &Select, q: &Query) -> Result<Option<Expr>> {
+    if plain_select(q).is_none() {
+        return Err(EngineError::unsupported(
+            "derived table on a sharded keyspace",
+        ));
     }
-    Ok(s.selection.as_ref())
+    Ok(and_all(table_conditions(outer)))
 }
 
 /// Whether the query's WHERE has subqueries (which may be pulled out).

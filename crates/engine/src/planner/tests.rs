@@ -30,7 +30,7 @@ const VSCHEMA: &str = r#"{
   }
 }"#;
 
-fn vschema() -> vschema::VSchema {
+pub(super) fn vschema() -> vschema::VSchema {
     let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
     let v = vschema::VSchema::build(&srv);
     assert_eq!(v.keyspace_errors().count(), 0);

@@ -1,0 +1,246 @@
+//! Routing a query over plain derived tables by its own WHERE too:
+//! `select ... from (select id as foo from user) as t where t.foo = 5`
+//! reads only `user` rows with `id = 5`, since each derived table here
+//! only filters and renames the rows below it (no aggregation, DISTINCT,
+//! LIMIT or window). The outer conditions are rewritten onto the table's
+//! columns, level by level, and join the inner WHERE clauses in choosing
+//! the shards; the query itself is sent unchanged.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, TableFactor,
+    VisitMut, VisitorMut,
+};
+
+use super::derived::derived_columns;
+use super::order::{features, features_of_expr};
+use super::routing::conjuncts;
+
+/// The conditions every row of `select`'s one table must meet for the
+/// row to reach the result: its own WHERE and those of the plain derived
+/// tables above it, rewritten onto its columns. Conditions that cannot be
+/// rewritten (over computed columns, with subqueries) are left out, which
+/// only routes more widely.
+pub(super) fn table_conditions(select: &Select) -> Vec<Expr> {
+    let mut conds: Vec<Expr> = conjuncts(select.selection.as_ref())
+        .into_iter()
+        .cloned()
+        .collect();
+    let mut current = select;
+    loop {
+        let [only] = current.from.as_slice() else {
+            return Vec::new();
+        };
+        let (subquery, alias) = match &only.relation {
+            _ if !only.joins.is_empty() => return Vec::new(),
+            TableFactor::Table { .. } => return conds,
+            TableFactor::Derived {
+                lateral: false,
+                subquery,
+                alias: Some(alias),
+                sample: None,
+            } => (subquery, alias),
+            _ => return Vec::new(),
+        };
+        let (Some(inner), Ok(names)) = (plain_select(subquery), derived_columns(subquery, alias))
+        else {
+            return Vec::new();
+        };
+        let columns: Vec<(String, Option<Expr>)> = names
+            .into_iter()
+            .zip(
+                inner
+                    .projection
+                    .iter()
+                    .map(bare_column)
+                    .chain(std::iter::repeat(None)),
+            )
+            .collect();
+        let rename = Rename {
+            alias: &alias.name.value,
+            columns: &columns,
+            ok: true,
+        };
+        conds = conds
+            .into_iter()
+            .filter_map(|c| rename.apply(c))
+            .chain(conjuncts(inner.selection.as_ref()).into_iter().cloned())
+            .collect();
+        current = inner;
+    }
+}
+
+/// The SELECT of `q` when each of its rows is one row of its FROM item,
+/// filtered and renamed (no aggregation, grouping, DISTINCT, HAVING,
+/// window, LIMIT or WITH), over one table or such a derived table.
+pub(super) fn plain_select(q: &Query) -> Option<&Select> {
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return None;
+    };
+    let f = features(q);
+    let grouped =
+        !matches!(&s.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    if f.aggregate
+        || f.window
+        || grouped
+        || s.distinct.is_some()
+        || s.having.is_some()
+        || q.limit_clause.is_some()
+        || q.fetch.is_some()
+        || q.with.is_some()
+    {
+        return None;
+    }
+    let [only] = s.from.as_slice() else {
+        return None;
+    };
+    match &only.relation {
+        _ if !only.joins.is_empty() => None,
+        TableFactor::Table { .. } => Some(s),
+        TableFactor::Derived {
+            lateral: false,
+            subquery,
+            alias: Some(_),
+            sample: None,
+        } => plain_select(subquery).map(|_| &**s),
+        _ => None,
+    }
+}
+
+/// The column a select item passes through unchanged, if it is one.
+fn bare_column(item: &SelectItem) -> Option<Expr> {
+    let e = match item {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+        _ => return None,
+    };
+    matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)).then(|| e.clone())
+}
+
+/// Rewrites references to a derived table's columns into the inner
+/// columns they pass through.
+struct Rename<'a> {
+    alias: &'a str,
+    columns: &'a [(String, Option<Expr>)],
+    ok: bool,
+}
+
+impl Rename<'_> {
+    fn apply(&self, mut cond: Expr) -> Option<Expr> {
+        if features_of_expr(&cond).subquery {
+            return None;
+        }
+        let mut r = Rename { ok: true, ..*self };
+        let _ = cond.visit(&mut r);
+        r.ok.then_some(cond)
+    }
+
+    fn inner(&self, name: &Ident) -> Option<Expr> {
+        self.columns
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name.value))
+            .and_then(|(_, e)| e.clone())
+    }
+}
+
+impl VisitorMut for Rename<'_> {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        let renamed = match e {
+            Expr::Identifier(c) => self.inner(c),
+            Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+                [t, c] if t.value == self.alias => self.inner(c),
+                _ => None,
+            },
+            _ => return ControlFlow::Continue(()),
+        };
+        match renamed {
+            Some(inner) => *e = inner,
+            None => {
+                self.ok = false;
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The AND of `conds`, `None` when there are none.
+pub(super) fn and_all(conds: Vec<Expr>) -> Option<Expr> {
+    conds.into_iter().reduce(|a, b| Expr::BinaryOp {
+        left: Box::new(a),
+        op: BinaryOperator::And,
+        right: Box::new(b),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlparser::ast::{SetExpr, Statement};
+
+    use super::super::tests::describe;
+    use super::table_conditions;
+
+    fn conditions(sql: &str) -> Vec<String> {
+        let Statement::Query(q) = sql::parse::parse(sql).unwrap() else {
+            panic!("not a query")
+        };
+        let SetExpr::Select(s) = q.body.as_ref() else {
+            panic!("not a select")
+        };
+        table_conditions(s).iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn outer_conditions_are_renamed_onto_the_table_level_by_level() {
+        assert_eq!(
+            conditions(
+                "select * from (select b as c from (select id as b, name from user where col = 1) \
+                 as t1 where t1.name = 'x') as t2 where t2.c = 5 and c > 2"
+            ),
+            ["id = 5", "id > 2", "name = 'x'", "col = 1"]
+        );
+        assert_eq!(
+            conditions("select a from (select user.id, name from user) u (a, n) where u.n = 1"),
+            ["name = 1"]
+        );
+    }
+
+    #[test]
+    fn conditions_over_computed_columns_or_with_subqueries_are_left_out() {
+        assert_eq!(
+            conditions(
+                "select f from (select id + 1 as f, id from user) t \
+                 where f = 5 and id in (select 1) and other.id = 3"
+            ),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn nothing_routes_through_a_derived_table_that_is_not_row_by_row() {
+        for sql in [
+            "select * from (select id from user limit 10) t where id = 5",
+            "select * from (select id, count(*) from user group by id) t where id = 5",
+            "select * from (select distinct id from user) t where id = 5",
+            "select * from (select id from (select id from user limit 2) a) t where id = 5",
+        ] {
+            assert_eq!(conditions(sql), Vec::<String>::new(), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_query_over_plain_derived_tables_routes_by_its_where() {
+        let d = describe(
+            "select * from (select x as y from (select id as x from user) as a) as b where y = 12",
+        );
+        assert_eq!(
+            (d["Variant"].as_str(), d["Values"][0].as_str()),
+            (Some("EqualUnique"), Some("12"))
+        );
+        let d = describe("select f from (select id + 1 as f from user) t where f = 8");
+        assert_eq!(d["OperatorType"], "Route");
+        assert_eq!(d["Variant"], "Scatter");
+    }
+}
