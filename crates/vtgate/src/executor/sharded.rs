@@ -184,37 +184,48 @@ impl Executor {
         {
             return Ok(None);
         }
-        let normalized = normalize(&planned);
-        if let Some(n) = &normalized {
-            let key = Self::plan_key(session, n.sql.clone());
+        // The normalised statement's key and values move into what is returned: no copies
+        // on a cache hit.
+        let normalized = normalize(&planned).map(|n| (Self::plan_key(session, n.sql), n.vars));
+        if let Some((key, vars)) = normalized {
             if let Some(plan) = topo.plans().get(&key) {
-                return Ok(Some(PlannedStatement {
-                    plan,
-                    vars: n.vars.clone(),
-                }));
+                return Ok(Some(PlannedStatement { plan, vars }));
             }
+            return self.plan_and_cache(session, kind, &topo, planned, Some((key, vars)));
         }
+        self.plan_and_cache(session, kind, &topo, planned, None)
+    }
+
+    /// Plans a statement not found in the cache and caches the plan: the normalised form
+    /// (`normalized`: its key and values) when the planner takes it, else `planned` as written.
+    fn plan_and_cache(
+        &self,
+        session: &Session,
+        kind: &StatementKind,
+        topo: &Topology,
+        planned: String,
+        normalized: Option<(PlanKey, BindVars)>,
+    ) -> Result<Option<PlannedStatement>, VtError> {
         let key = Self::plan_key(session, planned);
         if let Some(plan) = topo.plans().get(&key) {
             return Ok(Some(PlannedStatement::literal(plan)));
         }
         let keyspace = planner_keyspace(session);
-        if !with_stack(&key.sql, || needs_planner(&topo, session, kind, &key.sql))? {
+        if !with_stack(&key.sql, || needs_planner(topo, session, kind, &key.sql))? {
             return Ok(None);
         }
-        if let Some(n) = normalized {
-            let made = with_stack(&n.sql, || {
-                plan_statement(&topo, &n.sql, keyspace, session.tablet_type())
+        if let Some((n_key, vars)) = normalized {
+            let made = with_stack(&n_key.sql, || {
+                plan_statement(topo, &n_key.sql, keyspace, session.tablet_type())
             })?;
             if let Ok(plan) = made {
                 let plan = Arc::new(plan);
-                topo.plans()
-                    .insert(Self::plan_key(session, n.sql), plan.clone());
-                return Ok(Some(PlannedStatement { plan, vars: n.vars }));
+                topo.plans().insert(n_key, plan.clone());
+                return Ok(Some(PlannedStatement { plan, vars }));
             }
         }
         let plan = with_stack(&key.sql, || {
-            plan_statement(&topo, &key.sql, keyspace, session.tablet_type())
+            plan_statement(topo, &key.sql, keyspace, session.tablet_type())
         })??;
         let plan = Arc::new(plan);
         topo.plans().insert(key, plan.clone());
