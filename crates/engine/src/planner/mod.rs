@@ -20,6 +20,7 @@ mod hash;
 mod insert_select;
 mod join;
 mod join_aggregate;
+mod multi_column;
 mod nested_join;
 mod one_shard;
 mod order;
