@@ -150,3 +150,6 @@ mod join_merge_tests;
 
 #[cfg(test)]
 mod one_shard_tests;
+
+#[cfg(test)]
+mod multi_column_tests;
