@@ -37,8 +37,9 @@ pub struct Insert {
     pub vindex_name: String,
     /// The primary vindex.
     pub vindex: Arc<dyn Vindex>,
-    /// Each row's primary vindex column value.
-    pub values: Vec<PlanValue>,
+    /// Each row's values of the primary vindex columns (one value, or one
+    /// per column of a multi-column vindex).
+    pub values: Vec<Vec<PlanValue>>,
     /// Auto-increment values to take from a sequence, if any.
     pub sequence: Option<SequenceFill>,
     /// The owned lookup vindexes whose rows this INSERT creates.
@@ -69,12 +70,12 @@ pub struct SequenceFill {
 impl Insert {
     /// The keyspace id of every row, in row order.
     fn row_ksids(&self, vars: &BindVars) -> Result<Vec<KeyspaceId>> {
-        let values = self
+        let rows = self
             .values
             .iter()
-            .map(|v| v.resolve(vars))
-            .collect::<Result<Vec<_>>>()?;
-        ksids_of_rows(self.vindex.as_ref(), &values)
+            .map(|row| row.iter().map(|v| v.resolve(vars)).collect())
+            .collect::<Result<Vec<Vec<BindValue>>>>()?;
+        ksids_of_value_rows(self.vindex.as_ref(), &rows)
     }
 
     /// Creates the lookup rows of every owned vindex.
@@ -129,6 +130,45 @@ pub(crate) fn ksids_of_rows(vindex: &dyn Vindex, values: &[BindValue]) -> Result
         .map(|(bound, d)| match d {
             Destination::KeyspaceId(k) => Ok(k),
             _ => Err(unmappable(&bound.to_sql())),
+        })
+        .collect()
+}
+
+/// The keyspace id of each row of primary vindex values: a row of one
+/// value for a single-column vindex, a value per column for a multi-column
+/// one (which must name every column to give a keyspace id).
+pub(crate) fn ksids_of_value_rows(
+    vindex: &dyn Vindex,
+    rows: &[Vec<BindValue>],
+) -> Result<Vec<KeyspaceId>> {
+    let text = |row: &[BindValue]| {
+        let cells: Vec<String> = row.iter().map(BindValue::to_sql).collect();
+        cells.join(", ")
+    };
+    if !vindex.is_multi_column() {
+        let values = rows
+            .iter()
+            .map(|row| match row.as_slice() {
+                [v] => Ok(v.clone()),
+                _ => Err(unmappable(&text(row))),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return ksids_of_rows(vindex, &values);
+    }
+    let plain = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|b| vindex_value(b).ok_or_else(|| unmappable(&text(row))))
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let destinations = vindex.map_rows(&plain)?;
+    rows.iter()
+        .zip(destinations)
+        .map(|(row, d)| match d {
+            Destination::KeyspaceId(k) => Ok(k),
+            _ => Err(unmappable(&text(row))),
         })
         .collect()
 }
@@ -231,7 +271,17 @@ impl Primitive for Insert {
     }
 
     fn description(&self) -> PlanDescription {
-        let values: Vec<String> = self.values.iter().map(PlanValue::describe).collect();
+        let values: Vec<String> = self
+            .values
+            .iter()
+            .map(|row| {
+                let cells: Vec<String> = row.iter().map(PlanValue::describe).collect();
+                match cells.as_slice() {
+                    [one] => one.clone(),
+                    _ => format!("({})", cells.join(", ")),
+                }
+            })
+            .collect();
         let d = PlanDescription {
             keyspace: Some(self.keyspace.clone()),
             ..PlanDescription::new("Insert").variant("Sharded")
@@ -270,7 +320,7 @@ mod tests {
             suffix: " ON DUPLICATE KEY UPDATE v = 1".into(),
             vindex_name: "hash".into(),
             vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
-            values,
+            values: values.into_iter().map(|v| vec![v]).collect(),
             sequence: None,
             owned: Vec::new(),
         }
@@ -354,6 +404,31 @@ mod tests {
         );
         let e = i.execute(&vc, &BindVars::new()).await.unwrap_err();
         assert_eq!(e.to_string(), "could not map [null] to a keyspace id");
+        assert!(vc.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn multi_column_rows_go_to_the_shard_of_all_their_columns() {
+        let vc = FakeVCursor::new("ks", &["-80", "80-"]);
+        let params = [("column_count".to_string(), "2".to_string())].into();
+        let mut i = insert(Vec::new(), vec!["(1, 1)", "(4, 1)", "(1, 4)"]);
+        i.vindex = vschema::create_vindex("multicol", "mc", &params).unwrap();
+        i.values = vec![
+            vec![int(1), int(1)],
+            vec![int(4), int(1)],
+            vec![int(1), int(4)],
+        ];
+        // The first column's hash leads the keyspace id: hash(1) = 0x166b..., hash(4) = 0xd2fd...
+        i.execute(&vc, &BindVars::new()).await.unwrap();
+        let sent: Vec<(String, String)> = vc.sent();
+        assert_eq!(sent.len(), 2);
+        assert!(sent[0].0 == "-80" && sent[0].1.contains("(1, 1), (1, 4)"));
+        assert!(sent[1].0 == "80-" && sent[1].1.contains("(4, 1)"));
+        let vc = FakeVCursor::new("ks", &["-80", "80-"]);
+        i.values = vec![vec![int(1), PlanValue::Literal(BindValue::Null)]];
+        i.rows = vec!["(1, null)".into()];
+        let e = i.execute(&vc, &BindVars::new()).await.unwrap_err();
+        assert_eq!(e.to_string(), "could not map [1, null] to a keyspace id");
         assert!(vc.sent().is_empty());
     }
 }

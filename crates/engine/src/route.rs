@@ -1,7 +1,8 @@
 //! [`Route`]: sends one query to the shards its routing picks and combines
 //! the results (Vitess `engine/route.go` and `routing.go`). With ORDER BY
 //! parameters it merge-sorts the sorted shard results; with hidden columns
-//! it drops the trailing columns the planner added for sorting.
+//! it drops the trailing columns the planner added for sorting. Routes on a
+//! multi-column vindex map their values in [`multi_column`].
 
 use std::sync::Arc;
 
@@ -18,6 +19,9 @@ use crate::merge_sort::{merge_sorted, OrderByParam};
 use crate::primitive::Primitive;
 use crate::vcursor::{ShardQuery, VCursor};
 
+mod multi_column;
+pub use multi_column::ColumnValues;
+
 /// How a route picks its shards (Vitess `Opcode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opcode {
@@ -30,8 +34,12 @@ pub enum Opcode {
     /// Several values through a vindex.
     In,
     /// Several values through a vindex, taken from one column of a tuple
-    /// list (`(a, b) in ((1, 2), (3, 4))`); routed like `In`.
+    /// list (`(a, b) in ((1, 2), (3, 4))`); routed like `In`. On a
+    /// multi-column vindex, the columns' values are paired by position.
     MultiEqual,
+    /// A value for each of a prefix of a multi-column vindex's columns:
+    /// the shards of a key range.
+    SubShard,
     /// Every shard.
     Scatter,
     /// Any one shard (reference tables, `dual`).
@@ -51,6 +59,7 @@ impl Opcode {
             Opcode::Equal => "Equal",
             Opcode::In => "IN",
             Opcode::MultiEqual => "MultiEqual",
+            Opcode::SubShard => "SubShard",
             Opcode::Scatter => "Scatter",
             Opcode::Reference => "Reference",
             Opcode::None => "None",
@@ -66,10 +75,13 @@ pub struct RouteVindex {
     pub name: String,
     /// The instance.
     pub vindex: Arc<dyn Vindex>,
-    /// One value (Equal, EqualUnique) or the list (IN).
+    /// One value (Equal, EqualUnique) or the list (IN); empty for a
+    /// multi-column vindex.
     pub values: Vec<PlanValue>,
     /// What a value that maps to no keyspace id does.
     pub unmapped: Unmapped,
+    /// For a multi-column vindex: the values of each of its leading columns.
+    pub columns: Vec<ColumnValues>,
 }
 
 /// What a route does with a value its vindex maps to no keyspace id at run time.
@@ -167,7 +179,11 @@ impl Route {
             Opcode::Scatter => all(),
             Opcode::None => Ok(Vec::new()),
             Opcode::ByDestination => Ok(self.target_shards.clone()),
-            Opcode::EqualUnique | Opcode::Equal | Opcode::In | Opcode::MultiEqual => {
+            Opcode::EqualUnique
+            | Opcode::Equal
+            | Opcode::In
+            | Opcode::MultiEqual
+            | Opcode::SubShard => {
                 let v = self
                     .vindex
                     .as_ref()
@@ -192,6 +208,20 @@ impl Route {
     ) -> Result<Vec<String>> {
         if rv.unmapped == Unmapped::OneShard {
             return one_shard(rv, shards, vars).map(|s| vec![s]);
+        }
+        if !rv.columns.is_empty() {
+            let Some(destinations) =
+                multi_column::destinations(rv.vindex.as_ref(), self.opcode, &rv.columns, vars)?
+            else {
+                return Ok(shards.to_vec());
+            };
+            let mut picked = Vec::new();
+            for dest in &destinations {
+                picked.extend(dest.resolve(shards)?);
+            }
+            picked.sort_unstable();
+            picked.dedup();
+            return Ok(picked.into_iter().map(|i| shards[i].clone()).collect());
         }
         let mut bound: Vec<BindValue> = Vec::new();
         for pv in &rv.values {
@@ -308,7 +338,9 @@ impl Primitive for Route {
         d = d.with("Query", self.query.clone());
         if let Some(v) = &self.vindex {
             let values: Vec<String> = v.values.iter().map(PlanValue::describe).collect();
-            let values = if matches!(self.opcode, Opcode::In | Opcode::MultiEqual) {
+            let values = if !v.columns.is_empty() {
+                v.columns.iter().map(ColumnValues::describe).collect()
+            } else if matches!(self.opcode, Opcode::In | Opcode::MultiEqual) {
                 vec![format!("({})", values.join(", "))]
             } else {
                 values

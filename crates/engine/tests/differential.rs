@@ -15,6 +15,7 @@ use proto::query::{Field, QueryResult, Row as ProtoRow};
 use tokio::sync::Mutex;
 
 mod differential_binds;
+mod differential_multicol;
 
 const SHARDS: [&str; 2] = ["-80", "80-"];
 

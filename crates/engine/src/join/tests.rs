@@ -34,6 +34,7 @@ fn right() -> Box<dyn Primitive> {
         vindex: vschema::create_vindex("hash", "hash", &Default::default()).unwrap(),
         values: vec![PlanValue::BindVar("m_uid".into())],
         unmapped: Default::default(),
+        columns: Vec::new(),
     });
     Box::new(r)
 }

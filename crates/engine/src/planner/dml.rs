@@ -180,16 +180,20 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
     let pv = t
         .primary_vindex()
         .ok_or_else(|| EngineError::unsupported("table without vindex"))?;
-    let [pv_col] = pv.columns.as_slice() else {
-        return Err(EngineError::unsupported(
-            "INSERT with a multi-column primary vindex",
-        ));
-    };
-    let Some(pv_idx) = columns.iter().position(|c| c.eq_ignore_ascii_case(pv_col)) else {
-        return Err(EngineError::BadResult(format!(
-            "VT09003: INSERT query does not have primary vindex column '{pv_col}' in the column list"
-        )));
-    };
+    // Every column of the primary vindex (several for a multi-column one)
+    // must be given: together they make the row's keyspace id.
+    let pv_idxs = pv
+        .columns
+        .iter()
+        .map(|pv_col| {
+            columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(pv_col))
+                .ok_or_else(|| EngineError::BadResult(format!(
+                    "VT09003: INSERT query does not have primary vindex column '{pv_col}' in the column list"
+                )))
+        })
+        .collect::<Result<Vec<usize>>>()?;
     if let Some(OnInsert::DuplicateKeyUpdate(assignments)) = &insert.on {
         for a in assignments {
             check_assignment(&a.target, table)?;
@@ -224,18 +228,21 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
             generated_names.push(name.clone());
             generated = Some((i, name));
         }
-        let value = match (&generated, exprs[pv_idx]) {
-            (Some((i, name)), _) if *i == pv_idx => PlanValue::BindVar(name.clone()),
-            (_, Some(e)) => PlanValue::from_expr(e).ok_or_else(|| {
-                EngineError::unsupported("INSERT with a primary vindex value that is not a literal")
-            })?,
-            (_, None) => {
-                return Err(EngineError::BadResult(
+        let row_values = pv_idxs
+            .iter()
+            .map(|&pv_idx| match (&generated, exprs[pv_idx]) {
+                (Some((i, name)), _) if *i == pv_idx => Ok(PlanValue::BindVar(name.clone())),
+                (_, Some(e)) => PlanValue::from_expr(e).ok_or_else(|| {
+                    EngineError::unsupported(
+                        "INSERT with a primary vindex value that is not a literal",
+                    )
+                }),
+                (_, None) => Err(EngineError::BadResult(
                     "missing primary vindex value".into(),
-                ))
-            }
-        };
-        vindex_values.push(value);
+                )),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        vindex_values.push(row_values);
         owned_rows.push(
             owned_specs
                 .iter()

@@ -20,6 +20,7 @@ mod hash;
 mod insert_select;
 mod join;
 mod join_aggregate;
+mod multi_column;
 mod nested_join;
 mod one_shard;
 mod order;
@@ -149,3 +150,6 @@ mod join_merge_tests;
 
 #[cfg(test)]
 mod one_shard_tests;
+
+#[cfg(test)]
+mod multi_column_tests;

@@ -1,7 +1,8 @@
 //! Choosing a table's route from its WHERE clause (Vitess `tableRoutingInfo`
 //! / `ShardedRouting`): the cheapest vindex with an `=` or `IN` predicate
 //! on its column (also inside a tuple, or in every branch of an OR),
-//! `None` when the WHERE can never be true.
+//! `None` when the WHERE can never be true. Multi-column vindexes are
+//! routed in [`super::multi_column`].
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use crate::error::{EngineError, Result};
 use crate::route::{Opcode, RouteVindex, Unmapped};
 use sql::literal::BindValue;
 
+use super::multi_column::route_multi_column;
 use super::tables::TableUse;
 
 /// The routing chosen for one table.
@@ -139,7 +141,7 @@ fn is_comparison(op: &BinaryOperator) -> bool {
 }
 
 /// A predicate on one vindex column.
-enum Candidate {
+pub(super) enum Candidate {
     Equal(PlanValue),
     In(Vec<PlanValue>),
     /// The column inside a tuple compared with a list of tuples.
@@ -155,7 +157,13 @@ impl Candidate {
     }
 }
 
-fn candidate(e: &Expr, table: &TableUse, column: &str, unqualified: bool) -> Option<Candidate> {
+/// The limit condition `e` puts on `column`, if any.
+pub(super) fn candidate(
+    e: &Expr,
+    table: &TableUse,
+    column: &str,
+    unqualified: bool,
+) -> Option<Candidate> {
     let is_col = |x: &Expr| is_column(x, table, column, unqualified);
     match e {
         Expr::Nested(inner) => candidate(inner, table, column, unqualified),
@@ -301,7 +309,7 @@ fn or_candidate(e: &Expr, table: &TableUse, column: &str, unqualified: bool) -> 
 
 /// `column = other and other = v` (both columns of the table): the column's
 /// value is `v` too (Vitess follows such equalities).
-fn through_columns(
+pub(super) fn through_columns(
     conds: &[&Expr],
     table: &TableUse,
     column: &str,
@@ -382,6 +390,17 @@ pub fn route_table(
     }
     let mut best: Option<(u32, u32, Routing)> = None;
     for cv in t.ordered_vindexes() {
+        if cv.vindex.is_multi_column() && !cv.vindex.needs_vcursor() {
+            if let Some((rank, routing)) = route_multi_column(cv, &conds, table, unqualified) {
+                if best
+                    .as_ref()
+                    .is_none_or(|(r, c, _)| (rank, cv.cost) < (*r, *c))
+                {
+                    best = Some((rank, cv.cost, routing));
+                }
+            }
+            continue;
+        }
         if cv.columns.len() != 1 || cv.partial || cv.vindex.is_multi_column() {
             continue;
         }
@@ -437,6 +456,7 @@ fn with_vindex(opcode: Opcode, single: bool, cv: &ColumnVindex, values: Vec<Plan
             vindex: Arc::clone(&cv.vindex),
             values,
             unmapped: Unmapped::Scatter,
+            columns: Vec::new(),
         }),
         single_shard: single,
     }

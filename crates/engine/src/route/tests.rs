@@ -18,6 +18,7 @@ fn hash_vindex(values: Vec<PlanValue>) -> RouteVindex {
         vindex: vschema::create_vindex("hash", "user_index", &Default::default()).unwrap(),
         values,
         unmapped: Unmapped::Scatter,
+        columns: Vec::new(),
     }
 }
 
