@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use crate::process::{retry, run, stop, wait_for_port, Service};
+use crate::process::{retry, run, stop, wait_for_health, wait_for_port, Service};
 
 const CELL: &str = "zone1";
 
@@ -403,10 +403,13 @@ impl Cluster {
         for t in &shard_tablets {
             let service = self.vttablet(t);
             service.start()?;
-            services.push((service, self.port(16000 + t.uid)));
+            services.push((service, self.port(15000 + t.uid)));
         }
-        for (service, grpc_port) in &services {
-            wait_for_port(*grpc_port, Duration::from_secs(60), service)?;
+        // Every tablet must be in the topology before the election: PlannedReparentShard
+        // attaches the replicas it finds there, and one registering later never replicates
+        // (its database stays empty).
+        for (service, http_port) in &services {
+            wait_for_health(*http_port, Duration::from_secs(90), service)?;
         }
         let primary = format!("{CELL}-{:010}", shard_tablets[0].uid);
         let keyspace_shard = format!("{ks}/{shard}");

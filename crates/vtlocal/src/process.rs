@@ -2,6 +2,7 @@
 //! to a log file, remembered by a pid file, stopped by SIGTERM (then SIGKILL) from that pid file.
 
 use std::fs;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -154,6 +155,44 @@ pub fn wait_for_port(port: u16, timeout: Duration, service: &Service<'_>) -> Res
     }
 }
 
+/// Waits until `GET /debug/health` on `127.0.0.1:port` answers 200. A vttablet binds its ports
+/// before it opens MariaDB and registers in the topology, so an open port is not enough before
+/// a reparent: the tablet answers its health check once it is registered and serving.
+pub fn wait_for_health(port: u16, timeout: Duration, service: &Service<'_>) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if health_ok(port) {
+            return Ok(());
+        }
+        service.check_alive()?;
+        if Instant::now() > deadline {
+            bail!(
+                "{} did not answer /debug/health on port {port} within {timeout:?}",
+                service.name
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// One `GET /debug/health`; true on a 200 answer.
+fn health_ok(port: u16) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(300)) else {
+        return false;
+    };
+    let request = "GET /debug/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if stream
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .is_err()
+        || stream.write_all(request.as_bytes()).is_err()
+    {
+        return false;
+    }
+    let mut status = [0u8; 12];
+    stream.read_exact(&mut status).is_ok() && status.ends_with(b" 200")
+}
+
 /// Retries `f` until it succeeds or `timeout` passes, returning the last error.
 pub fn retry<T>(timeout: Duration, mut f: impl FnMut() -> Result<T>) -> Result<T> {
     let deadline = Instant::now() + timeout;
@@ -183,5 +222,67 @@ pub fn wait_for_interrupt() {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         let mut signal = 0;
         libc::sigwait(&set, &mut signal);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A service whose pid file names this (live) test process.
+    fn this_process(dir: &Path) -> Service<'_> {
+        fs::write(dir.join("tablet.pid"), std::process::id().to_string()).expect("pid file");
+        Service {
+            name: "tablet".into(),
+            program: PathBuf::from("unused"),
+            args: Vec::new(),
+            pid_dir: dir,
+            log_dir: dir,
+            env: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_open_port_is_not_health() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let service = this_process(dir.path());
+        // Bound and listening, as a vttablet is before it registers: connections are
+        // accepted by the kernel, but nothing answers.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        wait_for_port(port, Duration::from_secs(5), &service).expect("the port is open");
+        let err = wait_for_health(port, Duration::from_millis(500), &service)
+            .expect_err("no health answer yet");
+        assert!(err.to_string().contains("/debug/health"), "{err:#}");
+    }
+
+    #[test]
+    fn health_waits_for_the_answer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let service = this_process(dir.path());
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let answered = Instant::now() + Duration::from_millis(700);
+        let server = std::thread::spawn(move || {
+            std::thread::sleep(answered - Instant::now());
+            for stream in listener.incoming().take(3) {
+                let mut stream = stream.expect("accept");
+                let mut request = [0u8; 256];
+                let n = stream.read(&mut request).unwrap_or(0);
+                let ok = request[..n].starts_with(b"GET /debug/health ");
+                let status = if ok { "200 OK" } else { "404 Not Found" };
+                let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
+                if ok {
+                    return;
+                }
+            }
+        });
+        wait_for_health(port, Duration::from_secs(10), &service).expect("healthy");
+        assert!(
+            Instant::now() >= answered,
+            "returned before the tablet answered"
+        );
+        server.join().expect("server thread");
     }
 }

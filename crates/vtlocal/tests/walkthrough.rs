@@ -150,8 +150,53 @@ impl Walk {
         let port = self.mysql_port(uid);
         let mut conn = self.conn(port);
         if let Err(e) = self.rt.block_on(conn.query_drop(sql)) {
-            panic!("tablet {uid} (MariaDB on {port}): {sql}: {e}");
+            let first = uid / 100 * 100;
+            let shard: Vec<String> = (first..first + 3).map(|u| self.describe(u)).collect();
+            panic!(
+                "tablet {uid} (MariaDB on {port}): {sql}: {e}\nthe MariaDBs of its shard:\n{}",
+                shard.join("\n")
+            );
         }
+    }
+
+    /// What a failure needs to know of tablet `uid`'s MariaDB: its replication and its tables.
+    fn describe(&self, uid: u16) -> String {
+        const POSITION: &str = "select concat('server_id=', @@server_id, ' read_only=', \
+             @@read_only, ' gtid_binlog_pos=', @@gtid_binlog_pos, ' gtid_slave_pos=', \
+             @@gtid_slave_pos)";
+        const TABLES: &str = "select table_schema, group_concat(table_name order by table_name) \
+             from information_schema.tables where table_schema like 'vt\\_%' group by table_schema";
+        let port = self.mysql_port(uid);
+        self.rt.block_on(async {
+            let mut conn = match Conn::new(opts(port)).await {
+                Ok(conn) => conn,
+                Err(e) => return format!("  tablet {uid} (port {port}): cannot connect: {e}"),
+            };
+            let position: Result<Option<String>, _> = conn.query_first(POSITION).await;
+            let source: Result<Option<mysql_async::Row>, _> =
+                conn.query_first("show slave status").await;
+            let column = |row: &mysql_async::Row, name: &str| {
+                let value = row.get_opt::<String, _>(name).and_then(Result::ok);
+                format!("{name}={}", value.unwrap_or_default())
+            };
+            let source = source.map(|row| {
+                row.map(|row| {
+                    [
+                        "Master_Port",
+                        "Slave_IO_Running",
+                        "Slave_SQL_Running",
+                        "Last_Error",
+                    ]
+                    .map(|name| column(&row, name))
+                    .join(" ")
+                })
+            });
+            let tables: Result<Vec<(String, String)>, _> = conn.query(TABLES).await;
+            format!(
+                "  tablet {uid} (port {port}): {position:?}\n    replication: {source:?}\n    \
+                 tables: {tables:?}"
+            )
+        })
     }
 
     /// Waits until every stream of a workflow (`show` JSON) is Running, i.e. copied.

@@ -1,5 +1,12 @@
 //! Starting a tablet: open MariaDB, bind the gRPC and HTTP ports, register
 //! in the topology, watch the Shard, and serve until told to stop.
+//!
+//! The ports are bound first (the Tablet record names them), so a port that accepts TCP
+//! connections says nothing about the tablet. `/debug/health` is the readiness signal: it
+//! answers only once MariaDB is open, the Tablet record is in the topology and the gRPC
+//! services run. Whoever elects a primary next (vtlocal's PlannedReparentShard) must wait for
+//! it, or the election misses a tablet that has not registered yet and that tablet never
+//! replicates.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -57,10 +64,9 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
         }
     }
 
-    let background = vec![
+    let mut background = vec![
         tokio::spawn(tablet.clone().watch_shard()),
         tokio::spawn(tablet.clone().watch_srv_keyspace()),
-        tokio::spawn(serve_http(http)),
         tokio::spawn(
             tablet
                 .clone()
@@ -88,6 +94,8 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
     let server = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async {
         let _ = stopped.await;
     }));
+    // Last: `/debug/health` tells supervisors the tablet is registered and serving.
+    background.push(tokio::spawn(serve_http(http)));
     tracing::info!(%grpc_addr, %http_addr, alias = %tablet.alias, "vttablet serving");
     Ok(RunningTablet {
         tablet,
@@ -148,7 +156,8 @@ fn local_addr(listener: &TcpListener) -> Result<SocketAddr> {
         .map_err(|e| TabletError::Connection(format!("listener address: {e}")))
 }
 
-/// A minimal HTTP status endpoint: `/debug/health` answers `ok`.
+/// A minimal HTTP status endpoint: `/debug/health` answers `ok` (started once the tablet is
+/// registered and its gRPC services run; see the module doc).
 async fn serve_http(listener: TcpListener) {
     loop {
         let Ok((mut socket, _)) = listener.accept().await else {
