@@ -26,7 +26,8 @@ fn commerce_example_through_vtgate_matches_one_mariadb() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dataroot = dir.path().join("vtdataroot");
     let config = workspace_root().join("config");
-    let offset = support::free_port_offset(&BASE_PORTS);
+    let slot = support::reserve_port_offset(&BASE_PORTS);
+    let offset = slot.offset;
     let vtgate_port = (15306 + offset).to_string();
     let vtgate = vtgate_port.as_str();
     let up = vtlocal(

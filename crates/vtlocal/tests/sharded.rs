@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{free_port_offset, mariadb, read_config, vtlocal, workspace_root, Down};
+use support::{mariadb, read_config, reserve_port_offset, vtlocal, workspace_root, Down};
 
 fn ports() -> Vec<u16> {
     let mut p = vec![2379, 2380, 15306, 15001];
@@ -20,7 +20,8 @@ fn sharded_example_through_vtgate_matches_one_mariadb() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dataroot = dir.path().join("vtdataroot");
     let config = workspace_root().join("config");
-    let offset = free_port_offset(&ports());
+    let slot = reserve_port_offset(&ports());
+    let offset = slot.offset;
     let vtgate_port = (15306 + offset).to_string();
     let vtgate = vtgate_port.as_str();
     let config_dir = config.to_str().expect("utf-8 path");

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use support::writer::{opts, Model, Writer};
-use support::{free_port_offset, mariadb, read_config, vtlocal, workspace_root, Down};
+use support::{mariadb, read_config, reserve_port_offset, vtlocal, workspace_root, Down};
 
 /// Customers written straight into commerce's MariaDB before MoveTables, ids from `BULK_FIRST`.
 const BULK: i64 = 50_000;
@@ -266,9 +266,10 @@ fn walkthrough_movetables_then_reshard_through_vtgate() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = workspace_root().join("config");
     let config_dir = config.to_str().expect("utf-8 path");
+    let slot = reserve_port_offset(&ports());
     let walk = Walk {
         dataroot: dir.path().join("vtdataroot"),
-        offset: free_port_offset(&ports()),
+        offset: slot.offset,
         rt: tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -6,17 +6,50 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The first offset (a multiple of 100 from 10000, every port below the ephemeral range) at
-/// which all of `ports` are free.
-pub fn free_port_offset(ports: &[u16]) -> u16 {
-    (10_000..15_000)
-        .step_by(100)
-        .find(|offset| {
-            ports
+/// Port offsets a test cluster may take. One cluster's ports span 2379..=2380, 15001,
+/// 15306 and 15100..=17599 (tablet uids 100..=599) plus its offset, so offsets 3,000 apart
+/// never share a port with each other, with an unshifted cluster (`vtlocal up` on the
+/// default ports) or with the ephemeral range (from 32768).
+const SLOTS: [u16; 5] = [3_000, 6_000, 9_000, 12_000, 15_000];
+
+/// A port offset held for one test cluster until dropped: a lock on a file per slot keeps
+/// concurrent test processes (other test binaries, other clones on this machine) apart,
+/// since a cluster opens ports long after it is placed (shards added later), and a free-port
+/// check alone cannot see those. The kernel drops the lock when the process dies.
+pub struct PortSlot {
+    pub offset: u16,
+    _lock: std::fs::File,
+}
+
+/// The first slot whose lock this process gets and at which all of `ports` are free; waits
+/// (up to ten minutes) while every slot is taken.
+pub fn reserve_port_offset(ports: &[u16]) -> PortSlot {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        for offset in SLOTS {
+            let path = std::env::temp_dir().join(format!("vtlocal-test-ports-{offset}.lock"));
+            let Ok(file) = std::fs::File::create(&path) else {
+                continue;
+            };
+            if file.try_lock().is_err() {
+                continue;
+            }
+            let free = ports
                 .iter()
-                .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok())
-        })
-        .expect("no free port range for the test cluster")
+                .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok());
+            if free {
+                return PortSlot {
+                    offset,
+                    _lock: file,
+                };
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no free port slot for the test cluster"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
 }
 
 /// The workspace root.
