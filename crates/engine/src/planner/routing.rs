@@ -63,6 +63,19 @@ pub fn conjuncts(expr: Option<&Expr>) -> Vec<&Expr> {
     out
 }
 
+/// `expr` as an operand of AND: an OR or XOR (which [`conjuncts`] hands out
+/// without the parentheses it was written in, and which binds more loosely
+/// than AND) in parentheses, so the text of `x AND expr` keeps its meaning.
+pub fn and_operand(expr: Expr) -> Expr {
+    match expr {
+        Expr::BinaryOp {
+            op: BinaryOperator::Or | BinaryOperator::Xor,
+            ..
+        } => Expr::Nested(Box::new(expr)),
+        other => other,
+    }
+}
+
 /// Whether `expr` names column `column` of `table` (unqualified names only
 /// when `allow_unqualified`).
 pub fn is_column(expr: &Expr, table: &TableUse, column: &str, allow_unqualified: bool) -> bool {
