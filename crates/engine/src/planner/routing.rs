@@ -10,7 +10,7 @@ use sqlparser::ast::{BinaryOperator, Expr, InTarget, Value as AstValue};
 use vschema::build::ColumnVindex;
 use vschema::{Destination, TableType};
 
-use crate::bind::{vindex_value, PlanValue};
+use crate::bind::{routing_value, PlanValue};
 use crate::error::{EngineError, Result};
 use crate::route::{Opcode, RouteVindex, Unmapped};
 use sql::literal::BindValue;
@@ -371,7 +371,7 @@ fn maps_to_one_shard(cv: &ColumnVindex, value: &PlanValue) -> bool {
     let PlanValue::Literal(lit) = value else {
         return false;
     };
-    let Some(v) = vindex_value(lit) else {
+    let Some(v) = routing_value(lit) else {
         return false;
     };
     !cv.vindex.needs_vcursor()
