@@ -111,6 +111,18 @@ fn number(n: &str) -> Option<BindValue> {
     }
 }
 
+/// The vindex value a route may pick shards by: [`vindex_value`], but `None`
+/// (route by the WHERE alone) for hex and bit literals as well. MySQL reads
+/// `0x37` as 55 against a number column and as the byte `7` against a text
+/// one, while a vindex sees only bytes: `hash` would take them as the digit
+/// 7 and pick the shard of 7 for `id = 0x37`, which matches the row 55.
+pub fn routing_value(v: &BindValue) -> Option<Value> {
+    match v {
+        BindValue::HexNum(_) | BindValue::HexVal(_) | BindValue::BitNum(_) => None,
+        other => vindex_value(other),
+    }
+}
+
 /// The vindex value of a bind value; `None` for tuples.
 pub fn vindex_value(v: &BindValue) -> Option<Value> {
     Some(match v {

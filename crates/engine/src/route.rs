@@ -11,7 +11,7 @@ use proto::query::QueryResult;
 use sql::literal::{BindValue, BindVars};
 use vschema::{Destination, Value, Vindex};
 
-use crate::bind::{substitute, vindex_value, PlanValue};
+use crate::bind::{routing_value, substitute, PlanValue};
 use crate::description::{KeyspaceDesc, PlanDescription};
 use crate::error::{EngineError, Result};
 use crate::lookup::Lookup;
@@ -232,7 +232,7 @@ impl Route {
         }
         let mut values: Vec<Value> = Vec::new();
         for item in &bound {
-            match vindex_value(item) {
+            match routing_value(item) {
                 Some(v) => values.push(v),
                 None => return Ok(shards.to_vec()),
             }
@@ -364,7 +364,8 @@ fn one_shard(rv: &RouteVindex, shards: &[String], vars: &BindVars) -> Result<Str
         return Err(refuse("given several values"));
     };
     let bound = pv.resolve(vars)?;
-    let value = vindex_value(&bound).ok_or_else(|| refuse("given a list"))?;
+    let value = routing_value(&bound)
+        .ok_or_else(|| refuse(&format!("given {}, which it cannot map", bound.to_sql())))?;
     if rv.vindex.needs_vcursor() {
         return Err(refuse("through a lookup vindex"));
     }

@@ -15,7 +15,7 @@ use vschema::Destination;
 
 use super::routing::{candidate, through_columns, Candidate, Routing};
 use super::tables::TableUse;
-use crate::bind::{vindex_value, PlanValue};
+use crate::bind::{routing_value, PlanValue};
 use crate::route::{ColumnValues, Opcode, RouteVindex, Unmapped};
 
 /// How one column of the vindex is limited.
@@ -106,7 +106,7 @@ fn maps_to_one_keyspace_id(cv: &ColumnVindex, columns: &[ColumnValues]) -> bool 
     let row = columns
         .iter()
         .map(|c| match c {
-            ColumnValues::One(PlanValue::Literal(lit)) => vindex_value(lit),
+            ColumnValues::One(PlanValue::Literal(lit)) => routing_value(lit),
             _ => None,
         })
         .collect::<Option<Vec<_>>>();

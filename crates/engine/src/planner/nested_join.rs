@@ -23,7 +23,7 @@ use super::derived::{derived_columns, plan_derived};
 use super::hash::{computed_derived, hash_key};
 use super::join_aggregate::plan_join_aggregate;
 use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
-use super::routing::conjuncts;
+use super::routing::{and_operand, conjuncts};
 use super::tables::{resolve_name, Tables};
 use super::union::PlanSide;
 use super::Context;
@@ -250,7 +250,7 @@ fn place_condition(c: &Expr, step: usize, uses: &[Unit], queries: &mut [TableQue
         let col = queries[t].item(text);
         queries[step].vars.push((name, t, col));
     }
-    queries[step].conds.push(bound.to_string());
+    queries[step].conds.push(and_operand(bound).to_string());
 }
 
 fn bind_name(e: &Expr, step: usize, n: usize) -> String {

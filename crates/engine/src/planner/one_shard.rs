@@ -24,7 +24,7 @@ use super::routing::{route_table, Routing};
 use super::select::field_query;
 use super::tables::{resolve_name, table_name, TableUse};
 use super::Context;
-use crate::bind::{vindex_value, PlanValue};
+use crate::bind::{routing_value, PlanValue};
 use crate::description::KeyspaceDesc;
 use crate::error::Result;
 use crate::primitive::Primitive;
@@ -114,7 +114,7 @@ fn keyspace_id(routing: &Routing) -> Option<KeyspaceId> {
     let [PlanValue::Literal(lit)] = rv.values.as_slice() else {
         return None;
     };
-    match rv.vindex.map(&[vindex_value(lit)?]).ok()?.as_slice() {
+    match rv.vindex.map(&[routing_value(lit)?]).ok()?.as_slice() {
         [Destination::KeyspaceId(k)] => Some(k.clone()),
         _ => None,
     }

@@ -51,3 +51,16 @@ fn anything_not_pinned_to_the_same_keyspace_id_is_not_merged() {
         assert!(!whole_to_one_shard(sql), "{sql}");
     }
 }
+
+#[test]
+fn hex_and_bit_literals_pin_nothing() {
+    // MySQL compares `id = 0x37` as 55 but `hash` would read the byte `7`
+    // and pick the shard of 7.
+    for sql in [
+        "select id from user where id = 0x37 union select user_id from music where user_id = 0x37",
+        "select id from user where id = X'37' union select user_id from music where user_id = X'37'",
+        "select id from user where id = b'111' union select user_id from music where user_id = b'111'",
+    ] {
+        assert!(!whole_to_one_shard(sql), "{sql}: {}", describe(sql));
+    }
+}

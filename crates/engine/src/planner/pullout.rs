@@ -15,7 +15,7 @@ use sqlparser::ast::{
 };
 
 use super::order::features_of_expr;
-use super::routing::conjuncts;
+use super::routing::{and_operand, conjuncts};
 use super::union::PlanSide;
 use super::Context;
 use crate::error::{EngineError, Result};
@@ -207,7 +207,7 @@ pub(super) fn pull_out(
     }
     let selection = conds
         .into_iter()
-        .reduce(|a, b| binary(a, BinaryOperator::And, b));
+        .reduce(|a, b| binary(and_operand(a), BinaryOperator::And, and_operand(b)));
     let mut plan = plan_outer(&rebuild(selection))?;
     for p in pullouts.into_iter().rev() {
         let mut inner = Names::default();

@@ -10,7 +10,7 @@ use sqlparser::ast::{BinaryOperator, Expr, InTarget, Value as AstValue};
 use vschema::build::ColumnVindex;
 use vschema::{Destination, TableType};
 
-use crate::bind::{vindex_value, PlanValue};
+use crate::bind::{routing_value, PlanValue};
 use crate::error::{EngineError, Result};
 use crate::route::{Opcode, RouteVindex, Unmapped};
 use sql::literal::BindValue;
@@ -61,6 +61,19 @@ pub fn conjuncts(expr: Option<&Expr>) -> Vec<&Expr> {
         walk(e, &mut out);
     }
     out
+}
+
+/// `expr` as an operand of AND: an OR or XOR (which [`conjuncts`] hands out
+/// without the parentheses it was written in, and which binds more loosely
+/// than AND) in parentheses, so the text of `x AND expr` keeps its meaning.
+pub fn and_operand(expr: Expr) -> Expr {
+    match expr {
+        Expr::BinaryOp {
+            op: BinaryOperator::Or | BinaryOperator::Xor,
+            ..
+        } => Expr::Nested(Box::new(expr)),
+        other => other,
+    }
 }
 
 /// Whether `expr` names column `column` of `table` (unqualified names only
@@ -358,7 +371,7 @@ fn maps_to_one_shard(cv: &ColumnVindex, value: &PlanValue) -> bool {
     let PlanValue::Literal(lit) = value else {
         return false;
     };
-    let Some(v) = vindex_value(lit) else {
+    let Some(v) = routing_value(lit) else {
         return false;
     };
     !cv.vindex.needs_vcursor()

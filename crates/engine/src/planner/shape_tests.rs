@@ -189,3 +189,21 @@ fn an_equality_through_another_column_routes() {
     let d = describe("select id from user where user.id = music.col and music.col = 5");
     assert_ne!(d["Values"][0].as_str(), Some("5"));
 }
+
+#[test]
+fn an_or_placed_in_a_join_side_keeps_its_parentheses() {
+    // `a or b and c` would be `a or (b and c)`: the ON condition lost.
+    let d = super::tests::describe(
+        "select u.id, m.id from user u join music m on m.k <= u.col where u.id = 7 or m.user_id = 7",
+    );
+    assert_eq!(
+        d["Inputs"][1]["Query"],
+        "SELECT m.id FROM music m WHERE (:u_id_1_0 = 7 OR m.user_id = 7) AND m.k <= :u_col_1_0",
+        "{d}"
+    );
+    let d = super::tests::describe(
+        "select id from user where (id = 7 or col = 5) and id in (select user_id from music where id = 3)",
+    );
+    let text = d.to_string();
+    assert!(text.contains("(id = 7 OR col = 5) AND"), "{d}");
+}

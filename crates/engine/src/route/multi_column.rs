@@ -10,7 +10,7 @@ use sql::literal::{BindValue, BindVars};
 use vschema::{Destination, Value, Vindex};
 
 use super::Opcode;
-use crate::bind::{vindex_value, PlanValue};
+use crate::bind::{routing_value, PlanValue};
 use crate::error::{EngineError, Result};
 
 /// Most value combinations an `IN` route maps; beyond it the route scatters
@@ -69,7 +69,7 @@ pub(super) fn destinations(
     for c in columns {
         let mut values = Vec::new();
         for b in c.resolve(vars)? {
-            match vindex_value(&b) {
+            match routing_value(&b) {
                 Some(v) => values.push(v),
                 None => return Ok(None),
             }

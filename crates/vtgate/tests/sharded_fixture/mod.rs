@@ -8,6 +8,7 @@ mod collation;
 mod correlated;
 mod dml;
 mod hash_joins;
+mod hunt;
 mod literals;
 mod shapes;
 
@@ -465,6 +466,7 @@ pub fn queries() -> Vec<Query> {
     literals::literal_queries(&mut out);
     literals::vtgate_filter_queries(&mut out);
     literals::routing_edge_queries(&mut out);
+    hunt::hunt_queries(&mut out);
     // Reference table alone.
     out.push(q("select * from product order by sku", true));
     out.push(q("select count(*), sum(price) from product", false));
