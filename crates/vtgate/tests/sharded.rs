@@ -134,6 +134,22 @@ async fn sharded_keyspace_behaviour() {
         .unwrap()
         .unwrap();
     assert_eq!(n, 4);
+    // `0x..` literals would reach the shards as `X'..'` (another value for MariaDB) and be
+    // mapped by the wrong reading: refused, reads and writes alike, nothing written.
+    for sql in [
+        "select * from customer where customer_id = 0x37",
+        "insert into customer (customer_id, email) values (0x37, 'hex@x')",
+    ] {
+        let (code, _, message) = server_error(c.query_drop(sql).await.unwrap_err());
+        assert_eq!(code, 1235, "{sql}: {message}");
+        assert!(message.contains("0x37"), "{message}");
+    }
+    let hex_rows: u64 = c
+        .query_first("select count(*) from customer where email = 'hex@x'")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hex_rows, 0);
 
     // A vindex read as a table (Vitess's VindexFunc): each value's keyspace id, hex, shard
     // and the shard's key range, exactly as the vindex maps it; no shard is queried.

@@ -28,7 +28,7 @@ use crate::error::VtError;
 use crate::gateway::Caller;
 use crate::normalize::normalize;
 use crate::plan_cache::PlanKey;
-use crate::rewrite::{rewrite, tokens, RewriteContext};
+use crate::rewrite::{rewrite, tokens, Kind, RewriteContext};
 use crate::session::Session;
 use crate::topology::Topology;
 
@@ -85,6 +85,12 @@ fn plan_statement(
     default_keyspace: Option<&str>,
     tablet_type: TabletType,
 ) -> Result<Plan, VtError> {
+    if let Some(literal) = hex_or_bit_number(sql) {
+        return Err(VtError::Unsupported(format!(
+            "the literal {literal} in a statement planned across shards \
+             (write the value as a decimal number, or as X'..' or b'..')"
+        )));
+    }
     let stmt = sql::parse::parse(sql)?;
     // Directives (`/*vt+ ALLOW_HASH_JOIN */`) are comments: read from the text.
     let options = engine::planner::PlanOptions::from_sql(sql);
@@ -96,6 +102,24 @@ fn plan_statement(
         options,
     )
     .map_err(engine_error)
+}
+
+/// The first `0x..` or `0b..` literal of `sql`, if any. The parser keeps no trace of that
+/// spelling and prints the value back as `X'..'`/`B'..'`, which MariaDB reads differently
+/// (compared with an integer column, `0x37` is 55 but `X'37'` is the string '7'), and vindexes
+/// would map it by the wrong reading: such statements are refused rather than answered wrongly.
+fn hex_or_bit_number(sql: &str) -> Option<&str> {
+    tokens(sql).into_iter().find_map(|t| {
+        let word = &sql[t.start..t.end];
+        let digits = |prefix: &str, ok: fn(u8) -> bool| {
+            word.strip_prefix(prefix)
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(ok))
+        };
+        let literal = t.kind == Kind::Word
+            && (digits("0x", |c| c.is_ascii_hexdigit())
+                || digits("0b", |c| c == b'0' || c == b'1'));
+        literal.then_some(word)
+    })
 }
 
 /// Runs `f` on a thread with a big stack when `sql` is long, else inline.
@@ -432,4 +456,28 @@ fn single_shard(plan: &Plan) -> bool {
     root.inputs.is_empty()
         && matches!(root.variant.as_deref(), Some("EqualUnique" | "Unsharded"))
         && !maintains_lookups(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hex_or_bit_number;
+
+    #[test]
+    fn finds_hex_and_bit_numbers_only() {
+        assert_eq!(
+            hex_or_bit_number("select * from t where id = 0x37"),
+            Some("0x37")
+        );
+        assert_eq!(
+            hex_or_bit_number("insert into t (id) values (0b101)"),
+            Some("0b101")
+        );
+        for sql in [
+            "select * from t where id = X'37' or c = b'101'",
+            "select '0x37', `0x37` from t where id = 37",
+            "select 0xyz, 0X37, 0b12 from t /* 0x37 */",
+        ] {
+            assert_eq!(hex_or_bit_number(sql), None, "{sql}");
+        }
+    }
 }

@@ -7,9 +7,11 @@
 use super::{q, Query};
 
 /// Values written where a `customer_id` (signed BIGINT, `hash` vindex) is compared.
-/// Not `0x37` or `0x8` yet: the parser keeps them as `X'37'` / `X'8'`, which the shards read
-/// as 7 (not 55) or reject, so any sharded query with a `0x` literal is wrong today.
+/// `0x37` and `0x8` must come back as VT12001: the parser would print them as `X'37'` /
+/// `X'8'`, which the shards read as 7 (not 55) or reject, so vtgate refuses them.
 const VALUES: &[&str] = &[
+    "0x37",
+    "0x8",
     "7",
     "'7'",
     "'07'",
