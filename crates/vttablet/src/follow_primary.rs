@@ -38,6 +38,9 @@ pub enum Outcome {
     IsPrimary,
     /// MariaDB already replicates from the primary.
     AlreadyReplicating(TabletAlias),
+    /// The primary's record names this tablet's own MariaDB (tablets sharing one server, as
+    /// some tests run them): replicating from itself would only fail.
+    SameServer(TabletAlias),
     /// Replication from the primary was set up (and started).
     Started(TabletAlias),
 }
@@ -84,6 +87,10 @@ pub async fn follow_shard_primary(tablet: Arc<Tablet>) {
                 tracing::info!(%primary, "already replicating from the shard's primary");
                 return;
             }
+            Ok(Outcome::SameServer(primary)) => {
+                tracing::warn!(%primary, "the shard's primary uses this tablet's MariaDB; not replicating");
+                return;
+            }
             Ok(outcome) => {
                 tracing::debug!(?outcome, "no replication to set up at start-up");
                 return;
@@ -127,6 +134,10 @@ pub async fn follow_once(tablet: &Tablet) -> Result<Outcome> {
         return Ok(Outcome::IsPrimary);
     }
     let source = source_of(tablet, &primary).await?;
+    let config = tablet.config();
+    if source.host == config.flags.db_host && source.port == config.db_port() {
+        return Ok(Outcome::SameServer(primary));
+    }
     let mut conn = tablet.admin_conn().await?;
     if let Some(status) = replication::replication_status(&mut conn).await? {
         if status.is_running()
