@@ -1,14 +1,19 @@
 //! Electing a shard's primary: `InitShardPrimary` and `PlannedReparentShard`.
 //!
 //! The new primary gets `InitPrimary` (writable, type PRIMARY, shard record updated); every other
-//! tablet of the shard gets `InitReplica` pointing its MariaDB's GTID replication at it. A planned
-//! reparent away from a live primary (demote, catch up, promote) is not implemented yet and is
-//! refused with a clear error rather than attempted half-way.
+//! tablet of the shard gets `InitReplica` pointing its MariaDB's GTID replication at it.
+//! `PlannedReparentShard` to the shard's current primary re-points every replica and rdonly
+//! tablet at it (`SetReplicationSource`, a no-op for one already replicating), so running it again
+//! attaches a replica the election missed. A planned reparent away from a live primary (demote,
+//! catch up, promote) is not implemented yet and is refused with a clear error rather than
+//! attempted half-way.
 
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use proto::tabletmanagerdata::{InitPrimaryRequest, InitReplicaRequest};
-use proto::topodata::{Tablet, TabletAlias};
+use proto::tabletmanagerdata::{
+    InitPrimaryRequest, InitReplicaRequest, SetReplicationSourceRequest,
+};
+use proto::topodata::{Tablet, TabletAlias, TabletType};
 use topo::TopoServer;
 
 use crate::tmclient::{alias_text, connect, rpc_error};
@@ -45,7 +50,10 @@ impl PlannedReparentShard {
         let record = ts.get_shard(&ks, &shard).await?;
         match record.primary_alias {
             Some(current) if current == self.new_primary => {
-                println!("{} is already the primary of {ks}/{shard}", self.new_primary);
+                let repointed = repoint_replicas(ts, &ks, &shard, &current).await?;
+                println!(
+                    "{current} is already the primary of {ks}/{shard}; {repointed} replica(s) pointed at it"
+                );
                 Ok(())
             }
             Some(current) => bail!(
@@ -107,4 +115,47 @@ async fn elect(ts: &TopoServer, ks: &str, shard: &str, primary: &TabletAlias) ->
         );
     }
     Ok(())
+}
+
+/// Points every replica and rdonly tablet of `ks/shard` at `primary` (`SetReplicationSource`;
+/// a replica already replicating from it resumes where it was). Returns how many were pointed;
+/// fails naming the tablets that could not be.
+async fn repoint_replicas(
+    ts: &TopoServer,
+    ks: &str,
+    shard: &str,
+    primary: &TabletAlias,
+) -> Result<usize> {
+    let replicas: Vec<Tablet> = ts
+        .get_tablets_by_shard(ks, shard)
+        .await?
+        .into_iter()
+        .filter(|t| t.alias.as_ref() != Some(primary))
+        .filter(|t| matches!(t.r#type(), TabletType::Replica | TabletType::Rdonly))
+        .collect();
+    let mut failures = Vec::new();
+    for replica in &replicas {
+        let result = async {
+            let mut client = connect(replica).await?;
+            client
+                .set_replication_source(SetReplicationSourceRequest {
+                    parent: Some(primary.clone()),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|s| rpc_error(replica, "SetReplicationSource", s))?;
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            failures.push(format!("{}: {e:#}", alias_text(replica)));
+        }
+    }
+    if !failures.is_empty() {
+        bail!(
+            "{primary} is the primary of {ks}/{shard}, but these replicas could not be pointed at it: {}",
+            failures.join("; ")
+        );
+    }
+    Ok(replicas.len())
 }

@@ -6,7 +6,8 @@
 //!   conversion ([`result`]); `select next N values from seq` is answered from the
 //!   primary's cached blocks of sequence values ([`sequence`]).
 //! * [`tablet_manager`]: `tabletmanagerservice.TabletManager` (type changes,
-//!   DBA statements, schema changes, GTID replication set-up).
+//!   DBA statements, schema changes, GTID replication set-up); [`follow_primary`]: a
+//!   replica that starts after its shard's primary was elected replicates from it.
 //! * [`tablet`]: the tablet's MariaDB pool, transactions ([`tx`]), state
 //!   ([`state`]) and topology records; [`server`] starts it all from
 //!   [`config::Flags`].
@@ -17,6 +18,7 @@
 pub mod bind;
 pub mod config;
 pub mod error;
+pub mod follow_primary;
 pub mod json;
 pub mod query_service;
 pub mod result;

@@ -1,12 +1,14 @@
 //! Starting a tablet: open MariaDB, bind the gRPC and HTTP ports, register
-//! in the topology, watch the Shard, and serve until told to stop.
+//! in the topology, replicate from the shard's primary when one is already elected (in the
+//! background, see [`crate::follow_primary`]), watch the Shard, and serve until told to stop.
 //!
 //! The ports are bound first (the Tablet record names them), so a port that accepts TCP
 //! connections says nothing about the tablet. `/debug/health` is the readiness signal: it
 //! answers only once MariaDB is open, the Tablet record is in the topology and the gRPC
-//! services run. Whoever elects a primary next (vtlocal's PlannedReparentShard) must wait for
-//! it, or the election misses a tablet that has not registered yet and that tablet never
-//! replicates.
+//! services run. Whoever elects a primary next (vtlocal's PlannedReparentShard) should wait for
+//! it, or the election misses a tablet that has not registered yet; such a tablet finds the
+//! primary itself only when it restarts, or when PlannedReparentShard to the same primary is
+//! run again.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,6 +67,8 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
     }
 
     let mut background = vec![
+        // A replica joining a shard whose primary is already elected replicates from it.
+        tokio::spawn(crate::follow_primary::follow_shard_primary(tablet.clone())),
         tokio::spawn(tablet.clone().watch_shard()),
         tokio::spawn(tablet.clone().watch_srv_keyspace()),
         tokio::spawn(

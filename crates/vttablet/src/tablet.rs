@@ -52,6 +52,9 @@ pub struct Tablet {
     pub sequences: crate::sequence::Sequences,
     /// The topology.
     pub topo: TopoServer,
+    /// Held while this tablet's replication source changes (replication RPCs, start-up), so
+    /// one change never interleaves with another.
+    pub replication_changes: tokio::sync::Mutex<()>,
     pool: Pool,
     /// Like `pool`, with CLIENT_FOUND_ROWS (DML reports rows matched), made on first use.
     found_rows_pool: std::sync::OnceLock<Pool>,
@@ -141,6 +144,7 @@ impl Tablet {
             json_columns: crate::json::JsonColumns::default(),
             sequences: crate::sequence::Sequences::default(),
             topo,
+            replication_changes: tokio::sync::Mutex::new(()),
             pool,
             found_rows_pool: std::sync::OnceLock::new(),
             tx_pool,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
-use mysqlctl::replication::{self, ReplicationSource};
+use mysqlctl::replication;
 use mysqlctl::Position;
 use proto::replicationdata::Status as ReplicationStatusProto;
 use proto::tabletmanagerdata::*;
@@ -108,6 +108,7 @@ impl TabletManagerService {
     /// Makes this tablet the primary: no replication, writable, type
     /// PRIMARY in the topology, and the shard's primary. Returns its position.
     async fn init_primary(&self) -> Result<String> {
+        let _changing = self.tablet.replication_changes.lock().await;
         let mut conn = self.admin().await?;
         replication::reset_replication(&mut conn).await?;
         replication::set_read_only(&mut conn, false).await?;
@@ -144,25 +145,8 @@ impl TabletManagerService {
     ) -> Result<()> {
         let parent = parent
             .ok_or_else(|| TabletError::vitess(Code::InvalidArgument, "no parent tablet alias"))?;
-        let record = self.tablet.topo.get_tablet(parent).await?;
-        let port = u16::try_from(record.mysql_port).map_err(|_| {
-            TabletError::vitess(
-                Code::FailedPrecondition,
-                format!("tablet {parent} has no MySQL port"),
-            )
-        })?;
-        let host = if record.mysql_hostname.is_empty() {
-            record.hostname.clone()
-        } else {
-            record.mysql_hostname.clone()
-        };
-        let flags = &self.tablet.config().flags;
-        let source = ReplicationSource {
-            host,
-            port,
-            user: flags.db_repl_user.clone(),
-            password: flags.db_repl_password.clone(),
-        };
+        let _changing = self.tablet.replication_changes.lock().await;
+        let source = crate::follow_primary::source_of(&self.tablet, parent).await?;
         let mut conn = self.admin().await?;
         replication::set_read_only(&mut conn, true).await?;
         if !start_position.is_empty() {

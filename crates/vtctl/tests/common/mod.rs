@@ -102,6 +102,21 @@ pub async fn shard_tablet(
     mysql: &Server,
     grpc_port: u16,
 ) -> RunningTablet {
+    typed_tablet(ts, etcd, uid, keyspace, shard, mysql, grpc_port, "replica").await
+}
+
+/// Like [`shard_tablet`], with `--init-tablet-type tablet_type`.
+#[allow(clippy::too_many_arguments)]
+pub async fn typed_tablet(
+    ts: &TopoServer,
+    etcd: &EtcdProcess,
+    uid: u32,
+    keyspace: &str,
+    shard: &str,
+    mysql: &Server,
+    grpc_port: u16,
+    tablet_type: &str,
+) -> RunningTablet {
     let alias = format!("zone1-{uid:010}");
     let port = mysql.port().to_string();
     let grpc_port = grpc_port.to_string();
@@ -115,7 +130,7 @@ pub async fn shard_tablet(
         keyspace,
         &init_shard,
         "--init-tablet-type",
-        "replica",
+        tablet_type,
         "--bind-address",
         "127.0.0.1",
         "--topo-global-server-address",
