@@ -1,7 +1,6 @@
 //! Real `mariadbd` instances in a temporary data root: initialization,
 //! GTID replication between two servers, and restarts that keep data.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
@@ -9,14 +8,7 @@ use mysql_async::prelude::Queryable;
 use mysqlctl::replication::{self, ReplicationSource};
 use mysqlctl::{Mysqld, MysqldConfig, REPLICATION_USER};
 
-/// A port nobody listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use topo::testutil::free_port;
 
 /// Kills the server of a test that panicked before shutting it down.
 struct KillOnDrop(Mysqld);

@@ -25,8 +25,8 @@ impl EtcdProcess {
     pub fn start() -> io::Result<EtcdProcess> {
         let mut etcd = EtcdProcess {
             dir: tempfile::Builder::new().prefix("topo-etcd-").tempdir()?,
-            client_port: free_port()?,
-            peer_port: free_port()?,
+            client_port: free_port(),
+            peer_port: free_port(),
             child: None,
         };
         etcd.restart()?;
@@ -106,8 +106,41 @@ impl Drop for EtcdProcess {
     }
 }
 
-fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// A port on 127.0.0.1 that nothing listens on now, for a server a test is about to start.
+///
+/// Not `bind(0)`: that hands out a port of the kernel's ephemeral range (32768 and up), which
+/// the client side of any other connection on the machine may take before the server binds
+/// it (seen as mariadbd's "Address already in use"). These come from 10000..11000 and
+/// 12000..14000, below that range and outside every port slot of the `vtlocal` tests, picked
+/// at random and never twice in one process.
+pub fn free_port() -> u16 {
+    use std::collections::BTreeSet;
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::Mutex;
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    const RANGES: [(u16, u16); 2] = [(10_000, 1_000), (12_000, 2_000)];
+    let size: u16 = RANGES.iter().map(|(_, n)| n).sum();
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    for attempt in 0u32..10_000 {
+        let mut pick =
+            (RandomState::new().hash_one((std::process::id(), attempt)) % u64::from(size)) as u16;
+        let port = RANGES
+            .iter()
+            .find_map(|&(start, n)| {
+                if pick < n {
+                    Some(start + pick)
+                } else {
+                    pick -= n;
+                    None
+                }
+            })
+            .unwrap_or(RANGES[0].0);
+        if !given.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
+            return port;
+        }
+    }
+    panic!("no free port for a test server in 10000..11000 or 12000..14000");
 }
 
 /// Asks etcd's `/health` endpoint.

@@ -2,21 +2,13 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::Path;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder};
 use mysqlctl::{Mysqld, MysqldConfig, Position};
 
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use topo::testutil::free_port;
 
 /// Kills the server when the test ends (also on panic).
 pub struct Server(pub Mysqld);

@@ -4,7 +4,6 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::Path;
 
 use clap::Parser;
@@ -19,14 +18,7 @@ use topo::testutil::EtcdProcess;
 use topo::TopoServer;
 use vttablet::{Flags, RunningTablet, TabletConfig};
 
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use topo::testutil::free_port;
 
 /// A mariadbd killed when the test ends (also on panic).
 pub struct Server(pub Mysqld);

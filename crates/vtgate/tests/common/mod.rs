@@ -4,7 +4,6 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -19,13 +18,7 @@ use topo::TopoServer;
 /// The shared MariaDB.
 pub const MYSQL_PORT: u16 = 3306;
 
-/// A free loopback port (bound, then released).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+pub use topo::testutil::free_port;
 
 /// The workspace's `config/` directory.
 pub fn config_dir() -> PathBuf {
