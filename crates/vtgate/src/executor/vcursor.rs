@@ -166,13 +166,14 @@ impl GatewayCursor<'_> {
         result
     }
 
-    /// Runs the queries outside any transaction, concurrently.
+    /// Runs the queries outside any transaction, concurrently (one alone: awaited as it is,
+    /// without `join_all`'s vector of futures).
     async fn execute_alone(
         &self,
         keyspace: &str,
         queries: &[ShardQuery],
     ) -> engine::Result<Vec<QueryResult>> {
-        let runs = queries.iter().map(|q| {
+        let run = |q: &ShardQuery| {
             let target = self.target(keyspace, &q.shard);
             let query = self.bound(&q.sql);
             async move {
@@ -192,8 +193,14 @@ impl GatewayCursor<'_> {
                     other => other.map_err(cursor_error),
                 }
             }
-        });
-        futures::future::join_all(runs).await.into_iter().collect()
+        };
+        if let [one] = queries {
+            return Ok(vec![run(one).await?]);
+        }
+        futures::future::join_all(queries.iter().map(run))
+            .await
+            .into_iter()
+            .collect()
     }
 
     /// One result from a stream of partial results, holding at most `--max-memory-rows`.
