@@ -11,13 +11,11 @@
 //! Anything else (RIGHT JOIN, USING/NATURAL joins of sharded tables,
 //! tables in subqueries, derived tables) is refused.
 
-use sqlparser::ast::{
-    BinaryOperator, Expr, JoinConstraint, JoinOperator, Query, SetExpr, TableFactor,
-};
+use sqlparser::ast::{Expr, JoinConstraint, JoinOperator, Query, SetExpr, TableFactor};
 use vschema::TableType;
 
 use super::order::plan_multi_shard;
-use super::routing::{conjuncts, is_column, route_table, Routing};
+use super::routing::{conjuncts, equality, is_column, route_table, Routing};
 use super::tables::{TableUse, Tables};
 use crate::description::KeyspaceDesc;
 use crate::error::{EngineError, Result};
@@ -75,15 +73,7 @@ fn primary_column_of(e: &Expr, uses: &[TableUse]) -> Option<usize> {
 /// Co-location edges from `a.x = b.y` conditions.
 fn edges(conds: &[&Expr], uses: &[TableUse]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
-    for c in conds {
-        let Expr::BinaryOp {
-            left,
-            op: BinaryOperator::Eq,
-            right,
-        } = c
-        else {
-            continue;
-        };
+    for (left, right) in conds.iter().filter_map(|c| equality(c)) {
         let (Some(a), Some(b)) = (
             primary_column_of(left, uses),
             primary_column_of(right, uses),

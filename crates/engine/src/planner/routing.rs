@@ -320,6 +320,18 @@ fn or_candidate(e: &Expr, table: &TableUse, column: &str, unqualified: bool) -> 
     }
 }
 
+/// The two sides of `left = right`, for any other expression `None`.
+pub(super) fn equality(expr: &Expr) -> Option<(&Expr, &Expr)> {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => Some((left, right)),
+        _ => None,
+    }
+}
+
 /// `column = other and other = v` (both columns of the table): the column's
 /// value is `v` too (Vitess follows such equalities).
 pub(super) fn through_columns(
@@ -329,15 +341,7 @@ pub(super) fn through_columns(
     unqualified: bool,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
-    for c in conds {
-        let Expr::BinaryOp {
-            left,
-            op: BinaryOperator::Eq,
-            right,
-        } = c
-        else {
-            continue;
-        };
+    for (left, right) in conds.iter().filter_map(|c| equality(c)) {
         let other = if is_column(left, table, column, unqualified) {
             right
         } else if is_column(right, table, column, unqualified) {
@@ -345,7 +349,7 @@ pub(super) fn through_columns(
         } else {
             continue;
         };
-        let other_name = match other.as_ref() {
+        let other_name = match other {
             Expr::Identifier(i) if unqualified => &i.value,
             Expr::CompoundIdentifier(ids) => match ids.as_slice() {
                 [q, c] if q.value == table.qualifier() => &c.value,

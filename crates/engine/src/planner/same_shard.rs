@@ -31,7 +31,7 @@ use sqlparser::ast::{
 use vschema::TableType;
 
 use super::derived::derived_columns;
-use super::routing::{conjuncts, is_column, route_table, Routing};
+use super::routing::{conjuncts, equality, is_column, route_table, Routing};
 use super::tables::{resolve_name, table_name, TableUse, Tables};
 use super::Context;
 use crate::bind::PlanValue;
@@ -234,15 +234,7 @@ fn joined_on_vindex_columns(items: &[(Item, bool)], pins: &[(Pin, Vec<&Expr>)]) 
     // Connected components by union of equal columns.
     let mut group: Vec<usize> = (0..columns.len()).collect();
     for (_, conds) in pins {
-        for c in conds {
-            let Expr::BinaryOp {
-                left,
-                op: BinaryOperator::Eq,
-                right,
-            } = c
-            else {
-                continue;
-            };
+        for (left, right) in conds.iter().filter_map(|c| equality(c)) {
             if let (Some(a), Some(b)) = (index(left), index(right)) {
                 let (from, to) = (group[a], group[b]);
                 for g in &mut group {
