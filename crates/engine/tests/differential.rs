@@ -43,8 +43,10 @@ const SCHEMA: &[&str] = &[
     "insert into auto_seq values (0, 1, 1000)",
 ];
 
-/// One connection per database.
+/// One connection per database: the shards of the sharded keyspace (in key order), and
+/// `plain`, which also serves the unsharded keyspace `seqks`.
 struct Cluster {
+    shard_names: Vec<String>,
     shards: HashMap<String, Mutex<Conn>>,
     plain: Mutex<Conn>,
     dbs: Vec<String>,
@@ -118,7 +120,7 @@ impl VCursor for Cluster {
     fn shards(&self, keyspace: &str) -> engine::Result<Vec<String>> {
         Ok(match keyspace {
             "seqks" => vec!["0".to_string()],
-            _ => SHARDS.iter().map(|s| s.to_string()).collect(),
+            _ => self.shard_names.clone(),
         })
     }
 
@@ -230,7 +232,12 @@ async fn setup(vschema: &vschema::VSchema) -> Result<Cluster, mysql_async::Error
         );
     }
     let plain = Mutex::new(Conn::new(opts(Some(&dbs[2]))).await?);
-    Ok(Cluster { shards, plain, dbs })
+    Ok(Cluster {
+        shard_names: SHARDS.iter().map(|s| s.to_string()).collect(),
+        shards,
+        plain,
+        dbs,
+    })
 }
 
 /// DML run through the engine and on the plain database before the queries.

@@ -8,16 +8,13 @@
 
 use std::collections::HashMap;
 
-use async_trait::async_trait;
-use engine::{EngineError, ShardQuery, VCursor};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
-use proto::query::QueryResult;
 use sql::literal::{BindValue, BindVars};
 use tokio::sync::Mutex;
 use vschema::{Destination, Value, Vindex};
 
-use super::{cells, crate_rows, opts, run, sorted};
+use super::{cells, crate_rows, opts, run, sorted, Cluster};
 
 const SHARDS: [&str; 3] = ["-4080", "4080-c0", "c0-"];
 
@@ -28,43 +25,6 @@ const VSCHEMA: &str = r#"{"keyspaces": {"mk": {"sharded": true,
 
 const SCHEMA: &str = "create table mc (a bigint, b bigint, v varchar(10), n int, \
                       primary key (a, b))";
-
-/// Three shard databases and the plain one.
-struct Cluster {
-    shards: HashMap<String, Mutex<Conn>>,
-    plain: Mutex<Conn>,
-    dbs: Vec<String>,
-}
-
-#[async_trait]
-impl VCursor for Cluster {
-    fn shards(&self, _keyspace: &str) -> engine::Result<Vec<String>> {
-        Ok(SHARDS.iter().map(|s| s.to_string()).collect())
-    }
-
-    async fn execute_multi(
-        &self,
-        _ks: &str,
-        queries: &[ShardQuery],
-    ) -> engine::Result<Vec<QueryResult>> {
-        let mut out = Vec::new();
-        for q in queries {
-            let conn = self
-                .shards
-                .get(&q.shard)
-                .ok_or_else(|| EngineError::BadResult("no shard".into()))?;
-            let r = run(&mut *conn.lock().await, &q.sql)
-                .await
-                .map_err(|e| EngineError::Cursor(Box::new(e)))?;
-            out.push(r);
-        }
-        Ok(out)
-    }
-
-    fn max_memory_rows(&self) -> usize {
-        10_000
-    }
-}
 
 async fn setup() -> Result<Cluster, mysql_async::Error> {
     let tag = format!("engine_mcdiff_{}", std::process::id());
@@ -88,7 +48,12 @@ async fn setup() -> Result<Cluster, mysql_async::Error> {
         );
     }
     let plain = Mutex::new(Conn::new(opts(Some(&dbs[3]))).await?);
-    Ok(Cluster { shards, plain, dbs })
+    Ok(Cluster {
+        shard_names: SHARDS.iter().map(|s| s.to_string()).collect(),
+        shards,
+        plain,
+        dbs,
+    })
 }
 
 /// The smallest `a` whose hash starts with 0x40: its key range straddles
