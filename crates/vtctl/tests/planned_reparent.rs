@@ -7,12 +7,18 @@
 //! * PRS back to the original primary works the same way.
 //! * PRS to a tablet that is not in the shard, or whose replication is broken, fails with a
 //!   clear error and the primary keeps taking writes.
+//! * PRS to a replica that cannot catch up after the demotion (a transaction committed during
+//!   the demotion's grace, replication delayed) undoes the demotion: the commit is kept and
+//!   the primary takes writes again.
 
 mod common;
+
+use std::time::Duration;
 
 use common::*;
 use mysql_async::prelude::Queryable;
 use mysqlctl::replication;
+use proto::query::{BeginRequest, BoundQuery, CommitRequest, ExecuteRequest, Target};
 use proto::topodata::{TabletAlias, TabletType};
 use topo::testutil::EtcdProcess;
 use topo::TopoServer;
@@ -286,6 +292,92 @@ async fn planned_reparent_refuses_unsafe_targets_and_keeps_the_primary() {
     a.write("insert into t values (5, 'e')")
         .await
         .expect("the primary still takes writes");
+
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planned_reparent_undoes_the_demotion_when_the_elect_lags_behind() {
+    let root = temp_root("prsundo");
+    let cluster = Cluster::start(root.path(), 561).await;
+    let [a, b, _c] = &cluster.members[..] else {
+        unreachable!()
+    };
+    assert!(b.holds(&[1, 2, 3]).await);
+    // The replica applies events 4s after they were written: it is caught up with everything
+    // before the reparent starts, but not with a commit made during the demotion's grace.
+    b.db.conn(DB)
+        .await
+        .query_drop("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 4; START SLAVE")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let mut client = query_client(&a.tablet).await;
+    let target = Target {
+        keyspace: KEYSPACE.into(),
+        shard: "0".into(),
+        tablet_type: TabletType::Primary as i32,
+        cell: "zone1".into(),
+    };
+    let tx = client
+        .begin(BeginRequest {
+            target: Some(target.clone()),
+            ..BeginRequest::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .transaction_id;
+    client
+        .execute(ExecuteRequest {
+            target: Some(target.clone()),
+            query: Some(BoundQuery {
+                sql: "insert into t values (6, 'f')".into(),
+                bind_variables: Default::default(),
+            }),
+            transaction_id: tx,
+            ..ExecuteRequest::default()
+        })
+        .await
+        .unwrap();
+
+    let commit_when_demoted = async {
+        let demoted = eventually(20, || async { a.tablet.tablet.state.snapshot().demoted }).await;
+        assert!(demoted, "the primary was never demoted");
+        client
+            .commit(CommitRequest {
+                target: Some(target.clone()),
+                transaction_id: tx,
+                ..CommitRequest::default()
+            })
+            .await
+    };
+    let elect = b.alias();
+    let ((ok, _, err), committed) = tokio::join!(
+        cluster.prs(&elect, &["--wait-replicas-timeout", "2s"]),
+        commit_when_demoted
+    );
+    committed.expect("a transaction commits during the demotion's grace");
+    assert!(!ok, "PRS to a lagging replica succeeded");
+    assert!(
+        err.contains("did not catch up") && err.contains("the demotion was undone"),
+        "{err}"
+    );
+    assert_eq!(
+        cluster.shard_primary().await.map(|p| p.to_string()),
+        Some(a.alias())
+    );
+    assert_eq!(cluster.tablet_type(0).await, TabletType::Primary);
+    assert_eq!(cluster.tablet_type(1).await, TabletType::Replica);
+    a.write("insert into t values (7, 'g')")
+        .await
+        .expect("the primary takes writes again");
+    assert_eq!(a.ids().await.as_deref(), Some(&[1, 2, 3, 6, 7][..]));
+    assert!(
+        b.holds(&[1, 2, 3, 6, 7]).await,
+        "the replica still replicates: {:?}",
+        b.ids().await
+    );
 
     cluster.shutdown().await;
 }
