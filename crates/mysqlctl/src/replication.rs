@@ -82,6 +82,26 @@ pub async fn set_replication_source(conn: &mut Conn, source: &ReplicationSource)
     Ok(())
 }
 
+/// Stops replication and makes `gtid_slave_pos` equal `gtid_current_pos`, so that
+/// [`set_replication_source`] (`MASTER_USE_GTID = slave_pos`) asks the new source only for
+/// what this server has neither replicated nor written itself.
+///
+/// A server that was a primary has its own writes in `gtid_binlog_pos` only: its
+/// `gtid_slave_pos` stopped where it was promoted (or is empty). Asked from there, the new
+/// source sends those writes back. MariaDB skips events carrying its own `server_id` by
+/// default, so today that only costs the transfer, but nothing guarantees it (a changed
+/// `server_id`, `replicate_same_server_id`) and a write applied twice stops replication on a
+/// duplicate key. Vitess's MariaDB flavor avoids it with `MASTER_USE_GTID = current_pos` on
+/// every `CHANGE MASTER`; the tablet adopts the current position only where a server
+/// replicated from nobody (a former primary, or a fresh server), so a replica's stray local
+/// writes, if any, never enter the position it asks for.
+pub async fn adopt_current_position(conn: &mut Conn) -> Result<()> {
+    conn.query_drop("STOP SLAVE").await?;
+    conn.query_drop("SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_current_pos")
+        .await?;
+    Ok(())
+}
+
 /// Starts the replication threads with the configured source.
 pub async fn start_replication(conn: &mut Conn) -> Result<()> {
     conn.query_drop("START SLAVE").await?;

@@ -407,7 +407,8 @@ impl Cluster {
         }
         // Every tablet must be in the topology before the election: PlannedReparentShard
         // attaches the replicas it finds there, and one registering later never replicates
-        // (its database stays empty).
+        // (its database stays empty). The first tablet is the primary: after a
+        // PlannedReparentShard moved it elsewhere, `up` moves it back (a planned reparent).
         for (service, http_port) in &services {
             wait_for_health(*http_port, Duration::from_secs(90), service)?;
         }

@@ -6,7 +6,10 @@
 //! Shard record and, when a primary other than itself is named, points its MariaDB at that
 //! primary's — unless it already replicates from it. `MASTER_USE_GTID = slave_pos` makes both
 //! cases work: a fresh MariaDB (empty `gtid_slave_pos`) reads the primary's binlog from the start,
-//! one restarted with data resumes where it stopped; nothing is reset.
+//! one restarted with data resumes where it stopped; nothing is reset. A MariaDB that
+//! replicated from nobody (fresh, or a former primary whose own writes are only in its
+//! binlog) first takes `gtid_current_pos` as its position, so it never asks for its own
+//! writes again.
 //!
 //! This runs in the background: the tablet serves reads of what it has meanwhile, and a failure
 //! (topology unreachable, the primary's record missing) is logged and retried with backoff.
@@ -139,13 +142,16 @@ pub async fn follow_once(tablet: &Tablet) -> Result<Outcome> {
         return Ok(Outcome::SameServer(primary));
     }
     let mut conn = tablet.admin_conn().await?;
-    if let Some(status) = replication::replication_status(&mut conn).await? {
-        if status.is_running()
-            && status.source_host == source.host
-            && status.source_port == source.port
+    match replication::replication_status(&mut conn).await? {
+        Some(status)
+            if status.is_running()
+                && status.source_host == source.host
+                && status.source_port == source.port =>
         {
             return Ok(Outcome::AlreadyReplicating(primary));
         }
+        Some(_) => {}
+        None => replication::adopt_current_position(&mut conn).await?,
     }
     replication::set_read_only(&mut conn, true).await?;
     replication::set_replication_source(&mut conn, &source).await?;

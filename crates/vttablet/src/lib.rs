@@ -6,7 +6,9 @@
 //!   conversion ([`result`]); `select next N values from seq` is answered from the
 //!   primary's cached blocks of sequence values ([`sequence`]).
 //! * [`tablet_manager`]: `tabletmanagerservice.TabletManager` (type changes,
-//!   DBA statements, schema changes, GTID replication set-up); [`follow_primary`]: a
+//!   DBA statements, schema changes, GTID replication set-up); [`reparent`]: demoting a
+//!   primary (it stops serving, waits for the requests under way — [`inflight`] counts
+//!   them — and goes read-only), undoing that, promoting a replica; [`follow_primary`]: a
 //!   replica that starts after its shard's primary was elected replicates from it.
 //! * [`tablet`]: the tablet's MariaDB pool, transactions ([`tx`]), state
 //!   ([`state`]) and topology records; [`server`] starts it all from
@@ -19,8 +21,10 @@ pub mod bind;
 pub mod config;
 pub mod error;
 pub mod follow_primary;
+pub mod inflight;
 pub mod json;
 pub mod query_service;
+pub mod reparent;
 pub mod result;
 pub mod rules;
 pub mod sequence;

@@ -1,5 +1,6 @@
 //! `queryservice.Query`: Execute, StreamExecute, Begin, Commit, Rollback,
 //! BeginExecute and StreamHealth on the tablet's MariaDB. Every request is
+//! counted while under way ([`crate::inflight`], so that a demotion can wait for it) and
 //! checked against the tablet's target and rules first; the other RPCs
 //! answer UNIMPLEMENTED. `select next N values from seq` is answered by the tablet's
 //! [`crate::sequence`] cache, never sent to MariaDB.
@@ -279,6 +280,7 @@ impl Query for QueryService {
         request: Request<ExecuteRequest>,
     ) -> std::result::Result<Response<ExecuteResponse>, Status> {
         let req = request.into_inner();
+        let _busy = self.tablet.in_flight.enter().await;
         match self.execute_inner(&req).await {
             Ok(result) => Ok(Response::new(ExecuteResponse {
                 result: Some(result),
@@ -295,6 +297,7 @@ impl Query for QueryService {
     ) -> std::result::Result<Response<Self::StreamExecuteStream>, Status> {
         let req = request.into_inner();
         let who = caller(req.immediate_caller_id.as_ref()).map(str::to_owned);
+        let busy = self.tablet.in_flight.enter().await;
         let prepared = self
             .prepare(req.target.as_ref(), req.query.as_ref())
             .map_err(|e| e.into_status(who.as_deref()))?;
@@ -319,6 +322,7 @@ impl Query for QueryService {
         let transaction_id = req.transaction_id;
         let options = req.options;
         tokio::spawn(async move {
+            let _busy = busy;
             let outcome = async {
                 let send = JsonAware {
                     tx: tx.clone(),
@@ -352,6 +356,7 @@ impl Query for QueryService {
     ) -> std::result::Result<Response<BeginResponse>, Status> {
         let req = request.into_inner();
         let who = caller(req.immediate_caller_id.as_ref());
+        let _busy = self.tablet.in_flight.enter().await;
         self.begin_inner(req.target.as_ref())
             .map_err(|e| e.into_status(who))?;
         let id = self
@@ -376,6 +381,7 @@ impl Query for QueryService {
     ) -> std::result::Result<Response<CommitResponse>, Status> {
         let req = request.into_inner();
         let who = caller(req.immediate_caller_id.as_ref());
+        let _busy = self.tablet.in_flight.enter().await;
         self.tablet
             .txs
             .commit(req.transaction_id)
@@ -390,6 +396,7 @@ impl Query for QueryService {
     ) -> std::result::Result<Response<RollbackResponse>, Status> {
         let req = request.into_inner();
         let who = caller(req.immediate_caller_id.as_ref());
+        let _busy = self.tablet.in_flight.enter().await;
         self.tablet
             .txs
             .rollback(req.transaction_id)
@@ -408,6 +415,7 @@ impl Query for QueryService {
     ) -> std::result::Result<Response<BeginExecuteResponse>, Status> {
         let req = request.into_inner();
         let who = caller(req.immediate_caller_id.as_ref());
+        let _busy = self.tablet.in_flight.enter().await;
         self.begin_inner(req.target.as_ref())
             .map_err(|e| e.into_status(who))?;
         let prepared = self

@@ -15,6 +15,9 @@ pub struct Snapshot {
     pub tablet_type: TabletType,
     /// Whether queries are served.
     pub serving: bool,
+    /// A primary demoted by `DemotePrimary`: it refuses queries (NOT_SERVING) until
+    /// `UndoDemotePrimary`, or until it stops being a primary or is promoted again.
+    pub demoted: bool,
     /// Denied tables per tablet type, from `Shard.tablet_controls`.
     pub denied_tables: HashMap<TabletType, Vec<String>>,
     /// Unix seconds when this tablet became primary (0 unless PRIMARY).
@@ -42,10 +45,10 @@ impl Snapshot {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// Whether queries are refused: not serving, or the query service of
+    /// Whether queries are refused: not serving, a demoted primary, or the query service of
     /// this tablet's type is disabled.
     pub fn refuses_queries(&self) -> bool {
-        !self.serving || self.query_service_disabled.contains(&self.tablet_type)
+        !self.serving || self.demoted || self.query_service_disabled.contains(&self.tablet_type)
     }
 }
 
@@ -61,6 +64,7 @@ impl TabletState {
         let (sender, _) = watch::channel(Arc::new(Snapshot {
             tablet_type,
             serving: true,
+            demoted: false,
             denied_tables: HashMap::new(),
             primary_term_start: 0,
             primary_epoch: 0,
@@ -128,9 +132,13 @@ impl TabletState {
     }
 
     /// Changes the tablet type; becoming PRIMARY (or a PRIMARY without a
-    /// term yet) starts a new term now, and becoming PRIMARY a new epoch.
+    /// term yet) starts a new term now, and becoming PRIMARY a new epoch. Leaving PRIMARY
+    /// ends a demotion.
     pub fn set_type(&self, tablet_type: TabletType, now_unix: i64) {
         self.update(|s| {
+            if tablet_type != TabletType::Primary {
+                s.demoted = false;
+            }
             if tablet_type == TabletType::Primary && s.tablet_type != TabletType::Primary {
                 s.primary_epoch += 1;
             }
@@ -190,6 +198,21 @@ mod tests {
         assert_eq!(state.snapshot().primary_term_start, 0);
         state.set_type(TabletType::Primary, 2000);
         assert_eq!(state.snapshot().primary_epoch, 2);
+    }
+
+    #[test]
+    fn a_demoted_primary_refuses_queries_until_it_changes_type() {
+        let state = TabletState::new(TabletType::Primary);
+        state.update(|s| s.demoted = true);
+        assert!(state.snapshot().refuses_queries());
+        state.set_type(TabletType::Primary, 10);
+        assert!(
+            state.snapshot().refuses_queries(),
+            "still the demoted primary"
+        );
+        state.set_type(TabletType::Replica, 20);
+        let snap = state.snapshot();
+        assert!(!snap.demoted && !snap.refuses_queries());
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub struct Tablet {
     pub state: TabletState,
     /// Open transactions.
     pub txs: TxPool,
+    /// Query-service requests under way (a demotion waits for them).
+    pub in_flight: crate::inflight::InFlight,
     /// Which columns are JSON (MariaDB types them as text on the wire).
     pub json_columns: crate::json::JsonColumns,
     /// Blocks of sequence values reserved by this primary.
@@ -141,6 +143,7 @@ impl Tablet {
             db_name: config.db_name.clone(),
             state: TabletState::new(config.tablet_type),
             txs: TxPool::new(limits),
+            in_flight: crate::inflight::InFlight::default(),
             json_columns: crate::json::JsonColumns::default(),
             sequences: crate::sequence::Sequences::default(),
             topo,

@@ -1,6 +1,7 @@
 //! `tabletmanagerservice.TabletManager`: the administrative RPCs vtctl uses
-//! to change a tablet's type, run DBA statements and schema changes, and set
+//! to change a tablet's type, run DBA statements and schema changes, set
 //! up GTID replication (InitPrimary, InitReplica, SetReplicationSource, ...),
+//! reparent (DemotePrimary, UndoDemotePrimary, PromoteReplica, in [`crate::reparent`]),
 //! and drive VReplication (VReplicationExec, VReplicationWaitForPos).
 
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use mysqlctl::replication;
 use mysqlctl::Position;
-use proto::replicationdata::Status as ReplicationStatusProto;
+use proto::replicationdata::{PrimaryStatus, Status as ReplicationStatusProto};
 use proto::tabletmanagerdata::*;
 use proto::tabletmanagerservice::tablet_manager_server::TabletManager;
 use proto::topodata::{TabletAlias, TabletType};
@@ -18,11 +19,13 @@ use proto::vtrpc::Code;
 use tonic::{Request, Response, Status};
 
 use crate::error::{Result, TabletError};
+use crate::reparent;
 use crate::result;
 use crate::tablet::{quote_identifier, Tablet};
 use crate::vr_engine::VrEngine;
 
-/// How long WaitForPosition and SetReplicationSource wait for a position.
+/// How long WaitForPosition and SetReplicationSource wait for a position when the caller
+/// sets no deadline (gRPC's `grpc-timeout`).
 const WAIT_POSITION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The gRPC tablet manager service of one tablet.
@@ -105,43 +108,17 @@ impl TabletManagerService {
         Ok(())
     }
 
-    /// Makes this tablet the primary: no replication, writable, type
-    /// PRIMARY in the topology, and the shard's primary. Returns its position.
-    async fn init_primary(&self) -> Result<String> {
-        let _changing = self.tablet.replication_changes.lock().await;
-        let mut conn = self.admin().await?;
-        replication::reset_replication(&mut conn).await?;
-        replication::set_read_only(&mut conn, false).await?;
-        let position = replication::primary_position(&mut conn).await?;
-        self.tablet.change_type(TabletType::Primary).await?;
-        let alias = self.tablet.alias.clone();
-        let term_start = self.tablet.state.snapshot().primary_term_start;
-        self.tablet
-            .topo
-            .update_shard_fields(&self.tablet.keyspace, &self.tablet.shard, move |shard| {
-                shard.primary_alias = Some(alias.clone());
-                shard.primary_term_start_time = Some(proto::vttime::Time {
-                    seconds: term_start,
-                    nanoseconds: 0,
-                });
-                Ok(())
-            })
-            .await?;
-        // A new primary runs the streams of its _vt.vreplication.
-        if let Err(e) = self.vreplication.open().await {
-            tracing::warn!(error = %e, "cannot start the vreplication streams");
-        }
-        Ok(position.to_string())
-    }
-
-    /// Points replication at `parent`'s MariaDB, read-only; a PRIMARY
-    /// becomes REPLICA. Optionally starts from `start_position` (InitReplica)
-    /// and waits for `wait_position`.
+    /// Points replication at `parent`'s MariaDB, read-only; a PRIMARY (a demoted one, in a
+    /// planned reparent) becomes REPLICA. Starts from `start_position` when given
+    /// (InitReplica); otherwise a server that replicated from nobody (a former primary, whose
+    /// own writes are only in its binlog) starts after everything it has
+    /// ([`replication::adopt_current_position`]). Waits up to `wait` for `wait_position`.
     async fn replicate_from(
         &self,
         parent: Option<&TabletAlias>,
         start_position: &str,
         wait_position: &str,
+        wait: Duration,
     ) -> Result<()> {
         let parent = parent
             .ok_or_else(|| TabletError::vitess(Code::InvalidArgument, "no parent tablet alias"))?;
@@ -149,18 +126,21 @@ impl TabletManagerService {
         let source = crate::follow_primary::source_of(&self.tablet, parent).await?;
         let mut conn = self.admin().await?;
         replication::set_read_only(&mut conn, true).await?;
+        let was_primary = self.tablet.state.snapshot().tablet_type == TabletType::Primary;
         if !start_position.is_empty() {
             let position: Position = start_position.parse().map_err(mysqlctl::Error::from)?;
             replication::stop_replication(&mut conn).await?;
             conn.exec_drop("SET GLOBAL gtid_slave_pos = ?", (position.gtid_list(),))
                 .await?;
+        } else if was_primary || replication::replication_status(&mut conn).await?.is_none() {
+            replication::adopt_current_position(&mut conn).await?;
         }
         replication::set_replication_source(&mut conn, &source).await?;
         if !wait_position.is_empty() {
             let position: Position = wait_position.parse().map_err(mysqlctl::Error::from)?;
-            replication::wait_for_position(&mut conn, &position, WAIT_POSITION_TIMEOUT).await?;
+            replication::wait_for_position(&mut conn, &position, wait).await?;
         }
-        if self.tablet.state.snapshot().tablet_type == TabletType::Primary {
+        if was_primary {
             // Streams run on primaries only.
             self.vreplication.close().await;
             self.tablet.change_type(TabletType::Replica).await?;
@@ -307,11 +287,12 @@ impl TabletManager for TabletManagerService {
         &self,
         request: Request<WaitForPositionRequest>,
     ) -> Reply<WaitForPositionResponse> {
+        let wait = wait_limit(&request);
         let text = request.into_inner().position;
         let waited = async {
             let position: Position = text.parse().map_err(mysqlctl::Error::from)?;
             let mut conn = self.admin().await?;
-            replication::wait_for_position(&mut conn, &position, WAIT_POSITION_TIMEOUT).await?;
+            replication::wait_for_position(&mut conn, &position, wait).await?;
             Ok(())
         }
         .await;
@@ -359,9 +340,47 @@ impl TabletManager for TabletManagerService {
 
     async fn init_primary(&self, _r: Request<InitPrimaryRequest>) -> Reply<InitPrimaryResponse> {
         reply(
-            self.init_primary()
+            reparent::promote(&self.tablet, &self.vreplication)
                 .await
                 .map(|position| InitPrimaryResponse { position }),
+        )
+    }
+
+    async fn demote_primary(
+        &self,
+        _r: Request<DemotePrimaryRequest>,
+    ) -> Reply<DemotePrimaryResponse> {
+        reply(
+            reparent::demote_primary(&self.tablet, &self.vreplication)
+                .await
+                .map(|position| DemotePrimaryResponse {
+                    primary_status: Some(PrimaryStatus {
+                        position,
+                        file_position: String::new(),
+                    }),
+                }),
+        )
+    }
+
+    async fn undo_demote_primary(
+        &self,
+        _r: Request<UndoDemotePrimaryRequest>,
+    ) -> Reply<UndoDemotePrimaryResponse> {
+        reply(
+            reparent::undo_demote_primary(&self.tablet, &self.vreplication)
+                .await
+                .map(|_| UndoDemotePrimaryResponse {}),
+        )
+    }
+
+    async fn promote_replica(
+        &self,
+        _r: Request<PromoteReplicaRequest>,
+    ) -> Reply<PromoteReplicaResponse> {
+        reply(
+            reparent::promote(&self.tablet, &self.vreplication)
+                .await
+                .map(|position| PromoteReplicaResponse { position }),
         )
     }
 
@@ -371,9 +390,14 @@ impl TabletManager for TabletManagerService {
     ) -> Reply<InitReplicaResponse> {
         let req = request.into_inner();
         reply(
-            self.replicate_from(req.parent.as_ref(), &req.replication_position, "")
-                .await
-                .map(|_| InitReplicaResponse {}),
+            self.replicate_from(
+                req.parent.as_ref(),
+                &req.replication_position,
+                "",
+                WAIT_POSITION_TIMEOUT,
+            )
+            .await
+            .map(|_| InitReplicaResponse {}),
         )
     }
 
@@ -381,9 +405,10 @@ impl TabletManager for TabletManagerService {
         &self,
         request: Request<SetReplicationSourceRequest>,
     ) -> Reply<SetReplicationSourceResponse> {
+        let wait = wait_limit(&request);
         let req = request.into_inner();
         reply(
-            self.replicate_from(req.parent.as_ref(), "", &req.wait_position)
+            self.replicate_from(req.parent.as_ref(), "", &req.wait_position, wait)
                 .await
                 .map(|_| SetReplicationSourceResponse {}),
         )
@@ -439,5 +464,56 @@ impl TabletManager for TabletManagerService {
             output: Some(output),
             vdiff_uuid: req.vdiff_uuid,
         }))
+    }
+}
+
+/// How long a wait asked for in `request` may take: the caller's deadline (gRPC's
+/// `grpc-timeout`, which vtctl's `--wait-replicas-timeout` sets), else
+/// [`WAIT_POSITION_TIMEOUT`].
+fn wait_limit<T>(request: &Request<T>) -> Duration {
+    request
+        .metadata()
+        .get("grpc-timeout")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_grpc_timeout)
+        .unwrap_or(WAIT_POSITION_TIMEOUT)
+}
+
+/// Parses gRPC's `grpc-timeout` header: up to 8 digits and a unit (`H`, `M`, `S`, `m`, `u`,
+/// `n`).
+fn parse_grpc_timeout(text: &str) -> Option<Duration> {
+    let unit = text.chars().last()?;
+    let digits = &text[..text.len() - unit.len_utf8()];
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: u64 = digits.parse().ok()?;
+    Some(match unit {
+        'H' => Duration::from_secs(value * 3600),
+        'M' => Duration::from_secs(value * 60),
+        'S' => Duration::from_secs(value),
+        'm' => Duration::from_millis(value),
+        'u' => Duration::from_micros(value),
+        'n' => Duration::from_nanos(value),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse_as_grpc_writes_them() {
+        assert_eq!(parse_grpc_timeout("30S"), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_grpc_timeout("1500m"),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(parse_grpc_timeout("2M"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_grpc_timeout("7"), None);
+        assert_eq!(parse_grpc_timeout("S"), None);
+        assert_eq!(parse_grpc_timeout("123456789S"), None);
+        assert_eq!(parse_grpc_timeout("1x"), None);
     }
 }

@@ -158,19 +158,37 @@ impl TxPool {
         if timeout.is_zero() {
             return;
         }
-        let expired: Vec<(i64, OpenTx)> = {
+        let reason = format!("exceeded timeout: {}", go_duration(timeout));
+        self.end_where(admin, &reason, |tx| tx.started.elapsed() >= timeout)
+            .await;
+    }
+
+    /// Ends every open transaction as [`TxPool::kill_expired`] ends an expired one; later
+    /// use of one fails with `transaction N: ended at <time> (<reason>)`. Returns how many
+    /// were ended.
+    pub async fn end_all(&self, admin: &Opts, reason: &str) -> usize {
+        self.end_where(admin, reason, |_| true).await
+    }
+
+    async fn end_where(
+        &self,
+        admin: &Opts,
+        reason: &str,
+        condemned: impl Fn(&OpenTx) -> bool,
+    ) -> usize {
+        let ended: Vec<(i64, OpenTx)> = {
             let mut open = self.lock();
             let ids: Vec<i64> = open
                 .iter()
-                .filter(|(_, tx)| tx.started.elapsed() >= timeout)
+                .filter(|(_, tx)| condemned(tx))
                 .map(|(id, _)| *id)
                 .collect();
             ids.into_iter()
                 .filter_map(|id| open.remove(&id).map(|tx| (id, tx)))
                 .collect()
         };
-        for (id, tx) in expired {
-            let reason = format!("exceeded timeout: {}", go_duration(timeout));
+        let count = ended.len();
+        for (id, tx) in ended {
             tracing::warn!(transaction = id, "killing transaction ({reason})");
             self.remember_ended(id, format!("ended at {} ({reason})", vitess_now()));
             match tx.conn.try_lock() {
@@ -193,6 +211,7 @@ impl TxPool {
                 }
             }
         }
+        count
     }
 
     async fn conclude(&self, id: i64, statement: &str) -> Result<()> {

@@ -107,7 +107,7 @@ struct SwitchArgs {
     #[arg(long = "tablet-types", value_delimiter = ',')]
     tablet_types: Vec<TabletType>,
     /// How long the write switch waits for the streams to catch up (`30s`, `500ms`, `1m`).
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = crate::parse_duration)]
     timeout: std::time::Duration,
 }
 
@@ -379,46 +379,4 @@ async fn filter_for(
         rules,
         ..Default::default()
     })
-}
-
-/// Parses `500ms`, `30s`, `2m` or a number of seconds.
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {text:?}"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(format!("invalid duration unit in {text:?}")),
-    };
-    std::time::Duration::try_from_secs_f64(seconds)
-        .map_err(|e| format!("invalid duration {text:?}: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(
-            parse_duration("30s").unwrap(),
-            std::time::Duration::from_secs(30)
-        );
-        assert_eq!(
-            parse_duration("250ms").unwrap(),
-            std::time::Duration::from_millis(250)
-        );
-        assert_eq!(
-            parse_duration("2m").unwrap(),
-            std::time::Duration::from_secs(120)
-        );
-        assert!(parse_duration("5x").is_err());
-    }
 }
