@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use common::*;
@@ -14,14 +13,7 @@ use mysqlctl::{Mysqld, MysqldConfig, Position};
 use proto::query::{BeginRequest, CommitRequest, StreamHealthRequest};
 use proto::tabletmanagerdata::*;
 use proto::topodata::TabletType;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use topo::testutil::free_port;
 
 /// Kills the test's mariadbd if the test panics before tearing it down.
 struct Guard(Mysqld);
