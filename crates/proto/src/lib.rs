@@ -29,6 +29,7 @@
 pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
 
 pub mod alias;
+pub mod duration;
 pub mod row;
 pub mod sqltypes;
 pub mod tablet_type;

@@ -170,44 +170,4 @@ pub(crate) async fn all_cells(ts: &topo::TopoServer) -> Result<Vec<String>> {
     Ok(ts.get_cell_names().await?)
 }
 
-/// Parses `500ms`, `30s`, `2m` or a number of seconds.
-pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {text:?}"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(format!("invalid duration unit in {text:?}")),
-    };
-    std::time::Duration::try_from_secs_f64(seconds)
-        .map_err(|e| format!("invalid duration {text:?}: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(
-            parse_duration("30s").unwrap(),
-            std::time::Duration::from_secs(30)
-        );
-        assert_eq!(
-            parse_duration("250ms").unwrap(),
-            std::time::Duration::from_millis(250)
-        );
-        assert_eq!(
-            parse_duration("2m").unwrap(),
-            std::time::Duration::from_secs(120)
-        );
-        assert!(parse_duration("5x").is_err());
-    }
-}
+pub(crate) use proto::duration::parse_duration;

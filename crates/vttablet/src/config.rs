@@ -170,25 +170,7 @@ impl TabletConfig {
     }
 }
 
-/// Parses `500ms`, `5s`, `2m`, `1h` or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {text:?}"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(format!("invalid duration unit in {text:?}")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("invalid duration {text:?}: {e}"))
-}
+pub use proto::duration::parse_duration;
 
 #[cfg(test)]
 mod tests {
@@ -239,7 +221,5 @@ mod tests {
         let mut args = vec!["--tablet-path", "zone1-1", "--init-tablet-type", "spare"];
         args.extend_from_slice(&base);
         assert!(TabletConfig::from_flags(flags(&args)).is_err());
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert!(parse_duration("5x").is_err());
     }
 }

@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use mysql_server::auth::{AuthServer, StaticAuth};
 use mysql_server::server::{serve, ServerConfig};
+use proto::duration::parse_duration;
 use proto::topodata::TabletType;
 use tokio::net::TcpListener;
 use topo::cache::SrvCache;
@@ -92,23 +93,6 @@ struct Flags {
     /// How often the tablet list and serving graph are read again.
     #[arg(long = "tablet-refresh-interval", default_value = "5s", value_parser = parse_duration)]
     tablet_refresh_interval: Duration,
-}
-
-/// Parses Go-style durations: `500ms`, `5s`, `1m`, `1h`.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s}"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" | "" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("invalid duration unit in {s}")),
-    };
-    Ok(Duration::from_secs_f64(secs))
 }
 
 fn list(s: &str) -> Vec<String> {
