@@ -14,7 +14,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{mariadb, read_config, vtlocal, workspace_root, Down};
+use support::{mariadb, read_config, vtlocal, workspace_root};
 
 /// Every port the cluster of this test uses, before `--port-offset` (see vtlocal's `cluster.rs`).
 const BASE_PORTS: [u16; 13] = [
@@ -30,23 +30,7 @@ fn commerce_example_through_vtgate_matches_one_mariadb() {
     let offset = slot.offset;
     let vtgate_port = (15306 + offset).to_string();
     let vtgate = vtgate_port.as_str();
-    let up = vtlocal(
-        &dataroot,
-        offset,
-        &[
-            "up",
-            "--detach",
-            "--config-dir",
-            config.to_str().expect("utf-8 path"),
-        ],
-    );
-    let _down = Down(&dataroot, offset);
-    assert!(
-        up.status.success(),
-        "vtlocal up failed:\n{}\n{}",
-        String::from_utf8_lossy(&up.stdout),
-        String::from_utf8_lossy(&up.stderr)
-    );
+    let _down = support::up(&dataroot, offset, &[]);
 
     // The reference: the same files against one plain database on the machine's MariaDB.
     let reference_db = format!("vtlocal_ref_{}", std::process::id());

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use mysql_async::{Conn, OptsBuilder};
 use support::writer::{opts, Model, Writer};
-use support::{mariadb, read_config, vtlocal, Down};
+use support::{mariadb, read_config};
 
 /// Every port the cluster of this test uses, before `--port-offset` (see vtlocal's `cluster.rs`).
 const BASE_PORTS: [u16; 13] = [
@@ -27,28 +27,11 @@ const BASE_PORTS: [u16; 13] = [
 fn planned_reparent_under_traffic_through_vtgate() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dataroot = dir.path().join("vtdataroot");
-    let config = support::workspace_root().join("config");
     let slot = support::reserve_port_offset(&BASE_PORTS);
     let offset = slot.offset;
     let vtgate_port = 15306 + offset;
     let vtgate = vtgate_port.to_string();
-    let up = vtlocal(
-        &dataroot,
-        offset,
-        &[
-            "up",
-            "--detach",
-            "--config-dir",
-            config.to_str().expect("utf-8 path"),
-        ],
-    );
-    let _down = Down(&dataroot, offset);
-    assert!(
-        up.status.success(),
-        "vtlocal up failed:\n{}\n{}",
-        String::from_utf8_lossy(&up.stdout),
-        String::from_utf8_lossy(&up.stderr)
-    );
+    let _down = support::up(&dataroot, offset, &[]);
     let (ok, _, err) = mariadb(&vtgate, &[], &read_config("insert_commerce_data.sql"));
     assert!(ok, "inserts through vtgate failed: {err}");
     let vtgate_pid = pid_of(&dataroot, "vtgate");

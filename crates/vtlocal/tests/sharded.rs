@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{mariadb, read_config, reserve_port_offset, vtlocal, workspace_root, Down};
+use support::{mariadb, read_config, reserve_port_offset};
 
 fn ports() -> Vec<u16> {
     let mut p = vec![2379, 2380, 15306, 15001];
@@ -19,31 +19,11 @@ fn ports() -> Vec<u16> {
 fn sharded_example_through_vtgate_matches_one_mariadb() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dataroot = dir.path().join("vtdataroot");
-    let config = workspace_root().join("config");
     let slot = reserve_port_offset(&ports());
     let offset = slot.offset;
     let vtgate_port = (15306 + offset).to_string();
     let vtgate = vtgate_port.as_str();
-    let config_dir = config.to_str().expect("utf-8 path");
-    let up = vtlocal(
-        &dataroot,
-        offset,
-        &[
-            "up",
-            "--detach",
-            "--example",
-            "sharded",
-            "--config-dir",
-            config_dir,
-        ],
-    );
-    let _down = Down(&dataroot, offset);
-    assert!(
-        up.status.success(),
-        "vtlocal up failed:\n{}\n{}",
-        String::from_utf8_lossy(&up.stdout),
-        String::from_utf8_lossy(&up.stderr)
-    );
+    let _down = support::up(&dataroot, offset, &["--example", "sharded"]);
 
     let inserts = read_config("insert_commerce_data.sql");
     let (ok, _, err) = mariadb(vtgate, &[], &inserts);

@@ -68,6 +68,24 @@ pub fn vtlocal(dataroot: &Path, offset: u16, args: &[&str]) -> Output {
         .expect("run vtlocal")
 }
 
+/// `vtlocal up --detach [extra...] --config-dir <workspace config>`, asserting it succeeded;
+/// the returned guard stops the cluster (also when that assertion fails).
+pub fn up<'a>(dataroot: &'a Path, offset: u16, extra: &[&str]) -> Down<'a> {
+    let config = workspace_root().join("config");
+    let mut args = vec!["up", "--detach"];
+    args.extend_from_slice(extra);
+    args.extend(["--config-dir", config.to_str().expect("utf-8 path")]);
+    let out = vtlocal(dataroot, offset, &args);
+    let down = Down(dataroot, offset);
+    assert!(
+        out.status.success(),
+        "vtlocal up failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    down
+}
+
 /// Stops the cluster even when an assertion fails half-way.
 pub struct Down<'a>(pub &'a Path, pub u16);
 
