@@ -118,21 +118,34 @@ fn number(n: &str) -> Option<BindValue> {
 /// 7 and pick the shard of 7 for `id = 0x37`, which matches the row 55.
 pub fn routing_value(v: &BindValue) -> Option<Value> {
     match v {
-        BindValue::HexNum(_) | BindValue::HexVal(_) | BindValue::BitNum(_) => None,
-        other => vindex_value(other),
+        BindValue::HexVal(_) => None,
+        other => vindex_value(other).ok(),
     }
 }
 
-/// The vindex value of a bind value; `None` for tuples.
-pub fn vindex_value(v: &BindValue) -> Option<Value> {
-    Some(match v {
+/// The vindex value of a bind value, for mapping a row's values (INSERT, owned lookups, a
+/// vindex read as a table). Refused: tuples, and `0x..`/`0b..` numbers, which MariaDB stores
+/// as a number in a numeric column but as bytes in a text one, while a vindex sees only one
+/// reading.
+pub fn vindex_value(v: &BindValue) -> Result<Value> {
+    Ok(match v {
         BindValue::Null => Value::Null,
         BindValue::Int64(i) => Value::Int(*i),
         BindValue::Uint64(u) => Value::Uint(*u),
         BindValue::Float64(s) | BindValue::Decimal(s) => Value::Bytes(s.clone().into_bytes()),
         BindValue::VarChar(b) | BindValue::VarBinary(b) => Value::Bytes(b.clone()),
-        BindValue::HexNum(h) | BindValue::HexVal(h) => Value::Bytes(decode_hex(h)?),
-        BindValue::BitNum(_) | BindValue::Tuple(_) => return None,
+        BindValue::HexVal(h) => Value::Bytes(
+            decode_hex(h).ok_or_else(|| EngineError::unsupported(format!("the literal X'{h}'")))?,
+        ),
+        BindValue::HexNum(_) | BindValue::BitNum(_) => {
+            return Err(EngineError::unsupported(format!(
+                "the literal {} as a vindex value (write the value as a decimal number)",
+                v.to_sql()
+            )))
+        }
+        BindValue::Tuple(_) => {
+            return Err(EngineError::unsupported("a nested list as a vindex value"))
+        }
     })
 }
 
@@ -306,7 +319,7 @@ mod tests {
             PlanValue::Literal(BindValue::VarChar(b"x'y".to_vec()))
         );
         assert_eq!(
-            vindex_value(&vals[2].resolve(&vars()).unwrap()),
+            vindex_value(&vals[2].resolve(&vars()).unwrap()).ok(),
             Some(Value::Bytes(vec![0x1f]))
         );
         assert!(vals[3].is_null_literal());

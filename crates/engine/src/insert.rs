@@ -121,7 +121,7 @@ pub(crate) async fn create_lookup_rows(
 pub(crate) fn ksids_of_rows(vindex: &dyn Vindex, values: &[BindValue]) -> Result<Vec<KeyspaceId>> {
     let plain = values
         .iter()
-        .map(|b| vindex_value(b).ok_or_else(|| unmappable(&b.to_sql())))
+        .map(vindex_value)
         .collect::<Result<Vec<_>>>()?;
     let destinations = vindex.map(&plain)?;
     values
@@ -157,11 +157,7 @@ pub(crate) fn ksids_of_value_rows(
     }
     let plain = rows
         .iter()
-        .map(|row| {
-            row.iter()
-                .map(|b| vindex_value(b).ok_or_else(|| unmappable(&text(row))))
-                .collect::<Result<Vec<_>>>()
-        })
+        .map(|row| row.iter().map(vindex_value).collect::<Result<Vec<_>>>())
         .collect::<Result<Vec<_>>>()?;
     let destinations = vindex.map_rows(&plain)?;
     rows.iter()

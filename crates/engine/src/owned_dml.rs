@@ -114,7 +114,7 @@ impl OwnedDml {
                 value.to_sql()
             ))
         };
-        let v = vindex_value(value).ok_or_else(unmappable)?;
+        let v = vindex_value(value)?;
         match self.primary.map(&[v])?.into_iter().next() {
             Some(Destination::KeyspaceId(k)) => Ok(k.0),
             _ => Err(unmappable()),

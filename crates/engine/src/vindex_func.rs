@@ -159,13 +159,7 @@ impl Primitive for VindexFunc {
                 v => bound.push(v),
             }
         }
-        let values = bound
-            .iter()
-            .map(|b| {
-                vindex_value(b)
-                    .ok_or_else(|| EngineError::unsupported("a nested list as a vindex value"))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let values = bound.iter().map(vindex_value).collect::<Result<Vec<_>>>()?;
         let destinations = self.destinations(vc, &bound, &values).await?;
         let shards = vc.shards(&self.keyspace)?;
         let mut out = QueryResult {

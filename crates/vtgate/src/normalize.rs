@@ -176,6 +176,61 @@ pub fn normalize(sql: &str) -> Option<Normalized> {
     Some(Normalized { sql: out, vars })
 }
 
+/// Prefix of the bind variables [`hex_numbers`] makes.
+const HEX_PREFIX: &str = "vtx";
+
+/// The statement with each `0x..` and `0b..` literal replaced by a bind variable (`:vtx1`, …)
+/// holding it as written, or `None` when it has none (or already uses `:vtx` names).
+///
+/// The SQL parser keeps no trace of that spelling: it would print `0x37` back as `X'37'`,
+/// which MariaDB reads as the string '7' where `0x37` compared with a number is 55. As a bind
+/// variable the literal reaches the shards exactly as written (the engine substitutes
+/// `0x37`), and routing sees a value it knows not to map (`engine::bind::routing_value`).
+/// Unlike [`normalize`], every such literal is taken, wherever it stands.
+pub fn hex_numbers(sql: &str) -> Option<Normalized> {
+    if !(sql.contains("0x") || sql.contains("0b")) || sql.contains(":vtx") {
+        return None;
+    }
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut vars = BindVars::new();
+    let mut copied = 0;
+    for t in tokens(sql) {
+        // `t.0x37` names a column.
+        let qualified = t.start > 0 && b[t.start - 1] == b'.';
+        let Some(value) = hex_or_bit_number(sql, &t).filter(|_| !qualified) else {
+            continue;
+        };
+        let name = format!("{HEX_PREFIX}{}", vars.len() + 1);
+        out.push_str(&sql[copied..t.start]);
+        out.push(':');
+        out.push_str(&name);
+        copied = t.end;
+        vars.insert(name, value);
+    }
+    if vars.is_empty() {
+        return None;
+    }
+    out.push_str(&sql[copied..]);
+    Some(Normalized { sql: out, vars })
+}
+
+/// The value of a token that is a `0x..` or `0b..` literal.
+pub(crate) fn hex_or_bit_number(sql: &str, t: &Token) -> Option<BindValue> {
+    let word = &sql[t.start..t.end];
+    let digits = |prefix: &str, ok: fn(u8) -> bool| {
+        word.strip_prefix(prefix)
+            .filter(|d| !d.is_empty() && d.bytes().all(ok))
+            .map(str::to_string)
+    };
+    if t.kind != Kind::Word {
+        return None;
+    }
+    digits("0x", |c| c.is_ascii_hexdigit())
+        .map(BindValue::HexNum)
+        .or_else(|| digits("0b", |c| c == b'0' || c == b'1').map(BindValue::BitNum))
+}
+
 /// The value of a token that is a plain literal: an integer without sign or leading zero, or
 /// a single-quoted string without backslashes or control characters (whose meaning depends on
 /// `sql_mode` or which the engine writes back as escapes) and without an introducer.
@@ -403,5 +458,27 @@ mod tests {
             norm("select * from t where a = 'it''s' or b = 'plain'").unwrap(),
             "select * from t where a = 'it''s' or b = :vtg1"
         );
+    }
+
+    #[test]
+    fn hex_and_bit_numbers_become_bind_variables_wherever_they_stand() {
+        let n = hex_numbers(
+            "select 0x41 + 0, t.0x1 from t where a = 0x37 and b in (0b101, '0x9') /* 0x5 */",
+        )
+        .unwrap();
+        assert_eq!(
+            n.sql,
+            "select :vtx1 + 0, t.0x1 from t where a = :vtx2 and b in (:vtx3, '0x9') /* 0x5 */"
+        );
+        assert_eq!(n.vars["vtx1"], BindValue::HexNum("41".into()));
+        assert_eq!(n.vars["vtx2"], BindValue::HexNum("37".into()));
+        assert_eq!(n.vars["vtx3"], BindValue::BitNum("101".into()));
+        for sql in [
+            "select 0xg, 0b2, X'37', b'101' from t",
+            "select * from t where a = :vtx1 and b = 0x1",
+            "select `0x37` from t",
+        ] {
+            assert_eq!(hex_numbers(sql), None, "{sql}");
+        }
     }
 }

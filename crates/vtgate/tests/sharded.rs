@@ -134,22 +134,35 @@ async fn sharded_keyspace_behaviour() {
         .unwrap()
         .unwrap();
     assert_eq!(n, 4);
-    // `0x..` literals would reach the shards as `X'..'` (another value for MariaDB) and be
-    // mapped by the wrong reading: refused, reads and writes alike, nothing written.
-    for sql in [
-        "select * from customer where customer_id = 0x37",
-        "insert into customer (customer_id, email) values (0x37, 'hex@x')",
-    ] {
-        let (code, _, message) = server_error(c.query_drop(sql).await.unwrap_err());
-        assert_eq!(code, 1235, "{sql}: {message}");
-        assert!(message.contains("0x37"), "{message}");
-    }
-    let hex_rows: u64 = c
-        .query_first("select count(*) from customer where email = 'hex@x'")
+    // `0x..` and `0b..` literals reach the shards as written: compared with the BIGINT vindex
+    // column `0x37` is 55, as MariaDB reads it (the parser alone would print `X'37'`, the
+    // string '7'), and stored in a text column as its bytes.
+    c.query_drop("insert into customer (customer_id, email) values (55, 0x68657840), (56, 'b@x')")
+        .await
+        .unwrap();
+    let hex: Vec<(i64, String)> = c
+        .query(
+            "select customer_id, email from customer \
+             where customer_id in (0x37, 0b111000) or email = 0x68657840 order by customer_id",
+        )
+        .await
+        .unwrap();
+    assert_eq!(hex, vec![(55, "hex@".to_string()), (56, "b@x".to_string())]);
+    // As a vindex value of a row it is refused (a vindex has one reading of it, MariaDB two),
+    // and nothing is written.
+    let sql = "insert into customer (customer_id, email) values (0x39, 'hex@x')";
+    let (code, _, message) = server_error(c.query_drop(sql).await.unwrap_err());
+    assert_eq!(code, 1235, "{sql}: {message}");
+    assert!(message.contains("0x39"), "{message}");
+    let written: u64 = c
+        .query_first("select count(*) from customer where customer_id in (55, 56, 57, 0x39)")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(hex_rows, 0);
+    assert_eq!(written, 2);
+    c.query_drop("delete from customer where customer_id in (55, 56)")
+        .await
+        .unwrap();
 
     // A vindex read as a table (Vitess's VindexFunc): each value's keyspace id, hex, shard
     // and the shard's key range, exactly as the vindex maps it; no shard is queried.

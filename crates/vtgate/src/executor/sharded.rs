@@ -26,9 +26,9 @@ use super::vcursor::{GatewayCursor, SentQuery, TxState};
 use super::{Executor, Reply};
 use crate::error::VtError;
 use crate::gateway::Caller;
-use crate::normalize::normalize;
+use crate::normalize::{hex_numbers, normalize};
 use crate::plan_cache::PlanKey;
-use crate::rewrite::{rewrite, tokens, Kind, RewriteContext};
+use crate::rewrite::{rewrite, tokens, RewriteContext};
 use crate::session::Session;
 use crate::topology::Topology;
 
@@ -62,11 +62,9 @@ pub(super) struct PlannedStatement {
 }
 
 impl PlannedStatement {
-    fn literal(plan: Arc<Plan>) -> Self {
-        PlannedStatement {
-            plan,
-            vars: BindVars::default(),
-        }
+    /// A plan of the statement as written: its only values are its hex and bit literals.
+    fn literal(plan: Arc<Plan>, vars: BindVars) -> Self {
+        PlannedStatement { plan, vars }
     }
 }
 
@@ -104,22 +102,14 @@ fn plan_statement(
     .map_err(engine_error)
 }
 
-/// The first `0x..` or `0b..` literal of `sql`, if any. The parser keeps no trace of that
-/// spelling and prints the value back as `X'..'`/`B'..'`, which MariaDB reads differently
-/// (compared with an integer column, `0x37` is 55 but `X'37'` is the string '7'), and vindexes
-/// would map it by the wrong reading: such statements are refused rather than answered wrongly.
+/// The first `0x..` or `0b..` literal of `sql`, if any. [`hex_numbers`] takes them out of
+/// every statement the planner sees; one left (the statement already used `:vtx` names) would
+/// be printed back as `X'..'`, which MariaDB reads differently, so it is refused instead.
 fn hex_or_bit_number(sql: &str) -> Option<&str> {
-    tokens(sql).into_iter().find_map(|t| {
-        let word = &sql[t.start..t.end];
-        let digits = |prefix: &str, ok: fn(u8) -> bool| {
-            word.strip_prefix(prefix)
-                .is_some_and(|d| !d.is_empty() && d.bytes().all(ok))
-        };
-        let literal = t.kind == Kind::Word
-            && (digits("0x", |c| c.is_ascii_hexdigit())
-                || digits("0b", |c| c == b'0' || c == b'1'));
-        literal.then_some(word)
-    })
+    tokens(sql)
+        .into_iter()
+        .find(|t| crate::normalize::hex_or_bit_number(sql, t).is_some())
+        .map(|t| &sql[t.start..t.end])
 }
 
 /// Runs `f` on a thread with a big stack when `sql` is long, else inline.
@@ -208,31 +198,42 @@ impl Executor {
         {
             return Ok(None);
         }
+        // `0x..`/`0b..` literals become bind variables wherever they stand, so the shards get
+        // them as written; the comparable literals then become the plan cache's variables.
+        let (planned, hex) = match hex_numbers(&planned) {
+            Some(n) => (n.sql, n.vars),
+            None => (planned, BindVars::default()),
+        };
         // The normalised statement's key and values move into what is returned: no copies
         // on a cache hit.
-        let normalized = normalize(&planned).map(|n| (Self::plan_key(session, n.sql), n.vars));
+        let normalized = normalize(&planned).map(|n| {
+            let mut vars = n.vars;
+            vars.extend(hex.iter().map(|(k, v)| (k.clone(), v.clone())));
+            (Self::plan_key(session, n.sql), vars)
+        });
         if let Some((key, vars)) = normalized {
             if let Some(plan) = topo.plans().get(&key) {
                 return Ok(Some(PlannedStatement { plan, vars }));
             }
-            return self.plan_and_cache(session, kind, &topo, planned, Some((key, vars)));
+            return self.plan_and_cache(session, kind, &topo, (planned, hex), Some((key, vars)));
         }
-        self.plan_and_cache(session, kind, &topo, planned, None)
+        self.plan_and_cache(session, kind, &topo, (planned, hex), None)
     }
 
     /// Plans a statement not found in the cache and caches the plan: the normalised form
-    /// (`normalized`: its key and values) when the planner takes it, else `planned` as written.
+    /// (`normalized`: its key and values) when the planner takes it, else `planned` as written
+    /// (but for its hex and bit literals, which are the values `planned` comes with).
     fn plan_and_cache(
         &self,
         session: &Session,
         kind: &StatementKind,
         topo: &Topology,
-        planned: String,
+        (planned, hex): (String, BindVars),
         normalized: Option<(PlanKey, BindVars)>,
     ) -> Result<Option<PlannedStatement>, VtError> {
         let key = Self::plan_key(session, planned);
         if let Some(plan) = topo.plans().get(&key) {
-            return Ok(Some(PlannedStatement::literal(plan)));
+            return Ok(Some(PlannedStatement::literal(plan, hex)));
         }
         let keyspace = planner_keyspace(session);
         if !with_stack(&key.sql, || needs_planner(topo, session, kind, &key.sql))? {
@@ -253,7 +254,7 @@ impl Executor {
         })??;
         let plan = Arc::new(plan);
         topo.plans().insert(key, plan.clone());
-        Ok(Some(PlannedStatement::literal(plan)))
+        Ok(Some(PlannedStatement::literal(plan, hex)))
     }
 
     /// Runs a plan for the session (in its transaction when one is open).

@@ -7,8 +7,8 @@
 use super::{q, Query};
 
 /// Values written where a `customer_id` (signed BIGINT, `hash` vindex) is compared.
-/// `0x37` and `0x8` must come back as VT12001: the parser would print them as `X'37'` /
-/// `X'8'`, which the shards read as 7 (not 55) or reject, so vtgate refuses them.
+/// `0x37` and `0x8` must reach the shards as written (the parser alone would print them as
+/// `X'37'` / `X'8'`, which MariaDB reads as the string '7' or rejects) and match 55 and 8.
 const VALUES: &[&str] = &[
     "0x37",
     "0x8",
@@ -117,7 +117,32 @@ const DERIVED_FIXED: &[&str] = &[
     "select * from (select customer_id as k from customer) t where k = 8 or k = '9'",
 ];
 
+/// Hex and bit numbers outside routing: select lists, functions, ranges, HAVING, IN lists
+/// and join conditions, where MariaDB reads each by its context.
+const HEX_FIXED: &[&str] = &[
+    "select customer_id, 0x41 + 0, 0x41 from customer where customer_id < 20",
+    "select customer_id, concat(email, 0x21) from customer where customer_id between 5 and 30",
+    "select count(*) from customer where score > 0x10",
+    "select customer_id from customer where score = 0b1010 order by customer_id limit 5",
+    "select customer_id from customer where customer_id in (0x7, 0x8, 9, 0b1010)",
+    "select customer_id, score from customer where score between 0x10 and 0x20 \
+     order by score, customer_id limit 3 offset 1",
+    "select region, count(*) from customer where score > 0x8 group by region \
+     having count(*) > 0x2",
+    "select customer_id from customer where email like concat(0x61, '%')",
+    "select o.order_id from customer c join corder o on o.customer_id = c.customer_id \
+     where c.score > 0x20 and o.qty < 0b11",
+    "select c.customer_id, o.order_id from customer c join corder o on o.qty <= c.score \
+     where c.customer_id = 0x7 and o.qty > 0x1",
+    "select customer_id from customer where customer_id = 0x7 \
+     union select customer_id from corder where qty > 0x63",
+    "select max(score) + 0x1, min(customer_id) from customer where customer_id > 0b11",
+];
+
 pub(super) fn hunt_queries(out: &mut Vec<Query>) {
+    for sql in HEX_FIXED {
+        out.push(q(*sql, false));
+    }
     for shape in MERGED.iter().chain(ONE_SHARD).chain(DERIVED) {
         for v in VALUES {
             out.push(q(shape.replace("{v}", v), false));
