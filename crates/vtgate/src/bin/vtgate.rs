@@ -21,6 +21,10 @@ use vtgate::handler::VtgateHandlerFactory;
 use vtgate::healthcheck::HealthCheck;
 use vtgate::topology::TopologyHandle;
 
+/// mimalloc: each query boxes futures of several KiB, which take glibc malloc's slow path.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// vtgate: routes MySQL clients' queries to vttablets.
 #[derive(Parser, Debug)]
 #[command(name = "vtgate", version)]

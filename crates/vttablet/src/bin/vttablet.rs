@@ -5,6 +5,10 @@ use anyhow::Context;
 use clap::Parser;
 use vttablet::{Flags, TabletConfig};
 
+/// mimalloc: each query boxes futures of several KiB, which take glibc malloc's slow path.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
