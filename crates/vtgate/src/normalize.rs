@@ -180,25 +180,26 @@ pub fn normalize(sql: &str) -> Option<Normalized> {
 const HEX_PREFIX: &str = "vtx";
 
 /// The statement with each `0x..` and `0b..` literal replaced by a bind variable (`:vtx1`, …)
-/// holding it as written, or `None` when it has none (or already uses `:vtx` names).
+/// holding it as written, and those variables; the statement unchanged when it has none (or
+/// already uses `:vtx` names).
 ///
 /// The SQL parser keeps no trace of that spelling: it would print `0x37` back as `X'37'`,
 /// which MariaDB reads as the string '7' where `0x37` compared with a number is 55. As a bind
 /// variable the literal reaches the shards exactly as written (the engine substitutes
 /// `0x37`), and routing sees a value it knows not to map (`engine::bind::routing_value`).
 /// Unlike [`normalize`], every such literal is taken, wherever it stands.
-pub fn hex_numbers(sql: &str) -> Option<Normalized> {
+pub fn hex_numbers(sql: String) -> (String, BindVars) {
     if !(sql.contains("0x") || sql.contains("0b")) || sql.contains(":vtx") {
-        return None;
+        return (sql, BindVars::new());
     }
     let b = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
     let mut vars = BindVars::new();
     let mut copied = 0;
-    for t in tokens(sql) {
+    for t in tokens(&sql) {
         // `t.0x37` names a column.
         let qualified = t.start > 0 && b[t.start - 1] == b'.';
-        let Some(value) = hex_or_bit_number(sql, &t).filter(|_| !qualified) else {
+        let Some(value) = hex_or_bit_number(&sql, &t).filter(|_| !qualified) else {
             continue;
         };
         let name = format!("{HEX_PREFIX}{}", vars.len() + 1);
@@ -209,10 +210,10 @@ pub fn hex_numbers(sql: &str) -> Option<Normalized> {
         vars.insert(name, value);
     }
     if vars.is_empty() {
-        return None;
+        return (sql, vars);
     }
     out.push_str(&sql[copied..]);
-    Some(Normalized { sql: out, vars })
+    (out, vars)
 }
 
 /// The value of a token that is a `0x..` or `0b..` literal.
@@ -462,23 +463,22 @@ mod tests {
 
     #[test]
     fn hex_and_bit_numbers_become_bind_variables_wherever_they_stand() {
-        let n = hex_numbers(
-            "select 0x41 + 0, t.0x1 from t where a = 0x37 and b in (0b101, '0x9') /* 0x5 */",
-        )
-        .unwrap();
+        let (sql, vars) = hex_numbers(
+            "select 0x41 + 0, t.0x1 from t where a = 0x37 and b in (0b101, '0x9') /* 0x5 */".into(),
+        );
         assert_eq!(
-            n.sql,
+            sql,
             "select :vtx1 + 0, t.0x1 from t where a = :vtx2 and b in (:vtx3, '0x9') /* 0x5 */"
         );
-        assert_eq!(n.vars["vtx1"], BindValue::HexNum("41".into()));
-        assert_eq!(n.vars["vtx2"], BindValue::HexNum("37".into()));
-        assert_eq!(n.vars["vtx3"], BindValue::BitNum("101".into()));
+        assert_eq!(vars["vtx1"], BindValue::HexNum("41".into()));
+        assert_eq!(vars["vtx2"], BindValue::HexNum("37".into()));
+        assert_eq!(vars["vtx3"], BindValue::BitNum("101".into()));
         for sql in [
             "select 0xg, 0b2, X'37', b'101' from t",
             "select * from t where a = :vtx1 and b = 0x1",
             "select `0x37` from t",
         ] {
-            assert_eq!(hex_numbers(sql), None, "{sql}");
+            assert_eq!(hex_numbers(sql.into()), (sql.to_string(), BindVars::new()));
         }
     }
 }

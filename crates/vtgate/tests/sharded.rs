@@ -114,6 +114,13 @@ async fn sharded_keyspace_behaviour() {
     let mut shards: Vec<&str> = sent.iter().map(|r| r.2.as_str()).collect();
     shards.sort();
     assert_eq!(shards, ["-80", "80-"], "{sent:?}");
+    // A hex literal reaches every shard as written.
+    let sent: Vec<(u32, String, String, String)> = c
+        .query("vexplain queries select email from customer where customer_id = 0x37")
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent.iter().all(|r| r.3.contains("= 0x37")), "{sent:?}");
 
     // An unsupported shape is refused with VT12001 and the connection stays usable. (A
     // subquery correlated on the shared vindex column is merged now: this one is on a

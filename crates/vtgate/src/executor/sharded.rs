@@ -200,10 +200,7 @@ impl Executor {
         }
         // `0x..`/`0b..` literals become bind variables wherever they stand, so the shards get
         // them as written; the comparable literals then become the plan cache's variables.
-        let (planned, hex) = match hex_numbers(&planned) {
-            Some(n) => (n.sql, n.vars),
-            None => (planned, BindVars::default()),
-        };
+        let (planned, hex) = hex_numbers(planned);
         // The normalised statement's key and values move into what is returned: no copies
         // on a cache hit.
         let normalized = normalize(&planned).map(|n| {
@@ -399,6 +396,7 @@ impl Executor {
         }
         let topo = self.topology.get();
         let planned = self.planner_sql(session, inner);
+        let (planned, hex) = hex_numbers(planned);
         let keyspace = planner_keyspace(session);
         let tablet_type = session.tablet_type();
         let plan = with_stack(&planned, || {
@@ -414,9 +412,7 @@ impl Executor {
                 )))
             }
             ExplainFormat::Queries => {
-                let (_, sent) = self
-                    .run_plan(session, caller, &plan, &BindVars::default(), true)
-                    .await?;
+                let (_, sent) = self.run_plan(session, caller, &plan, &hex, true).await?;
                 let rows = sent
                     .into_iter()
                     .enumerate()
