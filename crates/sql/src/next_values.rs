@@ -51,6 +51,18 @@ pub fn recognise(sql: &str) -> Option<NextValues> {
     if !commented && !select {
         return None;
     }
+    // `select` followed by anything but `next` (or a comment) is not one either: the
+    // common case, decided without tokenizing.
+    if select && !commented {
+        let rest = head[6..].trim_ascii_start();
+        let next = rest
+            .get(..4)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"next"));
+        let comment = rest.first().is_some_and(|c| matches!(c, b'/' | b'#' | b'-'));
+        if !next && !comment {
+            return None;
+        }
+    }
     let tokens = tokenize(sql, MAX_TOKENS)?;
     let mut t = tokens.as_slice();
     let word = |t: Option<&Token>, want: &str| matches!(t, Some(Token::Word(w)) if w.eq_ignore_ascii_case(want));
@@ -213,6 +225,10 @@ mod tests {
         assert_eq!(
             next("/* a */ select /* b */ next 10 values\n from `my``db`.`s q` ; -- end"),
             Some((Some("my`db".into()), "s q".into(), lit("10")))
+        );
+        assert_eq!(
+            next("SELECT\n\tNEXT 2 VALUES FROM s"),
+            Some((None, "s".into(), lit("2")))
         );
         assert_eq!(
             next("select next 0 values from s"),
