@@ -1,0 +1,95 @@
+//! Planner tests for the order of nested-loop joins, ON conditions run
+//! early, and LEFT joins routed by a WHERE pin.
+
+use serde_json::Value as Json;
+
+use super::plan;
+
+const VSCHEMA: &str = r#"{
+  "keyspaces": {
+    "user": {
+      "sharded": true,
+      "vindexes": {"hash": {"type": "hash"}, "xx": {"type": "xxhash"}},
+      "tables": {
+        "user": {"column_vindexes": [{"column": "id", "name": "hash"}],
+                 "columns": [{"name": "col"}]},
+        "extra": {"column_vindexes": [{"column": "user_id", "name": "hash"}],
+                  "columns": [{"name": "col"}]},
+        "texts": {"column_vindexes": [{"column": "name", "name": "xx"}]}
+      }
+    },
+    "main": {"tables": {"plain": {}}}
+  }
+}"#;
+
+fn planned(sql: &str) -> crate::error::Result<Json> {
+    let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
+    let vschema = vschema::VSchema::build(&srv);
+    assert_eq!(vschema.keyspace_errors().count(), 0);
+    let stmt = sql::parse::parse(sql).unwrap();
+    Ok(plan(&stmt, &vschema, None)?.description().to_json())
+}
+
+/// The queries of the join's inputs, left to right.
+fn inputs(d: &Json) -> Vec<String> {
+    d["Inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["Query"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn a_pinned_or_unsharded_table_is_read_first() {
+    let d = planned(
+        "select user.id from user join extra on user.id = extra.col where extra.user_id = 2",
+    )
+    .unwrap();
+    let q = inputs(&d);
+    assert!(q[0].contains("FROM extra WHERE extra.user_id = 2"), "{q:?}");
+    assert!(q[1].contains("FROM user WHERE user.id = :"), "{q:?}");
+    assert_eq!(d["Inputs"][1]["Variant"], "EqualUnique");
+
+    let d = planned("select plain.id from user join main.plain where plain.id = user.id").unwrap();
+    assert_eq!(d["Inputs"][0]["Variant"], "Unsharded");
+    assert_eq!(d["Inputs"][1]["Variant"], "EqualUnique");
+}
+
+#[test]
+fn left_joins_keep_the_written_order() {
+    let d = planned(
+        "select user.id, extra.col from user left join extra on user.id = extra.col \
+         where user.col = 3",
+    )
+    .unwrap();
+    assert!(inputs(&d)[0].contains("FROM user"), "{d}");
+    assert_eq!(d["Variant"], "LeftJoin");
+}
+
+#[test]
+fn an_inner_on_condition_on_an_earlier_table_runs_in_its_query() {
+    let d = planned("select user.col from user join extra on user.id = 5").unwrap();
+    let q = inputs(&d);
+    assert!(q[0].contains("WHERE user.id = 5"), "{q:?}");
+    assert!(!q[1].contains("WHERE"), "{q:?}");
+    assert_eq!(d["Inputs"][0]["Variant"], "EqualUnique");
+}
+
+#[test]
+fn a_left_join_pinned_by_the_where_routes_by_its_vindex() {
+    let d = planned(
+        "select extra.col from user left join extra on user.id = extra.user_id \
+         where extra.user_id = 5",
+    )
+    .unwrap();
+    assert_eq!(d["OperatorType"], "Route");
+    assert_eq!(d["Variant"], "EqualUnique");
+    // `IS NULL` keeps rows without partner: no pin.
+    let d = planned(
+        "select extra.col from user left join extra on user.id = extra.user_id \
+         where extra.user_id is null",
+    )
+    .unwrap();
+    assert_eq!(d["Variant"], "Scatter");
+}
