@@ -1,5 +1,6 @@
 //! Planner tests for the order of nested-loop joins, ON conditions run
-//! early, and LEFT joins routed by a WHERE pin.
+//! early, LEFT joins routed by a WHERE pin, and windows and groups on the
+//! vindex column computed by the shards.
 
 use serde_json::Value as Json;
 
@@ -92,4 +93,55 @@ fn a_left_join_pinned_by_the_where_routes_by_its_vindex() {
     )
     .unwrap();
     assert_eq!(d["Variant"], "Scatter");
+}
+
+#[test]
+fn windows_partitioned_by_a_hash_vindex_run_on_the_shards() {
+    let d = planned(
+        "select id, row_number() over (partition by id order by col) as rn from user \
+         where id in (1, 2)",
+    )
+    .unwrap();
+    assert_eq!(d["OperatorType"], "Route");
+    assert_eq!(d["Variant"], "IN");
+    let d = planned(
+        "select id, sum(col) over (partition by col, id) as s from user order by s limit 3",
+    )
+    .unwrap();
+    assert_eq!(d["OperatorType"], "Limit");
+    for sql in [
+        "select id, row_number() over (partition by col) from user",
+        "select col, count(*), rank() over (partition by id order by col) from user group by col",
+        "select count(*), rank() over (partition by id) from user",
+        "select name, row_number() over (partition by name) from texts",
+    ] {
+        let e = planned(sql).unwrap_err().to_string();
+        assert!(e.contains("window functions"), "{sql}: {e}");
+    }
+}
+
+#[test]
+fn groups_by_a_hash_vindex_run_on_the_shards() {
+    let d = planned(
+        "select id, group_concat(col order by col), count(*) from user group by id \
+         having count(*) > 1",
+    )
+    .unwrap();
+    assert_eq!(d["OperatorType"], "Route");
+    assert_eq!(d["Variant"], "Scatter");
+    assert!(
+        d["Query"].as_str().unwrap().contains("HAVING count(*) > 1"),
+        "{d}"
+    );
+    // DISTINCT rows of different shards may repeat: still merged in vtgate.
+    let d = planned("select distinct count(*) from user group by id").unwrap();
+    assert_ne!(d["OperatorType"], "Route");
+    // `GROUP BY id` might mean the alias: merged in vtgate.
+    let d = planned("select col as id, count(*) from user group by id").unwrap();
+    assert_ne!(d["OperatorType"], "Route");
+    // Groups by a text hash are not whole on one shard.
+    let e = planned("select name, group_concat(id) from texts group by name")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("group_concat"), "{e}");
 }

@@ -32,6 +32,7 @@ mod reference_join;
 mod routing;
 mod same_shard;
 mod select;
+mod shard_local;
 mod tables;
 mod targets;
 
