@@ -1,6 +1,6 @@
 //! Planner tests for the order of nested-loop joins, ON conditions run
-//! early, LEFT joins routed by a WHERE pin, and windows and groups on the
-//! vindex column computed by the shards.
+//! early, LEFT joins routed by a WHERE pin, windows and groups on the
+//! vindex column computed by the shards, and ambiguous columns.
 
 use serde_json::Value as Json;
 
@@ -118,6 +118,19 @@ fn windows_partitioned_by_a_hash_vindex_run_on_the_shards() {
         let e = planned(sql).unwrap_err().to_string();
         assert!(e.contains("window functions"), "{sql}: {e}");
     }
+}
+
+#[test]
+fn a_column_two_tables_declare_is_ambiguous() {
+    let e = planned("select col from user join extra")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "Column 'col' in field list is ambiguous");
+    // Declared by one only, the other unknown: refused, not guessed.
+    let e = planned("select id from user join main.plain")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unqualified column"), "{e}");
 }
 
 #[test]

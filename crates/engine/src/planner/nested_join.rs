@@ -52,6 +52,9 @@ struct Unit {
     /// Its columns, when known: a derived table's select list, a table's
     /// authoritative VSchema column list.
     columns: Option<Vec<String>>,
+    /// Columns it surely has: those of `columns`, or a table's VSchema
+    /// columns and vindex columns.
+    declared: Vec<String>,
 }
 
 /// The join's FROM items as [`Unit`]s.
@@ -76,29 +79,56 @@ fn units(ctx: &Context, from: &[(&TableFactor, bool, Option<&Expr>)]) -> Result<
                     columns: table
                         .column_list_authoritative
                         .then(|| table.columns.iter().map(|c| c.name.clone()).collect()),
+                    declared: table
+                        .columns
+                        .iter()
+                        .map(|c| c.name.clone())
+                        .chain(
+                            table
+                                .column_vindexes
+                                .iter()
+                                .flat_map(|cv| cv.columns.iter().cloned()),
+                        )
+                        .collect(),
                 })
             }
             TableFactor::Derived {
                 alias: Some(a),
                 subquery,
                 ..
-            } => Ok(Unit {
-                qualifier: a.name.value.clone(),
-                keyspace_table: None,
-                columns: match derived_columns(subquery, a) {
+            } => {
+                let columns = match derived_columns(subquery, a) {
                     Ok(c) => Some(c),
                     Err(EngineError::Unsupported(_)) => None,
                     Err(e) => return Err(e),
-                },
-            }),
+                };
+                Ok(Unit {
+                    qualifier: a.name.value.clone(),
+                    keyspace_table: None,
+                    declared: columns.clone().unwrap_or_default(),
+                    columns,
+                })
+            }
             _ => Err(refuse("derived table")),
         })
         .collect()
 }
 
 /// The FROM item an unqualified column belongs to: the only one that
-/// may have it (a table whose columns are not known may have any).
+/// may have it (a table whose columns are not known may have any). A
+/// column that several surely have is ambiguous (MySQL's 1052).
 fn unqualified(e: &Expr, name: &str, uses: &[Unit]) -> Result<Option<usize>> {
+    let surely = uses
+        .iter()
+        .filter(|u| u.declared.iter().any(|n| n.eq_ignore_ascii_case(name)))
+        .count();
+    if surely > 1 {
+        return Err(EngineError::mysql(
+            1052,
+            "23000",
+            format!("Column '{name}' in field list is ambiguous"),
+        ));
+    }
     let may: Vec<usize> = uses
         .iter()
         .enumerate()

@@ -53,6 +53,9 @@ pub(super) fn join_order_queries(out: &mut Vec<Query>) {
          on o.customer_id = c.customer_id where o.customer_id = 7 or o.customer_id = 9",
         "select c.customer_id, o.order_id from customer c left join corder o \
          on o.customer_id = c.customer_id where o.customer_id = null",
+        // Both tables have the vindex column: MySQL's ambiguity error on both sides.
+        "select customer_id from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 5",
     ] {
         out.push(q(sql, false));
     }
