@@ -232,10 +232,16 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
             .iter()
             .map(|&pv_idx| match (&generated, exprs[pv_idx]) {
                 (Some((i, name)), _) if *i == pv_idx => Ok(PlanValue::BindVar(name.clone())),
-                (_, Some(e)) => PlanValue::from_expr(e).ok_or_else(|| {
-                    EngineError::unsupported(
+                (_, Some(e)) => PlanValue::from_expr(e).ok_or_else(|| match e {
+                    // Vitess's evaluator has no row to read a column from.
+                    Expr::Identifier(_) | Expr::CompoundIdentifier(_) => EngineError::mysql(
+                        1054,
+                        "42S22",
+                        format!("cannot lookup column '{e}' (column access not supported here)"),
+                    ),
+                    _ => EngineError::unsupported(
                         "INSERT with a primary vindex value that is not a literal",
-                    )
+                    ),
                 }),
                 (_, None) => Err(EngineError::BadResult(
                     "missing primary vindex value".into(),

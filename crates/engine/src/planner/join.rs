@@ -178,13 +178,19 @@ pub(super) fn plan_pushed_join(
             return Err(unsupported_join());
         }
     }
-    // Route by the best vindex predicate of any inner-joined sharded table.
+    // Route by the best vindex predicate of any inner-joined sharded table,
+    // or of a LEFT-joined one the WHERE pins by its vindex: that equality
+    // or IN list is never true for a row without partner, so the WHERE
+    // keeps only rows that have one, as for an inner join.
     let mut best: Option<Routing> = None;
     for (i, u) in uses.iter().enumerate() {
-        if !is_sharded(u) || kinds[i] != JoinKind::Inner {
+        if !is_sharded(u) {
             continue;
         }
         let r = route_table(u, select.selection.as_ref(), false)?;
+        if kinds[i] != JoinKind::Inner && r.opcode == Opcode::Scatter {
+            continue;
+        }
         if best
             .as_ref()
             .is_none_or(|b| rank(r.opcode) < rank(b.opcode))

@@ -20,6 +20,7 @@ mod hash;
 mod insert_select;
 mod join;
 mod join_aggregate;
+mod join_order;
 mod multi_column;
 mod nested_join;
 mod one_shard;
@@ -31,6 +32,7 @@ mod reference_join;
 mod routing;
 mod same_shard;
 mod select;
+mod shard_local;
 mod tables;
 mod targets;
 
@@ -153,3 +155,6 @@ mod one_shard_tests;
 
 #[cfg(test)]
 mod multi_column_tests;
+
+#[cfg(test)]
+mod join_order_tests;

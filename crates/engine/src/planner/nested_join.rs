@@ -1,13 +1,15 @@
 //! Planning a join that cannot be sent to the shards as one query
 //! (different keyspaces, or sharded tables not joined on their vindex): a
 //! left-deep chain of nested-loop [`Join`]s over single-table queries, in
-//! FROM order.
+//! FROM order or, when all are inner joins, the cheapest order (see
+//! `join_order`).
 //!
 //! Every column must be qualified by its table. Each condition runs in the
-//! query of the last table it reads (the join's own table for an ON
-//! clause), with the columns of earlier tables as bind variables; select
-//! items run in the query of their table. A WHERE condition on a table
-//! that was LEFT JOINed is refused (it must run after the outer join).
+//! query of the last table it reads (at the earliest the join's own table
+//! for the ON clause of a LEFT JOIN), with the columns of earlier tables as
+//! bind variables; select items run in the query of their table. A WHERE
+//! condition on a table that was LEFT JOINed is refused (it must run after
+//! the outer join).
 //! ORDER BY and LIMIT run in vtgate over the joined rows. A step joined
 //! on one column equality may be a hash join instead (see `hash`). Aggregation,
 //! DISTINCT, subqueries, `*`, RIGHT JOIN and USING are refused.
@@ -22,6 +24,7 @@ use sqlparser::ast::{
 use super::derived::{derived_columns, plan_derived};
 use super::hash::{computed_derived, hash_key};
 use super::join_aggregate::plan_join_aggregate;
+use super::join_order::plan_cheapest;
 use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
 use super::routing::{and_operand, conjuncts};
 use super::tables::{resolve_name, Tables};
@@ -49,6 +52,9 @@ struct Unit {
     /// Its columns, when known: a derived table's select list, a table's
     /// authoritative VSchema column list.
     columns: Option<Vec<String>>,
+    /// Columns it surely has: those of `columns`, or a table's VSchema
+    /// columns and vindex columns.
+    declared: Vec<String>,
 }
 
 /// The join's FROM items as [`Unit`]s.
@@ -73,29 +79,56 @@ fn units(ctx: &Context, from: &[(&TableFactor, bool, Option<&Expr>)]) -> Result<
                     columns: table
                         .column_list_authoritative
                         .then(|| table.columns.iter().map(|c| c.name.clone()).collect()),
+                    declared: table
+                        .columns
+                        .iter()
+                        .map(|c| c.name.clone())
+                        .chain(
+                            table
+                                .column_vindexes
+                                .iter()
+                                .flat_map(|cv| cv.columns.iter().cloned()),
+                        )
+                        .collect(),
                 })
             }
             TableFactor::Derived {
                 alias: Some(a),
                 subquery,
                 ..
-            } => Ok(Unit {
-                qualifier: a.name.value.clone(),
-                keyspace_table: None,
-                columns: match derived_columns(subquery, a) {
+            } => {
+                let columns = match derived_columns(subquery, a) {
                     Ok(c) => Some(c),
                     Err(EngineError::Unsupported(_)) => None,
                     Err(e) => return Err(e),
-                },
-            }),
+                };
+                Ok(Unit {
+                    qualifier: a.name.value.clone(),
+                    keyspace_table: None,
+                    declared: columns.clone().unwrap_or_default(),
+                    columns,
+                })
+            }
             _ => Err(refuse("derived table")),
         })
         .collect()
 }
 
 /// The FROM item an unqualified column belongs to: the only one that
-/// may have it (a table whose columns are not known may have any).
+/// may have it (a table whose columns are not known may have any). A
+/// column that several surely have is ambiguous (MySQL's 1052).
 fn unqualified(e: &Expr, name: &str, uses: &[Unit]) -> Result<Option<usize>> {
+    let surely = uses
+        .iter()
+        .filter(|u| u.declared.iter().any(|n| n.eq_ignore_ascii_case(name)))
+        .count();
+    if surely > 1 {
+        return Err(EngineError::mysql(
+            1052,
+            "23000",
+            format!("Column '{name}' in field list is ambiguous"),
+        ));
+    }
     let may: Vec<usize> = uses
         .iter()
         .enumerate()
@@ -371,7 +404,24 @@ pub(super) fn plan_nested_join(
     if from.len() < 2 {
         return Err(refuse("subquery tables"));
     }
-    let units = units(ctx, &from)?;
+    // Only inner joins of tables (not derived tables) are reordered.
+    let reorderable = from
+        .iter()
+        .all(|(t, left, _)| !left && matches!(t, TableFactor::Table { .. }));
+    plan_cheapest(&from, reorderable, |order| {
+        plan_in_order(ctx, original, select, order, plan_side)
+    })
+}
+
+/// Plans the join of the FROM items in the order of `from`.
+fn plan_in_order(
+    ctx: &Context,
+    original: &Query,
+    select: &sqlparser::ast::Select,
+    from: &[(&TableFactor, bool, Option<&Expr>)],
+    plan_side: PlanSide,
+) -> Result<Box<dyn Primitive>> {
+    let units = units(ctx, from)?;
     let uses = units.as_slice();
     let mut queries: Vec<TableQuery> = (0..from.len()).map(|_| TableQuery::default()).collect();
     let mut cols = Vec::new();
@@ -414,10 +464,19 @@ pub(super) fn plan_nested_join(
         }
         placed.push((step, c));
     }
-    for (k, (_, _, on)) in from.iter().enumerate() {
+    for (k, (_, left, on)) in from.iter().enumerate() {
         for c in conjuncts(*on) {
-            let step = tables_of(c, uses)?.into_iter().max().unwrap_or(0).max(k);
-            if step != k && from[step].1 {
+            let read = tables_of(c, uses)?.into_iter().max().unwrap_or(0);
+            // An inner join's ON condition filters like a WHERE condition, so
+            // one reading only earlier tables runs in the query of the last
+            // of them (unless that one was LEFT JOINed: its query only sees
+            // matching rows).
+            let step = if !left && read < k && !from[read].1 {
+                read
+            } else {
+                read.max(k)
+            };
+            if step > k && from[step].1 {
                 return Err(refuse("ON condition on a later LEFT JOINed table"));
             }
             placed.push((step, c));

@@ -13,6 +13,7 @@ use sqlparser::ast::{
 
 use super::aggregation::plan_aggregate;
 use super::select::field_query;
+use super::shard_local::ShardLocal;
 use crate::bind::PlanValue;
 use crate::error::{EngineError, Result};
 use crate::limit::Limit;
@@ -50,6 +51,8 @@ pub(super) const AGGREGATES: &[&str] = &[
 #[derive(Default)]
 pub(super) struct Features {
     pub aggregate: bool,
+    /// An aggregate that is not a window function (no OVER clause).
+    pub grouping_aggregate: bool,
     pub window: bool,
     pub subquery: bool,
     /// Queries entered so far, and how many of them are not subqueries.
@@ -80,6 +83,7 @@ impl Visitor for Features {
                 let name = f.name.to_string().to_ascii_lowercase();
                 if AGGREGATES.contains(&name.as_str()) {
                     self.aggregate = true;
+                    self.grouping_aggregate |= f.over.is_none();
                 }
             }
             Expr::Subquery(_)
@@ -106,17 +110,40 @@ pub(super) fn features(q: &Query) -> Features {
 
 /// Plans the vtgate side of a SELECT on one sharded table that may reach
 /// several shards.
-pub(super) fn plan_multi_shard(mut query: Query, mut route: Route) -> Result<Box<dyn Primitive>> {
+pub(super) fn plan_multi_shard(query: Query, route: Route) -> Result<Box<dyn Primitive>> {
+    plan_multi_shard_local(query, route, ShardLocal::default())
+}
+
+/// [`plan_multi_shard`] for a query whose window partitions or GROUP BY
+/// groups each shard may hold whole (`local`, see `shard_local`): those
+/// windows, and the grouping with its aggregates and HAVING, run on the
+/// shards, whose rows vtgate then only merges.
+pub(super) fn plan_multi_shard_local(
+    mut query: Query,
+    mut route: Route,
+    local: ShardLocal,
+) -> Result<Box<dyn Primitive>> {
     let used = features(&query);
-    if used.window {
-        return Err(EngineError::unsupported(
-            "window functions are only supported for single-shard queries",
-        ));
-    }
     let SetExpr::Select(select) = query.body.as_mut() else {
         return Err(EngineError::unsupported("UNION on a sharded keyspace"));
     };
     let grouped = !matches!(&select.group_by, sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    // Aggregates over windows (`sum(x) OVER (...)`) are computed with them.
+    let aggregated = if local.windows {
+        used.grouping_aggregate
+    } else {
+        used.aggregate
+    };
+    let combined = if grouped && local.groups {
+        select.distinct.is_some()
+    } else {
+        aggregated || grouped || select.having.is_some() || select.distinct.is_some()
+    };
+    if used.window && (!local.windows || combined) {
+        return Err(EngineError::unsupported(
+            "window functions are only supported for single-shard queries",
+        ));
+    }
     if select.into.is_some() {
         return Err(EngineError::unsupported(
             "SELECT ... INTO on a sharded keyspace",
@@ -131,7 +158,7 @@ pub(super) fn plan_multi_shard(mut query: Query, mut route: Route) -> Result<Box
             "SQL_CALC_FOUND_ROWS across shards",
         ));
     }
-    if used.aggregate || grouped || select.having.is_some() || select.distinct.is_some() {
+    if combined {
         return plan_aggregate(query, route);
     }
     let mut params = Vec::new();

@@ -10,11 +10,12 @@ use super::derived_routing::{and_all, plain_select, table_conditions};
 use super::join::plan_pushed_join;
 use super::nested_join::plan_nested_join;
 use super::one_shard::plan_one_shard;
-use super::order::{features, plan_multi_shard};
+use super::order::{features, plan_multi_shard_local};
 use super::pullout::plan_pullouts;
 use super::reference_join::to_reference_copies;
 use super::routing::{conjuncts, route_table, Routing};
 use super::same_shard::same_shard;
+use super::shard_local::ShardLocal;
 use super::tables::{rewrite_for_shards, Tables};
 use super::union::plan_union;
 use super::vindex_func::plan_vindex_func;
@@ -184,7 +185,11 @@ fn route_query(
     if routing.single_shard {
         return Ok(Box::new(route));
     }
-    plan_multi_shard(query, route)
+    let local = match only.relation {
+        TableFactor::Table { .. } => ShardLocal::of(&query, first),
+        _ => ShardLocal::default(),
+    };
+    plan_multi_shard_local(query, route, local)
 }
 
 /// The WHERE conditions that route a query over a derived table that

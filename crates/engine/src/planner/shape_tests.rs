@@ -207,3 +207,15 @@ fn an_or_placed_in_a_join_side_keeps_its_parentheses() {
     let text = d.to_string();
     assert!(text.contains("(id = 7 OR col = 5) AND"), "{d}");
 }
+
+#[test]
+fn vitess_errors_for_column_values_and_vindexes_without_where() {
+    assert_eq!(
+        refused("insert into music (user_id) values (id)"),
+        "cannot lookup column 'id' (column access not supported here)"
+    );
+    assert_eq!(
+        refused("select id from user where exists (select keyspace_id from user.hash)"),
+        "VT09018: WHERE clause for vindex function must be of the form id = <val> or id in(<val>,...) (where clause missing)"
+    );
+}

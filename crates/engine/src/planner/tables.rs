@@ -8,11 +8,12 @@ use std::ops::ControlFlow;
 
 use proto::topodata::TabletType;
 use sqlparser::ast::{
-    Expr, Ident, ObjectName, ObjectNamePart, Statement, TableAlias, TableFactor, TableObject,
-    Visit, VisitMut, Visitor, VisitorMut,
+    Expr, Ident, ObjectName, ObjectNamePart, Query, SetExpr, Statement, TableAlias, TableFactor,
+    TableObject, Visit, VisitMut, Visitor, VisitorMut,
 };
 use vschema::{FindTableError, TableRef, VSchema};
 
+use super::vindex_func::missing_where;
 use crate::error::{EngineError, Result};
 
 /// Schemas vtgate would have to route as DBA queries.
@@ -104,6 +105,30 @@ struct Collector<'a> {
 
 impl Visitor for Collector<'_> {
     type Break = ();
+
+    /// A SELECT from a vindex alone (in a subquery, say) needs Vitess's
+    /// WHERE clause; without one it fails as Vitess's does.
+    fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
+        let SetExpr::Select(s) = q.body.as_ref() else {
+            return ControlFlow::Continue(());
+        };
+        let [only] = s.from.as_slice() else {
+            return ControlFlow::Continue(());
+        };
+        let TableFactor::Table { name, .. } = &only.relation else {
+            return ControlFlow::Continue(());
+        };
+        let not_a_table = matches!(
+            resolve_name(name, self.scope),
+            Err(EngineError::Table(FindTableError::NotFound(_)))
+        );
+        if only.joins.is_empty() && s.selection.is_none() && not_a_table && self.names_vindex(name)
+        {
+            self.error = Some(missing_where());
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
 
     fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
         let TableFactor::Table {

@@ -211,6 +211,11 @@ fn select_item(item: &SelectItem, table: &VindexTable) -> Result<Vec<(String, Vi
     }
 }
 
+/// Vitess's error for a SELECT from a vindex without WHERE clause.
+pub(super) fn missing_where() -> EngineError {
+    bad_where("where clause missing")
+}
+
 fn bad_where(reason: &str) -> EngineError {
     EngineError::mysql(
         1105,
@@ -225,7 +230,7 @@ fn bad_where(reason: &str) -> EngineError {
 fn where_values(selection: Option<&Expr>, table: &VindexTable) -> Result<Vec<PlanValue>> {
     let conds = conjuncts(selection);
     let cond = match conds.as_slice() {
-        [] => return Err(bad_where("where clause missing")),
+        [] => return Err(missing_where()),
         [one] => *one,
         _ => return Err(bad_where("multiple filters")),
     };

@@ -9,8 +9,10 @@ mod correlated;
 mod dml;
 mod hash_joins;
 mod hunt;
+mod join_order;
 mod literals;
 mod shapes;
+mod shard_local;
 
 pub use correlated::refused_correlated;
 pub use dml::dml_sequences;
@@ -462,6 +464,8 @@ pub fn queries() -> Vec<Query> {
     cross_keyspace_queries(&mut out);
     same_shard_join_queries(&mut out);
     hash_joins::hash_join_queries(&mut out);
+    join_order::join_order_queries(&mut out);
+    shard_local::shard_local_queries(&mut out);
     correlated::correlated_queries(&mut out);
     literals::literal_queries(&mut out);
     literals::vtgate_filter_queries(&mut out);

@@ -1,0 +1,160 @@
+//! Planner tests for the order of nested-loop joins, ON conditions run
+//! early, LEFT joins routed by a WHERE pin, windows and groups on the
+//! vindex column computed by the shards, and ambiguous columns.
+
+use serde_json::Value as Json;
+
+use super::plan;
+
+const VSCHEMA: &str = r#"{
+  "keyspaces": {
+    "user": {
+      "sharded": true,
+      "vindexes": {"hash": {"type": "hash"}, "xx": {"type": "xxhash"}},
+      "tables": {
+        "user": {"column_vindexes": [{"column": "id", "name": "hash"}],
+                 "columns": [{"name": "col"}]},
+        "extra": {"column_vindexes": [{"column": "user_id", "name": "hash"}],
+                  "columns": [{"name": "col"}]},
+        "texts": {"column_vindexes": [{"column": "name", "name": "xx"}]}
+      }
+    },
+    "main": {"tables": {"plain": {}}}
+  }
+}"#;
+
+fn planned(sql: &str) -> crate::error::Result<Json> {
+    let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
+    let vschema = vschema::VSchema::build(&srv);
+    assert_eq!(vschema.keyspace_errors().count(), 0);
+    let stmt = sql::parse::parse(sql).unwrap();
+    Ok(plan(&stmt, &vschema, None)?.description().to_json())
+}
+
+/// The queries of the join's inputs, left to right.
+fn inputs(d: &Json) -> Vec<String> {
+    d["Inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["Query"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn a_pinned_or_unsharded_table_is_read_first() {
+    let d = planned(
+        "select user.id from user join extra on user.id = extra.col where extra.user_id = 2",
+    )
+    .unwrap();
+    let q = inputs(&d);
+    assert!(q[0].contains("FROM extra WHERE extra.user_id = 2"), "{q:?}");
+    assert!(q[1].contains("FROM user WHERE user.id = :"), "{q:?}");
+    assert_eq!(d["Inputs"][1]["Variant"], "EqualUnique");
+
+    let d = planned("select plain.id from user join main.plain where plain.id = user.id").unwrap();
+    assert_eq!(d["Inputs"][0]["Variant"], "Unsharded");
+    assert_eq!(d["Inputs"][1]["Variant"], "EqualUnique");
+}
+
+#[test]
+fn left_joins_keep_the_written_order() {
+    let d = planned(
+        "select user.id, extra.col from user left join extra on user.id = extra.col \
+         where user.col = 3",
+    )
+    .unwrap();
+    assert!(inputs(&d)[0].contains("FROM user"), "{d}");
+    assert_eq!(d["Variant"], "LeftJoin");
+}
+
+#[test]
+fn an_inner_on_condition_on_an_earlier_table_runs_in_its_query() {
+    let d = planned("select user.col from user join extra on user.id = 5").unwrap();
+    let q = inputs(&d);
+    assert!(q[0].contains("WHERE user.id = 5"), "{q:?}");
+    assert!(!q[1].contains("WHERE"), "{q:?}");
+    assert_eq!(d["Inputs"][0]["Variant"], "EqualUnique");
+}
+
+#[test]
+fn a_left_join_pinned_by_the_where_routes_by_its_vindex() {
+    let d = planned(
+        "select extra.col from user left join extra on user.id = extra.user_id \
+         where extra.user_id = 5",
+    )
+    .unwrap();
+    assert_eq!(d["OperatorType"], "Route");
+    assert_eq!(d["Variant"], "EqualUnique");
+    // `IS NULL` keeps rows without partner: no pin.
+    let d = planned(
+        "select extra.col from user left join extra on user.id = extra.user_id \
+         where extra.user_id is null",
+    )
+    .unwrap();
+    assert_eq!(d["Variant"], "Scatter");
+}
+
+#[test]
+fn windows_partitioned_by_a_hash_vindex_run_on_the_shards() {
+    let d = planned(
+        "select id, row_number() over (partition by id order by col) as rn from user \
+         where id in (1, 2)",
+    )
+    .unwrap();
+    assert_eq!(d["OperatorType"], "Route");
+    assert_eq!(d["Variant"], "IN");
+    let d = planned(
+        "select id, sum(col) over (partition by col, id) as s from user order by s limit 3",
+    )
+    .unwrap();
+    assert_eq!(d["OperatorType"], "Limit");
+    for sql in [
+        "select id, row_number() over (partition by col) from user",
+        "select col, count(*), rank() over (partition by id order by col) from user group by col",
+        "select count(*), rank() over (partition by id) from user",
+        "select name, row_number() over (partition by name) from texts",
+    ] {
+        let e = planned(sql).unwrap_err().to_string();
+        assert!(e.contains("window functions"), "{sql}: {e}");
+    }
+}
+
+#[test]
+fn a_column_two_tables_declare_is_ambiguous() {
+    let e = planned("select col from user join extra")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "Column 'col' in field list is ambiguous");
+    // Declared by one only, the other unknown: refused, not guessed.
+    let e = planned("select id from user join main.plain")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unqualified column"), "{e}");
+}
+
+#[test]
+fn groups_by_a_hash_vindex_run_on_the_shards() {
+    let d = planned(
+        "select id, group_concat(col order by col), count(*) from user group by id \
+         having count(*) > 1",
+    )
+    .unwrap();
+    assert_eq!(d["OperatorType"], "Route");
+    assert_eq!(d["Variant"], "Scatter");
+    assert!(
+        d["Query"].as_str().unwrap().contains("HAVING count(*) > 1"),
+        "{d}"
+    );
+    // DISTINCT rows of different shards may repeat: still merged in vtgate.
+    let d = planned("select distinct count(*) from user group by id").unwrap();
+    assert_ne!(d["OperatorType"], "Route");
+    // `GROUP BY id` might mean the alias: merged in vtgate.
+    let d = planned("select col as id, count(*) from user group by id").unwrap();
+    assert_ne!(d["OperatorType"], "Route");
+    // Groups by a text hash are not whole on one shard.
+    let e = planned("select name, group_concat(id) from texts group by name")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("group_concat"), "{e}");
+}
