@@ -58,7 +58,9 @@ pub fn recognise(sql: &str) -> Option<NextValues> {
         let next = rest
             .get(..4)
             .is_some_and(|w| w.eq_ignore_ascii_case(b"next"));
-        let comment = rest.first().is_some_and(|c| matches!(c, b'/' | b'#' | b'-'));
+        let comment = rest
+            .first()
+            .is_some_and(|c| matches!(c, b'/' | b'#' | b'-'));
         if !next && !comment {
             return None;
         }

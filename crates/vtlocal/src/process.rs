@@ -205,8 +205,13 @@ pub fn retry<T>(timeout: Duration, mut f: impl FnMut() -> Result<T>) -> Result<T
     }
 }
 
+/// The last `lines` lines of the log at `path`, leaving out the stack backtrace an `anyhow`
+/// error ends with under `RUST_BACKTRACE=1`, which would otherwise hide the error itself.
 fn tail(path: &Path, lines: usize) -> String {
     let text = fs::read_to_string(path).unwrap_or_default();
+    let text = text
+        .rfind("\nStack backtrace:")
+        .map_or(text.as_str(), |end| &text[..end]);
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
@@ -241,6 +246,24 @@ mod tests {
             log_dir: dir,
             env: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_log_tail_shows_the_error_not_its_backtrace() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("x.log");
+        let frames: Vec<String> = (0..40).map(|i| format!("  {i}: frame")).collect();
+        let text = format!(
+            "starting\nError: cannot bind 127.0.0.1:17102\n\nStack backtrace:\n{}\n",
+            frames.join("\n")
+        );
+        fs::write(&log, text).expect("log");
+        assert_eq!(
+            tail(&log, 20),
+            "starting\nError: cannot bind 127.0.0.1:17102"
+        );
+        fs::write(&log, "a\nb\nc\n").expect("log");
+        assert_eq!(tail(&log, 2), "b\nc");
     }
 
     #[test]
