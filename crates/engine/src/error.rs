@@ -84,6 +84,16 @@ impl EngineError {
         Self::mysql(1241, "21000", "Operand should contain 1 column(s)")
     }
 
+    /// Vitess's VT09004 for an INSERT without a column list into a sharded table (an invalid
+    /// argument, so 1105/HY000 as Vitess sends it, not VT12001).
+    pub fn insert_without_columns() -> Self {
+        Self::mysql(
+            1105,
+            "HY000",
+            "VT09004: INSERT should contain column list or the table should have authoritative columns in vschema",
+        )
+    }
+
     /// An error with MySQL's number, SQLSTATE and text.
     pub fn mysql(errno: u16, sqlstate: &'static str, message: impl Into<String>) -> Self {
         EngineError::MySql {

@@ -170,6 +170,18 @@ async fn sharded_keyspace_behaviour() {
     c.query_drop("delete from customer where customer_id in (55, 56)")
         .await
         .unwrap();
+    // An INSERT without a column list cannot be routed (the VSchema's columns are not
+    // authoritative): Vitess's VT09004, an invalid argument rather than VT12001.
+    let (code, state, message) = server_error(
+        c.query_drop("insert into customer values (57, 'v@x')")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((code, state.as_str()), (1105, "HY000"), "{message}");
+    assert!(
+        message.starts_with("VT09004: INSERT should contain column list"),
+        "{message}"
+    );
 
     // A vindex read as a table (Vitess's VindexFunc): each value's keyspace id, hex, shard
     // and the shard's key range, exactly as the vindex maps it; no shard is queried.

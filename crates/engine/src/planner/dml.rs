@@ -159,9 +159,7 @@ pub(super) fn plan_insert(ctx: &Context, stmt: &Statement, insert: &Insert) -> R
     }
     let owned_specs = insert_owned(table, insert)?;
     if insert.columns.is_empty() {
-        return Err(EngineError::unsupported(
-            "VT09004: INSERT should contain column list or the table should have authoritative columns in vschema",
-        ));
+        return Err(EngineError::insert_without_columns());
     }
     let mut columns: Vec<String> = insert.columns.iter().map(column_name).collect();
     // The auto-increment column: appended when missing, filled from the

@@ -42,9 +42,7 @@ pub(super) fn plan_insert_select(
     }
     let owned_specs = insert_owned(table, insert)?;
     if insert.columns.is_empty() {
-        return Err(EngineError::unsupported(
-            "VT09004: INSERT should contain column list or the table should have authoritative columns in vschema",
-        ));
+        return Err(EngineError::insert_without_columns());
     }
     let mut columns: Vec<String> = insert.columns.iter().map(column_name).collect();
     if select_width(source).is_some_and(|w| w != columns.len()) {
