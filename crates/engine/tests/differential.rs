@@ -52,6 +52,24 @@ struct Cluster {
     dbs: Vec<String>,
 }
 
+impl Cluster {
+    /// Connects to the databases of a loaded fixture: one per shard of `shard_names`, in order,
+    /// then the plain database holding every row.
+    async fn connect(shard_names: &[&str], dbs: Vec<String>) -> Result<Self, mysql_async::Error> {
+        let mut shards = HashMap::new();
+        for (s, db) in shard_names.iter().zip(&dbs) {
+            shards.insert(s.to_string(), Mutex::new(Conn::new(opts(Some(db))).await?));
+        }
+        let plain = Mutex::new(Conn::new(opts(Some(&dbs[shard_names.len()]))).await?);
+        Ok(Cluster {
+            shard_names: shard_names.iter().map(|s| s.to_string()).collect(),
+            shards,
+            plain,
+            dbs,
+        })
+    }
+}
+
 fn opts(db: Option<&str>) -> OptsBuilder {
     OptsBuilder::default()
         .ip_or_hostname("127.0.0.1")
@@ -224,20 +242,7 @@ async fn setup(vschema: &vschema::VSchema) -> Result<Cluster, mysql_async::Error
             ))
             .await?;
     }
-    let mut shards = HashMap::new();
-    for (i, s) in SHARDS.iter().enumerate() {
-        shards.insert(
-            s.to_string(),
-            Mutex::new(Conn::new(opts(Some(&dbs[i]))).await?),
-        );
-    }
-    let plain = Mutex::new(Conn::new(opts(Some(&dbs[2]))).await?);
-    Ok(Cluster {
-        shard_names: SHARDS.iter().map(|s| s.to_string()).collect(),
-        shards,
-        plain,
-        dbs,
-    })
+    Cluster::connect(&SHARDS, dbs).await
 }
 
 /// DML run through the engine and on the plain database before the queries.

@@ -6,12 +6,9 @@
 //! the shard of its keyspace id, and every query, UPDATE and DELETE must
 //! give what one plain MariaDB database gives.
 
-use std::collections::HashMap;
-
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use sql::literal::{BindValue, BindVars};
-use tokio::sync::Mutex;
 use vschema::{Destination, Value, Vindex};
 
 use super::{cells, crate_rows, opts, run, sorted, Cluster};
@@ -40,20 +37,7 @@ async fn setup() -> Result<Cluster, mysql_async::Error> {
         admin.query_drop(SCHEMA).await?;
         dbs.push(db);
     }
-    let mut shards = HashMap::new();
-    for (i, s) in SHARDS.iter().enumerate() {
-        shards.insert(
-            s.to_string(),
-            Mutex::new(Conn::new(opts(Some(&dbs[i]))).await?),
-        );
-    }
-    let plain = Mutex::new(Conn::new(opts(Some(&dbs[3]))).await?);
-    Ok(Cluster {
-        shard_names: SHARDS.iter().map(|s| s.to_string()).collect(),
-        shards,
-        plain,
-        dbs,
-    })
+    Cluster::connect(&SHARDS, dbs).await
 }
 
 /// The smallest `a` whose hash starts with 0x40: its key range straddles

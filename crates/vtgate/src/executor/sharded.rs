@@ -61,13 +61,6 @@ pub(super) struct PlannedStatement {
     pub vars: BindVars,
 }
 
-impl PlannedStatement {
-    /// A plan of the statement as written: its only values are its hex and bit literals.
-    fn literal(plan: Arc<Plan>, vars: BindVars) -> Self {
-        PlannedStatement { plan, vars }
-    }
-}
-
 /// Which `VEXPLAIN` output was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ExplainFormat {
@@ -230,7 +223,7 @@ impl Executor {
     ) -> Result<Option<PlannedStatement>, VtError> {
         let key = Self::plan_key(session, planned);
         if let Some(plan) = topo.plans().get(&key) {
-            return Ok(Some(PlannedStatement::literal(plan, hex)));
+            return Ok(Some(PlannedStatement { plan, vars: hex }));
         }
         let keyspace = planner_keyspace(session);
         if !with_stack(&key.sql, || needs_planner(topo, session, kind, &key.sql))? {
@@ -251,7 +244,7 @@ impl Executor {
         })??;
         let plan = Arc::new(plan);
         topo.plans().insert(key, plan.clone());
-        Ok(Some(PlannedStatement::literal(plan, hex)))
+        Ok(Some(PlannedStatement { plan, vars: hex }))
     }
 
     /// Runs a plan for the session (in its transaction when one is open).
