@@ -20,7 +20,8 @@
 //!
 //! Helpers on generated types live in [`row`] (NULL-aware row encoding),
 //! [`alias`] (tablet alias text form), [`tablet_type`] (tablet type names) and
-//! [`sqltypes`] (MySQL column types and flags <-> `query.Type`).
+//! [`sqltypes`] (MySQL column types and flags <-> `query.Type`); [`frame`] is gRPC's message
+//! framing, for the calls served and made on `h2` directly.
 
 #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
 
@@ -30,6 +31,7 @@ pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
 
 pub mod alias;
 pub mod duration;
+pub mod frame;
 pub mod row;
 pub mod sqltypes;
 pub mod tablet_type;

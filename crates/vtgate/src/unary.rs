@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ::http::{HeaderMap, Request};
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use h2::client::SendRequest;
 use prost::Message;
 use tonic::{Code, Status};
@@ -86,7 +86,7 @@ impl UnaryClient {
             .send_request(http_request, false)
             .map_err(|e| self.failed(&e))?;
         body_tx
-            .send_data(frame(request), true)
+            .send_data(proto::frame::encode(request), true)
             .map_err(|e| self.failed(&e))?;
         let response = response.await.map_err(|e| h2_status(&e))?;
         let (parts, mut body) = response.into_parts();
@@ -182,33 +182,9 @@ impl UnaryClient {
     }
 }
 
-/// `message` as one gRPC frame: uncompressed flag, big-endian length, bytes.
-fn frame<Q: Message>(message: &Q) -> Bytes {
-    let len = message.encoded_len();
-    let mut buf = BytesMut::with_capacity(5 + len);
-    buf.put_u8(0);
-    buf.put_u32(len as u32);
-    // Encoding into a buffer with enough capacity cannot fail.
-    let _ = message.encode(&mut buf);
-    buf.freeze()
-}
-
 /// The one message of a unary response body.
-fn decode<R: Message + Default>(mut data: Bytes) -> Result<R, Status> {
-    if data.len() < 5 {
-        return Err(Status::internal("tablet response without a message"));
-    }
-    if data.get_u8() != 0 {
-        return Err(Status::internal("compressed tablet response"));
-    }
-    let len = data.get_u32() as usize;
-    if len != data.len() {
-        return Err(Status::internal(format!(
-            "tablet response frame of {len} bytes holds {}",
-            data.len()
-        )));
-    }
-    R::decode(data).map_err(|e| Status::internal(format!("bad tablet response: {e}")))
+fn decode<R: Message + Default>(data: Bytes) -> Result<R, Status> {
+    proto::frame::decode(data).map_err(|e| Status::internal(format!("bad tablet response: {e}")))
 }
 
 /// The gRPC status in `headers`: Ok(()) when absent or OK.
@@ -260,21 +236,6 @@ fn h2_status(e: &h2::Error) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frames_round_trip() {
-        let req = proto::query::QueryResult {
-            rows_affected: 7,
-            ..Default::default()
-        };
-        let framed = frame(&req);
-        assert_eq!(framed[0], 0);
-        assert_eq!(framed.len(), 5 + req.encoded_len());
-        let back: proto::query::QueryResult = decode(framed).unwrap();
-        assert_eq!(back.rows_affected, 7);
-        assert!(decode::<proto::query::QueryResult>(Bytes::from_static(&[0, 0, 0, 0, 9])).is_err());
-        assert!(decode::<proto::query::QueryResult>(Bytes::from_static(&[1, 0])).is_err());
-    }
 
     #[test]
     fn status_from_trailers() {

@@ -12,7 +12,7 @@
 //!   replica that starts after its shard's primary was elected replicates from it.
 //! * [`tablet`]: the tablet's MariaDB pool, transactions ([`tx`]), state
 //!   ([`state`]) and topology records; [`server`] starts it all from
-//!   [`config::Flags`].
+//!   [`config::Flags`], serving gRPC through [`grpc`].
 //! * [`vr_engine`]: the VReplication streams a primary runs from its
 //!   `_vt.vreplication` rows (`VReplicationExec`, `VReplicationWaitForPos`),
 //!   and [`vdiff`], which compares a workflow's tables with their source.
@@ -21,6 +21,7 @@ pub mod bind;
 pub mod config;
 pub mod error;
 pub mod follow_primary;
+pub mod grpc;
 pub mod inflight;
 pub mod json;
 pub mod query_service;

@@ -18,9 +18,9 @@ use proto::queryservice::query_server::QueryServer;
 use proto::tabletmanagerservice::tablet_manager_server::TabletManagerServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tonic::transport::server::TcpIncoming;
+use tonic::service::Routes;
 use topo::TopoServer;
 
 use crate::config::TabletConfig;
@@ -44,8 +44,8 @@ pub struct RunningTablet {
     pub http_addr: SocketAddr,
     /// The VReplication streams this tablet runs.
     pub vreplication: Arc<VrEngine>,
-    stop: Option<oneshot::Sender<()>>,
-    server: JoinHandle<std::result::Result<(), tonic::transport::Error>>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -77,27 +77,23 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
                 .report_replication(flags.health_check_interval),
         ),
     ];
-    let (stop, stopped) = oneshot::channel::<()>();
-    let router = tonic::transport::Server::builder()
-        .tcp_nodelay(true)
-        .add_service(
-            QueryServer::new(QueryService::new(
-                tablet.clone(),
-                flags.health_check_interval,
-            ))
+    let (stop, stopped) = watch::channel(false);
+    let query = QueryService::new(tablet.clone(), flags.health_check_interval);
+    let routes = Routes::new(
+        QueryServer::new(query.clone())
             .max_decoding_message_size(proto::MAX_MESSAGE_SIZE)
             .max_encoding_message_size(proto::MAX_MESSAGE_SIZE),
-        )
-        .add_service(TabletManagerServer::new(TabletManagerService::new(
-            tablet.clone(),
-            vreplication.clone(),
-        )));
-    // `Server::tcp_nodelay` does not reach sockets from a caller's listener: set it on the
-    // incoming stream, or Nagle holds every small response back (~40 ms per call).
-    let incoming = TcpIncoming::from(grpc).with_nodelay(Some(true));
-    let server = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async {
-        let _ = stopped.await;
-    }));
+    )
+    .add_service(TabletManagerServer::new(TabletManagerService::new(
+        tablet.clone(),
+        vreplication.clone(),
+    )))
+    .prepare();
+    let server = tokio::spawn(crate::grpc::serve(
+        grpc,
+        crate::grpc::Services { query, routes },
+        stopped,
+    ));
     // Last: `/debug/health` tells supervisors the tablet is registered and serving.
     background.push(tokio::spawn(serve_http(http)));
     tracing::info!(%grpc_addr, %http_addr, alias = %tablet.alias, "vttablet serving");
@@ -106,7 +102,7 @@ pub async fn start(config: TabletConfig, topo: TopoServer) -> Result<RunningTabl
         grpc_addr,
         http_addr,
         vreplication,
-        stop: Some(stop),
+        stop,
         server,
         background,
     })
@@ -121,11 +117,9 @@ impl RunningTablet {
         tokio::time::sleep(Duration::from_millis(100)).await;
         self.tablet.begin_close();
         self.vreplication.close().await;
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        let _ = self.stop.send(true);
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.server).await {
-            Ok(Ok(_)) => {}
+            Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "gRPC server task failed"),
             Err(_) => {
                 tracing::warn!("gRPC calls still running after {SHUTDOWN_GRACE:?}; aborting them");
@@ -141,8 +135,7 @@ impl RunningTablet {
     /// Waits until the gRPC server ends on its own (it does not, unless it fails).
     pub async fn wait(&mut self) -> Result<()> {
         match (&mut self.server).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(TabletError::Connection(format!("gRPC server: {e}"))),
+            Ok(()) => Ok(()),
             Err(e) => Err(TabletError::Connection(format!("gRPC server task: {e}"))),
         }
     }
