@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use proto::query::{
@@ -12,7 +13,7 @@ use proto::query::{
     ExecuteOptions, ExecuteRequest, ExecuteResponse, QueryResult, RollbackRequest,
     RollbackResponse, StreamExecuteRequest, VtGateCallerId,
 };
-use proto::topodata::TabletType;
+use proto::topodata::{TabletAlias, TabletType};
 use proto::vtrpc::{CallerId, RpcError};
 use rand::Rng;
 
@@ -102,11 +103,17 @@ impl Gateway {
     }
 
     /// Picks a usable tablet of the target, avoiding those in `tried`.
-    fn pick(&self, target: &ShardTarget, tried: &[String]) -> Result<TabletConn, VtError> {
+    fn pick(
+        &self,
+        target: &ShardTarget,
+        tried: &[TabletAlias],
+    ) -> Result<Arc<TabletConn>, VtError> {
         let mut healthy = self
             .hc
             .healthy(&target.keyspace, &target.shard, target.tablet_type);
-        healthy.retain(|t| !tried.contains(&t.alias.to_string()));
+        if !tried.is_empty() {
+            healthy.retain(|t| !tried.contains(&t.alias));
+        }
         if healthy.is_empty() {
             return Err(no_healthy(target));
         }
@@ -122,23 +129,24 @@ impl Gateway {
         caller: &Caller,
         options: &ExecuteOptions,
     ) -> Result<QueryResult, VtError> {
+        // The request names the target, not a tablet: a retry sends the same one.
+        let req = ExecuteRequest {
+            effective_caller_id: caller.effective(),
+            immediate_caller_id: caller.immediate(),
+            target: Some(target.to_proto()),
+            query: Some(query.clone()),
+            transaction_id: 0,
+            options: Some(options.clone()),
+            reserved_id: 0,
+        };
         let mut tried = Vec::new();
         loop {
             let tablet = self.pick(target, &tried)?;
-            let req = ExecuteRequest {
-                effective_caller_id: caller.effective(),
-                immediate_caller_id: caller.immediate(),
-                target: Some(target.to_proto()),
-                query: Some(query.clone()),
-                transaction_id: 0,
-                options: Some(options.clone()),
-                reserved_id: 0,
-            };
             match tablet.unary.call::<_, ExecuteResponse>(EXECUTE, &req).await {
                 Ok(resp) => return Ok(resp.result.unwrap_or_default()),
                 Err(st) if retryable(&st) && tried.len() < self.retry_count => {
                     tracing::info!(tablet = %tablet.alias, error = %st, "retrying on another tablet");
-                    tried.push(tablet.alias.to_string());
+                    tried.push(tablet.alias.clone());
                 }
                 Err(st) => return Err(tablet_error(&target.to_string(), &st)),
             }
@@ -187,7 +195,7 @@ impl Gateway {
             let tablet = self.pick(target, &tried)?;
             match stream_on(&tablet, target, query, caller, options, 0).await {
                 Err(st) if retryable(&st) && tried.len() < self.retry_count => {
-                    tried.push(tablet.alias.to_string());
+                    tried.push(tablet.alias.clone());
                 }
                 other => return other.map_err(|st| tablet_error(&target.to_string(), &st)),
             }

@@ -60,7 +60,7 @@ pub struct TabletHealth {
     pub primary_term_start: i64,
     /// When the last message arrived (None before the first).
     pub last_update: Option<Instant>,
-    conn: TabletConn,
+    conn: Arc<TabletConn>,
 }
 
 impl TabletHealth {
@@ -72,7 +72,7 @@ impl TabletHealth {
     }
 
     /// The connection to the tablet.
-    pub fn conn(&self) -> &TabletConn {
+    pub fn conn(&self) -> &Arc<TabletConn> {
         &self.conn
     }
 }
@@ -158,11 +158,11 @@ impl HealthCheck {
         let client = QueryClient::new(endpoint.connect_lazy())
             .max_decoding_message_size(proto::MAX_MESSAGE_SIZE)
             .max_encoding_message_size(proto::MAX_MESSAGE_SIZE);
-        let conn = TabletConn {
+        let conn = Arc::new(TabletConn {
             alias: alias.clone(),
             client,
             unary: UnaryClient::new(format!("{}:{}", tablet.hostname, port)),
-        };
+        });
         let health = TabletHealth {
             keyspace: tablet.keyspace.clone(),
             shard: tablet.shard.clone(),
@@ -206,7 +206,12 @@ impl HealthCheck {
     }
 
     /// Usable tablets of a target. For PRIMARY, only the primary with the newest term.
-    pub fn healthy(&self, keyspace: &str, shard: &str, tablet_type: TabletType) -> Vec<TabletConn> {
+    pub fn healthy(
+        &self,
+        keyspace: &str,
+        shard: &str,
+        tablet_type: TabletType,
+    ) -> Vec<Arc<TabletConn>> {
         let state = self.lock();
         let mut found: Vec<&TabletHealth> = state
             .tablets
@@ -288,7 +293,7 @@ fn same_address(a: &Tablet, b: &Tablet) -> bool {
 }
 
 /// Keeps a StreamHealth stream open to one tablet, reconnecting with backoff.
-async fn watch_tablet(hc: HealthCheck, key: String, conn: TabletConn) {
+async fn watch_tablet(hc: HealthCheck, key: String, conn: Arc<TabletConn>) {
     let mut delay = RETRY_MIN;
     loop {
         let mut client = conn.client.clone();
@@ -388,7 +393,7 @@ mod tests {
         assert_eq!(got, [4, 6]);
     }
 
-    fn uids(conns: Vec<TabletConn>) -> Vec<u32> {
+    fn uids(conns: Vec<Arc<TabletConn>>) -> Vec<u32> {
         conns.into_iter().map(|c| c.alias.uid).collect()
     }
 

@@ -8,6 +8,7 @@
 //! that way; it travels in the `ExecuteOptions` of the transaction's `Begin`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use proto::query::execute_options::TransactionIsolation;
 use proto::query::BindVariable;
@@ -29,7 +30,7 @@ pub struct ShardSession {
     /// Transaction id the tablet gave.
     pub transaction_id: i64,
     /// The tablet holding the transaction.
-    pub tablet: TabletConn,
+    pub tablet: Arc<TabletConn>,
 }
 
 /// The state of one client connection.
