@@ -71,18 +71,7 @@ async fn malformed_calls_get_statuses_and_the_connection_keeps_serving() {
     let topo = topo().await;
     let keyspace = unique("gks");
     let db = unique("vt_gtest");
-    let tablet = start(
-        &topo.server,
-        flags(
-            &topo.etcd.address(),
-            100,
-            &keyspace,
-            "primary",
-            SHARED_MYSQL_PORT,
-            Some(&db),
-        ),
-    )
-    .await;
+    let tablet = start_shared_primary(&topo, 100, &keyspace, &db).await;
     let primary = target(&keyspace, TabletType::Primary);
     let tcp = tokio::net::TcpStream::connect(tablet.grpc_addr)
         .await

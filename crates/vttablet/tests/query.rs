@@ -29,18 +29,7 @@ async fn execute_transactions_and_streaming_on_a_primary() {
     let topo = topo().await;
     let keyspace = unique("qks");
     let db = unique("vt_qtest");
-    let tablet = start(
-        &topo.server,
-        flags(
-            &topo.etcd.address(),
-            100,
-            &keyspace,
-            "primary",
-            SHARED_MYSQL_PORT,
-            Some(&db),
-        ),
-    )
-    .await;
+    let tablet = start_shared_primary(&topo, 100, &keyspace, &db).await;
     let mut client = query_client(&tablet).await;
     let primary = target(&keyspace, TabletType::Primary);
 

@@ -56,18 +56,7 @@ async fn sequences_are_served_from_cached_blocks() {
     let topo = topo().await;
     let keyspace = unique("sks");
     let db = unique("vt_seqtest");
-    let tablet = start(
-        &topo.server,
-        flags(
-            &topo.etcd.address(),
-            300,
-            &keyspace,
-            "primary",
-            SHARED_MYSQL_PORT,
-            Some(&db),
-        ),
-    )
-    .await;
+    let tablet = start_shared_primary(&topo, 300, &keyspace, &db).await;
     let mut client = query_client(&tablet).await;
     let primary = target(&keyspace, TabletType::Primary);
     for sql in [

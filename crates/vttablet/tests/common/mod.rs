@@ -105,6 +105,24 @@ pub fn flags_with(
     Flags::try_parse_from(args).expect("flags parse")
 }
 
+/// Tablet `uid`, primary of `keyspace`, on the shared MariaDB in database `db`.
+pub async fn start_shared_primary(
+    topo: &Topo,
+    uid: u32,
+    keyspace: &str,
+    db: &str,
+) -> RunningTablet {
+    let flags = flags(
+        &topo.etcd.address(),
+        uid,
+        keyspace,
+        "primary",
+        SHARED_MYSQL_PORT,
+        Some(db),
+    );
+    start(&topo.server, flags).await
+}
+
 pub async fn start(topo: &TopoServer, flags: Flags) -> RunningTablet {
     let config = TabletConfig::from_flags(flags).expect("valid flags");
     vttablet::start(config, topo.clone())
