@@ -39,7 +39,6 @@ use crate::query_service::QueryService;
 const WINDOW: u32 = 1 << 20;
 
 /// What the server answers with.
-#[derive(Clone)]
 pub struct Services {
     /// Answers the per-statement calls directly.
     pub query: QueryService,
@@ -125,7 +124,9 @@ const BEGIN: &str = "/queryservice.Query/Begin";
 const COMMIT: &str = "/queryservice.Query/Commit";
 const ROLLBACK: &str = "/queryservice.Query/Rollback";
 
-/// One call, by its path.
+/// One call, by its path. A unary call runs to its end even when the client resets it (as
+/// vtgate does when its own client goes away): the statement is MariaDB's by then, and the
+/// tablet's count of calls under way (which a demotion waits for) stays true.
 async fn call(services: Arc<Services>, request: Request<RecvStream>, respond: SendResponse<Bytes>) {
     let query = &services.query;
     let outcome = match request.uri().path() {
