@@ -556,7 +556,24 @@ fn uncorrelated_subqueries_run_first() {
         outer["Query"],
         "SELECT u.a FROM user u WHERE (:__sq_has_values1 = 1 AND u.id IN (:__sq1)) AND u.b > 2"
     );
-    let e = refused("select a from user where id = (select max(user_id) from music) or b = 1");
+    // Under OR or NOT, and in the select list, alike.
+    let d = describe("select a from user where id = (select max(user_id) from music) or b = 1");
+    assert_eq!(d["Variant"], "PulloutValue");
+    assert_eq!(
+        d["Inputs"][1]["Query"],
+        "SELECT a FROM user WHERE id = :__sq1 OR b = 1"
+    );
+    let d = describe("select a from user where not id in (select user_id from music)");
+    assert_eq!(
+        d["Inputs"][1]["Query"],
+        "SELECT a FROM user WHERE NOT (:__sq_has_values1 = 1 AND id IN (:__sq1))"
+    );
+    let d = describe("select a, 1 + (select max(user_id) from music), exists (select 1 from music) as e from user");
+    assert_eq!(
+        d["Inputs"][1]["Inputs"][1]["Query"],
+        "SELECT a, 1 + :__sq1 AS `1 + (SELECT max(user_id) FROM music)`, (:__sq_has_values2 = 1) AS e FROM user"
+    );
+    let e = refused("select a from user where id > all (select user_id from music)");
     assert_eq!(e, "VT12001: unsupported: subquery in this position");
     let e = refused("select u.a from user u where exists (select 1 from music m where m.x = u.id)");
     assert_eq!(e, "VT12001: unsupported: correlated subquery across shards");
