@@ -21,6 +21,7 @@ mod insert_select;
 mod join;
 mod join_aggregate;
 mod join_order;
+mod left_join_where;
 mod multi_column;
 mod nested_join;
 mod one_shard;
@@ -158,3 +159,6 @@ mod multi_column_tests;
 
 #[cfg(test)]
 mod join_order_tests;
+
+#[cfg(test)]
+mod left_join_where_tests;

@@ -8,11 +8,13 @@
 //! query of the last table it reads (at the earliest the join's own table
 //! for the ON clause of a LEFT JOIN), with the columns of earlier tables as
 //! bind variables; select items run in the query of their table. A WHERE
-//! condition on a table that was LEFT JOINed is refused (it must run after
-//! the outer join).
+//! condition on a table that was LEFT JOINed makes it an inner join or
+//! runs over the joined rows (see `left_join_where`). `a RIGHT JOIN b` is
+//! planned as `b LEFT JOIN a`; STRAIGHT_JOIN as an inner join kept in order.
 //! ORDER BY and LIMIT run in vtgate over the joined rows. A step joined
-//! on one column equality may be a hash join instead (see `hash`). Aggregation,
-//! DISTINCT, subqueries, `*`, RIGHT JOIN and USING are refused.
+//! on one column equality may be a hash join instead (see `hash`). Aggregation
+//! and DISTINCT are planned by `join_aggregate`; subqueries, `*`, RIGHT JOIN
+//! in a longer chain and USING are refused.
 
 use std::ops::ControlFlow;
 
@@ -25,12 +27,14 @@ use super::derived::{derived_columns, plan_derived};
 use super::hash::{computed_derived, hash_key};
 use super::join_aggregate::plan_join_aggregate;
 use super::join_order::plan_cheapest;
+use super::left_join_where::{after_join, inner_when_rejected};
 use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
 use super::routing::{and_operand, conjuncts};
 use super::tables::{resolve_name, Tables};
 use super::union::PlanSide;
 use super::Context;
 use crate::error::{EngineError, Result};
+use crate::filter::Filter;
 use crate::hash_join::HashJoin;
 use crate::join::{Join, JoinColumn};
 use crate::limit::Limit;
@@ -38,13 +42,13 @@ use crate::memory_sort::MemorySort;
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
 
-fn refuse(why: &str) -> EngineError {
+pub(super) fn refuse(why: &str) -> EngineError {
     EngineError::unsupported(format!("cross-shard join: {why}"))
 }
 
 /// One FROM item of the join (a table or a derived table), by the names
 /// its columns are qualified with.
-struct Unit {
+pub(super) struct Unit {
     /// Its alias, or the table's name as written.
     qualifier: String,
     /// `keyspace.table` for a table without alias.
@@ -58,7 +62,7 @@ struct Unit {
 }
 
 /// The join's FROM items as [`Unit`]s.
-fn units(ctx: &Context, from: &[(&TableFactor, bool, Option<&Expr>)]) -> Result<Vec<Unit>> {
+fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
     from.iter()
         .map(|(factor, _, _)| match factor {
             TableFactor::Table { name, alias, .. } => {
@@ -151,7 +155,7 @@ fn unqualified(e: &Expr, name: &str, uses: &[Unit]) -> Result<Option<usize>> {
 }
 
 /// The table (index into the FROM order) a column reference names.
-fn table_of(e: &Expr, uses: &[Unit]) -> Result<Option<usize>> {
+pub(super) fn table_of(e: &Expr, uses: &[Unit]) -> Result<Option<usize>> {
     let ids = match e {
         Expr::Identifier(id) => return unqualified(e, &id.value, uses),
         Expr::CompoundIdentifier(ids) => ids,
@@ -329,12 +333,14 @@ fn null_strict(e: &Expr) -> bool {
     walk(e, &mut column) && column
 }
 
-/// The FROM clause as tables in order, with each one's join kind (true
-/// for LEFT JOIN) and ON condition.
-fn from_tables(
-    select: &sqlparser::ast::Select,
-) -> Result<Vec<(&TableFactor, bool, Option<&Expr>)>> {
+/// A FROM item with its join kind (true for LEFT JOIN) and ON condition.
+type FromItem<'a> = (&'a TableFactor, bool, Option<&'a Expr>);
+
+/// The FROM clause as tables in order, with each one's join kind and ON
+/// condition, and whether that order is fixed (STRAIGHT_JOIN).
+fn from_tables(select: &sqlparser::ast::Select) -> Result<(Vec<FromItem<'_>>, bool)> {
     let mut out = Vec::new();
+    let mut fixed = false;
     for twj in &select.from {
         out.push((&twj.relation, false, None));
         for j in &twj.joins {
@@ -342,7 +348,20 @@ fn from_tables(
                 JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::CrossJoin(c) => {
                     (false, c)
                 }
+                JoinOperator::StraightJoin(c) => {
+                    fixed = true;
+                    (false, c)
+                }
                 JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (true, c),
+                // `a RIGHT JOIN b ON c` is `b LEFT JOIN a ON c`; in a longer
+                // chain the left operand is itself a join.
+                JoinOperator::Right(JoinConstraint::On(on))
+                | JoinOperator::RightOuter(JoinConstraint::On(on))
+                    if select.from.len() == 1 && twj.joins.len() == 1 =>
+                {
+                    out = vec![(&j.relation, false, None), (&twj.relation, true, Some(on))];
+                    continue;
+                }
                 _ => return Err(refuse("join type")),
             };
             let on = match c {
@@ -367,7 +386,7 @@ fn from_tables(
     if !out.iter().all(|(t, _, _)| plain(t)) {
         return Err(refuse("derived table"));
     }
-    Ok(out)
+    Ok((out, fixed))
 }
 
 /// Plans the join as nested loops; `plan_side` plans each table's query.
@@ -400,14 +419,17 @@ pub(super) fn plan_nested_join(
     if select.distinct.is_some() || grouped || select.having.is_some() || aggregated {
         return plan_join_aggregate(ctx, tables, original, plan_side);
     }
-    let from = from_tables(select)?;
+    let (mut from, fixed) = from_tables(select)?;
     if from.len() < 2 {
         return Err(refuse("subquery tables"));
     }
+    let named = units(ctx, &from)?;
+    inner_when_rejected(select.selection.as_ref(), &named, &mut from);
     // Only inner joins of tables (not derived tables) are reordered.
-    let reorderable = from
-        .iter()
-        .all(|(t, left, _)| !left && matches!(t, TableFactor::Table { .. }));
+    let reorderable = !fixed
+        && from
+            .iter()
+            .all(|(t, left, _)| !left && matches!(t, TableFactor::Table { .. }));
     plan_cheapest(&from, reorderable, |order| {
         plan_in_order(ctx, original, select, order, plan_side)
     })
@@ -418,7 +440,7 @@ fn plan_in_order(
     ctx: &Context,
     original: &Query,
     select: &sqlparser::ast::Select,
-    from: &[(&TableFactor, bool, Option<&Expr>)],
+    from: &[FromItem],
     plan_side: PlanSide,
 ) -> Result<Box<dyn Primitive>> {
     let units = units(ctx, from)?;
@@ -457,13 +479,24 @@ fn plan_in_order(
     }
     // Each condition runs at the step of the last table it reads.
     let mut placed: Vec<(usize, &Expr)> = Vec::new();
+    let mut late = Vec::new();
     for c in conjuncts(select.selection.as_ref()) {
         let step = tables_of(c, uses)?.into_iter().max().unwrap_or(0);
         if from[step].1 {
-            return Err(refuse("WHERE on a LEFT JOINed table"));
+            late.push(c);
+        } else {
+            placed.push((step, c));
         }
-        placed.push((step, c));
     }
+    // Conditions on a LEFT JOINed table run over the joined rows, on
+    // hidden columns after the selected ones.
+    let selected = cols.len();
+    let filter = after_join(&late, &mut |e| {
+        let t = table_of(e, uses)?.ok_or_else(|| refuse("WHERE on a LEFT JOINed table"))?;
+        let i = queries[t].item(e.to_string());
+        cols.push((t, i));
+        Ok(cols.len() - 1)
+    })?;
     for (k, (_, left, on)) in from.iter().enumerate() {
         for c in conjuncts(*on) {
             let read = tables_of(c, uses)?.into_iter().max().unwrap_or(0);
@@ -574,6 +607,13 @@ fn plan_in_order(
                 vars,
             }),
         };
+    }
+    if let Some(predicate) = filter {
+        plan = Box::new(Filter {
+            predicate,
+            hidden_columns: cols.len() - selected,
+            input: plan,
+        });
     }
     order_and_limit(original, &select.projection, plan)
 }

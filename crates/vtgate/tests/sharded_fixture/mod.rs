@@ -11,6 +11,8 @@ mod hash_joins;
 mod hunt;
 mod join_order;
 mod literals;
+mod outer_joins;
+mod pullouts;
 mod shapes;
 mod shard_local;
 
@@ -466,6 +468,8 @@ pub fn queries() -> Vec<Query> {
     hash_joins::hash_join_queries(&mut out);
     join_order::join_order_queries(&mut out);
     shard_local::shard_local_queries(&mut out);
+    pullouts::pullout_queries(&mut out);
+    outer_joins::outer_join_queries(&mut out);
     correlated::correlated_queries(&mut out);
     literals::literal_queries(&mut out);
     literals::vtgate_filter_queries(&mut out);
