@@ -33,6 +33,7 @@ mod reference_join;
 mod routing;
 mod same_shard;
 mod select;
+mod semi_join;
 mod shard_local;
 mod tables;
 mod targets;

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, Ident, InTarget, JoinConstraint, JoinOperator, Query, SelectItem,
+    BinaryOperator, Expr, Ident, InTarget, JoinConstraint, JoinOperator, Query, Select, SelectItem,
     SetExpr, TableFactor, Value as AstValue, Visit, VisitMut, Visitor, VisitorMut,
 };
 
@@ -25,9 +25,20 @@ use crate::subquery::{PulloutOpcode, UncorrelatedSubquery};
 
 /// Table names and aliases defined, and column qualifiers used.
 #[derive(Default)]
-struct Names {
-    tables: HashSet<String>,
-    qualifiers: HashSet<String>,
+pub(super) struct Names {
+    pub tables: HashSet<String>,
+    pub qualifiers: HashSet<String>,
+}
+
+impl Names {
+    /// The names of `factors`, with those of the tables inside them.
+    pub fn of(factors: &[TableFactor]) -> Names {
+        let mut names = Names::default();
+        for t in factors {
+            let _ = Visit::visit(t, &mut names);
+        }
+        names
+    }
 }
 
 impl Visitor for Names {
@@ -187,14 +198,7 @@ pub(super) fn plan_pullouts(
     let SetExpr::Select(select) = outer.body.as_mut() else {
         return Ok(None);
     };
-    let outer_tables: Vec<TableFactor> = select
-        .from
-        .iter()
-        .flat_map(|twj| {
-            std::iter::once(twj.relation.clone())
-                .chain(twj.joins.iter().map(|j| j.relation.clone()))
-        })
-        .collect();
+    let outer_tables = from_factors(select);
     let mut pullouts = Vec::new();
     if let Some(w) = select.selection.as_mut() {
         pull(w, &mut pullouts)?;
@@ -224,6 +228,18 @@ pub(super) fn plan_pullouts(
     }
     let plan = plan_side(ctx, &outer.to_string())?;
     wrap(ctx, plan, pullouts, &outer_tables, plan_side).map(Some)
+}
+
+/// The tables and derived tables of a SELECT's FROM clause.
+pub(super) fn from_factors(select: &Select) -> Vec<TableFactor> {
+    select
+        .from
+        .iter()
+        .flat_map(|twj| {
+            std::iter::once(twj.relation.clone())
+                .chain(twj.joins.iter().map(|j| j.relation.clone()))
+        })
+        .collect()
 }
 
 /// The name MySQL gives an unaliased select item: its text (at most 256
@@ -275,10 +291,7 @@ fn wrap(
     outer_tables: &[TableFactor],
     plan_side: PlanSide,
 ) -> Result<Box<dyn Primitive>> {
-    let mut outer_names = Names::default();
-    for t in outer_tables {
-        let _ = Visit::visit(t, &mut outer_names);
-    }
+    let outer_names = Names::of(outer_tables);
     for p in pullouts.into_iter().rev() {
         let mut inner = Names::default();
         let _ = Visit::visit(&p.subquery, &mut inner);

@@ -13,6 +13,7 @@ mod join_order;
 mod literals;
 mod outer_joins;
 mod pullouts;
+mod semi_joins;
 mod shapes;
 mod shard_local;
 
@@ -470,6 +471,7 @@ pub fn queries() -> Vec<Query> {
     shard_local::shard_local_queries(&mut out);
     pullouts::pullout_queries(&mut out);
     outer_joins::outer_join_queries(&mut out);
+    semi_joins::semi_join_queries(&mut out);
     correlated::correlated_queries(&mut out);
     literals::literal_queries(&mut out);
     literals::vtgate_filter_queries(&mut out);
