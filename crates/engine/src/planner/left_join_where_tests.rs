@@ -1,6 +1,7 @@
 //! Planner tests for WHERE conditions on LEFT JOINed tables of nested-loop
 //! joins (an inner join when they reject the NULL row, else a filter over
-//! the joined rows), RIGHT JOIN and STRAIGHT_JOIN.
+//! the joined rows), RIGHT JOIN and STRAIGHT_JOIN, and select items computed over the
+//! joined rows.
 
 use serde_json::Value as Json;
 
@@ -107,4 +108,33 @@ fn straight_join_keeps_its_order() {
     let d = describe("select u.col, p.x from user u straight_join main.plain p on u.col = p.x");
     assert_eq!(d["Inputs"][0]["Variant"], "Scatter");
     assert_eq!(d["Inputs"][1]["Variant"], "Unsharded");
+}
+
+#[test]
+fn items_over_several_tables_are_computed_over_the_joined_rows() {
+    let d = describe(
+        "select u.col, e.x * u.col + 1 as v, -e.x / u.col from user u join extra e on u.col = e.col \
+         order by v desc",
+    );
+    assert_eq!(d["OperatorType"], "Sort");
+    let p = &d["Inputs"][0];
+    assert_eq!(p["OperatorType"], "Projection");
+    assert_eq!(
+        p["Inputs"][0]["Inputs"][1]["Query"],
+        "SELECT e.x FROM extra e WHERE :u_col_1_0 = e.col"
+    );
+    // Aggregates over them, too.
+    let d = describe(
+        "select max(u.col * e.x), sum(u.col + e.x) from user u join extra e on u.col = e.col",
+    );
+    assert_eq!(d["OperatorType"], "Aggregate");
+    for sql in [
+        "select u.col / (e.x / 2) from user u join extra e on u.col = e.col",
+        "select concat(u.col, e.x) from user u join extra e on u.col = e.col",
+    ] {
+        assert!(
+            refused(sql).contains("computed over the joined rows"),
+            "{sql}"
+        );
+    }
 }

@@ -21,6 +21,7 @@ mod insert_select;
 mod join;
 mod join_aggregate;
 mod join_order;
+mod join_projection;
 mod left_join_where;
 mod multi_column;
 mod nested_join;

@@ -11,6 +11,8 @@
 //! condition on a table that was LEFT JOINed makes it an inner join or
 //! runs over the joined rows (see `left_join_where`). `a RIGHT JOIN b` is
 //! planned as `b LEFT JOIN a`; STRAIGHT_JOIN as an inner join kept in order.
+//! A select item reading several tables, or an expression on a LEFT JOINed
+//! table, is computed in vtgate (see `join_projection`).
 //! ORDER BY and LIMIT run in vtgate over the joined rows. A step joined
 //! on one column equality may be a hash join instead (see `hash`). Aggregation
 //! and DISTINCT are planned by `join_aggregate`; subqueries, `*`, RIGHT JOIN
@@ -27,6 +29,7 @@ use super::derived::{derived_columns, plan_derived};
 use super::hash::{computed_derived, hash_key};
 use super::join_aggregate::plan_join_aggregate;
 use super::join_order::plan_cheapest;
+use super::join_projection::arith_over;
 use super::left_join_where::{after_join, inner_when_rejected};
 use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
 use super::routing::{and_operand, conjuncts};
@@ -41,6 +44,7 @@ use crate::limit::Limit;
 use crate::memory_sort::MemorySort;
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
+use crate::projection::{ProjectedColumn, Projection};
 
 pub(super) fn refuse(why: &str) -> EngineError {
     EngineError::unsupported(format!("cross-shard join: {why}"))
@@ -447,6 +451,7 @@ fn plan_in_order(
     let uses = units.as_slice();
     let mut queries: Vec<TableQuery> = (0..from.len()).map(|_| TableQuery::default()).collect();
     let mut cols = Vec::new();
+    let mut computed = Vec::new();
     for item in &select.projection {
         if is_wildcard(item) {
             return Err(refuse("*"));
@@ -460,22 +465,48 @@ fn plan_in_order(
             _ => return Err(refuse("select item")),
         };
         let mut read = tables_of(e, uses)?;
+        read.sort_unstable();
         read.dedup();
-        let t = match read.as_slice() {
-            [] => 0,
-            [t] => *t,
-            _ => return Err(refuse("select item reading several tables")),
-        };
         // A LEFT JOINed table's query only runs for matching rows; the
         // others get NULLs, which is right for a column (and for `x IS NOT
         // NULL` read as a count) but not for expressions like COALESCE.
         let plain = null_strict(e)
             || matches!(e, Expr::IsNotNull(x) if matches!(x.as_ref(), Expr::CompoundIdentifier(_) | Expr::Identifier(_)));
-        if from[t].1 && !plain {
-            return Err(refuse("expression on a LEFT JOINed table"));
-        }
+        let t = match read.as_slice() {
+            [] => 0,
+            [t] if !from[*t].1 || plain => *t,
+            _ => {
+                // Computed in vtgate over the joined rows; its slot is set below.
+                let name = match item {
+                    SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
+                    _ => e.to_string(),
+                };
+                computed.push((cols.len(), e, name));
+                cols.push((0, 0));
+                continue;
+            }
+        };
         queries[t].items.push(text);
         cols.push((t, queries[t].items.len() - 1));
+    }
+    let shown = cols.len();
+    let mut projected = Vec::with_capacity(computed.len());
+    for (slot, e, name) in computed {
+        let expr = arith_over(e, true, &mut |x| {
+            let t = table_of(x, uses)?.ok_or_else(|| refuse(&format!("column {x}")))?;
+            let i = queries[t].item(x.to_string());
+            cols.push((t, i));
+            Ok(cols.len() - 1)
+        })?;
+        // The slot holds any column; the projection replaces it.
+        cols[slot] = *cols
+            .last()
+            .ok_or_else(|| refuse(&format!("select item {e}")))?;
+        projected.push(ProjectedColumn {
+            col: slot,
+            name,
+            expr,
+        });
     }
     // Each condition runs at the step of the last table it reads.
     let mut placed: Vec<(usize, &Expr)> = Vec::new();
@@ -489,7 +520,7 @@ fn plan_in_order(
         }
     }
     // Conditions on a LEFT JOINed table run over the joined rows, on
-    // hidden columns after the selected ones.
+    // hidden columns after the selected and computed ones.
     let selected = cols.len();
     let filter = after_join(&late, &mut |e| {
         let t = table_of(e, uses)?.ok_or_else(|| refuse("WHERE on a LEFT JOINed table"))?;
@@ -612,6 +643,13 @@ fn plan_in_order(
         plan = Box::new(Filter {
             predicate,
             hidden_columns: cols.len() - selected,
+            input: plan,
+        });
+    }
+    if !projected.is_empty() {
+        plan = Box::new(Projection {
+            columns: projected,
+            hidden_columns: selected - shown,
             input: plan,
         });
     }

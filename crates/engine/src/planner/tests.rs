@@ -678,10 +678,17 @@ fn dml_subqueries_are_pulled_out() {
 
 #[test]
 fn left_joined_tables_only_give_columns() {
-    let e = refused("select u.a, coalesce(v.b, 0) from user u left join user v on u.x = v.id");
+    // Other expressions are computed over the joined rows.
+    let d = describe("select u.a, coalesce(v.b, 0) from user u left join user v on u.x = v.id");
+    assert_eq!(d["OperatorType"], "Projection");
+    assert_eq!(
+        d["Inputs"][0]["Inputs"][1]["Query"],
+        "SELECT v.b FROM user v WHERE :u_x_1_0 = v.id"
+    );
+    let e = refused("select u.a, concat(v.b, 'x') from user u left join user v on u.x = v.id");
     assert_eq!(
         e,
-        "VT12001: unsupported: cross-shard join: expression on a LEFT JOINed table"
+        "VT12001: unsupported: cross-shard join: select item concat(v.b, 'x') computed over the joined rows"
     );
     let d = describe(
         "select u.a, v.b, count(v.c) from user u left join user v on u.x = v.id group by u.a, v.b",

@@ -10,6 +10,7 @@ mod dml;
 mod hash_joins;
 mod hunt;
 mod join_order;
+mod join_projection;
 mod literals;
 mod outer_joins;
 mod pullouts;
@@ -472,6 +473,7 @@ pub fn queries() -> Vec<Query> {
     pullouts::pullout_queries(&mut out);
     outer_joins::outer_join_queries(&mut out);
     semi_joins::semi_join_queries(&mut out);
+    join_projection::join_projection_queries(&mut out);
     correlated::correlated_queries(&mut out);
     literals::literal_queries(&mut out);
     literals::vtgate_filter_queries(&mut out);
