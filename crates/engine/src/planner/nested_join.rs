@@ -346,7 +346,7 @@ fn from_tables(select: &sqlparser::ast::Select) -> Result<(Vec<FromItem<'_>>, bo
     let mut out = Vec::new();
     let mut fixed = false;
     for twj in &select.from {
-        out.push((&twj.relation, false, None));
+        push_item(&mut out, &twj.relation, false, None)?;
         for j in &twj.joins {
             let (left, c) = match &j.join_operator {
                 JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::CrossJoin(c) => {
@@ -373,7 +373,7 @@ fn from_tables(select: &sqlparser::ast::Select) -> Result<(Vec<FromItem<'_>>, bo
                 JoinConstraint::None => None,
                 _ => return Err(refuse("USING or NATURAL")),
             };
-            out.push((&j.relation, left, on));
+            push_item(&mut out, &j.relation, left, on)?;
         }
     }
     let plain = |t: &TableFactor| {
@@ -391,6 +391,68 @@ fn from_tables(select: &sqlparser::ast::Select) -> Result<(Vec<FromItem<'_>>, bo
         return Err(refuse("derived table"));
     }
     Ok((out, fixed))
+}
+
+/// `original` without the `dual` items of its comma-separated FROM list
+/// (a cross join with dual's one row changes nothing); `None` when it has
+/// none, or nothing else.
+fn without_dual(original: &Query) -> Option<Query> {
+    let SetExpr::Select(select) = original.body.as_ref() else {
+        return None;
+    };
+    let dual = |twj: &sqlparser::ast::TableWithJoins| {
+        twj.joins.is_empty()
+            && matches!(&twj.relation, TableFactor::Table { name, alias: None, .. }
+                if name.to_string().eq_ignore_ascii_case("dual"))
+    };
+    let kept: Vec<_> = select.from.iter().filter(|t| !dual(t)).cloned().collect();
+    if kept.len() == select.from.len() || kept.is_empty() {
+        return None;
+    }
+    let mut q = original.clone();
+    if let SetExpr::Select(s) = q.body.as_mut() {
+        s.from = kept;
+    }
+    Some(q)
+}
+
+/// Adds a FROM item. A parenthesized group of inner joins that is itself
+/// inner-joined is flattened into the chain (inner joins associate): its
+/// ON condition goes with the group's first item, where, as every inner
+/// join's, it runs at the last table it reads.
+fn push_item<'a>(
+    out: &mut Vec<FromItem<'a>>,
+    factor: &'a TableFactor,
+    left: bool,
+    on: Option<&'a Expr>,
+) -> Result<()> {
+    let group = match factor {
+        TableFactor::NestedJoin {
+            table_with_joins,
+            alias: None,
+        } if !left => table_with_joins,
+        _ => {
+            out.push((factor, left, on));
+            return Ok(());
+        }
+    };
+    let inner_on = |j: &'a sqlparser::ast::Join| match &j.join_operator {
+        JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::CrossJoin(c) => match c {
+            JoinConstraint::On(e) => Some(Some(e)),
+            JoinConstraint::None => Some(None),
+            _ => None,
+        },
+        _ => None,
+    };
+    if group.joins.iter().any(|j| inner_on(j).is_none()) {
+        out.push((factor, left, on));
+        return Ok(());
+    }
+    push_item(out, &group.relation, false, on)?;
+    for j in &group.joins {
+        push_item(out, &j.relation, false, inner_on(j).flatten())?;
+    }
+    Ok(())
 }
 
 /// Plans the join as nested loops; `plan_side` plans each table's query.
@@ -411,6 +473,9 @@ pub(super) fn plan_nested_join(
     }
     if select.into.is_some() {
         return Err(refuse("SELECT ... INTO"));
+    }
+    if let Some(q) = without_dual(original) {
+        return plan_side(ctx, &q.to_string());
     }
     let grouped = !matches!(&select.group_by,
         sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
@@ -673,16 +738,22 @@ fn order_and_limit(
                 Some(OrderBySort::Desc) => true,
                 Some(_) => return Err(refuse("ORDER BY USING")),
             };
+            // `ORDER BY NULL` asks for no order.
+            if matches!(&o.expr, Expr::Value(v) if v.value == AstValue::Null) {
+                continue;
+            }
             let Some(col) = find_column(&o.expr, projection)? else {
                 return Err(refuse("ORDER BY a column not selected"));
             };
             params.push(OrderByParam { col, desc });
         }
-        plan = Box::new(MemorySort {
-            hidden_columns: 0,
-            order_by: params,
-            input: plan,
-        });
+        if !params.is_empty() {
+            plan = Box::new(MemorySort {
+                hidden_columns: 0,
+                order_by: params,
+                input: plan,
+            });
+        }
     }
     let mut limited = original.clone();
     if let Some((count, offset)) = remove_limit(&mut limited)? {

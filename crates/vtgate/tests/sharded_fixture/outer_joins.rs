@@ -1,6 +1,7 @@
 //! Outer joins vtgate runs as nested loops: WHERE conditions on a LEFT JOINed table (an
 //! inner join when they reject its NULL row, else a filter over the joined rows, such as
-//! the anti-join `IS NULL`), `a RIGHT JOIN b` as `b LEFT JOIN a`, and STRAIGHT_JOIN.
+//! the anti-join `IS NULL`), `a RIGHT JOIN b` as `b LEFT JOIN a`, STRAIGHT_JOIN, and
+//! parenthesized inner joins.
 
 use super::{q, Query};
 
@@ -65,6 +66,19 @@ pub(super) fn outer_join_queries(out: &mut Vec<Query>) {
          on o.customer_id = c.customer_id where c.customer_id in (7, 8)",
         "select w.sku, c.name from commerce.warehouse w straight_join customer c \
          on c.customer_id = w.stock",
+        // Parenthesized inner joins, flattened; dual in the FROM list; ORDER BY NULL.
+        "select c.customer_id, o.order_id, w.city from customer c join \
+         (corder o join commerce.warehouse w on w.sku = o.sku) on o.qty = c.score \
+         where c.customer_id < 30 and o.order_id < 200",
+        "select c.customer_id, o.order_id, p.price from customer c join (corder o join \
+         product p) on o.sku = p.sku and o.qty = c.score where c.customer_id < 20 \
+         and o.order_id < 100",
+        "select c.customer_id, o.order_id from customer c join \
+         (corder o left join product p on p.sku = o.sku) on o.qty = c.score \
+         where c.customer_id < 10",
+        "select 42, customer_id from dual, customer where customer_id < 20",
+        "select c.customer_id, o.order_id from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 20 and o.order_id < 50 order by null",
     ] {
         out.push(q(sql, false));
     }
