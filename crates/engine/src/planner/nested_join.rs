@@ -393,29 +393,6 @@ fn from_tables(select: &sqlparser::ast::Select) -> Result<(Vec<FromItem<'_>>, bo
     Ok((out, fixed))
 }
 
-/// `original` without the `dual` items of its comma-separated FROM list
-/// (a cross join with dual's one row changes nothing); `None` when it has
-/// none, or nothing else.
-fn without_dual(original: &Query) -> Option<Query> {
-    let SetExpr::Select(select) = original.body.as_ref() else {
-        return None;
-    };
-    let dual = |twj: &sqlparser::ast::TableWithJoins| {
-        twj.joins.is_empty()
-            && matches!(&twj.relation, TableFactor::Table { name, alias: None, .. }
-                if name.to_string().eq_ignore_ascii_case("dual"))
-    };
-    let kept: Vec<_> = select.from.iter().filter(|t| !dual(t)).cloned().collect();
-    if kept.len() == select.from.len() || kept.is_empty() {
-        return None;
-    }
-    let mut q = original.clone();
-    if let SetExpr::Select(s) = q.body.as_mut() {
-        s.from = kept;
-    }
-    Some(q)
-}
-
 /// Adds a FROM item. A parenthesized group of inner joins that is itself
 /// inner-joined is flattened into the chain (inner joins associate): its
 /// ON condition goes with the group's first item, where, as every inner
@@ -473,9 +450,6 @@ pub(super) fn plan_nested_join(
     }
     if select.into.is_some() {
         return Err(refuse("SELECT ... INTO"));
-    }
-    if let Some(q) = without_dual(original) {
-        return plan_side(ctx, &q.to_string());
     }
     let grouped = !matches!(&select.group_by,
         sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());

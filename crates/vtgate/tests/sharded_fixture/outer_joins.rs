@@ -66,7 +66,8 @@ pub(super) fn outer_join_queries(out: &mut Vec<Query>) {
          on o.customer_id = c.customer_id where c.customer_id in (7, 8)",
         "select w.sku, c.name from commerce.warehouse w straight_join customer c \
          on c.customer_id = w.stock",
-        // Parenthesized inner joins, flattened; dual in the FROM list; ORDER BY NULL.
+        // Parenthesized inner joins, flattened; ORDER BY NULL; `dual` in a FROM list
+        // (a syntax error on MariaDB, refused).
         "select c.customer_id, o.order_id, w.city from customer c join \
          (corder o join commerce.warehouse w on w.sku = o.sku) on o.qty = c.score \
          where c.customer_id < 30 and o.order_id < 200",
