@@ -111,9 +111,8 @@ fn anything_not_provably_on_one_shard_is_a_semi_join() {
         "select c.id from customer c order by (select count(*) from corder o where o.customer_id = c.id)",
         // select-list subquery in a multi-shard aggregation
         "select c.region, (select count(*) from corder o where o.customer_id = c.id) from customer c group by c.region",
-        // the outer rows aggregated or limited before the semi-join could filter them
-        "select count(*) from customer c where exists (select 1 from corder o where o.qty = c.id)",
-        "select c.id from customer c where exists (select 1 from corder o where o.qty = c.id) limit 3",
+        // windows over the outer rows
+        "select c.id, rank() over (order by c.score) from customer c where exists (select 1 from corder o where o.qty = c.id)",
         // NOT IN is NULL when the subquery has a NULL
         "select c.id from customer c where c.id not in (select o.qty from corder o where o.price = c.score)",
     ] {
@@ -152,5 +151,23 @@ fn subquery_reading_an_outer_derived_table_is_a_semi_join() {
     assert_eq!(
         sub["Query"],
         "SELECT 1 FROM corder o WHERE o.customer_id = :d_id LIMIT 1"
+    );
+}
+
+#[test]
+fn aggregation_and_limit_run_over_the_semi_join() {
+    let d = describe(
+        "select count(*), max(c.score) from customer c where exists (select 1 from corder o where o.qty = c.id)",
+    );
+    assert_eq!(top(&d), (Some("Aggregate"), Some("Scalar")));
+    assert_eq!(d["Inputs"][0]["OperatorType"], "SemiJoin");
+    let d = describe(
+        "select c.id from customer c where exists (select 1 from corder o where o.qty = c.id) order by c.score limit 3",
+    );
+    assert_eq!(d["OperatorType"], "Limit");
+    assert_eq!(d["Inputs"][0]["OperatorType"], "SemiJoin");
+    assert_eq!(
+        d["Inputs"][0]["Inputs"][0]["Query"],
+        "SELECT c.id, c.id, c.score FROM customer c ORDER BY c.score"
     );
 }

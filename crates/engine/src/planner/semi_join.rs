@@ -7,8 +7,9 @@
 //! ... where c = x)` in a WHERE (both are true exactly when a row has
 //! `c = x`); `NOT IN` differs for NULLs and is refused. The outer query
 //! runs without those conditions, with the bound columns appended to its
-//! select list; so it must not aggregate, group, deduplicate or limit its
-//! rows, which would happen before the semi-join filters them.
+//! select list; aggregation, DISTINCT and LIMIT run in vtgate over the rows
+//! the semi-joins keep (its ORDER BY stays in the outer query: the
+//! semi-joins keep the rows' order).
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -18,12 +19,14 @@ use sqlparser::ast::{
     Value as AstValue, Visit, VisitMut, VisitorMut,
 };
 
-use super::order::features_of_expr;
+use super::join_aggregate::plan_raw_aggregate;
+use super::order::{features_of_expr, remove_limit};
 use super::pullout::{from_factors, Names};
 use super::routing::{and_operand, conjuncts};
 use super::union::PlanSide;
 use super::Context;
 use crate::error::{EngineError, Result};
+use crate::limit::Limit;
 use crate::primitive::Primitive;
 use crate::semi_join::SemiJoin;
 
@@ -239,21 +242,36 @@ pub(super) fn plan_semi_joins(
     if semis.is_empty() {
         return Ok(None);
     }
-    let computed = select.projection.iter().any(|i| match i {
-        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-            let f = features_of_expr(e);
-            f.aggregate || f.window
-        }
-        _ => false,
-    });
-    if computed
-        || grouped(select)
-        || select.distinct.is_some()
-        || select.into.is_some()
-        || original.limit_clause.is_some()
-        || !original.locks.is_empty()
-    {
+    let features = |pick: fn(&super::order::Features) -> bool| {
+        select.projection.iter().any(|i| match i {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                pick(&features_of_expr(e))
+            }
+            _ => false,
+        })
+    };
+    if features(|f| f.window) || select.into.is_some() || !original.locks.is_empty() {
         return Err(refuse());
+    }
+    if features(|f| f.aggregate) || grouped(select) || select.distinct.is_some() {
+        // Aggregated in vtgate over the rows the semi-joins keep.
+        return plan_raw_aggregate(original, "a semi-join", &mut |q| {
+            plan_semi_joins(ctx, q, plan_side)?.ok_or_else(refuse)
+        })
+        .map(Some);
+    }
+    if original.limit_clause.is_some() {
+        // Limited after the semi-joins, which keep the outer rows' order.
+        let mut unlimited = original.clone();
+        let Some((count, offset)) = remove_limit(&mut unlimited)? else {
+            return Err(refuse());
+        };
+        let input = plan_semi_joins(ctx, &unlimited, plan_side)?.ok_or_else(refuse)?;
+        return Ok(Some(Box::new(Limit {
+            count,
+            offset,
+            input,
+        })));
     }
     // The outer query: the other conditions, and the bound columns last.
     let mut columns: Vec<Expr> = Vec::new();

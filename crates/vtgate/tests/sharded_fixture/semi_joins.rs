@@ -1,6 +1,6 @@
 //! Correlated `[NOT] EXISTS` and `IN` subqueries of the WHERE whose inner rows may be on
 //! other shards than their outer row: semi-joins, the subquery run once per outer row with
-//! that row's columns bound. The outer rows may not be aggregated or limited first.
+//! that row's columns bound; aggregation, DISTINCT and LIMIT run over the rows it keeps.
 
 use super::{q, Query};
 
@@ -45,15 +45,24 @@ pub(super) fn semi_join_queries(out: &mut Vec<Query>) {
         "select c.customer_id from customer c where c.customer_id < 200 and exists \
          (select 1 from corder o where o.qty = c.score) and not exists \
          (select 1 from corder p where p.order_id = c.customer_id)",
-        // refused: aggregated or limited before the semi-join, NOT IN
+        // aggregated, grouped, deduplicated over the rows the semi-join keeps
         "select count(*) from customer c where exists (select 1 from corder o where o.qty = c.score)",
-        "select c.customer_id from customer c where exists \
-         (select 1 from corder o where o.qty = c.score) limit 3",
+        "select c.region, count(*), max(c.score) from customer c where c.customer_id < 500 \
+         and exists (select 1 from corder o where o.qty = c.score and o.price > 5000) \
+         group by c.region",
+        "select distinct c.score from customer c where c.customer_id < 300 and not exists \
+         (select 1 from corder o where o.order_id = c.customer_id)",
+        // refused: NOT IN
         "select c.customer_id from customer c where c.customer_id < 50 and c.score not in \
          (select o.qty from corder o where o.order_id = c.customer_id)",
     ] {
         out.push(q(sql, false));
     }
+    out.push(q(
+        "select c.customer_id from customer c where exists \
+         (select 1 from corder o where o.qty = c.score) order by c.customer_id desc limit 3",
+        true,
+    ));
     out.push(q(
         "select c.customer_id, c.name from customer c where c.customer_id < 300 and exists \
          (select 1 from corder o where o.qty = c.score and o.price > 9000) order by c.customer_id",
