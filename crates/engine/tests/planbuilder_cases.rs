@@ -22,7 +22,7 @@ const FILES: &[(&str, usize)] = &[
     ("postprocess", 57),
     ("dml", 164),
     ("reference", 34),
-    ("from", 124),
+    ("from", 125),
     ("union", 44),
     ("vindex_func", 14),
 ];

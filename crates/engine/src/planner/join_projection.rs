@@ -4,11 +4,17 @@
 //! row (`COALESCE(o.qty, 0)`). vtgate computes them over the joined rows
 //! (a [`Projection`](crate::projection::Projection), with MySQL's types and
 //! exact arithmetic) from their columns, read as hidden columns.
+//!
+//! `*` and `t.*` become the columns of the FROM items, in order, when all
+//! are known (derived tables, tables with authoritative column lists).
 
-use sqlparser::ast::{BinaryOperator as B, Expr, UnaryOperator};
+use sqlparser::ast::{
+    BinaryOperator as B, Expr, Ident, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
+    UnaryOperator,
+};
 
 use super::aggregation::coalesce_args;
-use super::nested_join::refuse;
+use super::nested_join::{refuse, Unit};
 use crate::bind::PlanValue;
 use crate::error::Result;
 use crate::projection::{Arith, ArithOp};
@@ -56,4 +62,55 @@ pub(super) fn arith_over(
         }
         _ => return Err(cannot()),
     })
+}
+
+/// `original` with `*` and `t.*` replaced by the columns of `units` (the
+/// FROM items in written order); `None` when it has no `*`.
+pub(super) fn expand_wildcards(original: &Query, units: &[Unit]) -> Result<Option<Query>> {
+    let mut q = original.clone();
+    let SetExpr::Select(select) = q.body.as_mut() else {
+        return Ok(None);
+    };
+    let columns_of = |u: &Unit| -> Result<Vec<SelectItem>> {
+        let cols = u.columns.as_ref().ok_or_else(|| refuse("*"))?;
+        Ok(cols
+            .iter()
+            .map(|c| {
+                SelectItem::UnnamedExpr(Expr::CompoundIdentifier(vec![
+                    Ident::new(u.qualifier.clone()),
+                    Ident::with_quote('`', c),
+                ]))
+            })
+            .collect())
+    };
+    let mut items = Vec::new();
+    let mut any = false;
+    for item in &select.projection {
+        match item {
+            SelectItem::Wildcard(opts) if opts.to_string().trim().is_empty() => {
+                any = true;
+                for u in units {
+                    items.extend(columns_of(u)?);
+                }
+            }
+            SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(n), opts)
+                if opts.to_string().trim().is_empty() =>
+            {
+                any = true;
+                let name = n.to_string();
+                let mut named = units.iter().filter(|u| u.qualifier == name);
+                match (named.next(), named.next()) {
+                    (Some(u), None) => items.extend(columns_of(u)?),
+                    _ => return Err(refuse(&format!("{name}.*"))),
+                }
+            }
+            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => return Err(refuse("*")),
+            other => items.push(other.clone()),
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    select.projection = items;
+    Ok(Some(q))
 }

@@ -153,3 +153,16 @@ fn parenthesized_inner_joins_and_order_by_null() {
     )
     .contains("derived table"));
 }
+
+#[test]
+fn star_is_the_columns_of_every_from_item() {
+    let d = describe(
+        "select * from (select col from user) a join (select x, col from extra) b on a.col = b.col",
+    );
+    assert_eq!(d["OperatorType"], "Join");
+    assert_eq!(d["JoinColumnIndexes"], "L:0,R:0,R:1");
+    let d = describe("select b.*, a.col from (select col from user) a join (select x from extra) b on a.col = b.x");
+    assert_eq!(d["JoinColumnIndexes"], "R:0,L:0");
+    // A table without an authoritative column list: unknown columns.
+    assert!(refused("select * from user u join extra e on u.col = e.col").contains("*"));
+}

@@ -15,8 +15,9 @@
 //! table, is computed in vtgate (see `join_projection`).
 //! ORDER BY and LIMIT run in vtgate over the joined rows. A step joined
 //! on one column equality may be a hash join instead (see `hash`). Aggregation
-//! and DISTINCT are planned by `join_aggregate`; subqueries, `*`, RIGHT JOIN
-//! in a longer chain and USING are refused.
+//! and DISTINCT are planned by `join_aggregate`; `*` is expanded when the
+//! columns of every FROM item are known. Subqueries, RIGHT JOIN in a longer
+//! chain and USING are refused.
 
 use std::ops::ControlFlow;
 
@@ -29,7 +30,7 @@ use super::derived::{derived_columns, plan_derived};
 use super::hash::{computed_derived, hash_key};
 use super::join_aggregate::plan_join_aggregate;
 use super::join_order::plan_cheapest;
-use super::join_projection::arith_over;
+use super::join_projection::{arith_over, expand_wildcards};
 use super::left_join_where::{after_join, inner_when_rejected};
 use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
 use super::routing::{and_operand, conjuncts};
@@ -54,12 +55,12 @@ pub(super) fn refuse(why: &str) -> EngineError {
 /// its columns are qualified with.
 pub(super) struct Unit {
     /// Its alias, or the table's name as written.
-    qualifier: String,
+    pub qualifier: String,
     /// `keyspace.table` for a table without alias.
     keyspace_table: Option<(String, String)>,
     /// Its columns, when known: a derived table's select list, a table's
     /// authoritative VSchema column list.
-    columns: Option<Vec<String>>,
+    pub columns: Option<Vec<String>>,
     /// Columns it surely has: those of `columns`, or a table's VSchema
     /// columns and vindex columns.
     declared: Vec<String>,
@@ -450,6 +451,22 @@ pub(super) fn plan_nested_join(
     }
     if select.into.is_some() {
         return Err(refuse("SELECT ... INTO"));
+    }
+    if select.projection.iter().any(is_wildcard) {
+        // In written order: not after a RIGHT JOIN's swap.
+        let right = select.from.iter().flat_map(|t| &t.joins).any(|j| {
+            matches!(
+                j.join_operator,
+                JoinOperator::Right(_) | JoinOperator::RightOuter(_)
+            )
+        });
+        let (from, _) = from_tables(select)?;
+        if right {
+            return Err(refuse("* with RIGHT JOIN"));
+        }
+        if let Some(q) = expand_wildcards(original, &units(ctx, &from)?)? {
+            return plan_nested_join(ctx, tables, &q, plan_side);
+        }
     }
     let grouped = !matches!(&select.group_by,
         sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());

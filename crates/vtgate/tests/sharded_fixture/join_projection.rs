@@ -1,7 +1,8 @@
 //! Select items of nested-loop joins computed by vtgate over the joined rows: arithmetic
 //! over columns of both tables (BIGINT, INT and DECIMAL, with MySQL's result types, NULL
 //! for a division by zero, an error out of range), COALESCE/IFNULL on a LEFT JOINed table,
-//! and aggregates, groups and ORDER BY over them. Text and dates are refused.
+//! and aggregates, groups and ORDER BY over them. Text and dates are refused. And `*`
+//! expanded to the columns of derived tables.
 
 use super::{q, Query};
 
@@ -33,6 +34,18 @@ pub(super) fn join_projection_queries(out: &mut Vec<Query>) {
         "select o.qty + c.score, count(*), sum(o.price) from customer c join corder o \
          on o.qty = c.score where c.customer_id < 100 and o.order_id < 300 \
          group by o.qty + c.score",
+        // `*` over FROM items whose columns are known (derived tables)
+        "select * from (select customer_id, score from customer where customer_id < 50) a \
+         join (select order_id, qty from corder where order_id < 100) b on a.score = b.qty",
+        "select b.*, a.customer_id from (select customer_id, score from customer \
+         where customer_id < 50) a join (select order_id, qty from corder where order_id < 100) b \
+         on a.score = b.qty",
+        "select * from (select qty from corder where order_id < 20 union select score \
+         from customer where customer_id < 20) as t1 join (select order_id, qty from corder \
+         where order_id < 50) t2 on t1.qty = t2.qty",
+        // refused: a table's columns are not known
+        "select * from (select sku, count(*) as n from corder group by sku) t \
+         join commerce.warehouse w on w.sku = t.sku",
         // refused: text
         "select concat(c.name, o.note) from customer c join corder o on o.qty = c.score \
          where c.customer_id < 10",
