@@ -12,6 +12,7 @@
 mod aggregate_tail;
 mod aggregation;
 mod checks;
+mod colocated_dml;
 mod correlated;
 mod derived;
 mod derived_routing;
@@ -164,3 +165,6 @@ mod join_order_tests;
 
 #[cfg(test)]
 mod left_join_where_tests;
+
+#[cfg(test)]
+mod colocated_dml_tests;
