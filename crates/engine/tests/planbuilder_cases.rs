@@ -20,7 +20,7 @@ const FILES: &[(&str, usize)] = &[
     ("aggr", 151),
     ("memory_sort", 16),
     ("postprocess", 57),
-    ("dml", 167),
+    ("dml", 169),
     ("reference", 34),
     ("from", 125),
     ("union", 44),

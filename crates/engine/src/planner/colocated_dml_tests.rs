@@ -1,5 +1,6 @@
 //! Planner tests for UPDATE and DELETE reading several tables, sent whole
-//! when co-located with their targets.
+//! when co-located with their targets, and UPDATE with uncorrelated SET
+//! subqueries run first.
 
 use serde_json::Value as Json;
 
@@ -19,7 +20,8 @@ const VSCHEMA: &str = r#"{
         "item": {"column_vindexes": [{"column": "order_id", "name": "hash"}]},
         "product": {"type": "reference"}
       }
-    }
+    },
+    "main": {"tables": {"plain": {}}}
   }
 }"#;
 
@@ -79,4 +81,33 @@ fn other_multi_table_dml_stays_refused() {
         let e = planned(sql).unwrap_err().to_string();
         assert!(e.starts_with("VT12001"), "{sql}: {e}");
     }
+}
+
+#[test]
+fn uncorrelated_set_subqueries_run_first() {
+    let d =
+        planned("update corder set qty = (select max(x) from main.plain) where customer_id = 3")
+            .unwrap();
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("UncorrelatedSubquery"), Some("PulloutValue"))
+    );
+    assert_eq!(d["Inputs"][0]["Variant"], "Unsharded");
+    assert_eq!(
+        (
+            d["Inputs"][1]["OperatorType"].as_str(),
+            d["Inputs"][1]["Variant"].as_str()
+        ),
+        (Some("Update"), Some("EqualUnique"))
+    );
+    assert_eq!(
+        d["Inputs"][1]["Query"],
+        "UPDATE corder SET qty = :__sq1 WHERE customer_id = 3"
+    );
+    let d = planned("update customer set score = (select max(qty) from corder)").unwrap();
+    assert_eq!(d["Inputs"][1]["Variant"], "Scatter");
+    // The updated table read in its own SET: refused.
+    let e = planned("update corder set qty = (select max(qty) from corder) where customer_id = 3")
+        .unwrap_err();
+    assert!(e.to_string().starts_with("VT12001"), "{e}");
 }

@@ -21,6 +21,7 @@ use super::pullout::pull_out;
 use super::reference_dml::to_source;
 use super::routing::route_table;
 use super::select::plan_side;
+use super::set_pullout::plan_set_pullouts;
 use super::tables::{resolve_name, rewrite_for_shards, table_name, TableUse, Tables};
 use super::Context;
 use crate::bind::PlanValue;
@@ -538,6 +539,9 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
     let tables = Tables::collect(stmt, &ctx.scope())?;
     if let Some(route) = plan_colocated_dml(ctx, stmt, &tables, Dml::Update(update))? {
         return Ok(plan_of("UPDATE", &tables, route));
+    }
+    if let Some(p) = plan_set_pullouts(ctx, stmt, &tables)? {
+        return Ok(plan_of("UPDATE", &tables, p));
     }
     let outer = [update.table.relation.clone()];
     if let Some(p) = dml_pullout(

@@ -36,6 +36,7 @@ mod routing;
 mod same_shard;
 mod select;
 mod semi_join;
+mod set_pullout;
 mod shard_local;
 mod tables;
 mod targets;

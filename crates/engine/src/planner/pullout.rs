@@ -89,7 +89,7 @@ fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
 }
 
 /// One subquery pulled out.
-struct Pullout {
+pub(super) struct Pullout {
     opcode: PulloutOpcode,
     n: usize,
     subquery: Query,
@@ -172,7 +172,7 @@ fn in_this_position() -> EngineError {
 
 /// Rewrites the subqueries of `e` to read bind variables, recording them
 /// in `pullouts`; an error when one is in a form not handled.
-fn pull(e: &mut Expr, pullouts: &mut Vec<Pullout>) -> Result<()> {
+pub(super) fn pull(e: &mut Expr, pullouts: &mut Vec<Pullout>) -> Result<()> {
     let mut puller = Puller {
         pullouts,
         error: None,
@@ -284,7 +284,7 @@ pub(super) fn pull_out(
 
 /// Runs each pulled-out subquery before `plan`, the outer query; one that
 /// names a table of `outer_tables` (correlated) is refused.
-fn wrap(
+pub(super) fn wrap(
     ctx: &Context,
     mut plan: Box<dyn Primitive>,
     pullouts: Vec<Pullout>,
