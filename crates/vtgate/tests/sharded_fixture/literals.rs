@@ -477,8 +477,8 @@ pub fn risky_dml() -> Vec<&'static str> {
         "delete from customer where customer_id between 20 and 40 and not exists \
          (select 1 from corder o where o.customer_id = customer.customer_id)",
         "update corder o join customer c on c.score = o.qty set o.note = 'x' where o.order_id < 10",
-        // SET subqueries run first (another keyspace's too); the updated table's is refused.
-        "update corder set note = (select max(city) from commerce.warehouse) where order_id < 40",
+        // SET subqueries run first (another keyspace's: see `dml_sequences`); the updated
+        // table's is refused.
         "update customer set big = (select count(*) from corder where qty = 9) where region = 'ap'",
         "update corder set qty = (select max(qty) from corder) where order_id = 5",
         "delete o from corder o join customer c on c.score = o.qty where o.order_id < 10",
