@@ -44,6 +44,7 @@ pub mod planner;
 pub mod primitive;
 pub mod projection;
 pub mod route;
+pub mod semi_join;
 pub mod subquery;
 pub mod vcursor;
 pub mod vindex_func;

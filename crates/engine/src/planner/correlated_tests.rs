@@ -87,7 +87,7 @@ fn outer_where_routes_and_outer_clauses_complete_in_vtgate() {
 }
 
 #[test]
-fn anything_not_provably_on_one_shard_is_refused() {
+fn anything_not_provably_on_one_shard_is_a_semi_join() {
     for sql in [
         // correlation on a column that is not the vindex column
         "select c.id from customer c where exists (select 1 from corder o where o.qty = c.id)",
@@ -102,10 +102,19 @@ fn anything_not_provably_on_one_shard_is_refused() {
         // a join or a nested subquery inside
         "select c.id from customer c where exists (select 1 from corder o join product p on o.sku = p.sku where o.customer_id = c.id)",
         "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.id and o.sku in (select sku from corder x where x.customer_id = c.id))",
+    ] {
+        let d = describe(sql);
+        assert_eq!(top(&d), (Some("SemiJoin"), Some("SemiJoin")), "{sql}");
+    }
+    for sql in [
         // subquery in ORDER BY
         "select c.id from customer c order by (select count(*) from corder o where o.customer_id = c.id)",
         // select-list subquery in a multi-shard aggregation
         "select c.region, (select count(*) from corder o where o.customer_id = c.id) from customer c group by c.region",
+        // windows over the outer rows
+        "select c.id, rank() over (order by c.score) from customer c where exists (select 1 from corder o where o.qty = c.id)",
+        // NOT IN is NULL when the subquery has a NULL
+        "select c.id from customer c where c.id not in (select o.qty from corder o where o.price = c.score)",
     ] {
         let e = refused(sql);
         assert!(e.starts_with("VT12001: unsupported:"), "{sql}: {e}");
@@ -129,16 +138,36 @@ fn uncorrelated_reference_subquery_is_merged_too() {
 }
 
 #[test]
-fn subquery_reading_an_outer_derived_table_is_refused() {
+fn subquery_reading_an_outer_derived_table_is_a_semi_join() {
     // Pulled out as if uncorrelated, the subquery ran alone and MySQL answered 1054 for
     // `d.id`: it is correlated with the derived table, on no shard's rows alone.
-    let stmt = sql::parse::parse(
+    let d = describe(
         "select d.id from (select id, name from customer where name > 'a') d where exists \
          (select 1 from corder o where o.customer_id = d.id)",
-    )
-    .unwrap();
-    assert!(matches!(
-        plan(&stmt, &vschema(), None),
-        Err(crate::EngineError::Unsupported(_))
-    ));
+    );
+    assert_eq!(top(&d), (Some("SemiJoin"), Some("SemiJoin")));
+    let sub = &d["Inputs"][1]["Inputs"][0];
+    assert_eq!(top(sub), (Some("Route"), Some("EqualUnique")));
+    assert_eq!(
+        sub["Query"],
+        "SELECT 1 FROM corder o WHERE o.customer_id = :d_id LIMIT 1"
+    );
+}
+
+#[test]
+fn aggregation_and_limit_run_over_the_semi_join() {
+    let d = describe(
+        "select count(*), max(c.score) from customer c where exists (select 1 from corder o where o.qty = c.id)",
+    );
+    assert_eq!(top(&d), (Some("Aggregate"), Some("Scalar")));
+    assert_eq!(d["Inputs"][0]["OperatorType"], "SemiJoin");
+    let d = describe(
+        "select c.id from customer c where exists (select 1 from corder o where o.qty = c.id) order by c.score limit 3",
+    );
+    assert_eq!(d["OperatorType"], "Limit");
+    assert_eq!(d["Inputs"][0]["OperatorType"], "SemiJoin");
+    assert_eq!(
+        d["Inputs"][0]["Inputs"][0]["Query"],
+        "SELECT c.id, c.id, c.score FROM customer c ORDER BY c.score"
+    );
 }

@@ -13,6 +13,7 @@ use sqlparser::ast::{
 };
 use vschema::TableType;
 
+use super::colocated_dml::{plan_colocated_dml, Dml};
 use super::insert_select::plan_insert_select;
 use super::order::features_of_expr;
 use super::owned::{insert_owned, insert_row_values, owned_inserts, wrap_owned};
@@ -20,6 +21,7 @@ use super::pullout::pull_out;
 use super::reference_dml::to_source;
 use super::routing::route_table;
 use super::select::plan_side;
+use super::set_pullout::plan_set_pullouts;
 use super::tables::{resolve_name, rewrite_for_shards, table_name, TableUse, Tables};
 use super::Context;
 use crate::bind::PlanValue;
@@ -535,6 +537,12 @@ fn dml_pullout(
 /// Plans an UPDATE.
 pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> Result<Plan> {
     let tables = Tables::collect(stmt, &ctx.scope())?;
+    if let Some(route) = plan_colocated_dml(ctx, stmt, &tables, Dml::Update(update))? {
+        return Ok(plan_of("UPDATE", &tables, route));
+    }
+    if let Some(p) = plan_set_pullouts(ctx, stmt, &tables)? {
+        return Ok(plan_of("UPDATE", &tables, p));
+    }
     let outer = [update.table.relation.clone()];
     if let Some(p) = dml_pullout(
         ctx,
@@ -577,6 +585,9 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
 pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> Result<Plan> {
     check_delete_targets(delete)?;
     let tables = Tables::collect(stmt, &ctx.scope())?;
+    if let Some(route) = plan_colocated_dml(ctx, stmt, &tables, Dml::Delete(delete))? {
+        return Ok(plan_of("DELETE", &tables, route));
+    }
     let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
     let outer: Vec<TableFactor> = from.iter().map(|t| t.relation.clone()).collect();
     if let Some(p) = dml_pullout(

@@ -27,7 +27,7 @@ use super::select::field_query;
 /// How a table entered the FROM clause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JoinKind {
-    /// First table, comma, inner or cross join.
+    /// First table, comma, inner, cross or straight join.
     Inner,
     /// Right side of a LEFT JOIN.
     Left,
@@ -116,9 +116,10 @@ pub(super) fn plan_pushed_join(
                 return Err(unsupported_join());
             };
             let (kind, constraint) = match &j.join_operator {
-                JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::CrossJoin(c) => {
-                    (JoinKind::Inner, c)
-                }
+                JoinOperator::Join(c)
+                | JoinOperator::Inner(c)
+                | JoinOperator::CrossJoin(c)
+                | JoinOperator::StraightJoin(c) => (JoinKind::Inner, c),
                 JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
                 _ => return Err(unsupported_join()),
             };

@@ -12,6 +12,7 @@
 mod aggregate_tail;
 mod aggregation;
 mod checks;
+mod colocated_dml;
 mod correlated;
 mod derived;
 mod derived_routing;
@@ -21,6 +22,8 @@ mod insert_select;
 mod join;
 mod join_aggregate;
 mod join_order;
+mod join_projection;
+mod left_join_where;
 mod multi_column;
 mod nested_join;
 mod one_shard;
@@ -32,6 +35,8 @@ mod reference_join;
 mod routing;
 mod same_shard;
 mod select;
+mod semi_join;
+mod set_pullout;
 mod shard_local;
 mod tables;
 mod targets;
@@ -158,3 +163,9 @@ mod multi_column_tests;
 
 #[cfg(test)]
 mod join_order_tests;
+
+#[cfg(test)]
+mod left_join_where_tests;
+
+#[cfg(test)]
+mod colocated_dml_tests;

@@ -8,11 +8,16 @@
 //! query of the last table it reads (at the earliest the join's own table
 //! for the ON clause of a LEFT JOIN), with the columns of earlier tables as
 //! bind variables; select items run in the query of their table. A WHERE
-//! condition on a table that was LEFT JOINed is refused (it must run after
-//! the outer join).
+//! condition on a table that was LEFT JOINed makes it an inner join or
+//! runs over the joined rows (see `left_join_where`). `a RIGHT JOIN b` is
+//! planned as `b LEFT JOIN a`; STRAIGHT_JOIN as an inner join kept in order.
+//! A select item reading several tables, or an expression on a LEFT JOINed
+//! table, is computed in vtgate (see `join_projection`).
 //! ORDER BY and LIMIT run in vtgate over the joined rows. A step joined
-//! on one column equality may be a hash join instead (see `hash`). Aggregation,
-//! DISTINCT, subqueries, `*`, RIGHT JOIN and USING are refused.
+//! on one column equality may be a hash join instead (see `hash`). Aggregation
+//! and DISTINCT are planned by `join_aggregate`; `*` is expanded when the
+//! columns of every FROM item are known. Subqueries, RIGHT JOIN in a longer
+//! chain and USING are refused.
 
 use std::ops::ControlFlow;
 
@@ -25,40 +30,44 @@ use super::derived::{derived_columns, plan_derived};
 use super::hash::{computed_derived, hash_key};
 use super::join_aggregate::plan_join_aggregate;
 use super::join_order::plan_cheapest;
+use super::join_projection::{arith_over, expand_wildcards};
+use super::left_join_where::{after_join, inner_when_rejected};
 use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
 use super::routing::{and_operand, conjuncts};
 use super::tables::{resolve_name, Tables};
 use super::union::PlanSide;
 use super::Context;
 use crate::error::{EngineError, Result};
+use crate::filter::Filter;
 use crate::hash_join::HashJoin;
 use crate::join::{Join, JoinColumn};
 use crate::limit::Limit;
 use crate::memory_sort::MemorySort;
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
+use crate::projection::{ProjectedColumn, Projection};
 
-fn refuse(why: &str) -> EngineError {
+pub(super) fn refuse(why: &str) -> EngineError {
     EngineError::unsupported(format!("cross-shard join: {why}"))
 }
 
 /// One FROM item of the join (a table or a derived table), by the names
 /// its columns are qualified with.
-struct Unit {
+pub(super) struct Unit {
     /// Its alias, or the table's name as written.
-    qualifier: String,
+    pub qualifier: String,
     /// `keyspace.table` for a table without alias.
     keyspace_table: Option<(String, String)>,
     /// Its columns, when known: a derived table's select list, a table's
     /// authoritative VSchema column list.
-    columns: Option<Vec<String>>,
+    pub columns: Option<Vec<String>>,
     /// Columns it surely has: those of `columns`, or a table's VSchema
     /// columns and vindex columns.
     declared: Vec<String>,
 }
 
 /// The join's FROM items as [`Unit`]s.
-fn units(ctx: &Context, from: &[(&TableFactor, bool, Option<&Expr>)]) -> Result<Vec<Unit>> {
+fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
     from.iter()
         .map(|(factor, _, _)| match factor {
             TableFactor::Table { name, alias, .. } => {
@@ -151,7 +160,7 @@ fn unqualified(e: &Expr, name: &str, uses: &[Unit]) -> Result<Option<usize>> {
 }
 
 /// The table (index into the FROM order) a column reference names.
-fn table_of(e: &Expr, uses: &[Unit]) -> Result<Option<usize>> {
+pub(super) fn table_of(e: &Expr, uses: &[Unit]) -> Result<Option<usize>> {
     let ids = match e {
         Expr::Identifier(id) => return unqualified(e, &id.value, uses),
         Expr::CompoundIdentifier(ids) => ids,
@@ -329,20 +338,35 @@ fn null_strict(e: &Expr) -> bool {
     walk(e, &mut column) && column
 }
 
-/// The FROM clause as tables in order, with each one's join kind (true
-/// for LEFT JOIN) and ON condition.
-fn from_tables(
-    select: &sqlparser::ast::Select,
-) -> Result<Vec<(&TableFactor, bool, Option<&Expr>)>> {
+/// A FROM item with its join kind (true for LEFT JOIN) and ON condition.
+type FromItem<'a> = (&'a TableFactor, bool, Option<&'a Expr>);
+
+/// The FROM clause as tables in order, with each one's join kind and ON
+/// condition, and whether that order is fixed (STRAIGHT_JOIN).
+fn from_tables(select: &sqlparser::ast::Select) -> Result<(Vec<FromItem<'_>>, bool)> {
     let mut out = Vec::new();
+    let mut fixed = false;
     for twj in &select.from {
-        out.push((&twj.relation, false, None));
+        push_item(&mut out, &twj.relation, false, None)?;
         for j in &twj.joins {
             let (left, c) = match &j.join_operator {
                 JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::CrossJoin(c) => {
                     (false, c)
                 }
+                JoinOperator::StraightJoin(c) => {
+                    fixed = true;
+                    (false, c)
+                }
                 JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (true, c),
+                // `a RIGHT JOIN b ON c` is `b LEFT JOIN a ON c`; in a longer
+                // chain the left operand is itself a join.
+                JoinOperator::Right(JoinConstraint::On(on))
+                | JoinOperator::RightOuter(JoinConstraint::On(on))
+                    if select.from.len() == 1 && twj.joins.len() == 1 =>
+                {
+                    out = vec![(&j.relation, false, None), (&twj.relation, true, Some(on))];
+                    continue;
+                }
                 _ => return Err(refuse("join type")),
             };
             let on = match c {
@@ -350,7 +374,7 @@ fn from_tables(
                 JoinConstraint::None => None,
                 _ => return Err(refuse("USING or NATURAL")),
             };
-            out.push((&j.relation, left, on));
+            push_item(&mut out, &j.relation, left, on)?;
         }
     }
     let plain = |t: &TableFactor| {
@@ -367,7 +391,46 @@ fn from_tables(
     if !out.iter().all(|(t, _, _)| plain(t)) {
         return Err(refuse("derived table"));
     }
-    Ok(out)
+    Ok((out, fixed))
+}
+
+/// Adds a FROM item. A parenthesized group of inner joins that is itself
+/// inner-joined is flattened into the chain (inner joins associate): its
+/// ON condition goes with the group's first item, where, as every inner
+/// join's, it runs at the last table it reads.
+fn push_item<'a>(
+    out: &mut Vec<FromItem<'a>>,
+    factor: &'a TableFactor,
+    left: bool,
+    on: Option<&'a Expr>,
+) -> Result<()> {
+    let group = match factor {
+        TableFactor::NestedJoin {
+            table_with_joins,
+            alias: None,
+        } if !left => table_with_joins,
+        _ => {
+            out.push((factor, left, on));
+            return Ok(());
+        }
+    };
+    let inner_on = |j: &'a sqlparser::ast::Join| match &j.join_operator {
+        JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::CrossJoin(c) => match c {
+            JoinConstraint::On(e) => Some(Some(e)),
+            JoinConstraint::None => Some(None),
+            _ => None,
+        },
+        _ => None,
+    };
+    if group.joins.iter().any(|j| inner_on(j).is_none()) {
+        out.push((factor, left, on));
+        return Ok(());
+    }
+    push_item(out, &group.relation, false, on)?;
+    for j in &group.joins {
+        push_item(out, &j.relation, false, inner_on(j).flatten())?;
+    }
+    Ok(())
 }
 
 /// Plans the join as nested loops; `plan_side` plans each table's query.
@@ -389,6 +452,22 @@ pub(super) fn plan_nested_join(
     if select.into.is_some() {
         return Err(refuse("SELECT ... INTO"));
     }
+    if select.projection.iter().any(is_wildcard) {
+        // In written order: not after a RIGHT JOIN's swap.
+        let right = select.from.iter().flat_map(|t| &t.joins).any(|j| {
+            matches!(
+                j.join_operator,
+                JoinOperator::Right(_) | JoinOperator::RightOuter(_)
+            )
+        });
+        let (from, _) = from_tables(select)?;
+        if right {
+            return Err(refuse("* with RIGHT JOIN"));
+        }
+        if let Some(q) = expand_wildcards(original, &units(ctx, &from)?)? {
+            return plan_nested_join(ctx, tables, &q, plan_side);
+        }
+    }
     let grouped = !matches!(&select.group_by,
         sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
     let aggregated = select.projection.iter().any(|i| match i {
@@ -400,14 +479,17 @@ pub(super) fn plan_nested_join(
     if select.distinct.is_some() || grouped || select.having.is_some() || aggregated {
         return plan_join_aggregate(ctx, tables, original, plan_side);
     }
-    let from = from_tables(select)?;
+    let (mut from, fixed) = from_tables(select)?;
     if from.len() < 2 {
         return Err(refuse("subquery tables"));
     }
+    let named = units(ctx, &from)?;
+    inner_when_rejected(select.selection.as_ref(), &named, &mut from);
     // Only inner joins of tables (not derived tables) are reordered.
-    let reorderable = from
-        .iter()
-        .all(|(t, left, _)| !left && matches!(t, TableFactor::Table { .. }));
+    let reorderable = !fixed
+        && from
+            .iter()
+            .all(|(t, left, _)| !left && matches!(t, TableFactor::Table { .. }));
     plan_cheapest(&from, reorderable, |order| {
         plan_in_order(ctx, original, select, order, plan_side)
     })
@@ -418,13 +500,14 @@ fn plan_in_order(
     ctx: &Context,
     original: &Query,
     select: &sqlparser::ast::Select,
-    from: &[(&TableFactor, bool, Option<&Expr>)],
+    from: &[FromItem],
     plan_side: PlanSide,
 ) -> Result<Box<dyn Primitive>> {
     let units = units(ctx, from)?;
     let uses = units.as_slice();
     let mut queries: Vec<TableQuery> = (0..from.len()).map(|_| TableQuery::default()).collect();
     let mut cols = Vec::new();
+    let mut computed = Vec::new();
     for item in &select.projection {
         if is_wildcard(item) {
             return Err(refuse("*"));
@@ -438,32 +521,69 @@ fn plan_in_order(
             _ => return Err(refuse("select item")),
         };
         let mut read = tables_of(e, uses)?;
+        read.sort_unstable();
         read.dedup();
-        let t = match read.as_slice() {
-            [] => 0,
-            [t] => *t,
-            _ => return Err(refuse("select item reading several tables")),
-        };
         // A LEFT JOINed table's query only runs for matching rows; the
         // others get NULLs, which is right for a column (and for `x IS NOT
         // NULL` read as a count) but not for expressions like COALESCE.
         let plain = null_strict(e)
             || matches!(e, Expr::IsNotNull(x) if matches!(x.as_ref(), Expr::CompoundIdentifier(_) | Expr::Identifier(_)));
-        if from[t].1 && !plain {
-            return Err(refuse("expression on a LEFT JOINed table"));
-        }
+        let t = match read.as_slice() {
+            [] => 0,
+            [t] if !from[*t].1 || plain => *t,
+            _ => {
+                // Computed in vtgate over the joined rows; its slot is set below.
+                let name = match item {
+                    SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
+                    _ => e.to_string(),
+                };
+                computed.push((cols.len(), e, name));
+                cols.push((0, 0));
+                continue;
+            }
+        };
         queries[t].items.push(text);
         cols.push((t, queries[t].items.len() - 1));
     }
+    let shown = cols.len();
+    let mut projected = Vec::with_capacity(computed.len());
+    for (slot, e, name) in computed {
+        let expr = arith_over(e, true, &mut |x| {
+            let t = table_of(x, uses)?.ok_or_else(|| refuse(&format!("column {x}")))?;
+            let i = queries[t].item(x.to_string());
+            cols.push((t, i));
+            Ok(cols.len() - 1)
+        })?;
+        // The slot holds any column; the projection replaces it.
+        cols[slot] = *cols
+            .last()
+            .ok_or_else(|| refuse(&format!("select item {e}")))?;
+        projected.push(ProjectedColumn {
+            col: slot,
+            name,
+            expr,
+        });
+    }
     // Each condition runs at the step of the last table it reads.
     let mut placed: Vec<(usize, &Expr)> = Vec::new();
+    let mut late = Vec::new();
     for c in conjuncts(select.selection.as_ref()) {
         let step = tables_of(c, uses)?.into_iter().max().unwrap_or(0);
         if from[step].1 {
-            return Err(refuse("WHERE on a LEFT JOINed table"));
+            late.push(c);
+        } else {
+            placed.push((step, c));
         }
-        placed.push((step, c));
     }
+    // Conditions on a LEFT JOINed table run over the joined rows, on
+    // hidden columns after the selected and computed ones.
+    let selected = cols.len();
+    let filter = after_join(&late, &mut |e| {
+        let t = table_of(e, uses)?.ok_or_else(|| refuse("WHERE on a LEFT JOINed table"))?;
+        let i = queries[t].item(e.to_string());
+        cols.push((t, i));
+        Ok(cols.len() - 1)
+    })?;
     for (k, (_, left, on)) in from.iter().enumerate() {
         for c in conjuncts(*on) {
             let read = tables_of(c, uses)?.into_iter().max().unwrap_or(0);
@@ -575,6 +695,20 @@ fn plan_in_order(
             }),
         };
     }
+    if let Some(predicate) = filter {
+        plan = Box::new(Filter {
+            predicate,
+            hidden_columns: cols.len() - selected,
+            input: plan,
+        });
+    }
+    if !projected.is_empty() {
+        plan = Box::new(Projection {
+            columns: projected,
+            hidden_columns: selected - shown,
+            input: plan,
+        });
+    }
     order_and_limit(original, &select.projection, plan)
 }
 
@@ -595,16 +729,22 @@ fn order_and_limit(
                 Some(OrderBySort::Desc) => true,
                 Some(_) => return Err(refuse("ORDER BY USING")),
             };
+            // `ORDER BY NULL` asks for no order.
+            if matches!(&o.expr, Expr::Value(v) if v.value == AstValue::Null) {
+                continue;
+            }
             let Some(col) = find_column(&o.expr, projection)? else {
                 return Err(refuse("ORDER BY a column not selected"));
             };
             params.push(OrderByParam { col, desc });
         }
-        plan = Box::new(MemorySort {
-            hidden_columns: 0,
-            order_by: params,
-            input: plan,
-        });
+        if !params.is_empty() {
+            plan = Box::new(MemorySort {
+                hidden_columns: 0,
+                order_by: params,
+                input: plan,
+            });
+        }
     }
     let mut limited = original.clone();
     if let Some((count, offset)) = remove_limit(&mut limited)? {

@@ -1,6 +1,7 @@
-//! Pulling uncorrelated subqueries out of WHERE (Vitess
-//! `UncorrelatedSubquery`): each `x [NOT] IN (subquery)`, `[NOT] EXISTS
-//! (subquery)` or `x <op> (subquery)` condition of the top-level AND runs
+//! Pulling uncorrelated subqueries out of WHERE, the select list and ON
+//! conditions (Vitess `UncorrelatedSubquery`): each `x [NOT] IN
+//! (subquery)`, `[NOT] EXISTS (subquery)` or scalar `(subquery)`, wherever
+//! it stands in the expression (under AND, OR, NOT, in arithmetic), runs
 //! its subquery first and reads the result from bind variables. A
 //! subquery naming a table of the outer query (correlated) that
 //! `correlated` could not merge into the outer route is refused; one
@@ -11,11 +12,11 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, InTarget, Query, SetExpr, TableFactor, Value as AstValue, Visit, Visitor,
+    BinaryOperator, Expr, Ident, InTarget, JoinConstraint, JoinOperator, Query, Select, SelectItem,
+    SetExpr, TableFactor, Value as AstValue, Visit, VisitMut, Visitor, VisitorMut,
 };
 
 use super::order::features_of_expr;
-use super::routing::{and_operand, conjuncts};
 use super::union::PlanSide;
 use super::Context;
 use crate::error::{EngineError, Result};
@@ -24,9 +25,20 @@ use crate::subquery::{PulloutOpcode, UncorrelatedSubquery};
 
 /// Table names and aliases defined, and column qualifiers used.
 #[derive(Default)]
-struct Names {
-    tables: HashSet<String>,
-    qualifiers: HashSet<String>,
+pub(super) struct Names {
+    pub tables: HashSet<String>,
+    pub qualifiers: HashSet<String>,
+}
+
+impl Names {
+    /// The names of `factors`, with those of the tables inside them.
+    pub fn of(factors: &[TableFactor]) -> Names {
+        let mut names = Names::default();
+        for t in factors {
+            let _ = Visit::visit(t, &mut names);
+        }
+        names
+    }
 }
 
 impl Visitor for Names {
@@ -77,116 +89,184 @@ fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
 }
 
 /// One subquery pulled out.
-struct Pullout {
+pub(super) struct Pullout {
     opcode: PulloutOpcode,
     n: usize,
     subquery: Query,
 }
 
-/// Rewrites condition `c`, recording its subquery; `None` when `c` has no
-/// subquery, an error when it has one in a form not handled.
-fn rewrite(c: &Expr, n: usize, out: &mut Vec<Pullout>) -> Result<Option<Expr>> {
-    let has = format!("__sq_has_values{n}");
-    let sq = format!("__sq{n}");
-    let plain = |e: &Expr| !features_of_expr(e).subquery;
-    let (opcode, subquery, expr) = match c {
-        Expr::In {
-            expr,
-            target: InTarget::Subquery(q),
-            negated,
-            ..
-        } if plain(expr) => {
-            let list = Expr::In {
-                expr: expr.clone(),
-                target: InTarget::List(vec![placeholder(&sq)]),
-                negated: *negated,
-                global: false,
-            };
-            let (op, flag, opcode) = if *negated {
-                (BinaryOperator::Or, 0, PulloutOpcode::NotIn)
-            } else {
-                (BinaryOperator::And, 1, PulloutOpcode::In)
-            };
-            let guard = binary(placeholder(&has), BinaryOperator::Eq, int(flag));
-            (opcode, q, Expr::Nested(Box::new(binary(guard, op, list))))
-        }
-        Expr::Exists { subquery, negated } => {
-            let flag = if *negated { 0 } else { 1 };
-            let e = binary(placeholder(&has), BinaryOperator::Eq, int(flag));
-            (PulloutOpcode::Exists, subquery, e)
-        }
-        Expr::BinaryOp { left, op, right } => match (left.as_ref(), right.as_ref()) {
-            (Expr::Subquery(q), other) if plain(other) => (
-                PulloutOpcode::Value,
-                q,
-                binary(placeholder(&sq), op.clone(), other.clone()),
-            ),
-            (other, Expr::Subquery(q)) if plain(other) => (
-                PulloutOpcode::Value,
-                q,
-                binary(other.clone(), op.clone(), placeholder(&sq)),
-            ),
-            _ if plain(c) => return Ok(None),
-            _ => return Err(EngineError::unsupported("subquery in this position")),
-        },
-        _ if plain(c) => return Ok(None),
-        _ => return Err(EngineError::unsupported("subquery in this position")),
-    };
-    out.push(Pullout {
-        opcode,
-        n,
-        subquery: subquery.as_ref().clone(),
-    });
-    Ok(Some(expr))
+/// Replaces each subquery of an expression (not those inside another
+/// subquery, which is planned on its own) by bind variables, recording it.
+/// The replacements are boolean-equivalent wherever they stand, so a
+/// subquery under OR or NOT, or in a select item, is replaced alike.
+struct Puller<'a> {
+    pullouts: &'a mut Vec<Pullout>,
+    error: Option<EngineError>,
 }
 
-/// Plans `original` with its WHERE subqueries pulled out; `None` when it
-/// has none.
+impl VisitorMut for Puller<'_> {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        let n = self.pullouts.len() + 1;
+        let has = format!("__sq_has_values{n}");
+        let sq = format!("__sq{n}");
+        let (opcode, subquery, replacement) = match e {
+            Expr::In {
+                expr,
+                target: InTarget::Subquery(q),
+                negated,
+                ..
+            } => {
+                if features_of_expr(expr).subquery {
+                    self.error = Some(in_this_position());
+                    return ControlFlow::Break(());
+                }
+                let list = Expr::In {
+                    expr: expr.clone(),
+                    target: InTarget::List(vec![placeholder(&sq)]),
+                    negated: *negated,
+                    global: false,
+                };
+                // `x IN (empty)` is false and `x NOT IN (empty)` true, even
+                // for a NULL x: the flag decides before the list is read.
+                let (op, flag, opcode) = if *negated {
+                    (BinaryOperator::Or, 0, PulloutOpcode::NotIn)
+                } else {
+                    (BinaryOperator::And, 1, PulloutOpcode::In)
+                };
+                let guard = binary(placeholder(&has), BinaryOperator::Eq, int(flag));
+                let e = Expr::Nested(Box::new(binary(guard, op, list)));
+                (opcode, q.as_ref().clone(), e)
+            }
+            Expr::Exists { subquery, negated } => {
+                let flag = if *negated { 0 } else { 1 };
+                let e = Expr::Nested(Box::new(binary(
+                    placeholder(&has),
+                    BinaryOperator::Eq,
+                    int(flag),
+                )));
+                (PulloutOpcode::Exists, subquery.as_ref().clone(), e)
+            }
+            Expr::Subquery(q) => (PulloutOpcode::Value, q.as_ref().clone(), placeholder(&sq)),
+            // `x = ANY (subquery)` compares with every row, not one value.
+            Expr::AnyOp { .. } | Expr::AllOp { .. } if features_of_expr(e).subquery => {
+                self.error = Some(in_this_position());
+                return ControlFlow::Break(());
+            }
+            _ => return ControlFlow::Continue(()),
+        };
+        self.pullouts.push(Pullout {
+            opcode,
+            n,
+            subquery,
+        });
+        *e = replacement;
+        ControlFlow::Continue(())
+    }
+}
+
+fn in_this_position() -> EngineError {
+    EngineError::unsupported("subquery in this position")
+}
+
+/// Rewrites the subqueries of `e` to read bind variables, recording them
+/// in `pullouts`; an error when one is in a form not handled.
+pub(super) fn pull(e: &mut Expr, pullouts: &mut Vec<Pullout>) -> Result<()> {
+    let mut puller = Puller {
+        pullouts,
+        error: None,
+    };
+    let _ = VisitMut::visit(e, &mut puller);
+    if let Some(err) = puller.error {
+        return Err(err);
+    }
+    if features_of_expr(e).subquery {
+        return Err(in_this_position());
+    }
+    Ok(())
+}
+
+/// Plans `original` with the subqueries of its WHERE, select list and ON
+/// conditions pulled out; `None` when it has none there.
 pub(super) fn plan_pullouts(
     ctx: &Context,
     original: &Query,
     plan_side: PlanSide,
 ) -> Result<Option<Box<dyn Primitive>>> {
-    let SetExpr::Select(select) = original.body.as_ref() else {
+    let mut outer = original.clone();
+    let SetExpr::Select(select) = outer.body.as_mut() else {
         return Ok(None);
     };
-    let Some(selection) = select.selection.as_ref() else {
-        return Ok(None);
-    };
-    if !features_of_expr(selection).subquery {
+    let outer_tables = from_factors(select);
+    let mut pullouts = Vec::new();
+    if let Some(w) = select.selection.as_mut() {
+        pull(w, &mut pullouts)?;
+    }
+    for item in select.projection.iter_mut() {
+        match item {
+            SelectItem::UnnamedExpr(e) if features_of_expr(e).subquery => {
+                // The column keeps the name MySQL gives the expression.
+                let alias = column_alias(e);
+                let mut expr = e.clone();
+                pull(&mut expr, &mut pullouts)?;
+                *item = SelectItem::ExprWithAlias { expr, alias };
+            }
+            SelectItem::ExprWithAlias { expr, .. } => pull(expr, &mut pullouts)?,
+            _ => {}
+        }
+    }
+    for twj in select.from.iter_mut() {
+        for j in twj.joins.iter_mut() {
+            if let Some(JoinConstraint::On(on)) = constraint_mut(&mut j.join_operator) {
+                pull(on, &mut pullouts)?;
+            }
+        }
+    }
+    if pullouts.is_empty() {
         return Ok(None);
     }
-    let outer_tables: Vec<TableFactor> = select
+    let plan = plan_side(ctx, &outer.to_string())?;
+    wrap(ctx, plan, pullouts, &outer_tables, plan_side).map(Some)
+}
+
+/// The tables and derived tables of a SELECT's FROM clause.
+pub(super) fn from_factors(select: &Select) -> Vec<TableFactor> {
+    select
         .from
         .iter()
         .flat_map(|twj| {
             std::iter::once(twj.relation.clone())
                 .chain(twj.joins.iter().map(|j| j.relation.clone()))
         })
-        .collect();
-    let rebuild = |conds: Option<Expr>| {
-        let mut outer = original.clone();
-        if let SetExpr::Select(s) = outer.body.as_mut() {
-            s.selection = conds;
-        }
-        outer.to_string()
-    };
-    let plan_outer = |sql: &str| plan_side(ctx, sql);
-    pull_out(
-        ctx,
-        selection,
-        &outer_tables,
-        &rebuild,
-        &plan_outer,
-        plan_side,
-    )
-    .map(Some)
+        .collect()
 }
 
-/// Plans a statement (SELECT, UPDATE or DELETE) whose WHERE is
-/// `selection`: each subquery condition is rewritten to read bind
-/// variables, `rebuild` prints the statement with the new WHERE and
-/// `plan_outer` plans it; the subqueries are planned with `plan_side`.
+/// The name MySQL gives an unaliased select item: its text (at most 256
+/// characters).
+fn column_alias(e: &Expr) -> Ident {
+    let text: String = e.to_string().chars().take(256).collect();
+    Ident::with_quote('`', text)
+}
+
+fn constraint_mut(op: &mut JoinOperator) -> Option<&mut JoinConstraint> {
+    match op {
+        JoinOperator::Join(c)
+        | JoinOperator::Inner(c)
+        | JoinOperator::Left(c)
+        | JoinOperator::LeftOuter(c)
+        | JoinOperator::Right(c)
+        | JoinOperator::RightOuter(c)
+        | JoinOperator::CrossJoin(c)
+        | JoinOperator::StraightJoin(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// Plans a statement (UPDATE or DELETE) whose WHERE is `selection`: its
+/// subqueries are rewritten to read bind variables, `rebuild` prints the
+/// statement with the new WHERE and `plan_outer` plans it; the subqueries
+/// are planned with `plan_side`.
 pub(super) fn pull_out(
     ctx: &Context,
     selection: &Expr,
@@ -195,20 +275,23 @@ pub(super) fn pull_out(
     plan_outer: &dyn Fn(&str) -> Result<Box<dyn Primitive>>,
     plan_side: PlanSide,
 ) -> Result<Box<dyn Primitive>> {
-    let mut outer_names = Names::default();
-    for t in outer_tables {
-        let _ = Visit::visit(t, &mut outer_names);
-    }
     let mut pullouts = Vec::new();
-    let mut conds = Vec::new();
-    for c in conjuncts(Some(selection)) {
-        let n = pullouts.len() + 1;
-        conds.push(rewrite(c, n, &mut pullouts)?.unwrap_or_else(|| c.clone()));
-    }
-    let selection = conds
-        .into_iter()
-        .reduce(|a, b| binary(and_operand(a), BinaryOperator::And, and_operand(b)));
-    let mut plan = plan_outer(&rebuild(selection))?;
+    let mut selection = selection.clone();
+    pull(&mut selection, &mut pullouts)?;
+    let plan = plan_outer(&rebuild(Some(selection)))?;
+    wrap(ctx, plan, pullouts, outer_tables, plan_side)
+}
+
+/// Runs each pulled-out subquery before `plan`, the outer query; one that
+/// names a table of `outer_tables` (correlated) is refused.
+pub(super) fn wrap(
+    ctx: &Context,
+    mut plan: Box<dyn Primitive>,
+    pullouts: Vec<Pullout>,
+    outer_tables: &[TableFactor],
+    plan_side: PlanSide,
+) -> Result<Box<dyn Primitive>> {
+    let outer_names = Names::of(outer_tables);
     for p in pullouts.into_iter().rev() {
         let mut inner = Names::default();
         let _ = Visit::visit(&p.subquery, &mut inner);

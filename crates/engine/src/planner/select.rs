@@ -15,6 +15,7 @@ use super::pullout::plan_pullouts;
 use super::reference_join::to_reference_copies;
 use super::routing::{conjuncts, route_table, Routing};
 use super::same_shard::same_shard;
+use super::semi_join::plan_semi_joins;
 use super::shard_local::ShardLocal;
 use super::tables::{rewrite_for_shards, Tables};
 use super::union::plan_union;
@@ -120,6 +121,9 @@ fn route_query(
         if let Some(plan) = plan_merged(ctx, &query, original)? {
             return Ok(plan);
         }
+    }
+    if let Some(plan) = plan_semi_joins(ctx, original, plan_side)? {
+        return Ok(plan);
     }
     if let Some(plan) = plan_pullouts(ctx, original, plan_side)? {
         return Ok(plan);

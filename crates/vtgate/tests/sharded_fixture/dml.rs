@@ -20,6 +20,12 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
             collation::numeric_text_setup(),
             collation::numeric_text_checks(),
         ),
+        // A SET subquery on the unsharded keyspace, run first.
+        (
+            s(&["update corder set note = (select max(city) from commerce.warehouse) \
+                 where order_id < 40"]),
+            vec![q("select * from corder order by order_id", true)],
+        ),
         // INSERT ... SELECT from the sharded keyspace into the unsharded one.
         (
             s(&[

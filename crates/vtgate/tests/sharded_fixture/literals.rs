@@ -463,6 +463,25 @@ pub fn risky_dml() -> Vec<&'static str> {
         "delete o from corder o join customer c on o.customer_id = c.customer_id \
          where c.score = 3 and c.customer_id < 400",
         "delete from corder where customer_id in (select customer_id from customer where score = 4)",
+        // Several tables co-located with the targets: sent whole; otherwise refused.
+        "update corder o join customer c on c.customer_id = o.customer_id set o.qty = c.score \
+         where c.region = 'eu' and o.order_id < 500",
+        "update customer set score = (select count(*) from corder \
+         where corder.customer_id = customer.customer_id) where customer_id < 100",
+        "update corder o join product p on p.sku = o.sku set o.price = p.price + o.qty \
+         where o.order_id between 500 and 700",
+        "delete o from corder o join product p on p.sku = o.sku where p.price > 200 \
+         and o.order_id < 900",
+        "delete c, o from customer c join corder o on o.customer_id = c.customer_id \
+         where c.customer_id in (11, 12, 13)",
+        "delete from customer where customer_id between 20 and 40 and not exists \
+         (select 1 from corder o where o.customer_id = customer.customer_id)",
+        "update corder o join customer c on c.score = o.qty set o.note = 'x' where o.order_id < 10",
+        // SET subqueries run first (another keyspace's: see `dml_sequences`); the updated
+        // table's is refused.
+        "update customer set big = (select count(*) from corder where qty = 9) where region = 'ap'",
+        "update corder set qty = (select max(qty) from corder) where order_id = 5",
+        "delete o from corder o join customer c on c.score = o.qty where o.order_id < 10",
         "insert into corder (order_id, customer_id, sku, price) select order_id + 300000, \
          customer_id, sku, price from corder where qty = 1 and order_id < 300",
         "insert into corder (order_id, customer_id, sku, price) select order_id + 400000, \

@@ -10,7 +10,11 @@ mod dml;
 mod hash_joins;
 mod hunt;
 mod join_order;
+mod join_projection;
 mod literals;
+mod outer_joins;
+mod pullouts;
+mod semi_joins;
 mod shapes;
 mod shard_local;
 
@@ -466,6 +470,10 @@ pub fn queries() -> Vec<Query> {
     hash_joins::hash_join_queries(&mut out);
     join_order::join_order_queries(&mut out);
     shard_local::shard_local_queries(&mut out);
+    pullouts::pullout_queries(&mut out);
+    outer_joins::outer_join_queries(&mut out);
+    semi_joins::semi_join_queries(&mut out);
+    join_projection::join_projection_queries(&mut out);
     correlated::correlated_queries(&mut out);
     literals::literal_queries(&mut out);
     literals::vtgate_filter_queries(&mut out);

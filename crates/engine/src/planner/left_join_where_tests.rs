@@ -1,0 +1,168 @@
+//! Planner tests for WHERE conditions on LEFT JOINed tables of nested-loop
+//! joins (an inner join when they reject the NULL row, else a filter over
+//! the joined rows), RIGHT JOIN and STRAIGHT_JOIN, and select items computed over the
+//! joined rows.
+
+use serde_json::Value as Json;
+
+use super::plan;
+
+const VSCHEMA: &str = r#"{
+  "keyspaces": {
+    "user": {
+      "sharded": true,
+      "vindexes": {"hash": {"type": "hash"}},
+      "tables": {
+        "user": {"column_vindexes": [{"column": "id", "name": "hash"}]},
+        "extra": {"column_vindexes": [{"column": "user_id", "name": "hash"}]}
+      }
+    },
+    "main": {"tables": {"plain": {}}}
+  }
+}"#;
+
+fn planned(sql: &str) -> crate::error::Result<Json> {
+    let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
+    let vschema = vschema::VSchema::build(&srv);
+    assert_eq!(vschema.keyspace_errors().count(), 0);
+    let stmt = sql::parse::parse(sql).unwrap();
+    Ok(plan(&stmt, &vschema, None)?.description().to_json())
+}
+
+fn describe(sql: &str) -> Json {
+    planned(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+fn refused(sql: &str) -> String {
+    planned(sql).unwrap_err().to_string()
+}
+
+#[test]
+fn a_condition_rejecting_the_null_row_makes_an_inner_join() {
+    for (sql, right) in [
+        (
+            "select u.col from user u left join extra e on u.col = e.col where e.x = 5",
+            "SELECT 1 FROM extra e WHERE e.x = 5 AND :u_col_1_0 = e.col",
+        ),
+        (
+            "select u.col, e.x from user u left join extra e on u.col = e.col \
+             where e.x between 1 and 2 and u.id > 3",
+            "SELECT e.x FROM extra e WHERE e.x BETWEEN 1 AND 2 AND :u_col_1_0 = e.col",
+        ),
+        (
+            "select u.col from user u left join extra e on u.col = e.col \
+             where e.x in (1, 2) or e.y like 'a%'",
+            "SELECT 1 FROM extra e WHERE (e.x IN (1, 2) OR e.y LIKE 'a%') AND :u_col_1_0 = e.col",
+        ),
+    ] {
+        let d = describe(sql);
+        assert_eq!(
+            (d["OperatorType"].as_str(), d["Variant"].as_str()),
+            (Some("Join"), Some("Join")),
+            "{sql}"
+        );
+        assert_eq!(d["Inputs"][1]["Query"], right, "{sql}");
+    }
+}
+
+#[test]
+fn other_conditions_filter_the_joined_rows() {
+    let d = describe(
+        "select u.col from user u left join extra e on u.col = e.col \
+         where e.x is null order by u.col limit 3",
+    );
+    assert_eq!(d["OperatorType"], "Limit");
+    let filter = &d["Inputs"][0]["Inputs"][0];
+    assert_eq!(filter["OperatorType"], "Filter");
+    let join = &filter["Inputs"][0];
+    assert_eq!(join["Variant"], "LeftJoin");
+    assert_eq!(
+        join["Inputs"][1]["Query"],
+        "SELECT e.x FROM extra e WHERE :u_col_1_0 = e.col"
+    );
+    // `OR` with another table's column: neither side alone rejects NULLs.
+    let d = describe(
+        "select u.col from user u left join extra e on u.col = e.col where e.x = 1 or u.col = 2",
+    );
+    assert_eq!(d["OperatorType"], "Filter");
+    let e = refused(
+        "select u.col from user u left join extra e on u.col = e.col where coalesce(e.x, 0) = 0",
+    );
+    assert!(e.contains("on a LEFT JOINed table"), "{e}");
+}
+
+#[test]
+fn right_join_is_the_swapped_left_join() {
+    let d = describe("select u.col, p.x from user u right join main.plain p on u.col = p.x");
+    assert_eq!(d["Variant"], "LeftJoin");
+    assert_eq!(d["Inputs"][0]["Query"], "SELECT p.x FROM plain p");
+    assert_eq!(d["JoinColumnIndexes"], "R:0,L:0");
+    assert!(refused(
+        "select u.col from user u join extra e on u.id = e.col right join main.plain p on p.x = u.col"
+    )
+    .contains("join type"));
+}
+
+#[test]
+fn straight_join_keeps_its_order() {
+    let d = describe("select u.col, p.x from user u straight_join main.plain p on u.col = p.x");
+    assert_eq!(d["Inputs"][0]["Variant"], "Scatter");
+    assert_eq!(d["Inputs"][1]["Variant"], "Unsharded");
+}
+
+#[test]
+fn items_over_several_tables_are_computed_over_the_joined_rows() {
+    let d = describe(
+        "select u.col, e.x * u.col + 1 as v, -e.x / u.col from user u join extra e on u.col = e.col \
+         order by v desc",
+    );
+    assert_eq!(d["OperatorType"], "Sort");
+    let p = &d["Inputs"][0];
+    assert_eq!(p["OperatorType"], "Projection");
+    assert_eq!(
+        p["Inputs"][0]["Inputs"][1]["Query"],
+        "SELECT e.x FROM extra e WHERE :u_col_1_0 = e.col"
+    );
+    // Aggregates over them, too.
+    let d = describe(
+        "select max(u.col * e.x), sum(u.col + e.x) from user u join extra e on u.col = e.col",
+    );
+    assert_eq!(d["OperatorType"], "Aggregate");
+    for sql in [
+        "select u.col / (e.x / 2) from user u join extra e on u.col = e.col",
+        "select concat(u.col, e.x) from user u join extra e on u.col = e.col",
+    ] {
+        assert!(
+            refused(sql).contains("computed over the joined rows"),
+            "{sql}"
+        );
+    }
+}
+
+#[test]
+fn parenthesized_inner_joins_and_order_by_null() {
+    let d = describe("select u.col, p.x from user u join (main.plain p join main.plain q on p.x = q.x) on u.col = q.x");
+    assert_eq!(d["OperatorType"], "Join");
+    // MariaDB has no `dual` in a FROM list (a syntax error there).
+    assert!(refused("select 42, u.col from dual, user u").contains("dual"));
+    let d = describe("select u.col, e.x from user u join extra e on u.col = e.col order by null");
+    assert_eq!(d["OperatorType"], "Join");
+    // A LEFT JOIN inside the parentheses is not flattened.
+    assert!(refused(
+        "select u.col from user u join (extra e left join main.plain p on p.x = e.x) on u.col = e.col"
+    )
+    .contains("derived table"));
+}
+
+#[test]
+fn star_is_the_columns_of_every_from_item() {
+    let d = describe(
+        "select * from (select col from user) a join (select x, col from extra) b on a.col = b.col",
+    );
+    assert_eq!(d["OperatorType"], "Join");
+    assert_eq!(d["JoinColumnIndexes"], "L:0,R:0,R:1");
+    let d = describe("select b.*, a.col from (select col from user) a join (select x from extra) b on a.col = b.x");
+    assert_eq!(d["JoinColumnIndexes"], "R:0,L:0");
+    // A table without an authoritative column list: unknown columns.
+    assert!(refused("select * from user u join extra e on u.col = e.col").contains("*"));
+}

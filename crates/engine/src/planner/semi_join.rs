@@ -1,0 +1,319 @@
+//! Correlated subqueries of the top-level WHERE that `correlated` could not
+//! merge into the outer route (Vitess's semi-join): `[NOT] EXISTS
+//! (subquery)` and `x IN (subquery)` run per outer row as a [`SemiJoin`],
+//! with the outer columns the subquery reads bound as variables.
+//!
+//! `x IN (select c from ...)` keeps the same rows as `EXISTS (select c from
+//! ... where c = x)` in a WHERE (both are true exactly when a row has
+//! `c = x`); `NOT IN` differs for NULLs and is refused. The outer query
+//! runs without those conditions, with the bound columns appended to its
+//! select list; aggregation, DISTINCT and LIMIT run in vtgate over the rows
+//! the semi-joins keep (its ORDER BY stays in the outer query: the
+//! semi-joins keep the rows' order).
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    BinaryOperator, Expr, GroupByExpr, InTarget, Query, Select, SelectItem, SetExpr, UnaryOperator,
+    Value as AstValue, Visit, VisitMut, VisitorMut,
+};
+
+use super::join_aggregate::plan_raw_aggregate;
+use super::order::{features_of_expr, remove_limit};
+use super::pullout::{from_factors, Names};
+use super::routing::{and_operand, conjuncts};
+use super::union::PlanSide;
+use super::Context;
+use crate::error::{EngineError, Result};
+use crate::limit::Limit;
+use crate::primitive::Primitive;
+use crate::semi_join::SemiJoin;
+
+fn refuse() -> EngineError {
+    EngineError::unsupported("correlated subquery across shards")
+}
+
+/// One correlated condition, rewritten.
+struct Semi {
+    anti: bool,
+    /// The subquery with the outer columns as bind variables.
+    subquery: Query,
+    /// Bind variable names and the outer columns they take.
+    vars: Vec<(String, Expr)>,
+}
+
+/// Replaces columns of the outer tables by bind variables.
+struct Binder<'a> {
+    outer: &'a HashSet<String>,
+    vars: Vec<(String, Expr)>,
+    error: bool,
+}
+
+impl VisitorMut for Binder<'_> {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        let Expr::CompoundIdentifier(ids) = e else {
+            return ControlFlow::Continue(());
+        };
+        let outer = ids.len() >= 2 && self.outer.contains(&ids[ids.len() - 2].value);
+        if !outer {
+            return ControlFlow::Continue(());
+        }
+        if ids.len() != 2 {
+            self.error = true;
+            return ControlFlow::Break(());
+        }
+        let name: String = format!("{}_{}", ids[0].value, ids[1].value)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if !self.vars.iter().any(|(n, _)| *n == name) {
+            self.vars.push((name.clone(), e.clone()));
+        }
+        *e = Expr::value(AstValue::Placeholder(format!(":{name}")));
+        ControlFlow::Continue(())
+    }
+}
+
+/// The condition as a semi-join, when it is a correlated `[NOT] EXISTS` or
+/// `IN`; `None` for any other condition.
+fn semi_of(c: &Expr, outer: &Names) -> Result<Option<Semi>> {
+    let (anti, subquery, probe) = match c {
+        Expr::Nested(x) => return semi_of(x, outer),
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => match expr.as_ref() {
+            Expr::Exists { subquery, negated } => (!negated, subquery, None),
+            Expr::Nested(x) if matches!(x.as_ref(), Expr::Exists { .. }) => {
+                return Ok(semi_of(x, outer)?.map(|s| Semi { anti: !s.anti, ..s }))
+            }
+            _ => return Ok(None),
+        },
+        Expr::Exists { subquery, negated } => (*negated, subquery, None),
+        Expr::In {
+            expr,
+            target: InTarget::Subquery(q),
+            negated,
+            ..
+        } => (*negated, q, Some(expr.as_ref())),
+        _ => return Ok(None),
+    };
+    let inner = {
+        let mut n = Names::default();
+        let _ = Visit::visit(subquery.as_ref(), &mut n);
+        n
+    };
+    let correlated: HashSet<String> = inner
+        .qualifiers
+        .iter()
+        .filter(|q| outer.tables.contains(*q) && !inner.tables.contains(*q))
+        .cloned()
+        .collect();
+    if correlated.is_empty() {
+        return Ok(None);
+    }
+    // A name both outside and inside: which one a column means depends on
+    // the scope it stands in.
+    if inner
+        .qualifiers
+        .iter()
+        .any(|q| outer.tables.contains(q) && inner.tables.contains(q))
+    {
+        return Err(refuse());
+    }
+    let mut subquery = subquery.as_ref().clone();
+    if let Some(x) = probe {
+        if anti {
+            // NOT IN is NULL, not true, when the subquery has a NULL.
+            return Err(refuse());
+        }
+        subquery = probed(subquery, x, &correlated)?;
+    }
+    let mut binder = Binder {
+        outer: &correlated,
+        vars: Vec::new(),
+        error: false,
+    };
+    let _ = VisitMut::visit(&mut subquery, &mut binder);
+    if binder.error {
+        return Err(refuse());
+    }
+    if subquery.limit_clause.is_none() {
+        subquery.limit_clause = Some(sqlparser::ast::LimitClause::LimitOffset {
+            limit: Some(Expr::value(AstValue::Number("1".into(), false))),
+            offset: None,
+            limit_by: Vec::new(),
+        });
+    }
+    Ok(Some(Semi {
+        anti,
+        subquery,
+        vars: binder.vars,
+    }))
+}
+
+/// `x IN (select c from ... where w)` as the subquery of `EXISTS (select c
+/// from ... where (w) and c = x)`. `x` must read only outer columns named
+/// by their table (inside the subquery an unqualified name means its own).
+fn probed(mut q: Query, x: &Expr, outer: &HashSet<String>) -> Result<Query> {
+    let mut plain = true;
+    let _ = sqlparser::ast::visit_expressions(x, |e| {
+        match e {
+            Expr::Identifier(_) | Expr::Subquery(_) | Expr::Exists { .. } => plain = false,
+            Expr::In {
+                target: InTarget::Subquery(_),
+                ..
+            } => plain = false,
+            Expr::CompoundIdentifier(ids) if ids.len() != 2 || !outer.contains(&ids[0].value) => {
+                plain = false
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let SetExpr::Select(s) = q.body.as_mut() else {
+        return Err(refuse());
+    };
+    let [item] = s.projection.as_slice() else {
+        return Err(refuse());
+    };
+    let c = match item {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e.clone(),
+        _ => return Err(refuse()),
+    };
+    if !plain || grouped(s) || features_of_expr(&c).aggregate || q.limit_clause.is_some() {
+        return Err(refuse());
+    }
+    let eq = Expr::BinaryOp {
+        left: Box::new(c),
+        op: BinaryOperator::Eq,
+        right: Box::new(x.clone()),
+    };
+    s.selection = Some(match s.selection.take() {
+        Some(w) => Expr::BinaryOp {
+            left: Box::new(and_operand(w)),
+            op: BinaryOperator::And,
+            right: Box::new(eq),
+        },
+        None => eq,
+    });
+    Ok(q)
+}
+
+fn grouped(s: &Select) -> bool {
+    !matches!(&s.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty())
+        || s.having.is_some()
+}
+
+/// Plans `original` with its correlated WHERE conditions as semi-joins;
+/// `None` when it has none.
+pub(super) fn plan_semi_joins(
+    ctx: &Context,
+    original: &Query,
+    plan_side: PlanSide,
+) -> Result<Option<Box<dyn Primitive>>> {
+    let SetExpr::Select(select) = original.body.as_ref() else {
+        return Ok(None);
+    };
+    let Some(selection) = select.selection.as_ref() else {
+        return Ok(None);
+    };
+    if !features_of_expr(selection).subquery {
+        return Ok(None);
+    }
+    let outer_names = Names::of(&from_factors(select));
+    let mut semis = Vec::new();
+    let mut rest = Vec::new();
+    for c in conjuncts(Some(selection)) {
+        match semi_of(c, &outer_names)? {
+            Some(s) => semis.push(s),
+            None => rest.push(c.clone()),
+        }
+    }
+    if semis.is_empty() {
+        return Ok(None);
+    }
+    let features = |pick: fn(&super::order::Features) -> bool| {
+        select.projection.iter().any(|i| match i {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                pick(&features_of_expr(e))
+            }
+            _ => false,
+        })
+    };
+    if features(|f| f.window) || select.into.is_some() || !original.locks.is_empty() {
+        return Err(refuse());
+    }
+    if features(|f| f.aggregate) || grouped(select) || select.distinct.is_some() {
+        // Aggregated in vtgate over the rows the semi-joins keep.
+        return plan_raw_aggregate(original, "a semi-join", &mut |q| {
+            plan_semi_joins(ctx, q, plan_side)?.ok_or_else(refuse)
+        })
+        .map(Some);
+    }
+    if original.limit_clause.is_some() {
+        // Limited after the semi-joins, which keep the outer rows' order.
+        let mut unlimited = original.clone();
+        let Some((count, offset)) = remove_limit(&mut unlimited)? else {
+            return Err(refuse());
+        };
+        let input = plan_semi_joins(ctx, &unlimited, plan_side)?.ok_or_else(refuse)?;
+        return Ok(Some(Box::new(Limit {
+            count,
+            offset,
+            input,
+        })));
+    }
+    // The outer query: the other conditions, and the bound columns last.
+    let mut columns: Vec<Expr> = Vec::new();
+    for s in &semis {
+        for (_, e) in &s.vars {
+            if !columns.iter().any(|c| c.to_string() == e.to_string()) {
+                columns.push(e.clone());
+            }
+        }
+    }
+    let mut outer = original.clone();
+    if let SetExpr::Select(s) = outer.body.as_mut() {
+        s.selection = rest.into_iter().reduce(|a, b| Expr::BinaryOp {
+            left: Box::new(and_operand(a)),
+            op: BinaryOperator::And,
+            right: Box::new(and_operand(b)),
+        });
+        s.projection
+            .extend(columns.iter().cloned().map(SelectItem::UnnamedExpr));
+    }
+    let mut plan = plan_side(ctx, &outer.to_string())?;
+    let count = semis.len();
+    for (k, s) in semis.into_iter().enumerate() {
+        let vars = s
+            .vars
+            .iter()
+            .map(|(name, e)| {
+                let col = columns
+                    .iter()
+                    .position(|c| c.to_string() == e.to_string())
+                    .unwrap_or_default();
+                (name.clone(), col)
+            })
+            .collect();
+        plan = Box::new(SemiJoin {
+            anti: s.anti,
+            outer: plan,
+            subquery: plan_side(ctx, &s.subquery.to_string())?,
+            vars,
+            block: columns.len(),
+            drop_block: k + 1 == count,
+        });
+    }
+    Ok(Some(plan))
+}

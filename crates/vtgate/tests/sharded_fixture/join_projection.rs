@@ -1,0 +1,63 @@
+//! Select items of nested-loop joins computed by vtgate over the joined rows: arithmetic
+//! over columns of both tables (BIGINT, INT and DECIMAL, with MySQL's result types, NULL
+//! for a division by zero, an error out of range), COALESCE/IFNULL on a LEFT JOINed table,
+//! and aggregates, groups and ORDER BY over them. Text and dates are refused. And `*`
+//! expanded to the columns of derived tables.
+
+use super::{q, Query};
+
+pub(super) fn join_projection_queries(out: &mut Vec<Query>) {
+    for sql in [
+        "select c.customer_id, o.order_id, o.price * c.score from customer c join corder o \
+         on o.qty = c.score where c.customer_id < 40 and o.order_id < 200",
+        "select c.customer_id, o.order_id, c.balance + o.price as t, o.qty - c.score \
+         from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 60 and o.order_id < 100",
+        "select c.customer_id, o.order_id, o.price / c.score, c.balance / o.qty \
+         from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 60 and o.order_id < 100",
+        "select c.customer_id, -c.balance * o.qty + 1 from customer c join corder o \
+         on o.order_id = c.customer_id where c.customer_id < 50",
+        "select w.sku, w.stock * c.score, c.balance - w.stock from commerce.warehouse w \
+         join customer c on c.customer_id = w.stock",
+        // out of BIGINT's range: MySQL's error 1690 on both
+        "select c.big * o.price from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 40 and o.order_id < 200",
+        // on a LEFT JOINed table
+        "select c.customer_id, coalesce(o.qty, -1), ifnull(o.price, 0) + 1 from customer c \
+         left join corder o on o.qty = c.score and o.order_id < 50 where c.customer_id < 40",
+        "select c.customer_id, o.price + c.score from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 50 where c.customer_id < 40",
+        // aggregated and grouped
+        "select sum(o.price * c.score), max(c.balance - o.price), count(*) from customer c \
+         join corder o on o.qty = c.score where c.customer_id < 100 and o.order_id < 300",
+        "select o.qty + c.score, count(*), sum(o.price) from customer c join corder o \
+         on o.qty = c.score where c.customer_id < 100 and o.order_id < 300 \
+         group by o.qty + c.score",
+        // `*` over FROM items whose columns are known (derived tables)
+        "select * from (select customer_id, score from customer where customer_id < 50) a \
+         join (select order_id, qty from corder where order_id < 100) b on a.score = b.qty",
+        "select b.*, a.customer_id from (select customer_id, score from customer \
+         where customer_id < 50) a join (select order_id, qty from corder where order_id < 100) b \
+         on a.score = b.qty",
+        "select * from (select qty from corder where order_id < 20 union select score \
+         from customer where customer_id < 20) as t1 join (select order_id, qty from corder \
+         where order_id < 50) t2 on t1.qty = t2.qty",
+        // refused: a table's columns are not known
+        "select * from (select sku, count(*) as n from corder group by sku) t \
+         join commerce.warehouse w on w.sku = t.sku",
+        // refused: text
+        "select concat(c.name, o.note) from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 10",
+        "select c.name + o.qty from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 10 and o.order_id < 30",
+    ] {
+        out.push(q(sql, false));
+    }
+    out.push(q(
+        "select c.customer_id, o.order_id, o.price - c.score * 100 as d from customer c \
+         join corder o on o.qty = c.score where c.customer_id < 30 and o.order_id < 60 \
+         order by d, c.customer_id, o.order_id",
+        true,
+    ));
+}

@@ -1,0 +1,92 @@
+//! Outer joins vtgate runs as nested loops: WHERE conditions on a LEFT JOINed table (an
+//! inner join when they reject its NULL row, else a filter over the joined rows, such as
+//! the anti-join `IS NULL`), `a RIGHT JOIN b` as `b LEFT JOIN a`, STRAIGHT_JOIN, and
+//! parenthesized inner joins.
+
+use super::{q, Query};
+
+pub(super) fn outer_join_queries(out: &mut Vec<Query>) {
+    for sql in [
+        // Conditions rejecting the NULL row: inner joins.
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score where o.note = 'Gift' and c.customer_id < 40",
+        "select c.customer_id, o.order_id, o.price from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 200 where o.price between 1000 and 5000 \
+         and c.customer_id < 80",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.order_id = c.score where o.qty in (1, 2, 3) or o.note like 'g%'",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.order_id = c.score where o.customer_id = c.customer_id",
+        "select w.sku, c.name from commerce.warehouse w left join customer c \
+         on c.customer_id = w.stock where c.name = 'alice'",
+        "select c.customer_id, o.order_id, p.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 40 left join corder p \
+         on p.order_id = o.order_id + 1 where p.price > 100 and c.customer_id < 30",
+        // Other conditions: run over the joined rows.
+        "select c.customer_id, c.score from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 100 where o.order_id is null \
+         and c.customer_id < 60",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 100 where (o.order_id is null or o.price > 5000) \
+         and c.customer_id < 50",
+        "select c.customer_id, o.order_id, o.note from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 300 where o.note is null and c.customer_id < 30",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 300 where not (o.qty > 4) \
+         and c.customer_id < 30",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 100 where o.price > 9000 or c.score < 0",
+        "select w.sku, w.stock from commerce.warehouse w left join customer c \
+         on c.customer_id = w.stock where c.customer_id is null",
+        "select c.customer_id, o.order_id, p.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 40 left join corder p \
+         on p.order_id = o.order_id + 1 where p.order_id is null and c.customer_id < 30",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 300 where o.note is null or o.note = 'gift'",
+        // Not computed by vtgate: refused.
+        "select c.customer_id from customer c left join corder o on o.qty = c.score \
+         where coalesce(o.order_id, 0) = 0 and c.customer_id < 30",
+        "select c.customer_id from customer c left join corder o on o.qty = c.score \
+         where o.order_id <=> null and c.customer_id < 30",
+        // RIGHT JOIN.
+        "select c.customer_id, w.sku from customer c right join commerce.warehouse w \
+         on c.customer_id = w.stock",
+        "select o.order_id, c.name from corder o right join customer c \
+         on o.qty = c.score and o.order_id < 30 where c.customer_id < 25",
+        "select o.order_id, c.name from customer c right join corder o \
+         on c.customer_id = o.customer_id where o.order_id < 50",
+        "select c.customer_id, w.sku from customer c right join commerce.warehouse w \
+         on c.customer_id = w.stock where c.customer_id is null",
+        "select c.customer_id, w.sku from customer c join corder o \
+         on o.customer_id = c.customer_id right join commerce.warehouse w on w.stock = c.score",
+        // STRAIGHT_JOIN.
+        "select c.customer_id, o.order_id from customer c straight_join corder o \
+         on o.qty = c.score where c.customer_id < 20 and o.order_id < 100",
+        "select c.customer_id, o.order_id from customer c straight_join corder o \
+         on o.customer_id = c.customer_id where c.customer_id in (7, 8)",
+        "select w.sku, c.name from commerce.warehouse w straight_join customer c \
+         on c.customer_id = w.stock",
+        // Parenthesized inner joins, flattened; ORDER BY NULL; `dual` in a FROM list
+        // (a syntax error on MariaDB, refused).
+        "select c.customer_id, o.order_id, w.city from customer c join \
+         (corder o join commerce.warehouse w on w.sku = o.sku) on o.qty = c.score \
+         where c.customer_id < 30 and o.order_id < 200",
+        "select c.customer_id, o.order_id, p.price from customer c join (corder o join \
+         product p) on o.sku = p.sku and o.qty = c.score where c.customer_id < 20 \
+         and o.order_id < 100",
+        "select c.customer_id, o.order_id from customer c join \
+         (corder o left join product p on p.sku = o.sku) on o.qty = c.score \
+         where c.customer_id < 10",
+        "select 42, customer_id from dual, customer where customer_id < 20",
+        "select c.customer_id, o.order_id from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 20 and o.order_id < 50 order by null",
+    ] {
+        out.push(q(sql, false));
+    }
+    out.push(q(
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 50 where o.order_id is null \
+         order by c.customer_id limit 7",
+        true,
+    ));
+}
