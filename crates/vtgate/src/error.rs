@@ -86,6 +86,10 @@ pub enum VtError {
     #[error("{}", .0.message())]
     Sql(#[from] sql::error::SqlError),
     /// Anything else; 1105 HY000.
+    /// A statement's query timeout passed and its tablet did not answer (see
+    /// [`crate::timeout`]).
+    #[error("context deadline exceeded: query timeout of {0} ms")]
+    QueryTimeout(u64),
     #[error("{0}")]
     Other(String),
 }
@@ -101,6 +105,7 @@ impl VtError {
             VtError::Unsupported(_) => errno::NOT_SUPPORTED_YET,
             VtError::Tablet { errno, .. } | VtError::Engine { errno, .. } => *errno,
             VtError::Sql(e) => e.errno(),
+            VtError::QueryTimeout(_) => errno::QUERY_INTERRUPTED,
             VtError::AmbiguousTable(_)
             | VtError::ActiveTransaction
             | VtError::NoHealthyTablet(_)
@@ -129,6 +134,7 @@ impl VtError {
             VtError::UnknownTable(_) => "42S02",
             VtError::Tablet { sqlstate, .. } | VtError::Engine { sqlstate, .. } => sqlstate,
             VtError::Sql(e) => e.sqlstate(),
+            VtError::QueryTimeout(_) => "70100",
             _ => "HY000",
         }
     }

@@ -19,5 +19,6 @@ pub mod savepoint;
 pub mod session;
 pub mod settings;
 pub mod text;
+pub mod timeout;
 pub mod topology;
 pub mod unary;

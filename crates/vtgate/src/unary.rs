@@ -77,9 +77,13 @@ impl UnaryClient {
                 return Err(h2_status(&e));
             }
         };
-        let http_request = Request::post(format!("http://{}{path}", self.inner.authority))
+        let mut http_request = Request::post(format!("http://{}{path}", self.inner.authority))
             .header("content-type", "application/grpc")
-            .header("te", "trailers")
+            .header("te", "trailers");
+        if let Some(timeout) = crate::timeout::grpc_timeout() {
+            http_request = http_request.header("grpc-timeout", timeout);
+        }
+        let http_request = http_request
             .body(())
             .map_err(|e| Status::internal(format!("bad request: {e}")))?;
         let (response, mut body_tx) = sender

@@ -8,6 +8,8 @@
 //! codec: with h2 they were ~40% of the tablet's CPU per point select. vtgate's side of these
 //! calls is written the same way (`vtgate::unary`).
 //!
+//! A call's `grpc-timeout` becomes the deadline of the statements it runs ([`deadline`]).
+//!
 //! Every other call (StreamExecute, StreamHealth, VStream, the TabletManager service, and
 //! any path we do not serve) goes to tonic's generated services, unchanged, through
 //! [`to_tonic`]: the h2 request becomes an `http::Request` whose body reads the stream, and
@@ -33,6 +35,7 @@ use tonic::codegen::Service;
 use tonic::service::Routes;
 use tonic::Status;
 
+use crate::deadline;
 use crate::query_service::QueryService;
 
 /// HTTP/2 windows, as hyper's server sets them.
@@ -155,8 +158,13 @@ where
     F: FnOnce(tonic::Request<Q>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<R>, Status>>,
 {
+    let deadline = request
+        .headers()
+        .get("grpc-timeout")
+        .and_then(|v| deadline::parse_grpc_timeout(v.as_bytes()))
+        .map(|timeout| tokio::time::Instant::now() + timeout);
     let answer = match read_message::<Q>(request.into_body()).await {
-        Ok(message) => run(tonic::Request::new(message))
+        Ok(message) => deadline::scope(deadline, run(tonic::Request::new(message)))
             .await
             .map(tonic::Response::into_inner),
         Err(status) => Err(status),

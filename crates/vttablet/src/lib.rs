@@ -19,6 +19,7 @@
 
 pub mod bind;
 pub mod config;
+pub mod deadline;
 pub mod error;
 pub mod follow_primary;
 pub mod grpc;

@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use crate::deadline::{self, Watchdog};
 use crate::error::{Result, TabletError};
 use crate::result;
 use crate::sequence;
@@ -179,14 +180,13 @@ impl QueryService {
         transaction_id: i64,
         options: Option<&ExecuteOptions>,
     ) -> Result<QueryResult> {
-        let max_rows = Some(self.tablet.config().flags.max_result_size);
         let mut result = if transaction_id != 0 {
             let conn = self.tablet.txs.get(transaction_id)?;
             let mut conn = conn.lock().await;
-            result::execute(&mut conn, sql, max_rows).await?
+            self.execute_on(&mut conn, sql).await?
         } else {
             let mut conn = self.tablet.query_conn(options).await?;
-            result::execute(&mut conn, sql, max_rows).await?
+            self.execute_on(&mut conn, sql).await?
         };
         let tablet = &self.tablet;
         tablet
@@ -194,6 +194,27 @@ impl QueryService {
             .mark(&mut result.fields, &tablet.db_name, tablet.admin_opts_ref())
             .await;
         Ok(result)
+    }
+
+    /// Runs `sql` on `conn`, within the call's deadline when it has one (see [`deadline`]).
+    async fn execute_on(&self, conn: &mut mysql_async::Conn, sql: &[u8]) -> Result<QueryResult> {
+        let max_rows = Some(self.tablet.config().flags.max_result_size);
+        let Some(deadline) = deadline::current() else {
+            return result::execute(conn, sql, max_rows).await;
+        };
+        // As Vitess's tablet answers a call whose context ended: MariaDB's own answer to an
+        // interrupted statement varies (a lone `SLEEP()` returns 1, others fail with 1317).
+        let deadline_exceeded =
+            || TabletError::vitess(Code::DeadlineExceeded, "context deadline exceeded");
+        if deadline <= tokio::time::Instant::now() {
+            return Err(deadline_exceeded());
+        }
+        let watchdog = Watchdog::arm(self.tablet.clone(), conn.id(), deadline);
+        let result = result::execute(conn, sql, max_rows).await;
+        if watchdog.disarm().await {
+            return Err(deadline_exceeded());
+        }
+        result
     }
 
     async fn execute_inner(&self, req: &ExecuteRequest) -> Result<QueryResult> {

@@ -84,6 +84,10 @@ struct Flags {
     /// Most rows a vtgate-side primitive (sort, aggregate, join) may hold in memory.
     #[arg(long = "max-memory-rows", default_value_t = vtgate::executor::DEFAULT_MAX_MEMORY_ROWS)]
     max_memory_rows: usize,
+    /// Timeout of every statement in milliseconds (0: none); the session's `query_timeout`
+    /// and a statement's `/*vt+ QUERY_TIMEOUT_MS=N */` override it.
+    #[arg(long = "query-timeout", default_value_t = 0)]
+    query_timeout: u64,
     /// A tablet with no health message for this long is not used.
     #[arg(long = "healthcheck-timeout", default_value = "1m", value_parser = parse_duration)]
     healthcheck_timeout: Duration,
@@ -232,7 +236,8 @@ async fn run() -> anyhow::Result<()> {
             version_comment: format!("Version: {} (vtgate-rs)", env!("CARGO_PKG_VERSION")),
         },
     )
-    .with_max_memory_rows(flags.max_memory_rows);
+    .with_max_memory_rows(flags.max_memory_rows)
+    .with_query_timeout(Duration::from_millis(flags.query_timeout));
     if flags.enable_buffer {
         executor = executor.with_buffer(flags.buffer_window);
     }

@@ -60,6 +60,8 @@ pub struct Executor {
     max_memory_rows: usize,
     /// `--buffer-window` when `--enable-buffer` is set.
     buffer_window: Option<Duration>,
+    /// `--query-timeout` (zero: none), see [`crate::timeout`].
+    query_timeout: Duration,
 }
 
 impl Executor {
@@ -71,6 +73,7 @@ impl Executor {
             info,
             max_memory_rows: DEFAULT_MAX_MEMORY_ROWS,
             buffer_window: None,
+            query_timeout: Duration::ZERO,
         }
     }
 
@@ -84,6 +87,12 @@ impl Executor {
     /// Sets `--max-memory-rows`: the most rows a vtgate-side primitive may buffer.
     pub fn with_max_memory_rows(mut self, rows: usize) -> Self {
         self.max_memory_rows = rows;
+        self
+    }
+
+    /// Sets `--query-timeout`: the timeout of statements that set none themselves.
+    pub fn with_query_timeout(mut self, timeout: Duration) -> Self {
+        self.query_timeout = timeout;
         self
     }
 
@@ -108,9 +117,14 @@ impl Executor {
         // Debug level: an info span would format the statement for every query even when
         // nothing inside it logs (`RUST_LOG=vtgate=debug` shows it).
         let span = tracing::debug_span!("query", kind = ?kind_name(&kind), sql = %truncate(sql));
-        self.dispatch(session, caller, sql, kind)
-            .instrument(span)
-            .await
+        let timeout = crate::timeout::for_statement(
+            sql,
+            session.vitess_vars.get("query_timeout").map(String::as_str),
+            self.query_timeout,
+        );
+        let abandonable = matches!(kind, StatementKind::Select) && !session.in_transaction;
+        let statement = self.dispatch(session, caller, sql, kind).instrument(span);
+        crate::timeout::within(timeout, abandonable, statement).await
     }
 
     async fn dispatch(
