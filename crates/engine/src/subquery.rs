@@ -104,21 +104,11 @@ impl Primitive for UncorrelatedSubquery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::description::KeyspaceDesc;
-    use crate::route::{Opcode, Route};
-    use crate::testing::{field, result, FakeVCursor};
+    use crate::testing::{field, result, unsharded_route, FakeVCursor};
     use proto::query::Type;
 
     fn route(ks: &str, sql: &str) -> Box<dyn Primitive> {
-        Box::new(Route::new(
-            Opcode::Unsharded,
-            KeyspaceDesc {
-                name: ks.into(),
-                sharded: false,
-            },
-            sql.into(),
-            String::new(),
-        ))
+        unsharded_route(ks, sql)
     }
 
     fn pullout(

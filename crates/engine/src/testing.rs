@@ -12,6 +12,19 @@ use proto::query::{Field, QueryResult, Row, Type};
 use crate::error::{EngineError, Result};
 use crate::vcursor::{CommitOrder, ShardQuery, VCursor};
 
+/// A route sending `sql` to the one shard of unsharded keyspace `ks`.
+pub fn unsharded_route(ks: &str, sql: &str) -> Box<dyn crate::primitive::Primitive> {
+    Box::new(crate::route::Route::new(
+        crate::route::Opcode::Unsharded,
+        crate::description::KeyspaceDesc {
+            name: ks.into(),
+            sharded: false,
+        },
+        sql.into(),
+        String::new(),
+    ))
+}
+
 /// Answers a query sent to `(keyspace, shard, sql)`, or `None` for the
 /// canned per-shard result.
 pub type Responder = Box<dyn Fn(&str, &str, &str) -> Option<Result<QueryResult>> + Send + Sync>;

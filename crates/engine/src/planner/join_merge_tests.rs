@@ -6,7 +6,6 @@ use serde_json::Value as Json;
 
 use sql::literal::{BindValue, BindVars};
 
-use super::plan;
 use crate::error::EngineError;
 use crate::testing::{field, result, FakeVCursor};
 
@@ -39,15 +38,7 @@ const VSCHEMA: &str = r#"{
 }"#;
 
 fn planned_plan(sql: &str) -> crate::error::Result<crate::primitive::Plan> {
-    let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
-    let vschema = vschema::VSchema::build(&srv);
-    let errors: Vec<String> = vschema
-        .keyspace_errors()
-        .map(|e| format!("{e:?}"))
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    let stmt = sql::parse::parse(sql).unwrap();
-    plan(&stmt, &vschema, None)
+    super::plan_with_vschema(VSCHEMA, sql)
 }
 
 fn planned(sql: &str) -> crate::error::Result<Json> {

@@ -4,8 +4,6 @@
 
 use serde_json::Value as Json;
 
-use super::plan;
-
 const VSCHEMA: &str = r#"{
   "keyspaces": {
     "user": {
@@ -24,11 +22,9 @@ const VSCHEMA: &str = r#"{
 }"#;
 
 fn planned(sql: &str) -> crate::error::Result<Json> {
-    let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
-    let vschema = vschema::VSchema::build(&srv);
-    assert_eq!(vschema.keyspace_errors().count(), 0);
-    let stmt = sql::parse::parse(sql).unwrap();
-    Ok(plan(&stmt, &vschema, None)?.description().to_json())
+    Ok(super::plan_with_vschema(VSCHEMA, sql)?
+        .description()
+        .to_json())
 }
 
 /// The queries of the join's inputs, left to right.

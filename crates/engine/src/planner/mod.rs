@@ -134,6 +134,21 @@ impl<'a> Context<'a> {
     }
 }
 
+/// Plans `sql` against the SrvVSchema JSON `vschema_json`, which must load without keyspace
+/// errors: the planner's unit tests with a VSchema of their own.
+#[cfg(test)]
+fn plan_with_vschema(vschema_json: &str, sql: &str) -> Result<Plan> {
+    let srv = vschema::model::SrvVSchema::from_json(vschema_json).unwrap();
+    let vschema = VSchema::build(&srv);
+    let errors: Vec<String> = vschema
+        .keyspace_errors()
+        .map(|e| format!("{e:?}"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let stmt = sql::parse::parse(sql).unwrap();
+    plan(&stmt, &vschema, None)
+}
+
 #[cfg(test)]
 mod tests;
 
