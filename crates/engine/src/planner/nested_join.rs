@@ -296,9 +296,14 @@ fn place_condition(c: &Expr, step: usize, uses: &[Unit], queries: &mut [TableQue
 }
 
 fn bind_name(e: &Expr, step: usize, n: usize) -> String {
-    let clean: String = e
-        .to_string()
-        .chars()
+    let clean = bind_safe(&e.to_string());
+    format!("{}_{step}_{n}", clean.trim_matches('_'))
+}
+
+/// `text` usable in a bind variable's name: lower-case ASCII letters and digits, every other
+/// character `_`.
+pub(super) fn bind_safe(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -306,8 +311,7 @@ fn bind_name(e: &Expr, step: usize, n: usize) -> String {
                 '_'
             }
         })
-        .collect();
-    format!("{}_{step}_{n}", clean.trim_matches('_'))
+        .collect()
 }
 
 /// Whether `e` is NULL whenever its columns are: columns, numbers, and

@@ -65,16 +65,7 @@ impl VisitorMut for Binder<'_> {
             self.error = true;
             return ControlFlow::Break(());
         }
-        let name: String = format!("{}_{}", ids[0].value, ids[1].value)
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let name = super::nested_join::bind_safe(&format!("{}_{}", ids[0].value, ids[1].value));
         if !self.vars.iter().any(|(n, _)| *n == name) {
             self.vars.push((name.clone(), e.clone()));
         }
