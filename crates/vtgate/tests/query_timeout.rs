@@ -1,8 +1,8 @@
 //! Query timeouts end to end (etcd, a vttablet on the shared MariaDB, the vtgate binary):
 //! `/*vt+ QUERY_TIMEOUT_MS=N */` and `SET query_timeout` end a long statement with Vitess's
 //! 1317 error, the statement no longer runs on MariaDB afterwards, the connection stays
-//! usable, and inside a transaction only the statement ends: the transaction commits the
-//! rest.
+//! usable, inside a transaction only the statement ends (the transaction commits the rest),
+//! and an interrupted write is undone.
 
 mod common;
 
@@ -85,6 +85,15 @@ async fn long_statements_end_at_their_query_timeout() {
     times_out(&mut c, "select /*vt+ QUERY_TIMEOUT_MS=200 */ sleep(4.323)").await;
     c.query_drop("insert into qto values (2)").await.unwrap();
     c.query_drop("commit").await.unwrap();
+    let ids: Vec<i64> = c.query("select id from qto order by id").await.unwrap();
+    assert_eq!(ids, [1, 2]);
+
+    // An interrupted write is undone by MariaDB and reported as timed out.
+    times_out(
+        &mut c,
+        "insert /*vt+ QUERY_TIMEOUT_MS=200 */ into qto select 3 from dual where sleep(4.324) = 0",
+    )
+    .await;
     let ids: Vec<i64> = c.query("select id from qto order by id").await.unwrap();
     assert_eq!(ids, [1, 2]);
     assert_eq!(running(&mut c, "sleep(4.32").await, 0);

@@ -211,7 +211,15 @@ impl QueryService {
         }
         let watchdog = Watchdog::arm(self.tablet.clone(), conn.id(), deadline);
         let result = result::execute(conn, sql, max_rows).await;
-        if watchdog.disarm().await {
+        let killed = watchdog.disarm().await;
+        // After a kill, an error or rows are not the statement's answer. A write that
+        // succeeded finished before the kill reached it (MariaDB undoes an interrupted one),
+        // and is reported as done.
+        let interrupted = match &result {
+            Err(_) => true,
+            Ok(r) => !r.fields.is_empty(),
+        };
+        if killed && interrupted {
             return Err(deadline_exceeded());
         }
         result
