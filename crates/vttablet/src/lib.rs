@@ -12,7 +12,8 @@
 //!   replica that starts after its shard's primary was elected replicates from it.
 //! * [`tablet`]: the tablet's MariaDB pool, transactions ([`tx`]), state
 //!   ([`state`]) and topology records; [`server`] starts it all from
-//!   [`config::Flags`], serving gRPC through [`grpc`].
+//!   [`config::Flags`], serving gRPC through [`grpc`]; a caller's `grpc-timeout` bounds the
+//!   statements of its call ([`deadline`]).
 //! * [`vr_engine`]: the VReplication streams a primary runs from its
 //!   `_vt.vreplication` rows (`VReplicationExec`, `VReplicationWaitForPos`),
 //!   and [`vdiff`], which compares a workflow's tables with their source.
