@@ -12,7 +12,7 @@
 //!
 //! Every other call (StreamExecute, StreamHealth, VStream, the TabletManager service, and
 //! any path we do not serve) goes to tonic's generated services, unchanged, through
-//! [`to_tonic`]: the h2 request becomes an `http::Request` whose body reads the stream, and
+//! `to_tonic`: the h2 request becomes an `http::Request` whose body reads the stream, and
 //! the response's frames are sent back as the peer's flow control allows.
 
 use std::future::{poll_fn, Future};
