@@ -207,7 +207,7 @@ impl Tablet {
     }
 
     /// A query-pool connection for a query with these options, waiting at most
-    /// `--queryserver-config-query-pool-timeout`, else [`QUERY_TIMEOUT`] (Vitess's
+    /// `--queryserver-config-query-pool-timeout`, else `QUERY_TIMEOUT` (Vitess's
     /// RESOURCE_EXHAUSTED after that).
     pub async fn query_conn(&self, options: Option<&ExecuteOptions>) -> Result<Conn> {
         let pool = self.pool_for(options);
