@@ -42,6 +42,19 @@ pub enum ArithOp {
 }
 
 impl ArithOp {
+    /// The operator vtgate computes for `op`: `+`, `-`, `*`, and `/` only where `division`
+    /// is allowed (the top of an expression, whose type then follows MySQL's division rules).
+    pub(crate) fn from_sql(op: &sqlparser::ast::BinaryOperator, division: bool) -> Option<Self> {
+        use sqlparser::ast::BinaryOperator as B;
+        match op {
+            B::Plus => Some(ArithOp::Add),
+            B::Minus => Some(ArithOp::Sub),
+            B::Multiply => Some(ArithOp::Mul),
+            B::Divide if division => Some(ArithOp::Div),
+            _ => None,
+        }
+    }
+
     fn symbol(self) -> &'static str {
         match self {
             ArithOp::Add => "+",

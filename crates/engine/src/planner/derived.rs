@@ -76,7 +76,6 @@ impl Derived {
     /// allowed as the final value of a select item (`top`): MySQL keeps
     /// more digits of a quotient than it shows.
     fn arith(&self, e: &Expr, top: bool) -> Result<Arith> {
-        use sqlparser::ast::BinaryOperator as B;
         if let Some(c) = self.column(e) {
             return Ok(Arith::Column(c));
         }
@@ -86,13 +85,8 @@ impl Derived {
         Ok(match e {
             Expr::Nested(x) => self.arith(x, top)?,
             Expr::BinaryOp { left, op, right } => {
-                let op = match op {
-                    B::Plus => ArithOp::Add,
-                    B::Minus => ArithOp::Sub,
-                    B::Multiply => ArithOp::Mul,
-                    B::Divide if top => ArithOp::Div,
-                    _ => return Err(refuse(format!("the expression {e}"))),
-                };
+                let op = ArithOp::from_sql(op, top)
+                    .ok_or_else(|| refuse(format!("the expression {e}")))?;
                 Arith::Binary(
                     Box::new(self.arith(left, false)?),
                     op,

@@ -9,8 +9,7 @@
 //! are known (derived tables, tables with authoritative column lists).
 
 use sqlparser::ast::{
-    BinaryOperator as B, Expr, Ident, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
-    UnaryOperator,
+    Expr, Ident, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, UnaryOperator,
 };
 
 use super::aggregation::coalesce_args;
@@ -47,13 +46,7 @@ pub(super) fn arith_over(
             expr,
         } => Arith::Neg(Box::new(arith_over(expr, false, column)?)),
         Expr::BinaryOp { left, op, right } => {
-            let op = match op {
-                B::Plus => ArithOp::Add,
-                B::Minus => ArithOp::Sub,
-                B::Multiply => ArithOp::Mul,
-                B::Divide if top => ArithOp::Div,
-                _ => return Err(cannot()),
-            };
+            let op = ArithOp::from_sql(op, top).ok_or_else(cannot)?;
             Arith::Binary(
                 Box::new(arith_over(left, false, column)?),
                 op,
