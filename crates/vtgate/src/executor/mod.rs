@@ -122,7 +122,10 @@ impl Executor {
             session.vitess_vars.get("query_timeout").map(String::as_str),
             self.query_timeout,
         );
-        let abandonable = matches!(kind, StatementKind::Select) && !session.in_transaction;
+        // A read that opens no transaction (autocommit, none open) may be abandoned.
+        let abandonable = matches!(kind, StatementKind::Select)
+            && session.autocommit
+            && !session.in_transaction;
         let statement = self.dispatch(session, caller, sql, kind).instrument(span);
         crate::timeout::within(timeout, abandonable, statement).await
     }
