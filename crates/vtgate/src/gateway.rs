@@ -324,7 +324,12 @@ async fn stream_on(
         transaction_id,
         reserved_id: 0,
     };
-    let resp = tablet.client.clone().stream_execute(req).await?;
+    let mut request = tonic::Request::new(req);
+    if let Some(left) = crate::timeout::remaining() {
+        // The tablet ends the stream at the deadline (tonic sends it as `grpc-timeout`).
+        request.set_timeout(left);
+    }
+    let resp = tablet.client.clone().stream_execute(request).await?;
     let name = target.to_string();
     let stream = resp.into_inner().map(move |item| match item {
         Ok(r) => Ok(r.result.unwrap_or_default()),

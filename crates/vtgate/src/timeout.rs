@@ -10,9 +10,9 @@
 //! code = DeadlineExceeded desc = context deadline exceeded`. Should the tablet not answer a read outside a
 //! transaction, vtgate stops waiting [`GRACE`] after the deadline with
 //! [`VtError::QueryTimeout`]; anything else is waited for (abandoning a write or a statement
-//! of a transaction half-way would leave the session's shard transactions unknown). Results
-//! that stream (OLAP reads, reads over the tablet's row limit) are bounded only until their
-//! first message.
+//! of a transaction half-way would leave the session's shard transactions unknown). A
+//! streamed result (OLAP reads, reads over the tablet's row limit) is bounded by the tablet,
+//! which ends the stream with the same error.
 
 use std::future::Future;
 use std::time::Duration;
@@ -86,12 +86,17 @@ where
     }
 }
 
-/// What is left of the current statement's deadline as a `grpc-timeout` value, if it has
-/// one (at least 1 ms: a deadline already passed is the tablet's to report).
-pub fn grpc_timeout() -> Option<String> {
+/// What is left of the current statement's deadline, if it has one (at least 1 ms: a
+/// deadline already passed is the tablet's to report).
+pub fn remaining() -> Option<Duration> {
     let deadline = DEADLINE.try_with(|d| *d).ok()?;
     let left = deadline.saturating_duration_since(Instant::now());
-    Some(format!("{}m", left.as_millis().clamp(1, 99_999_999)))
+    Some(left.max(Duration::from_millis(1)))
+}
+
+/// [`remaining`] as a `grpc-timeout` value.
+pub fn grpc_timeout() -> Option<String> {
+    Some(format!("{}m", remaining()?.as_millis().min(99_999_999)))
 }
 
 #[cfg(test)]

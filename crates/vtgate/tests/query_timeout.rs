@@ -1,8 +1,8 @@
 //! Query timeouts end to end (etcd, a vttablet on the shared MariaDB, the vtgate binary):
 //! `/*vt+ QUERY_TIMEOUT_MS=N */` and `SET query_timeout` end a long statement with Vitess's
-//! 1317 error, the statement no longer runs on MariaDB afterwards, the connection stays
-//! usable, inside a transaction only the statement ends (the transaction commits the rest),
-//! and an interrupted write is undone.
+//! 1317 error (streamed OLAP reads too), the statement no longer runs on MariaDB afterwards,
+//! the connection stays usable, inside a transaction only the statement ends (the
+//! transaction commits the rest), and an interrupted write is undone.
 
 mod common;
 
@@ -75,6 +75,12 @@ async fn long_statements_end_at_their_query_timeout() {
     c.query_drop("set query_timeout = 0").await.unwrap();
     let unbounded: u64 = c.query_first("select sleep(0.6)").await.unwrap().unwrap();
     assert_eq!(unbounded, 0);
+
+    // A streamed read (OLAP) ends the same way.
+    c.query_drop("set workload = 'olap'").await.unwrap();
+    let took = times_out(&mut c, "select /*vt+ QUERY_TIMEOUT_MS=300 */ sleep(4.325)").await;
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    c.query_drop("set workload = 'oltp'").await.unwrap();
 
     // Inside a transaction the timed-out statement ends alone; the rest commits.
     c.query_drop("create table qto (id int primary key)")

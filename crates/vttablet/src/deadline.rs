@@ -19,6 +19,9 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use proto::vtrpc::Code;
+
+use crate::error::TabletError;
 use crate::tablet::Tablet;
 
 tokio::task_local! {
@@ -36,6 +39,18 @@ pub async fn scope<F: Future>(deadline: Option<Instant>, call: F) -> F::Output {
 /// The deadline of the call being served, if it has one.
 pub fn current() -> Option<Instant> {
     DEADLINE.try_with(|d| *d).ok()
+}
+
+/// The error of a statement killed at its deadline, as Vitess's tablet answers a call whose
+/// context ended (vtgate shows it as 1317, SQLSTATE 70100).
+pub fn exceeded() -> TabletError {
+    TabletError::vitess(Code::DeadlineExceeded, "context deadline exceeded")
+}
+
+/// The deadline a call's `grpc-timeout` header sets, counted from now.
+pub fn of_call(headers: &http::HeaderMap) -> Option<Instant> {
+    let timeout = parse_grpc_timeout(headers.get("grpc-timeout")?.as_bytes())?;
+    Some(Instant::now() + timeout)
 }
 
 /// gRPC's `grpc-timeout` header value (`<digits><unit>`, unit one of `HMSmun`).
@@ -83,7 +98,7 @@ impl Watchdog {
                 return;
             }
             tracing::info!(connection_id, "query timeout: killing the statement");
-            match tablet.kill_query(connection_id).await {
+            match crate::result::kill_query(tablet.admin_opts_ref(), connection_id).await {
                 Ok(()) => state.killed = true,
                 Err(e) => {
                     tracing::warn!(connection_id, error = %e, "cannot kill a timed-out statement");

@@ -8,7 +8,8 @@
 //! codec: with h2 they were ~40% of the tablet's CPU per point select. vtgate's side of these
 //! calls is written the same way (`vtgate::unary`).
 //!
-//! A call's `grpc-timeout` becomes the deadline of the statements it runs ([`deadline`]).
+//! A call's `grpc-timeout` becomes the deadline of the statements it runs ([`deadline`]),
+//! tonic's calls included (StreamExecute).
 //!
 //! Every other call (StreamExecute, StreamHealth, VStream, the TabletManager service, and
 //! any path we do not serve) goes to tonic's generated services, unchanged, through
@@ -158,11 +159,7 @@ where
     F: FnOnce(tonic::Request<Q>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<R>, Status>>,
 {
-    let deadline = request
-        .headers()
-        .get("grpc-timeout")
-        .and_then(|v| deadline::parse_grpc_timeout(v.as_bytes()))
-        .map(|timeout| tokio::time::Instant::now() + timeout);
+    let deadline = deadline::of_call(request.headers());
     let answer = match read_message::<Q>(request.into_body()).await {
         Ok(message) => deadline::scope(deadline, run(tonic::Request::new(message)))
             .await
@@ -263,7 +260,8 @@ async fn to_tonic(
     {
         match never {}
     }
-    let response = match routes.call(request).await {
+    let deadline = deadline::of_call(request.headers());
+    let response = match deadline::scope(deadline, routes.call(request)).await {
         Ok(response) => response,
         Err(never) => match never {},
     };

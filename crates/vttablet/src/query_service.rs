@@ -202,12 +202,10 @@ impl QueryService {
         let Some(deadline) = deadline::current() else {
             return result::execute(conn, sql, max_rows).await;
         };
-        // As Vitess's tablet answers a call whose context ended: MariaDB's own answer to an
-        // interrupted statement varies (a lone `SLEEP()` returns 1, others fail with 1317).
-        let deadline_exceeded =
-            || TabletError::vitess(Code::DeadlineExceeded, "context deadline exceeded");
+        // MariaDB's own answer to an interrupted statement varies (a lone `SLEEP()` returns
+        // 1, others fail with 1317): the call fails as Vitess's does.
         if deadline <= tokio::time::Instant::now() {
-            return Err(deadline_exceeded());
+            return Err(deadline::exceeded());
         }
         let watchdog = Watchdog::arm(self.tablet.clone(), conn.id(), deadline);
         let result = result::execute(conn, sql, max_rows).await;
@@ -220,7 +218,7 @@ impl QueryService {
             Ok(r) => !r.fields.is_empty(),
         };
         if killed && interrupted {
-            return Err(deadline_exceeded());
+            return Err(deadline::exceeded());
         }
         result
     }
@@ -257,6 +255,29 @@ impl QueryService {
             tablet_alias: Some(self.tablet.alias.clone()),
         }
     }
+}
+
+/// Streams `sql` on `conn` through `send`, killed at `deadline` if it has one (see
+/// [`deadline`]); a stream cut short that way ends with the deadline's error.
+async fn stream_on(
+    tablet: &Arc<Tablet>,
+    conn: &mut mysql_async::Conn,
+    sql: &[u8],
+    send: JsonAware,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<()> {
+    let Some(deadline) = deadline else {
+        return result::stream(conn, sql, send, tablet.admin_opts_ref()).await;
+    };
+    if deadline <= tokio::time::Instant::now() {
+        return Err(deadline::exceeded());
+    }
+    let watchdog = Watchdog::arm(tablet.clone(), conn.id(), deadline);
+    let outcome = result::stream(conn, sql, send, tablet.admin_opts_ref()).await;
+    if watchdog.disarm().await {
+        return Err(deadline::exceeded());
+    }
+    outcome
 }
 
 /// The username vttablet quotes in errors (`(CallerID: <user>)`).
@@ -350,6 +371,8 @@ impl Query for QueryService {
         let tablet = self.tablet.clone();
         let transaction_id = req.transaction_id;
         let options = req.options;
+        // The streaming task is the call's own: it keeps the call's deadline.
+        let deadline = deadline::current();
         tokio::spawn(async move {
             let _busy = busy;
             let outcome = async {
@@ -360,10 +383,10 @@ impl Query for QueryService {
                 if transaction_id != 0 {
                     let conn = tablet.txs.get(transaction_id)?;
                     let mut conn = conn.lock().await;
-                    result::stream(&mut conn, &sql, send, tablet.admin_opts_ref()).await
+                    stream_on(&tablet, &mut conn, &sql, send, deadline).await
                 } else {
                     let mut conn = tablet.query_conn(options.as_ref()).await?;
-                    result::stream(&mut conn, &sql, send, tablet.admin_opts_ref()).await
+                    stream_on(&tablet, &mut conn, &sql, send, deadline).await
                 }
             }
             .await;

@@ -159,8 +159,9 @@ where
     Ok(())
 }
 
-/// Interrupts the statement running on MariaDB connection `connection_id`.
-async fn kill_query(admin: &Opts, connection_id: u32) -> Result<()> {
+/// Interrupts the statement running on MariaDB connection `connection_id` (`KILL QUERY`,
+/// from a new connection with `admin`'s options).
+pub async fn kill_query(admin: &Opts, connection_id: u32) -> Result<()> {
     let mut admin = Conn::new(admin.clone()).await?;
     admin
         .query_drop(format!("KILL QUERY {connection_id}"))

@@ -247,15 +247,6 @@ impl Tablet {
         Ok(Conn::new(self.admin_opts.clone()).await?)
     }
 
-    /// Interrupts the statement running on MariaDB connection `connection_id` (`KILL QUERY`).
-    pub async fn kill_query(&self, connection_id: u32) -> Result<()> {
-        let mut conn = self.admin_conn().await?;
-        conn.query_drop(format!("KILL QUERY {connection_id}"))
-            .await?;
-        let _ = conn.disconnect().await;
-        Ok(())
-    }
-
     /// Connection options of an administration connection (no default database).
     pub fn admin_opts(&self) -> mysql_async::Opts {
         self.admin_conn_opts.clone()

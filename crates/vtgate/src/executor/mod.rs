@@ -123,9 +123,8 @@ impl Executor {
             self.query_timeout,
         );
         // A read that opens no transaction (autocommit, none open) may be abandoned.
-        let abandonable = matches!(kind, StatementKind::Select)
-            && session.autocommit
-            && !session.in_transaction;
+        let abandonable =
+            matches!(kind, StatementKind::Select) && session.autocommit && !session.in_transaction;
         let statement = self.dispatch(session, caller, sql, kind).instrument(span);
         crate::timeout::within(timeout, abandonable, statement).await
     }
