@@ -23,6 +23,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
 use h2::server::SendResponse;
 use h2::{RecvStream, SendStream};
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -101,24 +103,47 @@ async fn connection(
             return;
         }
     };
+    // The per-statement calls run inside this task, beside the connection: a call's answer
+    // is flushed by the same task that ran it, and no worker thread is woken to pick a new
+    // task up. Other calls (streams, tonic's services) are long-lived and get a task each.
+    let mut calls = FuturesUnordered::new();
     let mut stopping = false;
     loop {
         tokio::select! {
+            Some(()) = calls.next(), if !calls.is_empty() => {}
             next = conn.accept() => match next {
                 Some(Ok((request, respond))) => {
-                    tokio::spawn(call(services.clone(), request, respond));
+                    if is_statement_call(request.uri().path()) {
+                        calls.push(isolated(call(services.clone(), request, respond)));
+                    } else {
+                        tokio::spawn(call(services.clone(), request, respond));
+                    }
                 }
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "gRPC connection failed");
-                    return;
+                    break;
                 }
-                None => return,
+                None => break,
             },
             () = stopped(&mut shutdown), if !stopping => {
                 stopping = true;
                 conn.graceful_shutdown();
             }
         }
+    }
+    // The client is gone; the statements it sent still run to their end (see [`call`]).
+    while calls.next().await.is_some() {}
+}
+
+/// A call run inside the connection's task, where a panic would end every other call of
+/// the connection: it ends only this one (as a task of its own would).
+async fn isolated(call: impl Future<Output = ()>) {
+    if std::panic::AssertUnwindSafe(call)
+        .catch_unwind()
+        .await
+        .is_err()
+    {
+        tracing::error!("a gRPC call panicked");
     }
 }
 
@@ -127,6 +152,11 @@ const BEGIN_EXECUTE: &str = "/queryservice.Query/BeginExecute";
 const BEGIN: &str = "/queryservice.Query/Begin";
 const COMMIT: &str = "/queryservice.Query/Commit";
 const ROLLBACK: &str = "/queryservice.Query/Rollback";
+
+/// Whether `path` is one of the calls answered here rather than by tonic.
+fn is_statement_call(path: &str) -> bool {
+    matches!(path, EXECUTE | BEGIN_EXECUTE | BEGIN | COMMIT | ROLLBACK)
+}
 
 /// One call, by its path. A unary call runs to its end even when the client resets it (as
 /// vtgate does when its own client goes away): the statement is MariaDB's by then, and the

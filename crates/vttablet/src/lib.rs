@@ -10,7 +10,7 @@
 //!   primary (it stops serving, waits for the requests under way — [`inflight`] counts
 //!   them — and goes read-only), undoing that, promoting a replica; [`follow_primary`]: a
 //!   replica that starts after its shard's primary was elected replicates from it.
-//! * [`tablet`]: the tablet's MariaDB pool, transactions ([`tx`]), state
+//! * [`tablet`]: the tablet's MariaDB pools (queries: [`conn_pool`]), transactions ([`tx`]), state
 //!   ([`state`]) and topology records; [`server`] starts it all from
 //!   [`config::Flags`], serving gRPC through [`grpc`]; a caller's `grpc-timeout` bounds the
 //!   statements of its call ([`deadline`]).
@@ -20,6 +20,7 @@
 
 pub mod bind;
 pub mod config;
+pub mod conn_pool;
 pub mod deadline;
 pub mod error;
 pub mod follow_primary;

@@ -186,7 +186,11 @@ impl QueryService {
             self.execute_on(&mut conn, sql).await?
         } else {
             let mut conn = self.tablet.query_conn(options).await?;
-            self.execute_on(&mut conn, sql).await?
+            let result = self.execute_on(&mut conn, sql).await;
+            if ran_to_end(&result) {
+                conn.finished();
+            }
+            result?
         };
         let tablet = &self.tablet;
         tablet
@@ -278,6 +282,13 @@ async fn stream_on(
         return Err(deadline::exceeded());
     }
     outcome
+}
+
+/// Whether a statement's outcome leaves its connection ready for another: an answer or
+/// MariaDB's refusal. After anything else (a lost connection, a killed statement) the
+/// connection is closed rather than returned to the pool.
+fn ran_to_end<T>(outcome: &Result<T>) -> bool {
+    matches!(outcome, Ok(_) | Err(TabletError::Mysql { .. }))
 }
 
 /// The username vttablet quotes in errors (`(CallerID: <user>)`).
@@ -386,7 +397,11 @@ impl Query for QueryService {
                     stream_on(&tablet, &mut conn, &sql, send, deadline).await
                 } else {
                     let mut conn = tablet.query_conn(options.as_ref()).await?;
-                    stream_on(&tablet, &mut conn, &sql, send, deadline).await
+                    let outcome = stream_on(&tablet, &mut conn, &sql, send, deadline).await;
+                    if ran_to_end(&outcome) {
+                        conn.finished();
+                    }
+                    outcome
                 }
             }
             .await;

@@ -183,6 +183,7 @@ async fn verify_sequence(tablet: &Tablet, request: &NextValues) -> Result<()> {
             (request.qualifier.clone(), request.table.clone()),
         )
         .await?;
+    conn.finished();
     match comment {
         Some(c) if !c.contains(SEQUENCE_COMMENT) => Err(TabletError::vitess(
             Code::InvalidArgument,
@@ -261,6 +262,7 @@ async fn reserve(
     tx.query_drop(format!("update {table} set next_id = {last} where id = 0"))
         .await?;
     tx.commit().await?;
+    conn.finished();
     Ok((start, last))
 }
 

@@ -1,5 +1,5 @@
-//! The tablet itself: its identity, its MariaDB (a query pool, a separate
-//! transaction pool and admin connections), its open transactions (and their killer), its state, and its records in the
+//! The tablet itself: its identity, its MariaDB (a query pool of its own, see
+//! [`crate::conn_pool`], a separate mysql_async transaction pool and admin connections), its open transactions (and their killer), its state, and its records in the
 //! topology (Keyspace and Shard created when missing, the Tablet record
 //! registered, the Shard record watched for denied tables and the primary).
 
@@ -15,12 +15,10 @@ use proto::vttime::Time;
 use topo::TopoServer;
 
 use crate::config::TabletConfig;
+use crate::conn_pool::{ConnPool, PoolError, PooledConn};
 use crate::error::{Result, TabletError};
 use crate::state::TabletState;
-use crate::tx::{within, TxLimits, TxPool};
-
-/// How long an idle MariaDB connection stays in a query pool.
-const POOL_IDLE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+use crate::tx::{TxLimits, TxPool};
 
 /// How long startup waits for MariaDB to accept connections.
 const MYSQL_WAIT: Duration = Duration::from_secs(60);
@@ -57,9 +55,9 @@ pub struct Tablet {
     /// Held while this tablet's replication source changes (replication RPCs, start-up), so
     /// one change never interleaves with another.
     pub replication_changes: tokio::sync::Mutex<()>,
-    pool: Pool,
+    pool: ConnPool,
     /// Like `pool`, with CLIENT_FOUND_ROWS (DML reports rows matched), made on first use.
-    found_rows_pool: std::sync::OnceLock<Pool>,
+    found_rows_pool: std::sync::OnceLock<ConnPool>,
     /// Connections of transactions (`--queryserver-config-transaction-cap` of them).
     tx_pool: Pool,
     /// Like `tx_pool`, with CLIENT_FOUND_ROWS, made on first use.
@@ -124,13 +122,8 @@ impl Tablet {
             ))
             .await?;
         drop(admin);
-        let pool = Pool::new(Self::pool_opts(
-            &admin_opts,
-            &config,
-            PoolKind::Query,
-            false,
-        ));
-        let tx_pool = Pool::new(Self::pool_opts(&admin_opts, &config, PoolKind::Tx, false));
+        let pool = Self::query_pool(&admin_opts, &config, false);
+        let tx_pool = Pool::new(Self::tx_pool_opts(&admin_opts, &config, false));
         let limits = TxLimits {
             cap: flags.transaction_cap,
             pool_timeout: flags.txpool_timeout,
@@ -163,44 +156,45 @@ impl Tablet {
         Ok(tablet)
     }
 
-    /// Options of a query or transaction pool: the tablet's database, no reset on return,
-    /// at most `--queryserver-config-pool-size` (or `-transaction-cap`) connections;
+    /// Options of a query or transaction pool's connections: the tablet's database;
     /// `found_rows` sets CLIENT_FOUND_ROWS.
-    fn pool_opts(
-        admin_opts: &OptsBuilder,
-        config: &TabletConfig,
-        kind: PoolKind,
-        found_rows: bool,
-    ) -> OptsBuilder {
-        let size = match kind {
-            PoolKind::Query => config.flags.pool_size,
-            PoolKind::Tx => config.flags.transaction_cap,
-        };
-        // mysql_async drops a returned connection at once when the pool is above its lower
-        // bound (0) and the idle TTL is 0 (its default): keep idle connections for reuse.
-        let pool_opts = PoolOpts::default()
-            .with_reset_connection(false)
-            .with_inactive_connection_ttl(POOL_IDLE_TTL)
-            .with_constraints(PoolConstraints::new(0, size.max(1)).unwrap_or_default());
+    fn conn_opts(admin_opts: &OptsBuilder, config: &TabletConfig, found_rows: bool) -> OptsBuilder {
         admin_opts
             .clone()
             .db_name(Some(config.db_name.clone()))
             .client_found_rows(found_rows)
-            .pool_opts(pool_opts)
     }
 
-    /// The pool for a query with these options: with `client_found_rows` (the client
+    /// A query pool of `--queryserver-config-pool-size` connections.
+    fn query_pool(admin_opts: &OptsBuilder, config: &TabletConfig, found_rows: bool) -> ConnPool {
+        let opts = Self::conn_opts(admin_opts, config, found_rows);
+        ConnPool::new(opts.into(), config.flags.pool_size)
+    }
+
+    /// Options of a transaction pool: no reset on return, at most
+    /// `--queryserver-config-transaction-cap` connections.
+    fn tx_pool_opts(
+        admin_opts: &OptsBuilder,
+        config: &TabletConfig,
+        found_rows: bool,
+    ) -> OptsBuilder {
+        // mysql_async drops a returned connection at once when the pool is above its lower
+        // bound (0) and the idle TTL is 0 (its default): keep idle connections for reuse.
+        let pool_opts = PoolOpts::default()
+            .with_reset_connection(false)
+            .with_inactive_connection_ttl(crate::conn_pool::IDLE_TTL)
+            .with_constraints(
+                PoolConstraints::new(0, config.flags.transaction_cap.max(1)).unwrap_or_default(),
+            );
+        Self::conn_opts(admin_opts, config, found_rows).pool_opts(pool_opts)
+    }
+
+    /// The query pool for a query with these options: with `client_found_rows` (the client
     /// connected to vtgate with CLIENT_FOUND_ROWS) one whose connections have it too.
-    pub fn pool_for(&self, options: Option<&ExecuteOptions>) -> &Pool {
+    fn pool_for(&self, options: Option<&ExecuteOptions>) -> &ConnPool {
         if options.is_some_and(|o| o.client_found_rows) {
-            self.found_rows_pool.get_or_init(|| {
-                Pool::new(Self::pool_opts(
-                    &self.admin_opts,
-                    &self.config,
-                    PoolKind::Query,
-                    true,
-                ))
-            })
+            self.found_rows_pool
+                .get_or_init(|| Self::query_pool(&self.admin_opts, &self.config, true))
         } else {
             &self.pool
         }
@@ -208,35 +202,27 @@ impl Tablet {
 
     /// A query-pool connection for a query with these options, waiting at most
     /// `--queryserver-config-query-pool-timeout`, else `QUERY_TIMEOUT` (Vitess's
-    /// RESOURCE_EXHAUSTED after that).
-    pub async fn query_conn(&self, options: Option<&ExecuteOptions>) -> Result<Conn> {
-        let pool = self.pool_for(options);
+    /// RESOURCE_EXHAUSTED after that). It goes back to the pool only once marked
+    /// [`PooledConn::finished`].
+    pub async fn query_conn(&self, options: Option<&ExecuteOptions>) -> Result<PooledConn> {
         let wait = match self.config.flags.query_pool_timeout {
             Duration::ZERO => QUERY_TIMEOUT,
             wait => wait,
         };
-        within(wait, pool.get_conn())
-            .await
-            .ok_or_else(|| {
-                TabletError::vitess(
-                    proto::vtrpc::Code::ResourceExhausted,
-                    "resource pool timed out",
-                )
-            })?
-            .map_err(TabletError::from)
+        self.pool_for(options).get(wait).await.map_err(|e| match e {
+            PoolError::TimedOut => TabletError::vitess(
+                proto::vtrpc::Code::ResourceExhausted,
+                "resource pool timed out",
+            ),
+            PoolError::Connect(e) => TabletError::from(e),
+        })
     }
 
-    /// The transaction pool for a transaction with these options (see [`Tablet::pool_for`]).
+    /// The transaction pool for a transaction with these options (see `Tablet::pool_for`).
     pub fn tx_pool_for(&self, options: Option<&ExecuteOptions>) -> &Pool {
         if options.is_some_and(|o| o.client_found_rows) {
-            self.tx_found_rows_pool.get_or_init(|| {
-                Pool::new(Self::pool_opts(
-                    &self.admin_opts,
-                    &self.config,
-                    PoolKind::Tx,
-                    true,
-                ))
-            })
+            self.tx_found_rows_pool
+                .get_or_init(|| Pool::new(Self::tx_pool_opts(&self.admin_opts, &self.config, true)))
         } else {
             &self.tx_pool
         }
@@ -486,23 +472,15 @@ impl Tablet {
 
     /// Closes the query and transaction pools (open transactions are rolled back by MariaDB).
     pub async fn close(&self) {
-        let pools = [&self.pool, &self.tx_pool]
-            .into_iter()
-            .chain(self.found_rows_pool.get())
-            .chain(self.tx_found_rows_pool.get());
-        for pool in pools {
+        for pool in std::iter::once(&self.pool).chain(self.found_rows_pool.get()) {
+            pool.close().await;
+        }
+        for pool in std::iter::once(&self.tx_pool).chain(self.tx_found_rows_pool.get()) {
             if let Err(e) = pool.clone().disconnect().await {
-                tracing::debug!(error = %e, "closing a query pool");
+                tracing::debug!(error = %e, "closing a transaction pool");
             }
         }
     }
-}
-
-/// Which pool [`Tablet::pool_opts`] sizes.
-#[derive(Debug, Clone, Copy)]
-enum PoolKind {
-    Query,
-    Tx,
 }
 
 /// Runs the transaction killer every tenth of the transaction timeout (as Vitess does)

@@ -2,7 +2,8 @@
 //! their own capped pool and are killed after the transaction timeout, waits for a
 //! connection are bounded, JSON typing needs no second pool connection, and a cancelled
 //! stream gives its connection back at once. Each tablet runs with a one-connection
-//! query pool, so any second use of that pool would hang.
+//! query pool, so any second use of that pool would hang. The query pool itself hands a
+//! connection out again only when its statement ran to its end.
 
 mod common;
 
@@ -293,4 +294,67 @@ async fn streaming_json_types_and_cancelled_streams_free_the_connection() {
     .unwrap();
     assert_eq!(rows(&after), [[Some("1".to_string())]]);
     drop_shared_db(&db).await;
+}
+
+/// Whether MariaDB still has a connection with this id (polled: a closed connection goes
+/// away when MariaDB notices).
+async fn connection_gone(admin: &mut mysql_async::Conn, id: u32) -> bool {
+    use mysql_async::prelude::Queryable;
+    for _ in 0..50 {
+        let found: Option<u64> = admin
+            .exec_first(
+                "select id from information_schema.processlist where id = ?",
+                (id,),
+            )
+            .await
+            .unwrap();
+        if found.is_none() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_query_pool_reuses_only_connections_whose_statements_ended() {
+    use mysql_async::prelude::Queryable;
+    use vttablet::conn_pool::{ConnPool, PoolError};
+    let opts = mysql_async::OptsBuilder::default()
+        .ip_or_hostname("127.0.0.1")
+        .tcp_port(SHARED_MYSQL_PORT)
+        .user(Some("root"));
+    let mut admin = mysql_async::Conn::new(opts.clone()).await.unwrap();
+    let pool = ConnPool::new(opts.into(), 1);
+    let wait = Duration::from_millis(200);
+
+    // A finished connection comes back; while it is out, a second one is refused in time.
+    let mut conn = pool.get(wait).await.unwrap();
+    conn.query_drop("set @marker = 1").await.unwrap();
+    let first = conn.id();
+    conn.finished();
+    let started = std::time::Instant::now();
+    assert!(matches!(pool.get(wait).await, Err(PoolError::TimedOut)));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    drop(conn);
+    let mut conn = pool.get(wait).await.unwrap();
+    assert_eq!(conn.id(), first);
+    let marker: Option<i64> = conn.query_first("select @marker").await.unwrap();
+    assert_eq!(marker, Some(1));
+
+    // Used again without being marked finished (as when a statement is abandoned or its
+    // connection fails): closed, and the next one is new.
+    drop(conn);
+    assert!(connection_gone(&mut admin, first).await);
+    let mut conn = pool.get(wait).await.unwrap();
+    let second = conn.id();
+    assert_ne!(second, first);
+    let marker: Option<Option<i64>> = conn.query_first("select @marker").await.unwrap();
+    assert_eq!(marker, Some(None));
+    conn.finished();
+    drop(conn);
+
+    // Closing the pool closes its idle connections.
+    pool.close().await;
+    assert!(connection_gone(&mut admin, second).await);
 }
