@@ -15,6 +15,8 @@
 //! which ends the stream with the same error.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -52,37 +54,73 @@ pub fn for_statement(sql: &str, session: Option<&str>, default: Duration) -> Opt
 
 /// Runs `statement` with `timeout` (if any) as its deadline; with `abandonable` (a read
 /// outside a transaction), gives up on it [`GRACE`] after the deadline.
-pub async fn within<T, F>(
-    timeout: Option<Duration>,
-    abandonable: bool,
-    statement: F,
-) -> Result<T, VtError>
+pub fn within<T, F>(timeout: Option<Duration>, abandonable: bool, statement: F) -> Within<F>
 where
     F: Future<Output = Result<T, VtError>>,
 {
-    within_grace(timeout, abandonable, GRACE, statement).await
+    within_grace(timeout, abandonable, GRACE, statement)
 }
 
-async fn within_grace<T, F>(
+fn within_grace<T, F>(
     timeout: Option<Duration>,
     abandonable: bool,
     grace: Duration,
     statement: F,
-) -> Result<T, VtError>
+) -> Within<F>
 where
     F: Future<Output = Result<T, VtError>>,
 {
-    let Some(timeout) = timeout else {
-        return statement.await;
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let give_up = match (deadline, abandonable) {
+        (Some(deadline), true) => Some(tokio::time::sleep_until(deadline + grace)),
+        _ => None,
     };
-    let deadline = Instant::now() + timeout;
-    let statement = DEADLINE.scope(deadline, statement);
-    if !abandonable {
-        return statement.await;
+    Within {
+        statement,
+        deadline,
+        timeout_ms: timeout.map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+        give_up,
     }
-    match tokio::time::timeout(timeout + grace, statement).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(VtError::QueryTimeout(timeout.as_millis() as u64)),
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`within`]. It holds the statement's future once, in place: this wraps
+    /// every statement, and an `async fn` that awaits its argument in several branches
+    /// would hold a copy of that (large) future's space per branch, moved at every query.
+    pub struct Within<F> {
+        #[pin]
+        statement: F,
+        deadline: Option<Instant>,
+        timeout_ms: u64,
+        #[pin]
+        give_up: Option<tokio::time::Sleep>,
+    }
+}
+
+impl<T, F> Future for Within<F>
+where
+    F: Future<Output = Result<T, VtError>>,
+{
+    type Output = Result<T, VtError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let statement = this.statement;
+        let polled = match *this.deadline {
+            Some(deadline) => DEADLINE.sync_scope(deadline, || statement.poll(cx)),
+            None => statement.poll(cx),
+        };
+        if polled.is_ready() {
+            return polled;
+        }
+        let gave_up = this
+            .give_up
+            .as_pin_mut()
+            .is_some_and(|give_up| give_up.poll(cx).is_ready());
+        if gave_up {
+            return Poll::Ready(Err(VtError::QueryTimeout(*this.timeout_ms)));
+        }
+        Poll::Pending
     }
 }
 
