@@ -141,7 +141,16 @@ pub fn split(row: &Row) -> Result<Vec<Option<&[u8]>>> {
 
 /// Merges results whose rows are each sorted by `params` into one sorted
 /// result; fields come from the first result.
-pub fn merge_sorted(results: Vec<QueryResult>, params: &[OrderByParam]) -> Result<QueryResult> {
+pub fn merge_sorted(mut results: Vec<QueryResult>, params: &[OrderByParam]) -> Result<QueryResult> {
+    if results.len() == 1 {
+        // One shard (every point select): its fields and rows as they are, not copied.
+        let only = results.pop().unwrap_or_default();
+        return Ok(QueryResult {
+            fields: only.fields,
+            rows: only.rows,
+            ..Default::default()
+        });
+    }
     let mut out = QueryResult {
         fields: results
             .first()
