@@ -70,11 +70,15 @@ impl ConnPool {
     /// A connection, waiting at most `wait` for one to be free; an idle one when there is
     /// one, else a new one.
     pub async fn get(&self, wait: Duration) -> Result<PooledConn, PoolError> {
-        let slot = tokio::time::timeout(wait, self.inner.slots.clone().acquire_owned())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .ok_or(PoolError::TimedOut)?;
+        // A free slot is the common case: take it without arming a timer.
+        let slot = match self.inner.slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => tokio::time::timeout(wait, self.inner.slots.clone().acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .ok_or(PoolError::TimedOut)?,
+        };
         let conn = match self.inner.take_idle() {
             Some(conn) => conn,
             None => Conn::new(self.inner.opts.clone()).await?,

@@ -22,9 +22,7 @@ const VSCHEMA: &str = r#"{
 }"#;
 
 fn planned(sql: &str) -> crate::error::Result<Json> {
-    Ok(super::plan_with_vschema(VSCHEMA, sql)?
-        .description()
-        .to_json())
+    super::plan_json_with_vschema(VSCHEMA, sql)
 }
 
 /// The queries of the join's inputs, left to right.

@@ -20,9 +20,7 @@ const VSCHEMA: &str = r#"{
 }"#;
 
 fn planned(sql: &str) -> crate::error::Result<Json> {
-    Ok(super::plan_with_vschema(VSCHEMA, sql)?
-        .description()
-        .to_json())
+    super::plan_json_with_vschema(VSCHEMA, sql)
 }
 
 fn describe(sql: &str) -> Json {

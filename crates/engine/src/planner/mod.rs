@@ -149,6 +149,14 @@ fn plan_with_vschema(vschema_json: &str, sql: &str) -> Result<Plan> {
     plan(&stmt, &vschema, None)
 }
 
+/// [`plan_with_vschema`]'s plan as its JSON description (the form Vitess's plan tests use).
+#[cfg(test)]
+fn plan_json_with_vschema(vschema_json: &str, sql: &str) -> Result<serde_json::Value> {
+    Ok(plan_with_vschema(vschema_json, sql)?
+        .description()
+        .to_json())
+}
+
 #[cfg(test)]
 mod tests;
 
