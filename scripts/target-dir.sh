@@ -3,5 +3,27 @@
 # Outside the clone, so repeated runs (CI) reuse a warm build; one directory per clone path,
 # because cargo names a workspace's artifacts relative to its root and would otherwise take
 # another clone's fresh-looking artifacts (built from that clone's sources) for this one's.
+#
+# A clone's first build starts from a copy of the debug artifacts of the clone built most
+# recently: the registry crates (most of a cold build's time) are the same for every clone.
+# Every file of this clone is then touched, so cargo rebuilds each workspace crate from this
+# clone's sources rather than trusting the copied ones.
 clone_id=$(pwd -P | sha1sum | cut -c1-12)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vtgate-rs/target-$clone_id}"
+if [ -z "${CARGO_TARGET_DIR:-}" ]; then
+    export CARGO_TARGET_DIR="$HOME/.cache/vtgate-rs/target-$clone_id"
+    if [ ! -d "$CARGO_TARGET_DIR/debug" ]; then
+        # shellcheck disable=SC2012 # names are ours: target-<hex>
+        seed=$(ls -dt "$HOME"/.cache/vtgate-rs/target-*/debug/.fingerprint 2>/dev/null | head -n 1)
+        if [ -n "$seed" ]; then
+            seed=${seed%/debug/.fingerprint}
+            echo "target-dir: seeding $CARGO_TARGET_DIR from $seed" >&2
+            mkdir -p "$CARGO_TARGET_DIR"
+            if cp -a "$seed/debug" "$CARGO_TARGET_DIR/debug.seeding"; then
+                mv "$CARGO_TARGET_DIR/debug.seeding" "$CARGO_TARGET_DIR/debug"
+                find . -path ./.git -prune -o -path ./target -prune -o -type f -exec touch -c {} +
+            else
+                rm -rf "$CARGO_TARGET_DIR/debug.seeding"
+            fi
+        fi
+    fi
+fi
