@@ -47,8 +47,9 @@ const MERGED: &[&str] = &[
      on c.customer_id = o.customer_id where c.customer_id = {v} and o.customer_id = {v}",
     "select c.customer_id, o.order_id from customer c left join corder o \
      on o.customer_id = {v} and o.qty > 3 where c.customer_id = {v}",
+    // The OR must not merge; the outer bound keeps the nested loop to ~120 scatters.
     "select c.customer_id, o.order_id from customer c join corder o on o.qty <= c.score \
-     where c.customer_id = {v} or o.customer_id = {v}",
+     where (c.customer_id = {v} or o.customer_id = {v}) and c.customer_id < 120",
     "select t.n, o.order_id from (select count(*) as n from customer where customer_id = {v}) t \
      left join corder o on o.customer_id = {v}",
     "select c.customer_id, o.order_id from customer c join corder o on o.qty < c.score \
