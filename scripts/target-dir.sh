@@ -13,7 +13,8 @@ if [ -z "${CARGO_TARGET_DIR:-}" ]; then
     export CARGO_TARGET_DIR="$HOME/.cache/vtgate-rs/target-$clone_id"
     if [ ! -d "$CARGO_TARGET_DIR/debug" ]; then
         # shellcheck disable=SC2012 # names are ours: target-<hex>
-        seed=$(ls -dt "$HOME"/.cache/vtgate-rs/target-*/debug/.fingerprint 2>/dev/null | head -n 1)
+        # `|| true`: callers run under `set -euo pipefail`, and ls fails on a new machine.
+        seed=$(ls -dt "$HOME"/.cache/vtgate-rs/target-*/debug/.fingerprint 2>/dev/null | head -n 1 || true)
         if [ -n "$seed" ]; then
             seed=${seed%/debug/.fingerprint}
             echo "target-dir: seeding $CARGO_TARGET_DIR from $seed" >&2
