@@ -14,17 +14,23 @@ if [ -z "${CARGO_TARGET_DIR:-}" ]; then
     if [ ! -d "$CARGO_TARGET_DIR/debug" ]; then
         # shellcheck disable=SC2012 # names are ours: target-<hex>
         # `|| true`: callers run under `set -euo pipefail`, and ls fails on a new machine.
-        seed=$(ls -dt "$HOME"/.cache/vtgate-rs/target-*/debug/.fingerprint 2>/dev/null | head -n 1 || true)
+        # `debug/deps` changes whenever cargo writes an artifact: newest first.
+        seed=$(ls -dt "$HOME"/.cache/vtgate-rs/target-*/debug/deps 2>/dev/null | head -n 1 || true)
         if [ -n "$seed" ]; then
-            seed=${seed%/debug/.fingerprint}
+            seed=${seed%/debug/deps}
             echo "target-dir: seeding $CARGO_TARGET_DIR from $seed" >&2
             mkdir -p "$CARGO_TARGET_DIR"
             if cp -a "$seed/debug" "$CARGO_TARGET_DIR/debug.seeding"; then
                 mv "$CARGO_TARGET_DIR/debug.seeding" "$CARGO_TARGET_DIR/debug"
+                touch "$CARGO_TARGET_DIR/debug/deps"
                 find . -path ./.git -prune -o -path ./target -prune -o -type f -exec touch -c {} +
             else
                 rm -rf "$CARGO_TARGET_DIR/debug.seeding"
             fi
+            # A build takes ~6 GB and CI clones to new paths: keep the three used last.
+            # shellcheck disable=SC2012
+            ls -dt "$HOME"/.cache/vtgate-rs/target-*/debug/deps 2>/dev/null | tail -n +4 |
+                while read -r old; do rm -rf "${old%/debug/deps}"; done || true
         fi
     fi
 fi
