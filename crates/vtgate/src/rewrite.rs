@@ -175,6 +175,10 @@ fn unquote_ident(s: &str) -> &str {
 /// that also assigns one would read stale values (`SELECT @n := @n + 1 ...` numbering every row
 /// NULL): such statements are refused rather than answered wrongly.
 pub fn assigns_user_variable(sql: &str) -> bool {
+    // Both forms name a user variable, which starts with `@`: most statements have none.
+    if !sql.contains('@') {
+        return false;
+    }
     let toks = tokens(sql);
     let text = |t: &Token| &sql[t.start..t.end];
     let is_user_var = |t: &Token| t.kind == Kind::Var && !text(t).starts_with("@@");
@@ -348,6 +352,7 @@ mod tests {
         assert!(!assigns_user_variable("select ':=' from t where a = @x"));
         assert!(!assigns_user_variable("insert into t values (@x)"));
         assert!(!assigns_user_variable("select 1 into outfile '/tmp/x'"));
+        assert!(!assigns_user_variable("select c from t where id := 1"));
     }
 
     fn ctx<'a>(
