@@ -176,6 +176,9 @@ fn mentions_system_schema(sql: &str) -> bool {
 
 /// Whether a word naming a system schema is followed by `.` somewhere in `sql`.
 fn has_system_qualifier(sql: &str) -> bool {
+    if !sql.contains('.') {
+        return false;
+    }
     let tokens = crate::rewrite::tokens(sql);
     tokens.windows(2).any(|pair| {
         let (word, dot) = (&pair[0], &pair[1]);
