@@ -20,7 +20,9 @@ if [ -z "${CARGO_TARGET_DIR:-}" ]; then
             seed=${seed%/debug/deps}
             echo "target-dir: seeding $CARGO_TARGET_DIR from $seed" >&2
             mkdir -p "$CARGO_TARGET_DIR"
-            if cp -a "$seed/debug" "$CARGO_TARGET_DIR/debug.seeding"; then
+            # cargo holds an flock on .cargo-lock while it builds there: copy between builds.
+            if flock -w 1800 "$seed/debug/.cargo-lock" \
+                cp -a "$seed/debug" "$CARGO_TARGET_DIR/debug.seeding"; then
                 mv "$CARGO_TARGET_DIR/debug.seeding" "$CARGO_TARGET_DIR/debug"
                 touch "$CARGO_TARGET_DIR/debug/deps"
                 find . -path ./.git -prune -o -path ./target -prune -o -type f -exec touch -c {} +
