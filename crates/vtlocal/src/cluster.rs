@@ -444,9 +444,9 @@ impl Cluster {
         ];
         // `--flag=value`: a shard name such as `-80` would read as a flag on its own.
         let mut args: Vec<String> = args.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        // Queries go over mysqlctl's unix socket, as Vitess's vttablet reaches its mysqld: it
-        // costs MariaDB and the tablet less per statement than loopback TCP. Host and port
-        // stay in the tablet record, for replicas and VReplication to connect to.
+        // Queries go over mysqlctl's unix socket, as Vitess's vttablet reaches its mysqld (no
+        // TCP stack on the way; benches/README.md, Session 9, has what it changed here). Host
+        // and port stay in the tablet record, for replicas and VReplication to connect to.
         let socket = self
             .root
             .join(format!("vt_{:010}", t.uid))
