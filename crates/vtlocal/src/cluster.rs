@@ -81,6 +81,11 @@ impl Cluster {
         })
     }
 
+    /// The directory mysqlctl keeps tablet `uid`'s MariaDB in (its `MysqldPaths::tablet_dir`).
+    fn tablet_dir(&self, uid: u32) -> PathBuf {
+        self.root.join(format!("vt_{uid:010}"))
+    }
+
     fn port(&self, base: u32) -> u16 {
         // Bases are at most 17000 + uid (uid < 10000) and the offset at most 30000.
         (base + u32::from(self.offset)) as u16
@@ -390,11 +395,7 @@ impl Cluster {
             .filter(|t| t.keyspace == ks && t.shard == shard)
             .collect();
         for t in &shard_tablets {
-            let initialized = self
-                .root
-                .join(format!("vt_{:010}", t.uid))
-                .join("data")
-                .exists();
+            let initialized = self.tablet_dir(t.uid).join("data").exists();
             let action = if initialized { "start" } else { "init" };
             run(&self.bin("mysqlctl"), &self.mysqlctl_args(t.uid, action))
                 .with_context(|| format!("mysqlctl {action} for tablet {}", t.uid))?;
@@ -447,10 +448,7 @@ impl Cluster {
         // Queries go over mysqlctl's unix socket, as Vitess's vttablet reaches its mysqld (no
         // TCP stack on the way; benches/README.md, Session 9, has what it changed here). Host
         // and port stay in the tablet record, for replicas and VReplication to connect to.
-        let socket = self
-            .root
-            .join(format!("vt_{:010}", t.uid))
-            .join("mysql.sock");
+        let socket = self.tablet_dir(t.uid).join("mysql.sock");
         args.push(format!("--db-socket={}", socket.display()));
         self.tokio_service(format!("vttablet-{}", t.uid), self.bin("vttablet"), args)
     }

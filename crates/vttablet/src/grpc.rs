@@ -3,10 +3,11 @@
 //! The calls vtgate makes for statements (Execute, BeginExecute, Begin, Commit, Rollback) are
 //! decoded, run and answered here, inside the connection's own task (no task per call): the
 //! request's one message is read from the stream, handed to [`QueryService`], and the answer
-//! queued as HEADERS, DATA and trailers in one go, so the connection writes it in one write. Through tonic's server each such call also passed
-//! hyper's connection and body types, tower's layers, axum's router and tonic's streaming
-//! codec: with h2 they were ~40% of the tablet's CPU per point select. vtgate's side of these
-//! calls is written the same way (`vtgate::unary`).
+//! queued as HEADERS, DATA and trailers in one go, so the connection writes it in one write.
+//! Through tonic's server each such call also passed hyper's connection and body types,
+//! tower's layers, axum's router and tonic's streaming codec: with h2 they were ~40% of the
+//! tablet's CPU per point select. vtgate's side of these calls is written the same way
+//! (`vtgate::unary`).
 //!
 //! A call's `grpc-timeout` becomes the deadline of the statements it runs ([`deadline`]),
 //! tonic's calls included (StreamExecute).
