@@ -53,10 +53,16 @@ fn is_ident(c: u8) -> bool {
 
 /// Tokens of `sql`, without blanks and comments (executable comments' bodies are tokens).
 pub(crate) fn tokens(sql: &str) -> Vec<Token> {
+    first_tokens(sql, usize::MAX)
+}
+
+/// The first `limit` tokens of `sql` (all of them when it has fewer): what a check that
+/// decides on a statement's first words needs, without scanning the rest.
+pub(crate) fn first_tokens(sql: &str, limit: usize) -> Vec<Token> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < b.len() {
+    while i < b.len() && out.len() < limit {
         let c = b[i];
         let start = i;
         if c.is_ascii_whitespace() {

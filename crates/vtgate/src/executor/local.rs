@@ -5,7 +5,7 @@
 
 use proto::query::{Field, QueryResult, Row, Type};
 
-use crate::rewrite::{tokens, Kind};
+use crate::rewrite::{first_tokens, tokens, Kind};
 use crate::session::Session;
 
 /// Values vtgate reports about itself.
@@ -60,6 +60,16 @@ pub fn result(fields: Vec<Field>, rows: Vec<Vec<Option<String>>>) -> QueryResult
 
 /// Answers the select if every item is something vtgate knows; None otherwise.
 pub fn local_select(sql: &str, session: &Session, info: &ServerInfo) -> Option<QueryResult> {
+    // Every SELECT comes here first: decide on its first tokens (`SELECT @@x` or
+    // `SELECT f()`) before scanning the whole statement.
+    let head = first_tokens(sql, 4);
+    let head_is = |i: usize, w: &str| head.get(i).is_some_and(|t| &sql[t.start..t.end] == w);
+    let local_shape = head.get(1).is_some_and(|t| {
+        t.kind == Kind::Var || (t.kind == Kind::Word && head_is(2, "(") && head_is(3, ")"))
+    });
+    if !local_shape {
+        return None;
+    }
     let toks = tokens(sql);
     let text = |i: usize| toks.get(i).map(|t| &sql[t.start..t.end]);
     let is = |i: usize, w: &str| text(i).is_some_and(|t| t.eq_ignore_ascii_case(w));
@@ -222,7 +232,7 @@ mod tests {
     #[test]
     fn cli_probe_aliases_and_null_database() {
         let s = Session::new(TabletType::Primary);
-        let r = local_select("select @@version_comment limit 1", &s, &info()).unwrap();
+        let r = local_select("/* probe */ select @@version_comment limit 1", &s, &info()).unwrap();
         assert_eq!(values(&r), [Some("vtgate-rs".into())]);
         let r = local_select(
             "SELECT DATABASE() AS db, @@session.autocommit ac",
@@ -247,6 +257,8 @@ mod tests {
         let s = Session::new(TabletType::Primary);
         for sql in [
             "select 1",
+            "select c from sbtest1 where id = 5",
+            "select f(1)",
             "select @@sql_mode",
             "select now()",
             "select database() from t",
