@@ -46,11 +46,9 @@ if [[ -z ${SKIP_BUILD:-} ]]; then
     (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --bins)
 fi
 
-sb() { # sb TEST PORT DB [args...]
-    local test=$1 port=$2 db=$3; shift 3
-    sysbench "$test" --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$port" \
-        --mysql-user=root --mysql-password= --mysql-db="$db" --tables=1 --table-size=10000 "$@"
-}
+TABLE_SIZE=10000
+# shellcheck source=benches/sbtest.sh
+. "$ROOT/benches/sbtest.sh"
 
 log "starting the local cluster in $DATAROOT"
 (cd "$ROOT" && "$BIN/vtlocal" --dataroot "$DATAROOT" --port-offset 1000 up --detach \
@@ -58,14 +56,7 @@ log "starting the local cluster in $DATAROOT"
     { log "vtlocal up failed:"; tail -15 "$WORK/vtlocal.log" >&2; exit 1; }
 log "preparing sbtest1 in commerce and in customer"
 sb oltp_read_only $COMMERCE_PRIMARY_PORT vt_commerce prepare >"$WORK/prepare-commerce.log" 2>&1
-python3 -c 'import json, sys
-v = json.load(open(sys.argv[1]))
-v["tables"]["sbtest1"] = {"column_vindexes": [{"column": "id", "name": "xxhash"}]}
-json.dump(v, sys.stdout)' "$ROOT/config/vschema_customer_sharded.json" >"$WORK/vschema_customer.json"
-"$BIN/vtctl" --topo-server $ETCD ApplyVSchema --vschema-file "$WORK/vschema_customer.json" \
-    customer >>"$WORK/vtlocal.log" 2>&1
-sleep 2 # vtgate picks the new SrvVSchema up from its watch
-sb oltp_read_only $VTGATE_PORT customer --auto_inc=off prepare >"$WORK/prepare-customer.log" 2>&1
+sbtest_in_customer "$BIN/vtctl" $ETCD $VTGATE_PORT
 
 # Restarts the process matching PATTERN under callgrind, with its own arguments, working
 # directory and one tokio worker; sets VG_PID.

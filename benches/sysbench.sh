@@ -64,12 +64,8 @@ start_listener() {
     exit 1
 }
 
-sb() { # sb TEST PORT DB [args...]
-    local test=$1 port=$2 db=$3; shift 3
-    sysbench "$test" --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$port" \
-        --mysql-user=root --mysql-password= --mysql-db="$db" \
-        --tables=1 --table-size="$TABLE_SIZE" "$@"
-}
+# shellcheck source=benches/sbtest.sh
+. "$ROOT/benches/sbtest.sh"
 
 # p50 and p95 (ms) from sysbench's --histogram output.
 percentiles() {
@@ -126,16 +122,7 @@ for t in $TARGETS; do
         else
             PORT[vtgate-sharded]=$VTGATE_PORT; DBNAME[vtgate-sharded]=customer
             log "adding sbtest1 (xxhash on id) to customer's VSchema; preparing it through vtgate"
-            python3 -c 'import json, sys
-v = json.load(open(sys.argv[1]))
-v["tables"]["sbtest1"] = {"column_vindexes": [{"column": "id", "name": "xxhash"}]}
-json.dump(v, sys.stdout)' "$ROOT/config/vschema_customer_sharded.json" >"$WORK/vschema_customer_sbtest.json"
-            "$TARGET_DIR/release/vtctl" --topo-server 127.0.0.1:22379 ApplyVSchema \
-                --vschema-file "$WORK/vschema_customer_sbtest.json" customer >>"$WORK/vtlocal.log" 2>&1
-            sleep 2 # vtgate picks the new SrvVSchema up from its watch
-            # Explicit ids (--auto_inc=off): the sharded table has no sequence.
-            sb oltp_read_only $VTGATE_PORT customer --auto_inc=off prepare \
-                >"$WORK/prepare-vtgate-sharded.log" 2>&1
+            sbtest_in_customer "$TARGET_DIR/release/vtctl" 127.0.0.1:22379 $VTGATE_PORT
         fi ;;
     *) log "unknown target $t"; exit 1 ;;
     esac

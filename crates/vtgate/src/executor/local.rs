@@ -232,6 +232,8 @@ mod tests {
     #[test]
     fn cli_probe_aliases_and_null_database() {
         let s = Session::new(TabletType::Primary);
+        let r = local_select("select @@version_comment limit 1", &s, &info()).unwrap();
+        assert_eq!(values(&r), [Some("vtgate-rs".into())]);
         let r = local_select("/* probe */ select @@version_comment limit 1", &s, &info()).unwrap();
         assert_eq!(values(&r), [Some("vtgate-rs".into())]);
         let r = local_select(
