@@ -58,18 +58,20 @@ log "preparing sbtest1 in commerce and in customer"
 sb oltp_read_only $COMMERCE_PRIMARY_PORT vt_commerce prepare >"$WORK/prepare-commerce.log" 2>&1
 sbtest_in_customer "$BIN/vtctl" $ETCD $VTGATE_PORT
 
-# Restarts the process matching PATTERN under callgrind, with its own arguments, working
-# directory and one tokio worker; sets VG_PID.
+# Restarts this cluster's process NAME (its pid file under the dataroot: vtgate,
+# vttablet-100) under callgrind, with its own arguments, working directory and one tokio
+# worker; sets VG_PID. The pid file, not a pattern, so another cluster on this machine is
+# never touched.
 under_callgrind() {
-    local name=$1 pattern=$2 pid cwd
-    pid=$(pgrep -f "$pattern" | head -1)
-    [[ -n $pid ]] || { log "no process matches $pattern"; exit 1; }
+    local name=$1 pid cwd
+    pid=$(cat "$DATAROOT/pids/$name.pid" 2>/dev/null || true)
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || { log "$name is not running"; exit 1; }
     mapfile -d '' -t args <"/proc/$pid/cmdline"
     cwd=$(readlink "/proc/$pid/cwd")
     kill "$pid"
     while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
     (cd "$cwd" && exec env TOKIO_WORKER_THREADS=1 valgrind --tool=callgrind \
-        --callgrind-out-file="$WORK/$name.%p" "${args[@]}") >"$WORK/$name.valgrind.log" 2>&1 &
+        --callgrind-out-file="$WORK/${name%%-*}.%p" "${args[@]}") >"$WORK/$name.valgrind.log" 2>&1 &
     VG_PID=$!
     VG_PIDS+=("$VG_PID")
 }
@@ -108,7 +110,7 @@ count() {
 echo "| process | keyspace | protocol | instructions per point select |"
 echo "|---|---|---|---|"
 log "vtgate under callgrind"
-under_callgrind vtgate "$BIN/vtgate "
+under_callgrind vtgate
 wait_serving commerce
 for db in commerce customer; do
     for mode in disable auto; do
@@ -118,7 +120,7 @@ for db in commerce customer; do
     done
 done
 log "commerce's primary tablet under callgrind"
-under_callgrind vttablet "$BIN/vttablet --tablet-path=zone1-0000000100 "
+under_callgrind vttablet-100
 wait_serving commerce
 per_query=$(count "$VG_PID" commerce disable)
 echo "| vttablet (commerce primary) | commerce | text | $per_query |"
