@@ -1,10 +1,16 @@
 //! Comparing the cells of result rows the way MySQL orders them, for merge
 //! sorts, aggregates and distinct: integers, decimals and floats by value,
-//! binary strings by bytes, `*_bin` text by bytes without trailing spaces,
-//! `*_general_ci` ASCII text case-insensitively, temporal types by value.
-//! NULL sorts first. Anything the engine cannot compare exactly (ENUM, SET,
-//! JSON, non-ASCII text in a case-insensitive collation, unknown
-//! collations) is an error rather than a guess.
+//! binary strings by bytes, `*_bin` text by bytes without trailing spaces
+//! (`*_nopad_bin` with them), `*_general_ci` ASCII text case-insensitively,
+//! temporal types by value. NULL sorts first. Anything the engine cannot
+//! compare exactly (ENUM, SET, JSON, non-ASCII text in a case-insensitive
+//! collation, other collations) is an error rather than a guess.
+//!
+//! A text field's collation is its `charset` id. The tablet sets a table
+//! column's own (MariaDB reports every text column with its result character
+//! set's default collation); an expression keeps MariaDB's id, with the
+//! BINARY flag set when its collation is a `_bin` one, or gets 0 where the
+//! tablet cannot tell its collation.
 
 use std::cmp::Ordering;
 
@@ -12,10 +18,19 @@ use proto::query::{Field, Type};
 
 use crate::error::{EngineError, Result};
 
-/// Collation ids whose order is byte order with trailing spaces ignored.
+/// Collation ids whose order is byte order with trailing spaces ignored: `utf8mb4_bin`,
+/// `latin1_bin`, `ascii_bin`, `utf8mb3_bin`.
 const BIN_COLLATIONS: &[u32] = &[46, 47, 65, 83];
+/// Byte order, trailing spaces counted: MariaDB's `utf8mb4_nopad_bin`, `latin1_nopad_bin`,
+/// `ascii_nopad_bin`, `utf8mb3_nopad_bin`.
+const NOPAD_BIN_COLLATIONS: &[u32] = &[1070, 1071, 1089, 1107];
 /// `utf8mb3_general_ci` and `utf8mb4_general_ci`: ASCII is compared case-insensitively.
 const GENERAL_CI_COLLATIONS: &[u32] = &[33, 45];
+/// MariaDB's `utf8mb3_general_nopad_ci` and `utf8mb4_general_nopad_ci`: the same, trailing
+/// spaces counted.
+const GENERAL_NOPAD_CI_COLLATIONS: &[u32] = &[1057, 1069];
+/// The column flag of text in a binary collation (and of binary strings).
+const BINARY_FLAG: u32 = 128;
 /// The `binary` pseudo-collation.
 const BINARY_COLLATION: u32 = 63;
 
@@ -36,6 +51,8 @@ pub enum CompareKind {
     PadBytes,
     /// ASCII case-insensitive, trailing spaces ignored (`*_general_ci`).
     AsciiCi,
+    /// ASCII case-insensitive, trailing spaces counted (`*_general_nopad_ci`).
+    AsciiCiNoPad,
     /// `TIME` values (may be negative or over 24 hours).
     Time,
 }
@@ -44,6 +61,13 @@ impl CompareKind {
     /// The comparison for a result column.
     pub fn for_field(field: &Field) -> Result<Self> {
         let typ = Type::try_from(field.r#type).unwrap_or(Type::NullType);
+        let text = matches!(typ, Type::Text | Type::Varchar | Type::Char);
+        if text && field.flags & BINARY_FLAG != 0 && GENERAL_CI_COLLATIONS.contains(&field.charset)
+        {
+            // An expression in a `_bin` collation: MariaDB reports the character set's
+            // default collation with the BINARY flag.
+            return Ok(CompareKind::PadBytes);
+        }
         Self::for_type(typ, field.charset, &field.name)
     }
 
@@ -63,7 +87,14 @@ impl CompareKind {
             T::Text | T::Varchar | T::Char => match collation {
                 BINARY_COLLATION => CompareKind::Bytes,
                 c if BIN_COLLATIONS.contains(&c) => CompareKind::PadBytes,
+                c if NOPAD_BIN_COLLATIONS.contains(&c) => CompareKind::Bytes,
                 c if GENERAL_CI_COLLATIONS.contains(&c) => CompareKind::AsciiCi,
+                c if GENERAL_NOPAD_CI_COLLATIONS.contains(&c) => CompareKind::AsciiCiNoPad,
+                0 => {
+                    return Err(EngineError::unsupported(format!(
+                        "comparing {name}, text whose collation the tablet cannot tell, in vtgate"
+                    )))
+                }
                 c => {
                     return Err(EngineError::unsupported(format!(
                         "comparing column {name} with collation id {c} in vtgate"
@@ -101,14 +132,18 @@ impl CompareKind {
             CompareKind::Decimal => Decimal::parse(a)?.cmp(&Decimal::parse(b)?),
             CompareKind::Bytes => a.cmp(b),
             CompareKind::PadBytes => pad_space_cmp(a.iter().copied(), b.iter().copied()),
-            CompareKind::AsciiCi => {
+            CompareKind::AsciiCi | CompareKind::AsciiCiNoPad => {
                 if !a.is_ascii() || !b.is_ascii() {
                     return Err(EngineError::unsupported(
                         "comparing non-ASCII text of a case-insensitive collation in vtgate",
                     ));
                 }
                 let fold = |c: &u8| c.to_ascii_uppercase();
-                pad_space_cmp(a.iter().map(fold), b.iter().map(fold))
+                if self == CompareKind::AsciiCiNoPad {
+                    a.iter().map(fold).cmp(b.iter().map(fold))
+                } else {
+                    pad_space_cmp(a.iter().map(fold), b.iter().map(fold))
+                }
             }
             CompareKind::Time => time_micros(a)?.cmp(&time_micros(b)?),
         })
@@ -287,5 +322,29 @@ mod tests {
         assert_eq!(cmp(raw, "a ", "a"), Ordering::Greater);
         assert!(CompareKind::for_type(Type::Varchar, 224, "c").is_err());
         assert!(CompareKind::for_type(Type::Enum, 45, "c").is_err());
+        let nopad_bin = CompareKind::for_type(Type::Varchar, 1070, "c").unwrap();
+        assert_eq!(cmp(nopad_bin, "a ", "a"), Ordering::Greater);
+        assert_eq!(cmp(nopad_bin, "a", "B"), Ordering::Greater);
+        let nopad_ci = CompareKind::for_type(Type::Varchar, 1069, "c").unwrap();
+        assert_eq!(cmp(nopad_ci, "a ", "A"), Ordering::Greater);
+        assert_eq!(cmp(nopad_ci, "ab", "AB"), Ordering::Equal);
+    }
+
+    #[test]
+    fn binary_flag_marks_a_bin_expression() {
+        let field = |flags: u32| Field {
+            name: "x".into(),
+            r#type: Type::Varchar as i32,
+            charset: 45,
+            flags,
+            ..Field::default()
+        };
+        let bin = CompareKind::for_field(&field(BINARY_FLAG)).unwrap();
+        assert_eq!(bin, CompareKind::PadBytes);
+        assert_eq!(cmp(bin, "a", "B"), Ordering::Greater);
+        assert_eq!(
+            CompareKind::for_field(&field(0)).unwrap(),
+            CompareKind::AsciiCi
+        );
     }
 }

@@ -140,7 +140,10 @@ fn compare_cell_value(cell: &[u8], kind: CompareKind, v: &BindValue) -> Result<O
             x.partial_cmp(&y).ok_or_else(cannot_compare)
         }
         (
-            CompareKind::Bytes | CompareKind::PadBytes | CompareKind::AsciiCi,
+            CompareKind::Bytes
+            | CompareKind::PadBytes
+            | CompareKind::AsciiCi
+            | CompareKind::AsciiCiNoPad,
             BindValue::VarChar(s),
         ) => kind.compare(Some(cell), Some(s)),
         _ => Err(cannot_compare()),

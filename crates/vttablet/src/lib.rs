@@ -19,6 +19,7 @@
 //!   and [`vdiff`], which compares a workflow's tables with their source.
 
 pub mod bind;
+pub mod columns;
 pub mod config;
 pub mod conn_pool;
 pub mod deadline;
@@ -26,7 +27,6 @@ pub mod error;
 pub mod follow_primary;
 pub mod grpc;
 pub mod inflight;
-pub mod json;
 pub mod query_service;
 pub mod reparent;
 pub mod result;

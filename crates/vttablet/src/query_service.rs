@@ -123,7 +123,7 @@ impl QueryService {
         }
         let sql = crate::bind::substitute(&query.sql, &query.bind_variables)?;
         if kind == sql::classify::StatementKind::Ddl {
-            self.tablet.json_columns.invalidate();
+            self.tablet.columns.invalidate();
         }
         Ok(Prepared::Sql(sql.into_owned()))
     }
@@ -194,8 +194,8 @@ impl QueryService {
         };
         let tablet = &self.tablet;
         tablet
-            .json_columns
-            .mark(&mut result.fields, &tablet.db_name, tablet.admin_opts_ref())
+            .columns
+            .describe(&mut result.fields, &tablet.db_name, tablet.admin_opts_ref())
             .await;
         Ok(result)
     }
@@ -267,7 +267,7 @@ async fn stream_on(
     tablet: &Arc<Tablet>,
     conn: &mut mysql_async::Conn,
     sql: &[u8],
-    send: JsonAware,
+    send: Described,
     deadline: Option<tokio::time::Instant>,
 ) -> Result<()> {
     let Some(deadline) = deadline else {
@@ -297,19 +297,20 @@ fn caller(immediate: Option<&VtGateCallerId>) -> Option<&str> {
 }
 
 /// Drops the field names when only types were asked for.
-/// Forwards streamed results, typing JSON columns in the fields message.
-struct JsonAware {
+/// Forwards streamed results, describing the columns of the fields message (JSON types,
+/// collations: [`crate::columns`]).
+struct Described {
     tx: mpsc::Sender<std::result::Result<QueryResult, Status>>,
     tablet: Arc<Tablet>,
 }
 
-impl result::AsyncSend for JsonAware {
+impl result::AsyncSend for Described {
     async fn send(&mut self, mut result: QueryResult) -> bool {
         if !result.fields.is_empty() {
             let tablet = &self.tablet;
             tablet
-                .json_columns
-                .mark(&mut result.fields, &tablet.db_name, tablet.admin_opts_ref())
+                .columns
+                .describe(&mut result.fields, &tablet.db_name, tablet.admin_opts_ref())
                 .await;
         }
         self.tx.send(Ok(result)).await.is_ok()
@@ -387,7 +388,7 @@ impl Query for QueryService {
         tokio::spawn(async move {
             let _busy = busy;
             let outcome = async {
-                let send = JsonAware {
+                let send = Described {
                     tx: tx.clone(),
                     tablet: tablet.clone(),
                 };

@@ -46,8 +46,8 @@ pub struct Tablet {
     pub txs: TxPool,
     /// Query-service requests under way (a demotion waits for them).
     pub in_flight: crate::inflight::InFlight,
-    /// Which columns are JSON (MariaDB types them as text on the wire).
-    pub json_columns: crate::json::JsonColumns,
+    /// What MariaDB's result metadata leaves out: JSON columns, text columns' collations.
+    pub columns: crate::columns::ColumnMetadata,
     /// Blocks of sequence values reserved by this primary.
     pub sequences: crate::sequence::Sequences,
     /// The topology.
@@ -137,7 +137,7 @@ impl Tablet {
             state: TabletState::new(config.tablet_type),
             txs: TxPool::new(limits),
             in_flight: crate::inflight::InFlight::default(),
-            json_columns: crate::json::JsonColumns::default(),
+            columns: crate::columns::ColumnMetadata::default(),
             sequences: crate::sequence::Sequences::default(),
             topo,
             replication_changes: tokio::sync::Mutex::new(()),

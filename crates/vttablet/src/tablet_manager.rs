@@ -75,7 +75,7 @@ impl TabletManagerService {
         }
         let max_rows = (req.max_rows > 0).then_some(req.max_rows);
         let result = result::execute(&mut conn, sql.as_bytes(), max_rows).await;
-        self.tablet.json_columns.invalidate();
+        self.tablet.columns.invalidate();
         result
     }
 
@@ -98,7 +98,7 @@ impl TabletManagerService {
         for statement in sql::split::split_statements(&req.sql) {
             conn.query_drop(statement).await?;
         }
-        self.tablet.json_columns.invalidate();
+        self.tablet.columns.invalidate();
         Ok(())
     }
 
@@ -228,7 +228,7 @@ impl TabletManager for TabletManagerService {
 
     async fn reload_schema(&self, _r: Request<ReloadSchemaRequest>) -> Reply<ReloadSchemaResponse> {
         // The only schema cache is the list of JSON columns.
-        self.tablet.json_columns.invalidate();
+        self.tablet.columns.invalidate();
         Ok(Response::new(ReloadSchemaResponse {}))
     }
 

@@ -313,6 +313,74 @@ async fn execute_transactions_and_streaming_on_a_primary() {
     drop_shared_db(&db).await;
 }
 
+/// MariaDB reports every utf8mb4 text column as `utf8mb4_general_ci` (45); the tablet gives
+/// a table column its own collation, as MySQL 8 reports it, so that vtgate merges rows from
+/// several shards in the column's order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_fields_carry_their_column_collation() {
+    let topo = topo().await;
+    let keyspace = unique("cks");
+    let db = unique("vt_coll");
+    let tablet = start_shared_primary(&topo, 110, &keyspace, &db).await;
+    let mut client = query_client(&tablet).await;
+    let primary = target(&keyspace, TabletType::Primary);
+    execute(
+        &mut client,
+        &primary,
+        "create table c (id int primary key, g varchar(9) collate utf8mb4_general_ci, \
+         b varchar(9) collate utf8mb4_bin, u varchar(9) collate utf8mb4_unicode_ci, \
+         np char(9) collate utf8mb4_general_nopad_ci, `MixedCase` text collate utf8mb4_bin, \
+         l varchar(9) character set latin1 collate latin1_bin, raw varbinary(9))",
+        0,
+    )
+    .await
+    .unwrap();
+    execute(
+        &mut client,
+        &primary,
+        "insert into c values (1, 'a', 'a', 'a', 'a', 'a', 'a', 'a')",
+        0,
+    )
+    .await
+    .unwrap();
+    let sql = "select g, b, u, np, mixedcase, l, raw, g collate utf8mb4_bin as e, id from c";
+    let unary = execute(&mut client, &primary, sql, 0).await.unwrap();
+    let stream_req = StreamExecuteRequest {
+        target: Some(primary.clone()),
+        query: request(&primary, sql, &[], 0).query,
+        ..StreamExecuteRequest::default()
+    };
+    let mut stream = client
+        .stream_execute(stream_req)
+        .await
+        .unwrap()
+        .into_inner();
+    let streamed = stream.next().await.unwrap().unwrap().result.unwrap();
+    for fields in [&unary.fields, &streamed.fields] {
+        let ids: Vec<u32> = fields.iter().map(|f| f.charset).collect();
+        // latin1_bin is converted to utf8mb4 on the wire: it keeps the reported id (its
+        // BINARY flag tells the order). The expression's collation cannot be told in a
+        // database with unicode_ci and nopad columns: 0.
+        assert_eq!(ids, [45, 46, 224, 1069, 46, 45, 63, 0, 63], "{fields:?}");
+        assert!(fields[5].flags & flag::BINARY != 0 && fields[7].flags & flag::BINARY != 0);
+    }
+    // Without them, MariaDB's id for an expression is right, and kept.
+    execute(
+        &mut client,
+        &primary,
+        "alter table c drop column u, drop column np",
+        0,
+    )
+    .await
+    .unwrap();
+    let sql = "select g, min(b), g collate utf8mb4_bin as e, concat(g, 'x') from c group by g";
+    let result = execute(&mut client, &primary, sql, 0).await.unwrap();
+    let ids: Vec<u32> = result.fields.iter().map(|f| f.charset).collect();
+    assert_eq!(ids, [45, 45, 45, 45], "{:?}", result.fields);
+    tablet.shutdown().await;
+    drop_shared_db(&db).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topo_record_health_denied_tables_and_replica_rules() {
     let topo = topo().await;

@@ -96,6 +96,11 @@ pub(super) fn collation_checks() -> Vec<Query> {
          and customer_id > 7000",
         "select customer_id from customer where region = 'U' and customer_id > 7000",
         "select sum(distinct score), count(*) from customer where customer_id > 7000",
+        // An expression in a `_bin` collation (flagged BINARY by MariaDB): byte order.
+        "select name collate utf8mb4_bin as x, count(*) from customer \
+         where customer_id > 7000 group by x",
+        "select min(name collate utf8mb4_bin), max(name collate utf8mb4_bin) from customer \
+         where customer_id > 7000",
     ] {
         out.push(q(sql, false));
     }
@@ -105,6 +110,7 @@ pub(super) fn collation_checks() -> Vec<Query> {
         ("name", "desc"),
         ("region", "asc"),
         ("email", "desc"),
+        ("name collate utf8mb4_bin", "asc"),
     ] {
         out.push(q(
             format!(
@@ -159,4 +165,72 @@ pub(super) fn numeric_text_checks() -> Vec<Query> {
     .into_iter()
     .map(|sql| q(sql, sql.contains("order by")))
     .collect()
+}
+
+/// Text columns in collations other than the table's default (`_bin`, `_nopad`,
+/// `_unicode_ci`): MariaDB reports them all as `utf8mb4_general_ci`, and vtgate must still
+/// merge, group and de-duplicate them by their own collation (or refuse).
+pub(super) fn column_collations_setup() -> Vec<String> {
+    let values = [
+        ("'a'", "'_'", "'a'"),
+        ("'B'", "'a'", "'a '"),
+        ("'a'", "'b'", "'b'"),
+        ("'A'", "'A'", "'A'"),
+        ("'b '", "'B '", "'b '"),
+        ("'_'", "'-'", "' '"),
+        ("NULL", "NULL", "NULL"),
+        ("'B'", "'z'", "'a'"),
+        ("''", "''", "''"),
+        ("' '", "' '", "'a  '"),
+    ];
+    let rows: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, (tag, label, np))| {
+            // Customers 1..=10: the rows land on every shard.
+            format!("({}, {}, {tag}, {label}, {np})", 97001 + i, 1 + i)
+        })
+        .collect();
+    vec![
+        "alter table corder add column tag varchar(12) collate utf8mb4_bin, \
+         add column label varchar(12) collate utf8mb4_unicode_ci, \
+         add column np varchar(12) collate utf8mb4_general_nopad_ci"
+            .to_string(),
+        format!(
+            "insert into corder (order_id, customer_id, tag, label, np) values {}",
+            rows.join(", ")
+        ),
+        "update corder set note = tag where order_id > 97000".to_string(),
+    ]
+}
+
+/// The checks after [`column_collations_setup`].
+pub(super) fn column_collations_checks() -> Vec<Query> {
+    let mut out = Vec::new();
+    let new_rows = "from corder where order_id > 97000";
+    for col in ["tag", "np", "label", "note collate utf8mb4_bin"] {
+        for sql in [
+            format!("select {col} as x, count(*) {new_rows} group by x"),
+            format!("select distinct {col} as x {new_rows}"),
+            format!("select count(distinct {col}) {new_rows}"),
+            format!("select min({col}), max({col}) {new_rows}"),
+            format!(
+                "select {col} as x {new_rows} and customer_id < 5 union \
+                 select {col} as x {new_rows} and customer_id >= 5"
+            ),
+        ] {
+            out.push(q(sql, false));
+        }
+        for order in ["x, order_id", "x desc, order_id"] {
+            out.push(q(
+                format!("select order_id, {col} as x {new_rows} order by {order}"),
+                true,
+            ));
+            out.push(q(
+                format!("select order_id, {col} as x {new_rows} order by {order} limit 3"),
+                true,
+            ));
+        }
+    }
+    out
 }

@@ -96,5 +96,10 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
             ]),
             whole(),
         ),
+        // Last: it adds columns to corder.
+        (
+            collation::column_collations_setup(),
+            collation::column_collations_checks(),
+        ),
     ]
 }

@@ -1,0 +1,228 @@
+//! What MariaDB's result metadata does not say about the columns of the tablet's database:
+//! which are JSON, and the collation of each text column.
+//!
+//! - MariaDB's JSON is LONGTEXT with a column-level `CHECK (json_valid(col))`; on the wire it
+//!   is a text BLOB, and only MariaDB's extended column metadata (which mysql_async does not
+//!   request) says `json`. MariaDB itself derives that from the constraint, so the tablet does
+//!   the same from `information_schema.CHECK_CONSTRAINTS` and types such fields `JSON`, as a
+//!   MySQL JSON column is typed in Vitess.
+//! - MariaDB reports every text column with the default collation of the connection's result
+//!   character set (45, `utf8mb4_general_ci`), whatever the column's own: only the BINARY flag
+//!   tells a `_bin` one. MySQL 8 reports the column's collation, and vtgate orders, groups and
+//!   de-duplicates rows from several shards by it. So a text field of a table column gets the
+//!   column's collation id from `information_schema.COLUMNS`, when that collation belongs to
+//!   the reported character set (the bytes are in that character set, and clients decode
+//!   them by it); a column converted from another character set keeps the reported id.
+//!   An expression's collation (`MIN(col)`, `CONCAT(..)`) is not in the metadata at all. The
+//!   reported id is right for it when every text column of the database is in a default
+//!   `general_ci`-like collation or a `_bin` one (which MariaDB flags BINARY); otherwise
+//!   the tablet cannot tell, and says so with collation id 0 (clients still see the result
+//!   character set's default, see `proto::sqltypes::column_charset`), so that vtgate
+//!   refuses to order such values rather than guess.
+//!
+//! The lists are cached; they are reloaded when older than [`MAX_AGE`] or after DDL ran
+//! through this tablet, on a dedicated administration connection: never from the query pool,
+//! whose connections the queries being described may all hold (a pool-sized batch of
+//! streaming selects would otherwise deadlock).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts};
+use proto::query::{Field, Type};
+
+use crate::error::Result;
+
+/// How long a loaded list is trusted.
+pub const MAX_AGE: Duration = Duration::from_secs(10);
+
+/// The `binary` pseudo-collation of binary strings and non-text types.
+const BINARY_COLLATION: u32 = 63;
+
+/// The collation id that says "unknown" to vtgate.
+pub const UNKNOWN_COLLATION: u32 = 0;
+
+/// Collations of a database whose expressions MariaDB's reported ids describe rightly:
+/// `latin1_swedish_ci`, `ascii_general_ci`, `utf8mb3_general_ci`, `utf8mb4_general_ci`
+/// (the same order as `utf8mb4_general_ci` for the ASCII text vtgate compares), and the
+/// PAD SPACE `_bin` ones of those character sets, which MariaDB flags BINARY.
+const PLAIN_COLLATIONS: &[u32] = &[8, 11, 33, 45, 46, 47, 65, 83];
+
+/// The columns of the tablet's database, as last loaded.
+#[derive(Debug, Default)]
+pub struct ColumnMetadata {
+    cache: Mutex<Option<Loaded>>,
+    /// The loading connection (made on first use); its lock lets one caller load at a time.
+    loader: tokio::sync::Mutex<Option<Conn>>,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    at: Instant,
+    /// `(table, column)` pairs MariaDB treats as JSON.
+    json: HashSet<(String, String)>,
+    /// Table → column → collation id, for the text columns.
+    collations: HashMap<String, HashMap<String, u32>>,
+    /// Collation id → character set name, for every collation the server has.
+    charsets: HashMap<u32, String>,
+    /// Every text column is in one of [`PLAIN_COLLATIONS`].
+    plain: bool,
+}
+
+/// A field that names a column of a table of `db`.
+fn of_table(field: &Field, db: &str) -> bool {
+    !field.org_table.is_empty() && field.database == db
+}
+
+/// A field that may be a JSON column: a text BLOB.
+fn json_candidate(field: &Field) -> bool {
+    field.r#type() == Type::Text
+}
+
+/// A field whose collation may be more than MariaDB reported: text, not binary.
+fn collation_candidate(field: &Field) -> bool {
+    matches!(field.r#type(), Type::Text | Type::Varchar | Type::Char)
+        && field.charset != BINARY_COLLATION
+}
+
+impl Loaded {
+    /// The column's own collation id, when it is known and of the character set of
+    /// `reported` (the id MariaDB reported for it).
+    fn collation(&self, table: &str, column: &str, reported: u32) -> Option<u32> {
+        let columns = self.collations.get(table)?;
+        let id = columns.get(column).copied().or_else(|| {
+            // Column names are case-insensitive; the metadata spells them as created.
+            columns
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(column))
+                .map(|(_, id)| *id)
+        })?;
+        let same_charset = self
+            .charsets
+            .get(&id)
+            .is_some_and(|charset| self.charsets.get(&reported) == Some(charset));
+        same_charset.then_some(id)
+    }
+}
+
+impl ColumnMetadata {
+    /// Forgets the lists (after DDL).
+    pub fn invalidate(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = None;
+        }
+    }
+
+    /// Types the fields that are JSON columns of `db` as `JSON` and gives text columns of
+    /// `db` their own collation, loading the lists on the loader connection (opened with
+    /// `admin` when missing) when they are missing or old. A failed load leaves the fields
+    /// as they are.
+    pub async fn describe(&self, fields: &mut [Field], db: &str, admin: &Opts) {
+        let candidate = |f: &Field| {
+            (of_table(f, db) && json_candidate(f))
+                || (collation_candidate(f) && (of_table(f, db) || f.org_table.is_empty()))
+        };
+        if !fields.iter().any(candidate) {
+            return;
+        }
+        if !self.is_fresh() {
+            let mut loader = self.loader.lock().await;
+            // Another caller may have loaded while this one waited.
+            if !self.is_fresh() {
+                match load(&mut loader, db, admin).await {
+                    Ok(loaded) => {
+                        if let Ok(mut cache) = self.cache.lock() {
+                            *cache = Some(loaded);
+                        }
+                    }
+                    Err(e) => {
+                        *loader = None;
+                        tracing::warn!(error = %e, "cannot load the column metadata");
+                        return;
+                    }
+                }
+            }
+        }
+        let Ok(cache) = self.cache.lock() else { return };
+        let Some(loaded) = cache.as_ref() else { return };
+        for field in fields.iter_mut().filter(|f| candidate(f)) {
+            if json_candidate(field)
+                && loaded
+                    .json
+                    .contains(&(field.org_table.clone(), field.org_name.clone()))
+            {
+                field.set_type(Type::Json);
+                continue;
+            }
+            if !collation_candidate(field) {
+                continue;
+            }
+            if field.org_table.is_empty() {
+                if !loaded.plain {
+                    field.charset = UNKNOWN_COLLATION;
+                }
+            } else if let Some(id) =
+                loaded.collation(&field.org_table, &field.org_name, field.charset)
+            {
+                field.charset = id;
+            }
+        }
+    }
+
+    fn is_fresh(&self) -> bool {
+        self.cache.lock().is_ok_and(|c| {
+            c.as_ref()
+                .is_some_and(|loaded| loaded.at.elapsed() < MAX_AGE)
+        })
+    }
+}
+
+/// The column metadata of `db`, read on `loader` (connected with `admin` first when empty).
+async fn load(loader: &mut Option<Conn>, db: &str, admin: &Opts) -> Result<Loaded> {
+    let conn = match loader {
+        Some(conn) => conn,
+        None => loader.insert(Conn::new(admin.clone()).await?),
+    };
+    // Column-level `json_valid(`col`)` constraints.
+    let json: Vec<(String, String)> = conn
+        .exec(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = ? AND LEVEL = 'Column' \
+             AND CHECK_CLAUSE = CONCAT('json_valid(`', REPLACE(CONSTRAINT_NAME, '`', '``'), '`)')",
+            (db,),
+        )
+        .await?;
+    // Options throughout: MariaDB lists collations without an id or a character set (the
+    // UCA 14.0 ones apply to several), and a row that does not fit must not fail a query.
+    let columns: Vec<(String, String, Option<u32>)> = conn
+        .exec(
+            "SELECT c.TABLE_NAME, c.COLUMN_NAME, co.ID FROM information_schema.COLUMNS c \
+             JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME \
+             WHERE c.TABLE_SCHEMA = ?",
+            (db,),
+        )
+        .await?;
+    let charsets: Vec<(Option<u32>, Option<String>)> = conn
+        .query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS")
+        .await?;
+    let mut collations: HashMap<String, HashMap<String, u32>> = HashMap::new();
+    let mut plain = true;
+    for (table, column, id) in columns {
+        plain &= id.is_some_and(|id| PLAIN_COLLATIONS.contains(&id));
+        if let Some(id) = id {
+            collations.entry(table).or_default().insert(column, id);
+        }
+    }
+    Ok(Loaded {
+        at: Instant::now(),
+        json: json.into_iter().collect(),
+        collations,
+        charsets: charsets
+            .into_iter()
+            .filter_map(|(id, charset)| Some((id?, charset?)))
+            .collect(),
+        plain,
+    })
+}
