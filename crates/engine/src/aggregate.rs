@@ -152,13 +152,27 @@ fn parse_count(cell: Option<&[u8]>) -> Result<i64> {
         .ok_or_else(|| EngineError::BadResult("bad count from a shard".into()))
 }
 
-/// A double as MySQL prints it: exponent form for very large or small values.
+/// A double as MariaDB prints it (`my_gcvt`): the shortest digits that read back as the
+/// same value, in fixed form when the decimal point falls within 15 places of them
+/// (`1000000000000252.9`, `0.000000000000001`), else in exponent form (`1e15`,
+/// `9.999999999999998e15`, `1e-16`).
 pub(crate) fn float_text(f: f64) -> String {
-    let a = f.abs();
-    if a != 0.0 && !(1e-4..1e15).contains(&a) {
-        format!("{f:e}")
-    } else {
+    if f == 0.0 {
+        // `-0` too.
+        return "0".to_string();
+    }
+    if !f.is_finite() {
+        return format!("{f}");
+    }
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits = mantissa.bytes().filter(u8::is_ascii_digit).count() as i64;
+    // Where the decimal point falls after the first digit: 1 for 1.5, -3 for 0.0001.
+    let point = exponent.parse::<i64>().unwrap_or(0) + 1;
+    if point >= -14 && (point <= 15 || digits > point) {
         format!("{f}")
+    } else {
+        format!("{f:e}")
     }
 }
 
