@@ -122,6 +122,14 @@ impl VisitorMut for Puller<'_> {
                     self.error = Some(in_this_position());
                     return ControlFlow::Break(());
                 }
+                // The subquery's rows become one list of values: a row of several would
+                // reach MariaDB as `(a, b) IN (x, y)`, which fails.
+                if matches!(expr.as_ref(), Expr::Tuple(_)) {
+                    self.error = Some(EngineError::unsupported(
+                        "a tuple IN (subquery) that is not sent to one shard",
+                    ));
+                    return ControlFlow::Break(());
+                }
                 let list = Expr::In {
                     expr: expr.clone(),
                     target: InTarget::List(vec![placeholder(&sq)]),

@@ -219,3 +219,13 @@ fn vitess_errors_for_column_values_and_vindexes_without_where() {
         "VT09018: WHERE clause for vindex function must be of the form id = <val> or id in(<val>,...) (where clause missing)"
     );
 }
+
+#[test]
+fn a_tuple_in_a_pulled_out_subquery_is_refused() {
+    // The subquery's rows would become a list of single values: MariaDB's 1241.
+    let msg = refused("select id from user where (col, id) in (select id, col from music)");
+    assert!(msg.contains("a tuple IN (subquery)"), "{msg}");
+    // A single column still pulls out.
+    let d = describe("select id from user where col in (select id from music)");
+    assert_eq!(d["OperatorType"], "UncorrelatedSubquery");
+}
