@@ -25,7 +25,7 @@
 //! whose connections the queries being described may all hold (a pool-sized batch of
 //! streaming selects would otherwise deadlock).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -58,17 +58,27 @@ pub struct ColumnMetadata {
     loader: tokio::sync::Mutex<Option<Conn>>,
 }
 
+/// Looked up for the fields of every result: foldhash, not SipHash.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 #[derive(Debug)]
 struct Loaded {
     at: Instant,
-    /// `(table, column)` pairs MariaDB treats as JSON.
-    json: HashSet<(String, String)>,
-    /// Table → column → collation id, for the text columns.
-    collations: HashMap<String, HashMap<String, u32>>,
-    /// Collation id → character set name, for every collation the server has.
-    charsets: HashMap<u32, String>,
+    /// Table → the columns MariaDB treats as JSON.
+    json: Map<String, Vec<String>>,
+    /// Table → column → collation, for the text columns.
+    collations: Map<String, Map<String, Collation>>,
+    /// Collation id → its character set (an index into the server's list).
+    charset_of: Map<u32, u16>,
     /// Every text column is in one of [`PLAIN_COLLATIONS`].
     plain: bool,
+}
+
+/// A text column's collation id and its character set.
+#[derive(Debug, Clone, Copy)]
+struct Collation {
+    id: u32,
+    charset: Option<u16>,
 }
 
 /// A field that names a column of a table of `db`.
@@ -92,18 +102,22 @@ impl Loaded {
     /// `reported` (the id MariaDB reported for it).
     fn collation(&self, table: &str, column: &str, reported: u32) -> Option<u32> {
         let columns = self.collations.get(table)?;
-        let id = columns.get(column).copied().or_else(|| {
+        let found = columns.get(column).copied().or_else(|| {
             // Column names are case-insensitive; the metadata spells them as created.
             columns
                 .iter()
                 .find(|(name, _)| name.eq_ignore_ascii_case(column))
-                .map(|(_, id)| *id)
+                .map(|(_, c)| *c)
         })?;
-        let same_charset = self
-            .charsets
-            .get(&id)
-            .is_some_and(|charset| self.charsets.get(&reported) == Some(charset));
-        same_charset.then_some(id)
+        let same_charset =
+            found.charset.is_some() && found.charset == self.charset_of.get(&reported).copied();
+        same_charset.then_some(found.id)
+    }
+
+    fn is_json(&self, table: &str, column: &str) -> bool {
+        self.json
+            .get(table)
+            .is_some_and(|columns| columns.iter().any(|c| c == column))
     }
 }
 
@@ -148,11 +162,7 @@ impl ColumnMetadata {
         let Ok(cache) = self.cache.lock() else { return };
         let Some(loaded) = cache.as_ref() else { return };
         for field in fields.iter_mut().filter(|f| candidate(f)) {
-            if json_candidate(field)
-                && loaded
-                    .json
-                    .contains(&(field.org_table.clone(), field.org_name.clone()))
-            {
+            if json_candidate(field) && loaded.is_json(&field.org_table, &field.org_name) {
                 field.set_type(Type::Json);
                 continue;
             }
@@ -207,22 +217,39 @@ async fn load(loader: &mut Option<Conn>, db: &str, admin: &Opts) -> Result<Loade
     let charsets: Vec<(Option<u32>, Option<String>)> = conn
         .query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS")
         .await?;
-    let mut collations: HashMap<String, HashMap<String, u32>> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut charset_of = Map::default();
+    for (id, charset) in charsets {
+        let (Some(id), Some(charset)) = (id, charset) else {
+            continue;
+        };
+        let index = names.iter().position(|n| *n == charset).unwrap_or_else(|| {
+            names.push(charset);
+            names.len() - 1
+        });
+        charset_of.insert(id, u16::try_from(index).unwrap_or(u16::MAX));
+    }
+    let mut collations: Map<String, Map<String, Collation>> = Map::default();
     let mut plain = true;
     for (table, column, id) in columns {
         plain &= id.is_some_and(|id| PLAIN_COLLATIONS.contains(&id));
         if let Some(id) = id {
-            collations.entry(table).or_default().insert(column, id);
+            let charset = charset_of.get(&id).copied();
+            collations
+                .entry(table)
+                .or_default()
+                .insert(column, Collation { id, charset });
         }
+    }
+    let mut json_columns: Map<String, Vec<String>> = Map::default();
+    for (table, column) in json {
+        json_columns.entry(table).or_default().push(column);
     }
     Ok(Loaded {
         at: Instant::now(),
-        json: json.into_iter().collect(),
+        json: json_columns,
         collations,
-        charsets: charsets
-            .into_iter()
-            .filter_map(|(id, charset)| Some((id?, charset?)))
-            .collect(),
+        charset_of,
         plain,
     })
 }
