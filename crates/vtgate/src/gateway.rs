@@ -15,7 +15,6 @@ use proto::query::{
 };
 use proto::topodata::{TabletAlias, TabletType};
 use proto::vtrpc::{CallerId, RpcError};
-use rand::Rng;
 
 use crate::error::{tablet_error, VtError};
 use crate::healthcheck::{HealthCheck, TabletConn};
@@ -108,17 +107,9 @@ impl Gateway {
         target: &ShardTarget,
         tried: &[TabletAlias],
     ) -> Result<Arc<TabletConn>, VtError> {
-        let mut healthy = self
-            .hc
-            .healthy(&target.keyspace, &target.shard, target.tablet_type);
-        if !tried.is_empty() {
-            healthy.retain(|t| !tried.contains(&t.alias));
-        }
-        if healthy.is_empty() {
-            return Err(no_healthy(target));
-        }
-        let i = rand::rng().random_range(0..healthy.len());
-        Ok(healthy.swap_remove(i))
+        self.hc
+            .pick(&target.keyspace, &target.shard, target.tablet_type, tried)
+            .ok_or_else(|| no_healthy(target))
     }
 
     /// Runs a query outside any transaction.

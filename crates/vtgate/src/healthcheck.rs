@@ -233,6 +233,40 @@ impl HealthCheck {
         found.into_iter().map(|h| h.conn.clone()).collect()
     }
 
+    /// One usable tablet of a target, not in `tried`: for PRIMARY the primary with the newest
+    /// term (none when that one was tried), else one of [`Self::healthy`] at random. Runs for
+    /// every query: the primary is found without collecting the candidates.
+    pub fn pick(
+        &self,
+        keyspace: &str,
+        shard: &str,
+        tablet_type: TabletType,
+        tried: &[TabletAlias],
+    ) -> Option<Arc<TabletConn>> {
+        if tablet_type == TabletType::Primary {
+            let state = self.lock();
+            let newest = state
+                .tablets
+                .values()
+                .map(|e| &e.health)
+                .filter(|h| {
+                    h.keyspace == keyspace
+                        && h.shard == shard
+                        && h.tablet_type == tablet_type
+                        && h.is_usable(self.timeout)
+                })
+                .max_by_key(|h| h.primary_term_start)?;
+            return (!tried.contains(&newest.conn.alias)).then(|| newest.conn.clone());
+        }
+        let mut healthy = self.healthy(keyspace, shard, tablet_type);
+        healthy.retain(|t| !tried.contains(&t.alias));
+        if healthy.is_empty() {
+            return None;
+        }
+        let i = rand::Rng::random_range(&mut rand::rng(), 0..healthy.len());
+        Some(healthy.swap_remove(i))
+    }
+
     /// A snapshot of every known tablet, sorted by alias.
     pub fn all(&self) -> Vec<TabletHealth> {
         let state = self.lock();
@@ -412,6 +446,18 @@ mod tests {
         hc.update("zone1-0000000003", Some(&msg(TabletType::Replica, 0, "")));
         assert_eq!(uids(hc.healthy("ks", "0", TabletType::Primary)), [2]);
         assert_eq!(uids(hc.healthy("ks", "0", TabletType::Replica)), [3]);
+        let pick = |t, tried: &[TabletAlias]| hc.pick("ks", "0", t, tried).map(|c| c.alias.uid);
+        assert_eq!(pick(TabletType::Primary, &[]), Some(2));
+        // The newest primary was tried: no other primary is used.
+        assert_eq!(
+            pick(TabletType::Primary, &[TabletAlias::new("zone1", 2)]),
+            None
+        );
+        assert_eq!(pick(TabletType::Replica, &[]), Some(3));
+        assert_eq!(
+            pick(TabletType::Replica, &[TabletAlias::new("zone1", 3)]),
+            None
+        );
         assert!(hc.healthy("ks", "-80", TabletType::Primary).is_empty());
 
         hc.update(

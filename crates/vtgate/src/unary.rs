@@ -16,7 +16,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ::http::{HeaderMap, Request};
+use ::http::header::{HeaderValue, CONTENT_TYPE, TE};
+use ::http::uri::{Authority, PathAndQuery, Scheme};
+use ::http::{HeaderMap, Method, Request, Uri};
 use bytes::{Bytes, BytesMut};
 use h2::client::SendRequest;
 use prost::Message;
@@ -37,6 +39,8 @@ pub struct UnaryClient {
 struct Inner {
     /// `host:port`.
     authority: String,
+    /// The same, parsed once for every request's URI (None when it does not parse).
+    uri_authority: Option<Authority>,
     /// The open connection's request handle, None before the first call or after a failure.
     current: Mutex<Option<SendRequest<Bytes>>>,
     /// Held while connecting, so concurrent first calls make one connection.
@@ -56,6 +60,7 @@ impl UnaryClient {
     pub fn new(authority: String) -> Self {
         UnaryClient {
             inner: Arc::new(Inner {
+                uri_authority: Authority::try_from(authority.as_str()).ok(),
                 authority,
                 current: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(()),
@@ -77,15 +82,7 @@ impl UnaryClient {
                 return Err(h2_status(&e));
             }
         };
-        let mut http_request = Request::post(format!("http://{}{path}", self.inner.authority))
-            .header("content-type", "application/grpc")
-            .header("te", "trailers");
-        if let Some(timeout) = crate::timeout::grpc_timeout() {
-            http_request = http_request.header("grpc-timeout", timeout);
-        }
-        let http_request = http_request
-            .body(())
-            .map_err(|e| Status::internal(format!("bad request: {e}")))?;
+        let http_request = self.request(path)?;
         let (response, mut body_tx) = sender
             .send_request(http_request, false)
             .map_err(|e| self.failed(&e))?;
@@ -119,6 +116,32 @@ impl UnaryClient {
             None => return Err(Status::internal("tablet response without trailers")),
         }
         decode(data.freeze())
+    }
+
+    /// The HTTP/2 request of a call: built from parts parsed once (the authority) or static
+    /// (path, headers), since this runs for every statement.
+    fn request(&self, path: &'static str) -> Result<Request<()>, Status> {
+        let bad = |e: &dyn std::fmt::Display| Status::internal(format!("bad request: {e}"));
+        let authority = self
+            .inner
+            .uri_authority
+            .clone()
+            .ok_or_else(|| bad(&format_args!("tablet address {:?}", self.inner.authority)))?;
+        let mut uri = ::http::uri::Parts::default();
+        uri.scheme = Some(Scheme::HTTP);
+        uri.authority = Some(authority);
+        uri.path_and_query = Some(PathAndQuery::from_static(path));
+        let mut request = Request::new(());
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = Uri::from_parts(uri).map_err(|e| bad(&e))?;
+        let headers = request.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert(TE, HeaderValue::from_static("trailers"));
+        if let Some(timeout) = crate::timeout::grpc_timeout() {
+            let value = HeaderValue::try_from(timeout).map_err(|e| bad(&e))?;
+            headers.insert("grpc-timeout", value);
+        }
+        Ok(request)
     }
 
     async fn sender(&self) -> Result<SendRequest<Bytes>, Status> {

@@ -125,7 +125,10 @@ impl Executor {
         // A read that opens no transaction (autocommit, none open) may be abandoned.
         let abandonable =
             matches!(kind, StatementKind::Select) && session.autocommit && !session.in_transaction;
-        let statement = self.dispatch(session, caller, sql, kind).instrument(span);
+        // Boxed where it is made: the statement's future is several KB, and each wrapper it
+        // would otherwise be moved into (span, timeout, this future, the handler's box)
+        // copies all of it, for every query.
+        let statement = Box::pin(self.dispatch(session, caller, sql, kind).instrument(span));
         crate::timeout::within(timeout, abandonable, statement).await
     }
 
