@@ -227,7 +227,7 @@ impl TabletManager for TabletManagerService {
     }
 
     async fn reload_schema(&self, _r: Request<ReloadSchemaRequest>) -> Reply<ReloadSchemaResponse> {
-        // The only schema cache is the list of JSON columns.
+        // The only schema cache is the column metadata (JSON columns, collations).
         self.tablet.columns.invalidate();
         Ok(Response::new(ReloadSchemaResponse {}))
     }
