@@ -37,7 +37,8 @@ pub fn decode(text: &str) -> Result<Vec<u8>, HexError> {
     Ok(out)
 }
 
-fn nibble(c: u8) -> Result<u8, HexError> {
+/// The value of one hex digit.
+pub(crate) fn nibble(c: u8) -> Result<u8, HexError> {
     match c {
         b'0'..=b'9' => Ok(c - b'0'),
         b'a'..=b'f' => Ok(c - b'a' + 10),

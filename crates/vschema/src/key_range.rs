@@ -226,8 +226,7 @@ pub fn shard_for_keyspace_id<S: AsRef<str>>(
         return Err(KeyRangeError::NoShards);
     }
     for (i, shard) in shards.iter().enumerate() {
-        let range = KeyRange::parse_shard_name(shard.as_ref())?;
-        if range.contains(kid) {
+        if shard_contains(shard.as_ref(), kid)? {
             return Ok(i);
         }
     }
@@ -236,6 +235,44 @@ pub fn shard_for_keyspace_id<S: AsRef<str>>(
         kid: hex::encode(kid),
         shards: names.join(" "),
     })
+}
+
+/// Shard name bounds of at most this many bytes are decoded on the stack.
+const STACK_BOUND: usize = 16;
+
+/// A shard name's bound decoded into `buf`; None when it is not even-length hex that fits
+/// (the caller then parses the name the long way, which says what is wrong with it).
+fn decode_bound<'b>(text: &str, buf: &'b mut [u8; STACK_BOUND]) -> Option<&'b [u8]> {
+    let digits = text.as_bytes();
+    if digits.len() % 2 != 0 || digits.len() / 2 > STACK_BOUND {
+        return None;
+    }
+    for (i, pair) in digits.chunks_exact(2).enumerate() {
+        buf[i] = hex::nibble(pair[0]).ok()? << 4 | hex::nibble(pair[1]).ok()?;
+    }
+    Some(&buf[..digits.len() / 2])
+}
+
+/// Whether the shard named `shard` holds `kid`: [`KeyRange::parse_shard_name`] then
+/// [`KeyRange::contains`], without allocating for the usual names (this runs for every
+/// routed query); any other name goes the long way, with its errors.
+fn shard_contains(shard: &str, kid: &[u8]) -> Result<bool, KeyRangeError> {
+    if let Some((start, end)) = shard.split_once('-') {
+        if !shard.contains('/') && !end.contains('-') {
+            let (mut a, mut b) = ([0; STACK_BOUND], [0; STACK_BOUND]);
+            if let (Some(start), Some(end)) =
+                (decode_bound(start, &mut a), decode_bound(end, &mut b))
+            {
+                if end.is_empty() || start < end {
+                    return Ok(
+                        (start.is_empty() || compare_keys(kid, start) != Ordering::Less)
+                            && (end.is_empty() || compare_keys(kid, end) == Ordering::Less),
+                    );
+                }
+            }
+        }
+    }
+    Ok(KeyRange::parse_shard_name(shard)?.contains(kid))
 }
 
 /// Indexes of the shards intersecting `range` (Vitess `DestinationKeyRange`).
@@ -395,6 +432,44 @@ mod tests {
                 .to_string(),
             "KeyspaceId 50 didn't match any shards [-40]"
         );
+    }
+
+    #[test]
+    fn shard_contains_agrees_with_parsing() {
+        let names = [
+            "-",
+            "0",
+            "-80",
+            "80-",
+            "40-c0",
+            "4000-8000",
+            "40-4000",
+            "80-00",
+            "c0-80",
+            "8-",
+            "-8g",
+            "80/-",
+            "-40-80",
+            "0102030405060708090a0b0c0d0e0f1011-",
+            "-00000080",
+        ];
+        let ids: [&[u8]; 9] = [
+            &[],
+            &[0],
+            &[0x3f, 0xff],
+            &[0x40],
+            &[0x40, 0],
+            &[0x7f, 0xff, 0xff],
+            &[0x80],
+            &[0xc0, 1],
+            &[0xff; 9],
+        ];
+        for name in names {
+            for id in ids {
+                let long = KeyRange::parse_shard_name(name).map(|r| r.contains(id));
+                assert_eq!(shard_contains(name, id), long, "{name} {id:?}");
+            }
+        }
     }
 
     #[test]
