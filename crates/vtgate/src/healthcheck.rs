@@ -213,23 +213,15 @@ impl HealthCheck {
         tablet_type: TabletType,
     ) -> Vec<Arc<TabletConn>> {
         let state = self.lock();
-        let mut found: Vec<&TabletHealth> = state
-            .tablets
-            .values()
-            .map(|e| &e.health)
-            .filter(|h| {
-                h.keyspace == keyspace
-                    && h.shard == shard
-                    && h.tablet_type == tablet_type
-                    && h.is_usable(self.timeout)
-            })
-            .collect();
+        let serving = usable(&state, keyspace, shard, tablet_type, self.timeout);
         if tablet_type == TabletType::Primary {
-            found.sort_by_key(|h| std::cmp::Reverse(h.primary_term_start));
-            found.truncate(1);
-        } else {
-            filter_by_lag(&mut found);
+            return newest(serving)
+                .map(|h| h.conn.clone())
+                .into_iter()
+                .collect();
         }
+        let mut found: Vec<&TabletHealth> = serving.collect();
+        filter_by_lag(&mut found);
         found.into_iter().map(|h| h.conn.clone()).collect()
     }
 
@@ -245,17 +237,7 @@ impl HealthCheck {
     ) -> Option<Arc<TabletConn>> {
         if tablet_type == TabletType::Primary {
             let state = self.lock();
-            let newest = state
-                .tablets
-                .values()
-                .map(|e| &e.health)
-                .filter(|h| {
-                    h.keyspace == keyspace
-                        && h.shard == shard
-                        && h.tablet_type == tablet_type
-                        && h.is_usable(self.timeout)
-                })
-                .max_by_key(|h| h.primary_term_start)?;
+            let newest = newest(usable(&state, keyspace, shard, tablet_type, self.timeout))?;
             return (!tried.contains(&newest.conn.alias)).then(|| newest.conn.clone());
         }
         let mut healthy = self.healthy(keyspace, shard, tablet_type);
@@ -308,6 +290,27 @@ impl HealthCheck {
             }
         }
     }
+}
+
+/// The tablets of `state` serving the target and usable.
+fn usable<'s>(
+    state: &'s State,
+    keyspace: &'s str,
+    shard: &'s str,
+    tablet_type: TabletType,
+    timeout: Duration,
+) -> impl Iterator<Item = &'s TabletHealth> + 's {
+    state.tablets.values().map(|e| &e.health).filter(move |h| {
+        h.keyspace == keyspace
+            && h.shard == shard
+            && h.tablet_type == tablet_type
+            && h.is_usable(timeout)
+    })
+}
+
+/// The primary with the newest term.
+fn newest<'s>(primaries: impl Iterator<Item = &'s TabletHealth>) -> Option<&'s TabletHealth> {
+    primaries.max_by_key(|h| h.primary_term_start)
 }
 
 /// Vitess's `FilterStatsByReplicationLag`: drop replicas lagging more than the high mark,
