@@ -131,8 +131,8 @@ impl ColumnMetadata {
 
     /// Types the fields that are JSON columns of `db` as `JSON` and gives text columns of
     /// `db` their own collation, loading the lists on the loader connection (opened with
-    /// `admin` when missing) when they are missing or old. A failed load leaves the fields
-    /// as they are.
+    /// `admin` when missing) when they are missing or old. After a failed load the types
+    /// stay as they are and the text fields' collations are unknown.
     pub async fn describe(&self, fields: &mut [Field], db: &str, admin: &Opts) {
         let candidate = |f: &Field| {
             (of_table(f, db) && json_candidate(f))
@@ -154,6 +154,10 @@ impl ColumnMetadata {
                     Err(e) => {
                         *loader = None;
                         tracing::warn!(error = %e, "cannot load the column metadata");
+                        // Orders vtgate cannot trust are refused, not guessed.
+                        for field in fields.iter_mut().filter(|f| collation_candidate(f)) {
+                            field.charset = UNKNOWN_COLLATION;
+                        }
                         return;
                     }
                 }
