@@ -12,9 +12,11 @@
 //!   de-duplicates rows from several shards by it. So a text field of a table column gets the
 //!   column's collation id from `information_schema.COLUMNS`, when that collation belongs to
 //!   the reported character set (the bytes are in that character set, and clients decode
-//!   them by it); a column converted from another character set keeps the reported id.
-//!   An expression's collation (`MIN(col)`, `CONCAT(..)`) is not in the metadata at all. The
-//!   reported id is right for it when every text column of the database is in a default
+//!   them by it); a column converted from another character set keeps the reported id when
+//!   that orders it rightly, and is unknown (below) otherwise.
+//!   An expression's collation (`MIN(col)`, `CONCAT(..)`, a derived table's column) is not
+//!   in the metadata at all. The reported id is right for it when every text column of the
+//!   database is in a default
 //!   `general_ci`-like collation or a `_bin` one (which MariaDB flags BINARY); otherwise
 //!   the tablet cannot tell, and says so with collation id 0 (clients still see the result
 //!   character set's default, see `proto::sqltypes::column_charset`), so that vtgate
@@ -98,8 +100,10 @@ fn collation_candidate(field: &Field) -> bool {
 }
 
 impl Loaded {
-    /// The column's own collation id, when it is known and of the character set of
-    /// `reported` (the id MariaDB reported for it).
+    /// The id to give a table column MariaDB reported as `reported`: its own when it is of
+    /// the reported character set; `reported` when the column was converted from one of
+    /// [`PLAIN_COLLATIONS`] (ordered as the reported one, or flagged BINARY); None when the
+    /// column is not known or its order is not the reported one's.
     fn collation(&self, table: &str, column: &str, reported: u32) -> Option<u32> {
         let columns = self.collations.get(table)?;
         let found = columns.get(column).copied().or_else(|| {
@@ -111,7 +115,11 @@ impl Loaded {
         })?;
         let same_charset =
             found.charset.is_some() && found.charset == self.charset_of.get(&reported).copied();
-        same_charset.then_some(found.id)
+        if same_charset {
+            Some(found.id)
+        } else {
+            PLAIN_COLLATIONS.contains(&found.id).then_some(reported)
+        }
     }
 
     fn is_json(&self, table: &str, column: &str) -> bool {
@@ -173,14 +181,13 @@ impl ColumnMetadata {
             if !collation_candidate(field) {
                 continue;
             }
-            if field.org_table.is_empty() {
-                if !loaded.plain {
-                    field.charset = UNKNOWN_COLLATION;
-                }
-            } else if let Some(id) =
-                loaded.collation(&field.org_table, &field.org_name, field.charset)
-            {
-                field.charset = id;
+            // A table column as loaded; else an expression, or a column of a derived table
+            // (MariaDB names the derived table and the alias), or of a table created since
+            // the load: trusted as reported only in a plain database.
+            match loaded.collation(&field.org_table, &field.org_name, field.charset) {
+                Some(id) => field.charset = id,
+                None if !loaded.plain => field.charset = UNKNOWN_COLLATION,
+                None => {}
             }
         }
     }

@@ -364,6 +364,11 @@ async fn text_fields_carry_their_column_collation() {
         assert_eq!(ids, [45, 46, 224, 1069, 46, 45, 63, 0, 63], "{fields:?}");
         assert!(fields[5].flags & flag::BINARY != 0 && fields[7].flags & flag::BINARY != 0);
     }
+    // A derived table's column: MariaDB names the derived table and the alias.
+    let derived = "select x, y from (select u as x, g as y from c) t";
+    let result = execute(&mut client, &primary, derived, 0).await.unwrap();
+    let ids: Vec<u32> = result.fields.iter().map(|f| f.charset).collect();
+    assert_eq!(ids, [0, 0], "{:?}", result.fields);
     // Without them, MariaDB's id for an expression is right, and kept.
     execute(
         &mut client,
@@ -373,10 +378,11 @@ async fn text_fields_carry_their_column_collation() {
     )
     .await
     .unwrap();
-    let sql = "select g, min(b), g collate utf8mb4_bin as e, concat(g, 'x') from c group by g";
+    let sql = "select g, min(b), g collate utf8mb4_bin as e, concat(g, 'x'), x \
+               from c join (select id, g as x from c) t using (id) group by g";
     let result = execute(&mut client, &primary, sql, 0).await.unwrap();
     let ids: Vec<u32> = result.fields.iter().map(|f| f.charset).collect();
-    assert_eq!(ids, [45, 45, 45, 45], "{:?}", result.fields);
+    assert_eq!(ids, [45, 45, 45, 45, 45], "{:?}", result.fields);
     tablet.shutdown().await;
     drop_shared_db(&db).await;
 }

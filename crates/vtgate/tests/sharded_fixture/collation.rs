@@ -218,6 +218,7 @@ pub(super) fn column_collations_checks() -> Vec<Query> {
                 "select {col} as x {new_rows} and customer_id < 5 union \
                  select {col} as x {new_rows} and customer_id >= 5"
             ),
+            format!("select x, count(*) from (select {col} as x {new_rows}) t group by x"),
         ] {
             out.push(q(sql, false));
         }
