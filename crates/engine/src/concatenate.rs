@@ -27,10 +27,18 @@ fn is_char_or_varchar(f: &Field) -> bool {
     f.r#type == Type::Char as i32 || f.r#type == Type::Varchar as i32
 }
 
-/// Whether two columns hold values MySQL would not need to convert.
+/// The column flag of text in a binary collation.
+const BINARY_FLAG: u32 = 128;
+
+/// Whether two columns hold values MySQL would not need to convert, compared alike (the same
+/// collation id, and for text both or neither flagged BINARY: MariaDB reports a `latin1_bin`
+/// column converted to utf8mb4 as `utf8mb4_general_ci` with the flag).
 fn same_type(a: &Field, b: &Field) -> bool {
     let text_mix = is_char_or_varchar(a) && is_char_or_varchar(b);
-    (a.r#type == b.r#type || text_mix) && a.charset == b.charset && a.decimals == b.decimals
+    (a.r#type == b.r#type || text_mix)
+        && a.charset == b.charset
+        && a.decimals == b.decimals
+        && (a.flags & BINARY_FLAG == b.flags & BINARY_FLAG || a.charset == 63)
 }
 
 /// Widens `out` to cover `other` (CHAR with VARCHAR gives VARCHAR, the longer length).
@@ -67,8 +75,9 @@ impl Primitive for Concatenate {
                 .find(|(a, b)| !same_type(a, b))
             {
                 return Err(EngineError::unsupported(format!(
-                    "UNION of column {} with different types across shards ({} and {})",
-                    a.name, a.r#type, b.r#type
+                    "UNION of column {} with different types or collations across shards \
+                     (type {} collation {} and type {} collation {})",
+                    a.name, a.r#type, a.charset, b.r#type, b.charset
                 )));
             }
             for (a, b) in out.fields.iter_mut().zip(&r.fields) {
@@ -160,5 +169,23 @@ mod tests {
         assert_eq!(r.fields[0].r#type, Type::Varchar as i32);
         assert_eq!(r.fields[0].column_length, 80);
         assert_eq!(r.rows.len(), 2);
+    }
+
+    /// `latin1_bin` converted to utf8mb4 arrives as collation 45 flagged BINARY: it is not
+    /// compared as the general_ci column beside it.
+    #[test]
+    fn text_flagged_binary_is_another_collation() {
+        let ci = field("v", Type::Varchar);
+        let bin = Field {
+            flags: BINARY_FLAG,
+            ..ci.clone()
+        };
+        assert!(same_type(&ci, &ci) && same_type(&bin, &bin));
+        assert!(!same_type(&ci, &bin));
+        let int = Field {
+            flags: BINARY_FLAG,
+            ..field("n", Type::Int64)
+        };
+        assert!(same_type(&int, &field("m", Type::Int64)));
     }
 }

@@ -70,6 +70,39 @@ pub fn cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
     )
 }
 
+/// Collations a text value keeps its meaning in when it is compared on another shard as a
+/// bind variable (a literal there, which takes the other column's collation; MariaDB would
+/// compare the two columns under one collation of the pair): `utf8mb3_general_ci` and
+/// `utf8mb4_general_ci`, which any other collation of the pair overrides or clashes with.
+const COMPARABLE_COLLATIONS: &[u32] = &[33, 45];
+
+/// [`cell_to_bind`] for a value the other side compares with one of its columns (join
+/// variables, subquery values): refused for text in a collation other than
+/// [`COMPARABLE_COLLATIONS`], or flagged BINARY, or unknown, where comparing the value as a
+/// literal could match rows MariaDB would not, or miss rows it would.
+pub fn compared_cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
+    let text = matches!(
+        Type::try_from(field.r#type).unwrap_or(Type::NullType),
+        Type::Varchar | Type::Char | Type::Text
+    );
+    if text && (!COMPARABLE_COLLATIONS.contains(&field.charset) || field.flags & BINARY_FLAG != 0) {
+        return Err(EngineError::unsupported(format!(
+            "comparing {} (collation {}{}) with a column on other shards",
+            field.name,
+            field.charset,
+            if field.flags & BINARY_FLAG != 0 {
+                ", binary"
+            } else {
+                ""
+            }
+        )));
+    }
+    cell_to_bind(field, cell)
+}
+
+/// The column flag of text in a binary collation.
+const BINARY_FLAG: u32 = 128;
+
 #[async_trait]
 impl Primitive for Join {
     async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
@@ -87,7 +120,7 @@ impl Primitive for Join {
                     .ok_or_else(|| EngineError::BadResult(format!("join column {col} missing")))?;
                 bound.insert(
                     name.clone(),
-                    cell_to_bind(field, cells.get(*col).copied().flatten())?,
+                    compared_cell_to_bind(field, cells.get(*col).copied().flatten())?,
                 );
             }
             let right = self.right.execute(vc, &bound).await?;

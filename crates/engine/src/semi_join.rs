@@ -10,7 +10,7 @@ use sql::literal::BindVars;
 
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
-use crate::join::cell_to_bind;
+use crate::join::compared_cell_to_bind;
 use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::route::truncate_columns;
@@ -55,7 +55,7 @@ impl Primitive for SemiJoin {
                     .ok_or_else(|| EngineError::BadResult(format!("semi-join column {col}")))?;
                 bound.insert(
                     name.clone(),
-                    cell_to_bind(field, cells.get(col).copied().flatten())?,
+                    compared_cell_to_bind(field, cells.get(col).copied().flatten())?,
                 );
             }
             let found = !self.subquery.execute(vc, &bound).await?.rows.is_empty();

@@ -9,7 +9,7 @@ use sql::literal::{BindValue, BindVars};
 
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
-use crate::join::cell_to_bind;
+use crate::join::compared_cell_to_bind;
 use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::vcursor::VCursor;
@@ -65,7 +65,7 @@ impl Primitive for UncorrelatedSubquery {
         bound.insert(self.has_values_name.clone(), BindValue::Int64(has));
         let first_column = |row| -> Result<BindValue> {
             let cells = split(row)?;
-            cell_to_bind(&sq.fields[0], cells.first().copied().flatten())
+            compared_cell_to_bind(&sq.fields[0], cells.first().copied().flatten())
         };
         match self.opcode {
             PulloutOpcode::In | PulloutOpcode::NotIn => {

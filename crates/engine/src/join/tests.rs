@@ -134,3 +134,28 @@ fn cells_bind_by_type() {
     assert_eq!(b(Type::Varchar, None), BindValue::Null);
     assert!(cell_to_bind(&f(Type::Float32), Some(b"0.1")).is_err());
 }
+
+/// A text value compared on another shard takes that column's collation: only
+/// general_ci values keep MariaDB's answer there.
+#[test]
+fn compared_text_must_be_general_ci() {
+    let text = |charset: u32, flags: u32| Field {
+        charset,
+        flags,
+        ..field("c", Type::Varchar)
+    };
+    let bind = |f: &Field| compared_cell_to_bind(f, Some(b"a"));
+    assert_eq!(
+        bind(&text(45, 0)).unwrap(),
+        BindValue::VarChar(b"a".to_vec())
+    );
+    for (charset, flags) in [(46, 0), (224, 0), (1069, 0), (0, 0), (45, 128)] {
+        let err = bind(&text(charset, flags)).unwrap_err().to_string();
+        assert!(err.contains("with a column on other shards"), "{err}");
+    }
+    // Other types are not collated.
+    assert_eq!(
+        compared_cell_to_bind(&field("n", Type::Int64), Some(b"7")).unwrap(),
+        BindValue::Int64(7)
+    );
+}

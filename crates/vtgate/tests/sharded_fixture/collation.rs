@@ -208,6 +208,26 @@ pub(super) fn column_collations_setup() -> Vec<String> {
 pub(super) fn column_collations_checks() -> Vec<Query> {
     let mut out = Vec::new();
     let new_rows = "from corder where order_id > 97000";
+    // Across shards, one side's value is compared on the other as a literal, under that
+    // side's collation; MariaDB compares the pair under one collation (here the `_bin` one).
+    // From the general_ci side that is the same answer; from the `_bin` side it is refused.
+    // (Pairs MariaDB refuses to compare, general_ci with nopad_ci, vtgate still answers.)
+    for (a, b) in [("note", "tag"), ("tag", "note")] {
+        out.push(q(
+            format!(
+                "select o.order_id, p.order_id from corder o join corder p on o.{a} = p.{b} \
+                 where o.order_id > 97000 and p.order_id > 97000"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!(
+                "select order_id {new_rows} and {b} in \
+                 (select {a} from corder where order_id > 97000)"
+            ),
+            false,
+        ));
+    }
     for col in ["tag", "np", "label", "note collate utf8mb4_bin"] {
         for sql in [
             format!("select {col} as x, count(*) {new_rows} group by x"),
