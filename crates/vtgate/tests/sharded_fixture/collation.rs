@@ -194,13 +194,16 @@ pub(super) fn column_collations_setup() -> Vec<String> {
     vec![
         "alter table corder add column tag varchar(12) collate utf8mb4_bin, \
          add column label varchar(12) collate utf8mb4_unicode_ci, \
-         add column np varchar(12) collate utf8mb4_general_nopad_ci"
+         add column np varchar(12) collate utf8mb4_general_nopad_ci, \
+         add column lb varchar(12) character set latin1 collate latin1_bin"
             .to_string(),
         format!(
             "insert into corder (order_id, customer_id, tag, label, np) values {}",
             rows.join(", ")
         ),
         "update corder set note = tag where order_id > 97000".to_string(),
+        // Converted to utf8mb4 on the wire and reported as utf8mb4_general_ci, flagged BINARY.
+        "update corder set lb = tag where order_id > 97000".to_string(),
     ]
 }
 
@@ -212,7 +215,7 @@ pub(super) fn column_collations_checks() -> Vec<Query> {
     // side's collation; MariaDB compares the pair under one collation (here the `_bin` one).
     // From the general_ci side that is the same answer; from the `_bin` side it is refused.
     // (Pairs MariaDB refuses to compare, general_ci with nopad_ci, vtgate still answers.)
-    for (a, b) in [("note", "tag"), ("tag", "note")] {
+    for (a, b) in [("note", "tag"), ("tag", "note"), ("lb", "note")] {
         out.push(q(
             format!(
                 "select o.order_id, p.order_id from corder o join corder p on o.{a} = p.{b} \
@@ -228,7 +231,12 @@ pub(super) fn column_collations_checks() -> Vec<Query> {
             false,
         ));
     }
-    for col in ["tag", "np", "label", "note collate utf8mb4_bin"] {
+    // A UNION of the converted latin1_bin column with a general_ci one.
+    out.push(q(
+        format!("select lb as x {new_rows} and customer_id < 5 union select note {new_rows}"),
+        false,
+    ));
+    for col in ["tag", "np", "label", "lb", "note collate utf8mb4_bin"] {
         for sql in [
             format!("select {col} as x, count(*) {new_rows} group by x"),
             format!("select distinct {col} as x {new_rows}"),
