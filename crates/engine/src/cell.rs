@@ -15,6 +15,7 @@
 use std::cmp::Ordering;
 
 use proto::query::{Field, Type};
+use proto::sqltypes::{flag, BINARY_COLLATION, UNKNOWN_COLLATION};
 
 use crate::error::{EngineError, Result};
 
@@ -29,10 +30,6 @@ const GENERAL_CI_COLLATIONS: &[u32] = &[33, 45];
 /// MariaDB's `utf8mb3_general_nopad_ci` and `utf8mb4_general_nopad_ci`: the same, trailing
 /// spaces counted.
 const GENERAL_NOPAD_CI_COLLATIONS: &[u32] = &[1057, 1069];
-/// The column flag of text in a binary collation (and of binary strings).
-const BINARY_FLAG: u32 = 128;
-/// The `binary` pseudo-collation.
-const BINARY_COLLATION: u32 = 63;
 
 /// How the values of one column compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +58,9 @@ impl CompareKind {
     /// The comparison for a result column.
     pub fn for_field(field: &Field) -> Result<Self> {
         let typ = Type::try_from(field.r#type).unwrap_or(Type::NullType);
-        let text = matches!(typ, Type::Text | Type::Varchar | Type::Char);
-        if text && field.flags & BINARY_FLAG != 0 && GENERAL_CI_COLLATIONS.contains(&field.charset)
+        if is_text(field)
+            && field.flags & flag::BINARY != 0
+            && GENERAL_CI_COLLATIONS.contains(&field.charset)
         {
             // An expression in a `_bin` collation: MariaDB reports the character set's
             // default collation with the BINARY flag.
@@ -90,7 +88,7 @@ impl CompareKind {
                 c if NOPAD_BIN_COLLATIONS.contains(&c) => CompareKind::Bytes,
                 c if GENERAL_CI_COLLATIONS.contains(&c) => CompareKind::AsciiCi,
                 c if GENERAL_NOPAD_CI_COLLATIONS.contains(&c) => CompareKind::AsciiCiNoPad,
-                0 => {
+                UNKNOWN_COLLATION => {
                     return Err(EngineError::unsupported(format!(
                         "comparing {name}, text whose collation the tablet cannot tell, in vtgate"
                     )))
@@ -148,6 +146,14 @@ impl CompareKind {
             CompareKind::Time => time_micros(a)?.cmp(&time_micros(b)?),
         })
     }
+}
+
+/// Whether a field holds text (its order depends on a collation).
+pub fn is_text(field: &Field) -> bool {
+    matches!(
+        Type::try_from(field.r#type),
+        Ok(Type::Text | Type::Varchar | Type::Char)
+    )
 }
 
 /// PAD SPACE comparison: the shorter string compares as if padded with
@@ -339,7 +345,7 @@ mod tests {
             flags,
             ..Field::default()
         };
-        let bin = CompareKind::for_field(&field(BINARY_FLAG)).unwrap();
+        let bin = CompareKind::for_field(&field(flag::BINARY)).unwrap();
         assert_eq!(bin, CompareKind::PadBytes);
         assert_eq!(cmp(bin, "a", "B"), Ordering::Greater);
         assert_eq!(

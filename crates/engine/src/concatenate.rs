@@ -9,6 +9,7 @@
 
 use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Type};
+use proto::sqltypes::{flag, BINARY_COLLATION};
 use sql::literal::BindVars;
 
 use crate::description::PlanDescription;
@@ -27,9 +28,6 @@ fn is_char_or_varchar(f: &Field) -> bool {
     f.r#type == Type::Char as i32 || f.r#type == Type::Varchar as i32
 }
 
-/// The column flag of text in a binary collation.
-const BINARY_FLAG: u32 = 128;
-
 /// Whether two columns hold values MySQL would not need to convert, compared alike (the same
 /// collation id, and for text both or neither flagged BINARY: MariaDB reports a `latin1_bin`
 /// column converted to utf8mb4 as `utf8mb4_general_ci` with the flag).
@@ -38,7 +36,7 @@ fn same_type(a: &Field, b: &Field) -> bool {
     (a.r#type == b.r#type || text_mix)
         && a.charset == b.charset
         && a.decimals == b.decimals
-        && (a.flags & BINARY_FLAG == b.flags & BINARY_FLAG || a.charset == 63)
+        && (a.flags & flag::BINARY == b.flags & flag::BINARY || a.charset == BINARY_COLLATION)
 }
 
 /// Widens `out` to cover `other` (CHAR with VARCHAR gives VARCHAR, the longer length).
@@ -177,13 +175,13 @@ mod tests {
     fn text_flagged_binary_is_another_collation() {
         let ci = field("v", Type::Varchar);
         let bin = Field {
-            flags: BINARY_FLAG,
+            flags: flag::BINARY,
             ..ci.clone()
         };
         assert!(same_type(&ci, &ci) && same_type(&bin, &bin));
         assert!(!same_type(&ci, &bin));
         let int = Field {
-            flags: BINARY_FLAG,
+            flags: flag::BINARY,
             ..field("n", Type::Int64)
         };
         assert!(same_type(&int, &field("m", Type::Int64)));

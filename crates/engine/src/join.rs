@@ -5,8 +5,10 @@
 
 use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Row, Type};
+use proto::sqltypes::flag;
 use sql::literal::{BindValue, BindVars};
 
+use crate::cell::{is_text, CompareKind};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
 use crate::merge_sort::split;
@@ -70,27 +72,19 @@ pub fn cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
     )
 }
 
-/// Collations a text value keeps its meaning in when it is compared on another shard as a
-/// bind variable (a literal there, which takes the other column's collation; MariaDB would
-/// compare the two columns under one collation of the pair): `utf8mb3_general_ci` and
-/// `utf8mb4_general_ci`, which any other collation of the pair overrides or clashes with.
-const COMPARABLE_COLLATIONS: &[u32] = &[33, 45];
-
 /// [`cell_to_bind`] for a value the other side compares with one of its columns (join
-/// variables, subquery values): refused for text in a collation other than
-/// [`COMPARABLE_COLLATIONS`], or flagged BINARY, or unknown, where comparing the value as a
-/// literal could match rows MariaDB would not, or miss rows it would.
+/// variables, subquery values). There the value is a literal, which takes that column's
+/// collation, where MariaDB would compare the two columns under one collation of the pair.
+/// A `general_ci` value ([`CompareKind::AsciiCi`]) keeps MariaDB's answer, since any other
+/// collation of the pair overrides it or clashes with it; text of any other collation
+/// (`_bin`, flagged BINARY, no-pad, unknown) is refused.
 pub fn compared_cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
-    let text = matches!(
-        Type::try_from(field.r#type).unwrap_or(Type::NullType),
-        Type::Varchar | Type::Char | Type::Text
-    );
-    if text && (!COMPARABLE_COLLATIONS.contains(&field.charset) || field.flags & BINARY_FLAG != 0) {
+    if is_text(field) && CompareKind::for_field(field).ok() != Some(CompareKind::AsciiCi) {
         return Err(EngineError::unsupported(format!(
             "comparing {} (collation {}{}) with a column on other shards",
             field.name,
             field.charset,
-            if field.flags & BINARY_FLAG != 0 {
+            if field.flags & flag::BINARY != 0 {
                 ", binary"
             } else {
                 ""
@@ -99,9 +93,6 @@ pub fn compared_cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindV
     }
     cell_to_bind(field, cell)
 }
-
-/// The column flag of text in a binary collation.
-const BINARY_FLAG: u32 = 128;
 
 #[async_trait]
 impl Primitive for Join {

@@ -64,6 +64,11 @@ pub mod flag {
 /// The collation id of the `binary` character set.
 pub const BINARY_COLLATION: u32 = 63;
 
+/// The collation id a tablet gives a text field whose collation it cannot tell (MariaDB's
+/// result metadata does not carry it): vtgate refuses to order such values. Clients see the
+/// result character set's default ([`column_charset`]).
+pub const UNKNOWN_COLLATION: u32 = 0;
+
 /// Whether values of `t` are integers (signed, unsigned or YEAR), as Vitess's
 /// `sqltypes.IsIntegral`.
 pub fn is_integral(t: Type) -> bool {

@@ -16,11 +16,10 @@
 //!   that orders it rightly, and is unknown (below) otherwise.
 //!   An expression's collation (`MIN(col)`, `CONCAT(..)`, a derived table's column) is not
 //!   in the metadata at all. The reported id is right for it when every text column of the
-//!   database is in a default
-//!   `general_ci`-like collation or a `_bin` one (which MariaDB flags BINARY); otherwise
-//!   the tablet cannot tell, and says so with collation id 0 (clients still see the result
-//!   character set's default, see `proto::sqltypes::column_charset`), so that vtgate
-//!   refuses to order such values rather than guess.
+//!   database is in a default `general_ci`-like collation or a `_bin` one (which MariaDB
+//!   flags BINARY); otherwise the tablet cannot tell, and says so with
+//!   `proto::sqltypes::UNKNOWN_COLLATION`, so that vtgate refuses to order such values
+//!   rather than guess.
 //!
 //! The lists are cached; they are reloaded when older than [`MAX_AGE`] or after DDL ran
 //! through this tablet, on a dedicated administration connection: never from the query pool,
@@ -34,17 +33,12 @@ use std::time::{Duration, Instant};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts};
 use proto::query::{Field, Type};
+use proto::sqltypes::{BINARY_COLLATION, UNKNOWN_COLLATION};
 
 use crate::error::Result;
 
 /// How long a loaded list is trusted.
 pub const MAX_AGE: Duration = Duration::from_secs(10);
-
-/// The `binary` pseudo-collation of binary strings and non-text types.
-const BINARY_COLLATION: u32 = 63;
-
-/// The collation id that says "unknown" to vtgate.
-pub const UNKNOWN_COLLATION: u32 = 0;
 
 /// Collations of a database whose expressions MariaDB's reported ids describe rightly:
 /// `latin1_swedish_ci`, `ascii_general_ci`, `utf8mb3_general_ci`, `utf8mb4_general_ci`
@@ -93,6 +87,13 @@ fn json_candidate(field: &Field) -> bool {
     field.r#type() == Type::Text
 }
 
+/// A field [`ColumnMetadata::describe`] may change: a JSON candidate of a table of `db`, or
+/// text of such a table or of no table (an expression).
+fn candidate(field: &Field, db: &str) -> bool {
+    (of_table(field, db) && json_candidate(field))
+        || (collation_candidate(field) && (of_table(field, db) || field.org_table.is_empty()))
+}
+
 /// A field whose collation may be more than MariaDB reported: text, not binary.
 fn collation_candidate(field: &Field) -> bool {
     matches!(field.r#type(), Type::Text | Type::Varchar | Type::Char)
@@ -122,6 +123,27 @@ impl Loaded {
         }
     }
 
+    /// Types JSON columns and sets text fields' collations, as the lists say.
+    fn describe(&self, fields: &mut [Field], db: &str) {
+        for field in fields.iter_mut().filter(|f| candidate(f, db)) {
+            if json_candidate(field) && self.is_json(&field.org_table, &field.org_name) {
+                field.set_type(Type::Json);
+                continue;
+            }
+            if !collation_candidate(field) {
+                continue;
+            }
+            // A table column as loaded; else an expression, or a column of a derived table
+            // (MariaDB names the derived table and the alias), or of a table created since
+            // the load: trusted as reported only in a plain database.
+            match self.collation(&field.org_table, &field.org_name, field.charset) {
+                Some(id) => field.charset = id,
+                None if !self.plain => field.charset = UNKNOWN_COLLATION,
+                None => {}
+            }
+        }
+    }
+
     fn is_json(&self, table: &str, column: &str) -> bool {
         self.json
             .get(table)
@@ -142,61 +164,48 @@ impl ColumnMetadata {
     /// `admin` when missing) when they are missing or old. After a failed load the types
     /// stay as they are and the text fields' collations are unknown.
     pub async fn describe(&self, fields: &mut [Field], db: &str, admin: &Opts) {
-        let candidate = |f: &Field| {
-            (of_table(f, db) && json_candidate(f))
-                || (collation_candidate(f) && (of_table(f, db) || f.org_table.is_empty()))
-        };
-        if !fields.iter().any(candidate) {
+        if !fields.iter().any(|f| candidate(f, db)) || self.describe_fresh(fields, db) {
             return;
         }
-        if !self.is_fresh() {
-            let mut loader = self.loader.lock().await;
-            // Another caller may have loaded while this one waited.
-            if !self.is_fresh() {
-                match load(&mut loader, db, admin).await {
-                    Ok(loaded) => {
-                        if let Ok(mut cache) = self.cache.lock() {
-                            *cache = Some(loaded);
-                        }
-                    }
-                    Err(e) => {
-                        *loader = None;
-                        tracing::warn!(error = %e, "cannot load the column metadata");
-                        // Orders vtgate cannot trust are refused, not guessed.
-                        for field in fields.iter_mut().filter(|f| collation_candidate(f)) {
-                            field.charset = UNKNOWN_COLLATION;
-                        }
-                        return;
-                    }
-                }
-            }
+        let mut loader = self.loader.lock().await;
+        // Another caller may have loaded while this one waited.
+        if self.describe_fresh(fields, db) {
+            return;
         }
-        let Ok(cache) = self.cache.lock() else { return };
-        let Some(loaded) = cache.as_ref() else { return };
-        for field in fields.iter_mut().filter(|f| candidate(f)) {
-            if json_candidate(field) && loaded.is_json(&field.org_table, &field.org_name) {
-                field.set_type(Type::Json);
-                continue;
+        match load(&mut loader, db, admin).await {
+            Ok(loaded) => {
+                loaded.describe(fields, db);
+                *self.lock() = Some(loaded);
             }
-            if !collation_candidate(field) {
-                continue;
-            }
-            // A table column as loaded; else an expression, or a column of a derived table
-            // (MariaDB names the derived table and the alias), or of a table created since
-            // the load: trusted as reported only in a plain database.
-            match loaded.collation(&field.org_table, &field.org_name, field.charset) {
-                Some(id) => field.charset = id,
-                None if !loaded.plain => field.charset = UNKNOWN_COLLATION,
-                None => {}
+            Err(e) => {
+                *loader = None;
+                tracing::warn!(error = %e, "cannot load the column metadata");
+                // Orders vtgate cannot trust are refused, not guessed.
+                for field in fields.iter_mut().filter(|f| collation_candidate(f)) {
+                    field.charset = UNKNOWN_COLLATION;
+                }
             }
         }
     }
 
-    fn is_fresh(&self) -> bool {
-        self.cache.lock().is_ok_and(|c| {
-            c.as_ref()
-                .is_some_and(|loaded| loaded.at.elapsed() < MAX_AGE)
-        })
+    /// Describes `fields` from the lists when they are fresh (one lock: this runs for every
+    /// result); false when they are missing or old.
+    fn describe_fresh(&self, fields: &mut [Field], db: &str) -> bool {
+        let cache = self.lock();
+        match cache
+            .as_ref()
+            .filter(|loaded| loaded.at.elapsed() < MAX_AGE)
+        {
+            Some(loaded) => {
+                loaded.describe(fields, db);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Loaded>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
