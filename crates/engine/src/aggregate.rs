@@ -8,7 +8,11 @@
 //! counts add up (BIGINT), SUMs add exactly (DECIMAL stays DECIMAL), MIN
 //! and MAX compare by the column's type and collation, AVG is the summed
 //! SUM over the summed COUNT at the SUM's scale + 4, NULLs are ignored and
-//! an empty input gives 0 for counts and NULL for the rest.
+//! an empty input gives 0 for counts and NULL for the rest. GROUP_CONCAT
+//! joins the shards' partial concatenations with its separator, in shard
+//! order (one MySQL's order is unspecified too, without ORDER BY), and
+//! refuses a result longer than `group_concat_max_len`, where one MySQL
+//! would cut it.
 
 use std::cmp::Ordering;
 
@@ -25,7 +29,7 @@ use crate::primitive::Primitive;
 use crate::vcursor::VCursor;
 
 /// How one output column is aggregated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AggregateOpcode {
     /// Sum of partial `count(*)`.
     CountStar,
@@ -47,10 +51,15 @@ pub enum AggregateOpcode {
     /// Sum of the distinct non-NULL values of this column (shards group by
     /// it); integer, DECIMAL and DOUBLE columns only.
     SumDistinct,
+    /// Partial `group_concat(...)` values joined by `separator`.
+    GroupConcat {
+        /// The SEPARATOR, `,` unless given.
+        separator: Vec<u8>,
+    },
 }
 
 impl AggregateOpcode {
-    fn name(self) -> &'static str {
+    fn name(&self) -> &'static str {
         match self {
             AggregateOpcode::CountStar => "sum_count_star",
             AggregateOpcode::Count => "sum_count",
@@ -60,6 +69,7 @@ impl AggregateOpcode {
             AggregateOpcode::Avg { .. } => "avg",
             AggregateOpcode::CountDistinct => "count_distinct",
             AggregateOpcode::SumDistinct => "sum_distinct",
+            AggregateOpcode::GroupConcat { .. } => "group_concat",
         }
     }
 }
@@ -103,6 +113,7 @@ enum Acc {
         sum: Option<SumValue>,
         last: Option<Vec<u8>>,
     },
+    Concat(Option<Vec<u8>>),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -200,6 +211,7 @@ impl Aggregate {
                     sum: None,
                     last: None,
                 },
+                AggregateOpcode::GroupConcat { .. } => Acc::Concat(None),
             })
             .collect()
     }
@@ -210,6 +222,7 @@ impl Aggregate {
         row: &[Option<&[u8]>],
         fields: &[Field],
         kinds: &[Option<CompareKind>],
+        concat_max_len: u64,
     ) -> Result<()> {
         for ((param, acc), kind) in self.aggregates.iter().zip(accs.iter_mut()).zip(kinds) {
             let cell = row.get(param.col).copied().flatten();
@@ -229,7 +242,7 @@ impl Aggregate {
                         None => true,
                         Some(b) => {
                             let o = kind.compare(Some(c), Some(b))?;
-                            if param.opcode == AggregateOpcode::Min {
+                            if matches!(param.opcode, AggregateOpcode::Min) {
                                 o == Ordering::Less
                             } else {
                                 o == Ordering::Greater
@@ -275,6 +288,26 @@ impl Aggregate {
                         *last = Some(c.to_vec());
                     }
                 }
+                Acc::Concat(joined) => {
+                    let (Some(c), AggregateOpcode::GroupConcat { separator }) =
+                        (cell, &param.opcode)
+                    else {
+                        continue;
+                    };
+                    match joined {
+                        None => *joined = Some(c.to_vec()),
+                        Some(j) => {
+                            j.extend_from_slice(separator);
+                            j.extend_from_slice(c);
+                            if j.len() as u64 > concat_max_len {
+                                return Err(EngineError::unsupported(format!(
+                                    "GROUP_CONCAT across shards longer than \
+                                     group_concat_max_len ({concat_max_len} bytes)"
+                                )));
+                            }
+                        }
+                    }
+                }
             }
         }
         Ok(())
@@ -289,7 +322,7 @@ impl Aggregate {
                 Acc::Sum(s) | Acc::SumDistinct { sum: s, .. } => {
                     s.map(|s| sum_text(s).into_bytes())
                 }
-                Acc::Extreme(v) => v.clone(),
+                Acc::Extreme(v) | Acc::Concat(v) => v.clone(),
                 Acc::Avg(s, n) => match (s, *n) {
                     (None, _) | (_, 0) => None,
                     (Some(SumValue::Exact(d)), n) => {
@@ -372,6 +405,28 @@ impl Primitive for Aggregate {
                 AggregateOpcode::Min | AggregateOpcode::Max | AggregateOpcode::CountDistinct => {
                     fields.get(a.col).map(CompareKind::for_field).transpose()
                 }
+                AggregateOpcode::GroupConcat { .. } => {
+                    // Shards' partial GROUP_CONCATs are strings; raw numbers
+                    // or dates would need GROUP_CONCAT's own result metadata.
+                    let string = fields.get(a.col).is_some_and(|f| {
+                        matches!(
+                            f.r#type(),
+                            Type::Text
+                                | Type::Varchar
+                                | Type::Char
+                                | Type::Blob
+                                | Type::Varbinary
+                                | Type::Binary
+                        )
+                    });
+                    if string {
+                        Ok(None)
+                    } else {
+                        Err(EngineError::unsupported(
+                            "GROUP_CONCAT over values that are not strings across shards",
+                        ))
+                    }
+                }
                 AggregateOpcode::SumDistinct => {
                     let f = fields
                         .get(a.col)
@@ -393,6 +448,15 @@ impl Primitive for Aggregate {
         let mut out = QueryResult {
             fields: self.output_fields(fields),
             ..Default::default()
+        };
+        let concat_max_len = if self
+            .aggregates
+            .iter()
+            .any(|a| matches!(a.opcode, AggregateOpcode::GroupConcat { .. }))
+        {
+            vc.group_concat_max_len()?
+        } else {
+            u64::MAX
         };
         let mut current: Option<(Vec<Option<&[u8]>>, Vec<Acc>)> = None;
         for row in &input.rows {
@@ -421,7 +485,7 @@ impl Primitive for Aggregate {
                 current = Some((cells.clone(), self.new_accs()));
             }
             if let Some((_, accs)) = current.as_mut() {
-                self.accumulate(accs, &cells, fields, &kinds)?;
+                self.accumulate(accs, &cells, fields, &kinds, concat_max_len)?;
             }
         }
         match current {

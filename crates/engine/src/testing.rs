@@ -49,6 +49,8 @@ pub struct FakeVCursor {
     pub next_value: i64,
     /// `(keyspace.table, count)` of every sequence request.
     pub sequences: Mutex<Vec<(String, u64)>>,
+    /// The session's `group_concat_max_len`.
+    pub group_concat_max_len: u64,
 }
 
 impl FakeVCursor {
@@ -68,6 +70,7 @@ impl FakeVCursor {
             max_rows: 300_000,
             next_value: 1,
             sequences: Mutex::new(Vec::new()),
+            group_concat_max_len: crate::vcursor::MARIADB_GROUP_CONCAT_MAX_LEN,
         }
     }
 
@@ -149,6 +152,10 @@ impl VCursor for FakeVCursor {
 
     fn max_memory_rows(&self) -> usize {
         self.max_rows
+    }
+
+    fn group_concat_max_len(&self) -> Result<u64> {
+        Ok(self.group_concat_max_len)
     }
 
     fn note_lookup_row(&self, key: &str) {

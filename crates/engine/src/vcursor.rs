@@ -33,6 +33,9 @@ pub enum CommitOrder {
     Autocommit,
 }
 
+/// MariaDB's default `group_concat_max_len` (MySQL's is 1024).
+pub const MARIADB_GROUP_CONCAT_MAX_LEN: u64 = 1_048_576;
+
 /// vtgate's side of plan execution (Vitess `engine.VCursor`, minimal).
 #[async_trait]
 pub trait VCursor: Send + Sync {
@@ -50,6 +53,13 @@ pub trait VCursor: Send + Sync {
 
     /// Most rows a buffering primitive may hold (`--max-memory-rows`).
     fn max_memory_rows(&self) -> usize;
+
+    /// The session's `group_concat_max_len`, in bytes: the longest
+    /// GROUP_CONCAT vtgate may assemble from shard partials. MariaDB's
+    /// default unless the session set another.
+    fn group_concat_max_len(&self) -> Result<u64> {
+        Ok(MARIADB_GROUP_CONCAT_MAX_LEN)
+    }
 
     /// The VSchema the plan was made with; lookup vindexes plan their
     /// queries on lookup tables with it.

@@ -17,7 +17,7 @@ use vschema::{Vindex, VindexError};
 const FILES: &[(&str, usize)] = &[
     ("select", 163),
     ("filter", 124),
-    ("aggr", 151),
+    ("aggr", 153),
     ("memory_sort", 16),
     ("postprocess", 57),
     ("dml", 169),

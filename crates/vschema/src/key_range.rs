@@ -244,7 +244,7 @@ const STACK_BOUND: usize = 16;
 /// (the caller then parses the name the long way, which says what is wrong with it).
 fn decode_bound<'b>(text: &str, buf: &'b mut [u8; STACK_BOUND]) -> Option<&'b [u8]> {
     let digits = text.as_bytes();
-    if digits.len() % 2 != 0 || digits.len() / 2 > STACK_BOUND {
+    if !digits.len().is_multiple_of(2) || digits.len() / 2 > STACK_BOUND {
         return None;
     }
     for (i, pair) in digits.chunks_exact(2).enumerate() {

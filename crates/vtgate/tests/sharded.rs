@@ -243,6 +243,43 @@ async fn sharded_keyspace_behaviour() {
         .await
         .unwrap();
 
+    // GROUP_CONCAT across shards joins the shards' partial values; within the session's
+    // group_concat_max_len ("1,2,4,6" is 7 bytes) it has MariaDB's values (in shard order),
+    // beyond it vtgate refuses where MariaDB would cut the value, and the session goes on.
+    let concat_sql = "select group_concat(customer_id) from customer";
+    let parts = |v: Option<String>| {
+        let mut p: Vec<String> = v
+            .unwrap_or_default()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        p.sort();
+        p
+    };
+    for conn in [&mut c, &mut plain] {
+        conn.query_drop("set session group_concat_max_len = 7")
+            .await
+            .unwrap();
+    }
+    let got: Option<String> = c.query_first(concat_sql).await.unwrap().flatten();
+    let want: Option<String> = plain.query_first(concat_sql).await.unwrap().flatten();
+    assert_eq!(parts(got), parts(want));
+    c.query_drop("set session group_concat_max_len = 6")
+        .await
+        .unwrap();
+    let err = c.query_drop(concat_sql).await.unwrap_err();
+    let (code, _, message) = server_error(err);
+    assert_eq!(code, 1235, "{message}");
+    assert!(
+        message.contains("longer than group_concat_max_len (6 bytes)"),
+        "{message}"
+    );
+    c.query_drop("set session group_concat_max_len = default")
+        .await
+        .unwrap();
+    let got: Option<String> = c.query_first(concat_sql).await.unwrap().flatten();
+    assert_eq!(parts(got), ["1", "2", "4", "6"]);
+
     // Literals compared in WHERE become bind variables: point selects with different ids
     // share one cached plan, and each still finds its own row.
     for (id, email) in [(1, "a@X.com"), (4, "c@x.com"), (6, "d@x.com")] {

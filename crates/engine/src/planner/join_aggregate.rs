@@ -91,6 +91,7 @@ pub(super) fn plan_raw_aggregate(
             name,
             distinct,
             arg,
+            ..
         }) = aggregate_call(e)?
         else {
             if features_of_expr(e).aggregate {

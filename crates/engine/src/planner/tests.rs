@@ -166,14 +166,32 @@ fn refusals_use_vitess_texts() {
         "VT12001: unsupported: expression over aggregates across shards: round(avg(x), 2)"
     );
     assert_eq!(
-        refused("select group_concat(name) from user"),
-        "VT12001: unsupported: in scatter query: aggregation function 'group_concat(name)'"
+        refused("select group_concat(distinct name) from user"),
+        "VT12001: unsupported: cannot evaluate group concat with distinct or order by"
+    );
+    assert_eq!(
+        refused("select group_concat(name order by id) from user"),
+        "VT12001: unsupported: cannot evaluate group concat with distinct or order by"
     );
     assert!(refused("select * from user u join user v on u.id = v.name").starts_with("VT12001"));
     assert!(refused("select * from user order by 2").starts_with("VT12001"));
     assert_eq!(
         refused("select row_number() over () from user"),
         "VT12001: unsupported: window functions are only supported for single-shard queries"
+    );
+}
+
+#[test]
+fn group_concat_merges_shard_partials() {
+    let d = describe("select col, group_concat(name, id separator '|') from user group by col");
+    assert_eq!(d["OperatorType"], "Aggregate");
+    assert_eq!(
+        d["Aggregates"],
+        "group_concat(1) AS group_concat(name, id SEPARATOR '|')"
+    );
+    assert_eq!(
+        d["Inputs"][0]["Query"],
+        "SELECT col, group_concat(name, id SEPARATOR '|') FROM user GROUP BY col ORDER BY 1"
     );
 }
 

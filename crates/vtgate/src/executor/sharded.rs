@@ -300,6 +300,7 @@ impl Executor {
                 .get("transaction_mode")
                 .is_some_and(|m| m.trim_matches('\'').eq_ignore_ascii_case("single")),
             max_memory_rows: self.max_memory_rows,
+            group_concat_max_len: session.settings.get("group_concat_max_len").cloned(),
             known_shards: &known,
             log: log.then(|| SyncMutex::new(Vec::new())),
             lookup_rows: SyncMutex::new(std::mem::take(&mut session.lookup_rows)),

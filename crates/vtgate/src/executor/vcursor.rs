@@ -85,6 +85,8 @@ pub struct GatewayCursor<'a> {
     pub single_db: bool,
     /// `--max-memory-rows`.
     pub max_memory_rows: usize,
+    /// The session's `group_concat_max_len` as set (a SQL literal), if it set one.
+    pub group_concat_max_len: Option<String>,
     /// Shards seen from tablets, per keyspace (used without a SrvKeyspace).
     pub known_shards: &'a (dyn Fn(&str) -> Vec<String> + Send + Sync),
     /// When set, every query sent is recorded here.
@@ -348,6 +350,23 @@ impl VCursor for GatewayCursor<'_> {
 
     fn max_memory_rows(&self) -> usize {
         self.max_memory_rows
+    }
+
+    /// The value the session set (MariaDB already accepted it, clamped to 4 or more, when
+    /// vtgate probed the SET); MariaDB's default otherwise.
+    fn group_concat_max_len(&self) -> engine::Result<u64> {
+        let Some(literal) = &self.group_concat_max_len else {
+            return Ok(engine::vcursor::MARIADB_GROUP_CONCAT_MAX_LEN);
+        };
+        literal
+            .trim_matches('\'')
+            .parse::<u64>()
+            .map(|n| n.max(4))
+            .map_err(|_| {
+                EngineError::unsupported(format!(
+                    "GROUP_CONCAT across shards with group_concat_max_len = {literal}"
+                ))
+            })
     }
 
     /// Asks the sequence keyspace's primary for the values with Vitess's

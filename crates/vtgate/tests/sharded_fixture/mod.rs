@@ -7,6 +7,7 @@
 mod collation;
 mod correlated;
 mod dml;
+mod group_concat;
 mod hash_joins;
 mod hunt;
 mod join_order;
@@ -468,6 +469,7 @@ pub fn queries() -> Vec<Query> {
     cross_keyspace_queries(&mut out);
     same_shard_join_queries(&mut out);
     hash_joins::hash_join_queries(&mut out);
+    group_concat::group_concat_queries(&mut out);
     join_order::join_order_queries(&mut out);
     shard_local::shard_local_queries(&mut out);
     pullouts::pullout_queries(&mut out);

@@ -1,0 +1,30 @@
+//! GROUP_CONCAT across shards: each shard's partial concatenation, joined in vtgate with the
+//! separator. Without ORDER BY the order of the values is unspecified, in one MariaDB as across
+//! shards, so every group here concatenates equal values (grouped by the value itself, or
+//! filtered to one value), and the check is their number, separators, NULLs and empty groups.
+
+use super::{q, Query};
+
+pub(super) fn group_concat_queries(out: &mut Vec<Query>) {
+    for sql in [
+        "select score, group_concat(score) from customer group by score",
+        "select score, group_concat(score separator '') from customer group by score",
+        "select qty, group_concat(qty separator '; '), count(*) from corder group by qty",
+        "select sku, group_concat(sku, '/', qty separator '|') from corder where qty = 3 group by sku",
+        "select qty, group_concat(sku) from corder where sku = 'SKU7' group by qty",
+        "select group_concat(qty) from corder where qty = 4",
+        "select group_concat(qty), count(*), sum(price) from corder where qty = 6",
+        "select group_concat(sku) from corder where qty = 99",
+        "select group_concat(note) from corder where note is null",
+        "select big, group_concat(big separator ' ') from customer where big > 9000000000000000000 group by big",
+        "select balance, group_concat(balance) from customer where balance < 200 group by balance",
+        "select qty, group_concat(qty) from corder group by qty having count(*) > 300",
+    ] {
+        out.push(q(sql, false));
+    }
+    out.push(q(
+        "select qty, group_concat(qty) as g, count(*) from corder group by qty \
+         order by count(*) desc, qty limit 4",
+        true,
+    ));
+}
