@@ -48,6 +48,9 @@ pub enum VtError {
     /// A statement shape vtgate does not handle (Vitess VT12001).
     #[error("VT12001: unsupported: {0}")]
     Unsupported(String),
+    /// `VEXPLAIN QUERIES` of a write without `/*vt+ EXECUTE_DML_QUERIES */`.
+    #[error("VT09008: vexplain queries/all will actually run queries")]
+    VExplainRunsDml,
     /// Changing the tablet type inside a transaction.
     #[error("can't execute the given command because you have an active transaction")]
     ActiveTransaction,
@@ -110,6 +113,7 @@ impl VtError {
             | VtError::ActiveTransaction
             | VtError::NoHealthyTablet(_)
             | VtError::UnknownShard { .. }
+            | VtError::VExplainRunsDml
             | VtError::Other(_) => errno::UNKNOWN,
         }
     }

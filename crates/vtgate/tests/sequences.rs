@@ -114,9 +114,29 @@ async fn sequence_values_come_in_blocks_of_the_cache() {
     c.query_drop("rollback").await.unwrap();
     assert_eq!(insert_one(&mut c, "kept@x").await, 1036);
 
-    // VEXPLAIN QUERIES shows what an insert asks the sequence's primary.
+    // VEXPLAIN QUERIES of a write runs it, so only with Vitess's directive; without it the
+    // insert is refused before anything runs (no sequence value is taken, no row written).
+    let explained = "queries insert into customer (email) values ('shown@x'), ('shown2@x')";
+    let err = c
+        .query_drop(format!("vexplain {explained}"))
+        .await
+        .unwrap_err();
+    let (code, _, message) = server_error(err);
+    assert_eq!(
+        (code, message.as_str()),
+        (
+            1105,
+            "VT09008: vexplain queries/all will actually run queries"
+        )
+    );
+    let shown: Option<i64> = c
+        .query_first("select count(*) from customer where email = 'shown@x'")
+        .await
+        .unwrap();
+    assert_eq!(shown, Some(0));
+    // With it, VEXPLAIN QUERIES shows what the insert asks the sequence's primary.
     let sent: Vec<(u32, String, String, String)> = c
-        .query("vexplain queries insert into customer (email) values ('shown@x'), ('shown2@x')")
+        .query(format!("vexplain /*vt+ EXECUTE_DML_QUERIES */ {explained}"))
         .await
         .unwrap();
     assert!(

@@ -406,6 +406,10 @@ impl Executor {
                 )))
             }
             ExplainFormat::Queries => {
+                // Showing a write's queries means running them: only when asked to.
+                if plan.query_type != "SELECT" && !executes_dml(sql) {
+                    return Err(VtError::VExplainRunsDml);
+                }
                 let (_, sent) = self.run_plan(session, caller, &plan, &hex, true).await?;
                 let rows = sent
                     .into_iter()
@@ -431,6 +435,23 @@ impl Executor {
     }
 }
 
+/// Whether a `VEXPLAIN` statement carries Vitess's `/*vt+ EXECUTE_DML_QUERIES */` directive.
+fn executes_dml(sql: &str) -> bool {
+    let mut rest = sql;
+    while let Some(start) = rest.find("/*vt+") {
+        let body = &rest[start + 5..];
+        let end = body.find("*/").unwrap_or(body.len());
+        if body[..end]
+            .split_ascii_whitespace()
+            .any(|d| d.eq_ignore_ascii_case("EXECUTE_DML_QUERIES"))
+        {
+            return true;
+        }
+        rest = &body[end..];
+    }
+    false
+}
+
 /// Whether a plan writes lookup vindex rows as well as the statement's own.
 fn maintains_lookups(plan: &Plan) -> bool {
     fn any(d: &engine::PlanDescription) -> bool {
@@ -451,7 +472,24 @@ fn single_shard(plan: &Plan) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::hex_or_bit_number;
+    use super::{executes_dml, hex_or_bit_number};
+
+    #[test]
+    fn finds_the_execute_dml_directive() {
+        assert!(executes_dml(
+            "vexplain /*vt+ EXECUTE_DML_QUERIES */ queries delete from t"
+        ));
+        assert!(executes_dml(
+            "vexplain /*vt+ PLANNER=gen4 */ queries /*vt+ execute_dml_queries */ delete from t"
+        ));
+        assert!(!executes_dml("vexplain queries delete from t"));
+        assert!(!executes_dml(
+            "vexplain /* EXECUTE_DML_QUERIES */ queries delete from t"
+        ));
+        assert!(!executes_dml(
+            "vexplain /*vt+ EXECUTE_DML_QUERIES_NOT */ queries delete"
+        ));
+    }
 
     #[test]
     fn finds_hex_and_bit_numbers_only() {
