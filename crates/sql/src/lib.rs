@@ -1,5 +1,6 @@
 //! SQL for vtgate: parse, classify, normalise and re-print statements; Vitess targets.
 pub mod classify;
+pub mod dialect;
 pub mod error;
 pub mod literal;
 pub mod next_values;

@@ -3,8 +3,8 @@
 //! `syntax error at position N near 'tok'`, where N is one past the end of
 //! the offending token (1-based), as Vitess's tokenizer reports it.
 
+use crate::dialect::VtDialect;
 use sqlparser::ast::Statement;
-use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::{Parser, ParserError, ParserOptions};
 
 use crate::classify::Tokens;
@@ -22,7 +22,7 @@ pub fn parse(sql: &str) -> Result<Statement, SqlError> {
 
 /// Parses any number of `;`-separated statements.
 pub fn parse_many(sql: &str) -> Result<Vec<Statement>, SqlError> {
-    let dialect = MySqlDialect {};
+    let dialect = VtDialect::default();
     let options = ParserOptions::new()
         .with_unescape(false)
         .with_trailing_commas(false);

@@ -17,8 +17,6 @@ use sql::classify::{classify, StatementKind};
 use sqlparser::ast::{
     BinaryOperator, Expr, LimitClause, Query, SetExpr, Statement, TableFactor, Value as SqlValue,
 };
-use sqlparser::dialect::MySqlDialect;
-use sqlparser::parser::Parser;
 
 use crate::error::VtError;
 use crate::executor::{Executor, Reply};
@@ -86,7 +84,7 @@ pub async fn prepared_fields(
 /// (no HAVING, ORDER BY, LIMIT or locking clause), a UNION with `LIMIT 0`, and a select of no
 /// table (or only `dual`) unchanged. `None` if `sql` is not one query the parser understands.
 pub fn field_query(sql: &str) -> Option<String> {
-    let mut statements = Parser::parse_sql(&MySqlDialect {}, sql).ok()?;
+    let mut statements = sql::parse::parse_many(sql).ok()?;
     if statements.len() != 1 {
         return None;
     }

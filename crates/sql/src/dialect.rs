@@ -1,0 +1,190 @@
+//! The SQL dialect vtgate parses with: sqlparser's MySQL dialect, with MySQL's precedence for
+//! the `BINARY` operator.
+//!
+//! sqlparser 0.64 reads `BINARY` as a cast of the whole expression that follows it, so
+//! `BINARY name = 'x'` became `CAST(name = 'x' AS BINARY)`: a case-insensitive comparison whose
+//! result is cast, which vtgate then sent to the shards, matching `'X'` too. In MySQL `BINARY`
+//! binds tighter than any binary operator: `(BINARY name) = 'x'`. [`VtDialect`] parses the
+//! operand alone and leaves everything else to [`MySqlDialect`], which it wraps as sqlparser
+//! documents (same [`Dialect::dialect`] type id, so MySQL-only syntax stays on).
+
+use std::any::TypeId;
+
+use sqlparser::ast::{CastKind, DataType, Expr, Statement};
+use sqlparser::dialect::{BindPlaceholderStyle, Dialect, MySqlDialect, Precedence};
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+
+/// sqlparser's [`MySqlDialect`] with MySQL's `BINARY` operator precedence.
+#[derive(Debug, Default)]
+pub struct VtDialect(MySqlDialect);
+
+/// Methods [`MySqlDialect`] overrides that take nothing and answer a flag.
+macro_rules! delegate_flags {
+    ($($name:ident,)*) => {
+        $(fn $name(&self) -> bool {
+            self.0.$name()
+        })*
+    };
+}
+
+impl Dialect for VtDialect {
+    fn dialect(&self) -> TypeId {
+        self.0.dialect()
+    }
+
+    /// `BINARY x`: a cast of the operand `x` only, which ends before the first binary
+    /// operator (`BINARY a = b` is `(BINARY a) = b`, `BINARY a * b` is `(BINARY a) * b`).
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        if !parser.parse_keyword(Keyword::BINARY) {
+            return None;
+        }
+        let operand = parser.parse_subexpr(self.prec_value(Precedence::MulDivModOp));
+        Some(operand.map(|expr| Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(expr),
+            data_type: DataType::Binary(None),
+            format: None,
+        }))
+    }
+
+    fn supports_string_literal_table_alias(&self, explicit: bool) -> bool {
+        self.0.supports_string_literal_table_alias(explicit)
+    }
+
+    fn is_identifier_start(&self, ch: char) -> bool {
+        self.0.is_identifier_start(ch)
+    }
+
+    fn is_identifier_part(&self, ch: char) -> bool {
+        self.0.is_identifier_part(ch)
+    }
+
+    fn is_delimited_identifier_start(&self, ch: char) -> bool {
+        self.0.is_delimited_identifier_start(ch)
+    }
+
+    fn identifier_quote_style(&self, identifier: &str) -> Option<char> {
+        self.0.identifier_quote_style(identifier)
+    }
+
+    fn ordered_bind_placeholder_style(&self) -> Option<BindPlaceholderStyle> {
+        self.0.ordered_bind_placeholder_style()
+    }
+
+    fn parse_infix(
+        &self,
+        parser: &mut Parser,
+        expr: &Expr,
+        precedence: u8,
+    ) -> Option<Result<Expr, ParserError>> {
+        self.0.parse_infix(parser, expr, precedence)
+    }
+
+    fn parse_statement(&self, parser: &mut Parser) -> Option<Result<Statement, ParserError>> {
+        self.0.parse_statement(parser)
+    }
+
+    fn is_table_factor_alias(&self, explicit: bool, kw: &Keyword, parser: &mut Parser) -> bool {
+        self.0.is_table_factor_alias(explicit, kw, parser)
+    }
+
+    fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
+        self.0.get_next_precedence(parser)
+    }
+
+    delegate_flags! {
+        supports_string_literal_backslash_escape,
+        supports_string_literal_concatenation,
+        ignores_wildcard_escapes,
+        supports_numeric_prefix,
+        supports_literal_prefix_in_qualified_name,
+        supports_bitwise_shift_operators,
+        supports_singular_value_keyword,
+        supports_multiline_comment_hints,
+        require_interval_qualifier,
+        supports_limit_comma,
+        supports_create_table_select,
+        supports_insert_set,
+        supports_user_host_grantee,
+        supports_table_hints,
+        requires_single_line_comment_whitespace,
+        supports_hash_comment,
+        supports_match_against,
+        supports_select_modifiers,
+        supports_set_names,
+        supports_comma_separated_set_assignments,
+        supports_alter_column_position,
+        supports_update_order_by,
+        supports_data_type_signed_suffix,
+        supports_data_type_zerofill_suffix,
+        supports_cross_join_constraint,
+        supports_double_ampersand_operator,
+        supports_binary_kw_as_cast,
+        supports_table_partitions,
+        supports_comment_optimizer_hint,
+        supports_constraint_keyword_without_name,
+        supports_key_column_option,
+        supports_group_by_with_modifier,
+        supports_left_associative_joins_without_parens,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlparser::parser::Parser;
+
+    use super::*;
+
+    fn printed(dialect: &dyn Dialect, sql: &str) -> String {
+        Parser::parse_sql(dialect, sql)
+            .map(|s| s[0].to_string())
+            .unwrap_or_else(|e| format!("error: {e}"))
+    }
+
+    #[test]
+    fn binary_casts_its_operand_only() {
+        for (sql, want) in [
+            (
+                "select 1 from t where binary name = 'x'",
+                "SELECT 1 FROM t WHERE CAST(name AS BINARY) = 'x'",
+            ),
+            (
+                "select binary a * b + 1 from t",
+                "SELECT CAST(a AS BINARY) * b + 1 FROM t",
+            ),
+            (
+                "select 1 from t where binary(name) like 'A%' and not binary t.c in ('a')",
+                "SELECT 1 FROM t WHERE CAST((name) AS BINARY) LIKE 'A%' AND NOT CAST(t.c AS BINARY) IN ('a')",
+            ),
+            (
+                "select binary -x, binary 'abc', cast(y as binary) from t",
+                "SELECT CAST(-x AS BINARY), CAST('abc' AS BINARY), CAST(y AS BINARY) FROM t",
+            ),
+        ] {
+            assert_eq!(printed(&VtDialect::default(), sql), want, "{sql}");
+        }
+    }
+
+    /// Everything without the operator parses as under sqlparser's own MySQL dialect.
+    #[test]
+    fn other_statements_parse_as_with_mysql_dialect() {
+        for sql in [
+            "select a div b, a mod 2, a && b, `x y`, \"s\" from t1 force index (i) limit 1, 2",
+            "select high_priority straight_join * from t where x := 1",
+            "insert into t set a = 1",
+            "lock tables t read",
+            "update t set a = 1 order by id limit 3",
+            "select * from t1 t left join t2 using (id) cross join t3 on t.a = t3.a",
+            "select 0x1F, b'101', _utf8mb4'x' collate utf8mb4_bin, a regexp 'b' from t",
+            "create table t (id int unsigned zerofill, c varchar(10) binary)",
+            "select * from t partition (p0) where a <=> b",
+        ] {
+            assert_eq!(
+                printed(&VtDialect::default(), sql),
+                printed(&MySqlDialect {}, sql),
+                "{sql}"
+            );
+        }
+    }
+}
