@@ -51,6 +51,14 @@ pub enum AggregateOpcode {
     /// Sum of the distinct non-NULL values of this column (shards group by
     /// it); integer, DECIMAL and DOUBLE columns only.
     SumDistinct,
+    /// A column neither grouped nor aggregated in a scalar aggregation
+    /// (MySQL without ONLY_FULL_GROUP_BY): the value of the first partial
+    /// row that counted rows (`count_col`, a partial `count(*)`), so a
+    /// shard without matching rows cannot give its NULL.
+    AnyValue {
+        /// Column of the partial `count(*)`.
+        count_col: usize,
+    },
     /// Partial `group_concat(...)` values joined by `separator`.
     GroupConcat {
         /// The SEPARATOR, `,` unless given.
@@ -70,6 +78,7 @@ impl AggregateOpcode {
             AggregateOpcode::CountDistinct => "count_distinct",
             AggregateOpcode::SumDistinct => "sum_distinct",
             AggregateOpcode::GroupConcat { .. } => "group_concat",
+            AggregateOpcode::AnyValue { .. } => "any_value",
         }
     }
 }
@@ -114,6 +123,8 @@ enum Acc {
         last: Option<Vec<u8>>,
     },
     Concat(Option<Vec<u8>>),
+    /// `Some(value)` once taken (the value itself may be NULL).
+    Any(Option<Option<Vec<u8>>>),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -212,6 +223,7 @@ impl Aggregate {
                     last: None,
                 },
                 AggregateOpcode::GroupConcat { .. } => Acc::Concat(None),
+                AggregateOpcode::AnyValue { .. } => Acc::Any(None),
             })
             .collect()
     }
@@ -288,6 +300,14 @@ impl Aggregate {
                         *last = Some(c.to_vec());
                     }
                 }
+                Acc::Any(taken) => {
+                    let AggregateOpcode::AnyValue { count_col } = param.opcode else {
+                        continue;
+                    };
+                    if taken.is_none() && parse_count(row.get(count_col).copied().flatten())? > 0 {
+                        *taken = Some(cell.map(<[u8]>::to_vec));
+                    }
+                }
                 Acc::Concat(joined) => {
                     let (Some(c), AggregateOpcode::GroupConcat { separator }) =
                         (cell, &param.opcode)
@@ -323,6 +343,7 @@ impl Aggregate {
                     s.map(|s| sum_text(s).into_bytes())
                 }
                 Acc::Extreme(v) | Acc::Concat(v) => v.clone(),
+                Acc::Any(v) => v.clone().flatten(),
                 Acc::Avg(s, n) => match (s, *n) {
                     (None, _) | (_, 0) => None,
                     (Some(SumValue::Exact(d)), n) => {

@@ -17,9 +17,9 @@ use vschema::{Vindex, VindexError};
 const FILES: &[(&str, usize)] = &[
     ("select", 163),
     ("filter", 124),
-    ("aggr", 153),
+    ("aggr", 157),
     ("memory_sort", 16),
-    ("postprocess", 57),
+    ("postprocess", 59),
     ("dml", 169),
     ("reference", 34),
     ("from", 125),

@@ -338,3 +338,49 @@ async fn group_concat_of_raw_numbers_is_refused() {
     let e = agg.execute(&vc, &BindVars::new()).await.unwrap_err();
     assert!(e.to_string().starts_with("VT12001"), "{e}");
 }
+
+#[tokio::test]
+async fn any_value_comes_from_a_shard_that_counted_rows() {
+    // select name, count(*) ... -> name, count(*), hidden count(*); the first
+    // shard matched no rows and sends NULL for name.
+    let f = [
+        field("name", Type::Varchar),
+        field("count(*)", Type::Int64),
+        field("count(*)", Type::Int64),
+    ];
+    let agg = Aggregate {
+        group_by: vec![],
+        aggregates: vec![
+            param(AggregateOpcode::AnyValue { count_col: 2 }, 0, "name"),
+            param(AggregateOpcode::CountStar, 1, "count(*)"),
+            param(AggregateOpcode::CountStar, 2, "count(*)"),
+        ],
+        hidden_columns: 1,
+        input: scatter(vec![]),
+    };
+    let run = |a: &[&[Option<&str>]], b: &[&[Option<&str>]]| {
+        FakeVCursor::new("ks", &["-80", "80-"])
+            .result("ks", "-80", result(&f, a))
+            .result("ks", "80-", result(&f, b))
+    };
+    let vc = run(
+        &[&[None, Some("0"), Some("0")]],
+        &[&[Some("bob"), Some("2"), Some("2")]],
+    );
+    let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(texts(&r), vec![vec![s("bob"), s("2")]]);
+    // A matched row whose value is NULL is taken as NULL.
+    let vc = run(
+        &[&[None, Some("1"), Some("1")]],
+        &[&[Some("bob"), Some("2"), Some("2")]],
+    );
+    let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(texts(&r), vec![vec![None, s("3")]]);
+    // No rows anywhere: NULL, 0.
+    let vc = run(
+        &[&[None, Some("0"), Some("0")]],
+        &[&[None, Some("0"), Some("0")]],
+    );
+    let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(texts(&r), vec![vec![None, s("0")]]);
+}

@@ -7,7 +7,10 @@
 //! x)` is sent as `x` with `x` added to the shards' GROUP BY. Arithmetic
 //! over aggregates (in the select list, HAVING or ORDER BY) is computed by
 //! a [`Projection`](crate::projection::Projection) over the merged row,
-//! its aggregates sent as hidden columns. Shapes whose merge is not exact
+//! its aggregates sent as hidden columns. A column neither grouped nor
+//! aggregated in a scalar aggregation takes any one row's value, as MySQL
+//! without ONLY_FULL_GROUP_BY does (from a shard whose hidden partial
+//! `count(*)` counted rows). Shapes whose merge is not exact
 //! (other functions over aggregates, other aggregate functions, ROLLUP)
 //! are refused.
 
@@ -147,13 +150,21 @@ fn group_concat_call(list: &FunctionArgumentList, e: &Expr) -> Result<AggregateC
 }
 
 fn call(name: &str, arg: Expr) -> Expr {
+    function(name, FunctionArgExpr::Expr(arg))
+}
+
+fn count_star() -> Expr {
+    function("count", FunctionArgExpr::Wildcard)
+}
+
+fn function(name: &str, arg: FunctionArgExpr) -> Expr {
     Expr::Function(Function {
         name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
             duplicate_treatment: None,
-            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))],
+            args: vec![FunctionArg::Unnamed(arg)],
             clauses: Vec::new(),
         }),
         filter: None,
@@ -228,6 +239,8 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
     let mut distinct_col: Option<(usize, Expr)> = None;
     let mut computed = Vec::new();
     let mut constants = Vec::new();
+    // The hidden partial `count(*)` that non-aggregated columns take their row from.
+    let mut rows_col: Option<usize> = None;
     for (i, item) in original.iter().enumerate() {
         let Some(e) = item_expr(item) else { continue };
         let alias = match item {
@@ -253,10 +266,33 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
                         });
                         continue;
                     }
-                    _ => {
+                    _ if features_of_expr(e).subquery => {
                         return Err(EngineError::unsupported(format!(
                             "non-aggregated column {e} in a scalar aggregation across shards"
                         )))
+                    }
+                    // Any one row's value, as MySQL without ONLY_FULL_GROUP_BY gives it:
+                    // taken from a shard that counted rows.
+                    _ => {
+                        let count_col = *rows_col.get_or_insert_with(|| {
+                            select
+                                .projection
+                                .push(SelectItem::UnnamedExpr(count_star()));
+                            hidden += 1;
+                            let col = select.projection.len() - 1;
+                            aggregates.push(AggregateParam {
+                                opcode: AggregateOpcode::CountStar,
+                                col,
+                                alias: "count(*)".into(),
+                            });
+                            col
+                        });
+                        aggregates.push(AggregateParam {
+                            opcode: AggregateOpcode::AnyValue { count_col },
+                            col: i,
+                            alias,
+                        });
+                        continue;
                     }
                 }
             }

@@ -182,6 +182,20 @@ fn refusals_use_vitess_texts() {
 }
 
 #[test]
+fn scalar_aggregates_take_any_row_for_other_columns() {
+    let d = describe("select name, count(*), max(id) from user");
+    assert_eq!(
+        d["Aggregates"],
+        "sum_count_star(3) AS count(*), any_value(0) AS name, sum_count_star(1) AS count(*), \
+         max(2) AS max(id)"
+    );
+    assert_eq!(
+        d["Inputs"][0]["Query"],
+        "SELECT name, count(*), max(id), count(*) FROM user"
+    );
+}
+
+#[test]
 fn group_concat_merges_shard_partials() {
     let d = describe("select col, group_concat(name, id separator '|') from user group by col");
     assert_eq!(d["OperatorType"], "Aggregate");

@@ -1,9 +1,31 @@
-//! GROUP_CONCAT across shards: each shard's partial concatenation, joined in vtgate with the
-//! separator. Without ORDER BY the order of the values is unspecified, in one MariaDB as across
-//! shards, so every group here concatenates equal values (grouped by the value itself, or
-//! filtered to one value), and the check is their number, separators, NULLs and empty groups.
+//! Aggregates whose result MySQL leaves partly unspecified, merged across shards.
+//!
+//! GROUP_CONCAT: each shard's partial concatenation, joined in vtgate with the separator.
+//! Without ORDER BY the order of the values is unspecified, in one MariaDB as across shards,
+//! so every group here concatenates equal values (grouped by the value itself, or filtered to
+//! one value), and the check is their number, separators, NULLs and empty groups.
+//!
+//! A column neither grouped nor aggregated in a scalar aggregation (allowed without
+//! ONLY_FULL_GROUP_BY) is any matching row's value: here every matching row has the same one,
+//! or only one row (on one shard) matches, or none does (NULL).
 
 use super::{q, Query};
+
+pub(super) fn any_value_queries(out: &mut Vec<Query>) {
+    for sql in [
+        "select score, count(*) from customer where score = 10",
+        "select score, count(*), sum(big) from customer where score = 10 having count(*) > 1",
+        "select score + 1, min(balance) from customer where score = -3",
+        "select score, count(*) from customer where score is null",
+        "select email, count(*) from customer where email = 'user5@Example.COM'",
+        "select email, name, max(score) from customer where email = 'user77@Example.COM'",
+        "select region, count(*), avg(score) from customer where binary region = 'eu'",
+        "select name, count(*) from customer where score > 1000",
+        "select qty, count(*), sum(price) from corder where qty = 3 and sku = 'SKU3'",
+    ] {
+        out.push(q(sql, false));
+    }
+}
 
 pub(super) fn group_concat_queries(out: &mut Vec<Query>) {
     for sql in [

@@ -7,12 +7,12 @@
 mod collation;
 mod correlated;
 mod dml;
-mod group_concat;
 mod hash_joins;
 mod hunt;
 mod join_order;
 mod join_projection;
 mod literals;
+mod loose_aggregates;
 mod outer_joins;
 mod pullouts;
 mod semi_joins;
@@ -469,7 +469,9 @@ pub fn queries() -> Vec<Query> {
     cross_keyspace_queries(&mut out);
     same_shard_join_queries(&mut out);
     hash_joins::hash_join_queries(&mut out);
-    group_concat::group_concat_queries(&mut out);
+    loose_aggregates::group_concat_queries(&mut out);
+    loose_aggregates::any_value_queries(&mut out);
+    out.extend(collation::binary_operator_queries());
     join_order::join_order_queries(&mut out);
     shard_local::shard_local_queries(&mut out);
     pullouts::pullout_queries(&mut out);
