@@ -1,5 +1,5 @@
 //! The SQL dialect vtgate parses with: sqlparser's MySQL dialect, with MySQL's precedence for
-//! the `BINARY` operator.
+//! the `BINARY` and `!` operators, and the `MOD` operator.
 //!
 //! sqlparser 0.64 reads `BINARY` as a cast of the whole expression that follows it, so
 //! `BINARY name = 'x'` became `CAST(name = 'x' AS BINARY)`: a case-insensitive comparison whose
@@ -7,17 +7,28 @@
 //! binds tighter than any binary operator: `(BINARY name) = 'x'`. [`VtDialect`] parses the
 //! operand alone and leaves everything else to [`MySqlDialect`], which it wraps as sqlparser
 //! documents (same [`Dialect::dialect`] type id, so MySQL-only syntax stays on).
+//!
+//! `!a` (MySQL's NOT that binds as tightly as `BINARY`) is read as `(NOT a)`, parenthesised so
+//! that it prints back with its meaning; `a MOD b` as `a % b`. sqlparser refused both.
 
 use std::any::TypeId;
 
-use sqlparser::ast::{CastKind, DataType, Expr, Statement};
+use sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr, Statement, UnaryOperator};
 use sqlparser::dialect::{BindPlaceholderStyle, Dialect, MySqlDialect, Precedence};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
 
 /// sqlparser's [`MySqlDialect`] with MySQL's `BINARY` operator precedence.
 #[derive(Debug, Default)]
 pub struct VtDialect(MySqlDialect);
+
+impl VtDialect {
+    /// Where the operand of `BINARY` and `!` ends: before any binary operator.
+    fn operand_precedence(&self) -> u8 {
+        self.prec_value(Precedence::MulDivModOp)
+    }
+}
 
 /// Methods [`MySqlDialect`] overrides that take nothing and answer a flag.
 macro_rules! delegate_flags {
@@ -35,17 +46,70 @@ impl Dialect for VtDialect {
 
     /// `BINARY x`: a cast of the operand `x` only, which ends before the first binary
     /// operator (`BINARY a = b` is `(BINARY a) = b`, `BINARY a * b` is `(BINARY a) * b`).
+    /// `!x` and `!!x`: `(NOT x)` and `(NOT (NOT x))`, the operand bounded the same way.
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
-        if !parser.parse_keyword(Keyword::BINARY) {
+        let nots = match parser.peek_token_ref().token {
+            Token::ExclamationMark => 1,
+            Token::DoubleExclamationMark => 2,
+            _ => 0,
+        };
+        let binary = nots == 0 && parser.parse_keyword(Keyword::BINARY);
+        if nots == 0 && !binary {
             return None;
         }
-        let operand = parser.parse_subexpr(self.prec_value(Precedence::MulDivModOp));
-        Some(operand.map(|expr| Expr::Cast {
-            kind: CastKind::Cast,
-            expr: Box::new(expr),
-            data_type: DataType::Binary(None),
-            format: None,
-        }))
+        if nots > 0 {
+            parser.next_token();
+        }
+        let operand = match parser.parse_subexpr(self.operand_precedence()) {
+            Ok(e) => e,
+            Err(e) => return Some(Err(e)),
+        };
+        if binary {
+            return Some(Ok(Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(operand),
+                data_type: DataType::Binary(None),
+                format: None,
+            }));
+        }
+        let mut e = operand;
+        for _ in 0..nots {
+            e = Expr::Nested(Box::new(Expr::UnaryOp {
+                op: UnaryOperator::Not,
+                expr: Box::new(e),
+            }));
+        }
+        Some(Ok(e))
+    }
+
+    /// `a MOD b`, as `a % b`.
+    fn parse_infix(
+        &self,
+        parser: &mut Parser,
+        expr: &Expr,
+        precedence: u8,
+    ) -> Option<Result<Expr, ParserError>> {
+        if parser.parse_keyword(Keyword::MOD) {
+            return Some(
+                parser
+                    .parse_subexpr(precedence)
+                    .map(|right| Expr::BinaryOp {
+                        left: Box::new(expr.clone()),
+                        op: BinaryOperator::Modulo,
+                        right: Box::new(right),
+                    }),
+            );
+        }
+        self.0.parse_infix(parser, expr, precedence)
+    }
+
+    fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
+        match &parser.peek_token_ref().token {
+            Token::Word(w) if w.keyword == Keyword::MOD => {
+                Some(Ok(self.prec_value(Precedence::MulDivModOp)))
+            }
+            _ => self.0.get_next_precedence(parser),
+        }
     }
 
     fn supports_string_literal_table_alias(&self, explicit: bool) -> bool {
@@ -72,25 +136,12 @@ impl Dialect for VtDialect {
         self.0.ordered_bind_placeholder_style()
     }
 
-    fn parse_infix(
-        &self,
-        parser: &mut Parser,
-        expr: &Expr,
-        precedence: u8,
-    ) -> Option<Result<Expr, ParserError>> {
-        self.0.parse_infix(parser, expr, precedence)
-    }
-
     fn parse_statement(&self, parser: &mut Parser) -> Option<Result<Statement, ParserError>> {
         self.0.parse_statement(parser)
     }
 
     fn is_table_factor_alias(&self, explicit: bool, kw: &Keyword, parser: &mut Parser) -> bool {
         self.0.is_table_factor_alias(explicit, kw, parser)
-    }
-
-    fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
-        self.0.get_next_precedence(parser)
     }
 
     delegate_flags! {
@@ -161,16 +212,20 @@ mod tests {
                 "select binary -x, binary 'abc', cast(y as binary) from t",
                 "SELECT CAST(-x AS BINARY), CAST('abc' AS BINARY), CAST(y AS BINARY) FROM t",
             ),
+            (
+                "select !a = b, !!a, a mod b * 2, mod(a, b), a != b from t",
+                "SELECT (NOT a) = b, (NOT (NOT a)), a % b * 2, mod(a, b), a <> b FROM t",
+            ),
         ] {
             assert_eq!(printed(&VtDialect::default(), sql), want, "{sql}");
         }
     }
 
-    /// Everything without the operator parses as under sqlparser's own MySQL dialect.
+    /// Everything without these operators parses as under sqlparser's own MySQL dialect.
     #[test]
     fn other_statements_parse_as_with_mysql_dialect() {
         for sql in [
-            "select a div b, a mod 2, a && b, `x y`, \"s\" from t1 force index (i) limit 1, 2",
+            "select a div b, a && b, `x y`, \"s\" from t1 force index (i) limit 1, 2",
             "select high_priority straight_join * from t where x := 1",
             "insert into t set a = 1",
             "lock tables t read",

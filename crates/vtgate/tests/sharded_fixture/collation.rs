@@ -263,23 +263,3 @@ pub(super) fn column_collations_checks() -> Vec<Query> {
     }
     out
 }
-
-/// The `BINARY` operator makes one operand compare case-sensitively (`BINARY name = 'alice'`
-/// is `(BINARY name) = 'alice'`); vtgate re-writes these statements for the shards, so they
-/// must keep MySQL's precedence.
-pub(super) fn binary_operator_queries() -> Vec<Query> {
-    [
-        "select count(*) from customer where binary name = 'alice'",
-        "select customer_id from customer where binary region = 'eu' and score > 50",
-        "select region, count(*) from customer where binary region in ('us', 'Eu') group by region",
-        "select count(*) from customer where not binary name = 'Alice'",
-        "select count(*) from customer where binary name like 'A%'",
-        "select name, count(*) from customer where binary(name) = 'ALICE' or binary name = 'bob' group by name",
-        "select count(*) from corder where binary note = 'gift'",
-        "select c.customer_id, o.order_id from customer c join corder o \
-         on o.customer_id = c.customer_id where binary o.note = 'Gift' and c.customer_id < 300",
-    ]
-    .into_iter()
-    .map(|sql| q(sql, false))
-    .collect()
-}

@@ -347,3 +347,28 @@ pub(super) fn aggregate_arithmetic(out: &mut Vec<Query>) {
         out.push(q(sql, true));
     }
 }
+
+/// MySQL operators sqlparser reads differently: `BINARY` makes one operand compare
+/// case-sensitively (`BINARY name = 'alice'` is `(BINARY name) = 'alice'`), `!x` is a NOT that
+/// binds tightly, `MOD` is `%`. vtgate re-prints these statements for the shards, so they must
+/// keep MySQL's meaning.
+pub(super) fn mysql_operator_queries() -> Vec<Query> {
+    [
+        "select count(*) from customer where binary name = 'alice'",
+        "select customer_id from customer where binary region = 'eu' and score > 50",
+        "select region, count(*) from customer where binary region in ('us', 'Eu') group by region",
+        "select count(*) from customer where not binary name = 'Alice'",
+        "select count(*) from customer where binary name like 'A%'",
+        "select name, count(*) from customer where binary(name) = 'ALICE' or binary name = 'bob' group by name",
+        "select count(*) from corder where binary note = 'gift'",
+        "select c.customer_id, o.order_id from customer c join corder o \
+         on o.customer_id = c.customer_id where binary o.note = 'Gift' and c.customer_id < 300",
+        "select customer_id mod 7, count(*) from customer group by customer_id mod 7",
+        "select count(*) from customer where !(score > 10)",
+        "select count(*), sum(!score) from customer where !score = 0",
+        "select customer_id from customer where score mod 3 = 1 and !!region order by customer_id",
+    ]
+    .into_iter()
+    .map(|sql| q(sql, false))
+    .collect()
+}
