@@ -1,5 +1,7 @@
 //! The SQL dialect vtgate parses with: sqlparser's MySQL dialect, with MySQL's precedence for
-//! the `BINARY` and `!` operators, and the `MOD` operator.
+//! the `BINARY` and `!` operators, and MySQL syntax it refuses: `MOD`, compound interval units
+//! (`INTERVAL '1:30' HOUR_MINUTE`, `EXTRACT(YEAR_MONTH FROM d)`) and the `INTERVAL(n, n1, ...)`
+//! function.
 //!
 //! sqlparser 0.64 reads `BINARY` as a cast of the whole expression that follows it, so
 //! `BINARY name = 'x'` became `CAST(name = 'x' AS BINARY)`: a case-insensitive comparison whose
@@ -9,11 +11,16 @@
 //! documents (same [`Dialect::dialect`] type id, so MySQL-only syntax stays on).
 //!
 //! `!a` (MySQL's NOT that binds as tightly as `BINARY`) is read as `(NOT a)`, parenthesised so
-//! that it prints back with its meaning; `a MOD b` as `a % b`. sqlparser refused both.
+//! that it prints back with its meaning; `a MOD b` as `a % b`. Units sqlparser does not know
+//! are kept as written (MariaDB judges them).
 
 use std::any::TypeId;
 
-use sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr, Statement, UnaryOperator};
+use sqlparser::ast::{
+    BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Statement,
+    UnaryOperator,
+};
 use sqlparser::dialect::{BindPlaceholderStyle, Dialect, MySqlDialect, Precedence};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -22,6 +29,48 @@ use sqlparser::tokenizer::Token;
 /// sqlparser's [`MySqlDialect`] with MySQL's `BINARY` operator precedence.
 #[derive(Debug, Default)]
 pub struct VtDialect(MySqlDialect);
+
+/// `INTERVAL(` with two or more arguments: MySQL's INTERVAL() function (`INTERVAL (1) DAY`
+/// stays an interval).
+fn interval_function(parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+    let starts = matches!(&parser.peek_token_ref().token, Token::Word(w) if w.keyword == Keyword::INTERVAL)
+        && parser.peek_nth_token_ref(1).token == Token::LParen;
+    if !starts {
+        return None;
+    }
+    let args = parser.maybe_parse(|p| {
+        p.next_token();
+        p.expect_token(&Token::LParen)?;
+        let args = p.parse_comma_separated(Parser::parse_expr)?;
+        p.expect_token(&Token::RParen)?;
+        if args.len() < 2 {
+            return p.expected("INTERVAL() arguments", p.peek_token());
+        }
+        Ok(args)
+    });
+    let args = match args {
+        Ok(Some(args)) => args,
+        Ok(None) => return None,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(Ok(Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("interval"))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })))
+}
 
 impl VtDialect {
     /// Where the operand of `BINARY` and `!` ends: before any binary operator.
@@ -47,7 +96,11 @@ impl Dialect for VtDialect {
     /// `BINARY x`: a cast of the operand `x` only, which ends before the first binary
     /// operator (`BINARY a = b` is `(BINARY a) = b`, `BINARY a * b` is `(BINARY a) * b`).
     /// `!x` and `!!x`: `(NOT x)` and `(NOT (NOT x))`, the operand bounded the same way.
+    /// `INTERVAL(n, n1, ...)`: the function, not an interval.
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        if let Some(f) = interval_function(parser) {
+            return Some(f);
+        }
         let nots = match parser.peek_token_ref().token {
             Token::ExclamationMark => 1,
             Token::DoubleExclamationMark => 2,
@@ -101,6 +154,16 @@ impl Dialect for VtDialect {
             );
         }
         self.0.parse_infix(parser, expr, precedence)
+    }
+
+    /// MySQL's compound units (`HOUR_MINUTE`, `YEAR_MONTH`...) are not sqlparser keywords.
+    fn is_interval_qualifier(&self, kw: Keyword) -> bool {
+        kw == Keyword::NoKeyword || self.0.is_interval_qualifier(kw)
+    }
+
+    /// So that a unit that is not a keyword is read as written.
+    fn allow_extract_custom(&self) -> bool {
+        true
     }
 
     fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
