@@ -1,5 +1,5 @@
 //! The SQL dialect vtgate parses with: sqlparser's MySQL dialect, with MySQL's precedence for
-//! the `BINARY` and `!` operators, and MySQL syntax it refuses: `MOD`, compound interval units
+//! the `BINARY`, `!`, `XOR` and `||` operators, and MySQL syntax it refuses: `MOD`, compound interval units
 //! (`INTERVAL '1:30' HOUR_MINUTE`, `EXTRACT(YEAR_MONTH FROM d)`) and the `INTERVAL(n, n1, ...)`
 //! function.
 //!
@@ -76,6 +76,11 @@ impl VtDialect {
     /// Where the operand of `BINARY` and `!` ends: before any binary operator.
     fn operand_precedence(&self) -> u8 {
         self.prec_value(Precedence::MulDivModOp)
+    }
+
+    /// Between OR's and AND's.
+    fn xor_precedence(&self) -> u8 {
+        (self.prec_value(Precedence::Or) + self.prec_value(Precedence::And)) / 2
     }
 }
 
@@ -166,11 +171,15 @@ impl Dialect for VtDialect {
         true
     }
 
+    /// MySQL's: `XOR` between OR and AND, `||` (OR) with OR; sqlparser binds both more
+    /// tightly than comparisons, so `a = 1 XOR b = 2` was `a = (1 XOR b) = 2` to the planner.
     fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
         match &parser.peek_token_ref().token {
             Token::Word(w) if w.keyword == Keyword::MOD => {
                 Some(Ok(self.prec_value(Precedence::MulDivModOp)))
             }
+            Token::Word(w) if w.keyword == Keyword::XOR => Some(Ok(self.xor_precedence())),
+            Token::StringConcat => Some(Ok(self.prec_value(Precedence::Or))),
             _ => self.0.get_next_precedence(parser),
         }
     }
@@ -282,6 +291,40 @@ mod tests {
         ] {
             assert_eq!(printed(&VtDialect::default(), sql), want, "{sql}");
         }
+    }
+
+    /// The planner reads the tree, not the text: XOR and `||` must sit above comparisons.
+    #[test]
+    fn xor_and_pipes_bind_like_mysql() {
+        use sqlparser::ast::{BinaryOperator as B, SetExpr};
+        let top = |sql: &str| {
+            let s = Parser::parse_sql(&VtDialect::default(), sql).unwrap();
+            let Statement::Query(q) = &s[0] else { panic!() };
+            let SetExpr::Select(sel) = q.body.as_ref() else {
+                panic!()
+            };
+            match sel.selection.as_ref().unwrap() {
+                Expr::BinaryOp { op, .. } => op.clone(),
+                other => panic!("{other}"),
+            }
+        };
+        assert_eq!(
+            top("select 1 from t where a = 1 xor b not in (1, null)"),
+            B::Xor
+        );
+        assert_eq!(
+            top("select 1 from t where a = 1 and b = 2 xor c = 3"),
+            B::Xor
+        );
+        assert_eq!(
+            top("select 1 from t where a = 1 xor b = 2 and c = 3"),
+            B::Xor
+        );
+        assert_eq!(top("select 1 from t where a = 1 or b = 2 xor c = 3"), B::Or);
+        assert_eq!(
+            top("select 1 from t where a = 1 || b = 2 and c = 3"),
+            B::StringConcat
+        );
     }
 
     /// Everything without these operators parses as under sqlparser's own MySQL dialect.

@@ -593,7 +593,13 @@ impl HavingContext<'_> {
             return Ok(Operand::Column(i));
         }
         if let Some(i) = find_column(e, &self.projection[self.original.len()..])? {
-            return Ok(Operand::Column(self.original.len() + i));
+            let col = self.original.len() + i;
+            // A hidden column holding raw shard partials (AVG's `count(x)`) is
+            // not merged: an aggregate asked for again gets a column of its own.
+            let merged = self.aggregates.iter().any(|a| a.col == col);
+            if merged || aggregate_call(e)?.is_none() {
+                return Ok(Operand::Column(col));
+            }
         }
         if is_arith(e) {
             return self.computed_operand(e);

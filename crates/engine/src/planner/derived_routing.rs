@@ -169,9 +169,9 @@ impl VisitorMut for Rename<'_> {
 /// The AND of `conds`, `None` when there are none.
 pub(super) fn and_all(conds: Vec<Expr>) -> Option<Expr> {
     conds.into_iter().reduce(|a, b| Expr::BinaryOp {
-        left: Box::new(a),
+        left: Box::new(super::routing::and_operand(a)),
         op: BinaryOperator::And,
-        right: Box::new(b),
+        right: Box::new(super::routing::and_operand(b)),
     })
 }
 

@@ -63,13 +63,14 @@ pub fn conjuncts(expr: Option<&Expr>) -> Vec<&Expr> {
     out
 }
 
-/// `expr` as an operand of AND: an OR or XOR (which [`conjuncts`] hands out
-/// without the parentheses it was written in, and which binds more loosely
-/// than AND) in parentheses, so the text of `x AND expr` keeps its meaning.
+/// `expr` as an operand of AND: an OR, XOR or `||` (MySQL's OR; which
+/// [`conjuncts`] hands out without the parentheses it was written in, and
+/// which binds more loosely than AND) in parentheses, so the text of
+/// `x AND expr` keeps its meaning.
 pub fn and_operand(expr: Expr) -> Expr {
     match expr {
         Expr::BinaryOp {
-            op: BinaryOperator::Or | BinaryOperator::Xor,
+            op: BinaryOperator::Or | BinaryOperator::Xor | BinaryOperator::StringConcat,
             ..
         } => Expr::Nested(Box::new(expr)),
         other => other,

@@ -393,8 +393,8 @@ fn and_all(conds: &[&Expr]) -> Option<Expr> {
         .iter()
         .map(|c| (*c).clone())
         .reduce(|l, r| Expr::BinaryOp {
-            left: Box::new(l),
+            left: Box::new(super::routing::and_operand(l)),
             op: BinaryOperator::And,
-            right: Box::new(r),
+            right: Box::new(super::routing::and_operand(r)),
         })
 }

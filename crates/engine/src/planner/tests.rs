@@ -196,6 +196,19 @@ fn scalar_aggregates_take_any_row_for_other_columns() {
 }
 
 #[test]
+fn count_next_to_avg_is_merged_on_its_own() {
+    // avg(id) sends sum(id) and a hidden count(id) of raw partials; HAVING
+    // count(id) gets a merged count of its own, not that column.
+    let d = describe("select avg(id) from user having count(id) > 3");
+    let text = d.to_string();
+    assert!(text.contains("sum_count(2) AS count(id)"), "{text}");
+    assert!(
+        text.contains("SELECT sum(id) AS `avg(id)`, count(id), count(id) FROM user"),
+        "{text}"
+    );
+}
+
+#[test]
 fn group_concat_merges_shard_partials() {
     let d = describe("select col, group_concat(name, id separator '|') from user group by col");
     assert_eq!(d["OperatorType"], "Aggregate");
