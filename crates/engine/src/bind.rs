@@ -134,6 +134,8 @@ pub fn vindex_value(v: &BindValue) -> Result<Value> {
         BindValue::Uint64(u) => Value::Uint(*u),
         BindValue::Float64(s) | BindValue::Decimal(s) => Value::Bytes(s.clone().into_bytes()),
         BindValue::VarChar(b) | BindValue::VarBinary(b) => Value::Bytes(b.clone()),
+        // As it was before it was typed: the text MySQL printed.
+        BindValue::Temporal { text, .. } => Value::Bytes(text.clone().into_bytes()),
         BindValue::HexVal(h) => Value::Bytes(
             decode_hex(h).ok_or_else(|| EngineError::unsupported(format!("the literal X'{h}'")))?,
         ),

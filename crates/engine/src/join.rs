@@ -67,6 +67,18 @@ pub fn cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
             Type::Binary | Type::Varbinary | Type::Blob | Type::Bit | Type::Geometry => {
                 BindValue::VarBinary(b.to_vec())
             }
+            // Typed, so that `id > :t` or `:t + 0` treat it as MySQL treats the column.
+            t @ (Type::Date | Type::Time | Type::Datetime | Type::Timestamp) => {
+                let fsp = field.decimals.min(6);
+                BindValue::Temporal {
+                    sql_type: match t {
+                        Type::Date => "DATE".to_string(),
+                        Type::Time => format!("TIME({fsp})"),
+                        _ => format!("DATETIME({fsp})"),
+                    },
+                    text: text(),
+                }
+            }
             _ => BindValue::VarChar(b.to_vec()),
         },
     )

@@ -34,6 +34,14 @@ pub enum BindValue {
     BitNum(String),
     /// A list, for `IN ::name`.
     Tuple(Vec<BindValue>),
+    /// A DATE, TIME or DATETIME value from a result (a join or subquery value), printed as
+    /// `CAST('text' AS sql_type)` so that it compares and computes as that type, not as text.
+    Temporal {
+        /// `DATE`, `TIME(n)` or `DATETIME(n)`.
+        sql_type: String,
+        /// The value as MySQL printed it.
+        text: String,
+    },
 }
 
 impl BindValue {
@@ -72,6 +80,13 @@ impl BindValue {
             BindValue::BitNum(d) => {
                 out.push_str("0b");
                 out.push_str(d);
+            }
+            BindValue::Temporal { sql_type, text } => {
+                out.push_str("CAST(");
+                write_quoted(out, text);
+                out.push_str(" AS ");
+                out.push_str(sql_type);
+                out.push(')');
             }
             BindValue::Tuple(vals) => {
                 out.push('(');
@@ -211,6 +226,13 @@ mod tests {
             "18446744073709551615"
         );
         assert_eq!(bind_to_sql(&BindValue::Decimal("-1.50".into())), "-1.50");
+        assert_eq!(
+            bind_to_sql(&BindValue::Temporal {
+                sql_type: "TIME(0)".into(),
+                text: "-01:30:00".into()
+            }),
+            "CAST('-01:30:00' AS TIME(0))"
+        );
         assert_eq!(bind_to_sql(&BindValue::Float64("1e3".into())), "1e3");
         assert_eq!(bind_to_sql(&BindValue::Null), "null");
         assert_eq!(bind_to_sql(&BindValue::HexNum("1F".into())), "0x1F");

@@ -472,6 +472,7 @@ pub fn queries() -> Vec<Query> {
     loose_aggregates::group_concat_queries(&mut out);
     loose_aggregates::any_value_queries(&mut out);
     out.extend(shapes::mysql_operator_queries());
+    out.extend(shapes::temporal_value_queries());
     join_order::join_order_queries(&mut out);
     shard_local::shard_local_queries(&mut out);
     pullouts::pullout_queries(&mut out);

@@ -389,3 +389,25 @@ pub(super) fn mysql_operator_queries() -> Vec<Query> {
     .map(|sql| q(sql, false))
     .collect()
 }
+
+/// DATE, TIME and DATETIME values vtgate passes from one query to another (a pulled-out
+/// subquery's value, a join variable) keep their type: `score > <TIME>` and `<DATETIME> + 0`
+/// are not what the same text as a string gives.
+pub(super) fn temporal_value_queries() -> Vec<Query> {
+    [
+        // The subqueries scatter (customer_id < 10), so vtgate runs them first and binds.
+        "select customer_id, (select max(cast('-01:30:00' as time)) from customer \
+         where customer_id < 10) + 0 from customer where customer_id = 5",
+        "select customer_id, (select min(cast('1999-12-31 12:00:00' as datetime)) from customer \
+         where customer_id < 10) + 0 from customer where customer_id = 5",
+        "select customer_id from customer \
+         where score > (select max(cast('00:00:40' as time)) from customer where customer_id < 10)",
+        "select count(*) from customer where balance < \
+         (select max(cast('2020-01-01' as date)) - 20200000 from customer where customer_id < 10)",
+        "select a.customer_id, b.customer_id from (select customer_id, cast('00:00:30' as time) as t \
+         from customer where customer_id < 5) a join customer b on b.score > a.t where b.customer_id < 40",
+    ]
+    .into_iter()
+    .map(|sql| q(sql, false))
+    .collect()
+}
