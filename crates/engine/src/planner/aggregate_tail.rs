@@ -77,7 +77,7 @@ impl Tail {
                 let col = if matches!(&o.expr, Expr::Value(_)) {
                     find_column(&o.expr, hv.original)?.ok_or_else(unsupported)?
                 } else {
-                    match hv.operand(&o.expr)? {
+                    match hv.order_operand(&o.expr)? {
                         Operand::Column(c) => c,
                         Operand::Value(_) => return Err(unsupported()),
                     }

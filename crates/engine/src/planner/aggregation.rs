@@ -22,7 +22,9 @@ use sqlparser::ast::{
 };
 
 use super::aggregate_tail::{Finish, Tail};
-use super::order::{features_of_expr, find_column, is_wildcard, remove_limit, AGGREGATES};
+use super::order::{
+    features_of_expr, find_column, find_order_column, is_wildcard, remove_limit, AGGREGATES,
+};
 use super::select::field_query;
 use crate::aggregate::{AggregateOpcode, AggregateParam};
 use crate::bind::PlanValue;
@@ -578,19 +580,36 @@ impl HavingContext<'_> {
 
     /// A value in HAVING or ORDER BY: a literal, a selected or hidden
     /// column, or an aggregate added as a hidden column.
+    /// [`Self::operand`] for ORDER BY, where a select alias comes before a
+    /// column of the same name.
+    pub(super) fn order_operand(&mut self, e: &Expr) -> Result<Operand> {
+        match find_order_column(e, self.original)? {
+            Some(i) if matches!(self.original[i], SelectItem::ExprWithAlias { .. }) => {
+                self.selected(e, i)
+            }
+            _ => self.operand(e),
+        }
+    }
+
+    /// Select item `i`, which `e` names; a quotient vtgate computed is
+    /// refused (MySQL orders and compares it unrounded).
+    fn selected(&self, e: &Expr, i: usize) -> Result<Operand> {
+        if self
+            .computed
+            .iter()
+            .any(|p| p.col == i && matches!(p.expr, Arith::Binary(_, ArithOp::Div, _)))
+        {
+            return Err(rounded(e));
+        }
+        Ok(Operand::Column(i))
+    }
+
     pub(super) fn operand(&mut self, e: &Expr) -> Result<Operand> {
         if let Some(v) = PlanValue::from_expr(e) {
             return Ok(Operand::Value(v));
         }
         if let Some(i) = find_column(e, self.original)? {
-            if self
-                .computed
-                .iter()
-                .any(|p| p.col == i && matches!(p.expr, Arith::Binary(_, ArithOp::Div, _)))
-            {
-                return Err(rounded(e));
-            }
-            return Ok(Operand::Column(i));
+            return self.selected(e, i);
         }
         if let Some(i) = find_column(e, &self.projection[self.original.len()..])? {
             let col = self.original.len() + i;

@@ -21,7 +21,7 @@ use sqlparser::ast::{
 
 use super::aggregation::{build_predicate, coalesce_args};
 use super::join_aggregate::plan_raw_aggregate;
-use super::order::{features, find_column, remove_limit};
+use super::order::{features, find_order_column, remove_limit};
 use super::union::PlanSide;
 use super::Context;
 use crate::bind::PlanValue;
@@ -270,7 +270,7 @@ fn plan_rows(
             let star = matches!(select.projection.as_slice(), [SelectItem::Wildcard(_)]);
             let found = match derived.column(&o.expr) {
                 Some(c) if star => Some(c),
-                _ => find_column(&o.expr, &select.projection[..items])?,
+                _ => find_order_column(&o.expr, &select.projection[..items])?,
             };
             let col = match found {
                 Some(c) => c,

@@ -32,7 +32,7 @@ use super::join_aggregate::plan_join_aggregate;
 use super::join_order::plan_cheapest;
 use super::join_projection::{arith_over, expand_wildcards};
 use super::left_join_where::{after_join, inner_when_rejected};
-use super::order::{features_of_expr, find_column, is_wildcard, remove_limit};
+use super::order::{features_of_expr, find_order_column, is_wildcard, remove_limit};
 use super::routing::{and_operand, conjuncts};
 use super::tables::{resolve_name, Tables};
 use super::union::PlanSide;
@@ -737,7 +737,7 @@ fn order_and_limit(
             if matches!(&o.expr, Expr::Value(v) if v.value == AstValue::Null) {
                 continue;
             }
-            let Some(col) = find_column(&o.expr, projection)? else {
+            let Some(col) = find_order_column(&o.expr, projection)? else {
                 return Err(refuse("ORDER BY a column not selected"));
             };
             params.push(OrderByParam { col, desc });

@@ -191,7 +191,7 @@ pub(super) fn plan_multi_shard_local(
                 }
                 None
             } else {
-                find_column(&o.expr, &select.projection)?
+                find_order_column(&o.expr, &select.projection)?
             };
             let col = match found {
                 Some(c) => c,
@@ -268,6 +268,22 @@ fn same_column(a: &Expr, b: &Expr) -> bool {
 /// The select-list index an ORDER BY expression refers to: a position
 /// (`order by 2`), an alias, or the same expression. `None` when it is not
 /// there. Items after a `*` have no known index.
+/// [`find_column`] for ORDER BY, which MySQL resolves to a select item's
+/// alias before a column of the same name (`select id as s, s as id ...
+/// order by id` sorts on `s`); GROUP BY and HAVING look at columns first.
+pub(super) fn find_order_column(e: &Expr, projection: &[SelectItem]) -> Result<Option<usize>> {
+    if let Expr::Identifier(id) = e {
+        let aliased = projection.iter().position(|item| {
+            matches!(item, SelectItem::ExprWithAlias { alias, .. }
+                if alias.value.eq_ignore_ascii_case(&id.value))
+        });
+        if aliased.is_some() {
+            return Ok(aliased);
+        }
+    }
+    find_column(e, projection)
+}
+
 pub(super) fn find_column(e: &Expr, projection: &[SelectItem]) -> Result<Option<usize>> {
     if let Some(PlanValue::Literal(BindValue::Int64(n))) = PlanValue::from_expr(e) {
         if let Expr::Value(_) = e {

@@ -8,7 +8,7 @@ use sqlparser::ast::{
     Expr, OrderByKind, OrderBySort, Query, SelectItem, SetExpr, SetOperator, SetQuantifier,
 };
 
-use super::order::{find_column, is_wildcard, remove_limit};
+use super::order::{find_order_column, is_wildcard, remove_limit};
 use super::Context;
 use crate::concatenate::Concatenate;
 use crate::distinct::Distinct;
@@ -112,7 +112,7 @@ pub(super) fn plan_union(
                 Some(OrderBySort::Desc) => true,
                 Some(_) => return Err(EngineError::unsupported("ORDER BY ... USING")),
             };
-            let Some(col) = find_column(&o.expr, projection)? else {
+            let Some(col) = find_order_column(&o.expr, projection)? else {
                 return Err(EngineError::unsupported(format!(
                     "ORDER BY {} of a UNION across shards",
                     o.expr

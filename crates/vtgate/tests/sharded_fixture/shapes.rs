@@ -384,6 +384,11 @@ pub(super) fn mysql_operator_queries() -> Vec<Query> {
          where b.name = 'zz' and (b.customer_id = 1 xor b.customer_id = 5)",
         "select count(*) from customer where score > 50 xor region = 'us'",
         "select count(*) from customer where score > 10 || name = 'bob' and region = 'eu'",
+        // ORDER BY names a select alias before a column of that name.
+        "select customer_id as score, score as customer_id from customer \
+         order by customer_id desc, score limit 5",
+        "select customer_id, -customer_id as customer_id from customer order by customer_id limit 3",
+        "select region as score, count(*) as n from customer group by region order by score, n",
     ]
     .into_iter()
     .map(|sql| q(sql, false))
