@@ -1,7 +1,9 @@
 //! Planning SELECT: which keyspace and shards the statement goes to, and
 //! whether it can be sent whole.
 
-use sqlparser::ast::{Expr, GroupByExpr, Query, Select, SetExpr, Statement, TableFactor};
+use sqlparser::ast::{
+    Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, Statement, TableFactor,
+};
 
 use super::checks::check_query;
 use super::correlated::plan_merged;
@@ -17,7 +19,7 @@ use super::routing::{conjuncts, route_table, Routing};
 use super::same_shard::same_shard;
 use super::semi_join::plan_semi_joins;
 use super::shard_local::ShardLocal;
-use super::tables::{rewrite_for_shards, Tables};
+use super::tables::{rewrite_for_shards, TableUse, Tables};
 use super::union::plan_union;
 use super::vindex_func::plan_vindex_func;
 use super::Context;
@@ -189,11 +191,50 @@ fn route_query(
     if routing.single_shard {
         return Ok(Box::new(route));
     }
-    let local = match only.relation {
-        TableFactor::Table { .. } => ShardLocal::of(&query, first),
-        _ => ShardLocal::default(),
+    let one_table = matches!(only.relation, TableFactor::Table { .. });
+    let local = if one_table {
+        ShardLocal::of(&query, first)
+    } else {
+        ShardLocal::default()
     };
+    let mut query = query;
+    if one_table {
+        group_by_declared_columns(&mut query, first);
+    }
     plan_multi_shard_local(query, route, local)
+}
+
+/// GROUP BY `n` where `n` is a select alias (of something other than
+/// column `n`) and also a column the VSchema declares for the table (listed,
+/// or a vindex column): MySQL groups by the column (GROUP BY looks at columns
+/// before aliases) and so do the shards, so vtgate must merge on the column,
+/// not the alias. Qualified as `t.n`, it is sent as a hidden column. (An alias
+/// shadowing a column the VSchema does not declare is not seen.)
+fn group_by_declared_columns(query: &mut Query, table: &TableUse) {
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    let GroupByExpr::Expressions(exprs, _) = &mut select.group_by else {
+        return;
+    };
+    let t = &table.table;
+    let declared = |n: &str| {
+        t.columns.iter().any(|c| c.name.eq_ignore_ascii_case(n))
+            || t.column_vindexes
+                .iter()
+                .any(|cv| cv.columns.iter().any(|c| c.eq_ignore_ascii_case(n)))
+    };
+    for g in exprs.iter_mut() {
+        let Expr::Identifier(id) = g else { continue };
+        let shadowed = select.projection.iter().any(|item| {
+            matches!(item, SelectItem::ExprWithAlias { expr, alias }
+                if alias.value.eq_ignore_ascii_case(&id.value)
+                    && !matches!(expr, Expr::Identifier(c) if c.value.eq_ignore_ascii_case(&id.value)))
+        });
+        if shadowed && declared(&id.value) {
+            *g = Expr::CompoundIdentifier(vec![Ident::new(table.qualifier()), id.clone()]);
+        }
+    }
 }
 
 /// The WHERE conditions that route a query over a derived table that

@@ -209,6 +209,18 @@ fn count_next_to_avg_is_merged_on_its_own() {
 }
 
 #[test]
+fn group_by_a_declared_column_shadowed_by_an_alias_groups_by_the_column() {
+    // MySQL groups by the column `id` (columns before aliases), not by `1`.
+    let d = describe("select 1 as id, count(*) from user group by id");
+    let text = d.to_string();
+    assert!(!text.contains("GROUP BY id"), "{text}");
+    assert!(text.contains("user.id"), "{text}");
+    // An alias of the column itself, or of a name the VSchema does not declare, stays.
+    let d = describe("select id as id, count(*) from user group by id").to_string();
+    assert!(!d.contains("user.id"), "{d}");
+}
+
+#[test]
 fn group_concat_merges_shard_partials() {
     let d = describe("select col, group_concat(name, id separator '|') from user group by col");
     assert_eq!(d["OperatorType"], "Aggregate");

@@ -389,6 +389,11 @@ pub(super) fn mysql_operator_queries() -> Vec<Query> {
          order by customer_id desc, score limit 5",
         "select customer_id, -customer_id as customer_id from customer order by customer_id limit 3",
         "select region as score, count(*) as n from customer group by region order by score, n",
+        // GROUP BY names a column before an alias of the same name (here the vindex column).
+        "select 1 as customer_id, count(*) from customer where score > 70 group by customer_id",
+        "select score as customer_id, count(*), sum(big) from customer where customer_id < 60 \
+         group by customer_id",
+        "select qty as customer_id, count(*) from corder where order_id < 300 group by customer_id",
     ]
     .into_iter()
     .map(|sql| q(sql, false))
