@@ -116,11 +116,37 @@ fn number(n: &str) -> Option<BindValue> {
 /// `0x37` as 55 against a number column and as the byte `7` against a text
 /// one, while a vindex sees only bytes: `hash` would take them as the digit
 /// 7 and pick the shard of 7 for `id = 0x37`, which matches the row 55.
+///
+/// Likewise decimals and floats, and strings that read as a number other than
+/// as written (`'05'`, `'5 '`, `' 5'`, `'5.0'`, `'+5'`): against a number
+/// column MySQL compares them as the number 5, while `xxhash` and the other
+/// byte vindexes would hash their text and pick another shard. Only a string
+/// that is an integer written canonically (`'5'`, `'-12'`), which reads the
+/// same both ways, or one that does not start like a number, routes.
 pub fn routing_value(v: &BindValue) -> Option<Value> {
     match v {
-        BindValue::HexVal(_) => None,
+        BindValue::HexVal(_) | BindValue::Decimal(_) | BindValue::Float64(_) => None,
+        BindValue::VarChar(b) if reads_as_another_number(b) => None,
         other => vindex_value(other).ok(),
     }
+}
+
+/// Whether text starts like a number (after MySQL's leading whitespace) but
+/// is not a canonically written integer.
+fn reads_as_another_number(text: &[u8]) -> bool {
+    let trimmed = text.trim_ascii_start();
+    let starts_numeric = trimmed
+        .first()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.'));
+    if !starts_numeric {
+        return false;
+    }
+    let digits = text.strip_prefix(b"-").unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && (digits == b"0" || digits[0] != b'0')
+        && text != b"-0";
+    !canonical
 }
 
 /// The vindex value of a bind value, for mapping a row's values (INSERT, owned lookups, a
@@ -260,6 +286,24 @@ fn quoted_end(b: &[u8], i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_another_number_reads_do_not_route() {
+        let text = |s: &str| routing_value(&BindValue::VarChar(s.as_bytes().to_vec()));
+        for s in [
+            "05", "5 ", " 5", "5.0", "+5", "-05", "-0", "1e1", ".5", "5abc", "",
+        ] {
+            if !s.is_empty() {
+                assert_eq!(text(s), None, "{s:?}");
+            }
+        }
+        for s in ["5", "-12", "0", "abc", "a5", "", "Alice 5"] {
+            assert!(text(s).is_some(), "{s:?}");
+        }
+        assert_eq!(routing_value(&BindValue::Decimal("5.0".into())), None);
+        assert_eq!(routing_value(&BindValue::Float64("5e0".into())), None);
+        assert_eq!(routing_value(&BindValue::Int64(5)), Some(Value::Int(5)));
+    }
 
     fn vars() -> BindVars {
         let mut v = BindVars::new();

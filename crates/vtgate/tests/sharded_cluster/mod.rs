@@ -25,7 +25,7 @@ pub use common::{
 /// The sharded keyspace's VSchema.
 pub const CUSTOMER_VSCHEMA: &str = r#"{
   "sharded": true,
-  "vindexes": {"hash": {"type": "hash"}},
+  "vindexes": {"hash": {"type": "hash"}, "xxhash": {"type": "xxhash"}},
   "tables": {
     "customer": {
       "column_vindexes": [{"column": "customer_id", "name": "hash"}],
@@ -35,7 +35,8 @@ pub const CUSTOMER_VSCHEMA: &str = r#"{
       "column_vindexes": [{"column": "customer_id", "name": "hash"}],
       "auto_increment": {"column": "order_id", "sequence": "commerce.order_seq"}
     },
-    "product": {"type": "reference"}
+    "product": {"type": "reference"},
+    "tally": {"column_vindexes": [{"column": "id", "name": "xxhash"}]}
   }
 }"#;
 
@@ -57,6 +58,7 @@ pub const CUSTOMER_TABLES: &[&str] = &[
      price bigint, qty int, note varchar(20), primary key (order_id))",
     "create table product (sku varchar(16) not null, description varchar(64), price int, \
      primary key (sku))",
+    "create table tally (id bigint not null, n int, primary key (id))",
 ];
 
 /// The unsharded keyspace's own table, for cross-keyspace joins.

@@ -394,6 +394,17 @@ pub(super) fn mysql_operator_queries() -> Vec<Query> {
         "select score as customer_id, count(*), sum(big) from customer where customer_id < 60 \
          group by customer_id",
         "select qty as customer_id, count(*) from corder where order_id < 300 group by customer_id",
+        // Strings and decimals that MySQL reads as another integer than their text says,
+        // against a BIGINT that `xxhash` keys by text.
+        "select id, n from tally where id = '05'",
+        "select id, n from tally where id = '7 '",
+        "select id, n from tally where id = ' 12'",
+        "select id, n from tally where id = '+9'",
+        "select id, n from tally where id = '12.0'",
+        "select id, n from tally where id = 13.0",
+        "select id, n from tally where id in ('05', '059', 17)",
+        "select id, n from tally where id = '5'",
+        "select count(*) from tally t join customer c on c.score = t.n where t.id = '031'",
     ]
     .into_iter()
     .map(|sql| q(sql, false))
