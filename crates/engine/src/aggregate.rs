@@ -426,6 +426,18 @@ impl Primitive for Aggregate {
                 AggregateOpcode::Min | AggregateOpcode::Max | AggregateOpcode::CountDistinct => {
                     fields.get(a.col).map(CompareKind::for_field).transpose()
                 }
+                AggregateOpcode::Sum | AggregateOpcode::Avg { .. } => {
+                    // Shards' partial sums are numbers; raw text or temporal values (over a
+                    // join or derived table) would need MySQL's conversions.
+                    match fields.get(a.col).map(|f| f.r#type()) {
+                        Some(t) if t == Type::NullType || proto::sqltypes::is_number(t) => Ok(None),
+                        Some(t) => Err(EngineError::unsupported(format!(
+                            "SUM or AVG of a {} value in vtgate",
+                            t.as_str_name()
+                        ))),
+                        None => Ok(None),
+                    }
+                }
                 AggregateOpcode::GroupConcat { .. } => {
                     // Shards' partial GROUP_CONCATs are strings; raw numbers
                     // or dates would need GROUP_CONCAT's own result metadata.

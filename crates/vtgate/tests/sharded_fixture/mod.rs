@@ -123,7 +123,10 @@ pub fn fixture_inserts() -> Vec<String> {
     }
     // A BIGINT keyed by `xxhash`, which hashes a value's text: `'05'` must still find 5.
     let tally: Vec<String> = (1..=200).map(|i| format!("({i}, {})", i % 7)).collect();
-    out.push(format!("insert into tally (id, n) values {}", tally.join(", ")));
+    out.push(format!(
+        "insert into tally (id, n) values {}",
+        tally.join(", ")
+    ));
     out
 }
 

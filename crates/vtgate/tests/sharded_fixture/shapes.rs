@@ -405,6 +405,8 @@ pub(super) fn mysql_operator_queries() -> Vec<Query> {
         "select id, n from tally where id in ('05', '059', 17)",
         "select id, n from tally where id = '5'",
         "select count(*) from tally t join customer c on c.score = t.n where t.id = '031'",
+        // SUM over text vtgate holds: MySQL converts, vtgate refuses (it answered error 1105).
+        "select sum(x.c) from (select region, max(email) as c from customer group by region) x",
     ]
     .into_iter()
     .map(|sql| q(sql, false))
