@@ -173,6 +173,9 @@ mod vindex_func_tests;
 mod shape_tests;
 
 #[cfg(test)]
+mod aggregate_tests;
+
+#[cfg(test)]
 mod correlated_tests;
 
 #[cfg(test)]

@@ -181,59 +181,6 @@ fn refusals_use_vitess_texts() {
     );
 }
 
-#[test]
-fn scalar_aggregates_take_any_row_for_other_columns() {
-    let d = describe("select name, count(*), max(id) from user");
-    assert_eq!(
-        d["Aggregates"],
-        "sum_count_star(3) AS count(*), any_value(0) AS name, sum_count_star(1) AS count(*), \
-         max(2) AS max(id)"
-    );
-    assert_eq!(
-        d["Inputs"][0]["Query"],
-        "SELECT name, count(*), max(id), count(*) FROM user"
-    );
-}
-
-#[test]
-fn count_next_to_avg_is_merged_on_its_own() {
-    // avg(id) sends sum(id) and a hidden count(id) of raw partials; HAVING
-    // count(id) gets a merged count of its own, not that column.
-    let d = describe("select avg(id) from user having count(id) > 3");
-    let text = d.to_string();
-    assert!(text.contains("sum_count(2) AS count(id)"), "{text}");
-    assert!(
-        text.contains("SELECT sum(id) AS `avg(id)`, count(id), count(id) FROM user"),
-        "{text}"
-    );
-}
-
-#[test]
-fn group_by_a_declared_column_shadowed_by_an_alias_groups_by_the_column() {
-    // MySQL groups by the column `id` (columns before aliases), not by `1`.
-    let d = describe("select 1 as id, count(*) from user group by id");
-    let text = d.to_string();
-    assert!(!text.contains("GROUP BY id"), "{text}");
-    assert!(text.contains("user.id"), "{text}");
-    // An alias of the column itself, or of a name the VSchema does not declare, stays.
-    let d = describe("select id as id, count(*) from user group by id").to_string();
-    assert!(!d.contains("user.id"), "{d}");
-}
-
-#[test]
-fn group_concat_merges_shard_partials() {
-    let d = describe("select col, group_concat(name, id separator '|') from user group by col");
-    assert_eq!(d["OperatorType"], "Aggregate");
-    assert_eq!(
-        d["Aggregates"],
-        "group_concat(1) AS group_concat(name, id SEPARATOR '|')"
-    );
-    assert_eq!(
-        d["Inputs"][0]["Query"],
-        "SELECT col, group_concat(name, id SEPARATOR '|') FROM user GROUP BY col ORDER BY 1"
-    );
-}
-
 #[tokio::test]
 async fn planned_scatter_runs_and_merges() {
     let stmt = sql::parse::parse("select name from user order by id limit 3 offset 1").unwrap();
