@@ -123,12 +123,30 @@ fn number(n: &str) -> Option<BindValue> {
 /// byte vindexes would hash their text and pick another shard. Only a string
 /// that is an integer written canonically (`'5'`, `'-12'`), which reads the
 /// same both ways, or one that does not start like a number, routes.
-pub fn routing_value(v: &BindValue) -> Option<Value> {
+///
+/// A DATE/TIME/DATETIME value vtgate bound (a subquery's, a join side's) is
+/// compared by MySQL as its type, not as the text a vindex would hash. A
+/// number compared with the column of a vindex made for text
+/// ([`hashes_text`]) is compared as a number by MySQL (`'5abc' = 5`), so it
+/// does not route either.
+pub fn routing_value(v: &BindValue, vindex: &dyn vschema::Vindex) -> Option<Value> {
     match v {
-        BindValue::HexVal(_) | BindValue::Decimal(_) | BindValue::Float64(_) => None,
+        BindValue::HexVal(_)
+        | BindValue::Decimal(_)
+        | BindValue::Float64(_)
+        | BindValue::Temporal { .. } => None,
         BindValue::VarChar(b) if reads_as_another_number(b) => None,
+        BindValue::Int64(_) | BindValue::Uint64(_) if hashes_text(vindex) => None,
         other => vindex_value(other).ok(),
     }
+}
+
+/// Vindexes meant for text or byte columns, which hash a value's bytes.
+fn hashes_text(vindex: &dyn vschema::Vindex) -> bool {
+    matches!(
+        vindex.type_name(),
+        "unicode_loose_md5" | "unicode_loose_xxhash" | "binary" | "binary_md5"
+    )
 }
 
 /// Whether text starts like a number (after MySQL's leading whitespace) but
@@ -289,7 +307,8 @@ mod tests {
 
     #[test]
     fn strings_another_number_reads_do_not_route() {
-        let text = |s: &str| routing_value(&BindValue::VarChar(s.as_bytes().to_vec()));
+        let hash = vschema::vindexes::create_vindex("hash", "hash", &Default::default()).unwrap();
+        let text = |s: &str| routing_value(&BindValue::VarChar(s.as_bytes().to_vec()), &*hash);
         for s in [
             "05", "5 ", " 5", "5.0", "+5", "-05", "-0", "1e1", ".5", "5abc", "",
         ] {
@@ -300,9 +319,27 @@ mod tests {
         for s in ["5", "-12", "0", "abc", "a5", "", "Alice 5"] {
             assert!(text(s).is_some(), "{s:?}");
         }
-        assert_eq!(routing_value(&BindValue::Decimal("5.0".into())), None);
-        assert_eq!(routing_value(&BindValue::Float64("5e0".into())), None);
-        assert_eq!(routing_value(&BindValue::Int64(5)), Some(Value::Int(5)));
+        assert_eq!(
+            routing_value(&BindValue::Decimal("5.0".into()), &*hash),
+            None
+        );
+        assert_eq!(
+            routing_value(&BindValue::Float64("5e0".into()), &*hash),
+            None
+        );
+        assert_eq!(
+            routing_value(&BindValue::Int64(5), &*hash),
+            Some(Value::Int(5))
+        );
+        let time = BindValue::Temporal {
+            sql_type: "TIME(0)".into(),
+            text: "00:00:12".into(),
+        };
+        assert_eq!(routing_value(&time, &*hash), None);
+        let loose = vschema::vindexes::create_vindex("unicode_loose_md5", "u", &Default::default())
+            .unwrap();
+        assert_eq!(routing_value(&BindValue::Int64(5), &*loose), None);
+        assert!(routing_value(&BindValue::VarChar(b"5".to_vec()), &*loose).is_some());
     }
 
     fn vars() -> BindVars {

@@ -64,7 +64,9 @@ pub fn cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
                     field.name
                 )))
             }
-            Type::Binary | Type::Varbinary | Type::Blob | Type::Bit | Type::Geometry => {
+            // A BIT value is a number in numeric context, as a bare X'..' is.
+            Type::Bit => BindValue::HexVal(b.iter().map(|x| format!("{x:02X}")).collect()),
+            Type::Binary | Type::Varbinary | Type::Blob | Type::Geometry => {
                 BindValue::VarBinary(b.to_vec())
             }
             // Typed, so that `id > :t` or `:t + 0` treat it as MySQL treats the column.

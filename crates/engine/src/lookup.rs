@@ -176,7 +176,10 @@ impl Lookup {
                     ))),
                 }
             }
-            _ => Ok(BindValue::VarBinary(ksid.to_vec())),
+            // `X'..'`, compared with and stored in the lookup table's binary column.
+            _ => Ok(BindValue::HexVal(
+                vschema::hex::encode(ksid).to_ascii_uppercase(),
+            )),
         }
     }
 

@@ -232,7 +232,7 @@ impl Route {
         }
         let mut values: Vec<Value> = Vec::new();
         for item in &bound {
-            match routing_value(item) {
+            match routing_value(item, rv.vindex.as_ref()) {
                 Some(v) => values.push(v),
                 None => return Ok(shards.to_vec()),
             }
@@ -364,7 +364,7 @@ fn one_shard(rv: &RouteVindex, shards: &[String], vars: &BindVars) -> Result<Str
         return Err(refuse("given several values"));
     };
     let bound = pv.resolve(vars)?;
-    let value = routing_value(&bound)
+    let value = routing_value(&bound, rv.vindex.as_ref())
         .ok_or_else(|| refuse(&format!("given {}, which it cannot map", bound.to_sql())))?;
     if rv.vindex.needs_vcursor() {
         return Err(refuse("through a lookup vindex"));

@@ -24,7 +24,7 @@ pub enum BindValue {
     Decimal(String),
     /// A character string (the unescaped bytes).
     VarChar(Vec<u8>),
-    /// A binary string (the raw bytes); printed as `X'..'`.
+    /// A binary string from a result (the raw bytes); printed as `CAST(X'..' AS BINARY)`.
     VarBinary(Vec<u8>),
     /// A hex number `0x1F`: the hex digits.
     HexNum(String),
@@ -67,7 +67,13 @@ impl BindValue {
                 Ok(s) => write_quoted(out, s),
                 Err(_) => write_hex(out, b),
             },
-            BindValue::VarBinary(b) => write_hex(out, b),
+            // Cast, so that it keeps the binary collation of the column it came from: a bare
+            // X'..' literal takes the other operand's (`s = X'414243'` matches 'abc').
+            BindValue::VarBinary(b) => {
+                out.push_str("CAST(");
+                write_hex(out, b);
+                out.push_str(" AS BINARY)");
+            }
             BindValue::HexNum(d) => {
                 out.push_str("0x");
                 out.push_str(d);
@@ -210,9 +216,12 @@ mod tests {
         );
         assert_eq!(
             bind_to_sql(&BindValue::VarBinary(b"AB".to_vec())),
-            "X'4142'"
+            "CAST(X'4142' AS BINARY)"
         );
-        assert_eq!(bind_to_sql(&BindValue::VarBinary(vec![])), "X''");
+        assert_eq!(
+            bind_to_sql(&BindValue::VarBinary(vec![])),
+            "CAST(X'' AS BINARY)"
+        );
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn maps_to_one_keyspace_id(cv: &ColumnVindex, columns: &[ColumnValues]) -> bool 
     let row = columns
         .iter()
         .map(|c| match c {
-            ColumnValues::One(PlanValue::Literal(lit)) => routing_value(lit),
+            ColumnValues::One(PlanValue::Literal(lit)) => routing_value(lit, cv.vindex.as_ref()),
             _ => None,
         })
         .collect::<Option<Vec<_>>>();

@@ -114,7 +114,12 @@ fn keyspace_id(routing: &Routing) -> Option<KeyspaceId> {
     let [PlanValue::Literal(lit)] = rv.values.as_slice() else {
         return None;
     };
-    match rv.vindex.map(&[routing_value(lit)?]).ok()?.as_slice() {
+    match rv
+        .vindex
+        .map(&[routing_value(lit, rv.vindex.as_ref())?])
+        .ok()?
+        .as_slice()
+    {
         [Destination::KeyspaceId(k)] => Some(k.clone()),
         _ => None,
     }

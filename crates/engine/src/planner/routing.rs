@@ -376,7 +376,7 @@ fn maps_to_one_shard(cv: &ColumnVindex, value: &PlanValue) -> bool {
     let PlanValue::Literal(lit) = value else {
         return false;
     };
-    let Some(v) = routing_value(lit) else {
+    let Some(v) = routing_value(lit, cv.vindex.as_ref()) else {
         return false;
     };
     !cv.vindex.needs_vcursor()

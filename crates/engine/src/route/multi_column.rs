@@ -69,7 +69,7 @@ pub(super) fn destinations(
     for c in columns {
         let mut values = Vec::new();
         for b in c.resolve(vars)? {
-            match routing_value(&b) {
+            match routing_value(&b, vindex) {
                 Some(v) => values.push(v),
                 None => return Ok(None),
             }

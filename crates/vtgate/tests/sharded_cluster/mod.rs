@@ -25,7 +25,11 @@ pub use common::{
 /// The sharded keyspace's VSchema.
 pub const CUSTOMER_VSCHEMA: &str = r#"{
   "sharded": true,
-  "vindexes": {"hash": {"type": "hash"}, "xxhash": {"type": "xxhash"}},
+  "vindexes": {
+    "hash": {"type": "hash"},
+    "xxhash": {"type": "xxhash"},
+    "loose": {"type": "unicode_loose_md5"}
+  },
   "tables": {
     "customer": {
       "column_vindexes": [{"column": "customer_id", "name": "hash"}],
@@ -36,7 +40,8 @@ pub const CUSTOMER_VSCHEMA: &str = r#"{
       "auto_increment": {"column": "order_id", "sequence": "commerce.order_seq"}
     },
     "product": {"type": "reference"},
-    "tally": {"column_vindexes": [{"column": "id", "name": "xxhash"}]}
+    "tally": {"column_vindexes": [{"column": "id", "name": "xxhash"}]},
+    "word": {"column_vindexes": [{"column": "w", "name": "loose"}]}
   }
 }"#;
 
@@ -59,6 +64,7 @@ pub const CUSTOMER_TABLES: &[&str] = &[
     "create table product (sku varchar(16) not null, description varchar(64), price int, \
      primary key (sku))",
     "create table tally (id bigint not null, n int, primary key (id))",
+    "create table word (id bigint not null, w varchar(10), primary key (id))",
 ];
 
 /// The unsharded keyspace's own table, for cross-keyspace joins.

@@ -127,6 +127,12 @@ pub fn fixture_inserts() -> Vec<String> {
         "insert into tally (id, n) values {}",
         tally.join(", ")
     ));
+    // Text keyed by `unicode_loose_md5`, some of it reading as numbers to MySQL.
+    out.push(
+        "insert into word (id, w) values (1, '5'), (2, '5abc'), (3, '05'), (4, ' 5'), \
+         (5, 'x'), (6, 'uni'), (7, '7'), (8, '7.0'), (9, 'X'), (10, '0')"
+            .to_string(),
+    );
     out
 }
 

@@ -405,6 +405,20 @@ pub(super) fn mysql_operator_queries() -> Vec<Query> {
         "select id, n from tally where id in ('05', '059', 17)",
         "select id, n from tally where id = '5'",
         "select count(*) from tally t join customer c on c.score = t.n where t.id = '031'",
+        // A number against text keyed by unicode_loose_md5: MySQL compares numerically.
+        "select id, w from word where w = 5",
+        "select id, w from word where w = 0",
+        "select id, w from word where w in (7, 5)",
+        "select id, w from word where w = 'x'",
+        // A TIME value from a subquery against an xxhash-keyed BIGINT.
+        "select id from tally \
+         where id = (select max(cast('00:00:12' as time)) from customer where customer_id < 10)",
+        // Binary values from a subquery or a join side keep their binary comparison.
+        "select customer_id from customer where customer_id < 400 and name = \
+         (select max(cast(name as binary)) from customer where customer_id < 10)",
+        "select a.customer_id, b.customer_id from (select customer_id, cast(name as binary) as bn \
+         from customer where customer_id < 12) a join customer b on b.name = a.bn \
+         where b.customer_id < 60",
         // SUM over text vtgate holds: MySQL converts, vtgate refuses (it answered error 1105).
         "select sum(x.c) from (select region, max(email) as c from customer group by region) x",
     ]
