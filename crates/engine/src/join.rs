@@ -65,7 +65,7 @@ pub fn cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
                 )))
             }
             // A BIT value is a number in numeric context, as a bare X'..' is.
-            Type::Bit => BindValue::HexVal(b.iter().map(|x| format!("{x:02X}")).collect()),
+            Type::Bit => BindValue::hex_of(b),
             Type::Binary | Type::Varbinary | Type::Blob | Type::Geometry => {
                 BindValue::VarBinary(b.to_vec())
             }

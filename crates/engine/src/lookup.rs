@@ -177,9 +177,7 @@ impl Lookup {
                 }
             }
             // `X'..'`, compared with and stored in the lookup table's binary column.
-            _ => Ok(BindValue::HexVal(
-                vschema::hex::encode(ksid).to_ascii_uppercase(),
-            )),
+            _ => Ok(BindValue::hex_of(ksid)),
         }
     }
 

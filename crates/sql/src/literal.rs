@@ -45,6 +45,13 @@ pub enum BindValue {
 }
 
 impl BindValue {
+    /// `bytes` as a hex string `X'..'` ([`BindValue::HexVal`]).
+    pub fn hex_of(bytes: &[u8]) -> BindValue {
+        let mut digits = String::with_capacity(bytes.len() * 2);
+        push_hex_digits(&mut digits, bytes);
+        BindValue::HexVal(digits)
+    }
+
     /// The value as a MySQL literal; see [`bind_to_sql`].
     pub fn to_sql(&self) -> String {
         let mut s = String::new();
@@ -146,14 +153,18 @@ pub fn quote_string(s: &str) -> String {
 }
 
 fn write_hex(out: &mut String, b: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     out.reserve(b.len() * 2 + 3);
     out.push_str("X'");
+    push_hex_digits(out, b);
+    out.push('\'');
+}
+
+fn push_hex_digits(out: &mut String, b: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     for &x in b {
         out.push(DIGITS[(x >> 4) as usize] as char);
         out.push(DIGITS[(x & 15) as usize] as char);
     }
-    out.push('\'');
 }
 
 /// The bytes a MySQL string literal stands for, given the text between its

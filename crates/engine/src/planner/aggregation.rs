@@ -132,21 +132,23 @@ fn group_concat_call(list: &FunctionArgumentList, e: &Expr) -> Result<AggregateC
             }
         }
     }
-    let mut args = list.args.iter().map(|a| match a {
-        FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Ok(x.clone()),
-        _ => Err(EngineError::unsupported(format!(
+    // The shards evaluate the arguments; any plain expression will do.
+    if !list
+        .args
+        .iter()
+        .all(|a| matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(_))))
+    {
+        return Err(EngineError::unsupported(format!(
             "in scatter query: aggregation function '{e}'"
-        ))),
-    });
-    let first = args
-        .next()
-        .transpose()?
-        .ok_or_else(|| EngineError::unsupported("GROUP_CONCAT without arguments"))?;
-    args.try_for_each(|a| a.map(drop))?;
+        )));
+    }
+    let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(first))) = list.args.first() else {
+        return Err(EngineError::unsupported("GROUP_CONCAT without arguments"));
+    };
     Ok(AggregateCall {
         name: "group_concat".into(),
         distinct: false,
-        arg: Some(first),
+        arg: Some(first.clone()),
         separator: Some(separator),
     })
 }

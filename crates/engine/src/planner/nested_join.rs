@@ -88,17 +88,7 @@ fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
                     columns: table
                         .column_list_authoritative
                         .then(|| table.columns.iter().map(|c| c.name.clone()).collect()),
-                    declared: table
-                        .columns
-                        .iter()
-                        .map(|c| c.name.clone())
-                        .chain(
-                            table
-                                .column_vindexes
-                                .iter()
-                                .flat_map(|cv| cv.columns.iter().cloned()),
-                        )
-                        .collect(),
+                    declared: table.declared_columns().map(str::to_string).collect(),
                 })
             }
             TableFactor::Derived {

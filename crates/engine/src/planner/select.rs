@@ -217,13 +217,6 @@ fn group_by_declared_columns(query: &mut Query, table: &TableUse) {
     let GroupByExpr::Expressions(exprs, _) = &mut select.group_by else {
         return;
     };
-    let t = &table.table;
-    let declared = |n: &str| {
-        t.columns.iter().any(|c| c.name.eq_ignore_ascii_case(n))
-            || t.column_vindexes
-                .iter()
-                .any(|cv| cv.columns.iter().any(|c| c.eq_ignore_ascii_case(n)))
-    };
     for g in exprs.iter_mut() {
         let Expr::Identifier(id) = g else { continue };
         let shadowed = select.projection.iter().any(|item| {
@@ -231,7 +224,7 @@ fn group_by_declared_columns(query: &mut Query, table: &TableUse) {
                 if alias.value.eq_ignore_ascii_case(&id.value)
                     && !matches!(expr, Expr::Identifier(c) if c.value.eq_ignore_ascii_case(&id.value)))
         });
-        if shadowed && declared(&id.value) {
+        if shadowed && table.table.declares_column(&id.value) {
             *g = Expr::CompoundIdentifier(vec![Ident::new(table.qualifier()), id.clone()]);
         }
     }

@@ -134,6 +134,22 @@ pub struct Table {
 }
 
 impl Table {
+    /// The columns the VSchema says the table has: its listed columns, then
+    /// its vindex columns.
+    pub fn declared_columns(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str()).chain(
+            self.column_vindexes
+                .iter()
+                .flat_map(|cv| cv.columns.iter().map(String::as_str)),
+        )
+    }
+
+    /// Whether [`Self::declared_columns`] has `name` (case-insensitively).
+    pub fn declares_column(&self, name: &str) -> bool {
+        self.declared_columns()
+            .any(|c| c.eq_ignore_ascii_case(name))
+    }
+
     /// A table of an unsharded keyspace that is not listed in its VSchema.
     fn implicit(name: &str, keyspace: Arc<KeyspaceInfo>) -> Self {
         Table {
