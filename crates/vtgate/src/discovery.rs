@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use topo::cache::SrvCache;
 
 use crate::healthcheck::HealthCheck;
-use crate::topology::{Topology, TopologyHandle};
+use crate::topology::TopologyHandle;
 
 /// Follows the topology of the local cell (VSchema, keyspaces) and the tablets of every
 /// watched cell.
@@ -42,7 +42,7 @@ impl Discovery {
                         Err(e) => tracing::debug!(keyspace = %ks, error = %e, "no SrvKeyspace"),
                     }
                 }
-                if self.topology.set(Topology::from_srv(&vschema, &srv)) {
+                if self.topology.set_srv(&vschema, &srv) {
                     tracing::info!(keyspaces = vschema.keyspaces.len(), "serving graph updated");
                 }
             }

@@ -16,6 +16,7 @@ pub mod plan_cache;
 pub mod prepare;
 pub mod rewrite;
 pub mod savepoint;
+pub mod schema_tracker;
 pub mod session;
 pub mod settings;
 pub mod text;

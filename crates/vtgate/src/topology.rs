@@ -5,7 +5,7 @@
 //! goes with that VSchema.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use proto::topodata::{SrvKeyspace, TabletType};
 use proto::vschema::SrvVSchema;
@@ -13,6 +13,7 @@ use vschema::{FindTableError, TableRef, VSchema};
 
 use crate::error::VtError;
 use crate::plan_cache::PlanCache;
+use crate::schema_tracker::{merge_tracked, KeyspaceColumns, TrackedSchema};
 
 /// What vtgate knows about one keyspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,6 +46,8 @@ pub struct Topology {
     keyspaces: BTreeMap<String, KeyspaceInfo>,
     /// The SrvVSchema the snapshot was built from.
     source: SrvVSchema,
+    /// The tracked columns merged into `vschema` ([`crate::schema_tracker`]).
+    tracked: Arc<TrackedSchema>,
     /// The resolved VSchema (vindexes, tables, routing rules).
     vschema: Arc<VSchema>,
     /// The `from_table` names of the table routing rules.
@@ -56,7 +59,9 @@ pub struct Topology {
 /// Two snapshots are equal when built from the same records (the cache is not compared).
 impl PartialEq for Topology {
     fn eq(&self, other: &Self) -> bool {
-        self.keyspaces == other.keyspaces && self.source == other.source
+        self.keyspaces == other.keyspaces
+            && self.source == other.source
+            && self.tracked == other.tracked
     }
 }
 
@@ -65,6 +70,15 @@ impl Eq for Topology {}
 impl Topology {
     /// Builds the snapshot from the cell's SrvVSchema and the SrvKeyspace records found.
     pub fn from_srv(vschema: &SrvVSchema, srv_keyspaces: &HashMap<String, SrvKeyspace>) -> Self {
+        Self::build(vschema, srv_keyspaces, Arc::default())
+    }
+
+    /// [`Self::from_srv`] with `tracked` columns merged into the VSchema.
+    fn build(
+        vschema: &SrvVSchema,
+        srv_keyspaces: &HashMap<String, SrvKeyspace>,
+        tracked: Arc<TrackedSchema>,
+    ) -> Self {
         let mut keyspaces = BTreeMap::new();
         for (name, ks) in &vschema.keyspaces {
             let mut info = KeyspaceInfo {
@@ -88,11 +102,6 @@ impl Topology {
             }
             keyspaces.insert(name.clone(), info);
         }
-        let model = vschema::model::SrvVSchema::from(vschema.clone());
-        let resolved = VSchema::build(&model);
-        for (ks, err) in resolved.keyspace_errors() {
-            tracing::warn!(keyspace = ks, error = %err, "invalid keyspace vschema");
-        }
         let rule_names = vschema
             .routing_rules
             .iter()
@@ -101,8 +110,21 @@ impl Topology {
         Topology {
             keyspaces,
             source: vschema.clone(),
-            vschema: Arc::new(resolved),
+            vschema: Arc::new(resolve(vschema, &tracked)),
+            tracked,
             rule_names,
+            plans: Arc::new(PlanCache::default()),
+        }
+    }
+
+    /// The same snapshot with `tracked` columns merged into its VSchema, and a new plan cache.
+    pub fn with_tracked(&self, tracked: Arc<TrackedSchema>) -> Self {
+        Topology {
+            keyspaces: self.keyspaces.clone(),
+            source: self.source.clone(),
+            vschema: Arc::new(resolve(&self.source, &tracked)),
+            tracked,
+            rule_names: self.rule_names.clone(),
             plans: Arc::new(PlanCache::default()),
         }
     }
@@ -180,6 +202,17 @@ impl Topology {
     }
 }
 
+/// Resolves `vschema` with the `tracked` columns merged in.
+fn resolve(vschema: &SrvVSchema, tracked: &TrackedSchema) -> VSchema {
+    let mut model = vschema::model::SrvVSchema::from(vschema.clone());
+    merge_tracked(&mut model, tracked);
+    let resolved = VSchema::build(&model);
+    for (ks, err) in resolved.keyspace_errors() {
+        tracing::warn!(keyspace = ks, error = %err, "invalid keyspace vschema");
+    }
+    resolved
+}
+
 /// The current snapshot, swapped whole when the topology changes; readers take no lock
 /// beyond cloning an `Arc`. Each change bumps a generation that [`TopologyHandle::subscribe`]
 /// receivers see (buffered statements wait on it).
@@ -187,6 +220,9 @@ impl Topology {
 pub struct TopologyHandle {
     current: Arc<RwLock<Arc<Topology>>>,
     generation: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The tracked columns every new snapshot gets; held while a snapshot is built and
+    /// swapped in, so that a topology change and a schema change do not undo each other.
+    tracked: Arc<Mutex<Arc<TrackedSchema>>>,
 }
 
 impl Default for TopologyHandle {
@@ -201,7 +237,31 @@ impl TopologyHandle {
         TopologyHandle {
             current: Arc::new(RwLock::new(Arc::new(topology))),
             generation: Arc::new(tokio::sync::watch::channel(0).0),
+            tracked: Arc::default(),
         }
+    }
+
+    /// Replaces the snapshot by one built from the serving records, with the tracked
+    /// columns merged in; returns whether it changed.
+    pub fn set_srv(
+        &self,
+        vschema: &SrvVSchema,
+        srv_keyspaces: &HashMap<String, SrvKeyspace>,
+    ) -> bool {
+        let tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
+        self.set(Topology::build(vschema, srv_keyspaces, tracked.clone()))
+    }
+
+    /// Records the tracked columns of `keyspace` and rebuilds the snapshot with them when
+    /// they changed; returns whether they did.
+    pub fn set_tracked(&self, keyspace: &str, columns: KeyspaceColumns) -> bool {
+        let mut tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
+        if tracked.get(keyspace) == Some(&columns) {
+            return false;
+        }
+        Arc::make_mut(&mut tracked).insert(keyspace.to_string(), columns);
+        self.set(self.get().with_tracked(tracked.clone()));
+        true
     }
 
     /// The current snapshot.

@@ -1,8 +1,11 @@
 //! Planning SELECT: which keyspace and shards the statement goes to, and
 //! whether it can be sent whole.
 
+use std::ops::ControlFlow;
+
 use sqlparser::ast::{
-    Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, Statement, TableFactor,
+    Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, Statement, TableFactor, VisitMut,
+    VisitorMut,
 };
 
 use super::checks::check_query;
@@ -208,8 +211,10 @@ fn route_query(
 /// column `n`) and also a column the VSchema declares for the table (listed,
 /// or a vindex column): MySQL groups by the column (GROUP BY looks at columns
 /// before aliases) and so do the shards, so vtgate must merge on the column,
-/// not the alias. Qualified as `t.n`, it is sent as a hidden column. (An alias
-/// shadowing a column the VSchema does not declare is not seen.)
+/// not the alias. Qualified as `t.n`, it is sent as a hidden column. HAVING
+/// prefers such a GROUP BY column to the alias too, so `n` there becomes `t.n`.
+/// (An alias shadowing a column the VSchema does not declare, nor schema
+/// tracking, is not seen.)
 fn group_by_declared_columns(query: &mut Query, table: &TableUse) {
     let SetExpr::Select(select) = query.body.as_mut() else {
         return;
@@ -219,6 +224,7 @@ fn group_by_declared_columns(query: &mut Query, table: &TableUse) {
     };
     for g in exprs.iter_mut() {
         let Expr::Identifier(id) = g else { continue };
+        let id = id.clone();
         let shadowed = select.projection.iter().any(|item| {
             matches!(item, SelectItem::ExprWithAlias { expr, alias }
                 if alias.value.eq_ignore_ascii_case(&id.value)
@@ -226,7 +232,47 @@ fn group_by_declared_columns(query: &mut Query, table: &TableUse) {
         });
         if shadowed && table.table.declares_column(&id.value) {
             *g = Expr::CompoundIdentifier(vec![Ident::new(table.qualifier()), id.clone()]);
+            if let Some(having) = select.having.as_mut() {
+                let _ = having.visit(&mut QualifyColumn {
+                    name: &id,
+                    qualifier: table.qualifier(),
+                    depth: 0,
+                });
+            }
         }
+    }
+}
+
+/// Qualifies the bare column `name` with `qualifier`, outside subqueries.
+struct QualifyColumn<'a> {
+    name: &'a Ident,
+    qualifier: &'a str,
+    /// How many subqueries deep the visit is.
+    depth: usize,
+}
+
+impl VisitorMut for QualifyColumn<'_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if self.depth == 0 {
+            if let Expr::Identifier(id) = e {
+                if id.value.eq_ignore_ascii_case(&self.name.value) {
+                    *e = Expr::CompoundIdentifier(vec![Ident::new(self.qualifier), id.clone()]);
+                }
+            }
+        }
+        ControlFlow::Continue(())
     }
 }
 

@@ -19,6 +19,7 @@ use vtgate::executor::Executor;
 use vtgate::gateway::Gateway;
 use vtgate::handler::VtgateHandlerFactory;
 use vtgate::healthcheck::HealthCheck;
+use vtgate::schema_tracker::SchemaTracker;
 use vtgate::topology::TopologyHandle;
 
 /// mimalloc: each query boxes futures of several KiB, which take glibc malloc's slow path.
@@ -101,6 +102,13 @@ struct Flags {
     /// How often the tablet list and serving graph are read again.
     #[arg(long = "tablet-refresh-interval", default_value = "5s", value_parser = parse_duration)]
     tablet_refresh_interval: Duration,
+    /// Track the tables' columns from the primaries (`--schema-change-signal=false` turns
+    /// it off): the planner then knows columns the VSchema does not list.
+    #[arg(long = "schema-change-signal", default_value_t = true, action = clap::ArgAction::Set)]
+    schema_change_signal: bool,
+    /// How often the tracked columns are read again (DDL through vtgate reloads at once).
+    #[arg(long = "schema-change-signal-interval", default_value = "10s", value_parser = parse_duration)]
+    schema_change_signal_interval: Duration,
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -228,9 +236,10 @@ async fn run() -> anyhow::Result<()> {
         }
     }
 
+    let gateway = Gateway::new(health.clone(), flags.retry_count);
     let mut executor = Executor::new(
         topology.clone(),
-        Gateway::new(health.clone(), flags.retry_count),
+        gateway.clone(),
         ServerInfo {
             version: flags.mysql_server_version.clone(),
             version_comment: format!("Version: {} (vtgate-rs)", env!("CARGO_PKG_VERSION")),
@@ -240,6 +249,12 @@ async fn run() -> anyhow::Result<()> {
     .with_query_timeout(Duration::from_millis(flags.query_timeout));
     if flags.enable_buffer {
         executor = executor.with_buffer(flags.buffer_window);
+    }
+    if flags.schema_change_signal {
+        let tracker = SchemaTracker::new(gateway, topology.clone());
+        tracker.reload_all().await;
+        tokio::spawn(tracker.clone().run(flags.schema_change_signal_interval));
+        executor = executor.with_schema_tracker(tracker);
     }
     let host = if flags.mysql_server_bind_address.is_empty() {
         "0.0.0.0"

@@ -28,6 +28,7 @@ use crate::error::VtError;
 use crate::gateway::{Caller, Gateway, ResultStream, ShardTarget};
 use crate::rewrite::{rewrite, RewriteContext};
 use crate::savepoint::SavepointStatement;
+use crate::schema_tracker::SchemaTracker;
 use crate::session::{tablet_type_from_sql, Session, ShardSession};
 use crate::topology::TopologyHandle;
 use local::ServerInfo;
@@ -62,6 +63,8 @@ pub struct Executor {
     buffer_window: Option<Duration>,
     /// `--query-timeout` (zero: none), see [`crate::timeout`].
     query_timeout: Duration,
+    /// Reloads a keyspace's tracked columns after DDL (`--schema-change-signal`).
+    tracker: Option<SchemaTracker>,
 }
 
 impl Executor {
@@ -74,7 +77,15 @@ impl Executor {
             max_memory_rows: DEFAULT_MAX_MEMORY_ROWS,
             buffer_window: None,
             query_timeout: Duration::ZERO,
+            tracker: None,
         }
+    }
+
+    /// Tracks the tables' columns ([`crate::schema_tracker`]): each DDL is answered only
+    /// after its keyspace's columns are read again.
+    pub fn with_schema_tracker(mut self, tracker: SchemaTracker) -> Self {
+        self.tracker = Some(tracker);
+        self
     }
 
     /// Enables buffering (`--enable-buffer`): statements failing because of a traffic
@@ -410,19 +421,25 @@ impl Executor {
         self.commit(session, caller).await?;
         let text = Self::bound(session, self.tablet_sql(session, sql));
         let options = Self::options(session);
-        let mut last = QueryResult::default();
+        let mut outcome = Ok(QueryResult::default());
         for shard in route.shards {
             let target = ShardTarget {
                 keyspace: route.keyspace.clone(),
                 shard,
                 tablet_type: TabletType::Primary,
             };
-            last = self
-                .gateway
-                .execute(&target, &text, caller, &options)
-                .await?;
+            outcome = self.gateway.execute(&target, &text, caller, &options).await;
+            if outcome.is_err() {
+                break;
+            }
         }
-        Ok(Reply::Result(last))
+        // Even a DDL that failed on some shard may have changed the others.
+        if let Some(tracker) = &self.tracker {
+            if let Err(e) = tracker.reload(&route.keyspace).await {
+                tracing::warn!(keyspace = %route.keyspace, error = %e, "schema not reloaded after DDL");
+            }
+        }
+        outcome.map(Reply::Result)
     }
 
     /// `SAVEPOINT`, `ROLLBACK TO`, `RELEASE SAVEPOINT`. The savepoints live in the session

@@ -18,6 +18,7 @@ mod pullouts;
 mod semi_joins;
 mod shapes;
 mod shard_local;
+mod tracked_columns;
 
 pub use correlated::refused_correlated;
 pub use dml::dml_sequences;
@@ -496,6 +497,7 @@ pub fn queries() -> Vec<Query> {
     literals::vtgate_filter_queries(&mut out);
     literals::routing_edge_queries(&mut out);
     hunt::hunt_queries(&mut out);
+    tracked_columns::tracked_column_queries(&mut out);
     // Reference table alone.
     out.push(q("select * from product order by sku", true));
     out.push(q("select count(*), sum(price) from product", false));

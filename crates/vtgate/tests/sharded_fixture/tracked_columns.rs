@@ -1,0 +1,57 @@
+//! Shapes that need the tables' columns, which the fixture's VSchema does not list: vtgate
+//! knows them from schema tracking (`--schema-change-signal`, on by default).
+//!
+//! - A select alias that shadows a column: GROUP BY and HAVING name the column (MySQL looks at
+//!   the FROM tables there before the select list), ORDER BY the alias.
+//! - Unqualified columns of cross-shard and cross-keyspace joins, resolved to the one table
+//!   that has them; `*` over such a join.
+
+use super::{q, Query};
+
+pub(super) fn tracked_column_queries(out: &mut Vec<Query>) {
+    for sql in [
+        // GROUP BY the column `region`, not the count.
+        "select count(*) as region from customer group by region",
+        "select max(price) as qty, count(*) from corder group by qty",
+        "select sum(price) as qty from corder where sku = 'SKU3' group by qty",
+        // An alias of another value: grouping by it would merge every region.
+        "select length(region) as region, count(*) from customer group by region",
+        // HAVING the GROUP BY column, not the alias.
+        "select length(region) as region, count(*) from customer group by region \
+         having region = 'eu'",
+        "select count(*) as qty from corder group by qty having qty > 3",
+        "select sum(price) as qty, count(*) from corder group by qty having qty in (2, 5)",
+        "select count(*) as score from customer group by score having score < 20 and count(*) > 1",
+        // The alias where the name is not a GROUP BY column.
+        "select qty, count(*) as price from corder group by qty having price > 400",
+        // Unqualified columns of a cross-shard join.
+        "select email, sku from customer c join corder o on c.score = o.qty \
+         where c.customer_id < 20",
+        "select name, note, qty from customer join corder on score = qty \
+         where region = 'eu' and qty < 3 and customer.customer_id < 300",
+        "select count(*), max(note), min(email) from customer c join corder o on c.big = o.price",
+        "select region, count(*) from customer c join corder o on c.score = o.qty \
+         where sku = 'SKU4' group by region",
+        "select c.customer_id, order_id from customer c left join corder o \
+         on c.score = o.qty and note is null where c.customer_id < 30",
+        // Cross-keyspace.
+        "select city, qty from corder o join commerce.warehouse w on o.sku = w.sku \
+         where o.customer_id < 50",
+        "select stock, count(*) from corder o join commerce.warehouse w on o.sku = w.sku \
+         group by stock",
+        // Ambiguous for MariaDB too (1052 on both).
+        "select customer_id from customer c join corder o on c.score = o.qty",
+    ] {
+        out.push(q(sql, false));
+    }
+    out.push(q(
+        "select * from customer c join corder o on c.score = o.qty \
+         where c.customer_id < 12 order by o.order_id, c.customer_id",
+        true,
+    ));
+    out.push(q(
+        "select score + 1 as region, count(*) from customer \
+         where customer_id < 100 group by score order by region, 2",
+        true,
+    ));
+}
