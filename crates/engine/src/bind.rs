@@ -5,7 +5,7 @@
 
 use sql::literal::{BindValue, BindVars};
 use sqlparser::ast::{Expr, UnaryOperator, Value as AstValue};
-use vschema::Value;
+use vschema::{ColumnKind, Value};
 
 use crate::error::{EngineError, Result};
 
@@ -129,15 +129,31 @@ fn number(n: &str) -> Option<BindValue> {
 /// number compared with the column of a vindex made for text
 /// ([`hashes_text`]) is compared as a number by MySQL (`'5abc' = 5`), so it
 /// does not route either.
-pub fn routing_value(v: &BindValue, vindex: &dyn vschema::Vindex) -> Option<Value> {
-    match v {
-        BindValue::HexVal(_)
-        | BindValue::Decimal(_)
-        | BindValue::Float64(_)
-        | BindValue::Temporal { .. } => None,
-        BindValue::VarChar(b) if reads_as_another_number(b) => None,
-        BindValue::Int64(_) | BindValue::Uint64(_) if hashes_text(vindex) => None,
-        other => vindex_value(other).ok(),
+///
+/// Where the column's type is known (`kind`, from the VSchema or schema
+/// tracking): against a number column no text routes but a canonical integer
+/// (`'abc'` is 0 there); against a text column no number routes, while any
+/// text does (`'05'` is the text `05` there).
+pub fn routing_value(
+    v: &BindValue,
+    vindex: &dyn vschema::Vindex,
+    kind: ColumnKind,
+) -> Option<Value> {
+    match (v, kind) {
+        (BindValue::HexVal(_), _)
+        | (BindValue::Decimal(_), _)
+        | (BindValue::Float64(_), _)
+        | (BindValue::Temporal { .. }, _) => None,
+        (BindValue::VarChar(b) | BindValue::VarBinary(b), ColumnKind::Number)
+            if !canonical_integer(b) =>
+        {
+            None
+        }
+        (BindValue::Int64(_) | BindValue::Uint64(_), ColumnKind::Text) => None,
+        (BindValue::VarChar(_), ColumnKind::Text) => vindex_value(v).ok(),
+        (BindValue::VarChar(b), _) if reads_as_another_number(b) => None,
+        (BindValue::Int64(_) | BindValue::Uint64(_), _) if hashes_text(vindex) => None,
+        (other, _) => vindex_value(other).ok(),
     }
 }
 
@@ -156,15 +172,17 @@ fn reads_as_another_number(text: &[u8]) -> bool {
     let starts_numeric = trimmed
         .first()
         .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.'));
-    if !starts_numeric {
-        return false;
-    }
+    starts_numeric && !canonical_integer(text)
+}
+
+/// Whether text is an integer written canonically (`5`, `-12`, `0`): the
+/// same value read as text or as a number.
+fn canonical_integer(text: &[u8]) -> bool {
     let digits = text.strip_prefix(b"-").unwrap_or(text);
-    let canonical = !digits.is_empty()
+    !digits.is_empty()
         && digits.iter().all(u8::is_ascii_digit)
         && (digits == b"0" || digits[0] != b'0')
-        && text != b"-0";
-    !canonical
+        && text != b"-0"
 }
 
 /// The vindex value of a bind value, for mapping a row's values (INSERT, owned lookups, a
@@ -308,7 +326,13 @@ mod tests {
     #[test]
     fn strings_another_number_reads_do_not_route() {
         let hash = vschema::vindexes::create_vindex("hash", "hash", &Default::default()).unwrap();
-        let text = |s: &str| routing_value(&BindValue::VarChar(s.as_bytes().to_vec()), &*hash);
+        let text = |s: &str| {
+            routing_value(
+                &BindValue::VarChar(s.as_bytes().to_vec()),
+                &*hash,
+                ColumnKind::Unknown,
+            )
+        };
         for s in [
             "05", "5 ", " 5", "5.0", "+5", "-05", "-0", "1e1", ".5", "5abc", "",
         ] {
@@ -320,26 +344,61 @@ mod tests {
             assert!(text(s).is_some(), "{s:?}");
         }
         assert_eq!(
-            routing_value(&BindValue::Decimal("5.0".into()), &*hash),
+            routing_value(
+                &BindValue::Decimal("5.0".into()),
+                &*hash,
+                ColumnKind::Unknown
+            ),
             None
         );
         assert_eq!(
-            routing_value(&BindValue::Float64("5e0".into()), &*hash),
+            routing_value(
+                &BindValue::Float64("5e0".into()),
+                &*hash,
+                ColumnKind::Unknown
+            ),
             None
         );
         assert_eq!(
-            routing_value(&BindValue::Int64(5), &*hash),
+            routing_value(&BindValue::Int64(5), &*hash, ColumnKind::Unknown),
             Some(Value::Int(5))
         );
         let time = BindValue::Temporal {
             sql_type: "TIME(0)".into(),
             text: "00:00:12".into(),
         };
-        assert_eq!(routing_value(&time, &*hash), None);
+        assert_eq!(routing_value(&time, &*hash, ColumnKind::Unknown), None);
         let loose = vschema::vindexes::create_vindex("unicode_loose_md5", "u", &Default::default())
             .unwrap();
-        assert_eq!(routing_value(&BindValue::Int64(5), &*loose), None);
-        assert!(routing_value(&BindValue::VarChar(b"5".to_vec()), &*loose).is_some());
+        assert_eq!(
+            routing_value(&BindValue::Int64(5), &*loose, ColumnKind::Unknown),
+            None
+        );
+        assert!(routing_value(
+            &BindValue::VarChar(b"5".to_vec()),
+            &*loose,
+            ColumnKind::Unknown
+        )
+        .is_some());
+    }
+
+    #[test]
+    fn a_known_column_type_decides_what_routes() {
+        let xx = vschema::vindexes::create_vindex("xxhash", "x", &Default::default()).unwrap();
+        let route = |v: BindValue, kind| routing_value(&v, &*xx, kind).is_some();
+        let text = |s: &str| BindValue::VarChar(s.as_bytes().to_vec());
+        // A number column reads 'abc' as 0 and '7abc' as 7: only integers route.
+        for s in ["abc", "7abc", "", " 7", "07"] {
+            assert!(!route(text(s), ColumnKind::Number), "{s:?}");
+            assert!(route(text(s), ColumnKind::Text), "{s:?}");
+        }
+        assert!(route(text("-7"), ColumnKind::Number));
+        // A text column reads 5 as the number every '5', '05', '5.0' equals.
+        assert!(!route(BindValue::Int64(5), ColumnKind::Text));
+        assert!(route(BindValue::Int64(5), ColumnKind::Number));
+        assert!(route(BindValue::Int64(5), ColumnKind::Unknown));
+        assert!(route(text("abc"), ColumnKind::Unknown));
+        assert!(!route(text("07"), ColumnKind::Unknown));
     }
 
     fn vars() -> BindVars {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use proto::query::QueryResult;
 use sql::literal::{BindValue, BindVars};
-use vschema::{Destination, Value, Vindex};
+use vschema::{ColumnKind, Destination, Value, Vindex};
 
 use crate::bind::{routing_value, substitute, PlanValue};
 use crate::description::{KeyspaceDesc, PlanDescription};
@@ -82,6 +82,9 @@ pub struct RouteVindex {
     pub unmapped: Unmapped,
     /// For a multi-column vindex: the values of each of its leading columns.
     pub columns: Vec<ColumnValues>,
+    /// How MySQL compares the vindex's column with a value (see
+    /// [`crate::bind::routing_value`]).
+    pub kind: ColumnKind,
 }
 
 /// What a route does with a value its vindex maps to no keyspace id at run time.
@@ -232,7 +235,7 @@ impl Route {
         }
         let mut values: Vec<Value> = Vec::new();
         for item in &bound {
-            match routing_value(item, rv.vindex.as_ref()) {
+            match routing_value(item, rv.vindex.as_ref(), rv.kind) {
                 Some(v) => values.push(v),
                 None => return Ok(shards.to_vec()),
             }
@@ -364,7 +367,7 @@ fn one_shard(rv: &RouteVindex, shards: &[String], vars: &BindVars) -> Result<Str
         return Err(refuse("given several values"));
     };
     let bound = pv.resolve(vars)?;
-    let value = routing_value(&bound, rv.vindex.as_ref())
+    let value = routing_value(&bound, rv.vindex.as_ref(), rv.kind)
         .ok_or_else(|| refuse(&format!("given {}, which it cannot map", bound.to_sql())))?;
     if rv.vindex.needs_vcursor() {
         return Err(refuse("through a lookup vindex"));

@@ -18,8 +18,8 @@ pub mod value;
 pub mod vindexes;
 
 pub use build::{
-    validate_keyspace, BuildError, FindTableError, KeyspaceSchema, Table, TableRef, TableType,
-    VSchema,
+    validate_keyspace, BuildError, ColumnKind, FindTableError, KeyspaceSchema, Table, TableRef,
+    TableType, VSchema,
 };
 pub use key_range::{KeyRange, KeyRangeError, KeyspaceId};
 pub use value::Value;

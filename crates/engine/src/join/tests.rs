@@ -35,6 +35,7 @@ fn right() -> Box<dyn Primitive> {
         values: vec![PlanValue::BindVar("m_uid".into())],
         unmapped: Default::default(),
         columns: Vec::new(),
+        kind: Default::default(),
     });
     Box::new(r)
 }

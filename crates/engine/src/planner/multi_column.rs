@@ -11,7 +11,7 @@
 
 use sqlparser::ast::Expr;
 use vschema::build::ColumnVindex;
-use vschema::Destination;
+use vschema::{ColumnKind, Destination};
 
 use super::routing::{candidate, through_columns, Candidate, Routing};
 use super::tables::TableUse;
@@ -95,6 +95,7 @@ pub(super) fn route_multi_column(
             values: Vec::new(),
             unmapped: Unmapped::Scatter,
             columns,
+            kind: ColumnKind::Unknown,
         }),
         single_shard,
     };
@@ -106,7 +107,9 @@ fn maps_to_one_keyspace_id(cv: &ColumnVindex, columns: &[ColumnValues]) -> bool 
     let row = columns
         .iter()
         .map(|c| match c {
-            ColumnValues::One(PlanValue::Literal(lit)) => routing_value(lit, cv.vindex.as_ref()),
+            ColumnValues::One(PlanValue::Literal(lit)) => {
+                routing_value(lit, cv.vindex.as_ref(), ColumnKind::Unknown)
+            }
             _ => None,
         })
         .collect::<Option<Vec<_>>>();

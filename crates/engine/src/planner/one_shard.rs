@@ -116,7 +116,7 @@ fn keyspace_id(routing: &Routing) -> Option<KeyspaceId> {
     };
     match rv
         .vindex
-        .map(&[routing_value(lit, rv.vindex.as_ref())?])
+        .map(&[routing_value(lit, rv.vindex.as_ref(), rv.kind)?])
         .ok()?
         .as_slice()
     {

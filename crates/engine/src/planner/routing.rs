@@ -376,7 +376,7 @@ fn maps_to_one_shard(cv: &ColumnVindex, value: &PlanValue) -> bool {
     let PlanValue::Literal(lit) = value else {
         return false;
     };
-    let Some(v) = routing_value(lit, cv.vindex.as_ref()) else {
+    let Some(v) = routing_value(lit, cv.vindex.as_ref(), cv.kind) else {
         return false;
     };
     !cv.vindex.needs_vcursor()
@@ -475,6 +475,7 @@ fn with_vindex(opcode: Opcode, single: bool, cv: &ColumnVindex, values: Vec<Plan
             values,
             unmapped: Unmapped::Scatter,
             columns: Vec::new(),
+            kind: cv.kind,
         }),
         single_shard: single,
     }

@@ -7,7 +7,7 @@
 //! values position by position (they come from one `(a, b) in (...)` list).
 
 use sql::literal::{BindValue, BindVars};
-use vschema::{Destination, Value, Vindex};
+use vschema::{ColumnKind, Destination, Value, Vindex};
 
 use super::Opcode;
 use crate::bind::{routing_value, PlanValue};
@@ -69,7 +69,7 @@ pub(super) fn destinations(
     for c in columns {
         let mut values = Vec::new();
         for b in c.resolve(vars)? {
-            match routing_value(&b, vindex) {
+            match routing_value(&b, vindex, ColumnKind::Unknown) {
                 Some(v) => values.push(v),
                 None => return Ok(None),
             }

@@ -19,6 +19,7 @@ fn hash_vindex(values: Vec<PlanValue>) -> RouteVindex {
         values,
         unmapped: Unmapped::Scatter,
         columns: Vec::new(),
+        kind: Default::default(),
     }
 }
 

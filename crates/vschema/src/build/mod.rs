@@ -83,6 +83,58 @@ pub struct ColumnVindex {
     pub cost: u32,
     /// A prefix of a multi-column vindex's columns (maps to key ranges).
     pub partial: bool,
+    /// How MySQL compares its column with a value, when the column's type is
+    /// known (single-column vindexes only).
+    pub kind: ColumnKind,
+}
+
+/// How MySQL compares a column with a literal, as far as routing by its value
+/// cares: a number column reads text as a number (`'05' = 5`, `'abc' = 0`), a
+/// text column reads a number's text the same way (`'05' = 5` again), so
+/// neither may be routed by the literal's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColumnKind {
+    /// The VSchema (or schema tracking) gives no type.
+    #[default]
+    Unknown,
+    /// Integer, decimal or floating point.
+    Number,
+    /// Character or byte string (not ENUM or SET, which compare numbers by
+    /// position).
+    Text,
+}
+
+impl ColumnKind {
+    /// The kind of a column of `query.Type` `t`.
+    pub fn of_type(t: i32) -> Self {
+        use proto::query::Type;
+        match Type::try_from(t) {
+            Ok(
+                Type::Int8
+                | Type::Uint8
+                | Type::Int16
+                | Type::Uint16
+                | Type::Int24
+                | Type::Uint24
+                | Type::Int32
+                | Type::Uint32
+                | Type::Int64
+                | Type::Uint64
+                | Type::Float32
+                | Type::Float64
+                | Type::Decimal,
+            ) => ColumnKind::Number,
+            Ok(
+                Type::Char
+                | Type::Varchar
+                | Type::Text
+                | Type::Binary
+                | Type::Varbinary
+                | Type::Blob,
+            ) => ColumnKind::Text,
+            _ => ColumnKind::Unknown,
+        }
+    }
 }
 
 /// An auto-increment column and its sequence table.

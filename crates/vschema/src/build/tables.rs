@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use super::{
-    AutoIncrement, BuildError, Column, ColumnVindex, KeyspaceInfo, KeyspaceSchema, QualifiedName,
-    Table, TableType, VSchema,
+    AutoIncrement, BuildError, Column, ColumnKind, ColumnVindex, KeyspaceInfo, KeyspaceSchema,
+    QualifiedName, Table, TableType, VSchema,
 };
 use crate::hex;
 use crate::model::{self, SrvVSchema};
@@ -103,7 +103,14 @@ fn build_table(
     }
 
     for (i, cv) in t.column_vindexes.iter().enumerate() {
-        let built = build_column_vindex(schema, source, tname, i, cv)?;
+        let mut built = build_column_vindex(schema, source, tname, i, cv)?;
+        if let [column] = built.columns.as_slice() {
+            built.kind = table
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(column))
+                .map_or(ColumnKind::Unknown, |c| ColumnKind::of_type(c.column_type));
+        }
         let vindex = built.vindex.clone();
         let columns = built.columns.clone();
         table.column_vindexes.push(built);
@@ -179,6 +186,7 @@ fn build_column_vindex(
         cost: vindex.cost(),
         partial: false,
         vindex: vindex.clone(),
+        kind: ColumnKind::Unknown,
     })
 }
 

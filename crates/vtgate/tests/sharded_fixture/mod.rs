@@ -122,8 +122,9 @@ pub fn fixture_inserts() -> Vec<String> {
             rows.join(", ")
         ));
     }
-    // A BIGINT keyed by `xxhash`, which hashes a value's text: `'05'` must still find 5.
-    let tally: Vec<String> = (1..=200).map(|i| format!("({i}, {})", i % 7)).collect();
+    // A BIGINT keyed by `xxhash`, which hashes a value's text: `'05'` must still find 5,
+    // and text that is no number at all (`'abc'`) the row 0.
+    let tally: Vec<String> = (0..=200).map(|i| format!("({i}, {})", i % 7)).collect();
     out.push(format!(
         "insert into tally (id, n) values {}",
         tally.join(", ")

@@ -405,6 +405,14 @@ pub(super) fn mysql_operator_queries() -> Vec<Query> {
         "select id, n from tally where id in ('05', '059', 17)",
         "select id, n from tally where id = '5'",
         "select count(*) from tally t join customer c on c.score = t.n where t.id = '031'",
+        // Text that is no number, which MySQL reads as 0 against the BIGINT (schema
+        // tracking gives vtgate the column's type).
+        "select id, n from tally where id = 'abc'",
+        "select id, n from tally where id = 'x7'",
+        "select id, n from tally where id = ''",
+        "select id, n from tally where id in ('abc', 5)",
+        "select count(*) from tally t join customer c on c.score = t.n where t.id = 'zz'",
+        "select id, n from tally where id = 'abc' or id = 'def'",
         // A number against text keyed by unicode_loose_md5: MySQL compares numerically.
         "select id, w from word where w = 5",
         "select id, w from word where w = 0",
