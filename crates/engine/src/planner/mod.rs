@@ -43,6 +43,7 @@ mod targets;
 
 use tables::Scope;
 mod union;
+mod using;
 mod vindex_func;
 
 use proto::topodata::TabletType;

@@ -16,8 +16,9 @@
 //! ORDER BY and LIMIT run in vtgate over the joined rows. A step joined
 //! on one column equality may be a hash join instead (see `hash`). Aggregation
 //! and DISTINCT are planned by `join_aggregate`; `*` is expanded when the
-//! columns of every FROM item are known. Subqueries, RIGHT JOIN in a longer
-//! chain and USING are refused.
+//! columns of every FROM item are known. `USING` is written as ON before
+//! planning where the columns are known (see `using`). Subqueries, RIGHT
+//! JOIN in a longer chain, NATURAL and the USING joins left are refused.
 
 use std::ops::ControlFlow;
 

@@ -24,6 +24,7 @@ use super::semi_join::plan_semi_joins;
 use super::shard_local::ShardLocal;
 use super::tables::{rewrite_for_shards, TableUse, Tables};
 use super::union::plan_union;
+use super::using::using_to_on;
 use super::vindex_func::plan_vindex_func;
 use super::Context;
 use crate::description::KeyspaceDesc;
@@ -42,6 +43,9 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
     check_query(stmt, original)?;
     if let Some(plan) = plan_vindex_func(ctx, original)? {
         return Ok(plan);
+    }
+    if let Some(on) = using_to_on(ctx, original)? {
+        return plan_select(ctx, &Statement::Query(Box::new(on)));
     }
     let tables = Tables::collect(stmt, &ctx.scope())?;
     if let Some(merged) = to_reference_copies(stmt, &tables, &ctx.scope()) {

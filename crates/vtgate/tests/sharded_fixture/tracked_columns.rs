@@ -5,6 +5,8 @@
 //!   the FROM tables there before the select list), ORDER BY the alias.
 //! - Unqualified columns of cross-shard and cross-keyspace joins, resolved to the one table
 //!   that has them; `*` over such a join.
+//! - `JOIN ... USING`, written as ON over the known columns: across shards, with a
+//!   reference table, across keyspaces, in a chain.
 
 use super::{q, Query};
 
@@ -44,6 +46,30 @@ pub(super) fn tracked_column_queries(out: &mut Vec<Query>) {
     ] {
         out.push(q(sql, false));
     }
+    for sql in [
+        "select customer_id, email, order_id from customer join corder using (customer_id) \
+         where customer_id < 30",
+        "select sku, description, qty from corder join product using (sku) where order_id < 40",
+        "select sku, count(*), max(qty) from corder o join product p using (sku) group by sku",
+        "select sku, stock, qty from corder join commerce.warehouse using (sku) \
+         where order_id < 60",
+        "select id, n, w from tally join word using (id)",
+        "select id, n, w from tally left join word using (id) where id < 15",
+        "select count(*), sum(n) from tally join word using (id)",
+        "select w from word join tally using (id) where n = 3",
+        "select id, t2.n from tally join word using (id) join tally t2 using (id)",
+        "select id, n from tally join word using (id) where w is not null and id > 2",
+        "select sku, price, order_id from corder join product using (sku, price)",
+        "select id, n, w from tally natural join word",
+        "select count(*), min(order_id) from corder natural join product",
+        "select id, w from word natural left join tally where id < 9",
+    ] {
+        out.push(q(sql, false));
+    }
+    out.push(q(
+        "select n as id2, id from tally join word using (id) order by id",
+        true,
+    ));
     out.push(q(
         "select * from customer c join corder o on c.score = o.qty \
          where c.customer_id < 12 order by o.order_id, c.customer_id",

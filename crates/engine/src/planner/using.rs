@@ -1,0 +1,378 @@
+//! `JOIN ... USING (c)` written as `JOIN ... ON l.c = r.c`, where the
+//! columns of the tables on the left are known (an authoritative or tracked
+//! column list, a derived table's select list), so that a join the shards
+//! cannot run whole can be planned like any other.
+//!
+//! MySQL joins `USING (c)` on the left operand's one column `c` (a column
+//! an earlier USING coalesced counts once) and the right table's `c`; an
+//! unqualified `c` elsewhere in the query is the coalesced column, which
+//! for an inner or left join is the left column's value. So every such `c`
+//! outside subqueries is qualified with the left table (but an ORDER BY
+//! name that is a select alias stays the alias). Not rewritten, and left to
+//! the rest of the planner: `SELECT *` (MySQL lists the coalesced columns
+//! first), RIGHT JOIN, and a column the left tables do not have exactly
+//! once. NATURAL JOIN is USING every column the right table shares with the
+//! left ones.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    BinaryOperator, Expr, Ident, JoinConstraint, JoinOperator, ObjectName, OrderByKind, Query,
+    SelectItem, SetExpr, TableFactor, VisitMut, VisitorMut,
+};
+
+use super::derived::derived_columns;
+use super::order::is_wildcard;
+use super::tables::resolve_name;
+use super::Context;
+use crate::error::{EngineError, Result};
+
+/// A FROM item's qualifier and its columns, when known.
+struct Item {
+    qualifier: Vec<Ident>,
+    columns: Option<Vec<String>>,
+}
+
+/// The query with its top-level USING joins written as ON, or None when it
+/// has none or one of them cannot be rewritten.
+pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return Ok(None);
+    };
+    let has_using = select.from.iter().flat_map(|t| &t.joins).any(|j| {
+        matches!(
+            constraint(&j.join_operator),
+            Some(JoinConstraint::Using(_) | JoinConstraint::Natural)
+        )
+    });
+    if !has_using || select.projection.iter().any(is_wildcard) {
+        return Ok(None);
+    }
+    let mut out = q.clone();
+    let SetExpr::Select(select) = out.body.as_mut() else {
+        return Ok(None);
+    };
+    // Unqualified USING column (lowercase) to the column it stands for.
+    let mut coalesced: HashMap<String, Vec<Ident>> = HashMap::new();
+    let mut left: Vec<Item> = Vec::new();
+    for twj in select.from.iter_mut() {
+        left.push(item(ctx, &twj.relation)?);
+        for j in twj.joins.iter_mut() {
+            let right = item(ctx, &j.relation)?;
+            let inner_or_left = matches!(
+                j.join_operator,
+                JoinOperator::Join(_)
+                    | JoinOperator::Inner(_)
+                    | JoinOperator::Left(_)
+                    | JoinOperator::LeftOuter(_)
+            );
+            let names: Vec<Ident> = match constraint(&j.join_operator) {
+                Some(JoinConstraint::Using(names)) if inner_or_left => {
+                    let mut cols = Vec::new();
+                    for name in names {
+                        match name.0.as_slice() {
+                            [col] => match col.as_ident() {
+                                Some(c) => cols.push(c.clone()),
+                                None => return Ok(None),
+                            },
+                            _ => return Ok(None),
+                        }
+                    }
+                    cols
+                }
+                // NATURAL: USING every column the right table shares with the left.
+                Some(JoinConstraint::Natural) if inner_or_left => match &right.columns {
+                    Some(cols) => cols
+                        .iter()
+                        .filter(|c| {
+                            coalesced.contains_key(&c.to_ascii_lowercase())
+                                || left.iter().any(|i| i.has(c))
+                        })
+                        .map(|c| Ident::new(c.as_str()))
+                        .collect(),
+                    None => return Ok(None),
+                },
+                Some(JoinConstraint::Using(_) | JoinConstraint::Natural) => return Ok(None),
+                _ => {
+                    left.push(right);
+                    continue;
+                }
+            };
+            let mut on: Option<Expr> = None;
+            for col in &names {
+                let key = col.value.to_ascii_lowercase();
+                let Some(l) = coalesced
+                    .get(&key)
+                    .cloned()
+                    .or_else(|| only_one_with(&left, &col.value))
+                else {
+                    return Ok(None);
+                };
+                if !right.has(&col.value) {
+                    return Ok(None);
+                }
+                let eq = Expr::BinaryOp {
+                    left: Box::new(Expr::CompoundIdentifier(l.clone())),
+                    op: BinaryOperator::Eq,
+                    right: Box::new(Expr::CompoundIdentifier(right.column(col))),
+                };
+                on = Some(match on {
+                    None => eq,
+                    Some(prev) => Expr::BinaryOp {
+                        left: Box::new(prev),
+                        op: BinaryOperator::And,
+                        right: Box::new(eq),
+                    },
+                });
+                coalesced.insert(key, l);
+            }
+            // A NATURAL join sharing no column is a cross join.
+            let on = on.map_or(JoinConstraint::None, JoinConstraint::On);
+            set_constraint(&mut j.join_operator, on);
+            left.push(right);
+        }
+    }
+    let aliases: Vec<String> = select
+        .projection
+        .iter()
+        .filter_map(|i| match i {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    let mut qualify = Qualify {
+        columns: &coalesced,
+        depth: 0,
+    };
+    let _ = select.projection.visit(&mut qualify);
+    let _ = select.selection.visit(&mut qualify);
+    let _ = select.group_by.visit(&mut qualify);
+    let _ = select.having.visit(&mut qualify);
+    for twj in select.from.iter_mut() {
+        for j in twj.joins.iter_mut() {
+            if let Some(JoinConstraint::On(e)) = constraint_mut(&mut j.join_operator) {
+                let _ = e.visit(&mut qualify);
+            }
+        }
+    }
+    if let Some(order) = out.order_by.as_mut() {
+        if let OrderByKind::Expressions(exprs) = &mut order.kind {
+            for o in exprs {
+                let alias = matches!(&o.expr, Expr::Identifier(id)
+                    if aliases.contains(&id.value.to_ascii_lowercase()));
+                if !alias {
+                    let _ = o.expr.visit(&mut qualify);
+                }
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The qualifier of the one item of `items` with column `name`.
+fn only_one_with(items: &[Item], name: &str) -> Option<Vec<Ident>> {
+    let mut with = items.iter().filter(|i| i.has(name));
+    match (with.next(), with.next()) {
+        (Some(i), None) => Some(i.column(&Ident::new(name))),
+        _ => None,
+    }
+}
+
+impl Item {
+    /// Whether it surely has column `name` (false when its columns are not known).
+    fn has(&self, name: &str) -> bool {
+        self.columns
+            .as_ref()
+            .is_some_and(|c| c.iter().any(|n| n.eq_ignore_ascii_case(name)))
+    }
+
+    /// Its column `col`, qualified.
+    fn column(&self, col: &Ident) -> Vec<Ident> {
+        let mut parts = self.qualifier.clone();
+        parts.push(col.clone());
+        parts
+    }
+}
+
+/// A FROM item's qualifier and known columns.
+fn item(ctx: &Context, factor: &TableFactor) -> Result<Item> {
+    Ok(match factor {
+        TableFactor::Table { name, alias, .. } => {
+            let columns = resolve_name(name, &ctx.scope())?
+                .filter(|t| t.column_list_authoritative)
+                .map(|t| t.columns.iter().map(|c| c.name.clone()).collect());
+            Item {
+                qualifier: match alias {
+                    Some(a) => vec![a.name.clone()],
+                    None => written(name)?,
+                },
+                columns,
+            }
+        }
+        TableFactor::Derived {
+            alias: Some(a),
+            subquery,
+            ..
+        } => Item {
+            qualifier: vec![a.name.clone()],
+            columns: match derived_columns(subquery, a) {
+                Ok(c) => Some(c),
+                Err(EngineError::Unsupported(_)) => None,
+                Err(e) => return Err(e),
+            },
+        },
+        _ => Item {
+            qualifier: Vec::new(),
+            columns: None,
+        },
+    })
+}
+
+/// A table name's parts as written (`t` or `ks.t`).
+fn written(name: &ObjectName) -> Result<Vec<Ident>> {
+    name.0
+        .iter()
+        .map(|p| {
+            p.as_ident()
+                .cloned()
+                .ok_or_else(|| EngineError::unsupported(format!("table name {name}")))
+        })
+        .collect()
+}
+
+fn constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
+    match op {
+        JoinOperator::Join(c)
+        | JoinOperator::Inner(c)
+        | JoinOperator::Left(c)
+        | JoinOperator::LeftOuter(c)
+        | JoinOperator::Right(c)
+        | JoinOperator::RightOuter(c)
+        | JoinOperator::StraightJoin(c) => Some(c),
+        _ => None,
+    }
+}
+
+fn constraint_mut(op: &mut JoinOperator) -> Option<&mut JoinConstraint> {
+    match op {
+        JoinOperator::Join(c)
+        | JoinOperator::Inner(c)
+        | JoinOperator::Left(c)
+        | JoinOperator::LeftOuter(c)
+        | JoinOperator::Right(c)
+        | JoinOperator::RightOuter(c)
+        | JoinOperator::StraightJoin(c) => Some(c),
+        _ => None,
+    }
+}
+
+fn set_constraint(op: &mut JoinOperator, c: JoinConstraint) {
+    if let Some(slot) = constraint_mut(op) {
+        *slot = c;
+    }
+}
+
+/// Qualifies the unqualified USING columns, outside subqueries.
+struct Qualify<'a> {
+    columns: &'a HashMap<String, Vec<Ident>>,
+    /// How many subqueries deep the visit is.
+    depth: usize,
+}
+
+impl VisitorMut for Qualify<'_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if self.depth == 0 {
+            if let Expr::Identifier(id) = e {
+                if let Some(q) = self.columns.get(&id.value.to_ascii_lowercase()) {
+                    *e = Expr::CompoundIdentifier(q.clone());
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::planner::plan;
+
+    const VSCHEMA: &str = r#"{"keyspaces": {"ks": {"sharded": true,
+        "vindexes": {"hash": {"type": "hash"}},
+        "tables": {
+            "a": {"column_vindexes": [{"column": "id", "name": "hash"}],
+                  "columns": [{"name": "id"}, {"name": "c"}, {"name": "x"}],
+                  "column_list_authoritative": true},
+            "b": {"column_vindexes": [{"column": "id", "name": "hash"}],
+                  "columns": [{"name": "id"}, {"name": "c"}, {"name": "y"}],
+                  "column_list_authoritative": true},
+            "d": {"column_vindexes": [{"column": "id", "name": "hash"}],
+                  "columns": [{"name": "id"}, {"name": "c"}],
+                  "column_list_authoritative": true},
+            "u": {"column_vindexes": [{"column": "id", "name": "hash"}]}}}}}"#;
+
+    fn describe(sql: &str) -> Result<String, String> {
+        let srv = vschema::model::SrvVSchema::from_json(VSCHEMA).unwrap();
+        let vs = vschema::VSchema::build(&srv);
+        let stmt = sql::parse::parse(sql).unwrap();
+        plan(&stmt, &vs, Some("ks"))
+            .map(|p| p.description().to_json().to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn using_on_a_non_vindex_column_becomes_a_nested_join_on_it() {
+        let d = describe("select c, x, y from a join b using (c) where c > 3 order by c").unwrap();
+        assert!(d.contains("\"OperatorType\":\"Join\""), "{d}");
+        assert!(d.contains("SELECT a.c, x FROM a WHERE a.c > 3"), "{d}");
+        assert!(d.contains("SELECT y FROM b WHERE :a_c_1_0 = b.c"), "{d}");
+    }
+
+    #[test]
+    fn using_on_the_vindex_column_goes_whole_to_the_shards() {
+        let d = describe("select id, x from a left join b using (id)").unwrap();
+        assert!(d.contains("\"OperatorType\":\"Route\""), "{d}");
+        assert!(d.contains("LEFT JOIN b ON a.id = b.id"), "{d}");
+    }
+
+    #[test]
+    fn a_coalesced_column_counts_once_in_a_chain() {
+        let d = describe("select c from a join b using (c) join d using (c)").unwrap();
+        assert!(d.contains("WHERE :a_c_2_0 = d.c"), "{d}");
+    }
+
+    #[test]
+    fn natural_joins_on_the_shared_columns() {
+        // a and d share id (the vindex column) and c: one route.
+        let d = describe("select x from a natural join d").unwrap();
+        assert!(d.contains("ON a.id = d.id AND a.c = d.c"), "{d}");
+    }
+
+    #[test]
+    fn what_cannot_be_rewritten_is_refused() {
+        for sql in [
+            "select * from a join b using (c)",
+            "select x from a right join b using (c)",
+            "select x from a natural right join b",
+            // `u`'s columns are not known.
+            "select x from a join u using (c)",
+            // `c` is in both a and b: ambiguous for MySQL too.
+            "select y from a join b on a.id = b.x join d using (c)",
+        ] {
+            let e = describe(sql).unwrap_err();
+            assert!(e.contains("VT12001"), "{sql}: {e}");
+        }
+    }
+}
