@@ -8,10 +8,12 @@
 //! unqualified `c` elsewhere in the query is the coalesced column, which
 //! for an inner or left join is the left column's value. So every such `c`
 //! outside subqueries is qualified with the left table (but an ORDER BY
-//! name that is a select alias stays the alias). Not rewritten, and left to
-//! the rest of the planner: `SELECT *` (MySQL lists the coalesced columns
-//! first), RIGHT JOIN, and a column the left tables do not have exactly
-//! once. NATURAL JOIN is USING every column the right table shares with the
+//! name that is a select alias stays the alias). `SELECT *` lists the
+//! shared columns first, in the left operand's order, then the left's
+//! other columns, then the right's, as MySQL does. Not rewritten, and left
+//! to the rest of the planner: `*` over a table whose columns are not known,
+//! `t.*` next to USING, RIGHT JOIN, and a column the left tables do not have
+//! exactly once. NATURAL JOIN is USING every column the right table shares with the
 //! left ones.
 
 use std::collections::HashMap;
@@ -46,7 +48,14 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
             Some(JoinConstraint::Using(_) | JoinConstraint::Natural)
         )
     });
-    if !has_using || select.projection.iter().any(is_wildcard) {
+    let star = select
+        .projection
+        .iter()
+        .any(|i| matches!(i, SelectItem::Wildcard(o) if o.to_string().is_empty()));
+    let other_wildcard = select.projection.iter().any(|i| {
+        is_wildcard(i) && !matches!(i, SelectItem::Wildcard(o) if o.to_string().is_empty())
+    });
+    if !has_using || other_wildcard {
         return Ok(None);
     }
     let mut out = q.clone();
@@ -56,8 +65,12 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
     // Unqualified USING column (lowercase) to the column it stands for.
     let mut coalesced: HashMap<String, Vec<Ident>> = HashMap::new();
     let mut left: Vec<Item> = Vec::new();
+    // The columns `*` stands for so far, qualified; None when some are not known.
+    let mut output: Option<Vec<Vec<Ident>>> = Some(Vec::new());
     for twj in select.from.iter_mut() {
-        left.push(item(ctx, &twj.relation)?);
+        let first = item(ctx, &twj.relation)?;
+        extend(&mut output, &first, &[]);
+        left.push(first);
         for j in twj.joins.iter_mut() {
             let right = item(ctx, &j.relation)?;
             let inner_or_left = matches!(
@@ -95,6 +108,7 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
                 },
                 Some(JoinConstraint::Using(_) | JoinConstraint::Natural) => return Ok(None),
                 _ => {
+                    extend(&mut output, &right, &[]);
                     left.push(right);
                     continue;
                 }
@@ -130,8 +144,36 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
             // A NATURAL join sharing no column is a cross join.
             let on = on.map_or(JoinConstraint::None, JoinConstraint::On);
             set_constraint(&mut j.join_operator, on);
+            // `*`: the shared columns first, in the left operand's order.
+            if let Some(cols) = output.as_mut() {
+                let shared = |c: &Vec<Ident>| {
+                    c.last().is_some_and(|l| {
+                        names.iter().any(|n| n.value.eq_ignore_ascii_case(&l.value))
+                    })
+                };
+                let (mut first, rest): (Vec<_>, Vec<_>) = cols.drain(..).partition(shared);
+                first.extend(rest);
+                *cols = first;
+            }
+            extend(&mut output, &right, &names);
             left.push(right);
         }
+    }
+    if star {
+        let Some(columns) = output else {
+            return Ok(None);
+        };
+        select.projection = select
+            .projection
+            .drain(..)
+            .flat_map(|i| match i {
+                SelectItem::Wildcard(_) => columns
+                    .iter()
+                    .map(|c| SelectItem::UnnamedExpr(Expr::CompoundIdentifier(c.clone())))
+                    .collect(),
+                other => vec![other],
+            })
+            .collect();
     }
     let aliases: Vec<String> = select
         .projection
@@ -168,6 +210,19 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
         }
     }
     Ok(Some(out))
+}
+
+/// Adds `item`'s columns but `except` to what `*` stands for.
+fn extend(output: &mut Option<Vec<Vec<Ident>>>, item: &Item, except: &[Ident]) {
+    let (Some(out), Some(cols)) = (output.as_mut(), &item.columns) else {
+        *output = None;
+        return;
+    };
+    out.extend(
+        cols.iter()
+            .filter(|c| !except.iter().any(|e| e.value.eq_ignore_ascii_case(c)))
+            .map(|c| item.column(&Ident::new(c.as_str()))),
+    );
 }
 
 /// The qualifier of the one item of `items` with column `name`.
@@ -354,6 +409,16 @@ mod tests {
     }
 
     #[test]
+    fn star_lists_the_shared_columns_first() {
+        let d = describe("select * from a join b using (c) join d using (c)").unwrap();
+        assert!(d.contains("SELECT a.c, a.id, a.x FROM a"), "{d}");
+        assert!(d.contains("SELECT b.id, b.y FROM b"), "{d}");
+        assert!(d.contains("SELECT d.id FROM d"), "{d}");
+        let d = describe("select * from b natural join d").unwrap();
+        assert!(d.contains("SELECT b.id, b.c, b.y FROM b"), "{d}");
+    }
+
+    #[test]
     fn natural_joins_on_the_shared_columns() {
         // a and d share id (the vindex column) and c: one route.
         let d = describe("select x from a natural join d").unwrap();
@@ -363,7 +428,7 @@ mod tests {
     #[test]
     fn what_cannot_be_rewritten_is_refused() {
         for sql in [
-            "select * from a join b using (c)",
+            "select a.*, y from a join b using (c)",
             "select x from a right join b using (c)",
             "select x from a natural right join b",
             // `u`'s columns are not known.

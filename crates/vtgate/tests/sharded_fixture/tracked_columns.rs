@@ -66,10 +66,18 @@ pub(super) fn tracked_column_queries(out: &mut Vec<Query>) {
     ] {
         out.push(q(sql, false));
     }
-    out.push(q(
+    for sql in [
         "select n as id2, id from tally join word using (id) order by id",
-        true,
-    ));
+        // `*`: the shared columns first, then the left's, then the right's.
+        "select * from tally join word using (id) order by id",
+        "select * from tally natural join word order by id",
+        "select * from tally left join word using (id) where id < 12 order by id",
+        "select * from corder join product using (sku) where order_id < 20 order by order_id",
+        "select * from customer join corder using (customer_id) \
+         where customer_id < 20 order by order_id",
+    ] {
+        out.push(q(sql, true));
+    }
     out.push(q(
         "select * from customer c join corder o on c.score = o.qty \
          where c.customer_id < 12 order by o.order_id, c.customer_id",
