@@ -120,8 +120,13 @@ fn a_column_two_tables_declare_is_ambiguous() {
         .unwrap_err()
         .to_string();
     assert_eq!(e, "Column 'col' in field list is ambiguous");
-    // Declared by one only, the other unknown: refused, not guessed.
-    let e = planned("select id from user join main.plain")
+    // Declared by one only, the other unknown: the declaring table's, as in
+    // Vitess (were `plain` to have `id` too, MySQL would refuse the query).
+    let d = planned("select id from user join main.plain").unwrap();
+    let text = d.to_string();
+    assert!(text.contains("SELECT id FROM user"), "{text}");
+    // Declared by none, two unknown: refused, not guessed.
+    let e = planned("select nothing from user join main.plain")
         .unwrap_err()
         .to_string();
     assert!(e.contains("unqualified column"), "{e}");

@@ -115,19 +115,30 @@ fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
 }
 
 /// The FROM item an unqualified column belongs to: the only one that
-/// may have it (a table whose columns are not known may have any). A
-/// column that several surely have is ambiguous (MySQL's 1052).
+/// surely has it (its VSchema or schema tracking says so), else the only
+/// one that may have it (a table whose columns are not known may have
+/// any). A column that several surely have is ambiguous (MySQL's 1052).
+/// As in Vitess, a column one table declares is that table's even when
+/// another table's columns are not known: were the other to have it too,
+/// MySQL would refuse the query as ambiguous, so no valid query reads
+/// another column than MySQL would.
 fn unqualified(e: &Expr, name: &str, uses: &[Unit]) -> Result<Option<usize>> {
-    let surely = uses
+    let surely: Vec<usize> = uses
         .iter()
-        .filter(|u| u.declared.iter().any(|n| n.eq_ignore_ascii_case(name)))
-        .count();
-    if surely > 1 {
-        return Err(EngineError::mysql(
-            1052,
-            "23000",
-            format!("Column '{name}' in field list is ambiguous"),
-        ));
+        .enumerate()
+        .filter(|(_, u)| u.declared.iter().any(|n| n.eq_ignore_ascii_case(name)))
+        .map(|(i, _)| i)
+        .collect();
+    match surely.as_slice() {
+        [i] => return Ok(Some(*i)),
+        [] => {}
+        _ => {
+            return Err(EngineError::mysql(
+                1052,
+                "23000",
+                format!("Column '{name}' in field list is ambiguous"),
+            ))
+        }
     }
     let may: Vec<usize> = uses
         .iter()
