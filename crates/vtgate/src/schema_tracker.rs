@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures::StreamExt;
 use proto::query::{BoundQuery, ExecuteOptions, QueryResult, Type};
 use proto::topodata::TabletType;
 use vschema::model::{Column, ColumnType};
@@ -70,15 +71,20 @@ impl SchemaTracker {
             sql: COLUMNS_QUERY.to_string(),
             bind_variables: Default::default(),
         };
-        let result = self
+        // Streamed: a schema may have more columns than a tablet returns in one result.
+        let mut stream = self
             .gateway
-            .execute(
+            .stream_execute(
                 &target,
                 &query,
                 &Caller::default(),
                 &ExecuteOptions::default(),
             )
             .await?;
+        let mut result = QueryResult::default();
+        while let Some(part) = stream.next().await {
+            result.rows.extend(part?.rows);
+        }
         let columns = columns_of(&result)?;
         Ok(self.topology.set_tracked(keyspace, columns))
     }

@@ -7,8 +7,8 @@
 //! an earlier USING coalesced counts once) and the right table's `c`; an
 //! unqualified `c` elsewhere in the query is the coalesced column, which
 //! for an inner or left join is the left column's value. So every such `c`
-//! outside subqueries is qualified with the left table (but an ORDER BY
-//! name that is a select alias stays the alias). `SELECT *` lists the
+//! outside subqueries is qualified with the left table (a query with a
+//! select alias of another value named like `c` is not rewritten). `SELECT *` lists the
 //! shared columns first, in the left operand's order, then the left's
 //! other columns, then the right's, as MySQL does. Not rewritten, and left
 //! to the rest of the planner: `*` over a table whose columns are not known,
@@ -175,14 +175,18 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
             })
             .collect();
     }
-    let aliases: Vec<String> = select
-        .projection
-        .iter()
-        .filter_map(|i| match i {
-            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_ascii_lowercase()),
-            _ => None,
-        })
-        .collect();
+    // A select alias of another value named like a USING column: MySQL reads
+    // the name as one or the other depending on the clause; not rewritten.
+    let shadowed = select.projection.iter().any(|i| match i {
+        SelectItem::ExprWithAlias { alias, expr } => {
+            coalesced.contains_key(&alias.value.to_ascii_lowercase())
+                && !matches!(expr, Expr::Identifier(id) if id.value.eq_ignore_ascii_case(&alias.value))
+        }
+        _ => false,
+    });
+    if shadowed {
+        return Ok(None);
+    }
     let mut qualify = Qualify {
         columns: &coalesced,
         depth: 0,
@@ -201,11 +205,7 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
     if let Some(order) = out.order_by.as_mut() {
         if let OrderByKind::Expressions(exprs) = &mut order.kind {
             for o in exprs {
-                let alias = matches!(&o.expr, Expr::Identifier(id)
-                    if aliases.contains(&id.value.to_ascii_lowercase()));
-                if !alias {
-                    let _ = o.expr.visit(&mut qualify);
-                }
+                let _ = o.expr.visit(&mut qualify);
             }
         }
     }
@@ -435,6 +435,8 @@ mod tests {
             "select x from a join u using (c)",
             // `c` is in both a and b: ambiguous for MySQL too.
             "select y from a join b on a.id = b.x join d using (c)",
+            // `c` names both the alias and the USING column.
+            "select x as c from a join b using (c) order by c",
         ] {
             let e = describe(sql).unwrap_err();
             assert!(e.contains("VT12001"), "{sql}: {e}");
