@@ -12,12 +12,13 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, Ident, InTarget, JoinConstraint, JoinOperator, Query, Select, SelectItem,
-    SetExpr, TableFactor, Value as AstValue, Visit, VisitMut, Visitor, VisitorMut,
+    BinaryOperator, Expr, Ident, InTarget, JoinConstraint, Query, Select, SelectItem, SetExpr,
+    TableFactor, Value as AstValue, Visit, VisitMut, Visitor, VisitorMut,
 };
 
 use super::order::features_of_expr;
 use super::union::PlanSide;
+use super::using::constraint_mut;
 use super::Context;
 use crate::error::{EngineError, Result};
 use crate::primitive::Primitive;
@@ -255,20 +256,6 @@ pub(super) fn from_factors(select: &Select) -> Vec<TableFactor> {
 fn column_alias(e: &Expr) -> Ident {
     let text: String = e.to_string().chars().take(256).collect();
     Ident::with_quote('`', text)
-}
-
-fn constraint_mut(op: &mut JoinOperator) -> Option<&mut JoinConstraint> {
-    match op {
-        JoinOperator::Join(c)
-        | JoinOperator::Inner(c)
-        | JoinOperator::Left(c)
-        | JoinOperator::LeftOuter(c)
-        | JoinOperator::Right(c)
-        | JoinOperator::RightOuter(c)
-        | JoinOperator::CrossJoin(c)
-        | JoinOperator::StraightJoin(c) => Some(c),
-        _ => None,
-    }
 }
 
 /// Plans a statement (UPDATE or DELETE) whose WHERE is `selection`: its

@@ -1,11 +1,10 @@
 //! Planning SELECT: which keyspace and shards the statement goes to, and
 //! whether it can be sent whole.
 
-use std::ops::ControlFlow;
+use std::collections::HashMap;
 
 use sqlparser::ast::{
     Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, Statement, TableFactor, VisitMut,
-    VisitorMut,
 };
 
 use super::checks::check_query;
@@ -24,7 +23,7 @@ use super::semi_join::plan_semi_joins;
 use super::shard_local::ShardLocal;
 use super::tables::{rewrite_for_shards, TableUse, Tables};
 use super::union::plan_union;
-use super::using::using_to_on;
+use super::using::{using_to_on, Qualify};
 use super::vindex_func::plan_vindex_func;
 use super::Context;
 use crate::description::KeyspaceDesc;
@@ -237,46 +236,11 @@ fn group_by_declared_columns(query: &mut Query, table: &TableUse) {
         if shadowed && table.table.declares_column(&id.value) {
             *g = Expr::CompoundIdentifier(vec![Ident::new(table.qualifier()), id.clone()]);
             if let Some(having) = select.having.as_mut() {
-                let _ = having.visit(&mut QualifyColumn {
-                    name: &id,
-                    qualifier: table.qualifier(),
-                    depth: 0,
-                });
+                let column = vec![Ident::new(table.qualifier()), id.clone()];
+                let columns = HashMap::from([(id.value.to_ascii_lowercase(), column)]);
+                let _ = having.visit(&mut Qualify::new(&columns));
             }
         }
-    }
-}
-
-/// Qualifies the bare column `name` with `qualifier`, outside subqueries.
-struct QualifyColumn<'a> {
-    name: &'a Ident,
-    qualifier: &'a str,
-    /// How many subqueries deep the visit is.
-    depth: usize,
-}
-
-impl VisitorMut for QualifyColumn<'_> {
-    type Break = ();
-
-    fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
-        self.depth += 1;
-        ControlFlow::Continue(())
-    }
-
-    fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
-        self.depth -= 1;
-        ControlFlow::Continue(())
-    }
-
-    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
-        if self.depth == 0 {
-            if let Expr::Identifier(id) = e {
-                if id.value.eq_ignore_ascii_case(&self.name.value) {
-                    *e = Expr::CompoundIdentifier(vec![Ident::new(self.qualifier), id.clone()]);
-                }
-            }
-        }
-        ControlFlow::Continue(())
     }
 }
 

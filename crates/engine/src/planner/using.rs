@@ -187,10 +187,7 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
     if shadowed {
         return Ok(None);
     }
-    let mut qualify = Qualify {
-        columns: &coalesced,
-        depth: 0,
-    };
+    let mut qualify = Qualify::new(&coalesced);
     let _ = select.projection.visit(&mut qualify);
     let _ = select.selection.visit(&mut qualify);
     let _ = select.group_by.visit(&mut qualify);
@@ -304,12 +301,14 @@ fn constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
         | JoinOperator::LeftOuter(c)
         | JoinOperator::Right(c)
         | JoinOperator::RightOuter(c)
+        | JoinOperator::CrossJoin(c)
         | JoinOperator::StraightJoin(c) => Some(c),
         _ => None,
     }
 }
 
-fn constraint_mut(op: &mut JoinOperator) -> Option<&mut JoinConstraint> {
+/// The constraint (ON, USING...) of a join that has one.
+pub(super) fn constraint_mut(op: &mut JoinOperator) -> Option<&mut JoinConstraint> {
     match op {
         JoinOperator::Join(c)
         | JoinOperator::Inner(c)
@@ -317,6 +316,7 @@ fn constraint_mut(op: &mut JoinOperator) -> Option<&mut JoinConstraint> {
         | JoinOperator::LeftOuter(c)
         | JoinOperator::Right(c)
         | JoinOperator::RightOuter(c)
+        | JoinOperator::CrossJoin(c)
         | JoinOperator::StraightJoin(c) => Some(c),
         _ => None,
     }
@@ -328,11 +328,18 @@ fn set_constraint(op: &mut JoinOperator, c: JoinConstraint) {
     }
 }
 
-/// Qualifies the unqualified USING columns, outside subqueries.
-struct Qualify<'a> {
+/// Qualifies bare column names (lower case in `columns`, with the qualified
+/// name each stands for), outside subqueries.
+pub(super) struct Qualify<'a> {
     columns: &'a HashMap<String, Vec<Ident>>,
     /// How many subqueries deep the visit is.
     depth: usize,
+}
+
+impl<'a> Qualify<'a> {
+    pub(super) fn new(columns: &'a HashMap<String, Vec<Ident>>) -> Self {
+        Qualify { columns, depth: 0 }
+    }
 }
 
 impl VisitorMut for Qualify<'_> {
