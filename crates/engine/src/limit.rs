@@ -48,8 +48,9 @@ impl Primitive for Limit {
             || matches!(self.offset, Some(PlanValue::BindVar(_)));
         let mut r = if bound {
             let mut with_upper = vars.clone();
-            let upper = u64::try_from(offset.saturating_add(count)).unwrap_or(u64::MAX);
-            with_upper.insert(UPPER_LIMIT_VAR.to_string(), BindValue::Uint64(upper));
+            // Written into the shard query's LIMIT, where only a plain number will do.
+            let upper = i64::try_from(offset.saturating_add(count)).unwrap_or(i64::MAX);
+            with_upper.insert(UPPER_LIMIT_VAR.to_string(), BindValue::Int64(upper));
             self.input.execute(vc, &with_upper).await?
         } else {
             self.input.execute(vc, vars).await?

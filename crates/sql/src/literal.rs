@@ -16,7 +16,9 @@ pub enum BindValue {
     Null,
     /// A signed integer literal.
     Int64(i64),
-    /// An integer literal too large for `i64`.
+    /// An unsigned integer: a literal too large for `i64`, or a value of an unsigned column
+    /// (a join's or a subquery's), printed as `CAST(n AS UNSIGNED)` when it would otherwise
+    /// read as signed, so that arithmetic on it stays unsigned as on the column.
     Uint64(u64),
     /// A float literal (with an exponent), as written: `1.5e3`.
     Float64(String),
@@ -65,6 +67,10 @@ impl BindValue {
             BindValue::Null => out.push_str("null"),
             BindValue::Int64(v) => {
                 let _ = write!(out, "{v}");
+            }
+            // `2 - 5` is -3, but a BIGINT UNSIGNED 2 minus 5 is MySQL's 1690.
+            BindValue::Uint64(v) if i64::try_from(*v).is_ok() => {
+                let _ = write!(out, "CAST({v} AS UNSIGNED)");
             }
             BindValue::Uint64(v) => {
                 let _ = write!(out, "{v}");
@@ -245,6 +251,7 @@ mod tests {
             bind_to_sql(&BindValue::Uint64(u64::MAX)),
             "18446744073709551615"
         );
+        assert_eq!(bind_to_sql(&BindValue::Uint64(2)), "CAST(2 AS UNSIGNED)");
         assert_eq!(bind_to_sql(&BindValue::Decimal("-1.50".into())), "-1.50");
         assert_eq!(
             bind_to_sql(&BindValue::Temporal {

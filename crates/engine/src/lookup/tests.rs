@@ -204,7 +204,8 @@ async fn lookup_hash_stores_the_id_and_autocommits() {
         orders[0],
         (
             CommitOrder::Autocommit,
-            "INSERT INTO `tag_idx` (`tag`, `user_id`) VALUES ('t', 4)".to_string()
+            "INSERT INTO `tag_idx` (`tag`, `user_id`) VALUES ('t', CAST(4 AS UNSIGNED))"
+                .to_string()
         )
     );
     // Mapping hashes the stored id.

@@ -325,13 +325,10 @@ fn take_limit(query: &mut Query) -> Result<Option<(PlanValue, Option<PlanValue>)
     let Some((count, offset)) = remove_limit(query)? else {
         return Ok(None);
     };
-    let upper = match (&count, &offset) {
-        (PlanValue::Literal(BindValue::Uint64(c)), None) => Some(*c),
-        (
-            PlanValue::Literal(BindValue::Uint64(c)),
-            Some(PlanValue::Literal(BindValue::Uint64(o))),
-        ) => Some(
-            c.checked_add(*o)
+    let upper = match (literal_count(&count), offset.as_ref().map(literal_count)) {
+        (Some(c), None) => Some(c),
+        (Some(c), Some(Some(o))) => Some(
+            c.checked_add(o)
                 .ok_or_else(|| EngineError::unsupported("LIMIT overflow"))?,
         ),
         _ => None,
@@ -374,11 +371,18 @@ pub(super) fn remove_limit(query: &mut Query) -> Result<Option<(PlanValue, Optio
     Ok(Some((count, skip)))
 }
 
+/// A LIMIT count or offset written as a number.
+fn literal_count(v: &PlanValue) -> Option<u64> {
+    match v {
+        PlanValue::Literal(BindValue::Int64(n)) => u64::try_from(*n).ok(),
+        PlanValue::Literal(BindValue::Uint64(n)) => Some(*n),
+        _ => None,
+    }
+}
+
 fn limit_value(e: &Expr) -> Result<PlanValue> {
     match PlanValue::from_expr(e) {
-        Some(PlanValue::Literal(BindValue::Int64(n))) if n >= 0 => {
-            Ok(PlanValue::Literal(BindValue::Uint64(n as u64)))
-        }
+        Some(v @ PlanValue::Literal(BindValue::Int64(n))) if n >= 0 => Ok(v),
         Some(v @ PlanValue::Literal(BindValue::Uint64(_))) | Some(v @ PlanValue::BindVar(_)) => {
             Ok(v)
         }

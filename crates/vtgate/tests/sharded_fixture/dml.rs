@@ -20,6 +20,35 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
             collation::numeric_text_setup(),
             collation::numeric_text_checks(),
         ),
+        // Values of an unsigned column that vtgate binds (a pulled-out subquery's, a join
+        // side's) stay unsigned: `1 - 5` on them is MySQL's 1690, not -4.
+        (
+            s(&[
+                "alter table tally add column u int unsigned",
+                "update tally set u = n",
+            ]),
+            vec![
+                q(
+                    "select id, (select min(u) from tally where id between 1 and 3) - 5 \
+                     from tally where id < 4",
+                    false,
+                ),
+                q(
+                    "select id, (select max(u) from tally where id < 10) - 5 \
+                     from tally where id < 4",
+                    false,
+                ),
+                q(
+                    "select t.id, w.w from tally t join word w on w.id = t.u + 1 \
+                     where t.id < 30",
+                    false,
+                ),
+                q(
+                    "select t.id from tally t join word w on w.id = t.u - 3 where t.id < 30",
+                    false,
+                ),
+            ],
+        ),
         // A SET subquery on the unsharded keyspace, run first.
         (
             s(&["update corder set note = (select max(city) from commerce.warehouse) \
