@@ -10,7 +10,8 @@
 //! bind variables; select items run in the query of their table. A WHERE
 //! condition on a table that was LEFT JOINed makes it an inner join or
 //! runs over the joined rows (see `left_join_where`). `a RIGHT JOIN b` is
-//! planned as `b LEFT JOIN a`; STRAIGHT_JOIN as an inner join kept in order.
+//! planned as `b LEFT JOIN a`, also at the head of a longer chain;
+//! STRAIGHT_JOIN as an inner join kept in order.
 //! A select item reading several tables, or an expression on a LEFT JOINed
 //! table, is computed in vtgate (see `join_projection`).
 //! ORDER BY and LIMIT run in vtgate over the joined rows. A step joined
@@ -354,7 +355,7 @@ fn from_tables(select: &sqlparser::ast::Select) -> Result<(Vec<FromItem<'_>>, bo
     let mut fixed = false;
     for twj in &select.from {
         push_item(&mut out, &twj.relation, false, None)?;
-        for j in &twj.joins {
+        for (n, j) in twj.joins.iter().enumerate() {
             let (left, c) = match &j.join_operator {
                 JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::CrossJoin(c) => {
                     (false, c)
@@ -364,11 +365,12 @@ fn from_tables(select: &sqlparser::ast::Select) -> Result<(Vec<FromItem<'_>>, bo
                     (false, c)
                 }
                 JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (true, c),
-                // `a RIGHT JOIN b ON c` is `b LEFT JOIN a ON c`; in a longer
-                // chain the left operand is itself a join.
+                // `a RIGHT JOIN b ON c` is `b LEFT JOIN a ON c`, also as the
+                // first join of a chain (`(a RIGHT JOIN b ON c) JOIN d ...`);
+                // later in a chain its left operand is itself a join.
                 JoinOperator::Right(JoinConstraint::On(on))
                 | JoinOperator::RightOuter(JoinConstraint::On(on))
-                    if select.from.len() == 1 && twj.joins.len() == 1 =>
+                    if select.from.len() == 1 && n == 0 && out.len() == 1 =>
                 {
                     out = vec![(&j.relation, false, None), (&twj.relation, true, Some(on))];
                     continue;

@@ -59,6 +59,14 @@ pub(super) fn outer_join_queries(out: &mut Vec<Query>) {
          on c.customer_id = w.stock where c.customer_id is null",
         "select c.customer_id, w.sku from customer c join corder o \
          on o.customer_id = c.customer_id right join commerce.warehouse w on w.stock = c.score",
+        // RIGHT JOIN at the head of a longer chain.
+        "select c.customer_id, o.order_id, t.n from corder o right join customer c \
+         on o.qty = c.score join tally t on t.id = c.customer_id where c.customer_id < 40",
+        "select w.id, t.id, c.customer_id from tally t right join word w on t.n = w.id \
+         left join customer c on c.score = w.id",
+        "select c.customer_id, o.order_id from corder o right join customer c \
+         on o.qty = c.score and o.order_id < 60 join tally t on t.n = o.qty \
+         where c.customer_id < 30",
         // STRAIGHT_JOIN.
         "select c.customer_id, o.order_id from customer c straight_join corder o \
          on o.qty = c.score where c.customer_id < 20 and o.order_id < 100",
