@@ -26,8 +26,15 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
             s(&[
                 "alter table tally add column u int unsigned",
                 "update tally set u = n",
+                // No column list: vtgate writes out the tracked columns to route each row.
+                "insert into tally values (501, 2, 9), (502, 5, 1), (9000000000000000001, 0, 0)",
             ]),
             vec![
+                q("select * from tally where id > 500 order by id", true),
+                // Each on the shard its id routes to.
+                q("select n, u from tally where id = 501", false),
+                q("select n, u from tally where id = 502", false),
+                q("select n, u from tally where id = 9000000000000000001", false),
                 q(
                     "select id, (select min(u) from tally where id between 1 and 3) - 5 \
                      from tally where id < 4",
