@@ -348,6 +348,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn tracked_columns_survive_a_serving_graph_update() {
+        use crate::schema_tracker::KeyspaceColumns;
+        use vschema::model::Column;
+        let t = sample();
+        let handle = TopologyHandle::new(t.clone());
+        let columns = KeyspaceColumns::from([(
+            "product".to_string(),
+            vec![Column {
+                name: "sku".into(),
+                ..Default::default()
+            }],
+        )]);
+        assert!(handle.set_tracked("commerce", columns.clone()));
+        assert!(!handle.set_tracked("commerce", columns));
+        let product = |h: &TopologyHandle| {
+            let topo = h.get();
+            let table = topo
+                .vschema()
+                .find_table(Some("commerce"), "product")
+                .unwrap();
+            (table.column_list_authoritative, table.columns.len())
+        };
+        assert_eq!(product(&handle), (true, 1));
+        // Discovery rebuilds the snapshot from the same records: the columns stay.
+        let vs = t.source.clone();
+        handle.set_srv(&vs, &HashMap::new());
+        assert_eq!(product(&handle), (true, 1));
+    }
+
+    #[test]
     fn shards_fall_back_to_primary_partition() {
         let t = sample();
         let ks = t.keyspace("commerce").unwrap();
