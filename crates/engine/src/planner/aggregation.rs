@@ -200,24 +200,36 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
     if !modifiers.is_empty() {
         return Err(EngineError::unsupported("GROUP BY modifiers across shards"));
     }
-    let mut group_exprs = group_exprs.clone();
+    // Each GROUP BY expression, with its select item when it is one by position.
+    let mut group_exprs: Vec<(Option<usize>, Expr)> =
+        group_exprs.iter().map(|g| (None, g.clone())).collect();
     let distinct_rows = select.distinct.is_some();
     // DISTINCT over groups: shards must not drop partial group rows.
     let distinct_groups = distinct_rows && !group_exprs.is_empty();
     if distinct_groups {
         select.distinct = None;
     } else if distinct_rows {
-        group_exprs = original.iter().filter_map(item_expr).cloned().collect();
+        // DISTINCT rows: every select item, by position (not by name: in
+        // `select distinct a as b, b` the second item is the column b).
+        group_exprs = original
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| item_expr(item).map(|e| (Some(i), e.clone())))
+            .collect();
     }
     let mut group_cols = Vec::new();
     let mut hidden = 0;
-    for g in &group_exprs {
+    for (position, g) in &group_exprs {
         if features_of_expr(g).aggregate || features_of_expr(g).subquery {
             return Err(EngineError::unsupported(
                 "GROUP BY an aggregate or subquery",
             ));
         }
-        let col = match find_column(g, &select.projection)? {
+        let found = match position {
+            Some(i) => Some(*i),
+            None => find_column(g, &select.projection)?,
+        };
+        let col = match found {
             Some(c) => {
                 // `GROUP BY b` naming `count(*) AS b` (MySQL's 1056).
                 if let Some(e) = original.get(c).and_then(item_expr) {

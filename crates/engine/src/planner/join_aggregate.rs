@@ -66,14 +66,17 @@ pub(super) fn plan_raw_aggregate(
     if !modifiers.is_empty() {
         return Err(refuse("GROUP BY modifiers"));
     }
-    let mut group_exprs = group_exprs.clone();
+    // Each GROUP BY expression, with its select item when it is one by position.
+    let mut group_exprs: Vec<(Option<usize>, Expr)> =
+        group_exprs.iter().map(|g| (None, g.clone())).collect();
     let distinct_rows = select.distinct.take().is_some();
     let distinct_groups = distinct_rows && !group_exprs.is_empty();
     if distinct_rows && !distinct_groups {
+        // By position, not by name (`select distinct a as b, b`).
         group_exprs = original_items
             .iter()
-            .filter_map(item_expr)
-            .cloned()
+            .enumerate()
+            .filter_map(|(i, item)| item_expr(item).map(|e| (Some(i), e.clone())))
             .collect();
     }
     let mut projection = Vec::new();
@@ -146,8 +149,12 @@ pub(super) fn plan_raw_aggregate(
     }
     projection.extend(hidden);
     let mut group_cols = Vec::new();
-    for g in &group_exprs {
-        let col = match find_column(g, &original_items)? {
+    for (position, g) in &group_exprs {
+        let found = match position {
+            Some(i) => Some(*i),
+            None => find_column(g, &original_items)?,
+        };
+        let col = match found {
             Some(c) if aggregates.iter().all(|a| a.col != c) => c,
             _ => {
                 projection.push(SelectItem::UnnamedExpr(g.clone()));

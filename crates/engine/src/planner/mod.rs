@@ -37,6 +37,7 @@ mod same_shard;
 mod select;
 mod semi_join;
 mod set_pullout;
+mod shadowed;
 mod shard_local;
 mod tables;
 mod targets;

@@ -1,11 +1,7 @@
 //! Planning SELECT: which keyspace and shards the statement goes to, and
 //! whether it can be sent whole.
 
-use std::collections::HashMap;
-
-use sqlparser::ast::{
-    Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, Statement, TableFactor, VisitMut,
-};
+use sqlparser::ast::{Expr, GroupByExpr, Query, Select, SetExpr, Statement, TableFactor};
 
 use super::checks::check_query;
 use super::correlated::plan_merged;
@@ -20,10 +16,11 @@ use super::reference_join::to_reference_copies;
 use super::routing::{conjuncts, route_table, Routing};
 use super::same_shard::same_shard;
 use super::semi_join::plan_semi_joins;
+use super::shadowed::qualify_shadowed;
 use super::shard_local::ShardLocal;
-use super::tables::{rewrite_for_shards, TableUse, Tables};
+use super::tables::{rewrite_for_shards, Tables};
 use super::union::plan_union;
-use super::using::{using_to_on, Qualify};
+use super::using::using_to_on;
 use super::vindex_func::plan_vindex_func;
 use super::Context;
 use crate::description::KeyspaceDesc;
@@ -45,6 +42,9 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
     }
     if let Some(on) = using_to_on(ctx, original)? {
         return plan_select(ctx, &Statement::Query(Box::new(on)));
+    }
+    if let Some(qualified) = qualify_shadowed(ctx, original)? {
+        return plan_select(ctx, &Statement::Query(Box::new(qualified)));
     }
     let tables = Tables::collect(stmt, &ctx.scope())?;
     if let Some(merged) = to_reference_copies(stmt, &tables, &ctx.scope()) {
@@ -203,45 +203,7 @@ fn route_query(
     } else {
         ShardLocal::default()
     };
-    let mut query = query;
-    if one_table {
-        group_by_declared_columns(&mut query, first);
-    }
     plan_multi_shard_local(query, route, local)
-}
-
-/// GROUP BY `n` where `n` is a select alias (of something other than
-/// column `n`) and also a column the VSchema declares for the table (listed,
-/// or a vindex column): MySQL groups by the column (GROUP BY looks at columns
-/// before aliases) and so do the shards, so vtgate must merge on the column,
-/// not the alias. Qualified as `t.n`, it is sent as a hidden column. HAVING
-/// prefers such a GROUP BY column to the alias too, so `n` there becomes `t.n`.
-/// (An alias shadowing a column the VSchema does not declare, nor schema
-/// tracking, is not seen.)
-fn group_by_declared_columns(query: &mut Query, table: &TableUse) {
-    let SetExpr::Select(select) = query.body.as_mut() else {
-        return;
-    };
-    let GroupByExpr::Expressions(exprs, _) = &mut select.group_by else {
-        return;
-    };
-    for g in exprs.iter_mut() {
-        let Expr::Identifier(id) = g else { continue };
-        let id = id.clone();
-        let shadowed = select.projection.iter().any(|item| {
-            matches!(item, SelectItem::ExprWithAlias { expr, alias }
-                if alias.value.eq_ignore_ascii_case(&id.value)
-                    && !matches!(expr, Expr::Identifier(c) if c.value.eq_ignore_ascii_case(&id.value)))
-        });
-        if shadowed && table.table.declares_column(&id.value) {
-            *g = Expr::CompoundIdentifier(vec![Ident::new(table.qualifier()), id.clone()]);
-            if let Some(having) = select.having.as_mut() {
-                let column = vec![Ident::new(table.qualifier()), id.clone()];
-                let columns = HashMap::from([(id.value.to_ascii_lowercase(), column)]);
-                let _ = having.visit(&mut Qualify::new(&columns));
-            }
-        }
-    }
 }
 
 /// The WHERE conditions that route a query over a derived table that

@@ -24,6 +24,28 @@ pub(super) fn tracked_column_queries(out: &mut Vec<Query>) {
         "select count(*) as qty from corder group by qty having qty > 3",
         "select sum(price) as qty, count(*) from corder group by qty having qty in (2, 5)",
         "select count(*) as score from customer group by score having score < 20 and count(*) > 1",
+        // The same with the GROUP BY column qualified, on one shard, and in joins.
+        "select count(*) as qty from corder o group by o.qty having qty > 50",
+        "select count(*) as qty from corder where customer_id = 7 group by corder.qty \
+         having qty > 0",
+        "select count(*) as qty from customer c join corder o on c.score = o.qty \
+         group by o.qty having qty > 5",
+        // An alias shadowing a column of another joined table: grouped by the column.
+        "select count(*), 'x' as note from customer c join corder o \
+         on c.customer_id = o.customer_id group by note",
+        "select count(*), 'x' as note from customer c join corder o on c.score = o.qty \
+         where c.customer_id < 200 group by note",
+        "select count(*) as qty from customer c join corder o \
+         on c.customer_id = o.customer_id group by qty",
+        "select min(score) as region from customer c join corder o on c.score = o.qty \
+         where c.customer_id < 200 group by region",
+        // DISTINCT over an alias named like another selected column: by position.
+        "select distinct note as sku, sku from corder where customer_id = 7",
+        "select distinct qty as price, price from corder where qty = 5",
+        "select distinct o.note as region, region from customer c join corder o \
+         on c.customer_id = o.customer_id where c.customer_id < 50",
+        "select distinct o.note as region, region from customer c join corder o \
+         on c.score = o.qty where c.customer_id < 30",
         // The alias where the name is not a GROUP BY column.
         "select qty, count(*) as price from corder group by qty having price > 400",
         // Unqualified columns of a cross-shard join.
