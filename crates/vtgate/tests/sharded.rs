@@ -412,6 +412,20 @@ async fn schema_tracking_follows_ddl(cluster: &ShardedCluster, c: &mut Conn) {
         .unwrap();
     got.sort();
     assert_eq!(got, [(100, 10), (200, 20), (300, 10)]);
+    // USING, planned as ON with the column qualified, keeps the column names as written.
+    let mut r = c
+        .query_iter("select count(n), max(n) + 1 from tally t join tally u using (n)")
+        .await
+        .unwrap();
+    let names: Vec<String> = r
+        .columns()
+        .unwrap()
+        .iter()
+        .map(|c| c.name_str().into_owned())
+        .collect();
+    assert_eq!(names, ["count(n)", "max(n) + 1"]);
+    let counts: Vec<(i64, i64)> = r.collect().await.unwrap();
+    assert_eq!(counts, [(5, 3)]);
 
     // DDL straight on the shards' databases, as vtctl ApplySchema would do it.
     for (ks, _, db) in &cluster.dbs {

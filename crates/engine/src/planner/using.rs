@@ -188,7 +188,25 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
         return Ok(None);
     }
     let mut qualify = Qualify::new(&coalesced);
-    let _ = select.projection.visit(&mut qualify);
+    for item in select.projection.iter_mut() {
+        // An unaliased item keeps the name MySQL gives it, its text as written.
+        if let SelectItem::UnnamedExpr(e) = item {
+            if matches!(e, Expr::Identifier(_)) {
+                let _ = e.visit(&mut qualify);
+                continue;
+            }
+            let before = e.to_string();
+            let _ = e.visit(&mut qualify);
+            if e.to_string() != before {
+                *item = SelectItem::ExprWithAlias {
+                    expr: e.clone(),
+                    alias: Ident::with_quote('`', before),
+                };
+            }
+            continue;
+        }
+        let _ = item.visit(&mut qualify);
+    }
     let _ = select.selection.visit(&mut qualify);
     let _ = select.group_by.visit(&mut qualify);
     let _ = select.having.visit(&mut qualify);
@@ -423,6 +441,15 @@ mod tests {
         assert!(d.contains("SELECT d.id FROM d"), "{d}");
         let d = describe("select * from b natural join d").unwrap();
         assert!(d.contains("SELECT b.id, b.c, b.y FROM b"), "{d}");
+    }
+
+    #[test]
+    fn rewritten_items_keep_their_names() {
+        let d = describe("select c, sum(x) from a join b using (c) group by c").unwrap();
+        assert!(d.contains("AS sum(x)"), "{d}");
+        let d = describe("select count(c) from a join b using (c)").unwrap();
+        assert!(d.contains("AS count(c)"), "{d}");
+        assert!(!d.contains("AS count(a.c)"), "{d}");
     }
 
     #[test]
