@@ -53,3 +53,9 @@ fn having_prefers_the_group_by_column_to_a_shadowing_alias() {
     // Column 2 is the hidden `user.id`, column 0 the alias.
     assert!(d.contains("Compare(Column(2), Gt"), "{d}");
 }
+
+#[test]
+fn an_order_by_refusal_names_order_by() {
+    let e = super::tests::refused("select col, count(*) from user group by col order by sin(col)");
+    assert!(e.contains("ORDER BY sin(col) across shards"), "{e}");
+}

@@ -601,7 +601,14 @@ impl HavingContext<'_> {
             Some(i) if matches!(self.original[i], SelectItem::ExprWithAlias { .. }) => {
                 self.selected(e, i)
             }
-            _ => self.operand(e),
+            // The refusal names the clause the value is in.
+            _ => self.operand(e).map_err(|err| match err {
+                EngineError::Unsupported(m) => match m.strip_prefix("HAVING ") {
+                    Some(rest) => EngineError::Unsupported(format!("ORDER BY {rest}")),
+                    None => EngineError::Unsupported(m),
+                },
+                other => other,
+            }),
         }
     }
 
