@@ -601,14 +601,7 @@ impl HavingContext<'_> {
             Some(i) if matches!(self.original[i], SelectItem::ExprWithAlias { .. }) => {
                 self.selected(e, i)
             }
-            // The refusal names the clause the value is in.
-            _ => self.operand(e).map_err(|err| match err {
-                EngineError::Unsupported(m) => match m.strip_prefix("HAVING ") {
-                    Some(rest) => EngineError::Unsupported(format!("ORDER BY {rest}")),
-                    None => EngineError::Unsupported(m),
-                },
-                other => other,
-            }),
+            _ => self.operand_in(e, "ORDER BY"),
         }
     }
 
@@ -626,6 +619,12 @@ impl HavingContext<'_> {
     }
 
     pub(super) fn operand(&mut self, e: &Expr) -> Result<Operand> {
+        self.operand_in(e, "HAVING")
+    }
+
+    /// [`Self::operand`] of the clause named `clause` (in its refusals).
+    fn operand_in(&mut self, e: &Expr, clause: &str) -> Result<Operand> {
+        let refuse = || EngineError::unsupported(format!("{clause} {e} across shards"));
         if let Some(v) = PlanValue::from_expr(e) {
             return Ok(Operand::Value(v));
         }
@@ -656,9 +655,9 @@ impl HavingContext<'_> {
                 ("sum", Some(x)) => (AggregateOpcode::Sum, Some(x)),
                 ("min", Some(x)) => (AggregateOpcode::Min, Some(x)),
                 ("max", Some(x)) => (AggregateOpcode::Max, Some(x)),
-                _ => return Err(having_unsupported(e)),
+                _ => return Err(refuse()),
             },
-            _ => return Err(having_unsupported(e)),
+            _ => return Err(refuse()),
         };
         let item = match (self.raw, &opcode, arg) {
             (false, _, _) => e.clone(),
@@ -667,7 +666,7 @@ impl HavingContext<'_> {
             }
             (true, AggregateOpcode::Count, Some(x)) => Expr::IsNotNull(Box::new(x)),
             (true, _, Some(x)) => x,
-            (true, _, None) => return Err(having_unsupported(e)),
+            (true, _, None) => return Err(refuse()),
         };
         self.projection.push(SelectItem::UnnamedExpr(item));
         *self.hidden += 1;

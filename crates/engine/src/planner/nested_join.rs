@@ -68,10 +68,11 @@ pub(super) struct Unit {
     declared: Vec<String>,
 }
 
-/// The join's FROM items as [`Unit`]s.
-fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
-    from.iter()
-        .map(|(factor, _, _)| match factor {
+impl Unit {
+    /// A table or an aliased derived table of FROM; other items (and `dual`)
+    /// are refused.
+    pub(super) fn of(ctx: &Context, factor: &TableFactor) -> Result<Unit> {
+        match factor {
             TableFactor::Table { name, alias, .. } => {
                 let table =
                     resolve_name(name, &ctx.scope())?.ok_or_else(|| refuse("dual in a join"))?;
@@ -111,7 +112,24 @@ fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
                 })
             }
             _ => Err(refuse("derived table")),
-        })
+        }
+    }
+
+    /// Whether it surely has column `name`.
+    pub(super) fn declares(&self, name: &str) -> bool {
+        self.declared.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    /// Its column `name`, qualified (`t.c`).
+    pub(super) fn column(&self, name: &Ident) -> Vec<Ident> {
+        vec![Ident::new(self.qualifier.as_str()), name.clone()]
+    }
+}
+
+/// The join's FROM items as [`Unit`]s.
+fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
+    from.iter()
+        .map(|(factor, _, _)| Unit::of(ctx, factor))
         .collect()
 }
 
@@ -127,7 +145,7 @@ fn unqualified(e: &Expr, name: &str, uses: &[Unit]) -> Result<Option<usize>> {
     let surely: Vec<usize> = uses
         .iter()
         .enumerate()
-        .filter(|(_, u)| u.declared.iter().any(|n| n.eq_ignore_ascii_case(name)))
+        .filter(|(_, u)| u.declares(name))
         .map(|(i, _)| i)
         .collect();
     match surely.as_slice() {

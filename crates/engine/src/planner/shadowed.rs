@@ -15,10 +15,10 @@ use sqlparser::ast::{
     Expr, GroupByExpr, Ident, Query, SelectItem, SetExpr, TableFactor, TableWithJoins, VisitMut,
 };
 
-use super::tables::resolve_name;
+use super::nested_join::Unit;
 use super::using::Qualify;
 use super::Context;
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 
 /// The query with GROUP BY and HAVING names qualified where an alias
 /// shadows a column, or None when nothing changes.
@@ -65,12 +65,9 @@ pub(super) fn qualify_shadowed(ctx: &Context, q: &Query) -> Result<Option<Query>
     for g in exprs.iter_mut() {
         match g {
             Expr::Identifier(id) if shadowing.contains(&id.value.to_ascii_lowercase()) => {
-                let mut owners = tables.iter().filter(|(_, declares)| {
-                    declares.iter().any(|c| c.eq_ignore_ascii_case(&id.value))
-                });
-                if let (Some((qualifier, _)), None) = (owners.next(), owners.next()) {
-                    let mut column = qualifier.clone();
-                    column.push(id.clone());
+                let mut owners = tables.iter().filter(|u| u.declares(&id.value));
+                if let (Some(owner), None) = (owners.next(), owners.next()) {
+                    let column = owner.column(id);
                     columns.insert(id.value.to_ascii_lowercase(), column.clone());
                     *g = Expr::CompoundIdentifier(column);
                 }
@@ -92,34 +89,21 @@ pub(super) fn qualify_shadowed(ctx: &Context, q: &Query) -> Result<Option<Query>
     Ok((out != *q).then_some(out))
 }
 
-/// The FROM tables of `twj` with their qualifiers and the columns they surely have.
-fn collect(
-    ctx: &Context,
-    twj: &TableWithJoins,
-    out: &mut Vec<(Vec<Ident>, Vec<String>)>,
-) -> Result<()> {
+/// The FROM items of `twj` (inside parenthesized joins too) as [`Unit`]s;
+/// items that are not a table or a derived table are left out.
+fn collect(ctx: &Context, twj: &TableWithJoins, out: &mut Vec<Unit>) -> Result<()> {
     for factor in std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation)) {
-        match factor {
-            TableFactor::Table { name, alias, .. } => {
-                let Some(table) = resolve_name(name, &ctx.scope())? else {
-                    continue;
-                };
-                let qualifier = match alias {
-                    Some(a) => vec![a.name.clone()],
-                    None => match name.0.last().and_then(|p| p.as_ident()) {
-                        Some(id) => vec![id.clone()],
-                        None => continue,
-                    },
-                };
-                out.push((
-                    qualifier,
-                    table.declared_columns().map(str::to_string).collect(),
-                ));
-            }
-            TableFactor::NestedJoin {
-                table_with_joins, ..
-            } => collect(ctx, table_with_joins, out)?,
-            _ => {}
+        if let TableFactor::NestedJoin {
+            table_with_joins, ..
+        } = factor
+        {
+            collect(ctx, table_with_joins, out)?;
+            continue;
+        }
+        match Unit::of(ctx, factor) {
+            Ok(u) => out.push(u),
+            Err(EngineError::Unsupported(_)) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(())

@@ -20,21 +20,14 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, Ident, JoinConstraint, JoinOperator, ObjectName, OrderByKind, Query,
-    SelectItem, SetExpr, TableFactor, VisitMut, VisitorMut,
+    BinaryOperator, Expr, Ident, JoinConstraint, JoinOperator, OrderByKind, Query, SelectItem,
+    SetExpr, TableFactor, VisitMut, VisitorMut,
 };
 
-use super::derived::derived_columns;
+use super::nested_join::Unit;
 use super::order::is_wildcard;
-use super::tables::resolve_name;
 use super::Context;
 use crate::error::{EngineError, Result};
-
-/// A FROM item's qualifier and its columns, when known.
-struct Item {
-    qualifier: Vec<Ident>,
-    columns: Option<Vec<String>>,
-}
 
 /// The query with its top-level USING joins written as ON, or None when it
 /// has none or one of them cannot be rewritten.
@@ -64,15 +57,19 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
     };
     // Unqualified USING column (lowercase) to the column it stands for.
     let mut coalesced: HashMap<String, Vec<Ident>> = HashMap::new();
-    let mut left: Vec<Item> = Vec::new();
+    let mut left: Vec<Unit> = Vec::new();
     // The columns `*` stands for so far, qualified; None when some are not known.
     let mut output: Option<Vec<Vec<Ident>>> = Some(Vec::new());
     for twj in select.from.iter_mut() {
-        let first = item(ctx, &twj.relation)?;
+        let Some(first) = unit(ctx, &twj.relation)? else {
+            return Ok(None);
+        };
         extend(&mut output, &first, &[]);
         left.push(first);
         for j in twj.joins.iter_mut() {
-            let right = item(ctx, &j.relation)?;
+            let Some(right) = unit(ctx, &j.relation)? else {
+                return Ok(None);
+            };
             let inner_or_left = matches!(
                 j.join_operator,
                 JoinOperator::Join(_)
@@ -100,7 +97,7 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
                         .iter()
                         .filter(|c| {
                             coalesced.contains_key(&c.to_ascii_lowercase())
-                                || left.iter().any(|i| i.has(c))
+                                || left.iter().any(|i| lists(i, c))
                         })
                         .map(|c| Ident::new(c.as_str()))
                         .collect(),
@@ -123,7 +120,7 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
                 else {
                     return Ok(None);
                 };
-                if !right.has(&col.value) {
+                if !lists(&right, &col.value) {
                     return Ok(None);
                 }
                 let eq = Expr::BinaryOp {
@@ -228,7 +225,7 @@ pub(super) fn using_to_on(ctx: &Context, q: &Query) -> Result<Option<Query>> {
 }
 
 /// Adds `item`'s columns but `except` to what `*` stands for.
-fn extend(output: &mut Option<Vec<Vec<Ident>>>, item: &Item, except: &[Ident]) {
+fn extend(output: &mut Option<Vec<Vec<Ident>>>, item: &Unit, except: &[Ident]) {
     let (Some(out), Some(cols)) = (output.as_mut(), &item.columns) else {
         *output = None;
         return;
@@ -240,75 +237,29 @@ fn extend(output: &mut Option<Vec<Vec<Ident>>>, item: &Item, except: &[Ident]) {
     );
 }
 
+/// A FROM item as a [`Unit`]; None for one the rewrite leaves alone.
+fn unit(ctx: &Context, factor: &TableFactor) -> Result<Option<Unit>> {
+    match Unit::of(ctx, factor) {
+        Ok(u) => Ok(Some(u)),
+        Err(EngineError::Unsupported(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `u`'s columns are known and include `name`.
+fn lists(u: &Unit, name: &str) -> bool {
+    u.columns
+        .as_ref()
+        .is_some_and(|c| c.iter().any(|n| n.eq_ignore_ascii_case(name)))
+}
+
 /// The qualifier of the one item of `items` with column `name`.
-fn only_one_with(items: &[Item], name: &str) -> Option<Vec<Ident>> {
-    let mut with = items.iter().filter(|i| i.has(name));
+fn only_one_with(items: &[Unit], name: &str) -> Option<Vec<Ident>> {
+    let mut with = items.iter().filter(|i| lists(i, name));
     match (with.next(), with.next()) {
         (Some(i), None) => Some(i.column(&Ident::new(name))),
         _ => None,
     }
-}
-
-impl Item {
-    /// Whether it surely has column `name` (false when its columns are not known).
-    fn has(&self, name: &str) -> bool {
-        self.columns
-            .as_ref()
-            .is_some_and(|c| c.iter().any(|n| n.eq_ignore_ascii_case(name)))
-    }
-
-    /// Its column `col`, qualified.
-    fn column(&self, col: &Ident) -> Vec<Ident> {
-        let mut parts = self.qualifier.clone();
-        parts.push(col.clone());
-        parts
-    }
-}
-
-/// A FROM item's qualifier and known columns.
-fn item(ctx: &Context, factor: &TableFactor) -> Result<Item> {
-    Ok(match factor {
-        TableFactor::Table { name, alias, .. } => {
-            let columns = resolve_name(name, &ctx.scope())?
-                .filter(|t| t.column_list_authoritative)
-                .map(|t| t.columns.iter().map(|c| c.name.clone()).collect());
-            Item {
-                qualifier: match alias {
-                    Some(a) => vec![a.name.clone()],
-                    None => written(name)?,
-                },
-                columns,
-            }
-        }
-        TableFactor::Derived {
-            alias: Some(a),
-            subquery,
-            ..
-        } => Item {
-            qualifier: vec![a.name.clone()],
-            columns: match derived_columns(subquery, a) {
-                Ok(c) => Some(c),
-                Err(EngineError::Unsupported(_)) => None,
-                Err(e) => return Err(e),
-            },
-        },
-        _ => Item {
-            qualifier: Vec::new(),
-            columns: None,
-        },
-    })
-}
-
-/// A table name's parts as written (`t` or `ks.t`).
-fn written(name: &ObjectName) -> Result<Vec<Ident>> {
-    name.0
-        .iter()
-        .map(|p| {
-            p.as_ident()
-                .cloned()
-                .ok_or_else(|| EngineError::unsupported(format!("table name {name}")))
-        })
-        .collect()
 }
 
 fn constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
