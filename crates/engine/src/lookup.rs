@@ -67,7 +67,7 @@ pub struct LookupRow {
 }
 
 /// `name` backquoted, as a column or table name.
-fn quote(name: &str) -> String {
+pub(crate) fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
@@ -114,19 +114,25 @@ impl Lookup {
                 vindex.type_name()
             )));
         }
-        if params.table.is_empty()
-            || params.to.is_empty()
-            || params.from.iter().any(String::is_empty)
-        {
-            return Err(EngineError::BadResult(format!(
-                "lookup vindex {cv_name} needs table, from and to"
-            )));
-        }
         Ok(Some(Lookup {
             name: cv_name.to_string(),
             params: params.clone(),
             owner: None,
         }))
+    }
+
+    /// Refuses to build lookup queries without the table and columns. As in
+    /// Vitess, a VSchema may leave them out: statements that never read or
+    /// write the lookup table still plan and run.
+    fn check_params(&self) -> Result<()> {
+        let p = &self.params;
+        if p.table.is_empty() || p.to.is_empty() || p.from.iter().any(String::is_empty) {
+            return Err(EngineError::BadResult(format!(
+                "lookup vindex {} needs table, from and to",
+                self.name
+            )));
+        }
+        Ok(())
     }
 
     /// Whether it is a `consistent_lookup[_unique]`.
@@ -231,6 +237,7 @@ impl Lookup {
         values: &[BindValue],
         locked: bool,
     ) -> Result<Vec<Destination>> {
+        self.check_params()?;
         let order = if self.is_consistent() {
             CommitOrder::Pre
         } else {
@@ -286,6 +293,7 @@ impl Lookup {
     /// `Create`); rows with a NULL value are skipped with `ignore_nulls`,
     /// refused without.
     pub async fn create(&self, vc: &dyn VCursor, rows: &[LookupRow]) -> Result<()> {
+        self.check_params()?;
         let mut kept: Vec<&LookupRow> = Vec::with_capacity(rows.len());
         for (i, r) in rows.iter().enumerate() {
             match r.values.iter().position(|v| *v == BindValue::Null) {
@@ -485,6 +493,7 @@ impl Lookup {
         if self.params.autocommit && !self.is_consistent() {
             return Ok(());
         }
+        self.check_params()?;
         let order = self.write_order(CommitOrder::Post);
         for r in rows {
             if self.params.ignore_nulls && r.values.contains(&BindValue::Null) {
