@@ -29,6 +29,7 @@ pub mod concatenate;
 pub mod decimal;
 pub mod description;
 pub mod distinct;
+pub mod dml_with_input;
 pub mod error;
 pub mod filter;
 pub mod hash_join;

@@ -27,15 +27,26 @@ use crate::error::VtError;
 use crate::gateway::{Caller, Gateway, ShardTarget};
 use crate::topology::TopologyHandle;
 
-/// Tracked columns of one keyspace: table name to its visible columns, in table order.
-pub type KeyspaceColumns = BTreeMap<String, Vec<Column>>;
+/// What the tracker knows of one table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackedTable {
+    /// Its visible columns, in table order.
+    pub columns: Vec<Column>,
+    /// Its primary key columns (in table order): what a DELETE or UPDATE planned from a
+    /// select of the rows to change (Vitess's `DMLWithInput`) names them by.
+    pub primary_key: Vec<String>,
+}
+
+/// Tracked tables of one keyspace, by table name.
+pub type KeyspaceColumns = BTreeMap<String, TrackedTable>;
 
 /// Tracked columns of every keyspace read so far, by keyspace name.
 pub type TrackedSchema = BTreeMap<String, KeyspaceColumns>;
 
 /// What the tracker asks a primary. Invisible columns are left out: `SELECT *` and an INSERT
 /// without a column list do not see them either.
-const COLUMNS_QUERY: &str = "select TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, EXTRA \
+const COLUMNS_QUERY: &str = "select TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, EXTRA, \
+     COLUMN_KEY \
      from information_schema.COLUMNS where TABLE_SCHEMA = database() \
      order by TABLE_NAME, ORDINAL_POSITION";
 
@@ -131,10 +142,14 @@ fn columns_of(result: &QueryResult) -> Result<KeyspaceColumns, VtError> {
                 .map(|v| String::from_utf8_lossy(v).into_owned())
                 .unwrap_or_default()
         };
+        let table = tables.entry(text(0)).or_default();
+        if text(5).eq_ignore_ascii_case("PRI") {
+            table.primary_key.push(text(1));
+        }
         if text(4).to_ascii_lowercase().contains("invisible") {
             continue;
         }
-        tables.entry(text(0)).or_default().push(Column {
+        table.columns.push(Column {
             name: text(1),
             column_type: ColumnType(column_type(&text(2), &text(3)) as i32),
             ..Default::default()
@@ -181,20 +196,23 @@ fn column_type(data_type: &str, column_type: &str) -> Type {
 /// `vschema` with the tracked columns of `tracked` merged in, as Vitess's tracker does: a
 /// table whose column list is authoritative keeps it; any other table the tracker has seen
 /// gets the tracked columns, in table order, each one as declared where the VSchema
-/// declares it (its type, collation...), and becomes authoritative.
+/// declares it (its type, collation...), and becomes authoritative. Every tracked table gets
+/// its primary key.
 pub fn merge_tracked(vschema: &mut vschema::model::SrvVSchema, tracked: &TrackedSchema) {
     for (ks_name, ks) in vschema.keyspaces.iter_mut() {
         let Some(columns) = tracked.get(ks_name) else {
             continue;
         };
         for (name, table) in ks.tables.iter_mut() {
-            if table.column_list_authoritative {
-                continue;
-            }
             let Some(found) = columns.get(name) else {
                 continue;
             };
+            table.primary_key = found.primary_key.clone();
+            if table.column_list_authoritative {
+                continue;
+            }
             let merged = found
+                .columns
                 .iter()
                 .map(|c| {
                     table
@@ -216,9 +234,9 @@ mod tests {
     use super::*;
     use proto::query::{Field, Row};
 
-    fn result(rows: &[[&str; 5]]) -> QueryResult {
+    fn result(rows: &[[&str; 6]]) -> QueryResult {
         QueryResult {
-            fields: vec![Field::default(); 5],
+            fields: vec![Field::default(); 6],
             rows: rows
                 .iter()
                 .map(|r| Row::from_values(r.iter().map(|v| Some(v.as_bytes()))))
@@ -230,13 +248,17 @@ mod tests {
     #[test]
     fn reads_columns_in_order_without_invisible_ones() {
         let r = result(&[
-            ["t", "id", "bigint", "bigint(20) unsigned", ""],
-            ["t", "secret", "int", "int(11)", "INVISIBLE"],
-            ["t", "name", "varchar", "varchar(10)", ""],
-            ["u", "x", "uuid", "uuid", ""],
+            ["t", "id", "bigint", "bigint(20) unsigned", "", "PRI"],
+            ["t", "secret", "int", "int(11)", "INVISIBLE", "PRI"],
+            ["t", "name", "varchar", "varchar(10)", "", "MUL"],
+            ["u", "x", "uuid", "uuid", "", ""],
         ]);
         let cols = columns_of(&r).unwrap();
+        // An invisible column may still be part of the key.
+        assert_eq!(cols["t"].primary_key, ["id", "secret"]);
+        assert!(cols["u"].primary_key.is_empty());
         let t: Vec<_> = cols["t"]
+            .columns
             .iter()
             .map(|c| (c.name.as_str(), c.column_type.0))
             .collect();
@@ -244,7 +266,7 @@ mod tests {
             t,
             [("id", Type::Uint64 as i32), ("name", Type::Varchar as i32)]
         );
-        assert_eq!(cols["u"][0].column_type.0, Type::NullType as i32);
+        assert_eq!(cols["u"].columns[0].column_type.0, Type::NullType as i32);
     }
 
     #[test]
@@ -264,8 +286,20 @@ mod tests {
         let tracked = TrackedSchema::from([(
             "ks".to_string(),
             KeyspaceColumns::from([
-                ("a".to_string(), vec![col("id"), col("name")]),
-                ("b".to_string(), vec![col("id"), col("only")]),
+                (
+                    "a".to_string(),
+                    TrackedTable {
+                        columns: vec![col("id"), col("name")],
+                        primary_key: vec!["id".into()],
+                    },
+                ),
+                (
+                    "b".to_string(),
+                    TrackedTable {
+                        columns: vec![col("id"), col("only")],
+                        primary_key: vec!["only".into()],
+                    },
+                ),
             ]),
         )]);
         merge_tracked(&mut vs, &tracked);
@@ -275,7 +309,9 @@ mod tests {
         let names: Vec<_> = a.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["id", "NAME"]);
         assert_eq!(a.columns[1].collation_name, "utf8mb4_bin");
+        assert_eq!(a.primary_key, ["id"]);
         assert_eq!(ks.tables["b"].columns.len(), 1);
+        assert_eq!(ks.tables["b"].primary_key, ["only"]);
         assert!(!ks.tables["c"].column_list_authoritative);
     }
 }

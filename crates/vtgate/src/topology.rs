@@ -349,16 +349,19 @@ pub(crate) mod tests {
 
     #[test]
     fn tracked_columns_survive_a_serving_graph_update() {
-        use crate::schema_tracker::KeyspaceColumns;
+        use crate::schema_tracker::{KeyspaceColumns, TrackedTable};
         use vschema::model::Column;
         let t = sample();
         let handle = TopologyHandle::new(t.clone());
         let columns = KeyspaceColumns::from([(
             "product".to_string(),
-            vec![Column {
-                name: "sku".into(),
-                ..Default::default()
-            }],
+            TrackedTable {
+                columns: vec![Column {
+                    name: "sku".into(),
+                    ..Default::default()
+                }],
+                primary_key: vec!["sku".into()],
+            },
         )]);
         assert!(handle.set_tracked("commerce", columns.clone()));
         assert!(!handle.set_tracked("commerce", columns));

@@ -4,7 +4,10 @@
 //! vindex value; UPDATE and DELETE are routed by their WHERE clause like a
 //! SELECT. Owned lookup vindexes are maintained (see [`super::owned`]).
 //! A reference table with a source is written through its source.
-//! What would change a row's shard, or write several tables, is refused.
+//! Several tables not on the same shards, or ORDER BY / LIMIT over several
+//! shards, are planned as a select of the rows' primary keys followed by
+//! single-table statements ([`super::dml_with_input`]). What would change
+//! a row's shard is refused.
 
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
@@ -14,6 +17,7 @@ use sqlparser::ast::{
 use vschema::TableType;
 
 use super::colocated_dml::{plan_colocated_dml, Dml};
+use super::dml_with_input::{plan_delete_with_input, plan_update_with_input};
 use super::insert_select::plan_insert_select;
 use super::order::features_of_expr;
 use super::owned::{insert_owned, insert_row_values, owned_inserts, wrap_owned};
@@ -454,6 +458,27 @@ fn check_update_assignment(target: &AssignmentTarget, table: &TableUse) -> Resul
     check_assignment(target, table)
 }
 
+/// Whether every table of the statement is in one unsharded keyspace, so
+/// that it goes there whole.
+fn one_unsharded_keyspace(tables: &Tables) -> bool {
+    let first_ks = tables.uses.first().map(|u| &u.table.keyspace);
+    first_ks.is_some_and(|ks| {
+        !ks.sharded && tables.uses.iter().all(|u| u.table.keyspace.name == ks.name)
+    })
+}
+
+/// Whether an ORDER BY or LIMIT statement on `table` may reach several
+/// shards, so that its rows must be chosen across them first.
+fn limited_across_shards(
+    table: &TableUse,
+    selection: Option<&Expr>,
+    order_by: &[sqlparser::ast::OrderByExpr],
+    limit: Option<&Expr>,
+) -> Result<bool> {
+    let limited = limit.is_some() || !order_by.is_empty();
+    Ok(limited && !route_table(table, selection, true)?.single_shard)
+}
+
 /// A routed UPDATE or DELETE of one sharded table, maintaining its owned
 /// lookup vindexes (`assignments`: an UPDATE's).
 fn routed_dml(
@@ -461,17 +486,10 @@ fn routed_dml(
     stmt: &Statement,
     table: &TableUse,
     selection: Option<&Expr>,
-    limited: bool,
     operator: &'static str,
     assignments: Option<&[sqlparser::ast::Assignment]>,
 ) -> Result<Box<dyn Primitive>> {
     let routing = route_table(table, selection, true)?;
-    if !routing.single_shard && limited {
-        return Err(EngineError::unsupported(format!(
-            "multi shard {} with LIMIT",
-            operator.to_ascii_uppercase()
-        )));
-    }
     let mut shard_stmt = stmt.clone();
     rewrite_for_shards(&mut shard_stmt, &ctx.scope());
     let desc = KeyspaceDesc {
@@ -506,11 +524,7 @@ fn dml_pullout(
     let Some(selection) = selection.filter(|s| features_of_expr(s).subquery) else {
         return Ok(None);
     };
-    let first_ks = tables.uses.first().map(|u| &u.table.keyspace);
-    let whole = first_ks.is_some_and(|ks| {
-        !ks.sharded && tables.uses.iter().all(|u| u.table.keyspace.name == ks.name)
-    });
-    if whole {
+    if one_unsharded_keyspace(tables) {
         return Ok(None);
     }
     let rebuild = |conds: Option<Expr>| {
@@ -554,6 +568,14 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
     )? {
         return Ok(p);
     }
+    let multi = !update.table.joins.is_empty() || tables.uses.len() > 1;
+    if multi && !one_unsharded_keyspace(&tables) {
+        return Ok(plan_of(
+            "UPDATE",
+            &tables,
+            plan_update_with_input(ctx, update)?,
+        ));
+    }
     let table = match target(ctx, stmt, &tables, "Update")? {
         Err(whole) => return Ok(plan_of("UPDATE", &tables, whole)),
         Ok(t) => t,
@@ -568,13 +590,19 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
     for a in &update.assignments {
         check_update_assignment(&a.target, table)?;
     }
-    let limited = update.limit.is_some() || !update.order_by.is_empty();
+    let selection = update.selection.as_ref();
+    if limited_across_shards(table, selection, &update.order_by, update.limit.as_ref())? {
+        return Ok(plan_of(
+            "UPDATE",
+            &tables,
+            plan_update_with_input(ctx, update)?,
+        ));
+    }
     let route = routed_dml(
         ctx,
         stmt,
         table,
-        update.selection.as_ref(),
-        limited,
+        selection,
         "Update",
         Some(&update.assignments),
     )?;
@@ -600,6 +628,19 @@ pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> R
     )? {
         return Ok(p);
     }
+    let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+    let multi = !delete.tables.is_empty()
+        || delete.using.is_some()
+        || from.len() > 1
+        || from.iter().any(|t| !t.joins.is_empty())
+        || tables.uses.len() > 1;
+    if multi && !one_unsharded_keyspace(&tables) {
+        return Ok(plan_of(
+            "DELETE",
+            &tables,
+            plan_delete_with_input(ctx, delete)?,
+        ));
+    }
     let table = match target(ctx, stmt, &tables, "Delete")? {
         Err(whole) => return Ok(plan_of("DELETE", &tables, whole)),
         Ok(t) => t,
@@ -616,16 +657,15 @@ pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> R
             "multi-table DML on a sharded keyspace",
         ));
     }
-    let limited = delete.limit.is_some() || !delete.order_by.is_empty();
-    let route = routed_dml(
-        ctx,
-        stmt,
-        table,
-        delete.selection.as_ref(),
-        limited,
-        "Delete",
-        None,
-    )?;
+    let selection = delete.selection.as_ref();
+    if limited_across_shards(table, selection, &delete.order_by, delete.limit.as_ref())? {
+        return Ok(plan_of(
+            "DELETE",
+            &tables,
+            plan_delete_with_input(ctx, delete)?,
+        ));
+    }
+    let route = routed_dml(ctx, stmt, table, selection, "Delete", None)?;
     Ok(plan_of("DELETE", &tables, route))
 }
 

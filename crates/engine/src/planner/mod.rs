@@ -17,6 +17,7 @@ mod correlated;
 mod derived;
 mod derived_routing;
 mod dml;
+mod dml_with_input;
 mod hash;
 mod insert_select;
 mod join;
@@ -140,7 +141,24 @@ impl<'a> Context<'a> {
 /// errors: the planner's unit tests with a VSchema of their own.
 #[cfg(test)]
 fn plan_with_vschema(vschema_json: &str, sql: &str) -> Result<Plan> {
-    let srv = vschema::model::SrvVSchema::from_json(vschema_json).unwrap();
+    plan_with_keys(vschema_json, &[], sql)
+}
+
+/// [`plan_with_vschema`] with primary keys, as schema tracking gives them:
+/// `(keyspace, table, columns)`.
+#[cfg(test)]
+fn plan_with_keys(vschema_json: &str, keys: &[(&str, &str, &[&str])], sql: &str) -> Result<Plan> {
+    let mut srv = vschema::model::SrvVSchema::from_json(vschema_json).unwrap();
+    for (ks, table, columns) in keys {
+        let t = srv
+            .keyspaces
+            .get_mut(*ks)
+            .unwrap()
+            .tables
+            .get_mut(*table)
+            .unwrap();
+        t.primary_key = columns.iter().map(|c| c.to_string()).collect();
+    }
     let vschema = VSchema::build(&srv);
     let errors: Vec<String> = vschema
         .keyspace_errors()
@@ -197,3 +215,6 @@ mod left_join_where_tests;
 
 #[cfg(test)]
 mod colocated_dml_tests;
+
+#[cfg(test)]
+mod dml_with_input_tests;

@@ -241,7 +241,7 @@ impl VisitorMut for TableFinder<'_> {
 }
 
 /// The tables `e` reads; subqueries and aggregates are refused.
-fn tables_of(e: &Expr, uses: &[Unit]) -> Result<Vec<usize>> {
+pub(super) fn tables_of(e: &Expr, uses: &[Unit]) -> Result<Vec<usize>> {
     let f = features_of_expr(e);
     if f.subquery || f.aggregate {
         return Err(refuse("subquery or aggregate"));

@@ -14,15 +14,10 @@ use super::Context;
 use crate::bind::PlanValue;
 use crate::error::{EngineError, Result};
 use crate::insert::OwnedInsert;
-use crate::lookup::{Lookup, Owner};
+use crate::lookup::{quote, Lookup, Owner};
 use crate::owned_dml::{OwnedColumns, OwnedDml};
 use crate::primitive::Primitive;
 use crate::route::Route;
-
-/// `name` backquoted.
-fn quote(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
-}
 
 /// The lookup of an owned column vindex of `table`, with its owner.
 fn owned_lookup(table: &TableUse, cv: &ColumnVindex) -> Result<Lookup> {

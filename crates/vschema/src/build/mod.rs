@@ -178,6 +178,8 @@ pub struct Table {
     pub pinned: Option<Vec<u8>>,
     /// Whether `columns` is the complete list.
     pub column_list_authoritative: bool,
+    /// Primary key columns, when schema tracking has read them.
+    pub primary_key: Vec<String>,
     /// Source of a reference table.
     pub source: Option<QualifiedName>,
     /// Reference tables in other keyspaces whose source is this table,
@@ -214,6 +216,7 @@ impl Table {
             columns: Vec::new(),
             pinned: None,
             column_list_authoritative: false,
+            primary_key: Vec::new(),
             source: None,
             referenced_by: BTreeMap::new(),
         }

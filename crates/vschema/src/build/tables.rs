@@ -61,6 +61,7 @@ fn build_table(
     let keyspace = schema.keyspace.clone();
     let mut table = Table::implicit(tname, keyspace.clone());
     table.column_list_authoritative = t.column_list_authoritative;
+    table.primary_key = t.primary_key.clone();
     table.table_type = match t.table_type.as_str() {
         "" => TableType::Normal,
         "reference" => {

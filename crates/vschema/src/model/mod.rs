@@ -240,6 +240,10 @@ pub struct Table {
         skip_serializing_if = "String::is_empty"
     )]
     pub source: String,
+    /// The table's primary key columns, as schema tracking reads them. Not part of Vitess's
+    /// VSchema JSON nor of its proto: vtgate fills it in memory only.
+    #[serde(skip)]
+    pub primary_key: Vec<String>,
 }
 
 /// A vindex bound to columns (`vschema.ColumnVindex`).

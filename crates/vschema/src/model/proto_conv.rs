@@ -169,6 +169,7 @@ impl From<pb::Table> for Table {
             pinned: t.pinned,
             column_list_authoritative: t.column_list_authoritative,
             source: t.source,
+            primary_key: Vec::new(),
         }
     }
 }

@@ -132,6 +132,31 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
             ]),
             whole(),
         ),
+        // Tables not on their targets' shards, and LIMIT over several shards: the rows'
+        // primary keys are selected first, then each target changed by them.
+        (
+            s(&[
+                "delete t from tally t join customer c on c.customer_id = t.id \
+                 where c.region = 'eu' and t.id < 300",
+                "update customer c join tally t on t.id = c.customer_id \
+                 set c.score = t.n + 1000 where t.n < 60",
+                "update corder o join tally t on t.id = o.order_id \
+                 set o.note = concat('t', t.n), o.qty = o.qty + 1 where t.n between 10 and 40",
+                "delete c, o from customer c join corder o on o.customer_id = c.customer_id \
+                 join tally t on t.id = o.order_id where t.n > 95",
+                "delete from corder where price > 5000 order by price desc, order_id limit 7",
+                "update customer set score = 77 where region = 'us' order by customer_id desc limit 5",
+                "update tally set n = n + 1 order by id limit 4",
+                "delete w from word w join tally t on t.id = w.id where t.n = 3",
+                "update corder set qty = 0 where qty is null limit 3",
+            ]),
+            {
+                let mut checks = whole();
+                checks.push(q("select * from tally order by id", true));
+                checks.push(q("select * from word order by id", true));
+                checks
+            },
+        ),
         // Last: it adds columns to corder.
         (
             collation::column_collations_setup(),
