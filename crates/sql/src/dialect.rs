@@ -10,9 +10,13 @@
 //! operand alone and leaves everything else to [`MySqlDialect`], which it wraps as sqlparser
 //! documents (same [`Dialect::dialect`] type id, so MySQL-only syntax stays on).
 //!
+//! A multi-table UPDATE may list its tables with commas (`UPDATE a, b SET ...`), as in MySQL.
+//!
 //! `!a` (MySQL's NOT that binds as tightly as `BINARY`) is read as `(NOT a)`, parenthesised so
 //! that it prints back with its meaning; `a MOD b` as `a % b`. Units sqlparser does not know
 //! are kept as written (MariaDB judges them).
+
+mod multi_update;
 
 use std::any::TypeId;
 
@@ -208,8 +212,9 @@ impl Dialect for VtDialect {
         self.0.ordered_bind_placeholder_style()
     }
 
+    /// `UPDATE a, b SET ...` (see [`multi_update`]); the rest as [`MySqlDialect`] parses it.
     fn parse_statement(&self, parser: &mut Parser) -> Option<Result<Statement, ParserError>> {
-        self.0.parse_statement(parser)
+        multi_update::parse(parser).or_else(|| self.0.parse_statement(parser))
     }
 
     fn is_table_factor_alias(&self, explicit: bool, kw: &Keyword, parser: &mut Parser) -> bool {
@@ -336,6 +341,7 @@ mod tests {
             "insert into t set a = 1",
             "lock tables t read",
             "update t set a = 1 order by id limit 3",
+            "update a join b on a.id = b.id set a.x = 1",
             "select * from t1 t left join t2 using (id) cross join t3 on t.a = t3.a",
             "select 0x1F, b'101', _utf8mb4'x' collate utf8mb4_bin, a regexp 'b' from t",
             "create table t (id int unsigned zerofill, c varchar(10) binary)",
@@ -347,5 +353,24 @@ mod tests {
                 "{sql}"
             );
         }
+    }
+
+    /// MySQL's comma-separated UPDATE tables become CROSS JOINs, each keeping its own joins.
+    #[test]
+    fn multi_table_update_with_commas() {
+        let d = VtDialect::default();
+        assert_eq!(
+            printed(
+                &d,
+                "update a, b as x set a.v = x.v where a.id = x.id order by a.id limit 2"
+            ),
+            "UPDATE a CROSS JOIN b AS x SET a.v = x.v WHERE a.id = x.id ORDER BY a.id LIMIT 2"
+        );
+        assert_eq!(
+            printed(&d, "update a, b left join c on c.k = b.k set a.v = c.v"),
+            "UPDATE a CROSS JOIN b LEFT JOIN c ON c.k = b.k SET a.v = c.v"
+        );
+        // Not an UPDATE with commas: as before.
+        assert!(Parser::parse_sql(&d, "update a, set x = 1").is_err());
     }
 }
