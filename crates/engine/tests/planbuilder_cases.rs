@@ -20,7 +20,7 @@ const FILES: &[(&str, usize)] = &[
     ("aggr", 157),
     ("memory_sort", 16),
     ("postprocess", 61),
-    ("dml", 192),
+    ("dml", 197),
     ("reference", 34),
     ("from", 126),
     ("union", 44),

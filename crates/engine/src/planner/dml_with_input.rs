@@ -343,7 +343,10 @@ pub(super) fn plan_update_with_input(ctx: &Context, update: &Update) -> Result<B
         }
     }
     let targets: Vec<DmlTarget> = targets.into_iter().map(|(_, t)| t).collect();
-    if let Some(c) = computed.iter().find_map(|e| reads_assigned(e, &assigned)) {
+    if let Some(c) = computed
+        .iter()
+        .find_map(|e| reads_assigned(e, &assigned, &units))
+    {
         return Err(EngineError::unsupported(format!(
             "UPDATE across shards whose value reads the assigned column {c}"
         )));
@@ -370,11 +373,13 @@ fn unqualified(e: &Expr) -> Expr {
     out
 }
 
-/// An assigned column (by name, in any table) that `e` reads outside its
-/// subqueries (which see the tables as before the statement).
-fn reads_assigned(e: &Expr, assigned: &[(usize, Ident)]) -> Option<String> {
+/// An assigned column that `e` reads outside its subqueries (which see the
+/// tables as before the statement); a reference whose table is unclear
+/// counts when its name is assigned anywhere.
+fn reads_assigned(e: &Expr, assigned: &[(usize, Ident)], units: &[Unit]) -> Option<String> {
     struct Find<'a> {
         assigned: &'a [(usize, Ident)],
+        units: &'a [Unit],
         found: Option<String>,
         depth: usize,
     }
@@ -398,11 +403,10 @@ fn reads_assigned(e: &Expr, assigned: &[(usize, Ident)]) -> Option<String> {
                 _ => None,
             };
             if let Some(n) = name {
-                if self
-                    .assigned
-                    .iter()
-                    .any(|(_, c)| c.value.eq_ignore_ascii_case(&n.value))
-                {
+                let table = table_of(e, self.units).ok().flatten();
+                if self.assigned.iter().any(|(t, c)| {
+                    c.value.eq_ignore_ascii_case(&n.value) && table.is_none_or(|x| x == *t)
+                }) {
                     self.found = Some(n.value.clone());
                     return ControlFlow::Break(());
                 }
@@ -412,6 +416,7 @@ fn reads_assigned(e: &Expr, assigned: &[(usize, Ident)]) -> Option<String> {
     }
     let mut f = Find {
         assigned,
+        units,
         found: None,
         depth: 0,
     };

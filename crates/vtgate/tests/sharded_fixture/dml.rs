@@ -149,11 +149,17 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
                 "update tally set n = n + 1 order by id limit 4",
                 "delete w from word w join tally t on t.id = w.id where t.n = 3",
                 "update corder set qty = 0 where qty is null limit 3",
+                // MySQL's comma-separated tables; an unsharded target joined with a
+                // reference table of the sharded keyspace.
+                "update customer c, tally t set c.big = t.n where t.id = c.customer_id and t.n < 20",
+                "update commerce.warehouse w, product p set w.stock = w.stock + p.price \
+                 where w.sku = concat('c-', p.sku)",
             ]),
             {
                 let mut checks = whole();
                 checks.push(q("select * from tally order by id", true));
                 checks.push(q("select * from word order by id", true));
+                checks.push(q("select * from commerce.warehouse order by sku", true));
                 checks
             },
         ),
