@@ -2,6 +2,7 @@
 pub mod classify;
 pub mod dialect;
 pub mod error;
+pub mod found_rows;
 pub mod literal;
 pub mod next_values;
 pub mod parse;

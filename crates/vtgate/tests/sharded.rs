@@ -391,8 +391,46 @@ async fn sharded_keyspace_behaviour() {
     let one: u64 = c.query_first("select 1").await.unwrap().unwrap();
     assert_eq!(one, 1);
 
+    found_rows_match_mariadb(&mut c, &mut plain).await;
     schema_tracking_follows_ddl(&cluster, &mut c).await;
     clients_match_mariadb(&cluster, &plain_db);
+}
+
+/// `SELECT SQL_CALC_FOUND_ROWS ... LIMIT` then `FOUND_ROWS()`: the rows without the LIMIT,
+/// across shards and on the unsharded pass-through path, whose pooled connections would
+/// otherwise answer for another statement.
+async fn found_rows_match_mariadb(c: &mut Conn, plain: &mut Conn) {
+    for sql in [
+        "select sql_calc_found_rows customer_id from customer order by customer_id limit 2",
+        "select SQL_CALC_FOUND_ROWS customer_id from customer where customer_id > 1 \
+         order by customer_id limit 1, 1",
+        "select sql_calc_found_rows region, count(*) from customer group by region \
+         order by region limit 1",
+        "select sql_calc_found_rows * from customer c join corder o \
+         on o.customer_id = c.customer_id order by o.order_id limit 1",
+        "select sql_calc_found_rows customer_id from customer order by customer_id",
+        "select sql_calc_found_rows customer_id from customer where customer_id = 4 limit 0",
+    ] {
+        let mut answers = Vec::new();
+        for conn in [&mut *c, &mut *plain] {
+            let rows: Vec<mysql_async::Row> = conn.query(sql).await.unwrap();
+            let found: u64 = conn
+                .query_first("select found_rows()")
+                .await
+                .unwrap()
+                .unwrap();
+            answers.push((rows.len(), found));
+        }
+        assert_eq!(answers[0], answers[1], "{sql}");
+    }
+    // Unsharded: the sequence table has one row.
+    let rows: Vec<u64> = c
+        .query("select sql_calc_found_rows id from commerce.customer_seq limit 0")
+        .await
+        .unwrap();
+    assert!(rows.is_empty());
+    let found: u64 = c.query_first("select found_rows()").await.unwrap().unwrap();
+    assert_eq!(found, 1);
 }
 
 /// vtgate knows the columns the VSchema does not list (schema tracking): at once after DDL

@@ -190,11 +190,49 @@ impl Executor {
                         return reply;
                     }
                 }
+                if let Some(calc) = sql::found_rows::split(sql) {
+                    return self.calc_found_rows(session, caller, &calc, &kind).await;
+                }
                 self.run_buffered(session, caller, sql, &kind).await
             }
             StatementKind::Ddl => self.run_ddl(session, caller, sql, &kind).await,
             _ => self.run_buffered(session, caller, sql, &kind).await,
         }
+    }
+
+    /// `SELECT SQL_CALC_FOUND_ROWS ... LIMIT n`: the rows without the LIMIT are counted first
+    /// (`sql::found_rows`), then the statement runs without the modifier, and `FOUND_ROWS()`
+    /// gives the count. Without a LIMIT it gives the rows returned, as after any SELECT.
+    async fn calc_found_rows(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        calc: &sql::found_rows::CalcFoundRows,
+        kind: &StatementKind,
+    ) -> Result<Reply, VtError> {
+        let mut found = None;
+        if let Some(count) = &calc.count {
+            let Reply::Result(r) = self.run_buffered(session, caller, count, kind).await? else {
+                return Err(VtError::Other(
+                    "SQL_CALC_FOUND_ROWS: the count was streamed".into(),
+                ));
+            };
+            let n = r
+                .rows
+                .first()
+                .and_then(|row| row.split_values().ok())
+                .and_then(|cells| cells.first().copied().flatten())
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok())
+                .ok_or_else(|| VtError::Other("SQL_CALC_FOUND_ROWS: no count".into()))?;
+            found = Some(n);
+        }
+        let reply = self
+            .run_buffered(session, caller, &calc.query, kind)
+            .await?;
+        if let Some(n) = found {
+            session.found_rows = n;
+        }
+        Ok(reply)
     }
 
     /// `USE target` and COM_INIT_DB.
