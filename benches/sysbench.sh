@@ -7,6 +7,14 @@
 #   vtgate       vtgate -> vttablet -> MariaDB of a local cluster (vtlocal, port offset 20000)
 #   vtgate-sharded  the same vtgate, table sbtest1 in keyspace customer sharded -80/80- by xxhash(id)
 #                (the cluster is then `vtlocal up --example sharded`; the unsharded path stays commerce)
+#   mysqld-1     controls for the two above, without vtgate or tablets: sysbench straight to the
+#   mysqld-2     commerce primary's MariaDB, or spread over the two customer primaries' MariaDBs
+#                (each holding all of sbtest1), so mysqld-2 / mysqld-1 is what this machine
+#                charges for serving one load from two MariaDBs instead of one
+#   vtgate-2-pairs  the same vtgate and commerce, read by two sysbench processes of half the
+#                threads each, at `commerce@primary` and `commerce@replica`: two tablet + MariaDB
+#                pairs on the unsharded pass-through path, the control for vtgate-sharded (not
+#                run at 1 thread, which cannot be split)
 # For each (test, threads, mode) the four paths run back to back (interleaved), ROUNDS times,
 # so each ratio to "direct" compares runs made minutes apart at most.
 #
@@ -29,6 +37,8 @@ TARGETS=${TARGETS:-direct relay passthrough vtgate}
 TESTS=${TESTS:-oltp_point_select oltp_read_only}
 VTGATE_PORT=35306
 VT_PRIMARY_PORT=37100
+# The customer primaries' MariaDBs in the sharded example (uids 200 and 300).
+SHARD_PRIMARY_PORTS=(37200 37300)
 DB=sbtest_bench_$$
 WORK=$(mktemp -d /tmp/vt-sysbench.XXXXXX)
 PIDS=()
@@ -88,7 +98,7 @@ fi
 # sharded example (commerce plus customer -80/80-).
 start_cluster() {
     local example=commerce
-    [[ " $TARGETS " == *" vtgate-sharded "* ]] && example=sharded
+    [[ " $TARGETS " == *" vtgate-sharded "* || " $TARGETS " == *" mysqld-2 "* ]] && example=sharded
     # Ports shifted by 20000 lie in Linux's ephemeral range: a client socket (even in
     # TIME-WAIT) on one of them makes mariadbd's bind fail, so wait until they are clear.
     for _ in $(seq 120); do
@@ -113,6 +123,11 @@ for t in $TARGETS; do
         start_listener passthrough "$TARGET_DIR/release/examples/passthrough" \
             --port 0 --backend-port "$MYSQL_PORT" --mysql-auth-server-impl none
         PORT[passthrough]=$LISTEN_PORT; DBNAME[passthrough]=$DB ;;
+    vtgate-2-pairs)
+        if [[ $VTLOCAL_UP == 0 ]]; then start_cluster; fi
+        [[ " $TARGETS " == *" vtgate "* ]] ||
+            { log "vtgate-2-pairs reads the sbtest1 that target vtgate prepares: list vtgate first"; exit 1; }
+        PORT[vtgate-2-pairs]=$VTGATE_PORT; DBNAME[vtgate-2-pairs]=commerce ;;
     vtgate | vtgate-sharded)
         if [[ $VTLOCAL_UP == 0 ]]; then start_cluster; fi
         if [[ $t == vtgate ]]; then
@@ -124,12 +139,46 @@ for t in $TARGETS; do
             log "adding sbtest1 (xxhash on id) to customer's VSchema; preparing it through vtgate"
             sbtest_in_customer "$TARGET_DIR/release/vtctl" 127.0.0.1:22379 $VTGATE_PORT
         fi ;;
+    mysqld-1)
+        if [[ $VTLOCAL_UP == 0 ]]; then start_cluster; fi
+        PORT[mysqld-1]=$VT_PRIMARY_PORT; DBNAME[mysqld-1]=$DB
+        log "preparing $DB on the commerce primary's MariaDB ($VT_PRIMARY_PORT)"
+        mariadb -h 127.0.0.1 -P "$VT_PRIMARY_PORT" -u root -e "CREATE DATABASE $DB"
+        sb oltp_read_only "$VT_PRIMARY_PORT" "$DB" prepare >"$WORK/prepare-mysqld-1.log" 2>&1 ;;
+    mysqld-2)
+        if [[ $VTLOCAL_UP == 0 ]]; then start_cluster; fi
+        PORT[mysqld-2]=$(IFS=,; echo "${SHARD_PRIMARY_PORTS[*]}"); DBNAME[mysqld-2]=$DB
+        for p in "${SHARD_PRIMARY_PORTS[@]}"; do
+            log "preparing $DB on a customer primary's MariaDB ($p)"
+            mariadb -h 127.0.0.1 -P "$p" -u root -e "CREATE DATABASE $DB"
+            sb oltp_read_only "$p" "$DB" prepare >"$WORK/prepare-mysqld-2-$p.log" 2>&1
+        done ;;
     *) log "unknown target $t"; exit 1 ;;
     esac
 done
 log "preparing $DB on 127.0.0.1:$MYSQL_PORT ($TABLE_SIZE rows)"
 mariadb -h 127.0.0.1 -P "$MYSQL_PORT" -u root -e "CREATE DATABASE $DB"
 sb oltp_read_only "$MYSQL_PORT" "$DB" prepare >"$WORK/prepare-direct.log" 2>&1
+
+# vtgate-2-pairs: two sysbench processes of THREADS/2 each at commerce@primary and
+# commerce@replica; writes "qps<TAB>p50<TAB>p95" (QPS summed, percentiles averaged) to OUT.
+two_pairs() {
+    local test=$1 threads=$2 mode=$3 out=$4 pids=() target
+    for target in primary replica; do
+        sb "$test" "$VTGATE_PORT" "commerce@$target" --threads=$((threads / 2)) --time="$DURATION" \
+            --db-ps-mode="$mode" --histogram=on --percentile=95 --report-interval=0 \
+            run >"$out.$target" 2>&1 &
+        pids+=($!)
+    done
+    wait "${pids[0]}" && wait "${pids[1]}" || return 1
+    local q1 q2 a1 b1 a2 b2
+    q1=$(sed -n 's/^ *queries: *[0-9]* *(\([0-9.]*\) per sec.)/\1/p' "$out.primary")
+    q2=$(sed -n 's/^ *queries: *[0-9]* *(\([0-9.]*\) per sec.)/\1/p' "$out.replica")
+    read -r a1 b1 < <(percentiles "$out.primary")
+    read -r a2 b2 < <(percentiles "$out.replica")
+    awk -v q1="$q1" -v q2="$q2" -v a1="$a1" -v a2="$a2" -v b1="$b1" -v b2="$b2" \
+        'BEGIN { printf "%.2f\t%.3f\t%.3f\n", q1 + q2, (a1 + a2) / 2, (b1 + b2) / 2 }' >"$out"
+}
 
 RESULTS=$WORK/results.tsv
 printf 'test\tthreads\tps_mode\ttarget\tround\tqps\tp50_ms\tp95_ms\n' >"$RESULTS"
@@ -139,6 +188,18 @@ for test in $TESTS; do
             for round in $(seq "$ROUNDS"); do
                 for t in $TARGETS; do
                     out="$WORK/$test-$threads-$mode-$t-$round.log"
+                    if [[ $t == vtgate-2-pairs ]]; then
+                        [[ $threads -gt 1 ]] || continue
+                        log "$test threads=$threads ps=$mode $t (round $round)"
+                        two_pairs "$test" "$threads" "$mode" "$out" || {
+                            log "FAILED, see $out.*"
+                            printf '%s\t%s\t%s\t%s\t%s\tfail\t\t\n' "$test" "$threads" "$mode" "$t" "$round" >>"$RESULTS"
+                            continue
+                        }
+                        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$test" "$threads" "$mode" "$t" "$round" \
+                            "$(cat "$out")" >>"$RESULTS"
+                        continue
+                    fi
                     log "$test threads=$threads ps=$mode $t (round $round)"
                     sb "$test" "${PORT[$t]}" "${DBNAME[$t]}" --threads="$threads" --time="$DURATION" \
                         --db-ps-mode="$mode" --histogram=on --percentile=95 --report-interval=0 \
