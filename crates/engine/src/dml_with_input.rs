@@ -237,3 +237,92 @@ impl Primitive for DmlWithInput {
         d
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proto::query::{Field, Row, Type};
+
+    use super::*;
+
+    fn input(rows: &[[Option<&str>; 3]]) -> QueryResult {
+        let field = |name: &str, t: Type| Field {
+            name: name.into(),
+            r#type: t as i32,
+            ..Default::default()
+        };
+        QueryResult {
+            fields: vec![
+                field("id", Type::Int64),
+                field("k", Type::Varchar),
+                field("v", Type::Int32),
+            ],
+            rows: rows
+                .iter()
+                .map(|r| Row::from_values(r.iter().map(|c| c.map(str::as_bytes))))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn target(keys: &[usize], change: TargetChange) -> DmlTarget {
+        DmlTarget {
+            keyspace: KeyspaceDesc {
+                name: "ks".into(),
+                sharded: true,
+            },
+            table: "t".into(),
+            keys: keys.iter().map(|i| format!("c{i}")).collect(),
+            key_offsets: keys.to_vec(),
+            change,
+        }
+    }
+
+    #[test]
+    fn keys_once_each_and_null_keys_skipped() {
+        let rows = input(&[
+            [Some("1"), Some("a"), Some("10")],
+            [Some("1"), Some("a"), Some("11")],
+            [None, Some("b"), Some("12")],
+            [Some("2"), Some("it's"), None],
+        ]);
+        let t = target(&[0, 1], TargetChange::Delete);
+        assert_eq!(
+            t.statements(&rows).unwrap(),
+            ["delete from `ks`.`t` where (`c0`, `c1`) in ((1, 'a'), (2, 'it\\'s'))"]
+        );
+    }
+
+    #[test]
+    fn computed_values_group_the_keys_first_match_wins() {
+        let rows = input(&[
+            [Some("1"), None, Some("10")],
+            [Some("2"), None, Some("10")],
+            [Some("1"), None, Some("99")],
+            [Some("3"), None, None],
+        ]);
+        let change = TargetChange::Update(vec![
+            ("v".into(), AssignedValue::Input(2)),
+            ("w".into(), AssignedValue::Text("w + 1".into())),
+        ]);
+        assert_eq!(
+            target(&[0], change).statements(&rows).unwrap(),
+            [
+                "update `ks`.`t` set `v` = 10, `w` = w + 1 where `c0` in (1, 2)",
+                "update `ks`.`t` set `v` = null, `w` = w + 1 where `c0` in (3)",
+            ]
+        );
+    }
+
+    #[test]
+    fn many_keys_are_sent_in_chunks() {
+        let ids: Vec<String> = (0..600).map(|i| i.to_string()).collect();
+        let rows: Vec<[Option<&str>; 3]> =
+            ids.iter().map(|i| [Some(i.as_str()), None, None]).collect();
+        let statements = target(&[0], TargetChange::Delete)
+            .statements(&input(&rows))
+            .unwrap();
+        assert_eq!(statements.len(), 3);
+        let last: Vec<String> = (512..600).map(|i| i.to_string()).collect();
+        assert!(statements[2].ends_with(&format!("in ({})", last.join(", "))));
+    }
+}

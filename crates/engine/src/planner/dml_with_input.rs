@@ -308,8 +308,8 @@ pub(super) fn plan_update_with_input(ctx: &Context, update: &Update) -> Result<B
         tie_break: Vec::new(),
     };
     let mut targets: Vec<(usize, DmlTarget)> = Vec::new();
-    let mut computed: Vec<&Expr> = Vec::new();
-    for (a, (t, column)) in update.assignments.iter().zip(&assigned) {
+    let mut computed: Vec<(usize, usize, &Expr)> = Vec::new();
+    for (i, (a, (t, column))) in update.assignments.iter().zip(&assigned).enumerate() {
         let n = match targets.iter().position(|(i, _)| i == t) {
             Some(n) => n,
             None => {
@@ -335,7 +335,7 @@ pub(super) fn plan_update_with_input(ctx: &Context, update: &Update) -> Result<B
         let value = if reads_only_target {
             AssignedValue::Text(unqualified(&a.value).to_string())
         } else {
-            computed.push(&a.value);
+            computed.push((i, *t, &a.value));
             AssignedValue::Input(input.push(a.value.to_string()))
         };
         if let TargetChange::Update(list) = &mut targets[n].1.change {
@@ -345,7 +345,7 @@ pub(super) fn plan_update_with_input(ctx: &Context, update: &Update) -> Result<B
     let targets: Vec<DmlTarget> = targets.into_iter().map(|(_, t)| t).collect();
     if let Some(c) = computed
         .iter()
-        .find_map(|e| reads_assigned(e, &assigned, &units))
+        .find_map(|(i, t, e)| reads_assigned(e, &assigned, &units, *i, *t))
     {
         return Err(EngineError::unsupported(format!(
             "UPDATE across shards whose value reads the assigned column {c}"
@@ -373,13 +373,25 @@ fn unqualified(e: &Expr) -> Expr {
     out
 }
 
-/// An assigned column that `e` reads outside its subqueries (which see the
-/// tables as before the statement); a reference whose table is unclear
-/// counts when its name is assigned anywhere.
-fn reads_assigned(e: &Expr, assigned: &[(usize, Ident)], units: &[Unit]) -> Option<String> {
+/// A column that the value of assignment `index` (to table `target`) reads
+/// outside its subqueries (which see the tables as before the statement)
+/// while another assignment changes it: an earlier one of the same table
+/// (MariaDB assigns left to right), or any of another table (whose order
+/// the join decides). The select computes the value from the row as it
+/// was, which only agrees with MariaDB without such an assignment. A
+/// reference whose table is unclear counts as any table's.
+fn reads_assigned(
+    e: &Expr,
+    assigned: &[(usize, Ident)],
+    units: &[Unit],
+    index: usize,
+    target: usize,
+) -> Option<String> {
     struct Find<'a> {
         assigned: &'a [(usize, Ident)],
         units: &'a [Unit],
+        index: usize,
+        target: usize,
         found: Option<String>,
         depth: usize,
     }
@@ -404,9 +416,12 @@ fn reads_assigned(e: &Expr, assigned: &[(usize, Ident)], units: &[Unit]) -> Opti
             };
             if let Some(n) = name {
                 let table = table_of(e, self.units).ok().flatten();
-                if self.assigned.iter().any(|(t, c)| {
-                    c.value.eq_ignore_ascii_case(&n.value) && table.is_none_or(|x| x == *t)
-                }) {
+                let changed = self.assigned.iter().enumerate().any(|(j, (t, c))| {
+                    c.value.eq_ignore_ascii_case(&n.value)
+                        && table.is_none_or(|x| x == *t)
+                        && (*t != self.target || j < self.index || table.is_none())
+                });
+                if changed {
                     self.found = Some(n.value.clone());
                     return ControlFlow::Break(());
                 }
@@ -417,6 +432,8 @@ fn reads_assigned(e: &Expr, assigned: &[(usize, Ident)], units: &[Unit]) -> Opti
     let mut f = Find {
         assigned,
         units,
+        index,
+        target,
         found: None,
         depth: 0,
     };

@@ -335,11 +335,14 @@ impl Executor {
         if let Err(e) = &outcome {
             // VT12001 comes before anything is written.
             let refused = matches!(e, VtError::Unsupported(_));
-            if !refused && !implicit_tx && session.in_transaction && maintains_lookups(plan) {
-                // Part of the lookup rows (or owner rows) may be written: as Vitess does,
-                // roll the whole transaction back rather than let it commit half a statement.
+            let partial_write = plan.query_type != "SELECT" && !single_shard(plan);
+            if !refused && !implicit_tx && session.in_transaction && partial_write {
+                // A write to several shards (or to lookup rows and their owner rows) may be
+                // done on some: as Vitess does, roll the whole transaction back rather than let
+                // it commit half a statement (MariaDB would undo the statement alone, which
+                // no shard can do for the others).
                 if let Err(r) = self.rollback(session, caller).await {
-                    tracing::warn!(error = %r, "rollback after a failed lookup vindex write");
+                    tracing::warn!(error = %r, "rollback after a failed multi-shard write");
                 }
                 return Err(VtError::Engine {
                     message: format!(

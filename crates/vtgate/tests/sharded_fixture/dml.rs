@@ -154,6 +154,11 @@ pub fn dml_sequences() -> Vec<(Vec<String>, Vec<Query>)> {
                 "update customer c, tally t set c.big = t.n where t.id = c.customer_id and t.n < 20",
                 "update commerce.warehouse w, product p set w.stock = w.stock + p.price \
                  where w.sku = concat('c-', p.sku)",
+                // The NULL side of a LEFT JOIN has no row to change.
+                "delete t from tally t left join word w on w.id = t.id \
+                 where w.id is null and t.id between 200 and 260",
+                "update tally t left join word w on w.id = t.id \
+                 set t.n = coalesce(length(w.w), -1) where t.id between 300 and 340",
             ]),
             {
                 let mut checks = whole();

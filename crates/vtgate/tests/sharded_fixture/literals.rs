@@ -474,6 +474,15 @@ pub fn risky_dml() -> Vec<&'static str> {
          and o.order_id < 900",
         "delete c, o from customer c join corder o on o.customer_id = c.customer_id \
          where c.customer_id in (11, 12, 13)",
+        // Not co-located: the rows' primary keys are selected first.
+        "update customer c join corder o on o.order_id = c.customer_id set c.score = o.qty \
+         where o.price > 100",
+        "delete c from customer c join corder o on o.order_id = c.customer_id where o.qty = 1",
+        "update customer set score = score + 1 order by score desc, customer_id limit 3",
+        "update corder set qty = (select count(*) from customer c where c.score = corder.qty) \
+         where order_id < 50",
+        "delete from corder where exists \
+         (select 1 from customer c where c.customer_id = corder.order_id and c.score > 90)",
         "delete from customer where customer_id between 20 and 40 and not exists \
          (select 1 from corder o where o.customer_id = customer.customer_id)",
         "update corder o join customer c on c.score = o.qty set o.note = 'x' where o.order_id < 10",
