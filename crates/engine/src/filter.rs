@@ -2,8 +2,10 @@
 //! `engine/filter.go`), used for HAVING over merged aggregates. The
 //! predicate language is small on purpose: comparisons of columns and
 //! literals, IS [NOT] NULL, AND, OR and NOT, with SQL's three-valued logic.
-//! Comparisons follow the column's type and collation; a comparison the
-//! engine cannot make exactly (text with a number, say) is an error.
+//! Comparisons follow the column's type and collation. A number compared
+//! with text is compared as MySQL compares them, both as DOUBLE (the text
+//! read as its longest numeric prefix, 0 without one); a comparison the
+//! engine cannot make exactly (temporal values with text, say) is an error.
 
 use std::cmp::Ordering;
 
@@ -97,6 +99,75 @@ fn literal_dec(v: &BindValue) -> Option<Dec> {
     }
 }
 
+/// Text kinds (a collation vtgate knows).
+fn textual(kind: CompareKind) -> bool {
+    matches!(
+        kind,
+        CompareKind::Bytes
+            | CompareKind::PadBytes
+            | CompareKind::AsciiCi
+            | CompareKind::AsciiCiNoPad
+    )
+}
+
+/// A number's or a text's value as MySQL's DOUBLE: text is read as its
+/// longest numeric prefix after leading whitespace (`' 5x'` is 5, `'x'` is
+/// 0), as MySQL converts it (with a warning, which vtgate does not give).
+pub(crate) fn mysql_double(b: &[u8]) -> f64 {
+    let start = b
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+        .unwrap_or(b.len());
+    let t = &b[start..];
+    let mut i = 0;
+    if matches!(t.first(), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let int_digits = t[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if t.get(i) == Some(&b'.') {
+        frac_digits = t[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if int_digits + frac_digits > 0 {
+            i += 1 + frac_digits;
+        }
+    }
+    if int_digits + frac_digits == 0 {
+        return 0.0;
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(t.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let exp_digits = t[j..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if exp_digits > 0 {
+            i = j + exp_digits;
+        }
+    }
+    std::str::from_utf8(&t[..i])
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+/// Two values compared as DOUBLE.
+fn doubles(x: f64, y: f64) -> Result<Ordering> {
+    x.partial_cmp(&y).ok_or_else(cannot_compare)
+}
+
+/// A literal as a DOUBLE: numbers and text (not other kinds).
+fn literal_double(v: &BindValue) -> Option<f64> {
+    match v {
+        BindValue::Int64(_)
+        | BindValue::Uint64(_)
+        | BindValue::Decimal(_)
+        | BindValue::Float64(_) => v.to_sql().parse().ok(),
+        BindValue::VarChar(s) => Some(mysql_double(s)),
+        _ => None,
+    }
+}
+
 fn cannot_compare() -> EngineError {
     EngineError::unsupported("comparing values of different types in vtgate")
 }
@@ -105,10 +176,14 @@ fn cannot_compare() -> EngineError {
 fn compare(a: &Resolved, b: &Resolved) -> Result<Ordering> {
     match (a, b) {
         (Resolved::Cell(Some(x), ka), Resolved::Cell(Some(y), kb)) => {
+            let number = |k: CompareKind| numeric(k) || k == CompareKind::Float;
             if ka == kb {
                 ka.compare(Some(x), Some(y))
             } else if numeric(*ka) && numeric(*kb) {
                 Ok(Dec::parse(x)?.cmp_value(Dec::parse(y)?))
+            } else if (number(*ka) || textual(*ka)) && (number(*kb) || textual(*kb)) {
+                // A number with text, or a float with an exact number: as DOUBLE.
+                doubles(mysql_double(x), mysql_double(y))
             } else {
                 Err(cannot_compare())
             }
@@ -119,7 +194,13 @@ fn compare(a: &Resolved, b: &Resolved) -> Result<Ordering> {
         }
         (Resolved::Value(v), Resolved::Value(w)) => match (literal_dec(v), literal_dec(w)) {
             (Some(x), Some(y)) => Ok(x.cmp_value(y)),
-            _ => Err(cannot_compare()),
+            _ => match (v, w) {
+                (BindValue::VarChar(_), BindValue::VarChar(_)) => Err(cannot_compare()),
+                _ => match (literal_double(v), literal_double(w)) {
+                    (Some(x), Some(y)) => doubles(x, y),
+                    _ => Err(cannot_compare()),
+                },
+            },
         },
         _ => Err(cannot_compare()),
     }
@@ -127,25 +208,27 @@ fn compare(a: &Resolved, b: &Resolved) -> Result<Ordering> {
 
 fn compare_cell_value(cell: &[u8], kind: CompareKind, v: &BindValue) -> Result<Ordering> {
     if numeric(kind) {
-        let lit = literal_dec(v).ok_or_else(cannot_compare)?;
-        return Ok(Dec::parse(cell)?.cmp_value(lit));
-    }
-    match (kind, v) {
-        (CompareKind::Float, _) => {
-            let x: f64 = std::str::from_utf8(cell)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(cannot_compare)?;
-            let y: f64 = v.to_sql().parse().map_err(|_| cannot_compare())?;
-            x.partial_cmp(&y).ok_or_else(cannot_compare)
+        if let Some(lit) = literal_dec(v) {
+            return Ok(Dec::parse(cell)?.cmp_value(lit));
         }
+    }
+    let as_doubles = || {
+        doubles(
+            mysql_double(cell),
+            literal_double(v).ok_or_else(cannot_compare)?,
+        )
+    };
+    match (kind, v) {
+        // A number with text or a float, a float with anything: as DOUBLE.
+        (k, _) if numeric(k) || k == CompareKind::Float => as_doubles(),
+        (k, BindValue::VarChar(s)) if textual(k) => kind.compare(Some(cell), Some(s)),
         (
-            CompareKind::Bytes
-            | CompareKind::PadBytes
-            | CompareKind::AsciiCi
-            | CompareKind::AsciiCiNoPad,
-            BindValue::VarChar(s),
-        ) => kind.compare(Some(cell), Some(s)),
+            k,
+            BindValue::Int64(_)
+            | BindValue::Uint64(_)
+            | BindValue::Decimal(_)
+            | BindValue::Float64(_),
+        ) if textual(k) => as_doubles(),
         _ => Err(cannot_compare()),
     }
 }

@@ -79,12 +79,9 @@ async fn three_valued_logic_and_hidden_columns() {
     assert_eq!(names(run(or, 0).await), vec![Some("B".into()), None]);
 }
 
-#[tokio::test]
-async fn mixed_types_are_refused() {
-    let f = [field("name", Type::Varchar)];
-    let vc = FakeVCursor::new("ks", &["0"]).result("ks", "0", result(&f, &[&[Some("a")]]));
-    let filter = Filter {
-        predicate: Predicate::Compare(Operand::Column(0), CmpOp::Eq, lit(BindValue::Int64(1))),
+fn filter_on(predicate: Predicate) -> Filter {
+    Filter {
+        predicate,
         hidden_columns: 0,
         input: Box::new(Route::new(
             Opcode::Unsharded,
@@ -95,7 +92,48 @@ async fn mixed_types_are_refused() {
             "q".into(),
             "fq".into(),
         )),
-    };
-    let e = filter.execute(&vc, &BindVars::new()).await.unwrap_err();
+    }
+}
+
+/// Text and numbers compare as MySQL's DOUBLE: the text's numeric prefix, 0 without one.
+#[tokio::test]
+async fn numbers_and_text_compare_as_doubles() {
+    let f = [field("name", Type::Varchar)];
+    let rows: &[&[Option<&str>]] = &[&[Some("a")], &[Some("1")], &[Some(" 1.0x")], &[Some("2")]];
+    let vc = FakeVCursor::new("ks", &["0"]).result("ks", "0", result(&f, rows));
+    let eq = Predicate::Compare(Operand::Column(0), CmpOp::Eq, lit(BindValue::Int64(1)));
+    let r = filter_on(eq).execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(
+        names(rows_of(&r)),
+        vec![Some("1".into()), Some(" 1.0x".into())]
+    );
+    let f = [field("n", Type::Int64)];
+    let rows: &[&[Option<&str>]] = &[&[Some("0")], &[Some("5")], &[Some("6")]];
+    let vc = FakeVCursor::new("ks", &["0"]).result("ks", "0", result(&f, rows));
+    let gt = Predicate::Compare(
+        Operand::Column(0),
+        CmpOp::Gt,
+        lit(BindValue::VarChar(b"5.5e0".to_vec())),
+    );
+    let r = filter_on(gt).execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(names(rows_of(&r)), vec![Some("6".into())]);
+    let abc = Predicate::Compare(
+        Operand::Column(0),
+        CmpOp::Eq,
+        lit(BindValue::VarChar(b"abc".to_vec())),
+    );
+    let r = filter_on(abc).execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(names(rows_of(&r)), vec![Some("0".into())]);
+}
+
+#[tokio::test]
+async fn temporal_values_with_numbers_are_refused() {
+    let f = [field("t", Type::Time)];
+    let vc = FakeVCursor::new("ks", &["0"]).result("ks", "0", result(&f, &[&[Some("10:00:00")]]));
+    let eq = Predicate::Compare(Operand::Column(0), CmpOp::Eq, lit(BindValue::Int64(1)));
+    let e = filter_on(eq)
+        .execute(&vc, &BindVars::new())
+        .await
+        .unwrap_err();
     assert!(e.to_string().starts_with("VT12001"));
 }
