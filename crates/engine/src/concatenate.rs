@@ -2,10 +2,12 @@
 //! `engine/concatenate.go`). The inputs run concurrently; their rows are
 //! appended in input order under the first input's fields. Inputs whose
 //! column types differ are refused at run time, because MySQL would
-//! convert the values to a common type and vtgate does not; the one mix
-//! accepted is CHAR with VARCHAR of the same character set, which MySQL
-//! unites as VARCHAR without touching the values (CHAR values arrive
-//! without their padding).
+//! convert the values to a common type and vtgate does not. Two mixes are
+//! accepted because MySQL's conversion leaves the values' text as it is:
+//! CHAR with VARCHAR of the same character set (VARCHAR; CHAR values arrive
+//! without their padding), and an integer or DECIMAL column with a CHAR or
+//! VARCHAR one (VARCHAR in the text column's collation: MySQL writes the
+//! numbers as the shards sent them).
 
 use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Type};
@@ -39,6 +41,39 @@ fn same_type(a: &Field, b: &Field) -> bool {
         && (a.flags & flag::BINARY == b.flags & flag::BINARY || a.charset == BINARY_COLLATION)
 }
 
+/// Integers and DECIMAL: their text is what MySQL converts them to.
+fn is_exact_number(f: &Field) -> bool {
+    use Type::*;
+    matches!(
+        Type::try_from(f.r#type).unwrap_or(NullType),
+        Int8 | Uint8 | Int16 | Uint16 | Int24 | Uint24 | Int32 | Uint32 | Int64 | Uint64 | Decimal
+    )
+}
+
+/// The VARCHAR column MySQL makes of a number column and a CHAR or VARCHAR
+/// one (in either order), named like `first`; `None` for other pairs.
+fn number_with_text(first: &Field, other: &Field) -> Option<Field> {
+    let (number, text) = match (is_exact_number(first), is_exact_number(other)) {
+        (true, false) => (first, other),
+        (false, true) => (other, first),
+        _ => return None,
+    };
+    if !is_char_or_varchar(text) || text.charset == BINARY_COLLATION {
+        return None;
+    }
+    let both_not_null = first.flags & other.flags & flag::NOT_NULL;
+    Some(Field {
+        name: first.name.clone(),
+        r#type: Type::Varchar as i32,
+        charset: text.charset,
+        decimals: 0,
+        flags: (text.flags & !flag::NOT_NULL) | both_not_null,
+        // Characters of either, in bytes of the text's character set (utf8mb4: 4 each).
+        column_length: text.column_length.max(number.column_length * 4),
+        ..first.clone()
+    })
+}
+
 /// Widens `out` to cover `other` (CHAR with VARCHAR gives VARCHAR, the longer length).
 fn unite(out: &mut Field, other: &Field) {
     if out.r#type != other.r#type {
@@ -66,11 +101,16 @@ impl Primitive for Concatenate {
                     ),
                 ));
             }
+            for (a, b) in out.fields.iter_mut().zip(&r.fields) {
+                if let (false, Some(united)) = (same_type(a, b), number_with_text(a, b)) {
+                    *a = united;
+                }
+            }
             if let Some((a, b)) = out
                 .fields
                 .iter()
                 .zip(&r.fields)
-                .find(|(a, b)| !same_type(a, b))
+                .find(|(a, b)| !same_type(a, b) && number_with_text(a, b).is_none())
             {
                 return Err(EngineError::unsupported(format!(
                     "UNION of column {} with different types or collations across shards \
@@ -139,15 +179,41 @@ mod tests {
         assert_eq!(r.fields[0].name, "id");
         let s = |x: &str| Some(x.to_string());
         assert_eq!(rows_of(&r), vec![vec![s("2")], vec![s("1")], vec![None]]);
+        // An integer with VARCHAR: VARCHAR in the text's collation, the numbers' text kept.
         let c = Concatenate {
             inputs: vec![route("a"), route("c")],
         };
-        assert!(c
-            .execute(&vc, &BindVars::new())
-            .await
-            .unwrap_err()
-            .to_string()
-            .starts_with("VT12001"));
+        let r = c.execute(&vc, &BindVars::new()).await.unwrap();
+        assert_eq!(
+            (
+                r.fields[0].name.as_str(),
+                r.fields[0].r#type,
+                r.fields[0].charset
+            ),
+            ("id", Type::Varchar as i32, 45)
+        );
+        assert_eq!(rows_of(&r), vec![vec![s("2")], vec![s("z")]]);
+    }
+
+    #[tokio::test]
+    async fn other_type_mixes_are_refused() {
+        let vc = FakeVCursor::new("a", &["0"])
+            .keyspace("b", &["0"])
+            .result(
+                "a",
+                "0",
+                result(&[field("i", Type::Int64)], &[&[Some("5")]]),
+            )
+            .result(
+                "b",
+                "0",
+                result(&[field("d", Type::Float64)], &[&[Some("5.5")]]),
+            );
+        let c = Concatenate {
+            inputs: vec![route("a"), route("b")],
+        };
+        let e = c.execute(&vc, &BindVars::new()).await.unwrap_err();
+        assert!(e.to_string().starts_with("VT12001"), "{e}");
     }
 
     #[tokio::test]
