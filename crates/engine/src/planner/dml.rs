@@ -548,6 +548,24 @@ fn dml_pullout(
     Ok(Some(plan_of(query_type, tables, instructions)))
 }
 
+/// A WHERE subquery that cannot be pulled out (a correlated one, say) may
+/// still be planned by the select of a [`super::dml_with_input`] plan (as a
+/// semi-join, for one); when that fails too, the pull-out's refusal stands.
+fn or_with_input(
+    pulled: Result<Option<Plan>>,
+    query_type: &'static str,
+    tables: &Tables,
+    with_input: impl FnOnce() -> Result<Box<dyn Primitive>>,
+) -> Result<Option<Plan>> {
+    match pulled {
+        Err(refused @ EngineError::Unsupported(_)) => match with_input() {
+            Ok(p) => Ok(Some(plan_of(query_type, tables, p))),
+            Err(_) => Err(refused),
+        },
+        other => other,
+    }
+}
+
 /// Plans an UPDATE.
 pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> Result<Plan> {
     let tables = Tables::collect(stmt, &ctx.scope())?;
@@ -558,14 +576,17 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
         return Ok(plan_of("UPDATE", &tables, p));
     }
     let outer = [update.table.relation.clone()];
-    if let Some(p) = dml_pullout(
+    let pulled = dml_pullout(
         ctx,
         stmt,
         &tables,
         update.selection.as_ref(),
         &outer,
         "UPDATE",
-    )? {
+    );
+    if let Some(p) = or_with_input(pulled, "UPDATE", &tables, || {
+        plan_update_with_input(ctx, update)
+    })? {
         return Ok(p);
     }
     let multi = !update.table.joins.is_empty() || tables.uses.len() > 1;
@@ -618,14 +639,17 @@ pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> R
     }
     let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
     let outer: Vec<TableFactor> = from.iter().map(|t| t.relation.clone()).collect();
-    if let Some(p) = dml_pullout(
+    let pulled = dml_pullout(
         ctx,
         stmt,
         &tables,
         delete.selection.as_ref(),
         &outer,
         "DELETE",
-    )? {
+    );
+    if let Some(p) = or_with_input(pulled, "DELETE", &tables, || {
+        plan_delete_with_input(ctx, delete)
+    })? {
         return Ok(p);
     }
     let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;

@@ -105,3 +105,18 @@ fn what_mysql_or_vitess_refuses() {
     .to_string();
     assert!(e.starts_with("VT09015: schema tracking required"), "{e}");
 }
+
+#[test]
+fn correlated_subqueries_run_in_the_select() {
+    // Not pulled out (correlated) nor merged (another vindex): the select plans it.
+    let d =
+        planned("delete from corder where exists (select 1 from item i where i.qty = corder.qty)")
+            .unwrap();
+    assert_eq!(d["OperatorType"], "DMLWithInput", "{d}");
+    assert_eq!(d["Inputs"][0]["OperatorType"], "SemiJoin", "{d}");
+    let d = planned(
+        "update corder set note = 'x' where exists (select 1 from item i where i.qty = corder.qty)",
+    )
+    .unwrap();
+    assert_eq!(d["OperatorType"], "DMLWithInput", "{d}");
+}
