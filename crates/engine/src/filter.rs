@@ -90,12 +90,16 @@ fn numeric(kind: CompareKind) -> bool {
     )
 }
 
+/// An exact number literal; a hex or bit literal as the BIGINT UNSIGNED it is
+/// next to a number.
 fn literal_dec(v: &BindValue) -> Option<Dec> {
     match v {
         BindValue::Int64(_) | BindValue::Uint64(_) | BindValue::Decimal(_) => {
             Dec::parse(v.to_sql().as_bytes()).ok()
         }
-        _ => None,
+        other => other
+            .unsigned_in_numeric_context()
+            .and_then(|u| Dec::parse(u.to_string().as_bytes()).ok()),
     }
 }
 

@@ -139,6 +139,7 @@ fn literal_type(v: &BindValue) -> Result<NumType> {
                 .map_or(0, |(_, f)| u32::try_from(f.len()).unwrap_or(u32::MAX)),
         },
         BindValue::Float64(_) => NumType::Double,
+        other if other.unsigned_in_numeric_context().is_some() => NumType::Int { unsigned: true },
         other => return Err(refuse(format!("the value {}", other.to_sql()))),
     })
 }
@@ -295,7 +296,10 @@ impl Arith {
                 BindValue::Uint64(u) => Num::Int(i128::from(u)),
                 BindValue::Decimal(d) => Num::Dec(Dec::parse(d.as_bytes())?),
                 BindValue::Float64(f) => Num::Double(f.parse().map_err(|_| refuse(&f))?),
-                other => return Err(refuse(format!("the value {}", other.to_sql()))),
+                other => match other.unsigned_in_numeric_context() {
+                    Some(u) => Num::Int(i128::from(u)),
+                    None => return Err(refuse(format!("the value {}", other.to_sql()))),
+                },
             },
             Arith::Neg(a) => match a.eval(row, fields, vars)? {
                 Num::Null => Num::Null,

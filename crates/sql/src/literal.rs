@@ -47,6 +47,20 @@ pub enum BindValue {
 }
 
 impl BindValue {
+    /// A hex or bit literal's value in numeric context, where MySQL reads it as a BIGINT
+    /// UNSIGNED (`0x1F + 0` is 31); `None` for other values and for literals over 64 bits.
+    pub fn unsigned_in_numeric_context(&self) -> Option<u64> {
+        match self {
+            BindValue::HexNum(h) | BindValue::HexVal(h) if !h.is_empty() && h.len() <= 16 => {
+                u64::from_str_radix(h, 16).ok()
+            }
+            BindValue::BitNum(b) if !b.is_empty() && b.len() <= 64 => {
+                u64::from_str_radix(b, 2).ok()
+            }
+            _ => None,
+        }
+    }
+
     /// `bytes` as a hex string `X'..'` ([`BindValue::HexVal`]).
     pub fn hex_of(bytes: &[u8]) -> BindValue {
         let mut digits = String::with_capacity(bytes.len() * 2);
@@ -263,6 +277,19 @@ mod tests {
         assert_eq!(bind_to_sql(&BindValue::Float64("1e3".into())), "1e3");
         assert_eq!(bind_to_sql(&BindValue::Null), "null");
         assert_eq!(bind_to_sql(&BindValue::HexNum("1F".into())), "0x1F");
+        assert_eq!(
+            BindValue::HexNum("1F".into()).unsigned_in_numeric_context(),
+            Some(31)
+        );
+        assert_eq!(
+            BindValue::BitNum("101".into()).unsigned_in_numeric_context(),
+            Some(5)
+        );
+        assert_eq!(
+            BindValue::HexVal("1".repeat(17)).unsigned_in_numeric_context(),
+            None
+        );
+        assert_eq!(BindValue::Int64(3).unsigned_in_numeric_context(), None);
         assert_eq!(bind_to_sql(&BindValue::HexVal("1F".into())), "X'1F'");
         assert_eq!(bind_to_sql(&BindValue::BitNum("101".into())), "0b101");
         let t = BindValue::Tuple(vec![BindValue::Int64(1), BindValue::VarChar(b"x".to_vec())]);

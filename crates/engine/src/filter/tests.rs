@@ -117,6 +117,14 @@ async fn numbers_and_text_compare_as_doubles() {
     );
     let r = filter_on(gt).execute(&vc, &BindVars::new()).await.unwrap();
     assert_eq!(names(rows_of(&r)), vec![Some("6".into())]);
+    // A hex literal next to a number is a BIGINT UNSIGNED: 0x5 is 5.
+    let hex = Predicate::Compare(
+        Operand::Column(0),
+        CmpOp::Ge,
+        lit(BindValue::HexNum("5".into())),
+    );
+    let r = filter_on(hex).execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(names(rows_of(&r)), vec![Some("5".into()), Some("6".into())]);
     let abc = Predicate::Compare(
         Operand::Column(0),
         CmpOp::Eq,
