@@ -26,6 +26,7 @@ pub mod aggregate;
 pub mod bind;
 pub mod cell;
 pub mod concatenate;
+pub mod correlated_value;
 pub mod decimal;
 pub mod description;
 pub mod distinct;

@@ -14,6 +14,7 @@ mod aggregation;
 mod checks;
 mod colocated_dml;
 mod correlated;
+mod correlated_value;
 mod derived;
 mod derived_routing;
 mod dml;

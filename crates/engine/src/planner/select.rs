@@ -5,6 +5,7 @@ use sqlparser::ast::{Expr, GroupByExpr, Query, Select, SetExpr, Statement, Table
 
 use super::checks::check_query;
 use super::correlated::plan_merged;
+use super::correlated_value::plan_correlated_values;
 use super::derived::{plain_inner, plan_derived};
 use super::derived_routing::{and_all, plain_select, table_conditions};
 use super::join::plan_pushed_join;
@@ -131,6 +132,9 @@ fn route_query(
         }
     }
     if let Some(plan) = plan_semi_joins(ctx, original, plan_side)? {
+        return Ok(plan);
+    }
+    if let Some(plan) = plan_correlated_values(ctx, original, plan_side)? {
         return Ok(plan);
     }
     if let Some(plan) = plan_pullouts(ctx, original, plan_side)? {

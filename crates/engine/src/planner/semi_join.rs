@@ -44,10 +44,27 @@ struct Semi {
 }
 
 /// Replaces columns of the outer tables by bind variables.
-struct Binder<'a> {
+pub(super) struct Binder<'a> {
     outer: &'a HashSet<String>,
     vars: Vec<(String, Expr)>,
     error: bool,
+}
+
+impl<'a> Binder<'a> {
+    /// Binds the columns qualified by one of `outer`.
+    pub(super) fn new(outer: &'a HashSet<String>) -> Self {
+        Binder {
+            outer,
+            vars: Vec::new(),
+            error: false,
+        }
+    }
+
+    /// The variables and the columns they take; `None` when a column could
+    /// not be bound (qualified by a keyspace too).
+    pub(super) fn finish(self) -> Option<Vec<(String, Expr)>> {
+        (!self.error).then_some(self.vars)
+    }
 }
 
 impl VisitorMut for Binder<'_> {
@@ -129,15 +146,11 @@ fn semi_of(c: &Expr, outer: &Names) -> Result<Option<Semi>> {
         }
         subquery = probed(subquery, x, &correlated)?;
     }
-    let mut binder = Binder {
-        outer: &correlated,
-        vars: Vec::new(),
-        error: false,
-    };
+    let mut binder = Binder::new(&correlated);
     let _ = VisitMut::visit(&mut subquery, &mut binder);
-    if binder.error {
+    let Some(vars) = binder.finish() else {
         return Err(refuse());
-    }
+    };
     if subquery.limit_clause.is_none() {
         subquery.limit_clause = Some(sqlparser::ast::LimitClause::LimitOffset {
             limit: Some(Expr::value(AstValue::Number("1".into(), false))),
@@ -148,7 +161,7 @@ fn semi_of(c: &Expr, outer: &Names) -> Result<Option<Semi>> {
     Ok(Some(Semi {
         anti,
         subquery,
-        vars: binder.vars,
+        vars,
     }))
 }
 

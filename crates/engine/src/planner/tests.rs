@@ -584,6 +584,37 @@ fn uncorrelated_subqueries_run_first() {
 }
 
 #[test]
+fn correlated_select_list_subqueries_run_per_row() {
+    let d = describe(
+        "select u.a, (select count(*) from music m where m.x = u.b) as c from user u order by u.a",
+    );
+    assert_eq!(
+        (d["OperatorType"].as_str(), d["Variant"].as_str()),
+        (Some("Projection"), Some("CorrelatedSubqueries")),
+        "{d}"
+    );
+    assert_eq!(
+        d["Inputs"][0]["Query"], "SELECT u.a, NULL AS c, u.b FROM user u ORDER BY u.a",
+        "{d}"
+    );
+    assert_eq!(
+        d["Inputs"][1]["Inputs"][0]["Query"], "SELECT count(*) FROM music m WHERE m.x = :u_b",
+        "{d}"
+    );
+    // Ordered by the value, or aggregated: refused.
+    for sql in [
+        "select u.a, (select count(*) from music m where m.x = u.b) as c from user u order by c",
+        "select count(*), (select count(*) from music m where m.x = u.b) from user u",
+    ] {
+        assert_eq!(
+            refused(sql),
+            "VT12001: unsupported: correlated subquery across shards",
+            "{sql}"
+        );
+    }
+}
+
+#[test]
 fn simple_derived_tables_act_like_their_table() {
     let d = describe("select t.n from (select id, name as n from user where id = 4) as t");
     assert_eq!(

@@ -57,6 +57,37 @@ pub(super) fn correlated_queries(out: &mut Vec<Query>) {
 /// Correlated subqueries whose inner rows may be on other shards than their outer row:
 /// vtgate must refuse them with VT12001.
 pub fn refused_correlated() -> Vec<&'static str> {
-    // A select item per outer row (the WHERE shapes are semi-joins, see `semi_joins`).
-    vec!["select c.customer_id, (select count(*) from corder o where o.qty = c.score) from customer c"]
+    // A select item per outer row is run per row (below), but not when the rows are
+    // ordered or grouped by its value (the WHERE shapes are semi-joins, see `semi_joins`).
+    vec![
+        "select c.customer_id, (select count(*) from corder o where o.qty = c.score) as n \
+         from customer c order by n, c.customer_id",
+        "select c.region, count(*), (select count(*) from corder o where o.qty = c.score) \
+         from customer c group by c.region, c.score",
+    ]
+}
+
+/// Select items correlated on other columns than the shared vindex: run once per outer row.
+pub(super) fn per_row_values(out: &mut Vec<Query>) {
+    for sql in [
+        "select c.customer_id, (select count(*) from corder o where o.qty = c.score) from customer c",
+        "select c.customer_id, (select max(o.price) from corder o \
+         where o.qty = c.score and o.order_id < 200) as top from customer c \
+         where c.customer_id between 10 and 40",
+        // At most one row each (order_id is the key); NULL without one.
+        "select c.customer_id, (select o.sku from corder o where o.order_id = c.customer_id) as sku, \
+         c.name from customer c where c.customer_id < 30",
+        // More than one row: MySQL's 1242 on both sides.
+        "select c.customer_id, (select o.order_id from corder o where o.qty = c.score) \
+         from customer c where c.customer_id < 20",
+        "select c.customer_id, (select count(*) from corder o where o.qty = c.score) as n \
+         from customer c where c.region = 'eu' and c.score is not null",
+    ] {
+        out.push(q(sql, false));
+    }
+    out.push(q(
+        "select c.customer_id, (select count(*) from corder o where o.qty = c.score) as n \
+         from customer c order by c.customer_id limit 7 offset 2",
+        true,
+    ));
 }

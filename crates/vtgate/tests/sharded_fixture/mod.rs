@@ -494,6 +494,7 @@ pub fn queries() -> Vec<Query> {
     semi_joins::semi_join_queries(&mut out);
     join_projection::join_projection_queries(&mut out);
     correlated::correlated_queries(&mut out);
+    correlated::per_row_values(&mut out);
     literals::literal_queries(&mut out);
     literals::vtgate_filter_queries(&mut out);
     literals::routing_edge_queries(&mut out);

@@ -1,0 +1,127 @@
+//! [`CorrelatedValues`]: scalar subqueries of the select list that read the
+//! outer row, run once per outer row (Vitess plans these as a subquery
+//! projection). The outer rows carry a placeholder where each value goes
+//! and, last, the outer columns the subqueries read; each subquery runs
+//! with those bound, and its one value (NULL without a row) replaces the
+//! placeholder. More than one row or column is MySQL's error.
+
+use async_trait::async_trait;
+use proto::query::{QueryResult, Row};
+use sql::literal::BindVars;
+
+use crate::description::PlanDescription;
+use crate::error::{EngineError, Result};
+use crate::join::compared_cell_to_bind;
+use crate::merge_sort::split;
+use crate::primitive::Primitive;
+use crate::route::truncate_columns;
+use crate::vcursor::VCursor;
+
+/// One subquery whose value becomes a column.
+#[derive(Debug)]
+pub struct ValueSubquery {
+    /// The column it fills.
+    pub column: usize,
+    /// The subquery, with the outer columns as bind variables.
+    pub subquery: Box<dyn Primitive>,
+    /// Its bind variables: name, and column within the trailing block.
+    pub vars: Vec<(String, usize)>,
+}
+
+/// Fills columns of the outer rows with per-row subquery values.
+#[derive(Debug)]
+pub struct CorrelatedValues {
+    /// The outer rows.
+    pub outer: Box<dyn Primitive>,
+    /// The subqueries.
+    pub values: Vec<ValueSubquery>,
+    /// Trailing outer columns holding the bound values, dropped afterwards.
+    pub block: usize,
+}
+
+/// MySQL's errors for a scalar subquery of the wrong shape.
+fn check_shape(r: &QueryResult) -> Result<()> {
+    if r.fields.len() != 1 {
+        return Err(EngineError::mysql(
+            1241,
+            "21000",
+            "Operand should contain 1 column(s)",
+        ));
+    }
+    if r.rows.len() > 1 {
+        return Err(EngineError::mysql(
+            1242,
+            "21000",
+            "Subquery returns more than 1 row",
+        ));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Primitive for CorrelatedValues {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let mut outer = self.outer.execute(vc, vars).await?;
+        let base = outer
+            .fields
+            .len()
+            .checked_sub(self.block)
+            .ok_or_else(|| EngineError::BadResult("subquery columns missing".into()))?;
+        let mut typed = vec![false; self.values.len()];
+        let mut rows = Vec::with_capacity(outer.rows.len());
+        for row in std::mem::take(&mut outer.rows) {
+            let cells = split(&row)?;
+            let mut values: Vec<Option<Vec<u8>>> =
+                cells.iter().map(|c| c.map(<[u8]>::to_vec)).collect();
+            for (k, v) in self.values.iter().enumerate() {
+                let mut bound = vars.clone();
+                for (name, c) in &v.vars {
+                    let col = base + c;
+                    let field = outer
+                        .fields
+                        .get(col)
+                        .ok_or_else(|| EngineError::BadResult(format!("subquery column {col}")))?;
+                    bound.insert(
+                        name.clone(),
+                        compared_cell_to_bind(field, cells.get(col).copied().flatten())?,
+                    );
+                }
+                let r = v.subquery.execute(vc, &bound).await?;
+                check_shape(&r)?;
+                if !typed[k] {
+                    // The value's type is the subquery's; the name stays the outer one.
+                    if let (Some(f), Some(out)) = (r.fields.first(), outer.fields.get_mut(v.column))
+                    {
+                        let name = std::mem::take(&mut out.name);
+                        *out = f.clone();
+                        out.name = name;
+                        out.flags &= !proto::sqltypes::flag::NOT_NULL;
+                    }
+                    typed[k] = true;
+                }
+                let value = match r.rows.first() {
+                    Some(row) => split(row)?.first().copied().flatten().map(<[u8]>::to_vec),
+                    None => None,
+                };
+                let slot = values.get_mut(v.column).ok_or_else(|| {
+                    EngineError::BadResult(format!("subquery value column {}", v.column))
+                })?;
+                *slot = value;
+            }
+            rows.push(Row::from_values(values.iter().map(|c| c.as_deref())));
+        }
+        outer.rows = rows;
+        truncate_columns(&mut outer, self.block)?;
+        Ok(outer)
+    }
+
+    fn description(&self) -> PlanDescription {
+        let mut d = PlanDescription::new("Projection")
+            .variant("CorrelatedSubqueries")
+            .input(self.outer.description());
+        for v in &self.values {
+            d = d.input(v.subquery.description());
+        }
+        d
+    }
+}

@@ -1,0 +1,196 @@
+//! Scalar subqueries in the select list that read the outer row and could
+//! not be merged into its route: run per outer row ([`CorrelatedValues`]).
+//! Only items that are a subquery as a whole (aliased or not), in a select
+//! without aggregation, grouping, DISTINCT or window functions, whose ORDER
+//! BY does not use them; the rest of the select is planned as it would be
+//! (its WHERE, ORDER BY and LIMIT keep the rows and their order, which the
+//! values do not change).
+
+use std::collections::HashSet;
+
+use sqlparser::ast::{
+    Expr, Ident, OrderByKind, Query, SelectItem, SetExpr, Value as AstValue, Visit, VisitMut,
+};
+
+use super::order::features_of_expr;
+use super::pullout::{from_factors, Names};
+use super::semi_join::Binder;
+use super::union::PlanSide;
+use super::Context;
+use crate::correlated_value::{CorrelatedValues, ValueSubquery};
+use crate::error::{EngineError, Result};
+use crate::primitive::Primitive;
+
+fn refuse() -> EngineError {
+    EngineError::unsupported("correlated subquery across shards")
+}
+
+/// Bind variable names and the outer columns they take.
+type BoundColumns = Vec<(String, Expr)>;
+
+/// One select item's subquery with the outer columns it reads bound.
+struct Item {
+    column: usize,
+    subquery: Query,
+    vars: BoundColumns,
+}
+
+/// The subquery of a select item, when it is correlated with `outer`.
+fn correlated(q: &Query, outer: &Names) -> Result<Option<(Query, BoundColumns)>> {
+    let inner = {
+        let mut n = Names::default();
+        let _ = Visit::visit(q, &mut n);
+        n
+    };
+    let names: HashSet<String> = inner
+        .qualifiers
+        .iter()
+        .filter(|q| outer.tables.contains(*q) && !inner.tables.contains(*q))
+        .cloned()
+        .collect();
+    if names.is_empty() {
+        return Ok(None);
+    }
+    if inner
+        .qualifiers
+        .iter()
+        .any(|q| outer.tables.contains(q) && inner.tables.contains(q))
+    {
+        return Err(refuse());
+    }
+    let mut bound = q.clone();
+    let mut binder = Binder::new(&names);
+    let _ = VisitMut::visit(&mut bound, &mut binder);
+    Ok(Some((bound, binder.finish().ok_or_else(refuse)?)))
+}
+
+/// Plans `original` with its correlated select-list subqueries run per row;
+/// `None` when it has none.
+pub(super) fn plan_correlated_values(
+    ctx: &Context,
+    original: &Query,
+    plan_side: PlanSide,
+) -> Result<Option<Box<dyn Primitive>>> {
+    let SetExpr::Select(select) = original.body.as_ref() else {
+        return Ok(None);
+    };
+    let outer_names = Names::of(&from_factors(select));
+    let mut items = Vec::new();
+    for (column, item) in select.projection.iter().enumerate() {
+        let (SelectItem::UnnamedExpr(Expr::Subquery(q))
+        | SelectItem::ExprWithAlias {
+            expr: Expr::Subquery(q),
+            ..
+        }) = item
+        else {
+            continue;
+        };
+        if let Some((subquery, vars)) = correlated(q, &outer_names)? {
+            items.push(Item {
+                column,
+                subquery,
+                vars,
+            });
+        }
+    }
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let other_features = select.projection.iter().any(|i| match i {
+        SelectItem::UnnamedExpr(Expr::Subquery(_))
+        | SelectItem::ExprWithAlias {
+            expr: Expr::Subquery(_),
+            ..
+        } => false,
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+            let f = features_of_expr(e);
+            f.aggregate || f.window
+        }
+        _ => false,
+    });
+    let grouped = !matches!(&select.group_by,
+        sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    if other_features
+        || grouped
+        || select.having.is_some()
+        || select.distinct.is_some()
+        || select.into.is_some()
+        || !original.locks.is_empty()
+        || orders_by_values(original, &select.projection, &items)
+    {
+        return Err(refuse());
+    }
+    // The outer query: NULL where each value goes, the bound columns last.
+    let mut columns: Vec<Expr> = Vec::new();
+    for it in &items {
+        for (_, e) in &it.vars {
+            if !columns.iter().any(|c| c.to_string() == e.to_string()) {
+                columns.push(e.clone());
+            }
+        }
+    }
+    let mut outer = original.clone();
+    if let SetExpr::Select(s) = outer.body.as_mut() {
+        for it in &items {
+            let name = match &s.projection[it.column] {
+                SelectItem::ExprWithAlias { alias, .. } => alias.clone(),
+                other => Ident::with_quote('`', other.to_string()),
+            };
+            s.projection[it.column] = SelectItem::ExprWithAlias {
+                expr: Expr::value(AstValue::Null),
+                alias: name,
+            };
+        }
+        s.projection
+            .extend(columns.iter().cloned().map(SelectItem::UnnamedExpr));
+    }
+    let values = items
+        .iter()
+        .map(|it| {
+            let vars = it
+                .vars
+                .iter()
+                .map(|(name, e)| {
+                    let col = columns
+                        .iter()
+                        .position(|c| c.to_string() == e.to_string())
+                        .unwrap_or_default();
+                    (name.clone(), col)
+                })
+                .collect();
+            Ok(ValueSubquery {
+                column: it.column,
+                subquery: plan_side(ctx, &it.subquery.to_string())?,
+                vars,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(Box::new(CorrelatedValues {
+        outer: plan_side(ctx, &outer.to_string())?,
+        values,
+        block: columns.len(),
+    })))
+}
+
+/// Whether ORDER BY reads a subquery value: by its alias, its position, or
+/// a subquery of its own.
+fn orders_by_values(q: &Query, projection: &[SelectItem], items: &[Item]) -> bool {
+    let Some(order) = &q.order_by else {
+        return false;
+    };
+    let OrderByKind::Expressions(exprs) = &order.kind else {
+        return true;
+    };
+    let aliases: Vec<&str> = items
+        .iter()
+        .filter_map(|it| match &projection[it.column] {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.as_str()),
+            _ => None,
+        })
+        .collect();
+    exprs.iter().any(|o| match &o.expr {
+        Expr::Identifier(i) => aliases.iter().any(|a| a.eq_ignore_ascii_case(&i.value)),
+        Expr::Value(v) => matches!(v.value, AstValue::Number(..)),
+        e => features_of_expr(e).subquery,
+    })
+}
