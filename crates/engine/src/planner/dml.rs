@@ -572,8 +572,12 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
     if let Some(route) = plan_colocated_dml(ctx, stmt, &tables, Dml::Update(update))? {
         return Ok(plan_of("UPDATE", &tables, route));
     }
-    if let Some(p) = plan_set_pullouts(ctx, stmt, &tables)? {
-        return Ok(plan_of("UPDATE", &tables, p));
+    let set_pulled =
+        plan_set_pullouts(ctx, stmt, &tables).map(|p| p.map(|p| plan_of("UPDATE", &tables, p)));
+    if let Some(p) = or_with_input(set_pulled, "UPDATE", &tables, || {
+        plan_update_with_input(ctx, update)
+    })? {
+        return Ok(p);
     }
     let outer = [update.table.relation.clone()];
     let pulled = dml_pullout(
