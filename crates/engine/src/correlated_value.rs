@@ -11,10 +11,10 @@ use sql::literal::BindVars;
 
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
-use crate::join::compared_cell_to_bind;
 use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::route::truncate_columns;
+use crate::semi_join::bind_row;
 use crate::vcursor::VCursor;
 
 /// One subquery whose value becomes a column.
@@ -74,18 +74,7 @@ impl Primitive for CorrelatedValues {
             let mut values: Vec<Option<Vec<u8>>> =
                 cells.iter().map(|c| c.map(<[u8]>::to_vec)).collect();
             for (k, v) in self.values.iter().enumerate() {
-                let mut bound = vars.clone();
-                for (name, c) in &v.vars {
-                    let col = base + c;
-                    let field = outer
-                        .fields
-                        .get(col)
-                        .ok_or_else(|| EngineError::BadResult(format!("subquery column {col}")))?;
-                    bound.insert(
-                        name.clone(),
-                        compared_cell_to_bind(field, cells.get(col).copied().flatten())?,
-                    );
-                }
+                let bound = bind_row(vars, &v.vars, &outer.fields, &cells, base)?;
                 let r = v.subquery.execute(vc, &bound).await?;
                 check_shape(&r)?;
                 if !typed[k] {

@@ -34,6 +34,29 @@ pub struct SemiJoin {
     pub drop_block: bool,
 }
 
+/// `vars` with each `(name, k)` of `names` bound to the row's column
+/// `base + k`, as a join binds its values.
+pub(crate) fn bind_row(
+    vars: &BindVars,
+    names: &[(String, usize)],
+    fields: &[proto::query::Field],
+    cells: &[Option<&[u8]>],
+    base: usize,
+) -> Result<BindVars> {
+    let mut bound = vars.clone();
+    for (name, k) in names {
+        let col = base + k;
+        let field = fields
+            .get(col)
+            .ok_or_else(|| EngineError::BadResult(format!("bound column {col} missing")))?;
+        bound.insert(
+            name.clone(),
+            compared_cell_to_bind(field, cells.get(col).copied().flatten())?,
+        );
+    }
+    Ok(bound)
+}
+
 #[async_trait]
 impl Primitive for SemiJoin {
     async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
@@ -46,18 +69,7 @@ impl Primitive for SemiJoin {
         let mut keep = Vec::with_capacity(outer.rows.len());
         for row in std::mem::take(&mut outer.rows) {
             let cells = split(&row)?;
-            let mut bound = vars.clone();
-            for (name, k) in &self.vars {
-                let col = base + k;
-                let field = outer
-                    .fields
-                    .get(col)
-                    .ok_or_else(|| EngineError::BadResult(format!("semi-join column {col}")))?;
-                bound.insert(
-                    name.clone(),
-                    compared_cell_to_bind(field, cells.get(col).copied().flatten())?,
-                );
-            }
+            let bound = bind_row(vars, &self.vars, &outer.fields, &cells, base)?;
             let found = !self.subquery.execute(vc, &bound).await?.rows.is_empty();
             if found != self.anti {
                 keep.push(row);

@@ -6,15 +6,13 @@
 //! (its WHERE, ORDER BY and LIMIT keep the rows and their order, which the
 //! values do not change).
 
-use std::collections::HashSet;
-
 use sqlparser::ast::{
-    Expr, Ident, OrderByKind, Query, SelectItem, SetExpr, Value as AstValue, Visit, VisitMut,
+    Expr, Ident, OrderByKind, Query, SelectItem, SetExpr, Value as AstValue, VisitMut,
 };
 
 use super::order::features_of_expr;
 use super::pullout::{from_factors, Names};
-use super::semi_join::Binder;
+use super::semi_join::{outer_names_read, Binder};
 use super::union::PlanSide;
 use super::Context;
 use crate::correlated_value::{CorrelatedValues, ValueSubquery};
@@ -37,26 +35,9 @@ struct Item {
 
 /// The subquery of a select item, when it is correlated with `outer`.
 fn correlated(q: &Query, outer: &Names) -> Result<Option<(Query, BoundColumns)>> {
-    let inner = {
-        let mut n = Names::default();
-        let _ = Visit::visit(q, &mut n);
-        n
-    };
-    let names: HashSet<String> = inner
-        .qualifiers
-        .iter()
-        .filter(|q| outer.tables.contains(*q) && !inner.tables.contains(*q))
-        .cloned()
-        .collect();
+    let names = outer_names_read(q, outer)?;
     if names.is_empty() {
         return Ok(None);
-    }
-    if inner
-        .qualifiers
-        .iter()
-        .any(|q| outer.tables.contains(q) && inner.tables.contains(q))
-    {
-        return Err(refuse());
     }
     let mut bound = q.clone();
     let mut binder = Binder::new(&names);

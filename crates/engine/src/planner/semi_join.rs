@@ -91,6 +91,33 @@ impl VisitorMut for Binder<'_> {
     }
 }
 
+/// The outer tables' names that `subquery` qualifies columns with and does
+/// not name itself (none: it is not correlated). A correlated subquery that
+/// also names an outer table inside is refused: which table a column means
+/// would depend on the scope it stands in.
+pub(super) fn outer_names_read(subquery: &Query, outer: &Names) -> Result<HashSet<String>> {
+    let inner = {
+        let mut n = Names::default();
+        let _ = Visit::visit(subquery, &mut n);
+        n
+    };
+    let read: HashSet<String> = inner
+        .qualifiers
+        .iter()
+        .filter(|q| outer.tables.contains(*q) && !inner.tables.contains(*q))
+        .cloned()
+        .collect();
+    if !read.is_empty()
+        && inner
+            .qualifiers
+            .iter()
+            .any(|q| outer.tables.contains(q) && inner.tables.contains(q))
+    {
+        return Err(refuse());
+    }
+    Ok(read)
+}
+
 /// The condition as a semi-join, when it is a correlated `[NOT] EXISTS` or
 /// `IN`; `None` for any other condition.
 fn semi_of(c: &Expr, outer: &Names) -> Result<Option<Semi>> {
@@ -115,28 +142,9 @@ fn semi_of(c: &Expr, outer: &Names) -> Result<Option<Semi>> {
         } => (*negated, q, Some(expr.as_ref())),
         _ => return Ok(None),
     };
-    let inner = {
-        let mut n = Names::default();
-        let _ = Visit::visit(subquery.as_ref(), &mut n);
-        n
-    };
-    let correlated: HashSet<String> = inner
-        .qualifiers
-        .iter()
-        .filter(|q| outer.tables.contains(*q) && !inner.tables.contains(*q))
-        .cloned()
-        .collect();
+    let correlated = outer_names_read(subquery, outer)?;
     if correlated.is_empty() {
         return Ok(None);
-    }
-    // A name both outside and inside: which one a column means depends on
-    // the scope it stands in.
-    if inner
-        .qualifiers
-        .iter()
-        .any(|q| outer.tables.contains(q) && inner.tables.contains(q))
-    {
-        return Err(refuse());
     }
     let mut subquery = subquery.as_ref().clone();
     if let Some(x) = probe {
