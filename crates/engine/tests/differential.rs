@@ -560,12 +560,17 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id from user u where exists (select 1 from extra e where e.user_id = u.id or e.k = 1)", false),
     ("select u.id from user u where not exists (select 1 from extra e where e.user_id = u.col)", false),
     ("select u.id, u.name from user u where u.col in (select e.k from extra e where e.user_id = u.id + 1)", false),
+    // In a select item: run per outer row.
+    ("select u.id, (select count(*) from extra e where e.k = u.id) from user u", false),
+    ("select u.id, (select max(e.v) from extra e where e.k = u.col) as m from user u order by u.id", true),
 ];
 
 /// Correlated subqueries whose inner rows may live on other shards than their outer row, in
-/// a select item: planning must refuse them (in WHERE they are semi-joins).
-const REFUSED: &[&str] =
-    &["select u.id, (select count(*) from extra e where e.k = u.id) from user u"];
+/// a select item that orders or groups the rows: planning must refuse them.
+const REFUSED: &[&str] = &[
+    "select u.id, (select count(*) from extra e where e.k = u.id) as n from user u order by n",
+    "select count(*), (select count(*) from extra e where e.k = u.id) from user u",
+];
 
 #[test]
 fn unsafe_correlated_subqueries_are_refused() {
