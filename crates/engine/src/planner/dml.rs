@@ -568,7 +568,11 @@ fn or_with_input(
 
 /// Plans an UPDATE.
 pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> Result<Plan> {
-    let tables = Tables::collect(stmt, &ctx.scope())?;
+    let misread = match &update.table.relation {
+        TableFactor::Table { name, alias, .. } => alias.is_some() && is_modifier(name),
+        _ => false,
+    };
+    let tables = Tables::collect(stmt, &ctx.scope()).map_err(|e| modifier_error(e, misread))?;
     if let Some(route) = plan_colocated_dml(ctx, stmt, &tables, Dml::Update(update))? {
         return Ok(plan_of("UPDATE", &tables, route));
     }
@@ -636,7 +640,8 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
 
 /// Plans a DELETE.
 pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> Result<Plan> {
-    check_delete_targets(delete)?;
+    let misread = delete.tables.first().is_some_and(is_modifier);
+    check_delete_targets(delete).map_err(|e| modifier_error(e, misread))?;
     let tables = Tables::collect(stmt, &ctx.scope())?;
     if let Some(route) = plan_colocated_dml(ctx, stmt, &tables, Dml::Delete(delete))? {
         return Ok(plan_of("DELETE", &tables, route));
@@ -695,6 +700,30 @@ pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> R
     }
     let route = routed_dml(ctx, stmt, table, selection, "Delete", None)?;
     Ok(plan_of("DELETE", &tables, route))
+}
+
+/// Whether `name` is an unquoted `IGNORE`, `LOW_PRIORITY` or `QUICK`: sqlparser
+/// reads `UPDATE IGNORE t` as the table `ignore` aliased `t`, and `DELETE
+/// IGNORE FROM t` as a DELETE of the table `ignore`.
+fn is_modifier(name: &ObjectName) -> bool {
+    matches!(name.0.as_slice(), [ObjectNamePart::Identifier(i)]
+        if i.quote_style.is_none()
+            && ["ignore", "low_priority", "quick"]
+                .iter()
+                .any(|m| i.value.eq_ignore_ascii_case(m)))
+}
+
+/// The error for a statement whose modifier was read as a table (see
+/// [`is_modifier`]): an honest refusal rather than an unknown table. (An
+/// unsharded keyspace gets the statement as written, modifier included.)
+fn modifier_error(e: EngineError, misread: bool) -> EngineError {
+    if misread {
+        EngineError::unsupported(
+            "IGNORE, LOW_PRIORITY or QUICK in UPDATE or DELETE on a sharded keyspace",
+        )
+    } else {
+        e
+    }
 }
 
 /// `DELETE t FROM ...`: each target must be a table of the FROM clause

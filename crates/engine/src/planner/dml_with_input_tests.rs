@@ -120,3 +120,19 @@ fn correlated_subqueries_run_in_the_select() {
     .unwrap();
     assert_eq!(d["OperatorType"], "DMLWithInput", "{d}");
 }
+
+#[test]
+fn modifiers_read_as_tables_are_refused_plainly() {
+    for sql in [
+        "update ignore corder set qty = 1 where customer_id = 3",
+        "update low_priority corder set qty = 1",
+        "delete ignore from corder where customer_id = 3",
+        "delete quick from corder",
+    ] {
+        assert_eq!(
+            error(sql),
+            "VT12001: unsupported: IGNORE, LOW_PRIORITY or QUICK in UPDATE or DELETE on a sharded keyspace",
+            "{sql}"
+        );
+    }
+}
