@@ -102,24 +102,17 @@ impl Primitive for Concatenate {
                 ));
             }
             for (a, b) in out.fields.iter_mut().zip(&r.fields) {
-                if let (false, Some(united)) = (same_type(a, b), number_with_text(a, b)) {
+                if same_type(a, b) {
+                    unite(a, b);
+                } else if let Some(united) = number_with_text(a, b) {
                     *a = united;
+                } else {
+                    return Err(EngineError::unsupported(format!(
+                        "UNION of column {} with different types or collations across shards \
+                         (type {} collation {} and type {} collation {})",
+                        a.name, a.r#type, a.charset, b.r#type, b.charset
+                    )));
                 }
-            }
-            if let Some((a, b)) = out
-                .fields
-                .iter()
-                .zip(&r.fields)
-                .find(|(a, b)| !same_type(a, b) && number_with_text(a, b).is_none())
-            {
-                return Err(EngineError::unsupported(format!(
-                    "UNION of column {} with different types or collations across shards \
-                     (type {} collation {} and type {} collation {})",
-                    a.name, a.r#type, a.charset, b.r#type, b.charset
-                )));
-            }
-            for (a, b) in out.fields.iter_mut().zip(&r.fields) {
-                unite(a, b);
             }
             out.rows.extend(r.rows);
         }

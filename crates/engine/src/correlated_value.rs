@@ -14,7 +14,7 @@ use crate::error::{EngineError, Result};
 use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::route::truncate_columns;
-use crate::semi_join::bind_row;
+use crate::semi_join::{bind_row, block_start};
 use crate::vcursor::VCursor;
 
 /// One subquery whose value becomes a column.
@@ -62,11 +62,7 @@ fn check_shape(r: &QueryResult) -> Result<()> {
 impl Primitive for CorrelatedValues {
     async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
         let mut outer = self.outer.execute(vc, vars).await?;
-        let base = outer
-            .fields
-            .len()
-            .checked_sub(self.block)
-            .ok_or_else(|| EngineError::BadResult("subquery columns missing".into()))?;
+        let base = block_start(&outer, self.block)?;
         let mut typed = vec![false; self.values.len()];
         let mut rows = Vec::with_capacity(outer.rows.len());
         for row in std::mem::take(&mut outer.rows) {

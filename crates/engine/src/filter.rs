@@ -117,7 +117,7 @@ fn textual(kind: CompareKind) -> bool {
 /// A number's or a text's value as MySQL's DOUBLE: text is read as its
 /// longest numeric prefix after leading whitespace (`' 5x'` is 5, `'x'` is
 /// 0), as MySQL converts it (with a warning, which vtgate does not give).
-pub(crate) fn mysql_double(b: &[u8]) -> f64 {
+fn mysql_double(b: &[u8]) -> f64 {
     let start = b
         .iter()
         .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))

@@ -34,6 +34,14 @@ pub struct SemiJoin {
     pub drop_block: bool,
 }
 
+/// Where the trailing block of `block` bound columns starts in `r`.
+pub(crate) fn block_start(r: &QueryResult, block: usize) -> Result<usize> {
+    r.fields
+        .len()
+        .checked_sub(block)
+        .ok_or_else(|| EngineError::BadResult("bound columns missing".into()))
+}
+
 /// `vars` with each `(name, k)` of `names` bound to the row's column
 /// `base + k`, as a join binds its values.
 pub(crate) fn bind_row(
@@ -61,11 +69,7 @@ pub(crate) fn bind_row(
 impl Primitive for SemiJoin {
     async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
         let mut outer = self.outer.execute(vc, vars).await?;
-        let base = outer
-            .fields
-            .len()
-            .checked_sub(self.block)
-            .ok_or_else(|| EngineError::BadResult("semi-join columns missing".into()))?;
+        let base = block_start(&outer, self.block)?;
         let mut keep = Vec::with_capacity(outer.rows.len());
         for row in std::mem::take(&mut outer.rows) {
             let cells = split(&row)?;

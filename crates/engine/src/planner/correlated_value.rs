@@ -12,7 +12,7 @@ use sqlparser::ast::{
 
 use super::order::features_of_expr;
 use super::pullout::{from_factors, Names};
-use super::semi_join::{outer_names_read, Binder};
+use super::semi_join::{block_columns, bound_block, outer_names_read, Binder};
 use super::union::PlanSide;
 use super::Context;
 use crate::correlated_value::{CorrelatedValues, ValueSubquery};
@@ -102,14 +102,7 @@ pub(super) fn plan_correlated_values(
         return Err(refuse());
     }
     // The outer query: NULL where each value goes, the bound columns last.
-    let mut columns: Vec<Expr> = Vec::new();
-    for it in &items {
-        for (_, e) in &it.vars {
-            if !columns.iter().any(|c| c.to_string() == e.to_string()) {
-                columns.push(e.clone());
-            }
-        }
-    }
+    let columns = bound_block(items.iter().map(|it| it.vars.as_slice()));
     let mut outer = original.clone();
     if let SetExpr::Select(s) = outer.body.as_mut() {
         for it in &items {
@@ -128,21 +121,10 @@ pub(super) fn plan_correlated_values(
     let values = items
         .iter()
         .map(|it| {
-            let vars = it
-                .vars
-                .iter()
-                .map(|(name, e)| {
-                    let col = columns
-                        .iter()
-                        .position(|c| c.to_string() == e.to_string())
-                        .unwrap_or_default();
-                    (name.clone(), col)
-                })
-                .collect();
             Ok(ValueSubquery {
                 column: it.column,
                 subquery: plan_side(ctx, &it.subquery.to_string())?,
-                vars,
+                vars: block_columns(&it.vars, &columns),
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -27,6 +27,7 @@ use super::Context;
 use crate::description::KeyspaceDesc;
 use crate::dml_with_input::{AssignedValue, DmlTarget, DmlWithInput, TargetChange};
 use crate::error::{EngineError, Result};
+use crate::lookup::quote;
 use crate::primitive::Primitive;
 
 /// The tables of the statement's FROM items (joins flattened) and their
@@ -140,10 +141,6 @@ impl Input<'_> {
                 .instructions,
         )
     }
-}
-
-fn quote(name: &str) -> String {
-    crate::lookup::quote(name)
 }
 
 /// Refuses a multi-table statement with ORDER BY or LIMIT: MySQL's 1221

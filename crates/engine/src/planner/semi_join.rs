@@ -91,6 +91,31 @@ impl VisitorMut for Binder<'_> {
     }
 }
 
+/// The outer columns that subqueries with these bound variables read, each
+/// once: the block appended to the outer query's select list.
+pub(super) fn bound_block<'a>(vars: impl Iterator<Item = &'a [(String, Expr)]>) -> Vec<Expr> {
+    let mut block: Vec<Expr> = Vec::new();
+    for (_, e) in vars.flatten() {
+        if !block.iter().any(|c| c.to_string() == e.to_string()) {
+            block.push(e.clone());
+        }
+    }
+    block
+}
+
+/// Each bound variable with its column's position in `block`.
+pub(super) fn block_columns(vars: &[(String, Expr)], block: &[Expr]) -> Vec<(String, usize)> {
+    vars.iter()
+        .map(|(name, e)| {
+            let col = block
+                .iter()
+                .position(|c| c.to_string() == e.to_string())
+                .unwrap_or_default();
+            (name.clone(), col)
+        })
+        .collect()
+}
+
 /// The outer tables' names that `subquery` qualifies columns with and does
 /// not name itself (none: it is not correlated). A correlated subquery that
 /// also names an outer table inside is refused: which table a column means
@@ -286,14 +311,7 @@ pub(super) fn plan_semi_joins(
         })));
     }
     // The outer query: the other conditions, and the bound columns last.
-    let mut columns: Vec<Expr> = Vec::new();
-    for s in &semis {
-        for (_, e) in &s.vars {
-            if !columns.iter().any(|c| c.to_string() == e.to_string()) {
-                columns.push(e.clone());
-            }
-        }
-    }
+    let columns = bound_block(semis.iter().map(|s| s.vars.as_slice()));
     let mut outer = original.clone();
     if let SetExpr::Select(s) = outer.body.as_mut() {
         s.selection = rest.into_iter().reduce(|a, b| Expr::BinaryOp {
@@ -307,17 +325,7 @@ pub(super) fn plan_semi_joins(
     let mut plan = plan_side(ctx, &outer.to_string())?;
     let count = semis.len();
     for (k, s) in semis.into_iter().enumerate() {
-        let vars = s
-            .vars
-            .iter()
-            .map(|(name, e)| {
-                let col = columns
-                    .iter()
-                    .position(|c| c.to_string() == e.to_string())
-                    .unwrap_or_default();
-                (name.clone(), col)
-            })
-            .collect();
+        let vars = block_columns(&s.vars, &columns);
         plan = Box::new(SemiJoin {
             anti: s.anti,
             outer: plan,
