@@ -1,16 +1,19 @@
 //! Comparing the cells of result rows the way MySQL orders them, for merge
 //! sorts, aggregates and distinct: integers, decimals and floats by value,
 //! binary strings by bytes, `*_bin` text by bytes without trailing spaces
-//! (`*_nopad_bin` with them), `*_general_ci` ASCII text case-insensitively,
-//! temporal types by value. NULL sorts first. Anything the engine cannot
-//! compare exactly (ENUM, SET, JSON, non-ASCII text in a case-insensitive
-//! collation, other collations) is an error rather than a guess.
+//! (`*_nopad_bin` with them), UTF-8 `*_general_ci` text by its weights
+//! ([`general_ci`]), temporal types by value. NULL sorts first. Anything the
+//! engine cannot compare exactly (ENUM, SET, JSON, other collations) is an
+//! error rather than a guess.
 //!
 //! A text field's collation is its `charset` id. The tablet sets a table
 //! column's own (MariaDB reports every text column with its result character
 //! set's default collation); an expression keeps MariaDB's id, with the
 //! BINARY flag set when its collation is a `_bin` one, or gets 0 where the
 //! tablet cannot tell its collation.
+
+mod general_ci;
+mod general_ci_weights;
 
 use std::cmp::Ordering;
 
@@ -25,7 +28,7 @@ const BIN_COLLATIONS: &[u32] = &[46, 47, 65, 83];
 /// Byte order, trailing spaces counted: MariaDB's `utf8mb4_nopad_bin`, `latin1_nopad_bin`,
 /// `ascii_nopad_bin`, `utf8mb3_nopad_bin`.
 const NOPAD_BIN_COLLATIONS: &[u32] = &[1070, 1071, 1089, 1107];
-/// `utf8mb3_general_ci` and `utf8mb4_general_ci`: ASCII is compared case-insensitively.
+/// `utf8mb3_general_ci` and `utf8mb4_general_ci`.
 const GENERAL_CI_COLLATIONS: &[u32] = &[33, 45];
 /// MariaDB's `utf8mb3_general_nopad_ci` and `utf8mb4_general_nopad_ci`: the same, trailing
 /// spaces counted.
@@ -46,10 +49,10 @@ pub enum CompareKind {
     Bytes,
     /// Bytes with trailing spaces ignored (`*_bin` collations).
     PadBytes,
-    /// ASCII case-insensitive, trailing spaces ignored (`*_general_ci`).
-    AsciiCi,
-    /// ASCII case-insensitive, trailing spaces counted (`*_general_nopad_ci`).
-    AsciiCiNoPad,
+    /// UTF-8 `*_general_ci` weights, trailing spaces ignored.
+    GeneralCi,
+    /// UTF-8 `*_general_nopad_ci` weights, trailing spaces counted.
+    GeneralCiNoPad,
     /// `TIME` values (may be negative or over 24 hours).
     Time,
 }
@@ -86,8 +89,8 @@ impl CompareKind {
                 BINARY_COLLATION => CompareKind::Bytes,
                 c if BIN_COLLATIONS.contains(&c) => CompareKind::PadBytes,
                 c if NOPAD_BIN_COLLATIONS.contains(&c) => CompareKind::Bytes,
-                c if GENERAL_CI_COLLATIONS.contains(&c) => CompareKind::AsciiCi,
-                c if GENERAL_NOPAD_CI_COLLATIONS.contains(&c) => CompareKind::AsciiCiNoPad,
+                c if GENERAL_CI_COLLATIONS.contains(&c) => CompareKind::GeneralCi,
+                c if GENERAL_NOPAD_CI_COLLATIONS.contains(&c) => CompareKind::GeneralCiNoPad,
                 UNKNOWN_COLLATION => {
                     return Err(EngineError::unsupported(format!(
                         "comparing {name}, text whose collation the tablet cannot tell, in vtgate"
@@ -129,23 +132,17 @@ impl CompareKind {
             }
             CompareKind::Decimal => Decimal::parse(a)?.cmp(&Decimal::parse(b)?),
             CompareKind::Bytes => a.cmp(b),
-            CompareKind::PadBytes => pad_space_cmp(a.iter().copied(), b.iter().copied()),
-            CompareKind::AsciiCi | CompareKind::AsciiCiNoPad => {
-                if !a.is_ascii() || !b.is_ascii() {
-                    return Err(EngineError::unsupported(
-                        "comparing non-ASCII text of a case-insensitive collation in vtgate",
-                    ));
-                }
-                let fold = |c: &u8| c.to_ascii_uppercase();
-                if self == CompareKind::AsciiCiNoPad {
-                    a.iter().map(fold).cmp(b.iter().map(fold))
-                } else {
-                    pad_space_cmp(a.iter().map(fold), b.iter().map(fold))
-                }
-            }
+            CompareKind::PadBytes => pad_space_cmp(a.iter().copied(), b.iter().copied(), b' '),
+            CompareKind::GeneralCi => general_ci::compare(a, b, true)?,
+            CompareKind::GeneralCiNoPad => general_ci::compare(a, b, false)?,
             CompareKind::Time => time_micros(a)?.cmp(&time_micros(b)?),
         })
     }
+}
+
+/// The hash key of a PAD SPACE `*_general_ci` text: equal for texts that compare equal.
+pub fn general_ci_key(b: &[u8]) -> Result<Vec<u8>> {
+    general_ci::pad_key(b)
 }
 
 /// Whether a field holds text (its order depends on a collation).
@@ -157,14 +154,18 @@ pub fn is_text(field: &Field) -> bool {
 }
 
 /// PAD SPACE comparison: the shorter string compares as if padded with
-/// spaces, so `'a ' = 'a'` but `'a\t' < 'a'`.
-fn pad_space_cmp(a: impl Iterator<Item = u8>, b: impl Iterator<Item = u8>) -> Ordering {
+/// spaces (`space`, a byte or a weight), so `'a ' = 'a'` but `'a\t' < 'a'`.
+fn pad_space_cmp<T: Ord + Copy>(
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+    space: T,
+) -> Ordering {
     let (mut a, mut b) = (a, b);
     loop {
         match (a.next(), b.next()) {
             (None, None) => return Ordering::Equal,
             (x, y) => {
-                let o = x.unwrap_or(b' ').cmp(&y.unwrap_or(b' '));
+                let o = x.unwrap_or(space).cmp(&y.unwrap_or(space));
                 if o != Ordering::Equal {
                     return o;
                 }
@@ -317,7 +318,8 @@ mod tests {
         let ci = CompareKind::for_type(Type::Varchar, 45, "c").unwrap();
         assert_eq!(cmp(ci, "abc", "ABC  "), Ordering::Equal);
         assert_eq!(cmp(ci, "a", "B"), Ordering::Less);
-        assert!(ci.compare(Some("é".as_bytes()), Some(b"e")).is_err());
+        assert_eq!(cmp(ci, "é", "E"), Ordering::Equal);
+        assert_eq!(cmp(ci, "Ärger", "b"), Ordering::Less);
         let bin = CompareKind::for_type(Type::Varchar, 46, "c").unwrap();
         assert_eq!(cmp(bin, "a", "B"), Ordering::Greater);
         assert_eq!(cmp(bin, "a ", "a"), Ordering::Equal);
@@ -350,7 +352,7 @@ mod tests {
         assert_eq!(cmp(bin, "a", "B"), Ordering::Greater);
         assert_eq!(
             CompareKind::for_field(&field(0)).unwrap(),
-            CompareKind::AsciiCi
+            CompareKind::GeneralCi
         );
     }
 }

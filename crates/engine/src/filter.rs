@@ -109,8 +109,8 @@ fn textual(kind: CompareKind) -> bool {
         kind,
         CompareKind::Bytes
             | CompareKind::PadBytes
-            | CompareKind::AsciiCi
-            | CompareKind::AsciiCiNoPad
+            | CompareKind::GeneralCi
+            | CompareKind::GeneralCiNoPad
     )
 }
 

@@ -7,10 +7,9 @@
 //! Keys are hashed only when equal keys are provably equal in MySQL:
 //! NULL never matches; integers and decimals by value; binary strings and
 //! temporal values by their bytes (the same type on both sides); `*_bin`
-//! text without trailing spaces; `*_general_ci` text folded to upper case
-//! when it is ASCII. Anything else (floats, mixed types, two collations,
-//! non-ASCII case-insensitive text, unknown collations) is refused with
-//! VT12001, like the engine's other comparisons.
+//! text without trailing spaces; `*_general_ci` text by its collation
+//! weights. Anything else (floats, mixed types, two collations, other
+//! collations) is refused with VT12001, like the engine's other comparisons.
 
 use std::collections::HashMap;
 
@@ -18,7 +17,7 @@ use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Type};
 use sql::literal::BindVars;
 
-use crate::cell::{time_micros, CompareKind, Decimal};
+use crate::cell::{general_ci_key, time_micros, CompareKind, Decimal};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
 use crate::join::{combine, combine_fields, JoinColumn};
@@ -62,8 +61,8 @@ enum KeyKind {
     Bytes,
     /// Bytes without trailing spaces.
     PadBytes,
-    /// ASCII upper-cased, without trailing spaces.
-    AsciiCi,
+    /// `*_general_ci` weights, without trailing spaces.
+    GeneralCi,
     /// `TIME` values.
     Time,
     /// A NULL-typed column: nothing matches.
@@ -126,7 +125,7 @@ fn key_kind(left: &Field, right: &Field) -> Result<KeyKind> {
     Ok(match lk {
         CompareKind::Bytes => KeyKind::Bytes,
         CompareKind::PadBytes => KeyKind::PadBytes,
-        CompareKind::AsciiCi => KeyKind::AsciiCi,
+        CompareKind::GeneralCi => KeyKind::GeneralCi,
         CompareKind::Time => KeyKind::Time,
         // Numbers and floats were handled above.
         _ => return Err(refuse(format!("on {}", left.name))),
@@ -149,14 +148,7 @@ impl KeyKind {
             KeyKind::Number => Key::Number(Decimal::parse(b)?),
             KeyKind::Bytes => Key::Bytes(b.to_vec()),
             KeyKind::PadBytes => Key::Bytes(trim_spaces(b).to_vec()),
-            KeyKind::AsciiCi => {
-                if !b.is_ascii() {
-                    return Err(EngineError::unsupported(
-                        "comparing non-ASCII text of a case-insensitive collation in vtgate",
-                    ));
-                }
-                Key::Bytes(trim_spaces(b).to_ascii_uppercase())
-            }
+            KeyKind::GeneralCi => Key::Bytes(general_ci_key(b)?),
             KeyKind::Time => Key::Time(time_micros(b)?),
         }))
     }

@@ -89,11 +89,11 @@ pub fn cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
 /// [`cell_to_bind`] for a value the other side compares with one of its columns (join
 /// variables, subquery values). There the value is a literal, which takes that column's
 /// collation, where MariaDB would compare the two columns under one collation of the pair.
-/// A `general_ci` value ([`CompareKind::AsciiCi`]) keeps MariaDB's answer, since any other
+/// A `general_ci` value ([`CompareKind::GeneralCi`]) keeps MariaDB's answer, since any other
 /// collation of the pair overrides it or clashes with it; text of any other collation
 /// (`_bin`, flagged BINARY, no-pad, unknown) is refused.
 pub fn compared_cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
-    if is_text(field) && CompareKind::for_field(field).ok() != Some(CompareKind::AsciiCi) {
+    if is_text(field) && CompareKind::for_field(field).ok() != Some(CompareKind::GeneralCi) {
         return Err(EngineError::unsupported(format!(
             "comparing {} (collation {}{}) with a column on other shards",
             field.name,

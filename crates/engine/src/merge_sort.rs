@@ -101,7 +101,7 @@ impl RowComparator {
     }
 
     /// Sorts split rows (stably), or fails with the first cell this comparator cannot
-    /// compare (non-ASCII `_ci` text, NaN, a malformed number). Every such failure belongs
+    /// compare (text of a UTF-8 collation that is not UTF-8, NaN, a malformed number). Every such failure belongs
     /// to one value, so each row is first compared with itself: the sort then only sees a
     /// comparison that cannot fail, and is a total order (std's sort panics on one that
     /// is not, which would take vtgate's connection down instead of answering VT12001).
