@@ -1,8 +1,8 @@
 //! Comparing the cells of result rows the way MySQL orders them, for merge
 //! sorts, aggregates and distinct: integers, decimals and floats by value,
 //! binary strings by bytes, `*_bin` text by bytes without trailing spaces
-//! (`*_nopad_bin` with them), UTF-8 `*_general_ci` text by its weights
-//! ([`general_ci`]), temporal types by value. NULL sorts first. Anything the
+//! (`*_nopad_bin` with them), UTF-8 `*_general_ci` and `*_unicode_ci` text
+//! by its weights ([`general_ci`], [`unicode_ci`]), temporal types by value. NULL sorts first. Anything the
 //! engine cannot compare exactly (ENUM, SET, JSON, other collations) is an
 //! error rather than a guess.
 //!
@@ -14,6 +14,8 @@
 
 mod general_ci;
 mod general_ci_weights;
+mod unicode_ci;
+mod unicode_ci_weights;
 
 use std::cmp::Ordering;
 
@@ -33,6 +35,10 @@ const GENERAL_CI_COLLATIONS: &[u32] = &[33, 45];
 /// MariaDB's `utf8mb3_general_nopad_ci` and `utf8mb4_general_nopad_ci`: the same, trailing
 /// spaces counted.
 const GENERAL_NOPAD_CI_COLLATIONS: &[u32] = &[1057, 1069];
+/// `utf8mb3_unicode_ci` and `utf8mb4_unicode_ci`.
+const UNICODE_CI_COLLATIONS: &[u32] = &[192, 224];
+/// MariaDB's `utf8mb3_unicode_nopad_ci` and `utf8mb4_unicode_nopad_ci`.
+const UNICODE_NOPAD_CI_COLLATIONS: &[u32] = &[1216, 1248];
 
 /// How the values of one column compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +59,10 @@ pub enum CompareKind {
     GeneralCi,
     /// UTF-8 `*_general_nopad_ci` weights, trailing spaces counted.
     GeneralCiNoPad,
+    /// UTF-8 `*_unicode_ci` (UCA 4.0.0) weights, trailing spaces ignored.
+    UnicodeCi,
+    /// UTF-8 `*_unicode_nopad_ci` weights, trailing spaces counted.
+    UnicodeCiNoPad,
     /// `TIME` values (may be negative or over 24 hours).
     Time,
 }
@@ -91,6 +101,8 @@ impl CompareKind {
                 c if NOPAD_BIN_COLLATIONS.contains(&c) => CompareKind::Bytes,
                 c if GENERAL_CI_COLLATIONS.contains(&c) => CompareKind::GeneralCi,
                 c if GENERAL_NOPAD_CI_COLLATIONS.contains(&c) => CompareKind::GeneralCiNoPad,
+                c if UNICODE_CI_COLLATIONS.contains(&c) => CompareKind::UnicodeCi,
+                c if UNICODE_NOPAD_CI_COLLATIONS.contains(&c) => CompareKind::UnicodeCiNoPad,
                 UNKNOWN_COLLATION => {
                     return Err(EngineError::unsupported(format!(
                         "comparing {name}, text whose collation the tablet cannot tell, in vtgate"
@@ -135,6 +147,8 @@ impl CompareKind {
             CompareKind::PadBytes => pad_space_cmp(a.iter().copied(), b.iter().copied(), b' '),
             CompareKind::GeneralCi => general_ci::compare(a, b, true)?,
             CompareKind::GeneralCiNoPad => general_ci::compare(a, b, false)?,
+            CompareKind::UnicodeCi => unicode_ci::compare(a, b, true)?,
+            CompareKind::UnicodeCiNoPad => unicode_ci::compare(a, b, false)?,
             CompareKind::Time => time_micros(a)?.cmp(&time_micros(b)?),
         })
     }
@@ -143,6 +157,11 @@ impl CompareKind {
 /// The hash key of a PAD SPACE `*_general_ci` text: equal for texts that compare equal.
 pub fn general_ci_key(b: &[u8]) -> Result<Vec<u8>> {
     general_ci::pad_key(b)
+}
+
+/// The hash key of a PAD SPACE `*_unicode_ci` text: equal for texts that compare equal.
+pub fn unicode_ci_key(b: &[u8]) -> Result<Vec<u8>> {
+    unicode_ci::pad_key(b)
 }
 
 /// Whether a field holds text (its order depends on a collation).
@@ -328,7 +347,9 @@ mod tests {
         assert_eq!(cmp(ci, "ab", "A"), Ordering::Greater);
         let raw = CompareKind::for_type(Type::Varbinary, 63, "c").unwrap();
         assert_eq!(cmp(raw, "a ", "a"), Ordering::Greater);
-        assert!(CompareKind::for_type(Type::Varchar, 224, "c").is_err());
+        let unicode = CompareKind::for_type(Type::Varchar, 224, "c").unwrap();
+        assert_eq!(cmp(unicode, "Straße", "strasse "), Ordering::Equal);
+        assert!(CompareKind::for_type(Type::Varchar, 246, "c").is_err());
         assert!(CompareKind::for_type(Type::Enum, 45, "c").is_err());
         let nopad_bin = CompareKind::for_type(Type::Varchar, 1070, "c").unwrap();
         assert_eq!(cmp(nopad_bin, "a ", "a"), Ordering::Greater);

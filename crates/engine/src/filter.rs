@@ -111,6 +111,8 @@ fn textual(kind: CompareKind) -> bool {
             | CompareKind::PadBytes
             | CompareKind::GeneralCi
             | CompareKind::GeneralCiNoPad
+            | CompareKind::UnicodeCi
+            | CompareKind::UnicodeCiNoPad
     )
 }
 

@@ -7,8 +7,8 @@
 //! Keys are hashed only when equal keys are provably equal in MySQL:
 //! NULL never matches; integers and decimals by value; binary strings and
 //! temporal values by their bytes (the same type on both sides); `*_bin`
-//! text without trailing spaces; `*_general_ci` text by its collation
-//! weights. Anything else (floats, mixed types, two collations, other
+//! text without trailing spaces; `*_general_ci` and `*_unicode_ci` text by
+//! its collation weights. Anything else (floats, mixed types, two collations, other
 //! collations) is refused with VT12001, like the engine's other comparisons.
 
 use std::collections::HashMap;
@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Type};
 use sql::literal::BindVars;
 
-use crate::cell::{general_ci_key, time_micros, CompareKind, Decimal};
+use crate::cell::{general_ci_key, time_micros, unicode_ci_key, CompareKind, Decimal};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
 use crate::join::{combine, combine_fields, JoinColumn};
@@ -63,6 +63,8 @@ enum KeyKind {
     PadBytes,
     /// `*_general_ci` weights, without trailing spaces.
     GeneralCi,
+    /// `*_unicode_ci` weights, without trailing spaces.
+    UnicodeCi,
     /// `TIME` values.
     Time,
     /// A NULL-typed column: nothing matches.
@@ -126,6 +128,7 @@ fn key_kind(left: &Field, right: &Field) -> Result<KeyKind> {
         CompareKind::Bytes => KeyKind::Bytes,
         CompareKind::PadBytes => KeyKind::PadBytes,
         CompareKind::GeneralCi => KeyKind::GeneralCi,
+        CompareKind::UnicodeCi => KeyKind::UnicodeCi,
         CompareKind::Time => KeyKind::Time,
         // Numbers and floats were handled above.
         _ => return Err(refuse(format!("on {}", left.name))),
@@ -149,6 +152,7 @@ impl KeyKind {
             KeyKind::Bytes => Key::Bytes(b.to_vec()),
             KeyKind::PadBytes => Key::Bytes(trim_spaces(b).to_vec()),
             KeyKind::GeneralCi => Key::Bytes(general_ci_key(b)?),
+            KeyKind::UnicodeCi => Key::Bytes(unicode_ci_key(b)?),
             KeyKind::Time => Key::Time(time_micros(b)?),
         }))
     }

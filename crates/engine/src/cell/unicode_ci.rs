@@ -1,0 +1,130 @@
+//! MariaDB's `utf8mb4_unicode_ci` and `utf8mb3_unicode_ci` (and their `_nopad_` variants): the
+//! Unicode Collation Algorithm 4.0.0 at its primary level. A character has zero weights
+//! (ignored), one, or several (`ß` weighs as `ss`); CJK ideographs and unassigned characters
+//! get two implicit weights computed from their code point; characters outside the Basic
+//! Multilingual Plane all weigh `U+FFFD`. Text compares by the sequence of its characters'
+//! weights; the PAD SPACE collations compare the shorter as if padded with spaces.
+
+use std::cmp::Ordering;
+
+use super::pad_space_cmp;
+use super::unicode_ci_weights::{POOL, RUNS};
+use crate::error::{EngineError, Result};
+
+/// How the code points of one run of [`RUNS`] weigh.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Run {
+    /// One weight each, rising by one from the given weight at the run's first code point.
+    Step(u16),
+    /// The two implicit weights on the given base.
+    Implicit(u16),
+    /// A single code point's weights: `POOL[offset..offset + len]`.
+    Fixed(u16, u8),
+    /// No weights: the characters are ignored.
+    Ignore,
+}
+
+/// The weight of a space, which pads the shorter text.
+const SPACE: u16 = 0x0209;
+/// The weight of every character beyond `U+FFFF`.
+const BEYOND_BMP: u16 = 0xFFFD;
+/// The implicit base of code points in no run.
+const UNASSIGNED_BASE: u16 = 0xFBC0;
+
+fn implicit(base: u16, cp: u16, out: &mut Vec<u16>) {
+    out.push(base + (cp >> 15));
+    out.push((cp & 0x7FFF) | 0x8000);
+}
+
+/// Appends the weights of one character.
+fn push_weights(c: char, out: &mut Vec<u16>) {
+    let Ok(cp) = u16::try_from(u32::from(c)) else {
+        out.push(BEYOND_BMP);
+        return;
+    };
+    let i = RUNS.partition_point(|&(first, _, _)| first <= cp);
+    let run = i.checked_sub(1).map(|i| RUNS[i]);
+    match run {
+        Some((first, last, how)) if cp <= last => match how {
+            Run::Step(w) => out.push(w + (cp - first)),
+            Run::Implicit(base) => implicit(base, cp, out),
+            Run::Fixed(offset, len) => {
+                let start = usize::from(offset);
+                out.extend_from_slice(&POOL[start..start + usize::from(len)]);
+            }
+            Run::Ignore => {}
+        },
+        _ => implicit(UNASSIGNED_BASE, cp, out),
+    }
+}
+
+fn weights(b: &[u8]) -> Result<Vec<u16>> {
+    let text = std::str::from_utf8(b).map_err(|_| {
+        EngineError::unsupported("comparing text of a UTF-8 collation that is not UTF-8 in vtgate")
+    })?;
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        push_weights(c, &mut out);
+    }
+    Ok(out)
+}
+
+/// Compares two texts; `pad`: trailing spaces are ignored (PAD SPACE).
+pub(super) fn compare(a: &[u8], b: &[u8], pad: bool) -> Result<Ordering> {
+    let (a, b) = (weights(a)?, weights(b)?);
+    Ok(if pad {
+        pad_space_cmp(a.into_iter(), b.into_iter(), SPACE)
+    } else {
+        a.cmp(&b)
+    })
+}
+
+/// The weights of a PAD SPACE text without its trailing spaces' weights: equal keys for
+/// equal texts, for hashing.
+pub(super) fn pad_key(b: &[u8]) -> Result<Vec<u8>> {
+    let mut w = weights(b)?;
+    while w.last() == Some(&SPACE) {
+        w.pop();
+    }
+    Ok(w.iter().flat_map(|w| w.to_be_bytes()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Vec<u16> {
+        weights(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn runs_are_sorted_and_disjoint() {
+        assert!(RUNS.windows(2).all(|p| p[0].1 < p[1].0));
+        assert!(RUNS.iter().all(|r| r.0 <= r.1));
+    }
+
+    #[test]
+    fn weights_as_mariadb_gives_them() {
+        // WEIGHT_STRING(... COLLATE utf8mb4_unicode_ci) on MariaDB 10.11.
+        assert_eq!(w("ch"), [0x0E60, 0x0EE1]);
+        assert_eq!(w(" "), [SPACE]);
+        assert_eq!(w("ß"), [0x0FEA, 0x0FEA]);
+        assert_eq!(w("😀a"), [0xFFFD, 0x0E33]);
+        assert_eq!(w("a"), w("Á"));
+        // CJK: implicit weights on 0xFB40.
+        assert_eq!(w("中"), [0xFB40, 0x4E2D | 0x8000]);
+    }
+
+    #[test]
+    fn pad_space_and_no_pad() {
+        let cmp = |a: &str, b: &str, pad| compare(a.as_bytes(), b.as_bytes(), pad).unwrap();
+        assert_eq!(cmp("straße", "STRASSE  ", true), Ordering::Equal);
+        assert_eq!(cmp("straße", "STRASSE ", false), Ordering::Less);
+        assert_eq!(cmp("a\t", "a", true), Ordering::Less);
+        assert_eq!(cmp("Émile", "emilf", true), Ordering::Less);
+        assert_eq!(
+            pad_key("Straße ".as_bytes()).unwrap(),
+            pad_key(b"strasse").unwrap()
+        );
+    }
+}
