@@ -81,6 +81,12 @@ impl<'a> Tokens<'a> {
         Tokens { sql, pos: 0 }
     }
 
+    /// The byte offset of the next token.
+    pub(crate) fn offset(&mut self) -> usize {
+        self.skip_blanks();
+        self.pos
+    }
+
     /// The unread rest of the text, starting at the next token.
     pub(crate) fn rest(&mut self) -> &'a str {
         self.skip_blanks();

@@ -174,6 +174,53 @@ pub fn parse_show(sql: &str) -> Result<Show, SqlError> {
     Ok(show)
 }
 
+/// A pass-through `SHOW` that names the database its rows come from with `{FROM | IN} db`:
+/// `SHOW [FULL] {COLUMNS | FIELDS} FROM t FROM db`, `SHOW {INDEX | INDEXES | KEYS} FROM t IN db`,
+/// `SHOW TABLE STATUS FROM db`, `SHOW TRIGGERS FROM db`, `SHOW EVENTS FROM db`,
+/// `SHOW OPEN TABLES FROM db`. Returns the database and the statement without that clause,
+/// which is how Vitess sends it to a tablet of the keyspace (whose database has another
+/// name). `None` for every other statement.
+pub fn show_database(sql: &str) -> Option<(String, String)> {
+    let mut t = Tokens::new(sql);
+    let is = |w: Option<&str>, k: &str| w.is_some_and(|w| w.eq_ignore_ascii_case(k));
+    let from_or_in = |w: Option<&str>| is(w, "from") || is(w, "in");
+    if !is(t.next(), "show") {
+        return None;
+    }
+    let mut w = t.next();
+    if is(w, "extended") {
+        w = t.next();
+    }
+    if is(w, "full") {
+        w = t.next();
+    }
+    let named_table = ["columns", "fields", "index", "indexes", "keys"]
+        .iter()
+        .any(|k| is(w, k));
+    if named_table {
+        if !from_or_in(t.next()) {
+            return None;
+        }
+        qualified_name(&mut t)?;
+    } else if is(w, "table") || is(w, "open") {
+        let second = if is(w, "table") { "status" } else { "tables" };
+        if !is(t.next(), second) {
+            return None;
+        }
+    } else if !(is(w, "triggers") || is(w, "events")) {
+        return None;
+    }
+    let start = t.offset();
+    if !from_or_in(t.next()) {
+        return None;
+    }
+    let database = unquote_ident(t.next()?);
+    let end = t.offset();
+    let rest = &sql[end..];
+    let sep = if rest.is_empty() { "" } else { " " };
+    Some((database, format!("{}{sep}{rest}", sql[..start].trim_end())))
+}
+
 fn unquote_ident(w: &str) -> String {
     if w.len() >= 2 && w.starts_with('`') && w.ends_with('`') {
         w[1..w.len() - 1].replace("``", "`")
@@ -233,6 +280,44 @@ pub fn like_match(pattern: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn show_database_takes_the_from_clause_out() {
+        let db = |sql| show_database(sql);
+        let some = |d: &str, s: &str| Some((d.to_string(), s.to_string()));
+        assert_eq!(
+            db("show full columns from t from customer like 'a%'"),
+            some("customer", "show full columns from t like 'a%'")
+        );
+        assert_eq!(
+            db("SHOW FIELDS IN `t` IN `customer`"),
+            some("customer", "SHOW FIELDS IN `t`")
+        );
+        assert_eq!(
+            db("show extended index from t in ks where Key_name = 'PRIMARY'"),
+            some(
+                "ks",
+                "show extended index from t where Key_name = 'PRIMARY'"
+            )
+        );
+        assert_eq!(db("show keys from ks.t"), None);
+        assert_eq!(
+            db("show table status from customer"),
+            some("customer", "show table status")
+        );
+        assert_eq!(
+            db("show table status in customer like 'c%'"),
+            some("customer", "show table status like 'c%'")
+        );
+        assert_eq!(db("show triggers from ks"), some("ks", "show triggers"));
+        assert_eq!(db("show open tables in ks"), some("ks", "show open tables"));
+        assert_eq!(db("show events from ks"), some("ks", "show events"));
+        assert_eq!(db("show table status"), None);
+        assert_eq!(db("show columns from t"), None);
+        assert_eq!(db("show tables from ks"), None);
+        assert_eq!(db("show create table ks.t"), None);
+        assert_eq!(db("select 1"), None);
+    }
 
     fn show(sql: &str) -> Show {
         parse_show(sql).unwrap()

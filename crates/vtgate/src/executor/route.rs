@@ -62,7 +62,10 @@ pub fn route(
             }
             let system_only =
                 mentions_system_schema(sql) && table_names(sql).is_some_and(|t| t.is_empty());
-            if keyspace.sharded && system_only {
+            // SHOW and EXPLAIN / DESCRIBE read a table's definition, the same on every shard:
+            // one shard answers them, as Vitess sends them to AnyShard.
+            let any_shard = matches!(kind, StatementKind::Show(_) | StatementKind::Explain);
+            if keyspace.sharded && (system_only || any_shard) {
                 shards.truncate(1);
             } else if keyspace.sharded && !is_ddl {
                 return Err(VtError::Unsupported(format!(

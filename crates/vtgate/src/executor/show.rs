@@ -6,7 +6,7 @@
 use proto::query::QueryResult;
 use proto::topodata::TabletType;
 use sql::classify::StatementKind;
-use sql::show::{like_match, parse_show, Show, ShowFilter, ShowKind};
+use sql::show::{like_match, parse_show, show_database, Show, ShowFilter, ShowKind};
 
 use super::local::{int_field, result, varchar_field};
 use super::route::SYSTEM_SCHEMAS;
@@ -25,6 +25,15 @@ impl Executor {
         kind: ShowKind,
     ) -> Result<Reply, VtError> {
         if kind == ShowKind::Other {
+            // `SHOW COLUMNS FROM t FROM ks`, `SHOW TABLE STATUS IN ks`: the keyspace's tablet
+            // gets the statement without the clause, since its database has another name.
+            if let Some((ks, rest)) = show_database(sql) {
+                if self.topology.get().keyspace(&ks).is_some() {
+                    let keyspace = (session.keyspace() != Some(ks.as_str())).then_some(ks.as_str());
+                    let r = self.query_any(session, caller, &rest, keyspace).await?;
+                    return Ok(Reply::Result(r));
+                }
+            }
             return self
                 .run_routed(session, caller, sql, &StatementKind::Show(kind))
                 .await;
