@@ -4,6 +4,10 @@
 //! - `database()`/`schema()`, `last_insert_id()`, `found_rows()`, `row_count()`,
 //!   `@@version` and `@@version_comment` become vtgate's values, as Vitess's normaliser does;
 //! - user variables `@x` become their session values (NULL when unset).
+//!
+//! A substituted value that is a whole select item keeps the name MariaDB would give the
+//! column (`select database()` answers a column named `database()`): it gets an alias with
+//! the text it replaced.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -237,6 +241,7 @@ pub fn rewrite<'s>(sql: &'s str, ctx: &RewriteContext<'_>) -> Cow<'s, str> {
                         _ => None,
                     };
                     if let Some(v) = value {
+                        let v = named(sql, &toks, i, i + 2, v);
                         edits.push((t.start, toks[i + 2].end, v));
                         i += 3;
                         continue;
@@ -258,12 +263,13 @@ pub fn rewrite<'s>(sql: &'s str, ctx: &RewriteContext<'_>) -> Cow<'s, str> {
                 if let Some(sys) = name.strip_prefix("@@") {
                     let sys = sys.to_ascii_lowercase();
                     let sys = sys.strip_prefix("session.").unwrap_or(&sys);
-                    match sys {
-                        "version" => edits.push((t.start, t.end, quote(ctx.version))),
-                        "version_comment" => {
-                            edits.push((t.start, t.end, quote(ctx.version_comment)))
-                        }
-                        _ => {}
+                    let value = match sys {
+                        "version" => Some(quote(ctx.version)),
+                        "version_comment" => Some(quote(ctx.version_comment)),
+                        _ => None,
+                    };
+                    if let Some(v) = value {
+                        edits.push((t.start, t.end, named(sql, &toks, i, i, v)));
                     }
                 } else if !punct(i + 1, ":") {
                     let key = unquote_ident(&name[1..]).to_ascii_lowercase();
@@ -272,7 +278,7 @@ pub fn rewrite<'s>(sql: &'s str, ctx: &RewriteContext<'_>) -> Cow<'s, str> {
                         .get(&key)
                         .cloned()
                         .unwrap_or_else(|| "NULL".into());
-                    edits.push((t.start, t.end, value));
+                    edits.push((t.start, t.end, named(sql, &toks, i, i, value)));
                 }
             }
             _ => {}
@@ -291,6 +297,89 @@ pub fn rewrite<'s>(sql: &'s str, ctx: &RewriteContext<'_>) -> Cow<'s, str> {
     }
     out.push_str(&sql[pos..]);
     Cow::Owned(out)
+}
+
+/// `value`, with ``AS `text` `` added when tokens `first..=last` are a whole select item
+/// without an alias, so the column keeps the name MariaDB derives from the text.
+fn named(sql: &str, toks: &[Token], first: usize, last: usize, value: String) -> String {
+    let word = |i: usize| {
+        toks.get(i)
+            .filter(|t| t.kind == Kind::Word)
+            .map(|t| sql[t.start..t.end].to_ascii_lowercase())
+    };
+    let punct = |i: usize, p: &str| {
+        toks.get(i)
+            .is_some_and(|t| t.kind == Kind::Punct && &sql[t.start..t.end] == p)
+    };
+    let starts_item = first > 0
+        && (punct(first - 1, ",")
+            || word(first - 1).is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "select"
+                        | "distinct"
+                        | "distinctrow"
+                        | "all"
+                        | "high_priority"
+                        | "straight_join"
+                ) || w.starts_with("sql_")
+            }));
+    let ends_item = last + 1 == toks.len()
+        || punct(last + 1, ",")
+        || punct(last + 1, ";")
+        || word(last + 1).is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "from"
+                    | "where"
+                    | "group"
+                    | "having"
+                    | "order"
+                    | "limit"
+                    | "into"
+                    | "union"
+                    | "except"
+                    | "intersect"
+                    | "window"
+                    | "for"
+                    | "lock"
+            )
+        });
+    if !(starts_item && ends_item && in_select_list(sql, toks, first)) {
+        return value;
+    }
+    let text = &sql[toks[first].start..toks[last].end];
+    format!("{value} AS `{}`", text.replace('`', "``"))
+}
+
+/// Whether token `i` is in the select list of the SELECT it belongs to: walking back at its
+/// own parenthesis depth, `select` comes before any clause keyword or opening parenthesis.
+fn in_select_list(sql: &str, toks: &[Token], i: usize) -> bool {
+    let mut depth = 0usize;
+    for t in toks[..i].iter().rev() {
+        let text = &sql[t.start..t.end];
+        match t.kind {
+            Kind::Punct if text == ")" => depth += 1,
+            Kind::Punct if text == "(" => {
+                if depth == 0 {
+                    return false;
+                }
+                depth -= 1;
+            }
+            Kind::Word if depth == 0 => {
+                let w = text.to_ascii_lowercase();
+                match w.as_str() {
+                    "select" => return true,
+                    "from" | "where" | "group" | "having" | "order" | "limit" | "on" | "using"
+                    | "set" | "values" | "value" | "into" | "update" | "join" | "by" | "union"
+                    | "call" | "do" => return false,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Names the statement uses on their own, next to no `.`: a keyspace name used that way is a
@@ -389,8 +478,43 @@ mod tests {
                 "select database(), LAST_INSERT_ID( ), @x, @y, @@version from t",
                 &c
             ),
-            "select 'commerce@replica', 42, 5, NULL, '8.0.40-Vitess' from t"
+            "select 'commerce@replica' AS `database()`, 42 AS `LAST_INSERT_ID( )`, 5 AS `@x`, \
+             NULL AS `@y`, '8.0.40-Vitess' AS `@@version` from t"
         );
+        // Only whole select items without an alias are named.
+        for (sql, want) in [
+            ("select @x as v, @x v2", "select 5 as v, 5 v2"),
+            (
+                "select concat(@x, database())",
+                "select concat(5, 'commerce@replica')",
+            ),
+            (
+                "select * from t where a in (1, @x, 2)",
+                "select * from t where a in (1, 5, 2)",
+            ),
+            (
+                "update t set a = @x, b = @y",
+                "update t set a = 5, b = NULL",
+            ),
+            (
+                "insert into t values (@x, 1)",
+                "insert into t values (5, 1)",
+            ),
+            (
+                "select a from t where b = @x",
+                "select a from t where b = 5",
+            ),
+            (
+                "select (select @x from dual), distinct_count",
+                "select (select 5 AS `@x` from dual), distinct_count",
+            ),
+            (
+                "select a, @x from t union select b, found_rows()",
+                "select a, 5 AS `@x` from t union select b, 3 AS `found_rows()`",
+            ),
+        ] {
+            assert_eq!(rewrite(sql, &c), want, "{sql}");
+        }
         assert_eq!(
             rewrite(
                 "select * from commerce.customer c join `commerce`.corder o",

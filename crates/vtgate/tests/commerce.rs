@@ -287,6 +287,33 @@ async fn vtgate_answers_itself(cluster: &Cluster) {
     assert_eq!(version, "8.0.40-Vitess");
     assert!(comment.starts_with("Version: "), "{comment}");
     assert_eq!((db.as_str(), last), ("commerce", id));
+    // The columns keep the names MariaDB gives them (the text of each select item).
+    let names: Vec<String> = row
+        .columns_ref()
+        .iter()
+        .map(|c| c.name_str().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "@@version",
+            "@@version_comment",
+            "database()",
+            "last_insert_id()"
+        ]
+    );
+    conn.query_drop("set @n = 5").await.unwrap();
+    let row: Row = conn
+        .query_first("select @n, @n as n, FOUND_ROWS(), schema() s")
+        .await
+        .unwrap()
+        .unwrap();
+    let names: Vec<String> = row
+        .columns_ref()
+        .iter()
+        .map(|c| c.name_str().into_owned())
+        .collect();
+    assert_eq!(names, ["@n", "n", "FOUND_ROWS()", "s"]);
     // last_insert_id() inside a query sent to the tablet is vtgate's value too.
     let ids = strings(
         &mut conn,
