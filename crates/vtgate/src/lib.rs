@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod handler;
 pub mod healthcheck;
 pub mod http;
+pub mod info_schema;
 pub mod normalize;
 pub mod params;
 pub mod plan_cache;

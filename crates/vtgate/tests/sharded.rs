@@ -415,6 +415,7 @@ async fn sharded_keyspace_behaviour() {
     assert_eq!(one, 1);
 
     found_rows_match_mariadb(&mut c, &mut plain).await;
+    information_schema_names_keyspaces(&mut c, &mut plain).await;
     schema_tracking_follows_ddl(&cluster, &mut c).await;
     clients_match_mariadb(&cluster, &plain_db);
 }
@@ -454,6 +455,41 @@ async fn found_rows_match_mariadb(c: &mut Conn, plain: &mut Conn) {
     assert!(rows.is_empty());
     let found: u64 = c.query_first("select found_rows()").await.unwrap().unwrap();
     assert_eq!(found, 1);
+}
+
+/// `information_schema` filtered by a keyspace's name (the tablets' databases have other
+/// names): the keyspace's tablets answer for their own database, as Vitess's
+/// `__vtschemaname` makes them.
+async fn information_schema_names_keyspaces(c: &mut Conn, plain: &mut Conn) {
+    let tables: Vec<String> = c.query("show tables").await.unwrap();
+    for sql in [
+        "select table_name from information_schema.tables where table_schema = 'customer' \
+         order by table_name",
+        "select table_name from information_schema.tables where table_schema = database() \
+         order by table_name",
+        "select t.table_name from information_schema.tables t \
+         where 'customer@primary' = t.TABLE_SCHEMA order by 1",
+    ] {
+        let got: Vec<String> = c.query(sql).await.unwrap();
+        assert_eq!(got, tables, "{sql}");
+    }
+    let columns = "select column_name, column_type, is_nullable, column_key \
+                   from information_schema.columns \
+                   where table_schema = database() and table_name = 'customer' \
+                   order by ordinal_position";
+    let got: Vec<(String, String, String, String)> = c.query(columns).await.unwrap();
+    let want: Vec<(String, String, String, String)> = plain.query(columns).await.unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    // Another keyspace's schema, named from this one.
+    let seq: Vec<String> = c
+        .query(
+            "select table_name from information_schema.tables \
+             where table_schema = 'commerce' and table_name like '%seq'",
+        )
+        .await
+        .unwrap();
+    assert!(seq.contains(&"customer_seq".to_string()), "{seq:?}");
 }
 
 /// vtgate knows the columns the VSchema does not list (schema tracking): at once after DDL

@@ -12,14 +12,14 @@ use std::time::Duration;
 use futures::Stream;
 use proto::query::{
     execute_options::IncludedFields, BeginExecuteRequest, BeginExecuteResponse, BeginRequest,
-    BeginResponse, BeginStreamExecuteRequest, BeginStreamExecuteResponse, BoundQuery,
+    BeginResponse, BeginStreamExecuteRequest, BeginStreamExecuteResponse, BindVariable, BoundQuery,
     CommitRequest, CommitResponse, ExecuteOptions, ExecuteRequest, ExecuteResponse, QueryResult,
     RealtimeStats, ReleaseRequest, ReleaseResponse, ReserveBeginExecuteRequest,
     ReserveBeginExecuteResponse, ReserveBeginStreamExecuteRequest,
     ReserveBeginStreamExecuteResponse, ReserveExecuteRequest, ReserveExecuteResponse,
     ReserveStreamExecuteRequest, ReserveStreamExecuteResponse, RollbackRequest, RollbackResponse,
     StreamExecuteRequest, StreamExecuteResponse, StreamHealthRequest, StreamHealthResponse, Target,
-    VtGateCallerId,
+    Type, VtGateCallerId,
 };
 use proto::queryservice::query_server::Query;
 use proto::vtrpc::Code;
@@ -33,6 +33,11 @@ use crate::result;
 use crate::sequence;
 use crate::state::Snapshot;
 use crate::tablet::Tablet;
+
+/// The bind variable standing for a schema name in vtgate's `information_schema` queries.
+const SCHEMA_NAME: &str = "__vtschemaname";
+/// Set when [`SCHEMA_NAME`] is to be this tablet's database name.
+const REPLACE_SCHEMA_NAME: &str = "__replacevtschemaname";
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send>>;
 
@@ -121,11 +126,26 @@ impl QueryService {
             let count = sequence::resolve_count(&request, &query.bind_variables)?;
             return Ok(Prepared::Next { request, count });
         }
-        let sql = crate::bind::substitute(&query.sql, &query.bind_variables)?;
+        let sql = if query.bind_variables.contains_key(REPLACE_SCHEMA_NAME) {
+            // vtgate's information_schema query for a keyspace: the schema it names is this
+            // tablet's database (Vitess's `__vtschemaname`).
+            let mut vars = query.bind_variables.clone();
+            vars.insert(
+                SCHEMA_NAME.to_string(),
+                BindVariable {
+                    r#type: Type::Varchar as i32,
+                    value: self.tablet.db_name.as_bytes().to_vec(),
+                    values: Vec::new(),
+                },
+            );
+            crate::bind::substitute(&query.sql, &vars)?.into_owned()
+        } else {
+            crate::bind::substitute(&query.sql, &query.bind_variables)?.into_owned()
+        };
         if kind == sql::classify::StatementKind::Ddl {
             self.tablet.columns.invalidate();
         }
-        Ok(Prepared::Sql(sql.into_owned()))
+        Ok(Prepared::Sql(sql))
     }
 
     /// Checks BeginExecute's pre-queries like any query; a sequence request cannot be one

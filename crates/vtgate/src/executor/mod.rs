@@ -26,6 +26,7 @@ use tracing::Instrument;
 
 use crate::error::VtError;
 use crate::gateway::{Caller, Gateway, ResultStream, ShardTarget};
+use crate::info_schema;
 use crate::rewrite::{rewrite, RewriteContext};
 use crate::savepoint::SavepointStatement;
 use crate::schema_tracker::SchemaTracker;
@@ -346,6 +347,13 @@ impl Executor {
         sql: &str,
         kind: &StatementKind,
     ) -> Result<Reply, VtError> {
+        if matches!(kind, StatementKind::Select) && info_schema::mentions_information_schema(sql) {
+            if let Some(query) = self.schema_query(session, sql) {
+                let r = self.query_schema(session, caller, &query).await?;
+                Self::note_result(session, &r);
+                return Ok(Reply::Result(r));
+            }
+        }
         let route = self.route(session, kind, sql)?;
         let target = ShardTarget {
             keyspace: route.keyspace,
@@ -631,6 +639,42 @@ impl Executor {
             probe.set_target(&text, Target::parse(&text)?);
         }
         Ok(())
+    }
+
+    /// An `information_schema` query whose schema predicates name a keyspace, rewritten
+    /// for that keyspace's tablets (`info_schema`).
+    fn schema_query(&self, session: &Session, sql: &str) -> Option<info_schema::SchemaQuery> {
+        let topo = self.topology.get();
+        let keyspace_of = |value: &str| {
+            let ks = value.split(['@', '/', ':']).next().unwrap_or(value);
+            topo.keyspace(ks).map(|k| k.name.clone())
+        };
+        info_schema::schema_query(&self.tablet_sql(session, sql), &keyspace_of)
+    }
+
+    /// Runs an `information_schema` query on a tablet of the keyspace it names, outside the
+    /// session's transaction (it reads no table of the keyspace).
+    async fn query_schema(
+        &self,
+        session: &Session,
+        caller: &Caller,
+        query: &info_schema::SchemaQuery,
+    ) -> Result<QueryResult, VtError> {
+        let mut probe = session.clone();
+        probe.set_target(&query.keyspace, Target::parse(&query.keyspace)?);
+        probe.in_transaction = false;
+        self.pin_any_shard(&mut probe)?;
+        let route = self.route(&probe, &StatementKind::Select, &query.sql)?;
+        let target = ShardTarget {
+            keyspace: route.keyspace,
+            shard: route.shards.into_iter().next().unwrap_or_default(),
+            tablet_type: route.tablet_type,
+        };
+        let mut bound = Self::bound(session, query.sql.clone());
+        bound.bind_variables.extend(query.bind_variables());
+        self.gateway
+            .execute(&target, &bound, caller, &Self::options(session))
+            .await
     }
 
     /// Runs a query on the session's keyspace (or any keyspace) outside the session's
