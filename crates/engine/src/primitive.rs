@@ -30,12 +30,23 @@ pub struct Plan {
     pub instructions: Box<dyn Primitive>,
     /// Tables the statement uses, as `keyspace.table`, sorted.
     pub tables_used: Vec<String>,
+    /// The names MariaDB gives the leading result columns where the shards, which get the
+    /// statement printed from its syntax tree, name them otherwise (`email is null` as
+    /// written, not `email IS NULL`); `None` keeps the shards' name. Set by the caller, which
+    /// has the statement's text (`sql::column_names`).
+    pub column_names: Vec<Option<String>>,
 }
 
 impl Plan {
     /// Runs the plan.
     pub async fn execute(&self, vc: &dyn VCursor, bind_vars: &BindVars) -> Result<QueryResult> {
-        self.instructions.execute(vc, bind_vars).await
+        let mut r = self.instructions.execute(vc, bind_vars).await?;
+        for (field, name) in r.fields.iter_mut().zip(&self.column_names) {
+            if let Some(name) = name {
+                field.name.clone_from(name);
+            }
+        }
+        Ok(r)
     }
 
     /// The plan tree as `VEXPLAIN PLAN` JSON.

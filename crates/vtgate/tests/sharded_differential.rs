@@ -38,6 +38,29 @@ async fn fetch(conn: &mut Conn, sql: &str) -> Result<Rows, (u16, String)> {
     }
 }
 
+/// Column names and rows of a query, or (errno, message).
+async fn fetch_named(conn: &mut Conn, sql: &str) -> Result<(Vec<String>, Rows), (u16, String)> {
+    let mut result = match conn.query_iter(sql).await {
+        Ok(r) => r,
+        Err(mysql_async::Error::Server(e)) => return Err((e.code, e.message)),
+        Err(e) => panic!("{sql}: {e}"),
+    };
+    let names = result
+        .columns()
+        .map(|cols| cols.iter().map(|c| c.name_str().into_owned()).collect())
+        .unwrap_or_default();
+    match result.collect::<mysql_async::Row>().await {
+        Ok(rows) => Ok((
+            names,
+            rows.into_iter()
+                .map(|r| r.unwrap().into_iter().map(cell).collect())
+                .collect(),
+        )),
+        Err(mysql_async::Error::Server(e)) => Err((e.code, e.message)),
+        Err(e) => panic!("{sql}: {e}"),
+    }
+}
+
 /// Rows of a prepared statement run with `params` (binary protocol), or (errno, message).
 async fn fetch_prepared(
     conn: &mut Conn,
@@ -94,15 +117,30 @@ struct Tally {
     unsupported: Vec<String>,
     both_failed: usize,
     wrong: Vec<String>,
+    /// Queries answered with other column names than MariaDB's.
+    names: Vec<String>,
+    /// The same, for select items holding a value vtgate normalised.
+    names_with_placeholders: usize,
 }
 
 impl Tally {
     async fn check(&mut self, gate: &mut Conn, plain: &mut Conn, q: &Query) {
         // The plain database holds the unsharded keyspace's table too, unqualified.
-        let want = fetch(plain, &q.sql.replace("commerce.", "")).await;
-        let got = fetch(gate, &q.sql).await;
+        let want = fetch_named(plain, &q.sql.replace("commerce.", "")).await;
+        let got = fetch_named(gate, &q.sql).await;
         match (want, got) {
-            (Ok(mut want), Ok(mut got)) => {
+            (Ok((want_names, mut want)), Ok((got_names, mut got))) => {
+                // A select item holding a literal vtgate took out for its plan cache (`:vtg1`)
+                // keeps the shards' name for it: a known difference (vtgate README).
+                let placeholder = got_names.iter().any(|n| n.contains(":vt"));
+                if want_names != got_names && placeholder {
+                    self.names_with_placeholders += 1;
+                } else if want_names != got_names {
+                    self.names.push(format!(
+                        "{}\n   mariadb {want_names:?}\n   vtgate {got_names:?}",
+                        q.sql
+                    ));
+                }
                 if !q.ordered {
                     want.sort();
                     got.sort();
@@ -448,10 +486,23 @@ async fn differential(prefix: &str, shards: &[&str]) {
     for w in &tally.wrong {
         println!("WRONG: {w}");
     }
+    println!(
+        "column names differ in {} queries (and in {} naming a normalised value)",
+        tally.names.len(),
+        tally.names_with_placeholders
+    );
+    for n in &tally.names {
+        println!("NAMES: {n}");
+    }
     assert!(
         tally.wrong.is_empty(),
         "{} wrong answers",
         tally.wrong.len()
+    );
+    assert!(
+        tally.names.is_empty(),
+        "{} answers with other column names than MariaDB's",
+        tally.names.len()
     );
     assert!(
         tally.same + tally.same_ci >= all.len() / 2,

@@ -101,6 +101,7 @@ pub(super) fn plan_of(
         query_type,
         instructions,
         tables_used: tables.used(),
+        column_names: Vec::new(),
     }
 }
 

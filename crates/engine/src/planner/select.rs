@@ -74,6 +74,7 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
         query_type: "SELECT",
         instructions,
         tables_used,
+        column_names: Vec::new(),
     })
 }
 

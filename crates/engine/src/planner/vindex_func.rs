@@ -100,6 +100,7 @@ pub(super) fn plan_vindex_func(ctx: &Context, query: &Query) -> Result<Option<Pl
         query_type: "SELECT",
         instructions,
         tables_used: vec![format!("{}.{}", table.keyspace, table.name)],
+        column_names: Vec::new(),
     }))
 }
 

@@ -85,14 +85,18 @@ fn plan_statement(
     let stmt = sql::parse::parse(sql)?;
     // Directives (`/*vt+ ALLOW_HASH_JOIN */`) are comments: read from the text.
     let options = engine::planner::PlanOptions::from_sql(sql);
-    engine::planner::plan_with(
+    let mut plan = engine::planner::plan_with(
         &stmt,
         topo.vschema(),
         default_keyspace,
         tablet_type,
         options,
     )
-    .map_err(engine_error)
+    .map_err(engine_error)?;
+    if plan.query_type == "SELECT" {
+        plan.column_names = sql::column_names::as_written(&stmt, sql);
+    }
+    Ok(plan)
 }
 
 /// The first `0x..` or `0b..` literal of `sql`, if any. [`hex_numbers`] takes them out of
