@@ -25,6 +25,7 @@ const FILES: &[(&str, usize)] = &[
     ("from", 126),
     ("union", 44),
     ("vindex_func", 14),
+    ("cte", 46),
 ];
 
 fn data_dir() -> Option<PathBuf> {

@@ -15,6 +15,7 @@ mod checks;
 mod colocated_dml;
 mod correlated;
 mod correlated_value;
+mod cte;
 mod derived;
 mod derived_routing;
 mod dml;

@@ -34,8 +34,8 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
     let Statement::Query(original) = stmt else {
         return Err(EngineError::unsupported("not a query"));
     };
-    if original.with.is_some() {
-        return Err(EngineError::unsupported("WITH expression"));
+    if let Some(inlined) = super::cte::inline(original)? {
+        return plan_select(ctx, &Statement::Query(Box::new(inlined)));
     }
     check_query(stmt, original)?;
     if let Some(plan) = plan_vindex_func(ctx, original)? {

@@ -6,6 +6,7 @@
 
 mod collation;
 mod correlated;
+mod ctes;
 mod dml;
 mod hash_joins;
 mod hunt;
@@ -500,6 +501,7 @@ pub fn queries() -> Vec<Query> {
     literals::routing_edge_queries(&mut out);
     hunt::hunt_queries(&mut out);
     tracked_columns::tracked_column_queries(&mut out);
+    ctes::cte_queries(&mut out);
     // Reference table alone.
     out.push(q("select * from product order by sku", true));
     out.push(q("select count(*), sum(price) from product", false));

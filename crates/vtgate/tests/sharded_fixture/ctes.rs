@@ -1,0 +1,45 @@
+//! Common table expressions across shards: each reference to a non-recursive CTE is planned
+//! as its query in a derived table. Recursive and nested WITHs are refused.
+
+use super::{q, Query};
+
+pub(super) fn cte_queries(out: &mut Vec<Query>) {
+    for (sql, ordered) in [
+        ("with c as (select customer_id, score from customer where score > 80) \
+          select * from c order by customer_id", true),
+        ("with c as (select customer_id, region from customer) \
+          select region, count(*) from c group by region order by region", true),
+        ("with big as (select customer_id, sum(price) as total from corder group by customer_id) \
+          select count(*), max(total) from big where total > 1000", false),
+        ("with c (id, s) as (select customer_id, score from customer where customer_id < 40) \
+          select id, s from c where s is not null order by s desc, id limit 5", true),
+        ("with o as (select order_id, customer_id, price from corder where price > 9000) \
+          select c.customer_id, c.name, o.order_id from customer c join o \
+          on o.customer_id = c.customer_id order by o.order_id", true),
+        ("with o as (select customer_id from corder where qty = 3) \
+          select count(*) from customer where customer_id in (select customer_id from o)", false),
+        ("with a as (select customer_id, score from customer where score > 50), \
+          b as (select customer_id from a where score < 90) \
+          select count(*) from b", false),
+        ("with a as (select customer_id from customer where customer_id < 20) \
+          select x.customer_id, y.customer_id from a x join a y on y.customer_id = x.customer_id + 1 \
+          order by x.customer_id", true),
+        ("with t as (select sku, count(*) as n from corder group by sku) \
+          select p.sku, t.n from product p left join t on t.sku = p.sku order by p.sku", true),
+        ("with corder as (select * from corder where order_id < 100) \
+          select count(*), sum(price) from corder", false),
+        ("with c as (select distinct region from customer) select * from c order by region", true),
+        ("with c as (select customer_id from customer where customer_id = 7) \
+          select o.order_id from corder o join c on c.customer_id = o.customer_id \
+          order by o.order_id", true),
+        ("with c as (select customer_id, name from customer where customer_id < 10) \
+          select name from c union select sku from corder where order_id < 5", false),
+        // Refused: recursive and nested.
+        ("with recursive r as (select 1 as n union all select n + 1 from r where n < 5) \
+          select * from r join customer c on c.customer_id = r.n", false),
+        ("with c as (with d as (select customer_id from customer) select * from d) \
+          select count(*) from c", false),
+    ] {
+        out.push(q(sql, ordered));
+    }
+}
