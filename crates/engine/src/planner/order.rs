@@ -163,6 +163,7 @@ pub(super) fn plan_multi_shard_local(
     }
     let mut params = Vec::new();
     let mut hidden = 0;
+    let mut positions = false;
     let wildcard = select.projection.iter().any(is_wildcard);
     if let Some(order) = &query.order_by {
         let OrderByKind::Expressions(exprs) = &order.kind else {
@@ -184,12 +185,22 @@ pub(super) fn plan_multi_shard_local(
             }
             let found = if wildcard {
                 if matches!(&o.expr, Expr::Value(_)) {
-                    return Err(EngineError::unsupported(format!(
-                        "ORDER BY {} with * in the select list across shards",
-                        o.expr
-                    )));
+                    // A position is a column of the result, known without expanding `*`.
+                    match PlanValue::from_expr(&o.expr) {
+                        Some(PlanValue::Literal(BindValue::Int64(n))) if n >= 1 => {
+                            positions = true;
+                            usize::try_from(n - 1).ok()
+                        }
+                        _ => {
+                            return Err(EngineError::unsupported(format!(
+                                "ORDER BY {} with * in the select list across shards",
+                                o.expr
+                            )))
+                        }
+                    }
+                } else {
+                    None
                 }
-                None
             } else {
                 find_order_column(&o.expr, &select.projection)?
             };
@@ -216,6 +227,12 @@ pub(super) fn plan_multi_shard_local(
             };
             params.push(OrderByParam { col, desc });
         }
+    }
+    if positions && hidden > 0 {
+        // Hidden columns count from the end of a result whose width `*` leaves open.
+        return Err(EngineError::unsupported(
+            "ORDER BY a position and an expression not selected, with * across shards",
+        ));
     }
     let limit = take_limit(&mut query)?;
     route.query = query.to_string();

@@ -502,6 +502,23 @@ pub fn queries() -> Vec<Query> {
     hunt::hunt_queries(&mut out);
     tracked_columns::tracked_column_queries(&mut out);
     ctes::cte_queries(&mut out);
+    // `*` ordered by position.
+    out.push(q(
+        "select * from customer where customer_id < 30 order by 1",
+        true,
+    ));
+    out.push(q(
+        "select * from corder where order_id < 100 order by 4 desc, 1 limit 5",
+        true,
+    ));
+    out.push(q(
+        "select *, price from corder where order_id < 50 order by 7, 1",
+        true,
+    ));
+    out.push(q(
+        "select * from corder where order_id < 50 order by 2, qty",
+        false,
+    ));
     // Reference table alone.
     out.push(q("select * from product order by sku", true));
     out.push(q("select count(*), sum(price) from product", false));
