@@ -31,58 +31,95 @@ const BEYOND_BMP: u16 = 0xFFFD;
 /// The implicit base of code points in no run.
 const UNASSIGNED_BASE: u16 = 0xFBC0;
 
-fn implicit(base: u16, cp: u16, out: &mut Vec<u16>) {
-    out.push(base + (cp >> 15));
-    out.push((cp & 0x7FFF) | 0x8000);
+/// The most weights one character has (`Fixed` runs are checked against it in the tests).
+const MAX_WEIGHTS: usize = 8;
+
+/// The weights of one character, without allocating.
+#[derive(Debug, Clone, Copy)]
+struct CharWeights {
+    buf: [u16; MAX_WEIGHTS],
+    len: u8,
+    pos: u8,
 }
 
-/// Appends the weights of one character.
-fn push_weights(c: char, out: &mut Vec<u16>) {
-    let Ok(cp) = u16::try_from(u32::from(c)) else {
-        out.push(BEYOND_BMP);
-        return;
-    };
-    let i = RUNS.partition_point(|&(first, _, _)| first <= cp);
-    let run = i.checked_sub(1).map(|i| RUNS[i]);
-    match run {
-        Some((first, last, how)) if cp <= last => match how {
-            Run::Step(w) => out.push(w + (cp - first)),
-            Run::Implicit(base) => implicit(base, cp, out),
-            Run::Fixed(offset, len) => {
-                let start = usize::from(offset);
-                out.extend_from_slice(&POOL[start..start + usize::from(len)]);
-            }
-            Run::Ignore => {}
-        },
-        _ => implicit(UNASSIGNED_BASE, cp, out),
+impl CharWeights {
+    fn of(c: char) -> Self {
+        let mut w = CharWeights {
+            buf: [0; MAX_WEIGHTS],
+            len: 0,
+            pos: 0,
+        };
+        let Ok(cp) = u16::try_from(u32::from(c)) else {
+            w.push(BEYOND_BMP);
+            return w;
+        };
+        let i = RUNS.partition_point(|&(first, _, _)| first <= cp);
+        match i.checked_sub(1).map(|i| RUNS[i]) {
+            Some((first, last, how)) if cp <= last => match how {
+                Run::Step(base) => w.push(base + (cp - first)),
+                Run::Implicit(base) => w.implicit(base, cp),
+                Run::Fixed(offset, len) => {
+                    let start = usize::from(offset);
+                    for &x in &POOL[start..start + usize::from(len)] {
+                        w.push(x);
+                    }
+                }
+                Run::Ignore => {}
+            },
+            _ => w.implicit(UNASSIGNED_BASE, cp),
+        }
+        w
+    }
+
+    fn push(&mut self, weight: u16) {
+        if let Some(slot) = self.buf.get_mut(usize::from(self.len)) {
+            *slot = weight;
+            self.len += 1;
+        }
+    }
+
+    fn implicit(&mut self, base: u16, cp: u16) {
+        self.push(base + (cp >> 15));
+        self.push((cp & 0x7FFF) | 0x8000);
     }
 }
 
-fn weights(b: &[u8]) -> Result<Vec<u16>> {
-    let text = std::str::from_utf8(b).map_err(|_| {
+impl Iterator for CharWeights {
+    type Item = u16;
+
+    fn next(&mut self) -> Option<u16> {
+        (self.pos < self.len).then(|| {
+            self.pos += 1;
+            self.buf[usize::from(self.pos - 1)]
+        })
+    }
+}
+
+fn text(b: &[u8]) -> Result<&str> {
+    std::str::from_utf8(b).map_err(|_| {
         EngineError::unsupported("comparing text of a UTF-8 collation that is not UTF-8 in vtgate")
-    })?;
-    let mut out = Vec::with_capacity(text.len());
-    for c in text.chars() {
-        push_weights(c, &mut out);
-    }
-    Ok(out)
+    })
+}
+
+/// The weights of a text, one character at a time.
+fn weights(b: &[u8]) -> Result<impl Iterator<Item = u16> + '_> {
+    Ok(text(b)?.chars().flat_map(CharWeights::of))
 }
 
 /// Compares two texts; `pad`: trailing spaces are ignored (PAD SPACE).
 pub(super) fn compare(a: &[u8], b: &[u8], pad: bool) -> Result<Ordering> {
     let (a, b) = (weights(a)?, weights(b)?);
     Ok(if pad {
-        pad_space_cmp(a.into_iter(), b.into_iter(), SPACE)
+        pad_space_cmp(a, b, SPACE)
     } else {
-        a.cmp(&b)
+        a.cmp(b)
     })
 }
 
 /// The weights of a PAD SPACE text without its trailing spaces' weights: equal keys for
 /// equal texts, for hashing.
 pub(super) fn pad_key(b: &[u8]) -> Result<Vec<u8>> {
-    let mut w = weights(b)?;
+    let mut w: Vec<u16> = weights(b)?.collect();
     while w.last() == Some(&SPACE) {
         w.pop();
     }
@@ -94,13 +131,16 @@ mod tests {
     use super::*;
 
     fn w(s: &str) -> Vec<u16> {
-        weights(s.as_bytes()).unwrap()
+        weights(s.as_bytes()).unwrap().collect()
     }
 
     #[test]
     fn runs_are_sorted_and_disjoint() {
         assert!(RUNS.windows(2).all(|p| p[0].1 < p[1].0));
         assert!(RUNS.iter().all(|r| r.0 <= r.1));
+        assert!(RUNS
+            .iter()
+            .all(|r| !matches!(r.2, Run::Fixed(_, len) if usize::from(len) > MAX_WEIGHTS)));
     }
 
     #[test]
