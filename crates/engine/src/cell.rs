@@ -172,6 +172,38 @@ pub fn is_text(field: &Field) -> bool {
     )
 }
 
+/// The text of a cell in a UTF-8 collation.
+fn utf8(b: &[u8]) -> Result<&str> {
+    std::str::from_utf8(b).map_err(|_| {
+        EngineError::unsupported("comparing text of a UTF-8 collation that is not UTF-8 in vtgate")
+    })
+}
+
+/// Compares two texts' weights: PAD SPACE (`pad`, the shorter padded with `space`'s weight)
+/// or NO PAD.
+fn cmp_weights<T: Ord + Copy>(
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+    pad: bool,
+    space: T,
+) -> Ordering {
+    if pad {
+        pad_space_cmp(a, b, space)
+    } else {
+        a.cmp(b)
+    }
+}
+
+/// A PAD SPACE text's hash key: its weights without the trailing spaces' (`space`), so
+/// texts that compare equal have equal keys.
+fn pad_key(weights: impl Iterator<Item = u16>, space: u16) -> Vec<u8> {
+    let mut key: Vec<u8> = weights.flat_map(u16::to_be_bytes).collect();
+    while key.ends_with(&space.to_be_bytes()) {
+        key.truncate(key.len() - 2);
+    }
+    key
+}
+
 /// PAD SPACE comparison: the shorter string compares as if padded with
 /// spaces (`space`, a byte or a weight), so `'a ' = 'a'` but `'a\t' < 'a'`.
 fn pad_space_cmp<T: Ord + Copy>(

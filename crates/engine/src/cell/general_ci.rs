@@ -8,8 +8,8 @@
 use std::cmp::Ordering;
 
 use super::general_ci_weights::EXCEPTIONS;
-use super::pad_space_cmp;
-use crate::error::{EngineError, Result};
+use super::{cmp_weights, utf8};
+use crate::error::Result;
 
 /// The weight of a space, which pads the shorter text.
 const SPACE: u16 = 0x20;
@@ -27,42 +27,25 @@ pub(super) fn weight(c: char) -> u16 {
     }
 }
 
-fn text(b: &[u8]) -> Result<&str> {
-    std::str::from_utf8(b).map_err(|_| {
-        EngineError::unsupported("comparing text of a UTF-8 collation that is not UTF-8 in vtgate")
-    })
-}
-
 /// Compares two texts; `pad`: trailing spaces are ignored (PAD SPACE).
 pub(super) fn compare(a: &[u8], b: &[u8], pad: bool) -> Result<Ordering> {
     // ASCII needs no table: upper-casing is its weight.
     if a.is_ascii() && b.is_ascii() {
         let fold = |c: &u8| u16::from(c.to_ascii_uppercase());
-        return Ok(if pad {
-            pad_space_cmp(a.iter().map(fold), b.iter().map(fold), SPACE)
-        } else {
-            a.iter().map(fold).cmp(b.iter().map(fold))
-        });
+        return Ok(cmp_weights(
+            a.iter().map(fold),
+            b.iter().map(fold),
+            pad,
+            SPACE,
+        ));
     }
-    let (a, b) = (text(a)?.chars().map(weight), text(b)?.chars().map(weight));
-    Ok(if pad {
-        pad_space_cmp(a, b, SPACE)
-    } else {
-        a.cmp(b)
-    })
+    let (a, b) = (utf8(a)?.chars().map(weight), utf8(b)?.chars().map(weight));
+    Ok(cmp_weights(a, b, pad, SPACE))
 }
 
-/// The weights of a PAD SPACE text without its trailing spaces' weights: equal keys for
-/// equal texts, for hashing.
+/// The hash key of a PAD SPACE text: equal for texts that compare equal.
 pub(super) fn pad_key(b: &[u8]) -> Result<Vec<u8>> {
-    let mut key: Vec<u8> = Vec::with_capacity(b.len() * 2);
-    for w in text(b)?.chars().map(weight) {
-        key.extend_from_slice(&w.to_be_bytes());
-    }
-    while key.ends_with(&SPACE.to_be_bytes()) {
-        key.truncate(key.len() - 2);
-    }
-    Ok(key)
+    Ok(super::pad_key(utf8(b)?.chars().map(weight), SPACE))
 }
 
 #[cfg(test)]

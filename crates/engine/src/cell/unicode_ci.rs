@@ -7,9 +7,9 @@
 
 use std::cmp::Ordering;
 
-use super::pad_space_cmp;
 use super::unicode_ci_weights::{POOL, RUNS};
-use crate::error::{EngineError, Result};
+use super::{cmp_weights, utf8};
+use crate::error::Result;
 
 /// How the code points of one run of [`RUNS`] weigh.
 #[derive(Debug, Clone, Copy)]
@@ -95,35 +95,19 @@ impl Iterator for CharWeights {
     }
 }
 
-fn text(b: &[u8]) -> Result<&str> {
-    std::str::from_utf8(b).map_err(|_| {
-        EngineError::unsupported("comparing text of a UTF-8 collation that is not UTF-8 in vtgate")
-    })
-}
-
 /// The weights of a text, one character at a time.
 fn weights(b: &[u8]) -> Result<impl Iterator<Item = u16> + '_> {
-    Ok(text(b)?.chars().flat_map(CharWeights::of))
+    Ok(utf8(b)?.chars().flat_map(CharWeights::of))
 }
 
 /// Compares two texts; `pad`: trailing spaces are ignored (PAD SPACE).
 pub(super) fn compare(a: &[u8], b: &[u8], pad: bool) -> Result<Ordering> {
-    let (a, b) = (weights(a)?, weights(b)?);
-    Ok(if pad {
-        pad_space_cmp(a, b, SPACE)
-    } else {
-        a.cmp(b)
-    })
+    Ok(cmp_weights(weights(a)?, weights(b)?, pad, SPACE))
 }
 
-/// The weights of a PAD SPACE text without its trailing spaces' weights: equal keys for
-/// equal texts, for hashing.
+/// The hash key of a PAD SPACE text: equal for texts that compare equal.
 pub(super) fn pad_key(b: &[u8]) -> Result<Vec<u8>> {
-    let mut w: Vec<u16> = weights(b)?.collect();
-    while w.last() == Some(&SPACE) {
-        w.pop();
-    }
-    Ok(w.iter().flat_map(|w| w.to_be_bytes()).collect())
+    Ok(super::pad_key(weights(b)?, SPACE))
 }
 
 #[cfg(test)]
