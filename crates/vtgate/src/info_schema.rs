@@ -60,9 +60,10 @@ impl SchemaQuery {
 /// Whether `sql` may read `information_schema` (a cheap test before tokenising).
 pub fn mentions_information_schema(sql: &str) -> bool {
     const NAME: &[u8] = b"information_schema";
+    // Every pass-through SELECT comes here: look further only at an `i`.
     sql.as_bytes()
         .windows(NAME.len())
-        .any(|w| w.eq_ignore_ascii_case(NAME))
+        .any(|w| w[0] | 0x20 == b'i' && w.eq_ignore_ascii_case(NAME))
 }
 
 /// `sql` rewritten when its comparisons of a schema column with a string literal
