@@ -59,10 +59,14 @@ pub enum AggregateOpcode {
         /// Column of the partial `count(*)`.
         count_col: usize,
     },
-    /// Partial `group_concat(...)` values joined by `separator`.
+    /// Partial `group_concat(...)` values joined by `separator`; over raw rows (a join, a
+    /// derived table, or DISTINCT / ORDER BY inside), the rows' values in input order.
     GroupConcat {
         /// The SEPARATOR, `,` unless given.
         separator: Vec<u8>,
+        /// `group_concat(distinct ...)`: the input is sorted by the value, and a value equal
+        /// (by the column's collation) to the one before it is left out.
+        distinct: bool,
     },
 }
 
@@ -122,7 +126,8 @@ enum Acc {
         sum: Option<SumValue>,
         last: Option<Vec<u8>>,
     },
-    Concat(Option<Vec<u8>>),
+    /// The joined values, and the last one taken (for DISTINCT).
+    Concat(Option<Vec<u8>>, Option<Vec<u8>>),
     /// `Some(value)` once taken (the value itself may be NULL).
     Any(Option<Option<Vec<u8>>>),
 }
@@ -222,7 +227,7 @@ impl Aggregate {
                     sum: None,
                     last: None,
                 },
-                AggregateOpcode::GroupConcat { .. } => Acc::Concat(None),
+                AggregateOpcode::GroupConcat { .. } => Acc::Concat(None, None),
                 AggregateOpcode::AnyValue { .. } => Acc::Any(None),
             })
             .collect()
@@ -308,12 +313,30 @@ impl Aggregate {
                         *taken = Some(cell.map(<[u8]>::to_vec));
                     }
                 }
-                Acc::Concat(joined) => {
-                    let (Some(c), AggregateOpcode::GroupConcat { separator }) =
-                        (cell, &param.opcode)
+                Acc::Concat(joined, last) => {
+                    let (
+                        Some(c),
+                        AggregateOpcode::GroupConcat {
+                            separator,
+                            distinct,
+                        },
+                    ) = (cell, &param.opcode)
                     else {
                         continue;
                     };
+                    if *distinct {
+                        if let Some(prev) = last.as_deref() {
+                            let kind = kind.ok_or_else(|| {
+                                EngineError::BadResult(
+                                    "GROUP_CONCAT DISTINCT without a collation".into(),
+                                )
+                            })?;
+                            if kind.compare(Some(c), Some(prev))? == Ordering::Equal {
+                                continue;
+                            }
+                        }
+                        *last = Some(c.to_vec());
+                    }
                     match joined {
                         None => *joined = Some(c.to_vec()),
                         Some(j) => {
@@ -342,7 +365,7 @@ impl Aggregate {
                 Acc::Sum(s) | Acc::SumDistinct { sum: s, .. } => {
                     s.map(|s| sum_text(s).into_bytes())
                 }
-                Acc::Extreme(v) | Acc::Concat(v) => v.clone(),
+                Acc::Extreme(v) | Acc::Concat(v, _) => v.clone(),
                 Acc::Any(v) => v.clone().flatten(),
                 Acc::Avg(s, n) => match (s, *n) {
                     (None, _) | (_, 0) => None,
@@ -452,7 +475,13 @@ impl Primitive for Aggregate {
                                 | Type::Binary
                         )
                     });
-                    if string {
+                    let distinct = matches!(
+                        a.opcode,
+                        AggregateOpcode::GroupConcat { distinct: true, .. }
+                    );
+                    if string && distinct {
+                        fields.get(a.col).map(CompareKind::for_field).transpose()
+                    } else if string {
                         Ok(None)
                     } else {
                         Err(EngineError::unsupported(

@@ -285,6 +285,7 @@ async fn group_concat_partials_join_with_the_separator() {
         aggregates: vec![param(
             AggregateOpcode::GroupConcat {
                 separator: b"; ".to_vec(),
+                distinct: false,
             },
             1,
             "gc",
@@ -328,6 +329,7 @@ async fn group_concat_of_raw_numbers_is_refused() {
         aggregates: vec![param(
             AggregateOpcode::GroupConcat {
                 separator: b",".to_vec(),
+                distinct: false,
             },
             0,
             "gc",

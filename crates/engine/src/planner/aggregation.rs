@@ -22,8 +22,10 @@ use sqlparser::ast::{
 };
 
 use super::aggregate_tail::{Finish, Tail};
+use super::join_aggregate::plan_raw_aggregate;
 use super::order::{
-    features_of_expr, find_column, find_order_column, is_wildcard, remove_limit, AGGREGATES,
+    features_of_expr, find_column, find_order_column, is_wildcard, plan_multi_shard, remove_limit,
+    AGGREGATES,
 };
 use super::select::field_query;
 use crate::aggregate::{AggregateOpcode, AggregateParam};
@@ -45,6 +47,10 @@ pub(super) struct AggregateCall {
     pub arg: Option<Expr>,
     /// `group_concat`'s SEPARATOR (`,` unless given); `None` for the others.
     pub separator: Option<Vec<u8>>,
+    /// Every argument of `group_concat` (the others have one at most).
+    pub args: Vec<Expr>,
+    /// `group_concat`'s ORDER BY.
+    pub order_by: Vec<OrderByExpr>,
 }
 
 /// The aggregate call `e` is, if it is one; aggregate forms the engine
@@ -91,26 +97,20 @@ pub(super) fn aggregate_call(e: &Expr) -> Result<Option<AggregateCall>> {
     Ok(Some(AggregateCall {
         name,
         distinct,
+        args: arg.iter().cloned().collect(),
         arg,
         separator: None,
+        order_by: Vec::new(),
     }))
 }
 
-/// `group_concat(x, ... [SEPARATOR 's'])`: the shards' partial results
-/// concatenate in vtgate. DISTINCT and ORDER BY would need every row's
-/// values there, and are refused as Vitess refuses them.
+/// `group_concat([DISTINCT] x, ... [ORDER BY ...] [SEPARATOR 's'])`. Without DISTINCT or
+/// ORDER BY the shards' partial results concatenate in vtgate; with them every row's values
+/// must reach vtgate ([`needs_raw_rows`]), as Vitess refuses.
 fn group_concat_call(list: &FunctionArgumentList, e: &Expr) -> Result<AggregateCall> {
-    if list.duplicate_treatment == Some(DuplicateTreatment::Distinct)
-        || list
-            .clauses
-            .iter()
-            .any(|c| matches!(c, FunctionArgumentClause::OrderBy(_)))
-    {
-        return Err(EngineError::unsupported(
-            "cannot evaluate group concat with distinct or order by",
-        ));
-    }
+    let distinct = list.duplicate_treatment == Some(DuplicateTreatment::Distinct);
     let mut separator = b",".to_vec();
+    let mut order_by = Vec::new();
     for clause in &list.clauses {
         match clause {
             FunctionArgumentClause::Separator(v) => match &v.value {
@@ -125,6 +125,7 @@ fn group_concat_call(list: &FunctionArgumentList, e: &Expr) -> Result<AggregateC
                     )))
                 }
             },
+            FunctionArgumentClause::OrderBy(exprs) => order_by = exprs.clone(),
             _ => {
                 return Err(EngineError::unsupported(format!(
                     "in scatter query: aggregation function '{e}'"
@@ -132,25 +133,41 @@ fn group_concat_call(list: &FunctionArgumentList, e: &Expr) -> Result<AggregateC
             }
         }
     }
-    // The shards evaluate the arguments; any plain expression will do.
-    if !list
+    let args: Vec<Expr> = list
         .args
         .iter()
-        .all(|a| matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(_))))
-    {
-        return Err(EngineError::unsupported(format!(
-            "in scatter query: aggregation function '{e}'"
-        )));
-    }
-    let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(first))) = list.args.first() else {
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Ok(x.clone()),
+            _ => Err(EngineError::unsupported(format!(
+                "in scatter query: aggregation function '{e}'"
+            ))),
+        })
+        .collect::<Result<_>>()?;
+    let Some(first) = args.first().cloned() else {
         return Err(EngineError::unsupported("GROUP_CONCAT without arguments"));
     };
     Ok(AggregateCall {
         name: "group_concat".into(),
-        distinct: false,
-        arg: Some(first.clone()),
+        distinct,
+        arg: Some(first),
         separator: Some(separator),
+        args,
+        order_by,
     })
+}
+
+/// Whether a select item is a GROUP_CONCAT with DISTINCT or ORDER BY: its rows' values must
+/// reach vtgate, which sorts them (`join_aggregate::plan_raw_aggregate`).
+pub(super) fn needs_raw_rows(items: &[SelectItem]) -> Result<bool> {
+    for item in items {
+        let Some(e) = item_expr(item) else { continue };
+        if let Some(call) = aggregate_call(e)? {
+            if call.name == "group_concat" && (call.distinct || !call.order_by.is_empty()) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 fn call(name: &str, arg: Expr) -> Expr {
@@ -184,6 +201,16 @@ fn position(i: usize) -> Expr {
 
 /// Plans an aggregating (or DISTINCT) SELECT on one sharded table.
 pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<dyn Primitive>> {
+    if let SetExpr::Select(select) = query.body.as_ref() {
+        if needs_raw_rows(&select.projection)? {
+            // The shards send their rows; vtgate groups and sorts them.
+            return plan_raw_aggregate(
+                &query,
+                "a GROUP_CONCAT with DISTINCT or ORDER BY",
+                &mut |q| plan_multi_shard(q.clone(), route.clone()),
+            );
+        }
+    }
     let limit = remove_limit(&mut query)?;
     let user_order = query.order_by.take();
     let SetExpr::Select(select) = query.body.as_mut() else {
@@ -340,9 +367,12 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
                 }
             }
             ("sum", false, Some(_)) => AggregateOpcode::Sum,
-            ("group_concat", false, Some(_)) => AggregateOpcode::GroupConcat {
-                separator: agg.separator.clone().unwrap_or_default(),
-            },
+            ("group_concat", false, Some(_)) if agg.order_by.is_empty() => {
+                AggregateOpcode::GroupConcat {
+                    separator: agg.separator.clone().unwrap_or_default(),
+                    distinct: false,
+                }
+            }
             ("min", _, Some(_)) => AggregateOpcode::Min,
             ("max", _, Some(_)) => AggregateOpcode::Max,
             ("avg", false, Some(x)) => {

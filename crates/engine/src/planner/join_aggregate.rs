@@ -4,8 +4,16 @@
 //! `avg(x)` as `x`, plus `x IS NOT NULL` for AVG), vtgate sorts them on
 //! the grouping columns and merges them with the same [`Aggregate`] that
 //! merges shard partials, then HAVING, DISTINCT, ORDER BY and LIMIT.
+//! `group_concat(a, b ...)` is `concat(a, b ...)` (NULL when an argument is,
+//! so the row is left out, as GROUP_CONCAT leaves it out); its DISTINCT or
+//! ORDER BY sorts each group's rows after the grouping columns (one such
+//! in-group order per query, shared with `count(distinct x)`).
 
-use sqlparser::ast::{Expr, GroupByExpr, Query, SelectItem, SetExpr, Value as AstValue};
+use sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments,
+    GroupByExpr, Ident, ObjectName, ObjectNamePart, OrderBySort, Query, SelectItem, SetExpr,
+    Value as AstValue,
+};
 
 use super::aggregate_tail::{Finish, Tail};
 use super::aggregation::{aggregate_call, item_expr, placeholder, AggregateCall, HavingContext};
@@ -19,6 +27,27 @@ use crate::error::{EngineError, Result};
 use crate::memory_sort::MemorySort;
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
+
+/// `concat(a, b ...)`: GROUP_CONCAT's value of one row, as text.
+fn concat(args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("concat"))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
+}
 
 fn refuse_in(source: &str, why: &str) -> EngineError {
     EngineError::unsupported(format!("aggregation over {source}: {why}"))
@@ -82,7 +111,10 @@ pub(super) fn plan_raw_aggregate(
     let mut projection = Vec::new();
     let mut hidden = Vec::new();
     let mut aggregates = Vec::new();
-    let mut distinct_col = None;
+    // The order of the rows within a group (count(distinct x), GROUP_CONCAT's DISTINCT or
+    // ORDER BY): (index into `hidden_keys`, or None for the select item's column), desc.
+    let mut within: Option<Vec<(Option<usize>, usize, bool)>> = None;
+    let mut hidden_keys: Vec<Expr> = Vec::new();
     let mut computed = Vec::new();
     for (i, item) in original_items.iter().enumerate() {
         let e = item_expr(item).ok_or_else(|| refuse("select item"))?;
@@ -94,7 +126,9 @@ pub(super) fn plan_raw_aggregate(
             name,
             distinct,
             arg,
-            ..
+            separator,
+            args,
+            order_by,
         }) = aggregate_call(e)?
         else {
             if features_of_expr(e).aggregate {
@@ -114,9 +148,67 @@ pub(super) fn plan_raw_aggregate(
                 AggregateOpcode::CountStar,
             ),
             ("count", false, Some(x)) => (not_null(x), AggregateOpcode::Count),
-            ("count", true, Some(x)) if distinct_col.is_none() => {
-                distinct_col = Some(i);
+            ("count", true, Some(x)) if within.is_none() => {
+                within = Some(vec![(None, i, false)]);
                 (x, AggregateOpcode::CountDistinct)
+            }
+            ("group_concat", _, Some(_)) => {
+                let raw = concat(args.clone());
+                // The rows of a group in the order GROUP_CONCAT takes them: its ORDER BY,
+                // or by the value for DISTINCT (as MariaDB's GROUP_CONCAT(DISTINCT) gives them).
+                let keys: Vec<(Expr, bool)> = if !order_by.is_empty() {
+                    order_by
+                        .iter()
+                        .map(|o| {
+                            let desc = matches!(o.options.sort, Some(OrderBySort::Desc));
+                            let plain = o.options.nulls_first.is_none()
+                                && o.with_fill.is_none()
+                                && !matches!(o.expr, Expr::Value(_))
+                                && !matches!(o.options.sort, Some(OrderBySort::Using(_)));
+                            plain
+                                .then(|| (o.expr.clone(), desc))
+                                .ok_or_else(|| refuse(&format!("GROUP_CONCAT ORDER BY {o}")))
+                        })
+                        .collect::<Result<_>>()?
+                } else if distinct {
+                    vec![(args[0].clone(), false)]
+                } else {
+                    Vec::new()
+                };
+                if distinct {
+                    // Equal values must be neighbours: sorted by the one argument itself.
+                    let by_value = args.len() == 1
+                        && keys
+                            .iter()
+                            .all(|(k, _)| k.to_string() == args[0].to_string());
+                    if !by_value {
+                        return Err(refuse(&format!(
+                            "GROUP_CONCAT(DISTINCT) of several values or ordered by another: '{e}'"
+                        )));
+                    }
+                }
+                if !keys.is_empty() {
+                    if within.is_some() {
+                        return Err(refuse(
+                            "two of count(DISTINCT), GROUP_CONCAT(DISTINCT) or GROUP_CONCAT(... ORDER BY)",
+                        ));
+                    }
+                    within = Some(
+                        keys.into_iter()
+                            .map(|(k, desc)| {
+                                hidden_keys.push(k);
+                                (Some(hidden_keys.len() - 1), 0, desc)
+                            })
+                            .collect(),
+                    );
+                }
+                (
+                    raw,
+                    AggregateOpcode::GroupConcat {
+                        separator: separator.unwrap_or_else(|| b",".to_vec()),
+                        distinct,
+                    },
+                )
             }
             ("sum", false, Some(x)) => (x, AggregateOpcode::Sum),
             ("min", _, Some(x)) => (x, AggregateOpcode::Min),
@@ -148,6 +240,12 @@ pub(super) fn plan_raw_aggregate(
         }
     }
     projection.extend(hidden);
+    // In-group sort keys after the hidden AVG counts.
+    let mut key_cols = Vec::new();
+    for k in hidden_keys {
+        projection.push(SelectItem::UnnamedExpr(k));
+        key_cols.push(projection.len() - 1);
+    }
     let mut group_cols = Vec::new();
     for (position, g) in &group_exprs {
         let found = match position {
@@ -184,8 +282,9 @@ pub(super) fn plan_raw_aggregate(
         .iter()
         .map(|&col| OrderByParam { col, desc: false })
         .collect();
-    if let Some(col) = distinct_col {
-        sort.push(OrderByParam { col, desc: false });
+    for (key, col, desc) in within.into_iter().flatten() {
+        let col = key.map_or(col, |k| key_cols[k]);
+        sort.push(OrderByParam { col, desc });
     }
     let input: Box<dyn Primitive> = if sort.is_empty() {
         joined

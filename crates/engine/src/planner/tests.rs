@@ -165,13 +165,32 @@ fn refusals_use_vitess_texts() {
         refused("select round(avg(x), 2) from user"),
         "VT12001: unsupported: expression over aggregates across shards: round(avg(x), 2)"
     );
-    assert_eq!(
-        refused("select group_concat(distinct name) from user"),
-        "VT12001: unsupported: cannot evaluate group concat with distinct or order by"
+    // Vitess refuses GROUP_CONCAT with DISTINCT or ORDER BY; vtgate sorts the rows.
+    for (sql, query, order) in [
+        (
+            "select group_concat(distinct name) from user",
+            "SELECT concat(name), name FROM user",
+            "1 ASC",
+        ),
+        (
+            "select col, group_concat(name, id order by id desc separator '/') from user \
+             group by col",
+            "SELECT col, concat(name, id), id FROM user",
+            "0 ASC, 2 DESC",
+        ),
+    ] {
+        let plan = describe(sql);
+        assert_eq!(plan["OperatorType"], "Aggregate", "{plan}");
+        assert_eq!(plan["Inputs"][0]["OperatorType"], "Sort", "{plan}");
+        assert_eq!(plan["Inputs"][0]["OrderBy"], order, "{plan}");
+        assert_eq!(plan["Inputs"][0]["Inputs"][0]["Query"], query, "{plan}");
+    }
+    assert!(
+        refused("select group_concat(distinct name order by id) from user").starts_with("VT12001")
     );
-    assert_eq!(
-        refused("select group_concat(name order by id) from user"),
-        "VT12001: unsupported: cannot evaluate group concat with distinct or order by"
+    assert!(
+        refused("select group_concat(distinct name), group_concat(id order by id) from user")
+            .starts_with("VT12001")
     );
     assert!(refused("select * from user u join user v on u.id = v.name").starts_with("VT12001"));
     assert!(refused("select * from user order by 2, col").starts_with("VT12001"));

@@ -49,4 +49,34 @@ pub(super) fn group_concat_queries(out: &mut Vec<Query>) {
          order by count(*) desc, qty limit 4",
         true,
     ));
+    // DISTINCT or ORDER BY inside: the shards send their rows, vtgate sorts each group's.
+    // (ORDER BY keys here are unique within a group: ties may come in any order.)
+    for sql in [
+        "select customer_id, group_concat(order_id order by order_id) from corder \
+         where customer_id < 30 group by customer_id",
+        "select sku, group_concat(distinct qty) from corder group by sku",
+        "select sku, group_concat(distinct qty order by qty desc separator '/') from corder \
+         group by sku",
+        "select group_concat(distinct region) from customer",
+        "select group_concat(distinct score) from customer where customer_id < 200",
+        "select region, group_concat(name order by customer_id) from customer \
+         where customer_id < 60 group by region",
+        "select qty, group_concat(sku, '-', order_id order by order_id desc) from corder \
+         where order_id < 200 group by qty",
+        "select group_concat(distinct note) from corder where order_id > 95000",
+        "select sku, count(*), group_concat(order_id order by price, order_id) from corder \
+         where order_id < 3000 group by sku having count(*) > 3 order by sku",
+        "select c.region, group_concat(o.order_id order by o.order_id) from customer c \
+         join corder o on o.customer_id = c.customer_id where c.customer_id < 20 \
+         group by c.region",
+        "select x.sku, group_concat(x.n order by x.qty) from (select sku, qty, count(*) as n \
+         from corder group by sku, qty) x group by x.sku",
+        "select group_concat(distinct big order by big) from customer",
+        // Refused: DISTINCT ordered by another value, and two in-group orders.
+        "select group_concat(distinct name order by customer_id) from customer",
+        "select group_concat(distinct qty), group_concat(order_id order by order_id) \
+         from corder where customer_id < 5",
+    ] {
+        out.push(q(sql, false));
+    }
 }
