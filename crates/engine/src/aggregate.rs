@@ -15,6 +15,7 @@
 //! would cut it.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Row, Type};
@@ -24,6 +25,7 @@ use crate::cell::CompareKind;
 use crate::decimal::Dec;
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
+use crate::hash_join::{Key, KeyKind};
 use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::vcursor::VCursor;
@@ -48,6 +50,10 @@ pub enum AggregateOpcode {
     },
     /// Number of distinct non-NULL values of this column (shards group by it).
     CountDistinct,
+    /// Number of distinct non-NULL values of this column, in rows in any order: each group
+    /// keeps a set of the values' keys (a second `count(distinct y)` over raw rows, whose
+    /// order serves the first).
+    CountDistinctHashed,
     /// Sum of the distinct non-NULL values of this column (shards group by
     /// it); integer, DECIMAL and DOUBLE columns only.
     SumDistinct,
@@ -80,6 +86,7 @@ impl AggregateOpcode {
             AggregateOpcode::Max => "max",
             AggregateOpcode::Avg { .. } => "avg",
             AggregateOpcode::CountDistinct => "count_distinct",
+            AggregateOpcode::CountDistinctHashed => "count_distinct_hashed",
             AggregateOpcode::SumDistinct => "sum_distinct",
             AggregateOpcode::GroupConcat { .. } => "group_concat",
             AggregateOpcode::AnyValue { .. } => "any_value",
@@ -122,6 +129,8 @@ enum Acc {
         count: i64,
         last: Option<Vec<u8>>,
     },
+    /// The keys seen, and how the column's values become keys (known at the first value).
+    DistinctSet(Option<KeyKind>, HashSet<Key>),
     SumDistinct {
         sum: Option<SumValue>,
         last: Option<Vec<u8>>,
@@ -223,6 +232,7 @@ impl Aggregate {
                     count: 0,
                     last: None,
                 },
+                AggregateOpcode::CountDistinctHashed => Acc::DistinctSet(None, HashSet::new()),
                 AggregateOpcode::SumDistinct => Acc::SumDistinct {
                     sum: None,
                     last: None,
@@ -290,6 +300,30 @@ impl Aggregate {
                     if new {
                         *count += 1;
                         *last = Some(c.to_vec());
+                    }
+                }
+                Acc::DistinctSet(key_kind, seen) => {
+                    let Some(c) = cell else {
+                        continue;
+                    };
+                    let key_kind = match key_kind {
+                        Some(k) => *k,
+                        None => {
+                            let f = fields.get(param.col).ok_or_else(|| {
+                                EngineError::BadResult(format!("no column {}", param.col))
+                            })?;
+                            let kind = KeyKind::of(f).map_err(|_| {
+                                EngineError::unsupported(format!(
+                                    "COUNT(DISTINCT) of {} ({}) beside another in vtgate",
+                                    f.name,
+                                    f.r#type().as_str_name()
+                                ))
+                            })?;
+                            *key_kind.insert(kind)
+                        }
+                    };
+                    if let Some(key) = key_kind.key(Some(c))? {
+                        seen.insert(key);
                     }
                 }
                 Acc::SumDistinct { sum, last } => {
@@ -362,6 +396,7 @@ impl Aggregate {
         for (param, acc) in self.aggregates.iter().zip(accs) {
             let value: Option<Vec<u8>> = match acc {
                 Acc::Count(n) | Acc::Distinct { count: n, .. } => Some(n.to_string().into_bytes()),
+                Acc::DistinctSet(_, seen) => Some(seen.len().to_string().into_bytes()),
                 Acc::Sum(s) | Acc::SumDistinct { sum: s, .. } => {
                     s.map(|s| sum_text(s).into_bytes())
                 }
@@ -397,7 +432,8 @@ impl Aggregate {
             match p.opcode {
                 AggregateOpcode::CountStar
                 | AggregateOpcode::Count
-                | AggregateOpcode::CountDistinct => {
+                | AggregateOpcode::CountDistinct
+                | AggregateOpcode::CountDistinctHashed => {
                     f.r#type = Type::Int64 as i32;
                     f.charset = proto::sqltypes::BINARY_COLLATION;
                     f.decimals = 0;

@@ -45,8 +45,8 @@ pub struct HashJoin {
 }
 
 /// A join column value normalised so that MySQL-equal values are equal.
-#[derive(Debug, PartialEq, Eq, Hash)]
-enum Key {
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
     Number(Decimal),
     Bytes(Vec<u8>),
     Time(i128),
@@ -54,7 +54,7 @@ enum Key {
 
 /// How the join columns' values become [`Key`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyKind {
+pub(crate) enum KeyKind {
     /// Integers and decimals, by value.
     Number,
     /// Bytes as they are.
@@ -141,8 +141,13 @@ fn trim_spaces(b: &[u8]) -> &[u8] {
 }
 
 impl KeyKind {
+    /// How the values of one column become keys (`count(distinct x)` in vtgate).
+    pub(crate) fn of(field: &Field) -> Result<KeyKind> {
+        key_kind(field, field)
+    }
+
     /// The key of a cell; `None` for NULL (which matches nothing).
-    fn key(self, cell: Option<&[u8]>) -> Result<Option<Key>> {
+    pub(crate) fn key(self, cell: Option<&[u8]>) -> Result<Option<Key>> {
         let Some(b) = cell else {
             return Ok(None);
         };

@@ -156,18 +156,29 @@ fn group_concat_call(list: &FunctionArgumentList, e: &Expr) -> Result<AggregateC
     })
 }
 
-/// Whether a select item is a GROUP_CONCAT with DISTINCT or ORDER BY: its rows' values must
-/// reach vtgate, which sorts them (`join_aggregate::plan_raw_aggregate`).
+/// Whether the select items need every row's values in vtgate
+/// (`join_aggregate::plan_raw_aggregate`): a GROUP_CONCAT with DISTINCT or ORDER BY, or
+/// COUNT(DISTINCT) of two different expressions (the shards can group by one only).
 pub(super) fn needs_raw_rows(items: &[SelectItem]) -> Result<bool> {
+    let mut counted = std::collections::BTreeSet::new();
+    let mut other_distinct = false;
     for item in items {
         let Some(e) = item_expr(item) else { continue };
-        if let Some(call) = aggregate_call(e)? {
-            if call.name == "group_concat" && (call.distinct || !call.order_by.is_empty()) {
-                return Ok(true);
+        let Some(call) = aggregate_call(e)? else {
+            continue;
+        };
+        if call.name == "group_concat" && (call.distinct || !call.order_by.is_empty()) {
+            return Ok(true);
+        }
+        match (call.name.as_str(), call.distinct, &call.arg) {
+            ("count", true, Some(x)) => {
+                counted.insert(x.to_string());
             }
+            (_, true, _) => other_distinct = true,
+            _ => {}
         }
     }
-    Ok(false)
+    Ok(counted.len() > 1 && !other_distinct)
 }
 
 fn call(name: &str, arg: Expr) -> Expr {
@@ -206,7 +217,7 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
             // The shards send their rows; vtgate groups and sorts them.
             return plan_raw_aggregate(
                 &query,
-                "a GROUP_CONCAT with DISTINCT or ORDER BY",
+                "a GROUP_CONCAT with DISTINCT or ORDER BY, or COUNT(DISTINCT) of two expressions",
                 &mut |q| plan_multi_shard(q.clone(), route.clone()),
             );
         }

@@ -152,6 +152,8 @@ pub(super) fn plan_raw_aggregate(
                 within = Some(vec![(None, i, false)]);
                 (x, AggregateOpcode::CountDistinct)
             }
+            // The rows' order serves another: count this one in a set per group.
+            ("count", true, Some(x)) => (x, AggregateOpcode::CountDistinctHashed),
             ("group_concat", _, Some(_)) => {
                 let raw = concat(args.clone());
                 // The rows of a group in the order GROUP_CONCAT takes them: its ORDER BY,

@@ -72,6 +72,17 @@ pub(super) fn group_concat_queries(out: &mut Vec<Query>) {
         "select x.sku, group_concat(x.n order by x.qty) from (select sku, qty, count(*) as n \
          from corder group by sku, qty) x group by x.sku",
         "select group_concat(distinct big order by big) from customer",
+        // COUNT(DISTINCT) of several expressions: the first by the rows' order, the others
+        // in a set per group.
+        "select region, count(distinct score), count(distinct name) from customer \
+         group by region",
+        "select count(distinct qty), count(distinct sku), count(distinct customer_id) \
+         from corder",
+        "select sku, count(distinct qty), count(distinct note), count(*) from corder \
+         where order_id > 95000 group by sku",
+        "select count(distinct big), count(distinct balance) from customer",
+        "select qty, count(distinct sku), count(distinct price) from corder \
+         group by qty having count(distinct sku) > 2 order by qty",
         // Refused: DISTINCT ordered by another value, and two in-group orders.
         "select group_concat(distinct name order by customer_id) from customer",
         "select group_concat(distinct qty), group_concat(order_id order by order_id) \
