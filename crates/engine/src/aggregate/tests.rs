@@ -1,4 +1,5 @@
-//! Aggregate tests: partial counts, sums, min/max, avg, count(distinct) and sum(distinct)
+//! Aggregate tests: partial counts, sums, min/max, avg, count(distinct) (by order and by set),
+//! group_concat (partial and DISTINCT) and sum(distinct)
 //! merged across shards, grouped and scalar, with NULLs and empty input.
 
 use super::*;
@@ -201,6 +202,66 @@ async fn count_distinct_over_sorted_values() {
     assert_eq!(
         texts(&out),
         vec![vec![s("1"), s("2"), s("8")], vec![s("2"), s("1"), s("1")]]
+    );
+}
+
+#[tokio::test]
+async fn raw_rows_count_a_second_distinct_in_a_set_and_concatenate_distinct_values() {
+    // Raw rows sorted by g then x: count(distinct x) by order, count(distinct y) by set,
+    // group_concat(distinct x) leaving out neighbours equal under general_ci.
+    let f = [
+        field("g", Type::Int64),
+        field("x", Type::Varchar),
+        field("y", Type::Int64),
+        field("x2", Type::Varchar),
+    ];
+    let a: &[&[Option<&str>]] = &[
+        &[Some("1"), Some("a"), Some("10"), Some("a")],
+        &[Some("1"), Some("A"), Some("20"), Some("A")],
+        &[Some("1"), Some("b"), Some("010"), Some("b")],
+        &[Some("1"), None, None, None],
+    ];
+    let b: &[&[Option<&str>]] = &[
+        &[Some("2"), Some("é"), Some("5"), Some("é")],
+        &[Some("2"), Some("E"), Some("5"), Some("E")],
+    ];
+    let vc = FakeVCursor::new("ks", &["-80", "80-"])
+        .result("ks", "-80", result(&f, a))
+        .result("ks", "80-", result(&f, b));
+    let agg = Aggregate {
+        group_by: vec![0],
+        aggregates: vec![
+            param(AggregateOpcode::CountDistinct, 1, "count(distinct x)"),
+            param(AggregateOpcode::CountDistinctHashed, 2, "count(distinct y)"),
+            param(
+                AggregateOpcode::GroupConcat {
+                    separator: b",".to_vec(),
+                    distinct: true,
+                },
+                3,
+                "group_concat(distinct x)",
+            ),
+        ],
+        hidden_columns: 0,
+        input: scatter(vec![
+            OrderByParam {
+                col: 0,
+                desc: false,
+            },
+            OrderByParam {
+                col: 1,
+                desc: false,
+            },
+        ]),
+    };
+    let out = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    assert_eq!(out.fields[2].r#type, Type::Int64 as i32);
+    assert_eq!(
+        texts(&out),
+        vec![
+            vec![s("1"), s("2"), s("2"), s("a,b")],
+            vec![s("2"), s("1"), s("1"), s("é")]
+        ]
     );
 }
 
