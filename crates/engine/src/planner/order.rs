@@ -276,7 +276,22 @@ fn same_column(a: &Expr, b: &Expr) -> bool {
     let one_unqualified = matches!(a, Expr::Identifier(_)) || matches!(b, Expr::Identifier(_));
     match (column_name(a), column_name(b)) {
         (Some(x), Some(y)) => {
-            x.eq_ignore_ascii_case(y) && (one_unqualified || a.to_string() == b.to_string())
+            x.eq_ignore_ascii_case(y) && (one_unqualified || same_qualifiers(a, b))
+        }
+        _ => a.to_string() == b.to_string(),
+    }
+}
+
+/// Whether two qualified column references name the same qualifier (`o.x` and `` o.`x` ``:
+/// quotes do not change a name).
+fn same_qualifiers(a: &Expr, b: &Expr) -> bool {
+    match (a, b) {
+        (Expr::CompoundIdentifier(x), Expr::CompoundIdentifier(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .take(x.len().saturating_sub(1))
+                    .all(|(p, q)| p.value == q.value)
         }
         _ => a.to_string() == b.to_string(),
     }

@@ -519,6 +519,12 @@ pub fn queries() -> Vec<Query> {
         "select * from corder where order_id < 50 order by 2, qty",
         false,
     ));
+    // `*` over a cross-shard join ordered by its (expanded) columns, quoted or not.
+    out.push(q(
+        "select c.*, o.`sku` from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 9 order by `o`.sku, c.customer_id limit 12",
+        true,
+    ));
     // Reference table alone.
     out.push(q("select * from product order by sku", true));
     out.push(q("select count(*), sum(price) from product", false));
