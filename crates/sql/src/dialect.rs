@@ -21,9 +21,7 @@ mod multi_update;
 use std::any::TypeId;
 
 use sqlparser::ast::{
-    BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Statement,
-    UnaryOperator,
+    BinaryOperator, CastKind, DataType, Expr, FunctionArgExpr, Statement, UnaryOperator,
 };
 use sqlparser::dialect::{BindPlaceholderStyle, Dialect, MySqlDialect, Precedence};
 use sqlparser::keywords::Keyword;
@@ -57,23 +55,10 @@ fn interval_function(parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
         Ok(None) => return None,
         Err(e) => return Some(Err(e)),
     };
-    Some(Ok(Expr::Function(Function {
-        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("interval"))]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                .collect(),
-            clauses: Vec::new(),
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: Vec::new(),
-    })))
+    Some(Ok(crate::parse::function_call(
+        "interval",
+        args.into_iter().map(FunctionArgExpr::Expr).collect(),
+    )))
 }
 
 impl VtDialect {

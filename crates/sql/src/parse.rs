@@ -4,7 +4,10 @@
 //! the offending token (1-based), as Vitess's tokenizer reports it.
 
 use crate::dialect::VtDialect;
-use sqlparser::ast::Statement;
+use sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName, ObjectNamePart, Statement,
+};
 use sqlparser::parser::{Parser, ParserError, ParserOptions};
 
 use crate::classify::Tokens;
@@ -31,6 +34,24 @@ pub fn parse_many(sql: &str) -> Result<Vec<Statement>, SqlError> {
         .try_with_sql(sql)
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| syntax_error(sql, &e))
+}
+
+/// The call `name(args...)`, as the parser would build it from its text.
+pub fn function_call(name: &str, args: Vec<FunctionArgExpr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args.into_iter().map(FunctionArg::Unnamed).collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
 }
 
 /// Turns a sqlparser error into Vitess's syntax error text.

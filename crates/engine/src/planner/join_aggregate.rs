@@ -10,9 +10,7 @@
 //! in-group order per query, shared with `count(distinct x)`).
 
 use sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments,
-    GroupByExpr, Ident, ObjectName, ObjectNamePart, OrderBySort, Query, SelectItem, SetExpr,
-    Value as AstValue,
+    Expr, FunctionArgExpr, GroupByExpr, OrderBySort, Query, SelectItem, SetExpr, Value as AstValue,
 };
 
 use super::aggregate_tail::{Finish, Tail};
@@ -30,23 +28,10 @@ use crate::primitive::Primitive;
 
 /// `concat(a, b ...)`: GROUP_CONCAT's value of one row, as text.
 fn concat(args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("concat"))]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                .collect(),
-            clauses: Vec::new(),
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: Vec::new(),
-    })
+    sql::parse::function_call(
+        "concat",
+        args.into_iter().map(FunctionArgExpr::Expr).collect(),
+    )
 }
 
 fn refuse_in(source: &str, why: &str) -> EngineError {
