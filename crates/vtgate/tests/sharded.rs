@@ -123,9 +123,9 @@ async fn sharded_keyspace_behaviour() {
     assert!(sent.iter().all(|r| r.3.contains("= 0x37")), "{sent:?}");
 
     // An unsupported shape is refused with VT12001 and the connection stays usable
-    // (`group_concat` over rows of several shards: vtgate does not concatenate them).
+    // (a window over rows of several shards: vtgate does not compute windows).
     let err = c
-        .query_drop("select group_concat(email order by email) from customer")
+        .query_drop("select row_number() over (order by email) from customer")
         .await
         .unwrap_err();
     let (code, state, message) = server_error(err);
