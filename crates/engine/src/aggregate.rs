@@ -129,7 +129,7 @@ enum Acc {
         count: i64,
         last: Option<Vec<u8>>,
     },
-    /// The keys seen, and how the column's values become keys (known at the first value).
+    /// How the column's values become keys (`None` without input rows), and the keys seen.
     DistinctSet(Option<KeyKind>, HashSet<Key>),
     SumDistinct {
         sum: Option<SumValue>,
@@ -220,10 +220,12 @@ fn sum_text(s: SumValue) -> String {
 }
 
 impl Aggregate {
-    fn new_accs(&self) -> Vec<Acc> {
+    /// Fresh accumulators for a group; `key_kinds` are the hashed COUNT(DISTINCT)s' key kinds.
+    fn new_accs(&self, key_kinds: &[Option<KeyKind>]) -> Vec<Acc> {
         self.aggregates
             .iter()
-            .map(|a| match a.opcode {
+            .zip(key_kinds)
+            .map(|(a, &key_kind)| match a.opcode {
                 AggregateOpcode::CountStar | AggregateOpcode::Count => Acc::Count(0),
                 AggregateOpcode::Sum => Acc::Sum(None),
                 AggregateOpcode::Min | AggregateOpcode::Max => Acc::Extreme(None),
@@ -232,7 +234,7 @@ impl Aggregate {
                     count: 0,
                     last: None,
                 },
-                AggregateOpcode::CountDistinctHashed => Acc::DistinctSet(None, HashSet::new()),
+                AggregateOpcode::CountDistinctHashed => Acc::DistinctSet(key_kind, HashSet::new()),
                 AggregateOpcode::SumDistinct => Acc::SumDistinct {
                     sum: None,
                     last: None,
@@ -303,24 +305,8 @@ impl Aggregate {
                     }
                 }
                 Acc::DistinctSet(key_kind, seen) => {
-                    let Some(c) = cell else {
+                    let (Some(c), Some(key_kind)) = (cell, key_kind) else {
                         continue;
-                    };
-                    let key_kind = match key_kind {
-                        Some(k) => *k,
-                        None => {
-                            let f = fields.get(param.col).ok_or_else(|| {
-                                EngineError::BadResult(format!("no column {}", param.col))
-                            })?;
-                            let kind = KeyKind::of(f).map_err(|_| {
-                                EngineError::unsupported(format!(
-                                    "COUNT(DISTINCT) of {} ({}) beside another in vtgate",
-                                    f.name,
-                                    f.r#type().as_str_name()
-                                ))
-                            })?;
-                            *key_kind.insert(kind)
-                        }
                     };
                     if let Some(key) = key_kind.key(Some(c))? {
                         seen.insert(key);
@@ -543,6 +529,27 @@ impl Primitive for Aggregate {
                 _ => Ok(None),
             })
             .collect::<Result<Vec<_>>>()?;
+        // Asked only when there are rows: a column whose values make no keys (FLOAT) still
+        // counts 0 distinct values of none.
+        let key_kinds = self
+            .aggregates
+            .iter()
+            .map(|a| match a.opcode {
+                AggregateOpcode::CountDistinctHashed if !input.rows.is_empty() => {
+                    let f = fields
+                        .get(a.col)
+                        .ok_or_else(|| EngineError::BadResult(format!("no column {}", a.col)))?;
+                    KeyKind::of(f).map(Some).map_err(|_| {
+                        EngineError::unsupported(format!(
+                            "COUNT(DISTINCT) of {} ({}) beside another in vtgate",
+                            f.name,
+                            f.r#type().as_str_name()
+                        ))
+                    })
+                }
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut out = QueryResult {
             fields: self.output_fields(fields),
             ..Default::default()
@@ -580,7 +587,7 @@ impl Primitive for Aggregate {
                 if let Some((first, accs)) = current.take() {
                     out.rows.push(self.finish(&first, &accs, fields)?);
                 }
-                current = Some((cells.clone(), self.new_accs()));
+                current = Some((cells.clone(), self.new_accs(&key_kinds)));
             }
             if let Some((_, accs)) = current.as_mut() {
                 self.accumulate(accs, &cells, fields, &kinds, concat_max_len)?;
@@ -591,7 +598,7 @@ impl Primitive for Aggregate {
             None if self.group_by.is_empty() => {
                 let empty = vec![None; fields.len()];
                 out.rows
-                    .push(self.finish(&empty, &self.new_accs(), fields)?);
+                    .push(self.finish(&empty, &self.new_accs(&key_kinds), fields)?);
             }
             None => {}
         }

@@ -15,10 +15,11 @@ mod show;
 mod tests;
 pub mod vcursor;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use proto::query::execute_options::{IncludedFields, Workload};
-use proto::query::{BoundQuery, ExecuteOptions, QueryResult};
+use proto::query::{BindVariable, BoundQuery, ExecuteOptions, QueryResult};
 use proto::topodata::TabletType;
 use sql::classify::{classify, StatementKind};
 use sql::target::Target;
@@ -349,7 +350,15 @@ impl Executor {
     ) -> Result<Reply, VtError> {
         if matches!(kind, StatementKind::Select) && info_schema::mentions_information_schema(sql) {
             if let Some(query) = self.schema_query(session, sql) {
-                let r = self.query_schema(session, caller, &query).await?;
+                let r = self
+                    .query_any_with(
+                        session,
+                        caller,
+                        &query.sql,
+                        query.bind_variables(),
+                        Some(&query.keyspace),
+                    )
+                    .await?;
                 Self::note_result(session, &r);
                 return Ok(Reply::Result(r));
             }
@@ -652,32 +661,7 @@ impl Executor {
         info_schema::schema_query(&self.tablet_sql(session, sql), &keyspace_of)
     }
 
-    /// Runs an `information_schema` query on a tablet of the keyspace it names, outside the
-    /// session's transaction (it reads no table of the keyspace).
-    async fn query_schema(
-        &self,
-        session: &Session,
-        caller: &Caller,
-        query: &info_schema::SchemaQuery,
-    ) -> Result<QueryResult, VtError> {
-        let mut probe = session.clone();
-        probe.set_target(&query.keyspace, Target::parse(&query.keyspace)?);
-        probe.in_transaction = false;
-        self.pin_any_shard(&mut probe)?;
-        let route = self.route(&probe, &StatementKind::Select, &query.sql)?;
-        let target = ShardTarget {
-            keyspace: route.keyspace,
-            shard: route.shards.into_iter().next().unwrap_or_default(),
-            tablet_type: route.tablet_type,
-        };
-        let mut bound = Self::bound(session, query.sql.clone());
-        bound.bind_variables.extend(query.bind_variables());
-        self.gateway
-            .execute(&target, &bound, caller, &Self::options(session))
-            .await
-    }
-
-    /// Runs a query on the session's keyspace (or any keyspace) outside the session's
+    /// Runs a query on `keyspace` (default: the session's, or any) outside the session's
     /// transaction, for vtgate's own needs (evaluating `SET` values, `SHOW TABLES`).
     async fn query_any(
         &self,
@@ -686,8 +670,24 @@ impl Executor {
         sql: &str,
         keyspace: Option<&str>,
     ) -> Result<QueryResult, VtError> {
+        self.query_any_with(session, caller, sql, HashMap::new(), keyspace)
+            .await
+    }
+
+    /// [`Self::query_any`] with bind variables beside the session's (an `information_schema`
+    /// query's `__vtschemaname`).
+    async fn query_any_with(
+        &self,
+        session: &Session,
+        caller: &Caller,
+        sql: &str,
+        vars: HashMap<String, BindVariable>,
+        keyspace: Option<&str>,
+    ) -> Result<QueryResult, VtError> {
         let mut probe = session.clone();
-        if let Some(ks) = keyspace {
+        // The session's own keyspace keeps its target (`customer@replica`); another is read
+        // at its default tablet type.
+        if let Some(ks) = keyspace.filter(|ks| session.keyspace() != Some(*ks)) {
             probe.set_target(ks, Target::parse(ks)?);
         }
         probe.in_transaction = false;
@@ -699,7 +699,8 @@ impl Executor {
             tablet_type: route.tablet_type,
         };
         let options = Self::options(session);
-        let query = Self::bound(session, sql.to_string());
+        let mut query = Self::bound(session, sql.to_string());
+        query.bind_variables.extend(vars);
         if let Some(ss) = session.shard_session(&target.keyspace, &target.shard, target.tablet_type)
         {
             return self

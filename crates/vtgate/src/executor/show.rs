@@ -29,8 +29,7 @@ impl Executor {
             // gets the statement without the clause, since its database has another name.
             if let Some((ks, rest)) = show_database(sql) {
                 if self.topology.get().keyspace(&ks).is_some() {
-                    let keyspace = (session.keyspace() != Some(ks.as_str())).then_some(ks.as_str());
-                    let r = self.query_any(session, caller, &rest, keyspace).await?;
+                    let r = self.query_any(session, caller, &rest, Some(&ks)).await?;
                     return Ok(Reply::Result(r));
                 }
             }
@@ -173,8 +172,7 @@ impl Executor {
             }
             None => {}
         }
-        let keyspace = (session.keyspace() != Some(ks.as_str())).then_some(ks.as_str());
-        let mut r = self.query_any(session, caller, &sql, keyspace).await?;
+        let mut r = self.query_any(session, caller, &sql, Some(&ks)).await?;
         if let Some(f) = r.fields.first_mut() {
             f.name = format!("Tables_in_{ks}");
         }
