@@ -40,6 +40,27 @@ const UNICODE_CI_COLLATIONS: &[u32] = &[192, 224];
 /// MariaDB's `utf8mb3_unicode_nopad_ci` and `utf8mb4_unicode_nopad_ci`.
 const UNICODE_NOPAD_CI_COLLATIONS: &[u32] = &[1216, 1248];
 
+/// The id of a collation vtgate compares, by its name in SQL or in `information_schema`
+/// (MariaDB's `utf8` is `utf8mb3`); None for any other.
+pub fn collation_id(name: &str) -> Option<u32> {
+    let name = name.to_ascii_lowercase();
+    let (charset, rest) = match name.split_once('_') {
+        Some(("utf8mb4", rest)) => (0, rest),
+        Some(("utf8mb3" | "utf8", rest)) => (1, rest),
+        _ => return (name == "binary").then_some(BINARY_COLLATION),
+    };
+    let ids: [u32; 2] = match rest {
+        "general_ci" => [45, 33],
+        "bin" => [46, 83],
+        "unicode_ci" => [224, 192],
+        "general_nopad_ci" => [1069, 1057],
+        "nopad_bin" => [1070, 1107],
+        "unicode_nopad_ci" => [1248, 1216],
+        _ => return None,
+    };
+    Some(ids[charset])
+}
+
 /// How the values of one column compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareKind {
@@ -362,6 +383,27 @@ mod tests {
         let k = CompareKind::Signed;
         assert_eq!(k.compare(None, Some(b"-9")).unwrap(), Ordering::Less);
         assert_eq!(k.compare(None, None).unwrap(), Ordering::Equal);
+    }
+
+    #[test]
+    fn collation_names_give_the_ids_vtgate_compares() {
+        assert_eq!(collation_id("utf8mb4_bin"), Some(46));
+        assert_eq!(collation_id("UTF8_UNICODE_CI"), Some(192));
+        assert_eq!(collation_id("utf8mb3_general_nopad_ci"), Some(1057));
+        assert_eq!(collation_id("binary"), Some(BINARY_COLLATION));
+        assert_eq!(collation_id("latin1_bin"), None);
+        assert_eq!(collation_id("utf8mb4_unicode_520_ci"), None);
+        for name in [
+            "utf8mb4_unicode_nopad_ci",
+            "utf8mb4_nopad_bin",
+            "utf8mb4_general_ci",
+        ] {
+            let id = collation_id(name).unwrap();
+            assert!(
+                CompareKind::for_type(Type::Varchar, id, "c").is_ok(),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -4,14 +4,16 @@
 //! it drops the trailing columns the planner added for sorting. Routes on a
 //! multi-column vindex map their values in [`multi_column`].
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use proto::query::QueryResult;
+use proto::query::{Field, QueryResult};
+use proto::sqltypes::UNKNOWN_COLLATION;
 use sql::literal::{BindValue, BindVars};
 use vschema::{ColumnKind, Destination, Value, Vindex};
 
 use crate::bind::{routing_value, substitute, PlanValue};
+use crate::cell::is_text;
 use crate::description::{KeyspaceDesc, PlanDescription};
 use crate::error::{EngineError, Result};
 use crate::lookup::Lookup;
@@ -19,6 +21,7 @@ use crate::merge_sort::{merge_sorted, OrderByParam};
 use crate::primitive::Primitive;
 use crate::vcursor::{ShardQuery, VCursor};
 
+mod collations;
 mod multi_column;
 pub use multi_column::ColumnValues;
 
@@ -128,6 +131,9 @@ pub struct Route {
     /// How VEXPLAIN names it: `Route`, or `Update` / `Delete` / `Insert`
     /// for DML sent as it is.
     pub operator: &'static str,
+    /// The collations `query` gives its select items (see [`collations`]), derived the
+    /// first time a shard reports one unknown.
+    collations: OnceLock<Vec<Option<u32>>>,
 }
 
 impl Route {
@@ -144,6 +150,29 @@ impl Route {
             hidden_columns: 0,
             sort_from_hidden: false,
             operator: "Route",
+            collations: OnceLock::new(),
+        }
+    }
+
+    /// Gives text fields the shards report with an unknown collation the one the route's
+    /// statement tells, where it tells one.
+    fn fill_collations(&self, vc: &dyn VCursor, results: &mut [QueryResult]) {
+        let unknown = |f: &Field| f.charset == UNKNOWN_COLLATION && is_text(f);
+        if !results.iter().any(|r| r.fields.iter().any(unknown)) {
+            return;
+        }
+        let Ok(vschema) = vc.vschema() else {
+            return;
+        };
+        let told = self
+            .collations
+            .get_or_init(|| collations::derive(&self.query, vschema, &self.keyspace.name));
+        for result in results {
+            for (field, collation) in result.fields.iter_mut().zip(told) {
+                if let (true, Some(c)) = (unknown(field), collation) {
+                    field.charset = *c;
+                }
+            }
         }
     }
 
@@ -297,7 +326,8 @@ impl Route {
                 sql: sql.clone(),
             })
             .collect();
-        let results = vc.execute_multi(&self.keyspace.name, &queries).await?;
+        let mut results = vc.execute_multi(&self.keyspace.name, &queries).await?;
+        self.fill_collations(vc, &mut results);
         let rows_affected = results.iter().map(|r| r.rows_affected).sum();
         let order_by = self.sort_columns(results.first().map_or(0, |r| r.fields.len()));
         let mut out = merge_sorted(results, &order_by)?;

@@ -46,7 +46,7 @@ pub type TrackedSchema = BTreeMap<String, KeyspaceColumns>;
 /// What the tracker asks a primary. Invisible columns are left out: `SELECT *` and an INSERT
 /// without a column list do not see them either.
 const COLUMNS_QUERY: &str = "select TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, EXTRA, \
-     COLUMN_KEY \
+     COLUMN_KEY, COLLATION_NAME \
      from information_schema.COLUMNS where TABLE_SCHEMA = database() \
      order by TABLE_NAME, ORDINAL_POSITION";
 
@@ -152,6 +152,8 @@ fn columns_of(result: &QueryResult) -> Result<KeyspaceColumns, VtError> {
         table.columns.push(Column {
             name: text(1),
             column_type: ColumnType(column_type(&text(2), &text(3)) as i32),
+            // NULL (empty) for columns that are not text.
+            collation_name: text(6),
             ..Default::default()
         });
     }
@@ -234,9 +236,9 @@ mod tests {
     use super::*;
     use proto::query::{Field, Row};
 
-    fn result(rows: &[[&str; 6]]) -> QueryResult {
+    fn result(rows: &[[&str; 7]]) -> QueryResult {
         QueryResult {
-            fields: vec![Field::default(); 6],
+            fields: vec![Field::default(); 7],
             rows: rows
                 .iter()
                 .map(|r| Row::from_values(r.iter().map(|v| Some(v.as_bytes()))))
@@ -248,10 +250,18 @@ mod tests {
     #[test]
     fn reads_columns_in_order_without_invisible_ones() {
         let r = result(&[
-            ["t", "id", "bigint", "bigint(20) unsigned", "", "PRI"],
-            ["t", "secret", "int", "int(11)", "INVISIBLE", "PRI"],
-            ["t", "name", "varchar", "varchar(10)", "", "MUL"],
-            ["u", "x", "uuid", "uuid", "", ""],
+            ["t", "id", "bigint", "bigint(20) unsigned", "", "PRI", ""],
+            ["t", "secret", "int", "int(11)", "INVISIBLE", "PRI", ""],
+            [
+                "t",
+                "name",
+                "varchar",
+                "varchar(10)",
+                "",
+                "MUL",
+                "utf8mb4_bin",
+            ],
+            ["u", "x", "uuid", "uuid", "", "", ""],
         ]);
         let cols = columns_of(&r).unwrap();
         // An invisible column may still be part of the key.
@@ -267,6 +277,9 @@ mod tests {
             [("id", Type::Uint64 as i32), ("name", Type::Varchar as i32)]
         );
         assert_eq!(cols["u"].columns[0].column_type.0, Type::NullType as i32);
+        // The planner orders expressions of text columns by their collation.
+        assert_eq!(cols["t"].columns[1].collation_name, "utf8mb4_bin");
+        assert_eq!(cols["t"].columns[0].collation_name, "");
     }
 
     #[test]

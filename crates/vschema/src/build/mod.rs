@@ -153,6 +153,9 @@ pub struct Column {
     pub name: String,
     /// `query.Type` number.
     pub column_type: i32,
+    /// Its collation's name, for text columns whose VSchema entry has one (schema tracking
+    /// gives every tracked text column its own); empty otherwise.
+    pub collation_name: String,
 }
 
 /// A table of the resolved VSchema.

@@ -100,6 +100,7 @@ fn build_table(
         table.columns.push(Column {
             name: col.name.clone(),
             column_type: col.column_type.0,
+            collation_name: col.collation_name.clone(),
         });
     }
 
