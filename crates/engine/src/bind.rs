@@ -9,6 +9,10 @@ use vschema::{ColumnKind, Value};
 
 use crate::error::{EngineError, Result};
 
+mod integer_text;
+
+use integer_text::{integer_reading, IntegerReading};
+
 /// A value known when planning (a literal) or read from a bind variable.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanValue {
@@ -131,29 +135,59 @@ fn number(n: &str) -> Option<BindValue> {
 /// does not route either.
 ///
 /// Where the column's type is known (`kind`, from the VSchema or schema
-/// tracking): against a number column no text routes but a canonical integer
-/// (`'abc'` is 0 there); against a text column no number routes, while any
-/// text does (`'05'` is the text `05` there).
+/// tracking): against an integer column a string routes by the integer MariaDB
+/// reads it as (`'07'`, `' 7'` and `'7abc'` are 7, `'abc'` is 0; see
+/// `integer_text`) and `0x37` by 55, while a string with a fraction (`'7.5'`)
+/// routes by the WHERE alone (MariaDB compares it with no integer, but rounds it
+/// to 8 in an index lookup); against a decimal or float
+/// column no text routes but a canonical integer; against a text column no
+/// number routes, while any text does (`'05'` is the text `05` there).
 pub fn routing_value(
     v: &BindValue,
     vindex: &dyn vschema::Vindex,
     kind: ColumnKind,
 ) -> Option<Value> {
+    if kind == ColumnKind::Integer && !hashes_text(vindex) {
+        if let BindValue::HexNum(_) | BindValue::BitNum(_) = v {
+            // `0x37` and `0b110111` are the number 55 against an integer column.
+            return v
+                .unsigned_in_numeric_context()
+                .and_then(|n| i64::try_from(n).ok())
+                .map(Value::Int);
+        }
+        if let Some(reading) = integer_text(v) {
+            return match reading {
+                IntegerReading::Integer(i) => Some(Value::Int(i)),
+                IntegerReading::NoInteger | IntegerReading::Unknown => None,
+            };
+        }
+    }
     match (v, kind) {
         (BindValue::HexVal(_), _)
         | (BindValue::Decimal(_), _)
         | (BindValue::Float64(_), _)
         | (BindValue::Temporal { .. }, _) => None,
-        (BindValue::VarChar(b) | BindValue::VarBinary(b), ColumnKind::Number)
-            if !canonical_integer(b) =>
-        {
-            None
-        }
+        (
+            BindValue::VarChar(b) | BindValue::VarBinary(b),
+            ColumnKind::Number | ColumnKind::Integer,
+        ) if !canonical_integer(b) => None,
         (BindValue::Int64(_) | BindValue::Uint64(_), ColumnKind::Text) => None,
         (BindValue::VarChar(_), ColumnKind::Text) => vindex_value(v).ok(),
         (BindValue::VarChar(b), _) if reads_as_another_number(b) => None,
         (BindValue::Int64(_) | BindValue::Uint64(_), _) if hashes_text(vindex) => None,
         (other, _) => vindex_value(other).ok(),
+    }
+}
+
+/// How a string value (a character or binary string, `X'..'`) reads against an integer
+/// column; None for other values.
+fn integer_text(v: &BindValue) -> Option<IntegerReading> {
+    match v {
+        BindValue::VarChar(b) | BindValue::VarBinary(b) => Some(integer_reading(b)),
+        BindValue::HexVal(h) => {
+            Some(decode_hex(h).map_or(IntegerReading::Unknown, |b| integer_reading(&b)))
+        }
+        _ => None,
     }
 }
 
@@ -399,6 +433,38 @@ mod tests {
         assert!(route(BindValue::Int64(5), ColumnKind::Unknown));
         assert!(route(text("abc"), ColumnKind::Unknown));
         assert!(!route(text("07"), ColumnKind::Unknown));
+    }
+
+    #[test]
+    fn an_integer_column_routes_text_by_the_integer_it_reads_as() {
+        let xx = vschema::vindexes::create_vindex("xxhash", "x", &Default::default()).unwrap();
+        let int = |v: BindValue| routing_value(&v, &*xx, ColumnKind::Integer);
+        let text = |s: &str| BindValue::VarChar(s.as_bytes().to_vec());
+        for s in ["07", " 7", "7abc", "+7", "7.0", "0.7e1"] {
+            assert_eq!(int(text(s)), Some(Value::Int(7)), "{s:?}");
+        }
+        assert_eq!(int(text("abc")), Some(Value::Int(0)));
+        assert_eq!(int(BindValue::HexVal("37".into())), Some(Value::Int(7)));
+        assert_eq!(int(BindValue::HexNum("37".into())), Some(Value::Int(55)));
+        assert_eq!(
+            int(BindValue::BitNum("110111".into())),
+            Some(Value::Int(55))
+        );
+        assert_eq!(int(BindValue::HexNum("FFFFFFFFFFFFFFFF".into())), None);
+        // MariaDB compares '7.5' with no integer but rounds it to 8 where it looks the value
+        // up in an index: the WHERE decides on every shard.
+        assert_eq!(int(text("7.5")), None);
+        // Decimals, floats and temporal values still route by the WHERE alone.
+        assert_eq!(int(BindValue::Decimal("7.0".into())), None);
+        assert_eq!(int(BindValue::Float64("7e0".into())), None);
+        assert_eq!(int(BindValue::Int64(7)), Some(Value::Int(7)));
+        // A vindex that hashes text reads the column's text, not the number.
+        let loose = vschema::vindexes::create_vindex("unicode_loose_md5", "u", &Default::default())
+            .unwrap();
+        assert_eq!(
+            routing_value(&text("07"), &*loose, ColumnKind::Integer),
+            None
+        );
     }
 
     fn vars() -> BindVars {

@@ -97,7 +97,10 @@ pub enum ColumnKind {
     /// The VSchema (or schema tracking) gives no type.
     #[default]
     Unknown,
-    /// Integer, decimal or floating point.
+    /// Integer (signed or unsigned): compared with a string as the exact number the
+    /// string reads as.
+    Integer,
+    /// Decimal or floating point.
     Number,
     /// Character or byte string (not ENUM or SET, which compare numbers by
     /// position).
@@ -119,11 +122,9 @@ impl ColumnKind {
                 | Type::Int32
                 | Type::Uint32
                 | Type::Int64
-                | Type::Uint64
-                | Type::Float32
-                | Type::Float64
-                | Type::Decimal,
-            ) => ColumnKind::Number,
+                | Type::Uint64,
+            ) => ColumnKind::Integer,
+            Ok(Type::Float32 | Type::Float64 | Type::Decimal) => ColumnKind::Number,
             Ok(
                 Type::Char
                 | Type::Varchar

@@ -1,7 +1,7 @@
 //! Plan-cache adversaries: one statement shape run many times in a row with literals of
 //! different types and spellings, so every run after the first takes the cached plan made
 //! for `:vtgN` bind variables. Integers against the `hash` vindex column as numbers and as
-//! strings MariaDB compares as doubles (`' 7'`, `'7.0'`, `'+7'`, `'1e1'`, integers past 2^53
+//! strings MariaDB reads as exact numbers (`' 7'`, `'7.0'`, `'+7'`, `'1e1'`, integers past 2^53
 //! written as text), u64 max, negative numbers, `_ci` text with trailing spaces and other
 //! case; in point selects, IN lists, BETWEEN, joins, subqueries, derived tables and UNIONs.
 //! The same values as binary-protocol parameters are in [`prepared`] and [`prepared_dml`].
@@ -29,6 +29,8 @@ fn id_literals() -> Vec<String> {
         "'abc'",
         "''",
         "'1e1'",
+        "'7.5'",
+        "'70e-1'",
         "10",
         "7.0",
         "7.5",
@@ -42,7 +44,8 @@ fn id_literals() -> Vec<String> {
     .collect();
     v.push(big.to_string());
     v.push(format!("'{big}'"));
-    // Past 2^53, MariaDB compares text with BIGINT as doubles: `big + 1` as text equals `big`.
+    // Past 2^53: MariaDB reads text against a BIGINT exactly (`big + 1` as text is not
+    // `big`), where a comparison of doubles could not tell them apart.
     v.push(format!("'{}'", big + 1));
     v.push((big + 1).to_string());
     v.push(format!("'{big}.0'"));
