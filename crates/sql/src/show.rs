@@ -221,7 +221,7 @@ pub fn show_database(sql: &str) -> Option<(String, String)> {
     Some((database, format!("{}{sep}{rest}", sql[..start].trim_end())))
 }
 
-fn unquote_ident(w: &str) -> String {
+pub(crate) fn unquote_ident(w: &str) -> String {
     if w.len() >= 2 && w.starts_with('`') && w.ends_with('`') {
         w[1..w.len() - 1].replace("``", "`")
     } else {

@@ -196,9 +196,58 @@ pub fn strip_trailing_comments(sql: &str) -> (&str, &str) {
     (&sql[..code_end], sql[code_end..].trim())
 }
 
+/// The statement an executable comment that makes up the whole statement runs
+/// (`/*!40101 SET NAMES utf8mb4 */`, as dump tools send them): its body, after any
+/// leading plain comments; empty when the comment's version (`NNNNN`, MySQL's
+/// `major*10000 + minor*100 + patch`) is newer than `server_version`, where MySQL skips
+/// it (and answers that the query was empty). None when `sql` is not such a statement.
+pub fn unwrap_executable(sql: &str, server_version: u32) -> Option<String> {
+    let (leading, rest) = strip_leading_comments(sql);
+    let b = rest.as_bytes();
+    let Some((CommentKind::Executable, end)) = b.first().and_then(|_| comment_at(b, 0)) else {
+        return None;
+    };
+    if !rest[..end].ends_with("*/") || !strip_trailing_comments(&rest[end..]).0.is_empty() {
+        return None;
+    }
+    let inner = &rest[3..end - 2];
+    let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
+    let body = if digits == 5 || digits == 6 {
+        let version: u32 = inner[..digits].parse().ok()?;
+        if version > server_version {
+            return Some(String::new());
+        }
+        &inner[digits..]
+    } else {
+        inner
+    };
+    Some(format!("{leading} {}", body.trim()).trim().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_executable_comment_is_its_body() {
+        let run = |sql| unwrap_executable(sql, 101_100);
+        assert_eq!(
+            run("/*!40100 SET @@SQL_MODE='' */").as_deref(),
+            Some("SET @@SQL_MODE=''")
+        );
+        assert_eq!(
+            run("/* c */ /*!40103 SET TIME_ZONE='+00:00' */ ;").as_deref(),
+            Some("/* c */ SET TIME_ZONE='+00:00'")
+        );
+        assert_eq!(run("/*! select 1 */").as_deref(), Some("select 1"));
+        // Newer than the server: MySQL skips it.
+        assert_eq!(run("/*!999999 select 1 */").as_deref(), Some(""));
+        // Code around the comment is the statement itself.
+        assert_eq!(run("select /*!40001 SQL_NO_CACHE */ 1"), None);
+        assert_eq!(run("/*!40001 select */ 1"), None);
+        assert_eq!(run("/*!40001 select 1"), None);
+        assert_eq!(run("select 1"), None);
+    }
 
     #[test]
     fn block_comments_outside_quotes() {

@@ -93,7 +93,9 @@ pub enum SetAction {
 
 /// Splits a `SET` statement into actions.
 pub fn parse_set(sql: &str) -> Result<Vec<SetAction>, VtError> {
-    let body = strip_keyword(sql.trim().trim_end_matches(';'), "set")
+    // Leading comments (`/* c */ SET ...`) are not part of the statement.
+    let statement = sql::split::strip_leading_comments(sql).1;
+    let body = strip_keyword(statement.trim().trim_end_matches(';'), "set")
         .ok_or_else(|| VtError::Other(format!("not a SET statement: {sql}")))?;
     split_top_level(body)
         .into_iter()
@@ -373,6 +375,11 @@ mod tests {
         );
         assert_eq!(
             parse_set("set autocommit=0").unwrap(),
+            vec![A::Autocommit(false)]
+        );
+        // A dump's leading comment (MariaDB's sandbox line is a plain comment to MySQL).
+        assert_eq!(
+            parse_set("/*M!999999\\- enable the sandbox mode */ -- x\n SET autocommit=0").unwrap(),
             vec![A::Autocommit(false)]
         );
         assert_eq!(

@@ -17,6 +17,24 @@ pub struct ServerInfo {
     pub version_comment: String,
 }
 
+impl ServerInfo {
+    /// `@@version` as MySQL's version number (`8.0.40` is 80040), which executable
+    /// comments (`/*!80000 ... */`) are compared with; 0 when it does not start `X.Y.Z`.
+    pub fn version_id(&self) -> u32 {
+        let mut parts = self
+            .version
+            .split(|c: char| !c.is_ascii_digit())
+            .take(3)
+            .map(|p| p.parse::<u32>().ok());
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(Some(major)), Some(Some(minor)), Some(Some(patch))) => {
+                major * 10_000 + minor * 100 + patch
+            }
+            _ => 0,
+        }
+    }
+}
+
 /// A text column of a locally built result.
 pub fn varchar_field(name: &str) -> Field {
     Field {

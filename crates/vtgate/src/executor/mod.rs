@@ -22,6 +22,7 @@ use proto::query::execute_options::{IncludedFields, Workload};
 use proto::query::{BindVariable, BoundQuery, ExecuteOptions, QueryResult};
 use proto::topodata::TabletType;
 use sql::classify::{classify, StatementKind};
+use sql::database_ddl::DatabaseDdl;
 use sql::target::Target;
 use tracing::Instrument;
 
@@ -121,6 +122,14 @@ impl Executor {
         caller: &Caller,
         sql: &str,
     ) -> Result<Reply, VtError> {
+        // A statement that is one executable comment (`/*!40101 SET NAMES utf8 */`, as dump
+        // tools send them) is its body, for vtgate as for MySQL.
+        let unwrapped = sql
+            .trim_start()
+            .starts_with("/*")
+            .then(|| sql::split::unwrap_executable(sql, self.info.version_id()))
+            .flatten();
+        let sql = unwrapped.as_deref().unwrap_or(sql);
         let kind = classify(sql);
         if !matches!(kind, StatementKind::Set) && crate::rewrite::assigns_user_variable(sql) {
             return Err(VtError::Unsupported(
@@ -177,9 +186,14 @@ impl Executor {
             | StatementKind::Release
             | StatementKind::RollbackToSavepoint => self.savepoint(session, caller, sql).await,
             StatementKind::VExplain => self.vexplain(session, caller, sql).await,
-            StatementKind::AlterVSchema
-            | StatementKind::LockTables
-            | StatementKind::UnlockTables => Err(VtError::Unsupported(format!(
+            // As Vitess does: a lock on the tablets' pooled connections would hold MySQL
+            // for every session, and there is no lock across shards.
+            StatementKind::LockTables => {
+                tracing::warn!(sql = %truncate(sql), "LOCK TABLES statement is ignored");
+                Ok(Reply::ok())
+            }
+            StatementKind::UnlockTables => Ok(Reply::ok()),
+            StatementKind::AlterVSchema => Err(VtError::Unsupported(format!(
                 "{} statement",
                 kind_name(&kind)
             ))),
@@ -197,7 +211,14 @@ impl Executor {
                 }
                 self.run_buffered(session, caller, sql, &kind).await
             }
-            StatementKind::Ddl => self.run_ddl(session, caller, sql, &kind).await,
+            StatementKind::Ddl => match sql::database_ddl::recognise(sql) {
+                Some(ddl) => {
+                    // DDL commits an open transaction, as in MySQL.
+                    self.commit(session, caller).await?;
+                    self.database_ddl(&ddl)
+                }
+                None => self.run_ddl(session, caller, sql, &kind).await,
+            },
             _ => self.run_buffered(session, caller, sql, &kind).await,
         }
     }
@@ -465,6 +486,44 @@ impl Executor {
     }
 
     /// DDL: implicit commit, then the statement on the primary of every shard.
+    /// `CREATE` / `DROP DATABASE`, as Vitess answers them without a database-DDL plugin:
+    /// keyspaces are made and removed with vtctl, so only the statements that change
+    /// nothing succeed (`CREATE DATABASE IF NOT EXISTS` of a keyspace, `DROP DATABASE IF
+    /// EXISTS` of none), as a dump's replay sends them.
+    fn database_ddl(&self, ddl: &DatabaseDdl) -> Result<Reply, VtError> {
+        let exists = |name: &str| self.topology.get().keyspace(name).is_some();
+        let refused = |message: String, errno: u16| VtError::Engine {
+            message,
+            errno,
+            sqlstate: "HY000".to_string(),
+        };
+        match ddl {
+            DatabaseDdl::Create {
+                name,
+                if_not_exists,
+            } if exists(name) => match if_not_exists {
+                true => Ok(Reply::ok()),
+                false => Err(refused(
+                    format!("VT06001: cannot create database '{name}'; database exists"),
+                    1007,
+                )),
+            },
+            DatabaseDdl::Drop { name, if_exists } if !exists(name) => match if_exists {
+                true => Ok(Reply::ok()),
+                false => Err(refused(
+                    format!("VT05001: cannot drop database '{name}'; database does not exists"),
+                    1008,
+                )),
+            },
+            DatabaseDdl::Create { .. } => Err(VtError::Unsupported(
+                "CREATE DATABASE: keyspaces are created with vtctl".to_string(),
+            )),
+            DatabaseDdl::Drop { .. } => Err(VtError::Unsupported(
+                "DROP DATABASE of a keyspace: keyspaces are deleted with vtctl".to_string(),
+            )),
+        }
+    }
+
     async fn run_ddl(
         &self,
         session: &mut Session,

@@ -172,6 +172,46 @@ async fn local_selects_and_empty_transactions() {
     assert_eq!(err, VtError::ReplicaWrite("insert"));
     let err = run(&e, &mut s, "   ").await.unwrap_err();
     assert_eq!(err.errno(), 1065);
-    let err = run(&e, &mut s, "lock tables t read").await.unwrap_err();
+    // Ignored, as Vitess ignores them (dump tools send them).
+    run(&e, &mut s, "lock tables t read /*!32311 LOCAL */")
+        .await
+        .unwrap();
+    run(&e, &mut s, "unlock tables").await.unwrap();
+    // A statement that is one executable comment is its body, or empty when too new.
+    run(&e, &mut s, "/*!40101 SET autocommit = 0 */")
+        .await
+        .unwrap();
+    assert!(!s.autocommit);
+    run(&e, &mut s, "set autocommit = 1").await.unwrap();
+    let err = run(&e, &mut s, "/*!90000 set time_zone = '+01:00' */")
+        .await
+        .unwrap_err();
+    assert_eq!(err.errno(), 1065);
+    // Keyspaces are made with vtctl: only the database DDL that changes nothing succeeds.
+    run(
+        &e,
+        &mut s,
+        "create database /*!32312 if not exists*/ `commerce`",
+    )
+    .await
+    .unwrap();
+    run(&e, &mut s, "drop database if exists nothere")
+        .await
+        .unwrap();
+    let err = run(&e, &mut s, "create database commerce")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.errno(), err.to_string().as_str()),
+        (
+            1007,
+            "VT06001: cannot create database 'commerce'; database exists"
+        )
+    );
+    let err = run(&e, &mut s, "drop database nothere").await.unwrap_err();
+    assert_eq!(err.errno(), 1008);
+    let err = run(&e, &mut s, "create database nothere")
+        .await
+        .unwrap_err();
     assert_eq!(err.errno(), 1235);
 }
