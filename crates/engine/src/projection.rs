@@ -80,6 +80,9 @@ pub enum Arith {
     IsNotNull(Box<Arith>),
     /// `COALESCE(a, b, ...)` / `IFNULL(a, b)`: the first value not NULL.
     Coalesce(Vec<Arith>),
+    /// `CONCAT(a, b, ...)` of columns and literals: text, computed only as a whole
+    /// [`Projection`] column (`projection/concat.rs`); refused inside arithmetic.
+    Concat(Vec<Arith>),
 }
 
 /// The static type of an expression.
@@ -223,6 +226,7 @@ impl Arith {
                 Ok(binary_type(a.typ(fields, vars)?, *op, b.typ(fields, vars)?))
             }
             Arith::IsNotNull(_) => Ok(NumType::Int { unsigned: false }),
+            Arith::Concat(_) => Err(refuse("CONCAT(...)")),
             Arith::Coalesce(args) => {
                 let mut t: Option<NumType> = None;
                 for a in args.iter().filter(|a| !a.is_null_literal()) {
@@ -324,6 +328,7 @@ impl Arith {
                     (n, NumType::Int { .. }) => n,
                 }
             }
+            Arith::Concat(_) => return Err(refuse("CONCAT(...)")),
             Arith::IsNotNull(a) => {
                 let null = match a.as_ref() {
                     Arith::Column(i) => row.get(*i).copied().flatten().is_none(),
@@ -354,6 +359,10 @@ impl Arith {
             Arith::Coalesce(args) => {
                 let args: Vec<String> = args.iter().map(Arith::describe).collect();
                 format!("coalesce({})", args.join(", "))
+            }
+            Arith::Concat(args) => {
+                let args: Vec<String> = args.iter().map(Arith::describe).collect();
+                format!("concat({})", args.join(", "))
             }
         }
     }
@@ -471,10 +480,11 @@ pub struct ProjectedColumn {
     pub expr: Arith,
 }
 
-/// What fills a projected column: a constant or a computed value.
+/// What fills a projected column: a constant, a computed number or concatenated text.
 enum Cell {
     Constant(Option<Vec<u8>>),
     Computed(NumType),
+    Concat,
 }
 
 /// Replaces columns of each input row with computed values, in order,
@@ -508,6 +518,10 @@ impl Primitive for Projection {
                         ..slot.clone()
                     }
                 }
+                Arith::Concat(parts) => {
+                    types.push(Cell::Concat);
+                    concat::field(&c.name, parts, &r.fields, vars)?
+                }
                 e => {
                     let t = e.typ(&r.fields, vars)?;
                     types.push(Cell::Computed(t));
@@ -528,6 +542,10 @@ impl Primitive for Projection {
                         let view: Vec<Option<&[u8]>> = cells.iter().map(|c| c.as_deref()).collect();
                         text(c.expr.eval(&view, &r.fields, vars)?, *t)?
                     }
+                    Cell::Concat => match &c.expr {
+                        Arith::Concat(parts) => concat::cell(parts, &cells, vars)?,
+                        _ => None,
+                    },
                 };
                 if let Some(slot) = cells.get_mut(c.col) {
                     *slot = cell;
@@ -633,5 +651,6 @@ impl Primitive for Project {
     }
 }
 
+mod concat;
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,8 @@
 //! are known (derived tables, tables with authoritative column lists).
 
 use sqlparser::ast::{
-    Expr, Ident, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, UnaryOperator,
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Query, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, UnaryOperator,
 };
 
 use super::aggregation::coalesce_args;
@@ -55,6 +56,47 @@ pub(super) fn arith_over(
         }
         _ => return Err(cannot()),
     })
+}
+
+/// `CONCAT(...)` of columns and literals (nested CONCATs flattened) as a computed select
+/// item over the joined rows; None when `e` is no CONCAT.
+pub(super) fn concat_over(
+    e: &Expr,
+    column: &mut dyn FnMut(&Expr) -> Result<usize>,
+) -> Result<Option<Arith>> {
+    let Expr::Function(f) = e else {
+        return Ok(None);
+    };
+    if !f.name.to_string().eq_ignore_ascii_case("concat") {
+        return Ok(None);
+    }
+    let cannot = || refuse(&format!("select item {e} computed over the joined rows"));
+    let FunctionArguments::List(list) = &f.args else {
+        return Err(cannot());
+    };
+    if list.duplicate_treatment.is_some() || !list.clauses.is_empty() || list.args.is_empty() {
+        return Err(cannot());
+    }
+    let mut parts = Vec::new();
+    for arg in &list.args {
+        let FunctionArg::Unnamed(FunctionArgExpr::Expr(a)) = arg else {
+            return Err(cannot());
+        };
+        let mut a = a;
+        while let Expr::Nested(inner) = a {
+            a = inner;
+        }
+        if let Some(v) = PlanValue::from_expr(a) {
+            parts.push(Arith::Value(v));
+        } else if matches!(a, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+            parts.push(Arith::Column(column(a)?));
+        } else if let Some(Arith::Concat(inner)) = concat_over(a, column)? {
+            parts.extend(inner);
+        } else {
+            return Err(cannot());
+        }
+    }
+    Ok(Some(Arith::Concat(parts)))
 }
 
 /// `original` with `*` and `t.*` replaced by the columns of `units` (the

@@ -117,6 +117,11 @@ fn items_over_several_tables_are_computed_over_the_joined_rows() {
         p["Inputs"][0]["Inputs"][1]["Query"],
         "SELECT e.x FROM extra e WHERE :u_col_1_0 = e.col"
     );
+    // CONCAT of columns of both sides and literals.
+    let d =
+        describe("select concat(u.col, ' ', e.x) as t from user u join extra e on u.col = e.col");
+    assert_eq!(d["OperatorType"], "Projection");
+    assert_eq!(d["Expressions"], "0: concat(:1, ' ', :2) as t");
     // Aggregates over them, too.
     let d = describe(
         "select max(u.col * e.x), sum(u.col + e.x) from user u join extra e on u.col = e.col",
@@ -124,7 +129,7 @@ fn items_over_several_tables_are_computed_over_the_joined_rows() {
     assert_eq!(d["OperatorType"], "Aggregate");
     for sql in [
         "select u.col / (e.x / 2) from user u join extra e on u.col = e.col",
-        "select concat(u.col, e.x) from user u join extra e on u.col = e.col",
+        "select concat(u.col, upper(e.x)) from user u join extra e on u.col = e.col",
     ] {
         assert!(
             refused(sql).contains("computed over the joined rows"),

@@ -32,7 +32,7 @@ use super::derived::{derived_columns, plan_derived};
 use super::hash::{computed_derived, hash_key};
 use super::join_aggregate::plan_join_aggregate;
 use super::join_order::plan_cheapest;
-use super::join_projection::{arith_over, expand_wildcards};
+use super::join_projection::{arith_over, concat_over, expand_wildcards};
 use super::left_join_where::{after_join, inner_when_rejected};
 use super::order::{features_of_expr, find_order_column, is_wildcard, remove_limit};
 use super::routing::{and_operand, conjuncts};
@@ -574,12 +574,16 @@ fn plan_in_order(
     let shown = cols.len();
     let mut projected = Vec::with_capacity(computed.len());
     for (slot, e, name) in computed {
-        let expr = arith_over(e, true, &mut |x| {
+        let mut column = |x: &Expr| {
             let t = table_of(x, uses)?.ok_or_else(|| refuse(&format!("column {x}")))?;
             let i = queries[t].item(x.to_string());
             cols.push((t, i));
             Ok(cols.len() - 1)
-        })?;
+        };
+        let expr = match concat_over(e, &mut column)? {
+            Some(concat) => concat,
+            None => arith_over(e, true, &mut column)?,
+        };
         // The slot holds any column; the projection replaces it.
         cols[slot] = *cols
             .last()

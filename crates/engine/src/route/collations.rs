@@ -10,14 +10,16 @@
 //!   `information_schema.COLUMNS`);
 //! - a column of a derived table: the collation of the inner select item;
 //! - `MIN(e)` / `MAX(e)`: the collation of `e`;
-//! - `e COLLATE name`: `name`.
+//! - `e COLLATE name`: `name`;
+//! - `CONCAT(...)` of text columns of one collation (and string literals), or of
+//!   `utf8mb4_bin` and `utf8mb4_general_ci` ones: that collation, the `_bin` one.
 //!
 //! Only collations of the UTF-8 character sets (those the tablet's results are encoded in)
 //! and `binary` are filled in ([`collation_id`]); anything else stays unknown, and refused.
 
 use sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName, ObjectNamePart, Query,
-    Select, SelectItem, SetExpr, Statement, TableFactor,
+    Select, SelectItem, SetExpr, Statement, TableFactor, Value,
 };
 use vschema::{KeyspaceSchema, VSchema};
 
@@ -119,18 +121,52 @@ impl Scope<'_> {
             Expr::Nested(inner) => self.of_expr(inner),
             Expr::Collate { collation, .. } => collation_id(&last_part(collation)?),
             Expr::Function(f) => {
-                let name = last_part(&f.name)?;
-                if !(name.eq_ignore_ascii_case("min") || name.eq_ignore_ascii_case("max")) {
-                    return None;
-                }
+                let name = last_part(&f.name)?.to_ascii_lowercase();
                 let FunctionArguments::List(list) = &f.args else {
                     return None;
                 };
-                match list.args.as_slice() {
-                    [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] => self.of_expr(arg),
+                let args: Vec<&Expr> = list
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()?;
+                match (name.as_str(), args.as_slice()) {
+                    ("min" | "max", [arg]) => self.of_expr(arg),
+                    ("concat", args) if !args.is_empty() => self.of_concat(args),
                     _ => None,
                 }
             }
+            _ => None,
+        }
+    }
+}
+
+impl Scope<'_> {
+    /// `CONCAT(args)`: the collation of its text arguments when they have one (string
+    /// literals and numbers give way to a column), `utf8mb4_bin` for that with `utf8mb4_general_ci`
+    /// (MySQL's rule for a `_bin` and a `_ci` collation of one character set); None for
+    /// any other argument, which may be a number, or text of another character set.
+    fn of_concat(&self, args: &[&Expr]) -> Option<u32> {
+        const GENERAL_CI: u32 = 45;
+        const BIN: u32 = 46;
+        let mut found: Vec<u32> = Vec::new();
+        for arg in args {
+            if matches!(arg, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_) | Value::Number(..)))
+            {
+                continue;
+            }
+            let c = self.of_expr(arg)?;
+            if !found.contains(&c) {
+                found.push(c);
+            }
+        }
+        match found.as_slice() {
+            [] => Some(GENERAL_CI),
+            [one] => Some(*one),
+            [a, b] if (*a, *b) == (BIN, GENERAL_CI) || (*a, *b) == (GENERAL_CI, BIN) => Some(BIN),
             _ => None,
         }
     }
@@ -272,6 +308,16 @@ mod tests {
             [Some(46)]
         );
         assert_eq!(derived("select tag from t join u on u.id = t.id"), [None]);
+    }
+
+    #[test]
+    fn concat_takes_its_columns_collation() {
+        assert_eq!(
+            derived(
+                "select concat('-', tag), concat(tag, label), concat('a'), concat(tag, id) from t"
+            ),
+            [Some(46), None, Some(45), None]
+        );
     }
 
     #[test]

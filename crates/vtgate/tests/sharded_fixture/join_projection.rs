@@ -1,8 +1,9 @@
 //! Select items of nested-loop joins computed by vtgate over the joined rows: arithmetic
 //! over columns of both tables (BIGINT, INT and DECIMAL, with MySQL's result types, NULL
 //! for a division by zero, an error out of range), COALESCE/IFNULL on a LEFT JOINed table,
-//! and aggregates, groups and ORDER BY over them. Text and dates are refused. And `*`
-//! expanded to the columns of derived tables.
+//! and aggregates, groups and ORDER BY over them; CONCAT of columns of both tables and
+//! literals (numbers, decimals, NULLs; text of several collations in [`super::collation`]). Other functions over
+//! text and dates are refused. And `*` expanded to the columns of derived tables.
 
 use super::{q, Query};
 
@@ -46,14 +47,26 @@ pub(super) fn join_projection_queries(out: &mut Vec<Query>) {
         // refused: a table's columns are not known
         "select * from (select sku, count(*) as n from corder group by sku) t \
          join commerce.warehouse w on w.sku = t.sku",
-        // refused: text
+        // CONCAT over both tables
         "select concat(c.name, o.note) from customer c join corder o on o.qty = c.score \
          where c.customer_id < 10",
+        "select c.customer_id, o.order_id, concat(c.name, ' / ', o.sku, '#', o.qty, ':', \
+         c.balance, ' ', c.big) as t from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 30 and o.order_id < 200",
+        "select concat(c.name, o.note) as t, count(*) from customer c join corder o \
+         on o.qty = c.score where c.customer_id < 40 group by t",
+        // refused: text
         "select c.name + o.qty from customer c join corder o on o.qty = c.score \
          where c.customer_id < 10 and o.order_id < 30",
     ] {
         out.push(q(sql, false));
     }
+    out.push(q(
+        "select c.customer_id, o.order_id, concat(c.region, o.sku) as t from customer c \
+         join corder o on o.qty = c.score where c.customer_id < 30 and o.order_id < 60 \
+         order by t, c.customer_id, o.order_id",
+        true,
+    ));
     out.push(q(
         "select c.customer_id, o.order_id, o.price - c.score * 100 as d from customer c \
          join corder o on o.qty = c.score where c.customer_id < 30 and o.order_id < 60 \
