@@ -234,17 +234,14 @@ pub(super) fn column_collations_checks() -> Vec<Query> {
     // CONCAT over a join: `_bin` with `general_ci` is `_bin` (grouped by it), and
     // `unicode_ci` with `general_ci` is MariaDB's illegal mix (1267), which vtgate refuses.
     out.push(q(
-        format!(
-            "select concat('-', o.tag, c.email) as t, count(*) from corder o join customer c \
-             on c.customer_id = o.customer_id where o.order_id > 97000 group by t"
-        ),
+        "select concat('-', o.tag, c.email) as t, count(*) from corder o join customer c \
+         on c.customer_id = o.customer_id where o.order_id > 97000 group by t",
         false,
     ));
     out.push(q(
         "select c.customer_id, concat(o.label, c.region, 7, -2.50) from customer c \
          left join corder o on o.customer_id = c.score and o.order_id > 97000 \
-         where c.customer_id < 12"
-            .to_string(),
+         where c.customer_id < 12",
         false,
     ));
     // A UNION of the converted latin1_bin column with a general_ci one.
