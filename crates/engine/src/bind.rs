@@ -147,6 +147,10 @@ pub fn routing_value(
     vindex: &dyn vschema::Vindex,
     kind: ColumnKind,
 ) -> Option<Value> {
+    if let BindValue::Collated { text, .. } = v {
+        // Routed as the text it is; its collation only decides what it equals on the shard.
+        return routing_value(&BindValue::VarChar(text.clone().into_bytes()), vindex, kind);
+    }
     if kind == ColumnKind::Integer && !hashes_text(vindex) {
         if let BindValue::HexNum(_) | BindValue::BitNum(_) = v {
             // `0x37` and `0b110111` are the number 55 against an integer column.
@@ -230,6 +234,7 @@ pub fn vindex_value(v: &BindValue) -> Result<Value> {
         BindValue::Uint64(u) => Value::Uint(*u),
         BindValue::Float64(s) | BindValue::Decimal(s) => Value::Bytes(s.clone().into_bytes()),
         BindValue::VarChar(b) | BindValue::VarBinary(b) => Value::Bytes(b.clone()),
+        BindValue::Collated { text, .. } => Value::Bytes(text.clone().into_bytes()),
         // As it was before it was typed: the text MySQL printed.
         BindValue::Temporal { text, .. } => Value::Bytes(text.clone().into_bytes()),
         BindValue::HexVal(h) => Value::Bytes(

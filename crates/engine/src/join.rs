@@ -86,13 +86,35 @@ pub fn cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
     )
 }
 
+/// `utf8mb4_bin`, as the tablet reports a column of that collation.
+const UTF8MB4_BIN: u32 = 46;
+
 /// [`cell_to_bind`] for a value the other side compares with one of its columns (join
-/// variables, subquery values). There the value is a literal, which takes that column's
-/// collation, where MariaDB would compare the two columns under one collation of the pair.
-/// A `general_ci` value ([`CompareKind::GeneralCi`]) keeps MariaDB's answer, since any other
-/// collation of the pair overrides it or clashes with it; text of any other collation
-/// (`_bin`, flagged BINARY, no-pad, unknown) is refused.
+/// variables, subquery values). There a plain literal would take that column's collation,
+/// where MariaDB compares the two columns under one collation of the pair. A `general_ci`
+/// value ([`CompareKind::GeneralCi`]) keeps MariaDB's answer, since any other collation of
+/// the pair overrides it or clashes with it; a `utf8mb4_bin` column's value is bound with
+/// `COLLATE utf8mb4_bin`, which wins as `_bin` wins over a `_ci` collation of its character
+/// set (and over latin1's, converted to utf8mb4); text of any other collation (no-pad,
+/// `unicode_ci`, flagged BINARY without telling which, unknown) is refused.
 pub fn compared_cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
+    if is_text(field) && field.charset == UTF8MB4_BIN {
+        // MySQL compares a `utf8mb4_bin` column with a `_ci` one of the same character set
+        // under `_bin`: the literal carries the collation, which wins as the column would.
+        return match cell {
+            None => Ok(BindValue::Null),
+            Some(b) => match std::str::from_utf8(b) {
+                Ok(text) => Ok(BindValue::Collated {
+                    text: text.to_string(),
+                    collation: "utf8mb4_bin",
+                }),
+                Err(_) => Err(EngineError::BadResult(format!(
+                    "{}: utf8mb4_bin text that is not UTF-8",
+                    field.name
+                ))),
+            },
+        };
+    }
     if is_text(field) && CompareKind::for_field(field).ok() != Some(CompareKind::GeneralCi) {
         return Err(EngineError::unsupported(format!(
             "comparing {} (collation {}{}) with a column on other shards",

@@ -36,6 +36,15 @@ pub enum BindValue {
     BitNum(String),
     /// A list, for `IN ::name`.
     Tuple(Vec<BindValue>),
+    /// UTF-8 text from a result that must compare in its column's collation wherever it is
+    /// bound (a `utf8mb4_bin` join value): printed `_utf8mb4'text' COLLATE name`, which wins
+    /// over the other operand's collation as the column would have.
+    Collated {
+        /// The text.
+        text: String,
+        /// The collation's name.
+        collation: &'static str,
+    },
     /// A DATE, TIME or DATETIME value from a result (a join or subquery value), printed as
     /// `CAST('text' AS sql_type)` so that it compares and computes as that type, not as text.
     Temporal {
@@ -120,6 +129,12 @@ impl BindValue {
                 out.push_str(" AS ");
                 out.push_str(sql_type);
                 out.push(')');
+            }
+            BindValue::Collated { text, collation } => {
+                out.push_str("_utf8mb4");
+                write_quoted(out, text);
+                out.push_str(" COLLATE ");
+                out.push_str(collation);
             }
             BindValue::Tuple(vals) => {
                 out.push('(');
@@ -267,6 +282,13 @@ mod tests {
         );
         assert_eq!(bind_to_sql(&BindValue::Uint64(2)), "CAST(2 AS UNSIGNED)");
         assert_eq!(bind_to_sql(&BindValue::Decimal("-1.50".into())), "-1.50");
+        assert_eq!(
+            bind_to_sql(&BindValue::Collated {
+                text: "a'b".into(),
+                collation: "utf8mb4_bin"
+            }),
+            "_utf8mb4'a\\'b' COLLATE utf8mb4_bin"
+        );
         assert_eq!(
             bind_to_sql(&BindValue::Temporal {
                 sql_type: "TIME(0)".into(),

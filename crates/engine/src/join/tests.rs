@@ -136,10 +136,10 @@ fn cells_bind_by_type() {
     assert!(cell_to_bind(&f(Type::Float32), Some(b"0.1")).is_err());
 }
 
-/// A text value compared on another shard takes that column's collation: only
-/// general_ci values keep MariaDB's answer there.
+/// A text value compared on another shard takes that column's collation: general_ci
+/// values keep MariaDB's answer there, utf8mb4_bin ones carry their collation.
 #[test]
-fn compared_text_must_be_general_ci() {
+fn compared_text_is_general_ci_or_carries_bin() {
     let text = |charset: u32, flags: u32| Field {
         charset,
         flags,
@@ -150,7 +150,15 @@ fn compared_text_must_be_general_ci() {
         bind(&text(45, 0)).unwrap(),
         BindValue::VarChar(b"a".to_vec())
     );
-    for (charset, flags) in [(46, 0), (224, 0), (1069, 0), (0, 0), (45, 128)] {
+    assert_eq!(
+        bind(&text(46, 128)).unwrap().to_sql(),
+        "_utf8mb4'a' COLLATE utf8mb4_bin"
+    );
+    assert_eq!(
+        compared_cell_to_bind(&text(46, 128), None).unwrap(),
+        BindValue::Null
+    );
+    for (charset, flags) in [(224, 0), (1069, 0), (0, 0), (45, 128)] {
         let err = bind(&text(charset, flags)).unwrap_err().to_string();
         assert!(err.contains("with a column on other shards"), "{err}");
     }

@@ -213,9 +213,19 @@ pub(super) fn column_collations_checks() -> Vec<Query> {
     let new_rows = "from corder where order_id > 97000";
     // Across shards, one side's value is compared on the other as a literal, under that
     // side's collation; MariaDB compares the pair under one collation (here the `_bin` one).
-    // From the general_ci side that is the same answer; from the `_bin` side it is refused.
-    // (Pairs MariaDB refuses to compare, general_ci with nopad_ci, vtgate still answers.)
-    for (a, b) in [("note", "tag"), ("tag", "note"), ("lb", "note")] {
+    // From the general_ci side that is the same answer; from the `utf8mb4_bin` side the
+    // literal carries `COLLATE utf8mb4_bin`, which wins over `general_ci`, `unicode_ci`,
+    // `general_nopad_ci` and latin1's `_bin` as the column does; from the converted
+    // latin1_bin side it is refused. (Pairs MariaDB refuses to compare, general_ci with
+    // nopad_ci, vtgate still answers.)
+    for (a, b) in [
+        ("note", "tag"),
+        ("tag", "note"),
+        ("tag", "label"),
+        ("tag", "np"),
+        ("tag", "lb"),
+        ("lb", "note"),
+    ] {
         out.push(q(
             format!(
                 "select o.order_id, p.order_id from corder o join corder p on o.{a} = p.{b} \
