@@ -776,6 +776,27 @@ pub(super) fn build_predicate(
         }
         Expr::IsNull(x) => Predicate::IsNull(operand(x)?, false),
         Expr::IsNotNull(x) => Predicate::IsNull(operand(x)?, true),
+        // `a <=> b`: both NULL, or neither and equal; never NULL itself.
+        Expr::BinaryOp {
+            left,
+            op: B::Spaceship,
+            right,
+        } => {
+            let (a, b) = (operand(left)?, operand(right)?);
+            let both = |negated: bool| {
+                Box::new(Predicate::And(
+                    Box::new(Predicate::IsNull(a.clone(), negated)),
+                    Box::new(Predicate::IsNull(b.clone(), negated)),
+                ))
+            };
+            Predicate::Or(
+                both(false),
+                Box::new(Predicate::And(
+                    both(true),
+                    Box::new(Predicate::Compare(a.clone(), CmpOp::Eq, b.clone())),
+                )),
+            )
+        }
         Expr::BinaryOp { left, op, right } => {
             let op = match op {
                 B::Eq => CmpOp::Eq,

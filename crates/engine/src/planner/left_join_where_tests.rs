@@ -79,6 +79,11 @@ fn other_conditions_filter_the_joined_rows() {
         "select u.col from user u left join extra e on u.col = e.col where e.x = 1 or u.col = 2",
     );
     assert_eq!(d["OperatorType"], "Filter");
+    // `<=>` holds for the row of NULLs: over the joined rows too.
+    let d =
+        describe("select u.col from user u left join extra e on u.col = e.col where e.x <=> null");
+    assert_eq!(d["OperatorType"], "Filter");
+    assert_eq!(d["Inputs"][0]["Variant"], "LeftJoin");
     let e = refused(
         "select u.col from user u left join extra e on u.col = e.col where coalesce(e.x, 0) = 0",
     );

@@ -43,11 +43,17 @@ pub(super) fn outer_join_queries(out: &mut Vec<Query>) {
          on p.order_id = o.order_id + 1 where p.order_id is null and c.customer_id < 30",
         "select c.customer_id, o.order_id from customer c left join corder o \
          on o.qty = c.score and o.order_id < 300 where o.note is null or o.note = 'gift'",
+        // `<=>`, true for the row of NULLs: over the joined rows.
+        "select c.customer_id from customer c left join corder o on o.qty = c.score \
+         where o.order_id <=> null and c.customer_id < 30",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 300 where o.note <=> 'gift' or o.qty <=> c.score",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 300 where not (o.price <=> 10) \
+         and c.customer_id < 40",
         // Not computed by vtgate: refused.
         "select c.customer_id from customer c left join corder o on o.qty = c.score \
          where coalesce(o.order_id, 0) = 0 and c.customer_id < 30",
-        "select c.customer_id from customer c left join corder o on o.qty = c.score \
-         where o.order_id <=> null and c.customer_id < 30",
         // RIGHT JOIN.
         "select c.customer_id, w.sku from customer c right join commerce.warehouse w \
          on c.customer_id = w.stock",
