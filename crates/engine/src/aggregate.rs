@@ -57,6 +57,9 @@ pub enum AggregateOpcode {
     /// Sum of the distinct non-NULL values of this column (shards group by
     /// it); integer, DECIMAL and DOUBLE columns only.
     SumDistinct,
+    /// [`AggregateOpcode::SumDistinct`] over rows in any order: each group keeps a set of
+    /// the values' keys, as [`AggregateOpcode::CountDistinctHashed`] does.
+    SumDistinctHashed,
     /// A column neither grouped nor aggregated in a scalar aggregation
     /// (MySQL without ONLY_FULL_GROUP_BY): the value of the first partial
     /// row that counted rows (`count_col`, a partial `count(*)`), so a
@@ -88,6 +91,7 @@ impl AggregateOpcode {
             AggregateOpcode::CountDistinct => "count_distinct",
             AggregateOpcode::CountDistinctHashed => "count_distinct_hashed",
             AggregateOpcode::SumDistinct => "sum_distinct",
+            AggregateOpcode::SumDistinctHashed => "sum_distinct_hashed",
             AggregateOpcode::GroupConcat { .. } => "group_concat",
             AggregateOpcode::AnyValue { .. } => "any_value",
         }
@@ -131,6 +135,8 @@ enum Acc {
     },
     /// How the column's values become keys (`None` without input rows), and the keys seen.
     DistinctSet(Option<KeyKind>, HashSet<Key>),
+    /// How the column's values become keys, the keys seen and the sum of their values.
+    SumDistinctSet(Option<KeyKind>, HashSet<Key>, Option<SumValue>),
     SumDistinct {
         sum: Option<SumValue>,
         last: Option<Vec<u8>>,
@@ -235,6 +241,9 @@ impl Aggregate {
                     last: None,
                 },
                 AggregateOpcode::CountDistinctHashed => Acc::DistinctSet(key_kind, HashSet::new()),
+                AggregateOpcode::SumDistinctHashed => {
+                    Acc::SumDistinctSet(key_kind, HashSet::new(), None)
+                }
                 AggregateOpcode::SumDistinct => Acc::SumDistinct {
                     sum: None,
                     last: None,
@@ -312,6 +321,16 @@ impl Aggregate {
                         seen.insert(key);
                     }
                 }
+                Acc::SumDistinctSet(key_kind, seen, sum) => {
+                    let (Some(c), Some(key_kind)) = (cell, key_kind) else {
+                        continue;
+                    };
+                    if let Some(key) = key_kind.key(Some(c))? {
+                        if seen.insert(key) {
+                            *sum = Some(add_sum(*sum, parse_sum(c, float)?)?);
+                        }
+                    }
+                }
                 Acc::SumDistinct { sum, last } => {
                     let (Some(c), Some(kind)) = (cell, kind) else {
                         continue;
@@ -383,7 +402,7 @@ impl Aggregate {
             let value: Option<Vec<u8>> = match acc {
                 Acc::Count(n) | Acc::Distinct { count: n, .. } => Some(n.to_string().into_bytes()),
                 Acc::DistinctSet(_, seen) => Some(seen.len().to_string().into_bytes()),
-                Acc::Sum(s) | Acc::SumDistinct { sum: s, .. } => {
+                Acc::Sum(s) | Acc::SumDistinct { sum: s, .. } | Acc::SumDistinctSet(.., s) => {
                     s.map(|s| sum_text(s).into_bytes())
                 }
                 Acc::Extreme(v) | Acc::Concat(v, _) => v.clone(),
@@ -431,7 +450,11 @@ impl Aggregate {
                 }
                 // SUM of integers is DECIMAL (inputs that are raw column
                 // values rather than shard partial sums).
-                AggregateOpcode::Sum | AggregateOpcode::SumDistinct if is_integer(f) => {
+                AggregateOpcode::Sum
+                | AggregateOpcode::SumDistinct
+                | AggregateOpcode::SumDistinctHashed
+                    if is_integer(f) =>
+                {
                     f.r#type = Type::Decimal as i32;
                     f.decimals = 0;
                 }
@@ -511,7 +534,7 @@ impl Primitive for Aggregate {
                         ))
                     }
                 }
-                AggregateOpcode::SumDistinct => {
+                AggregateOpcode::SumDistinct | AggregateOpcode::SumDistinctHashed => {
                     let f = fields
                         .get(a.col)
                         .ok_or_else(|| EngineError::BadResult(format!("no column {}", a.col)))?;
@@ -535,13 +558,15 @@ impl Primitive for Aggregate {
             .aggregates
             .iter()
             .map(|a| match a.opcode {
-                AggregateOpcode::CountDistinctHashed if !input.rows.is_empty() => {
+                AggregateOpcode::CountDistinctHashed | AggregateOpcode::SumDistinctHashed
+                    if !input.rows.is_empty() =>
+                {
                     let f = fields
                         .get(a.col)
                         .ok_or_else(|| EngineError::BadResult(format!("no column {}", a.col)))?;
                     KeyKind::of(f).map(Some).map_err(|_| {
                         EngineError::unsupported(format!(
-                            "COUNT(DISTINCT) of {} ({}) beside another in vtgate",
+                            "a DISTINCT aggregate of {} ({}) beside another in vtgate",
                             f.name,
                             f.r#type().as_str_name()
                         ))

@@ -207,23 +207,25 @@ async fn count_distinct_over_sorted_values() {
 
 #[tokio::test]
 async fn raw_rows_count_a_second_distinct_in_a_set_and_concatenate_distinct_values() {
-    // Raw rows sorted by g then x: count(distinct x) by order, count(distinct y) by set,
-    // group_concat(distinct x) leaving out neighbours equal under general_ci.
+    // Raw rows sorted by g then x: count(distinct x) by order, count(distinct y) and
+    // sum(distinct y) by set (010 is 10), group_concat(distinct x) leaving out neighbours
+    // equal under general_ci.
     let f = [
         field("g", Type::Int64),
         field("x", Type::Varchar),
         field("y", Type::Int64),
         field("x2", Type::Varchar),
+        field("y2", Type::Int64),
     ];
     let a: &[&[Option<&str>]] = &[
-        &[Some("1"), Some("a"), Some("10"), Some("a")],
-        &[Some("1"), Some("A"), Some("20"), Some("A")],
-        &[Some("1"), Some("b"), Some("010"), Some("b")],
-        &[Some("1"), None, None, None],
+        &[Some("1"), Some("a"), Some("10"), Some("a"), Some("10")],
+        &[Some("1"), Some("A"), Some("20"), Some("A"), Some("20")],
+        &[Some("1"), Some("b"), Some("010"), Some("b"), Some("010")],
+        &[Some("1"), None, None, None, None],
     ];
     let b: &[&[Option<&str>]] = &[
-        &[Some("2"), Some("é"), Some("5"), Some("é")],
-        &[Some("2"), Some("E"), Some("5"), Some("E")],
+        &[Some("2"), Some("é"), Some("5"), Some("é"), Some("5")],
+        &[Some("2"), Some("E"), Some("5"), Some("E"), Some("5")],
     ];
     let vc = FakeVCursor::new("ks", &["-80", "80-"])
         .result("ks", "-80", result(&f, a))
@@ -241,6 +243,7 @@ async fn raw_rows_count_a_second_distinct_in_a_set_and_concatenate_distinct_valu
                 3,
                 "group_concat(distinct x)",
             ),
+            param(AggregateOpcode::SumDistinctHashed, 4, "sum(distinct y)"),
         ],
         hidden_columns: 0,
         input: scatter(vec![
@@ -256,11 +259,13 @@ async fn raw_rows_count_a_second_distinct_in_a_set_and_concatenate_distinct_valu
     };
     let out = agg.execute(&vc, &BindVars::new()).await.unwrap();
     assert_eq!(out.fields[2].r#type, Type::Int64 as i32);
+    // SUM of integers is DECIMAL.
+    assert_eq!(out.fields[4].r#type, Type::Decimal as i32);
     assert_eq!(
         texts(&out),
         vec![
-            vec![s("1"), s("2"), s("2"), s("a,b")],
-            vec![s("2"), s("1"), s("1"), s("é")]
+            vec![s("1"), s("2"), s("2"), s("a,b"), s("30")],
+            vec![s("2"), s("1"), s("1"), s("é"), s("5")]
         ]
     );
 }

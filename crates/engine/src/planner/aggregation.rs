@@ -170,7 +170,7 @@ pub(super) fn needs_raw_rows(items: &[SelectItem]) -> Result<bool> {
             return Ok(true);
         }
         match (call.name.as_str(), call.distinct, &call.arg) {
-            ("count", true, Some(x)) => {
+            ("count" | "sum", true, Some(x)) => {
                 counted.insert(x.to_string());
             }
             (_, true, _) => other_distinct = true,

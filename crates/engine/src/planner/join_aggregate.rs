@@ -137,8 +137,13 @@ pub(super) fn plan_raw_aggregate(
                 within = Some(vec![(None, i, false)]);
                 (x, AggregateOpcode::CountDistinct)
             }
-            // The rows' order serves another: count this one in a set per group.
+            ("sum", true, Some(x)) if within.is_none() => {
+                within = Some(vec![(None, i, false)]);
+                (x, AggregateOpcode::SumDistinct)
+            }
+            // The rows' order serves another: count or sum this one in a set per group.
             ("count", true, Some(x)) => (x, AggregateOpcode::CountDistinctHashed),
+            ("sum", true, Some(x)) => (x, AggregateOpcode::SumDistinctHashed),
             ("group_concat", _, Some(_)) => {
                 let raw = concat(args.clone());
                 // The rows of a group in the order GROUP_CONCAT takes them: its ORDER BY,
@@ -177,7 +182,7 @@ pub(super) fn plan_raw_aggregate(
                 if !keys.is_empty() {
                     if within.is_some() {
                         return Err(refuse(
-                            "two of count(DISTINCT), GROUP_CONCAT(DISTINCT) or GROUP_CONCAT(... ORDER BY)",
+                            "two of COUNT(DISTINCT), SUM(DISTINCT), GROUP_CONCAT(DISTINCT) or GROUP_CONCAT(... ORDER BY)",
                         ));
                     }
                     within = Some(

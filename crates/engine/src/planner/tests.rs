@@ -192,6 +192,16 @@ fn refusals_use_vitess_texts() {
         refused("select group_concat(distinct name), group_concat(id order by id) from user")
             .starts_with("VT12001")
     );
+    // DISTINCT aggregates of several expressions: over raw rows, the first by their order,
+    // the others by a set of keys per group.
+    let plan = describe("select sum(distinct a), sum(distinct b), count(distinct c) from user");
+    assert_eq!(plan["OperatorType"], "Aggregate", "{plan}");
+    assert_eq!(
+        plan["Aggregates"],
+        "sum_distinct(0) AS sum(DISTINCT a), sum_distinct_hashed(1) AS sum(DISTINCT b), \
+         count_distinct_hashed(2) AS count(DISTINCT c)",
+        "{plan}"
+    );
     assert!(refused("select * from user u join user v on u.id = v.name").starts_with("VT12001"));
     assert!(refused("select * from user order by 2, col").starts_with("VT12001"));
     assert_eq!(

@@ -157,6 +157,14 @@ pub(super) fn edge_queries(out: &mut Vec<Query>) {
         "select count(distinct score), count(distinct region), count(*) from customer where score > 0",
         "select region, sum(distinct score), count(distinct score) from customer group by region",
         "select sum(distinct balance), sum(distinct big), count(*) from customer",
+        "select region, sum(distinct score), count(distinct balance), sum(distinct balance) \
+         from customer group by region",
+        "select sum(distinct price), avg(qty), count(distinct sku), sum(distinct qty) \
+         from corder where order_id < 500",
+        "select sum(distinct o.qty), sum(distinct c.score), count(*) from customer c \
+         join corder o on o.qty = c.score where c.customer_id < 50",
+        "select c.region, sum(distinct o.price) from customer c join corder o \
+         on o.qty = c.score where c.customer_id < 80 group by c.region",
     ] {
         out.push(q(sql, false));
     }
