@@ -17,7 +17,7 @@ use vschema::{Vindex, VindexError};
 const FILES: &[(&str, usize)] = &[
     ("select", 166),
     ("filter", 124),
-    ("aggr", 159),
+    ("aggr", 161),
     ("memory_sort", 16),
     ("postprocess", 61),
     ("dml", 197),
