@@ -427,6 +427,18 @@ async fn sharded_keyspace_behaviour() {
     dump_and_restore_through_vtgate(&cluster, &mut c).await;
 }
 
+async fn row_counts(c: &mut Conn, tables: &[String]) -> Vec<u64> {
+    let mut counts = Vec::new();
+    for t in tables {
+        let n: Option<u64> = c
+            .query_first(format!("select count(*) from `{t}`"))
+            .await
+            .unwrap();
+        counts.push(n.unwrap_or_default());
+    }
+    counts
+}
+
 /// `mariadb-dump` of the sharded keyspace through vtgate (executable comments, LOCK TABLES,
 /// SHOW CREATE TABLE, a scatter `SELECT *` per table), then the dump replayed through vtgate
 /// with the `mariadb` CLI (DROP and CREATE on every shard, `INSERT` without a column list
@@ -467,15 +479,7 @@ async fn dump_and_restore_through_vtgate(cluster: &ShardedCluster, c: &mut Conn)
     assert!(dump.contains("LOCK TABLES `customer` WRITE"), "{dump}");
 
     let tables: Vec<String> = c.query("show tables").await.unwrap();
-    let mut counts_before = Vec::new();
-    for t in &tables {
-        let n: u64 = c
-            .query_first(format!("select count(*) from `{t}`"))
-            .await
-            .unwrap()
-            .unwrap();
-        counts_before.push(n);
-    }
+    let counts_before = row_counts(c, &tables).await;
 
     let out = run_cli(cluster.vtgate_port, &[], &dump);
     assert!(
@@ -488,16 +492,7 @@ async fn dump_and_restore_through_vtgate(cluster: &ShardedCluster, c: &mut Conn)
         c.query(orders).await.unwrap(),
     );
     assert_eq!(after, before);
-    let mut counts_after = Vec::new();
-    for t in &tables {
-        let n: u64 = c
-            .query_first(format!("select count(*) from `{t}`"))
-            .await
-            .unwrap()
-            .unwrap();
-        counts_after.push(n);
-    }
-    assert_eq!(counts_after, counts_before, "{tables:?}");
+    assert_eq!(row_counts(c, &tables).await, counts_before, "{tables:?}");
     // Each row is where its vindex routes a point select.
     for (id, ..) in &before.0 {
         let n: u64 = c

@@ -16,7 +16,7 @@
 //! mixes are refused (MariaDB fails most of them with 1267).
 
 use proto::query::{Field, Type};
-use proto::sqltypes::flag;
+use proto::sqltypes::{flag, is_integral};
 use sql::literal::{BindValue, BindVars};
 
 use super::Arith;
@@ -47,29 +47,21 @@ fn literal(v: &BindValue) -> Result<Option<Vec<u8>>> {
 /// and temporal values; an error for types CONCAT cannot take here.
 fn column_collation(f: &Field) -> Result<Option<(u32, bool)>> {
     use Type as T;
-    match Type::try_from(f.r#type).unwrap_or(T::NullType) {
+    let t = Type::try_from(f.r#type).unwrap_or(T::NullType);
+    match t {
         T::Char | T::Varchar | T::Text | T::Enum | T::Set | T::Json
             if f.charset != proto::sqltypes::BINARY_COLLATION =>
         {
             Ok(Some((f.charset, f.flags & flag::BINARY != 0)))
         }
-        T::Int8
-        | T::Uint8
-        | T::Int16
-        | T::Uint16
-        | T::Int24
-        | T::Uint24
-        | T::Int32
-        | T::Uint32
-        | T::Int64
-        | T::Uint64
-        | T::Year
-        | T::Decimal
-        | T::Date
-        | T::Time
-        | T::Datetime
-        | T::Timestamp
-        | T::NullType => Ok(None),
+        _ if is_integral(t)
+            || matches!(
+                t,
+                T::Decimal | T::Date | T::Time | T::Datetime | T::Timestamp | T::NullType
+            ) =>
+        {
+            Ok(None)
+        }
         other => Err(refuse(format!("{} ({})", f.name, other.as_str_name()))),
     }
 }
