@@ -175,6 +175,29 @@ pub fn parse_show(sql: &str) -> Result<Show, SqlError> {
 }
 
 /// A pass-through `SHOW` that names the database its rows come from with `{FROM | IN} db`:
+/// `SHOW CREATE {DATABASE | SCHEMA} [IF NOT EXISTS] db`: the database, and whether `IF NOT
+/// EXISTS` was given. `None` for every other statement.
+pub fn show_create_database(sql: &str) -> Option<(String, bool)> {
+    let mut t = Tokens::new(sql);
+    let is = |w: Option<&str>, k: &str| w.is_some_and(|w| w.eq_ignore_ascii_case(k));
+    if !is(t.next(), "show") || !is(t.next(), "create") {
+        return None;
+    }
+    let object = t.next();
+    if !is(object, "database") && !is(object, "schema") {
+        return None;
+    }
+    let mut name = t.next()?;
+    let if_not_exists = is(Some(name), "if");
+    if if_not_exists {
+        if !is(t.next(), "not") || !is(t.next(), "exists") {
+            return None;
+        }
+        name = t.next()?;
+    }
+    Some((unquote_ident(name), if_not_exists))
+}
+
 /// `SHOW [FULL] {COLUMNS | FIELDS} FROM t FROM db`, `SHOW {INDEX | INDEXES | KEYS} FROM t IN db`,
 /// `SHOW TABLE STATUS FROM db`, `SHOW TRIGGERS FROM db`, `SHOW EVENTS FROM db`,
 /// `SHOW OPEN TABLES FROM db`. Returns the database and the statement without that clause,
@@ -280,6 +303,20 @@ pub fn like_match(pattern: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn show_create_database_names_its_database() {
+        assert_eq!(
+            show_create_database("SHOW CREATE DATABASE `customer`"),
+            Some(("customer".into(), false))
+        );
+        assert_eq!(
+            show_create_database("show create schema if not exists ks"),
+            Some(("ks".into(), true))
+        );
+        assert_eq!(show_create_database("show create table t"), None);
+        assert_eq!(show_create_database("show create database if ks"), None);
+    }
 
     #[test]
     fn show_database_takes_the_from_clause_out() {

@@ -440,7 +440,7 @@ async fn row_counts(c: &mut Conn, tables: &[String]) -> Vec<u64> {
 }
 
 /// `mariadb-dump` of the sharded keyspace through vtgate (executable comments, LOCK TABLES,
-/// SHOW CREATE TABLE, a scatter `SELECT *` per table), then the dump replayed through vtgate
+/// SHOW CREATE DATABASE and TABLE, a scatter `SELECT *` per table), then the dump replayed through vtgate
 /// with the `mariadb` CLI (DROP and CREATE on every shard, `INSERT` without a column list
 /// split by the vindex): the same rows come back, each on the shard its vindex names.
 async fn dump_and_restore_through_vtgate(cluster: &ShardedCluster, c: &mut Conn) {
@@ -477,6 +477,23 @@ async fn dump_and_restore_through_vtgate(cluster: &ShardedCluster, c: &mut Conn)
     );
     let dump = String::from_utf8(dump.stdout).unwrap();
     assert!(dump.contains("LOCK TABLES `customer` WRITE"), "{dump}");
+    // SHOW CREATE DATABASE answers for the keyspace, under its name.
+    assert!(
+        dump.contains(
+            "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `customer` /*!40100 DEFAULT CHARACTER SET"
+        ),
+        "{dump}"
+    );
+    let (name, create): (String, String) = c
+        .query_first("show create database customer")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(name, "customer");
+    assert!(
+        create.starts_with("CREATE DATABASE `customer` /*!40100 DEFAULT CHARACTER SET utf8mb4"),
+        "{create}"
+    );
 
     let tables: Vec<String> = c.query("show tables").await.unwrap();
     let counts_before = row_counts(c, &tables).await;

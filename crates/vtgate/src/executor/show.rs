@@ -3,7 +3,7 @@
 //! PLUGINS) and `SHOW TABLES`, which runs on the keyspace's shard with its column renamed
 //! `Tables_in_<ks>`. Other `SHOW`s go to a tablet unchanged.
 
-use proto::query::QueryResult;
+use proto::query::{QueryResult, Row};
 use proto::topodata::TabletType;
 use sql::classify::StatementKind;
 use sql::show::{like_match, parse_show, show_database, Show, ShowFilter, ShowKind};
@@ -25,6 +25,13 @@ impl Executor {
         kind: ShowKind,
     ) -> Result<Reply, VtError> {
         if kind == ShowKind::Other {
+            if let Some((ks, if_not_exists)) = sql::show::show_create_database(sql) {
+                if self.topology.get().keyspace(&ks).is_some() {
+                    return self
+                        .show_create_database(session, caller, &ks, if_not_exists)
+                        .await;
+                }
+            }
             // `SHOW COLUMNS FROM t FROM ks`, `SHOW TABLE STATUS IN ks`: the keyspace's tablet
             // gets the statement without the clause, since its database has another name.
             if let Some((ks, rest)) = show_database(sql) {
@@ -139,6 +146,50 @@ impl Executor {
             ),
             ShowKind::Other => QueryResult::default(),
         };
+        Ok(Reply::Result(r))
+    }
+
+    /// `SHOW CREATE DATABASE ks`: MariaDB's answer for the keyspace's database (a tablet's
+    /// own, asked by its name), given under the keyspace's name, as clients such as
+    /// `mariadb-dump --databases` read it.
+    async fn show_create_database(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        keyspace: &str,
+        if_not_exists: bool,
+    ) -> Result<Reply, VtError> {
+        let named = self
+            .query_any(session, caller, "select database()", Some(keyspace))
+            .await?;
+        let db = named
+            .rows
+            .first()
+            .and_then(|r| r.split_values().ok())
+            .and_then(|v| v.first().copied().flatten().map(<[u8]>::to_vec))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .ok_or_else(|| VtError::UnknownDatabase(keyspace.to_string()))?;
+        let guard = if if_not_exists { "if not exists " } else { "" };
+        let backquote = |name: &str| format!("`{}`", name.replace('`', "``"));
+        let sql = format!("show create database {guard}{}", backquote(&db));
+        let mut r = self
+            .query_any(session, caller, &sql, Some(keyspace))
+            .await?;
+        let (tablet_name, keyspace_name) = (backquote(&db), backquote(keyspace));
+        for row in &mut r.rows {
+            let values = row
+                .split_values()
+                .map_err(|e| VtError::Other(format!("show create database: {e}")))?;
+            let text = values
+                .get(1)
+                .copied()
+                .flatten()
+                .map(|b| String::from_utf8_lossy(b).replacen(&tablet_name, &keyspace_name, 1));
+            *row = Row::from_values([
+                Some(keyspace.as_bytes()),
+                text.as_deref().map(str::as_bytes),
+            ]);
+        }
         Ok(Reply::Result(r))
     }
 
