@@ -69,22 +69,31 @@ enum Source<'a> {
     Unknown,
 }
 
+/// What a source says of a column name.
+enum Lookup {
+    /// The source has the column, of this collation (None: not one filled in here).
+    Has(Option<u32>),
+    /// The source has no such column.
+    Lacks,
+    /// The source's columns are not known.
+    CannotTell,
+}
+
 impl Source<'_> {
-    /// `Some(collation)` when the source has the column, None when it does not; Err when
-    /// it cannot tell.
-    fn column(&self, name: &str) -> Result<Option<Option<u32>>, ()> {
-        match self {
-            Source::Table(t) => Ok(t
+    fn column(&self, name: &str) -> Lookup {
+        let found = match self {
+            Source::Table(t) => t
                 .columns
                 .iter()
                 .find(|c| c.name.eq_ignore_ascii_case(name))
-                .map(|c| collation_id(&c.collation_name))),
-            Source::Derived(columns) => Ok(columns
+                .map(|c| collation_id(&c.collation_name)),
+            Source::Derived(columns) => columns
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, c)| *c)),
-            Source::Unknown => Err(()),
-        }
+                .map(|(_, c)| *c),
+            Source::Unknown => return Lookup::CannotTell,
+        };
+        found.map_or(Lookup::Lacks, Lookup::Has)
     }
 }
 
@@ -100,10 +109,10 @@ impl Scope<'_> {
                 // The one source that has the column; unknown if any source cannot tell.
                 let mut found = None;
                 for (_, source) in &self.sources {
-                    match source.column(&column.value).ok()? {
-                        Some(c) if found.is_none() => found = Some(c),
-                        Some(_) => return None,
-                        None => {}
+                    match source.column(&column.value) {
+                        Lookup::Has(c) if found.is_none() => found = Some(c),
+                        Lookup::Has(_) | Lookup::CannotTell => return None,
+                        Lookup::Lacks => {}
                     }
                 }
                 found.flatten()
@@ -116,7 +125,10 @@ impl Scope<'_> {
                     .sources
                     .iter()
                     .find(|(name, _)| name.eq_ignore_ascii_case(&table.value))?;
-                source.column(&column.value).ok().flatten().flatten()
+                match source.column(&column.value) {
+                    Lookup::Has(c) => c,
+                    Lookup::Lacks | Lookup::CannotTell => None,
+                }
             }
             Expr::Nested(inner) => self.of_expr(inner),
             Expr::Collate { collation, .. } => collation_id(&last_part(collation)?),
