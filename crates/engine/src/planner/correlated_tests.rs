@@ -106,6 +106,30 @@ fn anything_not_provably_on_one_shard_is_a_semi_join() {
         let d = describe(sql);
         assert_eq!(top(&d), (Some("SemiJoin"), Some("SemiJoin")), "{sql}");
     }
+    // NOT IN: an anti-join that also drops the row when a value or the probe is NULL.
+    let d = describe(
+        "select c.id from customer c where c.id not in (select o.qty from corder o where o.price = c.score)",
+    );
+    assert_eq!(top(&d), (Some("SemiJoin"), Some("AntiJoin")), "{d}");
+    assert_eq!(
+        d["Inputs"][1]["Inputs"][0]["Query"],
+        "SELECT o.qty FROM corder o WHERE o.price = :c_score AND (o.qty = :c_id OR o.qty IS NULL OR :c_id IS NULL) LIMIT 1"
+    );
+    // A comparison with one aggregate row: that row's HAVING.
+    let d = describe(
+        "select c.id from customer c where (select max(o.qty) from corder o where o.price = c.score) < c.score",
+    );
+    assert_eq!(top(&d), (Some("SemiJoin"), Some("SemiJoin")), "{d}");
+    let filter = &d["Inputs"][1]["Inputs"][0];
+    assert_eq!(
+        filter["Predicate"], "Compare(Value(BindVar(\"c_score\")), Gt, Column(0))",
+        "{d}"
+    );
+    assert_eq!(
+        filter["Inputs"][0]["Inputs"][0]["Query"],
+        "SELECT max(o.qty) FROM corder o WHERE o.price = :c_score",
+        "{d}"
+    );
     for sql in [
         // subquery in ORDER BY
         "select c.id from customer c order by (select count(*) from corder o where o.customer_id = c.id)",
@@ -113,8 +137,9 @@ fn anything_not_provably_on_one_shard_is_a_semi_join() {
         "select c.region, (select count(*) from corder o where o.customer_id = c.id) from customer c group by c.region",
         // windows over the outer rows
         "select c.id, rank() over (order by c.score) from customer c where exists (select 1 from corder o where o.qty = c.id)",
-        // NOT IN is NULL when the subquery has a NULL
-        "select c.id from customer c where c.id not in (select o.qty from corder o where o.price = c.score)",
+        // a comparison with a subquery that may give several rows (MySQL's 1242)
+        "select c.id from customer c where c.score > (select o.qty from corder o where o.price = c.score)",
+        "select c.id from customer c where c.score > (select max(o.qty) from corder o where o.price = c.score group by o.sku)",
     ] {
         let e = refused(sql);
         assert!(e.starts_with("VT12001: unsupported:"), "{sql}: {e}");

@@ -5,7 +5,9 @@
 //!
 //! `x IN (select c from ...)` keeps the same rows as `EXISTS (select c from
 //! ... where c = x)` in a WHERE (both are true exactly when a row has
-//! `c = x`); `NOT IN` differs for NULLs and is refused. The outer query
+//! `c = x`); `x NOT IN (...)` those of `NOT EXISTS (... where c = x or c is
+//! null or x is null)`; `x op (select max(c) from ...)` (one aggregate row)
+//! those of `EXISTS (select max(c) from ... having x op max(c))`. The outer query
 //! runs without those conditions, with the bound columns appended to its
 //! select list; aggregation, DISTINCT and LIMIT run in vtgate over the rows
 //! the semi-joins keep (its ORDER BY stays in the outer query: the
@@ -143,8 +145,18 @@ pub(super) fn outer_names_read(subquery: &Query, outer: &Names) -> Result<HashSe
     Ok(read)
 }
 
-/// The condition as a semi-join, when it is a correlated `[NOT] EXISTS` or
-/// `IN`; `None` for any other condition.
+/// How a condition compares an outer value with what its subquery gives.
+enum Probe<'a> {
+    /// `[NOT] EXISTS`.
+    None,
+    /// `x [NOT] IN (subquery)`.
+    In(&'a Expr),
+    /// `x op (subquery)`, the subquery one aggregate row.
+    Compare(&'a Expr, BinaryOperator),
+}
+
+/// The condition as a semi-join, when it is a correlated `[NOT] EXISTS`, `[NOT] IN`, or a
+/// comparison with a subquery of one aggregate row; `None` for any other condition.
 fn semi_of(c: &Expr, outer: &Names) -> Result<Option<Semi>> {
     let (anti, subquery, probe) = match c {
         Expr::Nested(x) => return semi_of(x, outer),
@@ -152,19 +164,29 @@ fn semi_of(c: &Expr, outer: &Names) -> Result<Option<Semi>> {
             op: UnaryOperator::Not,
             expr,
         } => match expr.as_ref() {
-            Expr::Exists { subquery, negated } => (!negated, subquery, None),
+            Expr::Exists { subquery, negated } => (!negated, subquery, Probe::None),
             Expr::Nested(x) if matches!(x.as_ref(), Expr::Exists { .. }) => {
                 return Ok(semi_of(x, outer)?.map(|s| Semi { anti: !s.anti, ..s }))
             }
             _ => return Ok(None),
         },
-        Expr::Exists { subquery, negated } => (*negated, subquery, None),
+        Expr::Exists { subquery, negated } => (*negated, subquery, Probe::None),
         Expr::In {
             expr,
             target: InTarget::Subquery(q),
             negated,
             ..
-        } => (*negated, q, Some(expr.as_ref())),
+        } => (*negated, q, Probe::In(expr.as_ref())),
+        Expr::BinaryOp { left, op, right } => {
+            let Some(flipped) = flipped(op) else {
+                return Ok(None);
+            };
+            match (left.as_ref(), right.as_ref()) {
+                (x, Expr::Subquery(q)) => (false, q, Probe::Compare(x, op.clone())),
+                (Expr::Subquery(q), x) => (false, q, Probe::Compare(x, flipped)),
+                _ => return Ok(None),
+            }
+        }
         _ => return Ok(None),
     };
     let correlated = outer_names_read(subquery, outer)?;
@@ -172,12 +194,10 @@ fn semi_of(c: &Expr, outer: &Names) -> Result<Option<Semi>> {
         return Ok(None);
     }
     let mut subquery = subquery.as_ref().clone();
-    if let Some(x) = probe {
-        if anti {
-            // NOT IN is NULL, not true, when the subquery has a NULL.
-            return Err(refuse());
-        }
-        subquery = probed(subquery, x, &correlated)?;
+    match probe {
+        Probe::None => {}
+        Probe::In(x) => subquery = probed(subquery, x, anti, &correlated)?,
+        Probe::Compare(x, op) => subquery = compared(subquery, x, op, &correlated)?,
     }
     let mut binder = Binder::new(&correlated);
     let _ = VisitMut::visit(&mut subquery, &mut binder);
@@ -198,10 +218,23 @@ fn semi_of(c: &Expr, outer: &Names) -> Result<Option<Semi>> {
     }))
 }
 
-/// `x IN (select c from ... where w)` as the subquery of `EXISTS (select c
-/// from ... where (w) and c = x)`. `x` must read only outer columns named
-/// by their table (inside the subquery an unqualified name means its own).
-fn probed(mut q: Query, x: &Expr, outer: &HashSet<String>) -> Result<Query> {
+/// `x op y` as `y op' x`; None for operators that are no comparison.
+fn flipped(op: &BinaryOperator) -> Option<BinaryOperator> {
+    use BinaryOperator as B;
+    Some(match op {
+        B::Eq => B::Eq,
+        B::NotEq => B::NotEq,
+        B::Lt => B::Gt,
+        B::LtEq => B::GtEq,
+        B::Gt => B::Lt,
+        B::GtEq => B::LtEq,
+        _ => return None,
+    })
+}
+
+/// Whether `x` reads only outer columns named by their table (inside the subquery an
+/// unqualified name means its own) and no subquery.
+fn plain_outer(x: &Expr, outer: &HashSet<String>) -> bool {
     let mut plain = true;
     let _ = sqlparser::ast::visit_expressions(x, |e| {
         match e {
@@ -217,24 +250,46 @@ fn probed(mut q: Query, x: &Expr, outer: &HashSet<String>) -> Result<Query> {
         }
         ControlFlow::<()>::Continue(())
     });
+    plain
+}
+
+/// The one select item of a subquery.
+fn only_item(s: &Select) -> Result<Expr> {
+    match s.projection.as_slice() {
+        [SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }] => Ok(e.clone()),
+        _ => Err(refuse()),
+    }
+}
+
+/// `x IN (select c from ... where w)` as the subquery of `EXISTS (select c
+/// from ... where (w) and c = x)`. `x NOT IN (...)` as that of `NOT EXISTS (select c from
+/// ... where (w) and (c = x or c is null or x is null))`: NOT IN keeps a row only when the
+/// subquery is empty, or `x` is not NULL and no value equals it or is NULL (else it is
+/// false or NULL).
+fn probed(mut q: Query, x: &Expr, not_in: bool, outer: &HashSet<String>) -> Result<Query> {
+    if q.limit_clause.is_some() || !plain_outer(x, outer) {
+        return Err(refuse());
+    }
     let SetExpr::Select(s) = q.body.as_mut() else {
         return Err(refuse());
     };
-    let [item] = s.projection.as_slice() else {
-        return Err(refuse());
-    };
-    let c = match item {
-        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e.clone(),
-        _ => return Err(refuse()),
-    };
-    if !plain || grouped(s) || features_of_expr(&c).aggregate || q.limit_clause.is_some() {
+    let c = only_item(s)?;
+    if grouped(s) || features_of_expr(&c).aggregate {
         return Err(refuse());
     }
-    let eq = Expr::BinaryOp {
-        left: Box::new(c),
-        op: BinaryOperator::Eq,
-        right: Box::new(x.clone()),
+    let binary = |l: Expr, op, r: Expr| Expr::BinaryOp {
+        left: Box::new(l),
+        op,
+        right: Box::new(r),
     };
+    let mut eq = binary(c.clone(), BinaryOperator::Eq, x.clone());
+    if not_in {
+        eq = Expr::Nested(Box::new(binary(
+            binary(eq, BinaryOperator::Or, Expr::IsNull(Box::new(c))),
+            BinaryOperator::Or,
+            Expr::IsNull(Box::new(x.clone())),
+        )));
+    }
     s.selection = Some(match s.selection.take() {
         Some(w) => Expr::BinaryOp {
             left: Box::new(and_operand(w)),
@@ -242,6 +297,30 @@ fn probed(mut q: Query, x: &Expr, outer: &HashSet<String>) -> Result<Query> {
             right: Box::new(eq),
         },
         None => eq,
+    });
+    Ok(q)
+}
+
+/// `x op (select agg from ... where w)`, whose subquery gives one row (an aggregate without
+/// GROUP BY), as the subquery of `EXISTS (select agg from ... where w having x op agg)`:
+/// that one group passes its HAVING exactly when the comparison is true (NULL in either
+/// fails both).
+fn compared(mut q: Query, x: &Expr, op: BinaryOperator, outer: &HashSet<String>) -> Result<Query> {
+    if q.limit_clause.is_some() || q.order_by.is_some() || !plain_outer(x, outer) {
+        return Err(refuse());
+    }
+    let SetExpr::Select(s) = q.body.as_mut() else {
+        return Err(refuse());
+    };
+    let value = only_item(s)?;
+    let one_row = features_of_expr(&value).aggregate && !grouped(s) && s.distinct.is_none();
+    if !one_row {
+        return Err(refuse());
+    }
+    s.having = Some(Expr::BinaryOp {
+        left: Box::new(x.clone()),
+        op,
+        right: Box::new(value),
     });
     Ok(q)
 }

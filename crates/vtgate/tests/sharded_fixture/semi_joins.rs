@@ -1,6 +1,7 @@
-//! Correlated `[NOT] EXISTS` and `IN` subqueries of the WHERE whose inner rows may be on
-//! other shards than their outer row: semi-joins, the subquery run once per outer row with
-//! that row's columns bound; aggregation, DISTINCT and LIMIT run over the rows it keeps.
+//! Correlated `[NOT] EXISTS`, `[NOT] IN` and comparisons with one aggregate row in the WHERE,
+//! whose inner rows may be on other shards than their outer row: semi-joins, the subquery
+//! run once per outer row with that row's columns bound; aggregation, DISTINCT and LIMIT run
+//! over the rows it keeps.
 
 use super::{q, Query};
 
@@ -52,9 +53,26 @@ pub(super) fn semi_join_queries(out: &mut Vec<Query>) {
          group by c.region",
         "select distinct c.score from customer c where c.customer_id < 300 and not exists \
          (select 1 from corder o where o.order_id = c.customer_id)",
-        // refused: NOT IN
+        // NOT IN: no row when a value or the probe is NULL, every row for an empty subquery
         "select c.customer_id from customer c where c.customer_id < 50 and c.score not in \
          (select o.qty from corder o where o.order_id = c.customer_id)",
+        "select c.customer_id, c.score from customer c where c.customer_id < 300 \
+         and c.score not in (select o.qty from corder o where o.qty > c.score - 3 \
+         and o.order_id < 200)",
+        "select c.customer_id from customer c where c.customer_id < 300 and c.score not in \
+         (select o.qty from corder o where o.order_id = c.customer_id and o.qty is not null)",
+        "select count(*) from customer c where c.score not in \
+         (select o.qty from corder o where o.customer_id = c.score)",
+        // a comparison with one aggregate row of other shards
+        "select c.customer_id, c.score from customer c where c.customer_id < 400 and c.score > \
+         (select avg(o.qty) from corder o where o.order_id < c.customer_id)",
+        "select c.customer_id from customer c where c.customer_id < 300 and \
+         (select count(*) from corder o where o.qty = c.score) >= 2",
+        "select c.customer_id from customer c where c.customer_id < 300 and c.score = \
+         (select max(o.qty) from corder o where o.order_id between c.customer_id and \
+         c.customer_id + 20)",
+        "select c.region, count(*) from customer c where c.balance < \
+         (select sum(o.price) from corder o where o.qty = c.score) group by c.region",
     ] {
         out.push(q(sql, false));
     }
