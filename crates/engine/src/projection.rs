@@ -543,7 +543,11 @@ impl Primitive for Projection {
                         text(c.expr.eval(&view, &r.fields, vars)?, *t)?
                     }
                     Cell::Concat => match &c.expr {
-                        Arith::Concat(parts) => concat::cell(parts, &cells, vars)?,
+                        Arith::Concat(parts) => {
+                            let view: Vec<Option<&[u8]>> =
+                                cells.iter().map(|c| c.as_deref()).collect();
+                            concat::cell(parts, &view, vars)?
+                        }
                         _ => None,
                     },
                 };
@@ -584,6 +588,7 @@ enum Output {
     Copy(usize),
     Null,
     Computed(NumType),
+    Concat,
 }
 
 #[async_trait]
@@ -612,6 +617,10 @@ impl Primitive for Project {
                     },
                     Output::Null,
                 ),
+                Arith::Concat(parts) => (
+                    concat::field(name, parts, &input.fields, vars)?,
+                    Output::Concat,
+                ),
                 e => {
                     let t = e.typ(&input.fields, vars)?;
                     (
@@ -631,6 +640,10 @@ impl Primitive for Project {
                     Output::Copy(i) => cells.get(*i).copied().flatten().map(<[u8]>::to_vec),
                     Output::Null => None,
                     Output::Computed(t) => text(expr.eval(&cells, &input.fields, vars)?, *t)?,
+                    Output::Concat => match expr {
+                        Arith::Concat(parts) => concat::cell(parts, &cells, vars)?,
+                        _ => None,
+                    },
                 });
             }
             out.rows

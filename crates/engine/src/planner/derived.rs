@@ -21,6 +21,7 @@ use sqlparser::ast::{
 
 use super::aggregation::{build_predicate, coalesce_args};
 use super::join_aggregate::plan_raw_aggregate;
+use super::join_projection::concat_over;
 use super::order::{features, find_order_column, remove_limit};
 use super::union::PlanSide;
 use super::Context;
@@ -70,6 +71,19 @@ impl Derived {
         }
         not_found(e)?;
         Err(refuse(format!("WHERE {e}")))
+    }
+
+    /// A select item over the derived row: CONCAT of its columns and literals (text as a
+    /// whole, also where it feeds an aggregate such as GROUP_CONCAT), else [`Self::arith`].
+    fn item(&self, e: &Expr, top: bool) -> Result<Arith> {
+        let mut column = |x: &Expr| {
+            self.column(x)
+                .ok_or_else(|| refuse(format!("the expression {e}")))
+        };
+        match concat_over(e, &mut column)? {
+            Some(concat) => Ok(concat),
+            None => self.arith(e, top),
+        }
     }
 
     /// `e` as an expression over the derived row. A division is only
@@ -152,10 +166,10 @@ impl Derived {
                         Expr::Identifier(id) => id.value.clone(),
                         _ => e.to_string(),
                     };
-                    columns.push((name, self.arith(e, i < final_items)?));
+                    columns.push((name, self.item(e, i < final_items)?));
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
-                    columns.push((alias.value.clone(), self.arith(expr, i < final_items)?));
+                    columns.push((alias.value.clone(), self.item(expr, i < final_items)?));
                 }
                 other => return Err(refuse(format!("the select item {other}"))),
             }

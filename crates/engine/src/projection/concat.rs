@@ -123,7 +123,7 @@ pub(super) fn field(
 /// `CONCAT(parts)` of one row's `cells`.
 pub(super) fn cell(
     parts: &[Arith],
-    cells: &[Option<Vec<u8>>],
+    cells: &[Option<&[u8]>],
     vars: &BindVars,
 ) -> Result<Option<Vec<u8>>> {
     let mut out = Vec::new();
@@ -132,7 +132,7 @@ pub(super) fn cell(
             Arith::Column(i) => cells
                 .get(*i)
                 .ok_or_else(|| EngineError::BadResult(format!("no column {i}")))?
-                .clone(),
+                .map(<[u8]>::to_vec),
             Arith::Value(v) => literal(&v.resolve(vars)?)?,
             other => return Err(refuse(other.describe())),
         };
@@ -173,16 +173,16 @@ mod tests {
         let f = field("c", &parts, &fields, &vars).unwrap();
         assert_eq!((f.charset, f.r#type), (45, Type::Varchar as i32));
         let cells = [
-            Some(b"Jos\xc3\xa9".to_vec()),
-            Some(b"12.50".to_vec()),
-            Some(b"!".to_vec()),
+            Some(&b"Jos\xc3\xa9"[..]),
+            Some(&b"12.50"[..]),
+            Some(&b"!"[..]),
         ];
         assert_eq!(
             cell(&parts, &cells, &vars).unwrap().as_deref(),
             Some(&b"Jos\xc3\xa9 12.50!"[..])
         );
         // Any NULL argument: NULL.
-        let cells = [Some(b"a".to_vec()), None, Some(b"b".to_vec())];
+        let cells = [Some(&b"a"[..]), None, Some(&b"b"[..])];
         assert_eq!(cell(&parts, &cells, &vars).unwrap(), None);
     }
 

@@ -55,6 +55,11 @@ pub(super) fn join_projection_queries(out: &mut Vec<Query>) {
          where c.customer_id < 30 and o.order_id < 200",
         "select concat(c.name, o.note) as t, count(*) from customer c join corder o \
          on o.qty = c.score where c.customer_id < 40 group by t",
+        // CONCAT over a derived table computed in vtgate
+        "select concat(t.sku, ':', t.n) as s from (select sku, count(*) as n from corder \
+         group by sku) t",
+        "select t.region, concat(t.region, '/', t.m, '/', t.b) from (select region, \
+         max(score) as m, sum(balance) as b from customer group by region) t",
         // refused: text
         "select c.name + o.qty from customer c join corder o on o.qty = c.score \
          where c.customer_id < 10 and o.order_id < 30",
