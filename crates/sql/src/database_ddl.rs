@@ -27,28 +27,12 @@ pub enum DatabaseDdl {
 /// `CREATE DATABASE /*!32312 IF NOT EXISTS*/ ks`, as dump tools write it).
 pub fn recognise(sql: &str) -> Option<DatabaseDdl> {
     let mut t = Tokens::new(sql);
-    let is = |w: Option<&str>, k: &str| w.is_some_and(|w| w.eq_ignore_ascii_case(k));
     let create = match t.next() {
-        w if is(w, "create") => true,
-        w if is(w, "drop") => false,
+        Some(w) if w.eq_ignore_ascii_case("create") => true,
+        Some(w) if w.eq_ignore_ascii_case("drop") => false,
         _ => return None,
     };
-    let object = t.next();
-    if !is(object, "database") && !is(object, "schema") {
-        return None;
-    }
-    let mut name = t.next()?;
-    let guarded = is(Some(name), "if");
-    if guarded {
-        if create && !is(t.next(), "not") {
-            return None;
-        }
-        if !is(t.next(), "exists") {
-            return None;
-        }
-        name = t.next()?;
-    }
-    let name = unquote_ident(name);
+    let (name, guarded) = database_object(&mut t, create)?;
     Some(if create {
         DatabaseDdl::Create {
             name,
@@ -60,6 +44,25 @@ pub fn recognise(sql: &str) -> Option<DatabaseDdl> {
             if_exists: guarded,
         }
     })
+}
+
+/// `{DATABASE | SCHEMA} [IF [NOT] EXISTS] name` (with `NOT` when `not`): the name, and
+/// whether the guard was given.
+pub(crate) fn database_object(t: &mut Tokens<'_>, not: bool) -> Option<(String, bool)> {
+    let is = |w: Option<&str>, k: &str| w.is_some_and(|w| w.eq_ignore_ascii_case(k));
+    let object = t.next();
+    if !is(object, "database") && !is(object, "schema") {
+        return None;
+    }
+    let mut name = t.next()?;
+    let guarded = is(Some(name), "if");
+    if guarded {
+        if (not && !is(t.next(), "not")) || !is(t.next(), "exists") {
+            return None;
+        }
+        name = t.next()?;
+    }
+    Some((unquote_ident(name), guarded))
 }
 
 #[cfg(test)]

@@ -183,19 +183,7 @@ pub fn show_create_database(sql: &str) -> Option<(String, bool)> {
     if !is(t.next(), "show") || !is(t.next(), "create") {
         return None;
     }
-    let object = t.next();
-    if !is(object, "database") && !is(object, "schema") {
-        return None;
-    }
-    let mut name = t.next()?;
-    let if_not_exists = is(Some(name), "if");
-    if if_not_exists {
-        if !is(t.next(), "not") || !is(t.next(), "exists") {
-            return None;
-        }
-        name = t.next()?;
-    }
-    Some((unquote_ident(name), if_not_exists))
+    crate::database_ddl::database_object(&mut t, true)
 }
 
 /// `SHOW [FULL] {COLUMNS | FIELDS} FROM t FROM db`, `SHOW {INDEX | INDEXES | KEYS} FROM t IN db`,
