@@ -40,6 +40,29 @@ const UNICODE_CI_COLLATIONS: &[u32] = &[192, 224];
 /// MariaDB's `utf8mb3_unicode_nopad_ci` and `utf8mb4_unicode_nopad_ci`.
 const UNICODE_NOPAD_CI_COLLATIONS: &[u32] = &[1216, 1248];
 
+/// `utf8mb4_general_ci`: the collation of vtgate's connections to the tablets, which text
+/// without a column's collation (literals, numbers) takes.
+pub const UTF8MB4_GENERAL_CI: u32 = 45;
+/// `utf8mb4_bin`, as the tablet reports a column of that collation.
+pub const UTF8MB4_BIN: u32 = 46;
+
+/// The collation MySQL gives text of these implicit (column) collations together, as
+/// CONCAT's result: the one there is, `utf8mb4_bin` for it with `utf8mb4_general_ci`
+/// (MySQL's rule for a `_bin` and a `_ci` collation of one character set), the
+/// connection's without any; None for other mixes, which MariaDB mostly fails (1267) or
+/// resolves by rules the ids do not tell apart.
+pub fn united_collation(collations: &[u32]) -> Option<u32> {
+    let mut distinct: Vec<u32> = collations.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    match distinct.as_slice() {
+        [] => Some(UTF8MB4_GENERAL_CI),
+        [one] => Some(*one),
+        [UTF8MB4_GENERAL_CI, UTF8MB4_BIN] => Some(UTF8MB4_BIN),
+        _ => None,
+    }
+}
+
 /// The id of a collation vtgate compares, by its name in SQL or in `information_schema`
 /// (MariaDB's `utf8` is `utf8mb3`); None for any other.
 pub fn collation_id(name: &str) -> Option<u32> {
@@ -383,6 +406,15 @@ mod tests {
         let k = CompareKind::Signed;
         assert_eq!(k.compare(None, Some(b"-9")).unwrap(), Ordering::Less);
         assert_eq!(k.compare(None, None).unwrap(), Ordering::Equal);
+    }
+
+    #[test]
+    fn columns_of_two_collations_unite_only_as_bin_with_general_ci() {
+        assert_eq!(united_collation(&[]), Some(UTF8MB4_GENERAL_CI));
+        assert_eq!(united_collation(&[224, 224]), Some(224));
+        assert_eq!(united_collation(&[46, 45, 46]), Some(UTF8MB4_BIN));
+        assert_eq!(united_collation(&[224, 45]), None);
+        assert_eq!(united_collation(&[46, 224]), None);
     }
 
     #[test]

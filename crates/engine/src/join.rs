@@ -8,7 +8,7 @@ use proto::query::{Field, QueryResult, Row, Type};
 use proto::sqltypes::flag;
 use sql::literal::{BindValue, BindVars};
 
-use crate::cell::{is_text, CompareKind};
+use crate::cell::{is_text, CompareKind, UTF8MB4_BIN};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
 use crate::merge_sort::split;
@@ -85,9 +85,6 @@ pub fn cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
         },
     )
 }
-
-/// `utf8mb4_bin`, as the tablet reports a column of that collation.
-const UTF8MB4_BIN: u32 = 46;
 
 /// [`cell_to_bind`] for a value the other side compares with one of its columns (join
 /// variables, subquery values). There a plain literal would take that column's collation,

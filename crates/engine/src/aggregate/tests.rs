@@ -8,7 +8,8 @@ use crate::merge_sort::OrderByParam;
 use crate::route::{Opcode, Route};
 use crate::testing::{field, result, rows_of, FakeVCursor};
 
-fn scatter(order_by: Vec<OrderByParam>) -> Box<dyn Primitive> {
+/// A scatter route whose shard results merge ascending by `order_by`.
+fn scatter(order_by: &[usize]) -> Box<dyn Primitive> {
     let mut r = Route::new(
         Opcode::Scatter,
         KeyspaceDesc {
@@ -18,7 +19,10 @@ fn scatter(order_by: Vec<OrderByParam>) -> Box<dyn Primitive> {
         "select ...".into(),
         "select ... where 1 != 1".into(),
     );
-    r.order_by = order_by;
+    r.order_by = order_by
+        .iter()
+        .map(|&col| OrderByParam { col, desc: false })
+        .collect();
     Box::new(r)
 }
 
@@ -97,10 +101,7 @@ async fn grouped_partials_merge() {
             param(AggregateOpcode::Avg { count_col: 6 }, 5, "avg(x)"),
         ],
         hidden_columns: 1,
-        input: scatter(vec![OrderByParam {
-            col: 0,
-            desc: false,
-        }]),
+        input: scatter(&[0]),
     };
     let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
     assert_eq!(r.fields.len(), 6);
@@ -186,16 +187,7 @@ async fn count_distinct_over_sorted_values() {
             param(AggregateOpcode::CountStar, 2, "count(*)"),
         ],
         hidden_columns: 0,
-        input: scatter(vec![
-            OrderByParam {
-                col: 0,
-                desc: false,
-            },
-            OrderByParam {
-                col: 1,
-                desc: false,
-            },
-        ]),
+        input: scatter(&[0, 1]),
     };
     let out = agg.execute(&vc, &BindVars::new()).await.unwrap();
     assert_eq!(out.fields[1].r#type, Type::Int64 as i32);
@@ -246,16 +238,7 @@ async fn raw_rows_count_a_second_distinct_in_a_set_and_concatenate_distinct_valu
             param(AggregateOpcode::SumDistinctHashed, 4, "sum(distinct y)"),
         ],
         hidden_columns: 0,
-        input: scatter(vec![
-            OrderByParam {
-                col: 0,
-                desc: false,
-            },
-            OrderByParam {
-                col: 1,
-                desc: false,
-            },
-        ]),
+        input: scatter(&[0, 1]),
     };
     let out = agg.execute(&vc, &BindVars::new()).await.unwrap();
     assert_eq!(out.fields[2].r#type, Type::Int64 as i32);
@@ -314,10 +297,7 @@ async fn sum_distinct_adds_each_value_once_and_refuses_float() {
                 param(AggregateOpcode::SumDistinct, 1, "sum(distinct x)"),
             ],
             hidden_columns: 0,
-            input: scatter(vec![OrderByParam {
-                col: 0,
-                desc: false,
-            }]),
+            input: scatter(&[0]),
         };
         agg.execute(&vc, &BindVars::new()).await
     };
@@ -357,10 +337,7 @@ async fn group_concat_partials_join_with_the_separator() {
             "gc",
         )],
         hidden_columns: 0,
-        input: scatter(vec![OrderByParam {
-            col: 0,
-            desc: false,
-        }]),
+        input: scatter(&[0]),
     };
     let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
     assert_eq!(r.fields[1].r#type(), Type::Text);
@@ -401,7 +378,7 @@ async fn group_concat_of_raw_numbers_is_refused() {
             "gc",
         )],
         hidden_columns: 0,
-        input: scatter(vec![]),
+        input: scatter(&[]),
     };
     let e = agg.execute(&vc, &BindVars::new()).await.unwrap_err();
     assert!(e.to_string().starts_with("VT12001"), "{e}");
@@ -424,7 +401,7 @@ async fn any_value_comes_from_a_shard_that_counted_rows() {
             param(AggregateOpcode::CountStar, 2, "count(*)"),
         ],
         hidden_columns: 1,
-        input: scatter(vec![]),
+        input: scatter(&[]),
     };
     let run = |a: &[&[Option<&str>]], b: &[&[Option<&str>]]| {
         FakeVCursor::new("ks", &["-80", "80-"])

@@ -17,30 +17,14 @@
 
 use proto::query::{Field, Type};
 use proto::sqltypes::{flag, is_integral};
-use sql::literal::{BindValue, BindVars};
+use sql::literal::BindVars;
 
-use super::Arith;
+use super::{constant_cell, Arith};
+use crate::cell::{united_collation, UTF8MB4_BIN, UTF8MB4_GENERAL_CI};
 use crate::error::{EngineError, Result};
-
-/// The connection's collation, `utf8mb4_general_ci`.
-const CONNECTION_COLLATION: u32 = 45;
-/// `utf8mb4_bin`, as the tablet reports a column of that collation.
-const UTF8MB4_BIN: u32 = 46;
 
 fn refuse(what: impl std::fmt::Display) -> EngineError {
     EngineError::unsupported(format!("CONCAT of {what} in vtgate"))
-}
-
-/// The text a literal argument adds, None for NULL.
-fn literal(v: &BindValue) -> Result<Option<Vec<u8>>> {
-    Ok(match v {
-        BindValue::Null => None,
-        BindValue::VarChar(b) => Some(b.clone()),
-        BindValue::Int64(i) => Some(i.to_string().into_bytes()),
-        BindValue::Uint64(u) => Some(u.to_string().into_bytes()),
-        BindValue::Decimal(d) => Some(d.clone().into_bytes()),
-        other => return Err(refuse(format!("the value {}", other.to_sql()))),
-    })
 }
 
 /// The text collation a column argument brings (with its BINARY flag), None for numbers
@@ -89,7 +73,7 @@ pub(super) fn field(
                 }
             }
             Arith::Value(v) => {
-                let text = literal(&v.resolve(vars)?)?;
+                let text = constant_cell(&v.resolve(vars)?)?;
                 let bytes = text.map_or(0, |t| t.len());
                 length = length.saturating_add(u32::try_from(bytes).unwrap_or(u32::MAX));
             }
@@ -97,17 +81,15 @@ pub(super) fn field(
         }
     }
     let (charset, binary) = match collations.as_slice() {
-        [] => (CONNECTION_COLLATION, false),
         [one] => *one,
-        // `utf8mb4_bin` with `utf8mb4_general_ci` columns: MySQL takes the `_bin` one.
-        [a, b]
-            if a.0 == UTF8MB4_BIN && *b == (CONNECTION_COLLATION, false)
-                || b.0 == UTF8MB4_BIN && *a == (CONNECTION_COLLATION, false) =>
-        {
-            (UTF8MB4_BIN, true)
+        // `utf8mb4_general_ci` flagged BINARY is a `_bin` collation the id does not name
+        // (a converted latin1_bin column, say): it only stands alone.
+        many if !many.contains(&(UTF8MB4_GENERAL_CI, true)) => {
+            let ids: Vec<u32> = many.iter().map(|(id, _)| *id).collect();
+            let id = united_collation(&ids)
+                .ok_or_else(|| refuse("text columns of several collations"))?;
+            (id, id == UTF8MB4_BIN)
         }
-        // MariaDB fails most mixes (1267, illegal mix of collations) and resolves others
-        // by rules the reported ids do not tell apart.
         _ => return Err(refuse("text columns of several collations")),
     };
     Ok(Field {
@@ -133,7 +115,7 @@ pub(super) fn cell(
                 .get(*i)
                 .ok_or_else(|| EngineError::BadResult(format!("no column {i}")))?
                 .map(<[u8]>::to_vec),
-            Arith::Value(v) => literal(&v.resolve(vars)?)?,
+            Arith::Value(v) => constant_cell(&v.resolve(vars)?)?,
             other => return Err(refuse(other.describe())),
         };
         match piece {
@@ -148,6 +130,7 @@ pub(super) fn cell(
 mod tests {
     use super::*;
     use crate::bind::PlanValue;
+    use sql::literal::BindValue;
 
     fn field_of(t: Type, charset: u32, flags: u32) -> Field {
         Field {
@@ -214,7 +197,7 @@ mod tests {
         )
         .is_err());
         let numbers = of(field_of(Type::Int64, 63, 0), field_of(Type::Date, 63, 0));
-        assert_eq!(numbers.charset, CONNECTION_COLLATION);
+        assert_eq!(numbers.charset, UTF8MB4_GENERAL_CI);
         for refused in [
             field_of(Type::Float64, 63, 0),
             field_of(Type::Varbinary, 63, 0),

@@ -23,7 +23,7 @@ use sqlparser::ast::{
 };
 use vschema::{KeyspaceSchema, VSchema};
 
-use crate::cell::collation_id;
+use crate::cell::{collation_id, united_collation};
 
 /// The collation of each select item of `query` (a route's statement in `keyspace`), as far
 /// as the statement tells it; None where it does not, and nothing past a `*`.
@@ -162,25 +162,15 @@ impl Scope<'_> {
     /// (MySQL's rule for a `_bin` and a `_ci` collation of one character set); None for
     /// any other argument, which may be a number, or text of another character set.
     fn of_concat(&self, args: &[&Expr]) -> Option<u32> {
-        const GENERAL_CI: u32 = 45;
-        const BIN: u32 = 46;
         let mut found: Vec<u32> = Vec::new();
         for arg in args {
             if matches!(arg, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_) | Value::Number(..)))
             {
                 continue;
             }
-            let c = self.of_expr(arg)?;
-            if !found.contains(&c) {
-                found.push(c);
-            }
+            found.push(self.of_expr(arg)?);
         }
-        match found.as_slice() {
-            [] => Some(GENERAL_CI),
-            [one] => Some(*one),
-            [a, b] if (*a, *b) == (BIN, GENERAL_CI) || (*a, *b) == (GENERAL_CI, BIN) => Some(BIN),
-            _ => None,
-        }
+        united_collation(&found)
     }
 }
 

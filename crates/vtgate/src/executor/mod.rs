@@ -485,7 +485,6 @@ impl Executor {
         }
     }
 
-    /// DDL: implicit commit, then the statement on the primary of every shard.
     /// `CREATE` / `DROP DATABASE`, as Vitess answers them without a database-DDL plugin:
     /// keyspaces are made and removed with vtctl, so only the statements that change
     /// nothing succeed (`CREATE DATABASE IF NOT EXISTS` of a keyspace, `DROP DATABASE IF
@@ -524,6 +523,7 @@ impl Executor {
         }
     }
 
+    /// DDL: implicit commit, then the statement on the primary of every shard.
     async fn run_ddl(
         &self,
         session: &mut Session,
