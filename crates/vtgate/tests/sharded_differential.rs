@@ -13,10 +13,13 @@ use sharded_cluster::{drop_database, opts, ShardedCluster, FOUR_SHARDS, TWO_SHAR
 mod sharded_fixture;
 use sharded_fixture::{
     dml_sequences, fixture_inserts, prepared, prepared_dml, product_inserts, queries,
-    refused_correlated, risky_dml, warehouse_insert, Query,
+    random_queries, refused_correlated, risky_dml, warehouse_insert, Query,
 };
 
 type Rows = Vec<Vec<Option<String>>>;
+
+/// Random SELECTs each run checks, besides the hand-written ones.
+const RANDOM_QUERIES: usize = 300;
 
 fn cell(v: Value) -> Option<String> {
     match v {
@@ -115,7 +118,8 @@ struct Tally {
     /// value, which MySQL takes from whichever row it reads first.
     same_ci: usize,
     unsupported: Vec<String>,
-    both_failed: usize,
+    /// Queries both sides refused, with MariaDB's error.
+    both_failed: Vec<String>,
     wrong: Vec<String>,
     /// Queries answered with other column names than MariaDB's.
     names: Vec<String>,
@@ -147,7 +151,7 @@ impl Tally {
                 }
                 if want == got {
                     self.same += 1;
-                } else if dedups(&q.sql) && !q.ordered && lower(&want) == lower(&got) {
+                } else if dedups(&q.sql) && fold(&want, q.ordered) == fold(&got, q.ordered) {
                     self.same_ci += 1;
                 } else {
                     let first = want
@@ -169,7 +173,7 @@ impl Tally {
             (Ok(_), Err((1235, m))) if m.contains("VT12001") => {
                 self.unsupported.push(format!("{} -> {m}", q.sql));
             }
-            (Err(_), Err(_)) => self.both_failed += 1,
+            (Err((code, m)), Err(_)) => self.both_failed.push(format!("{} -> {code} {m}", q.sql)),
             (Ok(_), Err((code, m))) => self
                 .wrong
                 .push(format!("{}\n   vtgate error {code}: {m}", q.sql)),
@@ -181,16 +185,19 @@ impl Tally {
     }
 }
 
-/// Whether the query merges rows by value (GROUP BY, DISTINCT, UNION), so a `_ci` column
-/// may show any of the group's spellings.
+/// Whether the query merges rows by value (GROUP BY, DISTINCT, UNION, MIN, MAX), so a `_ci`
+/// column may show any of the equal values' spellings.
 fn dedups(sql: &str) -> bool {
     let s = sql.to_ascii_lowercase();
-    s.contains("group by") || s.contains("distinct") || s.contains(" union ")
+    ["group by", "distinct", " union ", "min(", "max("]
+        .iter()
+        .any(|w| s.contains(w))
 }
 
 /// Rows with text replaced by its `utf8mb4_general_ci` weights without trailing spaces
-/// (`'José'`, `'JOSE '` and `'jose'` are one group, shown by any of its spellings), sorted.
-fn lower(rows: &Rows) -> Rows {
+/// (`'José'`, `'JOSE '` and `'jose'` are one group, shown by any of its spellings), sorted
+/// unless the query's order is total.
+fn fold(rows: &Rows, ordered: bool) -> Rows {
     let fold = |v: &String| match engine::cell::general_ci_key(v.as_bytes()) {
         Ok(key) => key.iter().map(|b| format!("{b:02x}")).collect(),
         Err(_) => v.clone(),
@@ -199,7 +206,9 @@ fn lower(rows: &Rows) -> Rows {
         .iter()
         .map(|r| r.iter().map(|c| c.as_ref().map(fold)).collect())
         .collect();
-    out.sort();
+    if !ordered {
+        out.sort();
+    }
     out
 }
 
@@ -394,6 +403,23 @@ async fn differential(prefix: &str, shards: &[&str]) {
     for q in &all {
         tally.check(&mut gate, &mut plain, q).await;
     }
+    // Random SELECTs: a fixed seed per shard count, or DIFF_SEED / DIFF_RANDOM.
+    let seed = std::env::var("DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(shards.len() as u64);
+    let count = std::env::var("DIFF_RANDOM")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(RANDOM_QUERIES);
+    let before = tally.wrong.len();
+    for q in random_queries(seed, count) {
+        tally.check(&mut gate, &mut plain, &q).await;
+    }
+    println!(
+        "random queries: seed {seed}, {count} queries, {} wrong",
+        tally.wrong.len() - before
+    );
     let (prepared_same, prepared_wrong) = prepared_differential(&mut gate, &mut plain).await;
     println!(
         "prepared statements: {prepared_same} same, {} wrong",
@@ -472,16 +498,19 @@ async fn differential(prefix: &str, shards: &[&str]) {
         tally.same
             + tally.same_ci
             + tally.unsupported.len()
-            + tally.both_failed
+            + tally.both_failed.len()
             + tally.wrong.len(),
         tally.same,
         tally.same_ci,
         tally.unsupported.len(),
-        tally.both_failed,
+        tally.both_failed.len(),
         tally.wrong.len()
     );
     for u in &tally.unsupported {
         println!("  unsupported: {u}");
+    }
+    for f in &tally.both_failed {
+        println!("  failed on both: {f}");
     }
     for w in &tally.wrong {
         println!("WRONG: {w}");

@@ -16,6 +16,7 @@ mod literals;
 mod loose_aggregates;
 mod outer_joins;
 mod pullouts;
+mod random;
 mod semi_joins;
 mod shapes;
 mod shard_local;
@@ -24,6 +25,7 @@ mod tracked_columns;
 pub use correlated::refused_correlated;
 pub use dml::dml_sequences;
 pub use literals::{prepared, prepared_dml, risky_dml};
+pub use random::random_queries;
 use shapes::{
     aggregate_arithmetic, cross_keyspace_queries, edge_queries, more_queries,
     same_shard_join_queries,

@@ -1,7 +1,8 @@
 //! Outer joins vtgate runs as nested loops: WHERE conditions on a LEFT JOINed table (an
 //! inner join when they reject its NULL row, else a filter over the joined rows, such as
-//! the anti-join `IS NULL`), `a RIGHT JOIN b` as `b LEFT JOIN a`, STRAIGHT_JOIN, and
-//! parenthesized inner joins.
+//! the anti-join `IS NULL`), `a RIGHT JOIN b` as `b LEFT JOIN a`, STRAIGHT_JOIN,
+//! parenthesized inner joins, expressions of a LEFT JOINed table that are not NULL over its
+//! missing row (from the NULL row a shard evaluates), and ORDER BY keys not selected.
 
 use super::{q, Query};
 
@@ -103,4 +104,35 @@ pub(super) fn outer_join_queries(out: &mut Vec<Query>) {
          order by c.customer_id limit 7",
         true,
     ));
+    // Expressions over a missing row: MariaDB's value, of the column's type (DECIMAL(12,2)
+    // gives `0.00`), the same on every row.
+    for sql in [
+        "select o.order_id, coalesce(c.balance, 0), c.name is null, \
+         if(c.score is null, 'none', c.score) from corder o left join customer c \
+         on c.score = o.qty and c.customer_id < 5 where o.order_id < 40",
+        "select c.customer_id, case when o.qty > 4 then 'big' else 'small' end, \
+         ifnull(o.note, 'x'), o.price div 7, concat(o.sku, '/', o.note) from customer c \
+         left join corder o on o.qty = c.score and o.order_id < 30 where c.customer_id < 25",
+        "select o.order_id, coalesce(w.stock, -1), w.city is null, lower(w.city) \
+         from corder o left join commerce.warehouse w on w.sku = o.sku and w.stock > 10 \
+         where o.order_id < 60",
+        "select c.region, count(*), sum(if(o.order_id is null, 1, 0)), \
+         sum(coalesce(o.price, 0.5)) from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 100 where c.customer_id < 50 group by c.region",
+    ] {
+        out.push(q(sql, false));
+    }
+    // ORDER BY keys that are not selected, of an inner and of a LEFT JOINed table.
+    for sql in [
+        "select c.name from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 20 and o.order_id < 60 order by o.price desc, o.order_id, \
+         c.customer_id limit 15",
+        "select c.customer_id from customer c left join corder o on o.qty = c.score \
+         and o.order_id < 30 where c.customer_id < 25 \
+         order by coalesce(o.order_id, 0) desc, c.customer_id, o.order_id",
+        "select o.order_id, w.city from corder o join commerce.warehouse w on w.sku = o.sku \
+         where o.order_id < 80 order by w.stock, lower(w.city) desc, o.order_id limit 20",
+    ] {
+        out.push(q(sql, true));
+    }
 }
