@@ -20,7 +20,7 @@ use sql::literal::BindVars;
 use crate::cell::{general_ci_key, time_micros, unicode_ci_key, CompareKind, Decimal};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
-use crate::join::{combine, combine_fields, JoinColumn};
+use crate::join::{combine, combine_fields, JoinColumn, NullRow};
 use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::vcursor::VCursor;
@@ -42,6 +42,8 @@ pub struct HashJoin {
     pub right_key: usize,
     /// The join condition as written, for VEXPLAIN.
     pub predicate: String,
+    /// The right columns of a LEFT JOIN's row without a match.
+    pub null_row: NullRow,
 }
 
 /// A join column value normalised so that MySQL-equal values are equal.
@@ -196,7 +198,7 @@ impl Primitive for HashJoin {
             }
         }
         let mut out = QueryResult::default();
-        let nulls = vec![None; width];
+        let mut missing: Option<proto::query::Row> = None;
         for row in &left.rows {
             let cells = split(row)?;
             let matches = match kind.key(cells.get(self.left_key).copied().flatten())? {
@@ -204,7 +206,12 @@ impl Primitive for HashJoin {
                 None => &[],
             };
             if matches.is_empty() && self.left_join {
-                out.rows.push(combine(&self.cols, &cells, &nulls)?);
+                if missing.is_none() {
+                    missing = Some(self.null_row.row(vc, vars, width).await?);
+                }
+                if let Some(m) = &missing {
+                    out.rows.push(combine(&self.cols, &cells, &split(m)?)?);
+                }
             }
             for &m in matches {
                 out.rows.push(combine(&self.cols, &cells, &right_rows[m])?);
@@ -227,7 +234,7 @@ impl Primitive for HashJoin {
                 JoinColumn::Right(i) => format!("{}", i + 1),
             })
             .collect();
-        PlanDescription::new("Join")
+        let d = PlanDescription::new("Join")
             .variant(if self.left_join {
                 "HashLeftJoin"
             } else {
@@ -236,7 +243,9 @@ impl Primitive for HashJoin {
             .with("JoinColumnIndexes", cols.join(","))
             .with("Predicate", self.predicate.clone())
             .with("LHSKey", self.left_key)
-            .with("RHSKey", self.right_key)
+            .with("RHSKey", self.right_key);
+        self.null_row
+            .describe(d)
             .input(self.left.description())
             .input(self.right.description())
     }

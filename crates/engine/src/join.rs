@@ -1,7 +1,8 @@
 //! [`Join`]: a nested-loop join in vtgate (Vitess `engine/join.go`). The
 //! left input runs once; for each of its rows the right input runs with
 //! the join variables bound to that row's values. A LEFT JOIN keeps left
-//! rows without a match, with NULLs on the right.
+//! rows without a match, with NULLs on the right (or what the right side's
+//! expressions are over NULLs: [`NullRow`]).
 
 use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Row, Type};
@@ -37,6 +38,45 @@ pub struct Join {
     pub cols: Vec<JoinColumn>,
     /// Bind variables for the right side: name and left column.
     pub vars: Vec<(String, usize)>,
+    /// The right columns of a LEFT JOIN's row without a match.
+    pub null_row: NullRow,
+}
+
+/// What a LEFT JOIN's right columns hold for a left row without a match: NULLs, or, where
+/// the right side computes an expression that need not be NULL over a missing row
+/// (`coalesce(o.qty, 0)`, `o.note is null`, `case when o.qty > 2 then 'hi' else 'lo' end`),
+/// what a query of the right side's select items over its table's NULL row gives (`select
+/// … from (select 1) as vt_null left join t on 1 = 0`: MariaDB's own value, of the column's
+/// type). That query runs once per execution, when a row first lacks a match.
+#[derive(Debug, Default)]
+pub struct NullRow {
+    /// The query, when the right side has such an expression.
+    pub query: Option<Box<dyn Primitive>>,
+}
+
+impl NullRow {
+    /// The right columns of a missing row, `width` of them.
+    pub(crate) async fn row(&self, vc: &dyn VCursor, vars: &BindVars, width: usize) -> Result<Row> {
+        let Some(query) = &self.query else {
+            return Ok(Row::from_values(vec![None; width]));
+        };
+        let r = query.execute(vc, vars).await?;
+        match r.rows.as_slice() {
+            [row] if r.fields.len() == width => Ok(row.clone()),
+            _ => Err(EngineError::BadResult(format!(
+                "the NULL row of a LEFT JOIN: {} rows of {} columns, want 1 of {width}",
+                r.rows.len(),
+                r.fields.len()
+            ))),
+        }
+    }
+
+    pub(crate) fn describe(&self, d: PlanDescription) -> PlanDescription {
+        match &self.query {
+            Some(q) => d.with("NullRow", q.description().to_json()),
+            None => d,
+        }
+    }
 }
 
 /// A result cell as a bind variable of its column's type. Floating-point
@@ -133,6 +173,7 @@ impl Primitive for Join {
         let left = self.left.execute(vc, vars).await?;
         let mut out = QueryResult::default();
         let mut right_fields: Option<Vec<Field>> = None;
+        let mut missing: Option<Row> = None;
         let limit = vc.max_memory_rows();
         for row in &left.rows {
             let cells = split(row)?;
@@ -151,8 +192,12 @@ impl Primitive for Join {
             let width = right.fields.len();
             right_fields.get_or_insert(right.fields);
             if right.rows.is_empty() && self.left_join {
-                out.rows
-                    .push(combine(&self.cols, &cells, &vec![None; width])?);
+                if missing.is_none() {
+                    missing = Some(self.null_row.row(vc, vars, width).await?);
+                }
+                if let Some(m) = &missing {
+                    out.rows.push(combine(&self.cols, &cells, &split(m)?)?);
+                }
             }
             for r in &right.rows {
                 out.rows.push(combine(&self.cols, &cells, &split(r)?)?);
@@ -190,10 +235,12 @@ impl Primitive for Join {
             .iter()
             .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
             .collect();
-        PlanDescription::new("Join")
+        let d = PlanDescription::new("Join")
             .variant(if self.left_join { "LeftJoin" } else { "Join" })
             .with("JoinColumnIndexes", cols.join(","))
-            .with("JoinVars", serde_json::Value::Object(vars))
+            .with("JoinVars", serde_json::Value::Object(vars));
+        self.null_row
+            .describe(d)
             .input(self.left.description())
             .input(self.right.description())
     }

@@ -33,6 +33,7 @@ fn join(left_join: bool, left: QueryResult, right: QueryResult) -> HashJoin {
         left_key: 1,
         right_key: 0,
         predicate: "l.k = r.k".into(),
+        null_row: Default::default(),
     }
 }
 

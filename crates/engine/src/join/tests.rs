@@ -47,6 +47,7 @@ fn join(left_join: bool) -> Join {
         right: right(),
         cols: vec![JoinColumn::Left(0), JoinColumn::Right(0)],
         vars: vec![("m_uid".into(), 1)],
+        null_row: Default::default(),
     }
 }
 
@@ -101,6 +102,45 @@ async fn left_join_keeps_unmatched_rows() {
         (d["Variant"].as_str(), d["JoinColumnIndexes"].as_str()),
         (Some("LeftJoin"), Some("L:0,R:0"))
     );
+}
+
+#[tokio::test]
+async fn left_join_fills_unmatched_rows_from_the_null_row_once() {
+    const NULL_ROW: &str = "select coalesce(u.name, 'none') from (select 1) as vt_null \
+                            left join user as u on 1 = 0";
+    let mut vc = vc(&[
+        &[Some("x"), Some("4")],
+        &[Some("y"), Some("1")],
+        &[Some("z"), Some("1")],
+    ]);
+    vc.responder = Some(Box::new(|_, _, sql| {
+        (sql == NULL_ROW).then(|| Ok(result(&[field("c", Type::Varchar)], &[&[Some("none")]])))
+    }));
+    let mut j = join(true);
+    j.null_row = NullRow {
+        query: Some(Box::new(Route::new(
+            Opcode::Reference,
+            KeyspaceDesc {
+                name: "user".into(),
+                sharded: true,
+            },
+            NULL_ROW.into(),
+            "unused".into(),
+        ))),
+    };
+    let r = j.execute(&vc, &BindVars::new()).await.unwrap();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        rows_of(&r),
+        vec![
+            vec![s("x"), s("n4")],
+            vec![s("y"), s("none")],
+            vec![s("z"), s("none")]
+        ]
+    );
+    let asked = vc.sent().iter().filter(|(_, q)| q == NULL_ROW).count();
+    assert_eq!(asked, 1);
+    assert!(j.description().to_json()["NullRow"]["Query"] == NULL_ROW);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Planner tests for WHERE conditions on LEFT JOINed tables of nested-loop
 //! joins (an inner join when they reject the NULL row, else a filter over
-//! the joined rows), RIGHT JOIN and STRAIGHT_JOIN, and select items computed over the
-//! joined rows.
+//! the joined rows), RIGHT JOIN and STRAIGHT_JOIN, select items computed over the
+//! joined rows, and ORDER BY keys that are not selected.
 
 use serde_json::Value as Json;
 
@@ -169,4 +169,69 @@ fn star_is_the_columns_of_every_from_item() {
     assert_eq!(d["JoinColumnIndexes"], "R:0,L:0");
     // A table without an authoritative column list: unknown columns.
     assert!(refused("select * from user u join extra e on u.col = e.col").contains("*"));
+}
+
+#[test]
+fn order_by_columns_not_selected_are_hidden_sort_keys() {
+    let d = describe(
+        "select u.col from user u join extra e on u.col = e.col order by e.x desc, u.id limit 3",
+    );
+    assert_eq!(d["OperatorType"], "Limit");
+    let sort = &d["Inputs"][0];
+    assert_eq!(sort["OperatorType"], "Sort", "{d}");
+    assert_eq!(sort["OrderBy"], "1 DESC, 2 ASC", "{d}");
+    assert_eq!(sort["Inputs"][0]["JoinColumnIndexes"], "L:0,R:0,L:1");
+    let join = &sort["Inputs"][0];
+    assert_eq!(join["Inputs"][0]["Query"], "SELECT u.col, u.id FROM user u");
+    assert_eq!(
+        join["Inputs"][1]["Query"],
+        "SELECT e.x FROM extra e WHERE :u_col_1_0 = e.col"
+    );
+    // An expression of two tables has no one query to run in.
+    let sql = "select u.col from user u join extra e on u.col = e.col order by u.id + e.x";
+    assert!(
+        refused(sql).contains("ORDER BY an expression of several tables not selected"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn left_joined_expressions_take_their_null_row_from_a_shard() {
+    // NULL with the missing row: the join fills NULLs.
+    let d = describe(
+        "select u.col, e.x + 1 from user u left join extra e on u.col = e.col order by e.x, u.id",
+    );
+    assert_eq!(d["Inputs"][0].get("NullRow"), None, "{d}");
+    // Not NULL with it: one shard evaluates the items over the table's NULL row.
+    for sql in [
+        "select u.col, coalesce(e.x, 0) from user u left join extra e on u.col = e.col",
+        "select u.col, if(e.x is null, 'none', e.x) from user u left join extra e on u.col = e.col",
+        "select u.col from user u left join extra e on u.col = e.col order by coalesce(e.x, 0)",
+    ] {
+        let d = describe(sql);
+        let join = if d["OperatorType"] == "Sort" {
+            &d["Inputs"][0]
+        } else {
+            &d
+        };
+        assert_eq!(join["Variant"], "LeftJoin", "{sql}: {d}");
+        let null_row = &join["NullRow"];
+        assert_eq!(null_row["Variant"], "Reference", "{sql}: {d}");
+        let query = null_row["Query"].as_str().unwrap_or_default();
+        assert!(
+            query.ends_with("FROM (SELECT 1) AS vt_null LEFT JOIN extra e ON 1 = 0"),
+            "{sql}: {query}"
+        );
+    }
+    let d = describe(
+        "select u.col, case when p.a > 1 then 'hi' else 'lo' end from user u \
+         left join main.plain p on p.id = u.col",
+    );
+    assert_eq!(
+        d["NullRow"]["Query"],
+        "SELECT CASE WHEN p.a > 1 THEN 'hi' ELSE 'lo' END FROM (SELECT 1) AS vt_null \
+         LEFT JOIN plain p ON 1 = 0",
+        "{d}"
+    );
+    assert_eq!(d["NullRow"]["Variant"], "Unsharded");
 }

@@ -29,6 +29,7 @@ mod join_projection;
 mod left_join_where;
 mod multi_column;
 mod nested_join;
+mod null_row;
 mod one_shard;
 mod order;
 mod owned;

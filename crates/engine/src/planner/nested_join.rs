@@ -14,7 +14,9 @@
 //! STRAIGHT_JOIN as an inner join kept in order.
 //! A select item reading several tables, or an expression on a LEFT JOINed
 //! table, is computed in vtgate (see `join_projection`).
-//! ORDER BY and LIMIT run in vtgate over the joined rows. A step joined
+//! ORDER BY and LIMIT run in vtgate over the joined rows; an ORDER BY key
+//! that is not selected is read by its table's query as a hidden column,
+//! dropped after the sort. A step joined
 //! on one column equality may be a hash join instead (see `hash`). Aggregation
 //! and DISTINCT are planned by `join_aggregate`; `*` is expanded when the
 //! columns of every FROM item are known. `USING` is written as ON before
@@ -34,6 +36,7 @@ use super::join_aggregate::plan_join_aggregate;
 use super::join_order::plan_cheapest;
 use super::join_projection::{arith_over, concat_over, expand_wildcards};
 use super::left_join_where::{after_join, inner_when_rejected};
+use super::null_row::null_row_route;
 use super::order::{features_of_expr, find_order_column, is_wildcard, remove_limit};
 use super::routing::{and_operand, conjuncts};
 use super::tables::{resolve_name, Tables};
@@ -42,7 +45,7 @@ use super::Context;
 use crate::error::{EngineError, Result};
 use crate::filter::Filter;
 use crate::hash_join::HashJoin;
-use crate::join::{Join, JoinColumn};
+use crate::join::{Join, JoinColumn, NullRow};
 use crate::limit::Limit;
 use crate::memory_sort::MemorySort;
 use crate::merge_sort::OrderByParam;
@@ -335,17 +338,59 @@ pub(super) fn bind_safe(text: &str) -> String {
         .collect()
 }
 
-/// Whether `e` is NULL whenever its columns are: columns, numbers, and
-/// arithmetic over them (with at least one column).
+/// Functions that are NULL when any argument is.
+const NULL_STRICT_FUNCTIONS: &[&str] = &[
+    "abs",
+    "ceil",
+    "ceiling",
+    "floor",
+    "sign",
+    "lower",
+    "upper",
+    "lcase",
+    "ucase",
+    "length",
+    "char_length",
+    "character_length",
+    "octet_length",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "reverse",
+    "hex",
+    "concat",
+    "left",
+    "right",
+];
+
+/// Whether `e` is NULL whenever its columns are: columns, literals other than NULL,
+/// arithmetic and [`NULL_STRICT_FUNCTIONS`] over them (with at least one column).
 fn null_strict(e: &Expr) -> bool {
-    use sqlparser::ast::{BinaryOperator as B, UnaryOperator as U};
+    use sqlparser::ast::UnaryOperator as U;
+    use sqlparser::ast::{BinaryOperator as B, FunctionArg, FunctionArgExpr, FunctionArguments};
     fn walk(e: &Expr, column: &mut bool) -> bool {
         match e {
             Expr::CompoundIdentifier(_) | Expr::Identifier(_) => {
                 *column = true;
                 true
             }
-            Expr::Value(v) => matches!(v.value, AstValue::Number(..)),
+            Expr::Value(v) => matches!(
+                v.value,
+                AstValue::Number(..) | AstValue::SingleQuotedString(_)
+            ),
+            Expr::Function(f) => {
+                let name = f.name.to_string().to_ascii_lowercase();
+                let FunctionArguments::List(list) = &f.args else {
+                    return false;
+                };
+                NULL_STRICT_FUNCTIONS.contains(&name.as_str())
+                    && list.duplicate_treatment.is_none()
+                    && list.clauses.is_empty()
+                    && !list.args.is_empty()
+                    && list.args.iter().all(|a| {
+                        matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) if walk(x, column))
+                    })
+            }
             Expr::Nested(x)
             | Expr::UnaryOp {
                 op: U::Minus,
@@ -534,6 +579,8 @@ fn plan_in_order(
     let mut queries: Vec<TableQuery> = (0..from.len()).map(|_| TableQuery::default()).collect();
     let mut cols = Vec::new();
     let mut computed = Vec::new();
+    // LEFT JOINed tables whose query has an item that need not be NULL over a missing row.
+    let mut null_rows = vec![false; from.len()];
     for item in &select.projection {
         if is_wildcard(item) {
             return Err(refuse("*"));
@@ -557,6 +604,10 @@ fn plan_in_order(
         let t = match read.as_slice() {
             [] => 0,
             [t] if !from[*t].1 || plain => *t,
+            [t] => {
+                null_rows[*t] = true;
+                *t
+            }
             _ => {
                 // Computed in vtgate over the joined rows; its slot is set below.
                 let name = match item {
@@ -572,6 +623,17 @@ fn plan_in_order(
         cols.push((t, queries[t].items.len() - 1));
     }
     let shown = cols.len();
+    // ORDER BY expressions that are not selected: hidden columns of their table's query,
+    // kept until the sort.
+    let sorted = order_columns(
+        original,
+        &select.projection,
+        uses,
+        &mut queries,
+        &mut cols,
+        &mut null_rows,
+    )?;
+    let unsorted_width = cols.len();
     let mut projected = Vec::with_capacity(computed.len());
     for (slot, e, name) in computed {
         let mut column = |x: &Expr| {
@@ -685,6 +747,13 @@ fn plan_in_order(
     for k in 1..queries.len() {
         let last = k == queries.len() - 1;
         let right = plan_side(ctx, &queries[k].sql(from[k].0, &locks))?;
+        let null_row = NullRow {
+            query: if null_rows[k] && from[k].1 {
+                Some(null_row_route(ctx, from[k].0, &queries[k].items)?)
+            } else {
+                None
+            },
+        };
         let join_cols = if last {
             cols.iter()
                 .map(|&(t, i)| {
@@ -715,6 +784,7 @@ fn plan_in_order(
                 left_key: offsets[*t] + li,
                 right_key: *ri,
                 predicate: predicate.clone(),
+                null_row,
             }),
             None => Box::new(Join {
                 left_join: from[k].1,
@@ -722,6 +792,7 @@ fn plan_in_order(
                 right,
                 cols: join_cols,
                 vars,
+                null_row,
             }),
         };
     }
@@ -735,46 +806,84 @@ fn plan_in_order(
     if !projected.is_empty() {
         plan = Box::new(Projection {
             columns: projected,
-            hidden_columns: selected - shown,
+            hidden_columns: selected - unsorted_width,
             input: plan,
         });
     }
-    order_and_limit(original, &select.projection, plan)
+    order_and_limit(original, sorted, unsorted_width - shown, plan)
 }
 
-/// ORDER BY (on selected columns) and LIMIT over the joined rows.
-fn order_and_limit(
+/// The columns of the ORDER BY's keys (ascending or not), in order. A key that is not
+/// selected reads one table: it is added to that table's query and to `cols` (after the
+/// selected columns), as a hidden column; one of a LEFT JOINed table that need not be NULL
+/// with its row marks the table in `null_rows`.
+fn order_columns(
     original: &Query,
     projection: &[SelectItem],
+    uses: &[Unit],
+    queries: &mut [TableQuery],
+    cols: &mut Vec<(usize, usize)>,
+    null_rows: &mut [bool],
+) -> Result<Vec<OrderByParam>> {
+    let Some(order) = &original.order_by else {
+        return Ok(Vec::new());
+    };
+    let OrderByKind::Expressions(exprs) = &order.kind else {
+        return Err(refuse("ORDER BY ALL"));
+    };
+    let mut params = Vec::new();
+    for o in exprs {
+        let desc = match &o.options.sort {
+            None | Some(OrderBySort::Asc) => false,
+            Some(OrderBySort::Desc) => true,
+            Some(_) => return Err(refuse("ORDER BY USING")),
+        };
+        // `ORDER BY NULL` asks for no order.
+        if matches!(&o.expr, Expr::Value(v) if v.value == AstValue::Null) {
+            continue;
+        }
+        if let Some(col) = find_order_column(&o.expr, projection)? {
+            params.push(OrderByParam { col, desc });
+            continue;
+        }
+        let mut read = tables_of(&o.expr, uses)?;
+        read.sort_unstable();
+        read.dedup();
+        let t = match read.as_slice() {
+            [] => 0,
+            [t] => {
+                null_rows[*t] |= !null_strict(&o.expr);
+                *t
+            }
+            _ => {
+                return Err(refuse(
+                    "ORDER BY an expression of several tables not selected",
+                ))
+            }
+        };
+        let i = queries[t].item(o.expr.to_string());
+        cols.push((t, i));
+        params.push(OrderByParam {
+            col: cols.len() - 1,
+            desc,
+        });
+    }
+    Ok(params)
+}
+
+/// ORDER BY and LIMIT over the joined rows, whose last `hidden` columns are only sort keys.
+fn order_and_limit(
+    original: &Query,
+    order_by: Vec<OrderByParam>,
+    hidden: usize,
     mut plan: Box<dyn Primitive>,
 ) -> Result<Box<dyn Primitive>> {
-    if let Some(order) = &original.order_by {
-        let OrderByKind::Expressions(exprs) = &order.kind else {
-            return Err(refuse("ORDER BY ALL"));
-        };
-        let mut params = Vec::new();
-        for o in exprs {
-            let desc = match &o.options.sort {
-                None | Some(OrderBySort::Asc) => false,
-                Some(OrderBySort::Desc) => true,
-                Some(_) => return Err(refuse("ORDER BY USING")),
-            };
-            // `ORDER BY NULL` asks for no order.
-            if matches!(&o.expr, Expr::Value(v) if v.value == AstValue::Null) {
-                continue;
-            }
-            let Some(col) = find_order_column(&o.expr, projection)? else {
-                return Err(refuse("ORDER BY a column not selected"));
-            };
-            params.push(OrderByParam { col, desc });
-        }
-        if !params.is_empty() {
-            plan = Box::new(MemorySort {
-                hidden_columns: 0,
-                order_by: params,
-                input: plan,
-            });
-        }
+    if !order_by.is_empty() {
+        plan = Box::new(MemorySort {
+            hidden_columns: hidden,
+            order_by,
+            input: plan,
+        });
     }
     let mut limited = original.clone();
     if let Some((count, offset)) = remove_limit(&mut limited)? {

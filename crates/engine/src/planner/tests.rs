@@ -743,22 +743,32 @@ fn dml_subqueries_are_pulled_out() {
 }
 
 #[test]
-fn left_joined_tables_only_give_columns() {
-    // Other expressions are computed over the joined rows.
+fn left_joined_tables_give_their_own_expressions() {
+    // An expression of one LEFT JOINed table runs in its query; where it need not be NULL
+    // over a missing row, a shard evaluates it over the table's NULL row.
     let d = describe("select u.a, coalesce(v.b, 0) from user u left join user v on u.x = v.id");
-    assert_eq!(d["OperatorType"], "Projection");
+    assert_eq!(d["OperatorType"], "Join");
     assert_eq!(
-        d["Inputs"][0]["Inputs"][1]["Query"],
-        "SELECT v.b FROM user v WHERE :u_x_1_0 = v.id"
+        d["Inputs"][1]["Query"],
+        "SELECT coalesce(v.b, 0) FROM user v WHERE :u_x_1_0 = v.id"
     );
-    // CONCAT is NULL for the row of NULLs too: computed over the joined rows.
-    let d = describe("select u.a, concat(v.b, 'x') from user u left join user v on u.x = v.id");
+    assert_eq!(
+        d["NullRow"]["Query"],
+        "SELECT coalesce(v.b, 0) FROM (SELECT 1) AS vt_null LEFT JOIN user v ON 1 = 0"
+    );
+    // CONCAT is NULL for the row of NULLs: no NULL row needed.
+    let d = describe("select u.a, concat(v.b, v.c + 1) from user u left join user v on u.x = v.id");
+    assert_eq!(d["OperatorType"], "Join");
+    assert_eq!(d.get("NullRow"), None);
+    // Over several tables: computed over the joined rows.
+    let d = describe("select u.a, concat(v.b, u.c) from user u left join user v on u.x = v.id");
     assert_eq!(d["OperatorType"], "Projection");
-    assert_eq!(d["Expressions"], "1: concat(:2, 'x') as concat(v.b, 'x')");
-    let e = refused("select u.a, concat(v.b, v.c + 1) from user u left join user v on u.x = v.id");
+    assert_eq!(d["Expressions"], "1: concat(:2, :3) as concat(v.b, u.c)");
+    let e =
+        refused("select u.a, concat(v.b, v.c + u.c) from user u left join user v on u.x = v.id");
     assert_eq!(
         e,
-        "VT12001: unsupported: cross-shard join: select item concat(v.b, v.c + 1) computed over the joined rows"
+        "VT12001: unsupported: cross-shard join: select item concat(v.b, v.c + u.c) computed over the joined rows"
     );
     let d = describe(
         "select u.a, v.b, count(v.c) from user u left join user v on u.x = v.id group by u.a, v.b",

@@ -1,0 +1,62 @@
+//! The NULL row of a LEFT JOINed table of a nested-loop join: the query that gives what its
+//! select items are for a left row without a match ([`crate::join::NullRow`]).
+//!
+//! A select item of one LEFT JOINed table runs in that table's query; for a missing row the
+//! join needs the item's value over NULL columns. A column, or arithmetic over columns, is
+//! NULL then; `coalesce(o.qty, 0)`, `o.note is null` or a CASE are not. Rather than compute
+//! them in vtgate, one shard of the table's keyspace evaluates them over an outer join that
+//! matches nothing: `select <items> from (select 1) as vt_null left join <table> on 1 = 0`.
+//! Its columns are NULL with their own types, so MariaDB gives the value (and its scale,
+//! collation, …) it gives in the user's LEFT JOIN.
+
+use sqlparser::ast::{Statement, TableFactor};
+
+use super::nested_join::refuse;
+use super::select::field_query;
+use super::tables::{rewrite_for_shards, Tables};
+use super::Context;
+use crate::description::KeyspaceDesc;
+use crate::error::{EngineError, Result};
+use crate::primitive::Primitive;
+use crate::route::{Opcode, Route};
+
+/// The route evaluating `items` (select items of `factor` alone) over `factor`'s NULL row:
+/// to the keyspace's one shard, or any shard of a sharded keyspace (every shard has the
+/// table and its column types).
+pub(super) fn null_row_route(
+    ctx: &Context,
+    factor: &TableFactor,
+    items: &[String],
+) -> Result<Box<dyn Primitive>> {
+    let sql = format!(
+        "select {} from (select 1) as vt_null left join {factor} on 1 = 0",
+        items.join(", ")
+    );
+    let mut stmt = sql::parse::parse(&sql)
+        .map_err(|e| EngineError::BadResult(format!("planned query {sql}: {}", e.message())))?;
+    let tables = Tables::collect(&stmt, &ctx.scope())?;
+    let Some(first) = tables.uses.first() else {
+        return Err(refuse("a LEFT JOINed item without a table"));
+    };
+    let ks = &first.table.keyspace;
+    if tables.uses.iter().any(|u| u.table.keyspace.name != ks.name) {
+        return Err(refuse(&format!("expression on a LEFT JOINed {factor}")));
+    }
+    rewrite_for_shards(&mut stmt, &ctx.scope());
+    let Statement::Query(query) = stmt else {
+        return Err(refuse("a LEFT JOINed item"));
+    };
+    Ok(Box::new(Route::new(
+        if ks.sharded {
+            Opcode::Reference
+        } else {
+            Opcode::Unsharded
+        },
+        KeyspaceDesc {
+            name: ks.name.clone(),
+            sharded: ks.sharded,
+        },
+        query.to_string(),
+        field_query(&query),
+    )))
+}
