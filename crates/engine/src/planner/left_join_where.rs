@@ -7,7 +7,9 @@
 //!   and the condition runs in the table's own query.
 //! * Another condition (`t.x IS NULL`, `t.x <=> 1`, `t.x = 1 OR u.y = 2`)
 //!   must see the joined rows: it runs in vtgate over them, as a
-//!   [`Filter`](crate::filter::Filter) on columns and literals only.
+//!   [`Filter`](crate::filter::Filter) on columns and literals, or on what
+//!   the table's query computes for a condition of one table (see
+//!   [`after_join`]).
 
 use sqlparser::ast::{BinaryOperator as B, Expr, InTarget, TableFactor};
 
@@ -16,7 +18,8 @@ use super::nested_join::{refuse, table_of, Unit};
 use super::routing::conjuncts;
 use crate::bind::PlanValue;
 use crate::error::{EngineError, Result};
-use crate::filter::{Operand, Predicate};
+use crate::filter::{CmpOp, Operand, Predicate};
+use sql::literal::BindValue;
 
 /// Whether `e` is a column of FROM item `t`.
 fn column_of(e: &Expr, t: usize, units: &[Unit]) -> bool {
@@ -73,26 +76,25 @@ pub(super) fn inner_when_rejected(
 }
 
 /// The conditions that run after the join, as one predicate over its
-/// rows. `column` adds a column reference to the joined rows (as a hidden
-/// column) and returns its index there.
+/// rows. `column` adds an expression of at most one table (a column, or
+/// what its table's query computes) to the joined rows as a hidden column
+/// and returns its index there; `tables` tells which tables an expression
+/// reads.
+///
+/// vtgate compares columns and literals itself. A condition it cannot
+/// (`coalesce(o.x, 0) = 0`, `o.note like 'g%'`) that reads one table runs
+/// in that table's query as `(c) IS TRUE`; AND and OR of such conditions
+/// are kept, since a WHERE keeps only the rows whose condition is true,
+/// and AND and OR are true exactly when the same operands are, whether
+/// the others are false or NULL.
 pub(super) fn after_join(
     conds: &[&Expr],
+    tables: &dyn Fn(&Expr) -> Result<Vec<usize>>,
     column: &mut dyn FnMut(&Expr) -> Result<usize>,
 ) -> Result<Option<Predicate>> {
     let mut out: Option<Predicate> = None;
     for c in conds {
-        let p = build_predicate(c, &mut |e| {
-            if let Some(v) = PlanValue::from_expr(e) {
-                return Ok(Operand::Value(v));
-            }
-            match e {
-                Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
-                    Ok(Operand::Column(column(e)?))
-                }
-                _ => Err(refuse(&format!("WHERE {c} on a LEFT JOINed table"))),
-            }
-        })
-        .map_err(|e| match e {
+        let p = condition(c, tables, column).map_err(|e| match e {
             EngineError::Unsupported(_) => refuse(&format!("WHERE {c} on a LEFT JOINed table")),
             other => other,
         })?;
@@ -102,4 +104,51 @@ pub(super) fn after_join(
         });
     }
     Ok(out)
+}
+
+fn condition(
+    c: &Expr,
+    tables: &dyn Fn(&Expr) -> Result<Vec<usize>>,
+    column: &mut dyn FnMut(&Expr) -> Result<usize>,
+) -> Result<Predicate> {
+    let compared = build_predicate(c, &mut |e| {
+        if let Some(v) = PlanValue::from_expr(e) {
+            return Ok(Operand::Value(v));
+        }
+        match e {
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => Ok(Operand::Column(column(e)?)),
+            _ => Err(EngineError::unsupported("an expression")),
+        }
+    });
+    match compared {
+        Err(EngineError::Unsupported(_)) => {}
+        other => return other,
+    }
+    Ok(match c {
+        Expr::Nested(x) => condition(x, tables, column)?,
+        Expr::BinaryOp {
+            left,
+            op: op @ (B::And | B::Or),
+            right,
+        } => {
+            let (l, r) = (
+                Box::new(condition(left, tables, column)?),
+                Box::new(condition(right, tables, column)?),
+            );
+            if *op == B::And {
+                Predicate::And(l, r)
+            } else {
+                Predicate::Or(l, r)
+            }
+        }
+        _ if tables(c)?.len() <= 1 => {
+            let truth = Expr::IsTrue(Box::new(Expr::Nested(Box::new(c.clone()))));
+            Predicate::Compare(
+                Operand::Column(column(&truth)?),
+                CmpOp::Eq,
+                Operand::Value(PlanValue::Literal(BindValue::Int64(1))),
+            )
+        }
+        _ => return Err(EngineError::unsupported("a condition of several tables")),
+    })
 }

@@ -670,8 +670,16 @@ fn plan_in_order(
     // Conditions on a LEFT JOINed table run over the joined rows, on
     // hidden columns after the selected and computed ones.
     let selected = cols.len();
-    let filter = after_join(&late, &mut |e| {
-        let t = table_of(e, uses)?.ok_or_else(|| refuse("WHERE on a LEFT JOINed table"))?;
+    let filter = after_join(&late, &|e| tables_of(e, uses), &mut |e| {
+        let mut read = tables_of(e, uses)?;
+        read.sort_unstable();
+        read.dedup();
+        let t = match read.as_slice() {
+            [] => 0,
+            [t] => *t,
+            _ => return Err(refuse("WHERE on a LEFT JOINed table")),
+        };
+        null_rows[t] |= !null_strict(e);
         let i = queries[t].item(e.to_string());
         cols.push((t, i));
         Ok(cols.len() - 1)
