@@ -5,9 +5,10 @@
 //! convert the values to a common type and vtgate does not. Two mixes are
 //! accepted because MySQL's conversion leaves the values' text as it is:
 //! CHAR with VARCHAR of the same character set (VARCHAR; CHAR values arrive
-//! without their padding), and an integer or DECIMAL column with a CHAR or
+//! without their padding), an integer or DECIMAL column with a CHAR or
 //! VARCHAR one (VARCHAR in the text column's collation: MySQL writes the
-//! numbers as the shards sent them).
+//! numbers as the shards sent them), and integers of two types (the type
+//! holding both).
 
 use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Type};
@@ -16,6 +17,7 @@ use sql::literal::BindVars;
 
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
+use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::vcursor::VCursor;
 
@@ -74,6 +76,108 @@ fn number_with_text(first: &Field, other: &Field) -> Option<Field> {
     })
 }
 
+/// An integer type's size (1: TINYINT … 5: BIGINT) and whether it is unsigned.
+fn integer_rank(f: &Field) -> Option<(u8, bool)> {
+    use Type::*;
+    Some(match Type::try_from(f.r#type).ok()? {
+        Int8 => (1, false),
+        Uint8 => (1, true),
+        Int16 => (2, false),
+        Uint16 => (2, true),
+        Int24 => (3, false),
+        Uint24 => (3, true),
+        Int32 => (4, false),
+        Uint32 => (4, true),
+        Int64 => (5, false),
+        Uint64 => (5, true),
+        _ => return None,
+    })
+}
+
+/// The column MySQL makes of two integer columns of different types, named like `first`:
+/// the larger type of one signedness; of both, a signed type holding the unsigned one's
+/// values (BIGINT, or DECIMAL(20) next to BIGINT UNSIGNED). The values' text is unchanged.
+fn two_integers(first: &Field, other: &Field) -> Option<Field> {
+    let ((a, a_unsigned), (b, b_unsigned)) = (integer_rank(first)?, integer_rank(other)?);
+    let (typ, unsigned) = if a_unsigned == b_unsigned {
+        let rank = a.max(b);
+        let t = [
+            Type::Int8,
+            Type::Int16,
+            Type::Int24,
+            Type::Int32,
+            Type::Int64,
+        ];
+        let u = [
+            Type::Uint8,
+            Type::Uint16,
+            Type::Uint24,
+            Type::Uint32,
+            Type::Uint64,
+        ];
+        let types = if a_unsigned { u } else { t };
+        (types[usize::from(rank - 1)], a_unsigned)
+    } else if (if a_unsigned { a } else { b }) == 5 {
+        (Type::Decimal, false)
+    } else {
+        (Type::Int64, false)
+    };
+    let both_not_null = first.flags & other.flags & flag::NOT_NULL;
+    let mut flags = (first.flags & !(flag::NOT_NULL | flag::UNSIGNED)) | both_not_null;
+    if unsigned {
+        flags |= flag::UNSIGNED;
+    }
+    Some(Field {
+        r#type: typ as i32,
+        flags,
+        column_length: first.column_length.max(other.column_length),
+        ..first.clone()
+    })
+}
+
+/// The DECIMAL column MySQL makes of a DECIMAL and an integer or another DECIMAL column
+/// (named like `first`): the larger scale, each value then shown with it.
+fn two_decimals(first: &Field, other: &Field) -> Option<Field> {
+    let decimal = |f: &Field| f.r#type == Type::Decimal as i32;
+    if !(is_exact_number(first) && is_exact_number(other) && (decimal(first) || decimal(other))) {
+        return None;
+    }
+    let scale = first.decimals.max(other.decimals);
+    let digits = |f: &Field| f.column_length.saturating_sub(f.decimals);
+    let both_not_null = first.flags & other.flags & flag::NOT_NULL;
+    Some(Field {
+        r#type: Type::Decimal as i32,
+        decimals: scale,
+        column_length: digits(first).max(digits(other)) + scale,
+        flags: (first.flags & !(flag::NOT_NULL | flag::UNSIGNED)) | both_not_null,
+        ..first.clone()
+    })
+}
+
+/// `row` with `pads[i]` more fraction digits (zeros) on each value of column `i`.
+fn pad_scales(row: &proto::query::Row, pads: &[u32]) -> Result<proto::query::Row> {
+    let cells = split(row)?;
+    let padded: Vec<Option<Vec<u8>>> = cells
+        .iter()
+        .zip(pads.iter().chain(std::iter::repeat(&0)))
+        .map(|(c, &pad)| {
+            c.map(|v| {
+                let mut v = v.to_vec();
+                if pad > 0 {
+                    if !v.contains(&b'.') {
+                        v.push(b'.');
+                    }
+                    v.extend(std::iter::repeat_n(b'0', pad as usize));
+                }
+                v
+            })
+        })
+        .collect();
+    Ok(proto::query::Row::from_values(
+        padded.iter().map(|c| c.as_deref()).collect::<Vec<_>>(),
+    ))
+}
+
 /// Widens `out` to cover `other` (CHAR with VARCHAR gives VARCHAR, the longer length).
 fn unite(out: &mut Field, other: &Field) {
     if out.r#type != other.r#type {
@@ -89,7 +193,9 @@ impl Primitive for Concatenate {
         let results = futures::future::try_join_all(runs).await?;
         let mut iter = results.into_iter();
         let mut out = iter.next().unwrap_or_default();
-        for r in iter {
+        let rest: Vec<QueryResult> = iter.collect();
+        let first_fields = out.fields.clone();
+        for r in &rest {
             if r.fields.len() != out.fields.len() {
                 return Err(EngineError::mysql(
                     1222,
@@ -104,7 +210,10 @@ impl Primitive for Concatenate {
             for (a, b) in out.fields.iter_mut().zip(&r.fields) {
                 if same_type(a, b) {
                     unite(a, b);
-                } else if let Some(united) = number_with_text(a, b) {
+                } else if let Some(united) = number_with_text(a, b)
+                    .or_else(|| two_integers(a, b))
+                    .or_else(|| two_decimals(a, b))
+                {
                     *a = united;
                 } else {
                     return Err(EngineError::unsupported(format!(
@@ -114,7 +223,31 @@ impl Primitive for Concatenate {
                     )));
                 }
             }
-            out.rows.extend(r.rows);
+        }
+        // DECIMAL columns show every value with the united scale.
+        let first_rows = std::mem::take(&mut out.rows);
+        let inputs = std::iter::once((first_fields, first_rows))
+            .chain(rest.into_iter().map(|r| (r.fields, r.rows)));
+        for (fields, rows) in inputs {
+            let pads: Vec<u32> = out
+                .fields
+                .iter()
+                .zip(&fields)
+                .map(|(u, f)| {
+                    if u.r#type == Type::Decimal as i32 {
+                        u.decimals.saturating_sub(f.decimals)
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            if pads.iter().all(|&p| p == 0) {
+                out.rows.extend(rows);
+                continue;
+            }
+            for row in rows {
+                out.rows.push(pad_scales(&row, &pads)?);
+            }
         }
         Ok(out)
     }
@@ -207,6 +340,59 @@ mod tests {
         };
         let e = c.execute(&vc, &BindVars::new()).await.unwrap_err();
         assert!(e.to_string().starts_with("VT12001"), "{e}");
+    }
+
+    #[test]
+    fn integers_unite_as_the_type_holding_both() {
+        let f = |t| field("i", t);
+        let united =
+            |a, b| two_integers(&f(a), &f(b)).map(|x| (x.r#type, x.flags & flag::UNSIGNED));
+        let signed = |t: Type| Some((t as i32, 0));
+        assert_eq!(united(Type::Int32, Type::Int64), signed(Type::Int64));
+        assert_eq!(united(Type::Int16, Type::Int8), signed(Type::Int16));
+        assert_eq!(
+            united(Type::Uint8, Type::Uint32),
+            Some((Type::Uint32 as i32, flag::UNSIGNED))
+        );
+        assert_eq!(united(Type::Uint32, Type::Int8), signed(Type::Int64));
+        assert_eq!(united(Type::Int64, Type::Uint64), signed(Type::Decimal));
+        assert_eq!(united(Type::Int64, Type::Decimal), None);
+    }
+
+    #[tokio::test]
+    async fn decimals_and_integers_unite_with_the_larger_scale() {
+        let mut d1 = field("d", Type::Decimal);
+        d1.decimals = 1;
+        let mut d2 = field("e", Type::Decimal);
+        d2.decimals = 3;
+        let vc = FakeVCursor::new("a", &["0"])
+            .keyspace("b", &["0"])
+            .keyspace("c", &["0"])
+            .result(
+                "a",
+                "0",
+                result(&[field("i", Type::Int32)], &[&[Some("5")], &[None]]),
+            )
+            .result("b", "0", result(&[d1], &[&[Some("-2.5")]]))
+            .result("c", "0", result(&[d2], &[&[Some("0.125")]]));
+        let c = Concatenate {
+            inputs: vec![route("a"), route("b"), route("c")],
+        };
+        let r = c.execute(&vc, &BindVars::new()).await.unwrap();
+        assert_eq!(
+            (r.fields[0].r#type, r.fields[0].decimals),
+            (Type::Decimal as i32, 3)
+        );
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(
+            rows_of(&r),
+            vec![
+                vec![s("5.000")],
+                vec![None],
+                vec![s("-2.500")],
+                vec![s("0.125")]
+            ]
+        );
     }
 
     #[tokio::test]
