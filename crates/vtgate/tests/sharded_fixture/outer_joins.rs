@@ -122,6 +122,24 @@ pub(super) fn outer_join_queries(out: &mut Vec<Query>) {
     ] {
         out.push(q(sql, false));
     }
+    // WHERE conditions of a LEFT JOINed table vtgate cannot evaluate: `(c) IS TRUE` in its
+    // table's query (and over its NULL row), under AND and OR.
+    for sql in [
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 100 where coalesce(o.order_id, 0) = 0 \
+         and c.customer_id < 40",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 100 where (o.note like 'g%' or c.score > 60) \
+         and c.customer_id < 40",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 100 where not (o.note like 'G%') \
+         and c.customer_id < 40",
+        "select o.order_id, w.sku from corder o left join commerce.warehouse w \
+         on w.sku = o.sku and w.stock > 15 where (ifnull(w.city, 'none') = 'none' \
+         or (o.price > 5000 and lower(w.city) = 'paris')) and o.order_id < 120",
+    ] {
+        out.push(q(sql, false));
+    }
     // ORDER BY keys that are not selected, of an inner and of a LEFT JOINed table.
     for sql in [
         "select c.name from customer c join corder o on o.qty = c.score \

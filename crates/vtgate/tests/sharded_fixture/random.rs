@@ -342,9 +342,45 @@ fn predicate(rng: &mut Rng, from: &From) -> String {
     }
 }
 
+/// A condition with a subquery on `customer c` or `corder o` of the FROM, when it has one:
+/// IN, NOT IN (whose NULLs matter), EXISTS correlated on the vindex column or not, and a
+/// comparison with an aggregate.
+fn subquery(rng: &mut Rng, from: &From) -> Option<String> {
+    let has = |alias: &str| from.tables.iter().any(|t| t.alias == alias);
+    let inner = From {
+        sql: "corder o2",
+        tables: &[&CORDER_2],
+        bound: None,
+    };
+    let filter = predicate(rng, &inner);
+    Some(match (has("c"), has("o"), rng.below(5)) {
+        (true, _, 0) => {
+            format!("c.customer_id in (select o2.customer_id from corder o2 where {filter})")
+        }
+        (true, _, 1) => format!("c.score not in (select o2.qty from corder o2 where {filter})"),
+        (true, _, 2) => format!(
+            "exists (select 1 from corder o2 where o2.customer_id = c.customer_id and {filter})"
+        ),
+        (_, true, 3) => format!("o.qty >= (select max(o2.qty) - 2 from corder o2 where {filter})"),
+        (_, true, _) => {
+            format!("not exists (select 1 from corder o2 where o2.sku = o.sku and {filter})")
+        }
+        _ => return None,
+    })
+}
+
+/// The orders table again, as `o2`, for subqueries.
+const CORDER_2: Table = Table {
+    alias: "o2",
+    ..CORDER
+};
+
 /// A WHERE clause of one to three conditions, sometimes ORed or negated.
 fn condition(rng: &mut Rng, from: &From) -> Option<String> {
     let mut parts = Vec::new();
+    if rng.chance(12) {
+        parts.extend(subquery(rng, from));
+    }
     for _ in 0..rng.below(4) {
         let p = predicate(rng, from);
         parts.push(match rng.below(8) {
@@ -415,8 +451,41 @@ fn expression_of_numbers(rng: &mut Rng, from: &From) -> String {
     }
 }
 
+/// A UNION (ALL) of two single-table SELECTs of one column each, of one kind.
+fn union(rng: &mut Rng) -> Query {
+    let kind = *rng.pick(&[Kind::Int, Kind::Text, Kind::Dec]);
+    let side = |rng: &mut Rng| {
+        let from = &FROMS[rng.below(2)];
+        let c = column_of(rng, from, kind);
+        let mut sql = format!("select {} as u from {}", c.sql, from.sql);
+        if let Some(f) = condition(rng, from) {
+            sql += &format!(" where {f}");
+        }
+        sql
+    };
+    let all = rng.chance(40);
+    let mut sql = format!(
+        "{} union {}{}",
+        side(rng),
+        if all { "all " } else { "" },
+        side(rng)
+    );
+    // One column without duplicates: ordering by it is total.
+    let ordered = !all && rng.chance(50);
+    if ordered {
+        sql += &format!(" order by u {}", rng.pick(&["asc", "desc"]));
+        if rng.chance(50) {
+            sql += &format!(" limit {}", 1 + rng.below(10));
+        }
+    }
+    q(sql, ordered)
+}
+
 /// One random SELECT.
 fn select(rng: &mut Rng) -> Query {
+    if rng.chance(8) {
+        return union(rng);
+    }
     let from = rng.pick(FROMS);
     let filter = condition(rng, from);
     let mut sql = String::from("select ");
