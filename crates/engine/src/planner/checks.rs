@@ -1,15 +1,18 @@
 //! Errors MySQL (and Vitess) give for a SELECT before any planning:
 //! ordinals past the select list, a table name or alias used twice in one
-//! FROM, SQL_CALC_FOUND_ROWS in a nested query.
+//! FROM, SQL_CALC_FOUND_ROWS in a nested query; and MariaDB's for a
+//! multi-table DELETE reading its target in a subquery.
 
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, GroupByExpr, OrderBy, OrderByKind, Query, SetExpr, Statement, TableFactor,
-    Value as AstValue, Visit, Visitor,
+    visit_expressions, Delete, Expr, FromTable, GroupByExpr, InTarget, JoinConstraint,
+    JoinOperator, OrderBy, OrderByKind, Query, SetExpr, Statement, TableFactor, Value as AstValue,
+    Visit, Visitor,
 };
 
 use super::order::is_wildcard;
+use super::tables::table_name;
 use crate::error::{EngineError, Result};
 
 /// Runs every check on `stmt` (whose query is `query`).
@@ -149,4 +152,113 @@ fn check_nested_calc_found_rows(stmt: &Statement) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// MariaDB's error for a multi-table DELETE whose target table a subquery of its WHERE or ON
+/// conditions reads (not through a derived table, which MariaDB materializes first):
+/// 1093. A single-table DELETE, and UPDATE, may read their target since MariaDB 10.3.
+pub(super) fn check_delete_sources(delete: &Delete) -> Result<()> {
+    if delete.tables.is_empty() {
+        return Ok(());
+    }
+    let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+    // Every FROM table by the name its columns are qualified with.
+    let mut named = Vec::new();
+    let mut conditions: Vec<&Expr> = delete.selection.iter().collect();
+    for t in from {
+        for f in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
+            if let TableFactor::Table { name, alias, .. } = f {
+                let table = table_name(name);
+                let qualifier = alias
+                    .as_ref()
+                    .map_or(table.clone(), |a| a.name.value.clone());
+                named.push((qualifier, table));
+            }
+        }
+        conditions.extend(
+            t.joins
+                .iter()
+                .filter_map(|j| join_condition(&j.join_operator)),
+        );
+    }
+    let mut read = Vec::new();
+    for c in conditions {
+        let _ = visit_expressions(c, |e| {
+            match e {
+                Expr::Subquery(q) | Expr::Exists { subquery: q, .. } => query_tables(q, &mut read),
+                Expr::In {
+                    target: InTarget::Subquery(q),
+                    ..
+                } => query_tables(q, &mut read),
+                _ => {}
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    for target in &delete.tables {
+        let target = table_name(target);
+        let table = named
+            .iter()
+            .find(|(q, _)| q.eq_ignore_ascii_case(&target))
+            .map_or(target.as_str(), |(_, t)| t.as_str());
+        if read.iter().any(|r| r.eq_ignore_ascii_case(table)) {
+            return Err(EngineError::mysql(
+                1093,
+                "HY000",
+                format!(
+                    "Table '{target}' is specified twice, both as a target for 'DELETE' and as \
+                     a separate source for data"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn join_condition(op: &JoinOperator) -> Option<&Expr> {
+    match op {
+        JoinOperator::Join(JoinConstraint::On(e))
+        | JoinOperator::Inner(JoinConstraint::On(e))
+        | JoinOperator::Left(JoinConstraint::On(e))
+        | JoinOperator::LeftOuter(JoinConstraint::On(e))
+        | JoinOperator::Right(JoinConstraint::On(e))
+        | JoinOperator::RightOuter(JoinConstraint::On(e))
+        | JoinOperator::StraightJoin(JoinConstraint::On(e)) => Some(e),
+        _ => None,
+    }
+}
+
+/// The tables a query reads in its FROM clauses (its own and its set operations'), not
+/// inside derived tables.
+fn query_tables(q: &Query, out: &mut Vec<String>) {
+    fn factor(f: &TableFactor, out: &mut Vec<String>) {
+        match f {
+            TableFactor::Table { name, .. } => out.push(table_name(name)),
+            TableFactor::NestedJoin {
+                table_with_joins: t,
+                ..
+            } => {
+                factor(&t.relation, out);
+                t.joins.iter().for_each(|j| factor(&j.relation, out));
+            }
+            _ => {}
+        }
+    }
+    fn set(s: &SetExpr, out: &mut Vec<String>) {
+        match s {
+            SetExpr::Select(s) => {
+                for t in &s.from {
+                    factor(&t.relation, out);
+                    t.joins.iter().for_each(|j| factor(&j.relation, out));
+                }
+            }
+            SetExpr::Query(q) => set(&q.body, out),
+            SetExpr::SetOperation { left, right, .. } => {
+                set(left, out);
+                set(right, out);
+            }
+            _ => {}
+        }
+    }
+    set(&q.body, out);
 }

@@ -643,6 +643,7 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
 pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> Result<Plan> {
     let misread = delete.tables.first().is_some_and(is_modifier);
     check_delete_targets(delete).map_err(|e| modifier_error(e, misread))?;
+    super::checks::check_delete_sources(delete)?;
     let tables = Tables::collect(stmt, &ctx.scope())?;
     if let Some(route) = plan_colocated_dml(ctx, stmt, &tables, Dml::Delete(delete))? {
         return Ok(plan_of("DELETE", &tables, route));

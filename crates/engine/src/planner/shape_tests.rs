@@ -125,6 +125,33 @@ fn delete_targets_must_be_tables_of_the_from_clause() {
 }
 
 #[test]
+fn a_multi_table_delete_may_not_read_its_target_in_a_subquery() {
+    let twice = "Table 'u' is specified twice, both as a target for 'DELETE' and as a separate \
+                 source for data";
+    for sql in [
+        "delete u from user u join music m on u.id = m.user_id \
+         where u.col in (select col from user where id < 3)",
+        "delete u from user u where exists (select 1 from user x where x.id = u.id + 1)",
+        "delete u from user u join music m on m.user_id = u.id \
+         and u.col = (select max(col) from user)",
+    ] {
+        assert_eq!(refused(sql), twice, "{sql}");
+    }
+    // Through a derived table, of another table, or a single-table DELETE: MariaDB runs them.
+    for sql in [
+        "delete u from user u where u.col in (select 1 from (select col from user) d)",
+        "delete u from user u join music m on u.id = m.user_id \
+         where u.col in (select col from music where id < 3)",
+        "delete from user where col in (select col from user where id < 3)",
+    ] {
+        let stmt = sql::parse::parse(sql).unwrap();
+        if let Err(e) = super::plan(&stmt, &super::tests::vschema(), None) {
+            assert_ne!(e.to_string(), twice, "{sql}");
+        }
+    }
+}
+
+#[test]
 fn union_order_by_a_qualified_column_and_huge_ordinals_are_refused() {
     assert_eq!(
         refused("select id from user union select 3 order by user.id"),
