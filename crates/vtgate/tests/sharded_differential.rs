@@ -12,7 +12,7 @@ use sharded_cluster::{drop_database, opts, ShardedCluster, FOUR_SHARDS, TWO_SHAR
 
 mod sharded_fixture;
 use sharded_fixture::{
-    dml_sequences, fixture_inserts, prepared, prepared_dml, product_inserts, queries,
+    dml_sequences, fixture_inserts, prepared, prepared_dml, product_inserts, queries, random_dml,
     random_queries, refused_correlated, risky_dml, warehouse_insert, Query,
 };
 
@@ -20,6 +20,9 @@ type Rows = Vec<Vec<Option<String>>>;
 
 /// Random SELECTs each run checks, besides the hand-written ones.
 const RANDOM_QUERIES: usize = 300;
+
+/// Random DML statements each run applies to both sides, last.
+const RANDOM_DML: usize = 60;
 
 fn cell(v: Value) -> Option<String> {
     match v {
@@ -472,6 +475,40 @@ async fn differential(prefix: &str, shards: &[&str]) {
             Err(e) => {
                 if plain.query_drop(sql).await.is_ok() {
                     tally.wrong.push(format!("{sql}\n   vtgate error {e}"));
+                }
+            }
+        }
+    }
+    // Random DML: the same effect (affected rows here, whole tables below) or a refusal. What
+    // vtgate refuses runs on MariaDB inside a rolled-back transaction, to tell which.
+    let dml_count = std::env::var("DIFF_RANDOM_DML")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(RANDOM_DML);
+    for sql in random_dml(seed, dml_count) {
+        match gate.query_drop(&sql).await {
+            Ok(()) => {
+                let affected = gate.affected_rows();
+                match plain.query_drop(&sql).await {
+                    Ok(()) if plain.affected_rows() == affected => tally.same += 1,
+                    other => tally.wrong.push(format!(
+                        "{sql}\n   vtgate changed {affected} rows, mariadb {other:?} ({} rows)",
+                        plain.affected_rows()
+                    )),
+                }
+            }
+            Err(e) => {
+                plain.query_drop("start transaction").await.unwrap();
+                let on_plain = plain.query_drop(&sql).await;
+                plain.query_drop("rollback").await.unwrap();
+                match (e, on_plain) {
+                    (_, Err(_)) => tally.both_failed.push(format!("{sql} (DML)")),
+                    (mysql_async::Error::Server(e), Ok(()))
+                        if e.code == 1235 && e.message.contains("VT12001") =>
+                    {
+                        tally.unsupported.push(format!("{sql} -> {}", e.message));
+                    }
+                    (e, Ok(())) => tally.wrong.push(format!("{sql}\n   vtgate error {e}")),
                 }
             }
         }

@@ -25,7 +25,7 @@ mod tracked_columns;
 pub use correlated::refused_correlated;
 pub use dml::dml_sequences;
 pub use literals::{prepared, prepared_dml, risky_dml};
-pub use random::random_queries;
+pub use random::{random_dml, random_queries};
 use shapes::{
     aggregate_arithmetic, cross_keyspace_queries, edge_queries, more_queries,
     same_shard_join_queries,

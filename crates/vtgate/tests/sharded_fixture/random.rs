@@ -588,3 +588,94 @@ pub fn random_queries(seed: u64, count: usize) -> Vec<Query> {
     let mut rng = Rng::new(seed);
     (0..count).map(|_| select(&mut rng)).collect()
 }
+
+const CUSTOMER_BARE: Table = Table {
+    alias: "customer",
+    ..CUSTOMER
+};
+
+const CORDER_BARE: Table = Table {
+    alias: "corder",
+    ..CORDER
+};
+
+/// One random UPDATE, DELETE or INSERT ... SELECT, never of a vindex column: single-table
+/// by any condition (with ORDER BY ... LIMIT on the primary key), multi-table over the
+/// same-shard join or the reference table, and copies of orders under new ids.
+fn dml(rng: &mut Rng, n: usize) -> String {
+    let customers = From {
+        sql: "customer",
+        tables: &[&CUSTOMER_BARE],
+        bound: None,
+    };
+    let orders = From {
+        sql: "corder",
+        tables: &[&CORDER_BARE],
+        bound: None,
+    };
+    let joined = &FROMS[2];
+    let with_product = &FROMS[4];
+    let wh = |rng: &mut Rng, from: &From| {
+        let mut parts: Vec<String> = (0..1 + rng.below(2))
+            .map(|_| predicate(rng, from))
+            .collect();
+        if rng.chance(15) {
+            parts.extend(subquery(rng, from));
+        }
+        parts.join(" and ")
+    };
+    let limit = |rng: &mut Rng, pk: &str| {
+        if rng.chance(30) {
+            format!(
+                " order by {pk} {} limit {}",
+                rng.pick(&["asc", "desc"]),
+                1 + rng.below(5)
+            )
+        } else {
+            String::new()
+        }
+    };
+    match rng.below(7) {
+        0 => format!(
+            "update corder set qty = {}, note = {} where {}{}",
+            rng.below(12),
+            rng.pick(&["'gift'", "'Gift '", "NULL", "'upd'"]),
+            wh(rng, &orders),
+            limit(rng, "order_id")
+        ),
+        1 => format!(
+            "update customer set score = score + 1, name = {} where {}{}",
+            rng.pick(&["'ALICE'", "name", "NULL", "concat(name, '!')"]),
+            wh(rng, &customers),
+            limit(rng, "customer_id")
+        ),
+        2 => format!(
+            "delete from corder where {}{}",
+            wh(rng, &orders),
+            limit(rng, "order_id")
+        ),
+        3 => format!(
+            "update {} set o.price = o.price + 1, c.balance = c.balance - 1 where {}",
+            joined.sql,
+            wh(rng, joined)
+        ),
+        4 => format!(
+            "update {} set o.qty = p.price div 10 where {}",
+            with_product.sql,
+            wh(rng, with_product)
+        ),
+        5 => format!("delete o from {} where {}", joined.sql, wh(rng, joined)),
+        _ => format!(
+            "insert into corder (order_id, customer_id, sku, price, qty, note) \
+             select order_id + {}, customer_id, sku, price, qty, 'copy' from corder where {}",
+            100_000 * (n + 1),
+            wh(rng, &orders)
+        ),
+    }
+}
+
+/// `count` random DML statements from `seed`.
+pub fn random_dml(seed: u64, count: usize) -> Vec<String> {
+    let mut rng = Rng::new(seed ^ 0xd31);
+    (0..count).map(|n| dml(&mut rng, n)).collect()
+}
