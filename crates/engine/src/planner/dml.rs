@@ -584,7 +584,11 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
     })? {
         return Ok(p);
     }
-    let outer = [update.table.relation.clone()];
+    // Every table of the statement: a subquery naming one is correlated.
+    let outer: Vec<TableFactor> = std::iter::once(&update.table.relation)
+        .chain(update.table.joins.iter().map(|j| &j.relation))
+        .cloned()
+        .collect();
     let pulled = dml_pullout(
         ctx,
         stmt,
@@ -649,7 +653,11 @@ pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> R
         return Ok(plan_of("DELETE", &tables, route));
     }
     let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
-    let outer: Vec<TableFactor> = from.iter().map(|t| t.relation.clone()).collect();
+    let outer: Vec<TableFactor> = from
+        .iter()
+        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+        .cloned()
+        .collect();
     let pulled = dml_pullout(
         ctx,
         stmt,

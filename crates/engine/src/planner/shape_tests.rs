@@ -258,3 +258,24 @@ fn a_tuple_in_a_pulled_out_subquery_is_refused() {
     let d = describe("select id from user where col in (select id from music)");
     assert_eq!(d["OperatorType"], "UncorrelatedSubquery");
 }
+
+#[test]
+fn subqueries_naming_a_joined_table_of_the_dml_are_correlated() {
+    // `m` is joined, not the first table: the subquery cannot run first on its own.
+    for sql in [
+        "update user u join music m on u.id = m.user_id set m.x = m.x + 1, u.y = u.y - 1 \
+         where not exists (select 1 from music m2 where m2.col = m.col and m2.id > 3)",
+        "delete u from user u join music m on u.id = m.user_id \
+         where exists (select 1 from music e where e.col = m.col and e.id < 3)",
+    ] {
+        let stmt = sql::parse::parse(sql).unwrap();
+        match super::plan(&stmt, &super::tests::vschema(), None) {
+            Ok(p) => {
+                let d = p.description().to_json().to_string();
+                assert!(!d.contains("PulloutExists"), "{sql}: {d}");
+            }
+            // Refused as correlated, or by the select-then-write plan's own needs.
+            Err(e) => assert!(e.to_string().starts_with("VT"), "{sql}: {e}"),
+        }
+    }
+}
