@@ -43,7 +43,7 @@ impl Plan {
         let mut r = self.instructions.execute(vc, bind_vars).await?;
         for (field, name) in r.fields.iter_mut().zip(&self.column_names) {
             if let Some(name) = name {
-                field.name.clone_from(name);
+                field.name = sql::column_names::with_values(name, bind_vars);
             }
         }
         Ok(r)
