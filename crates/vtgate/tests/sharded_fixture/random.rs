@@ -271,6 +271,22 @@ const FROMS: &[From] = &[
         bound: None,
     },
     From {
+        sql: "(select * from customer where score > 10 or name like 'a%') c",
+        tables: &[&CUSTOMER],
+        bound: None,
+    },
+    From {
+        sql: "customer c join (select * from corder where qty > 3) o \
+              on o.customer_id = c.customer_id",
+        tables: &[&CUSTOMER, &CORDER],
+        bound: None,
+    },
+    From {
+        sql: "(select * from corder where price > 5000) o left join product p on p.sku = o.sku",
+        tables: &[&CORDER, &PRODUCT],
+        bound: None,
+    },
+    From {
         sql: "customer c join corder o on o.customer_id = c.customer_id \
               left join commerce.warehouse w on w.sku = o.sku",
         tables: &[&CUSTOMER, &CORDER, &WAREHOUSE],
@@ -395,7 +411,7 @@ fn condition(rng: &mut Rng, from: &From) -> Option<String> {
 
 /// A scalar expression over one or two columns.
 fn expression(rng: &mut Rng, from: &From) -> String {
-    match rng.below(12) {
+    match rng.below(17) {
         0 => format!("{} + {}", small(rng, from, Kind::Dec).sql, rng.below(5)),
         1 => format!("{} * 2", small_int(rng, from).sql),
         2 => {
@@ -425,7 +441,22 @@ fn expression(rng: &mut Rng, from: &From) -> String {
             small_int(rng, from).sql,
             small_int(rng, from).sql
         ),
-        _ => format!("abs({})", column_of(rng, from, Kind::Dec).sql),
+        11 => format!("abs({})", column_of(rng, from, Kind::Dec).sql),
+        12 => {
+            let c = column(rng, from);
+            format!("nullif({}, {})", c.sql, rng.pick(c.col.values))
+        }
+        13 => format!(
+            "greatest({}, {})",
+            small_int(rng, from).sql,
+            small_int(rng, from).sql
+        ),
+        14 => format!("round({}, 1)", column_of(rng, from, Kind::Dec).sql),
+        15 => format!("substring({}, 2, 3)", column_of(rng, from, Kind::Text).sql),
+        _ => {
+            let c = column(rng, from);
+            format!("ifnull({}, {})", c.sql, rng.pick(c.col.values))
+        }
     }
 }
 
@@ -493,7 +524,13 @@ fn select(rng: &mut Rng) -> Query {
     let mut order: Vec<String> = Vec::new();
     if rng.chance(45) {
         // Grouped: GROUP BY columns (maybe none) and aggregates, nothing else.
-        let groups: Vec<String> = (0..rng.below(3)).map(|_| column(rng, from).sql).collect();
+        let groups: Vec<String> = (0..rng.below(3))
+            .map(|_| match rng.below(6) {
+                0 => format!("{} div 10", small_int(rng, from).sql),
+                1 => format!("lower({})", column_of(rng, from, Kind::Text).sql),
+                _ => column(rng, from).sql,
+            })
+            .collect();
         let mut items: Vec<String> = groups.clone();
         let aggregates: Vec<String> = (0..1 + rng.below(3))
             .map(|_| aggregate(rng, from))
