@@ -12,7 +12,7 @@ use sqlparser::ast::{
 };
 
 use super::order::is_wildcard;
-use super::tables::table_name;
+use super::tables::{from_factors, table_name};
 use crate::error::{EngineError, Result};
 
 /// Runs every check on `stmt` (whose query is `query`).
@@ -74,34 +74,20 @@ fn check_ordinals(query: &Query) -> Result<()> {
 /// Two FROM items of one SELECT with the same name or alias: Vitess's
 /// VT03013 (MySQL's 1066). Names qualified by different keyspaces differ.
 fn check_unique_aliases(query: &Query) -> Result<()> {
-    fn names(f: &TableFactor, out: &mut Vec<String>) {
-        match f {
-            TableFactor::Table { name, alias, .. } => out.push(match alias {
-                Some(a) => a.name.value.clone(),
-                None => name.to_string(),
-            }),
-            TableFactor::Derived { alias: Some(a), .. } => out.push(a.name.value.clone()),
-            TableFactor::NestedJoin {
-                table_with_joins, ..
-            } => {
-                names(&table_with_joins.relation, out);
-                for j in &table_with_joins.joins {
-                    names(&j.relation, out);
-                }
-            }
-            _ => {}
-        }
-    }
     let SetExpr::Select(select) = query.body.as_ref() else {
         return Ok(());
     };
-    let mut seen = Vec::new();
-    for t in &select.from {
-        names(&t.relation, &mut seen);
-        for j in &t.joins {
-            names(&j.relation, &mut seen);
-        }
-    }
+    let seen: Vec<String> = from_factors(&select.from)
+        .into_iter()
+        .filter_map(|f| match f {
+            TableFactor::Table { name, alias, .. } => Some(match alias {
+                Some(a) => a.name.value.clone(),
+                None => name.to_string(),
+            }),
+            TableFactor::Derived { alias: Some(a), .. } => Some(a.name.value.clone()),
+            _ => None,
+        })
+        .collect();
     for (i, name) in seen.iter().enumerate() {
         if seen[..i].contains(name) {
             return Err(EngineError::mysql(
@@ -164,17 +150,17 @@ pub(super) fn check_delete_sources(delete: &Delete) -> Result<()> {
     let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
     // Every FROM table by the name its columns are qualified with.
     let mut named = Vec::new();
+    for f in from_factors(from) {
+        if let TableFactor::Table { name, alias, .. } = f {
+            let table = table_name(name);
+            let qualifier = alias
+                .as_ref()
+                .map_or(table.clone(), |a| a.name.value.clone());
+            named.push((qualifier, table));
+        }
+    }
     let mut conditions: Vec<&Expr> = delete.selection.iter().collect();
     for t in from {
-        for f in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
-            if let TableFactor::Table { name, alias, .. } = f {
-                let table = table_name(name);
-                let qualifier = alias
-                    .as_ref()
-                    .map_or(table.clone(), |a| a.name.value.clone());
-                named.push((qualifier, table));
-            }
-        }
         conditions.extend(
             t.joins
                 .iter()
@@ -231,26 +217,13 @@ fn join_condition(op: &JoinOperator) -> Option<&Expr> {
 /// The tables a query reads in its FROM clauses (its own and its set operations'), not
 /// inside derived tables.
 fn query_tables(q: &Query, out: &mut Vec<String>) {
-    fn factor(f: &TableFactor, out: &mut Vec<String>) {
-        match f {
-            TableFactor::Table { name, .. } => out.push(table_name(name)),
-            TableFactor::NestedJoin {
-                table_with_joins: t,
-                ..
-            } => {
-                factor(&t.relation, out);
-                t.joins.iter().for_each(|j| factor(&j.relation, out));
-            }
-            _ => {}
-        }
-    }
     fn set(s: &SetExpr, out: &mut Vec<String>) {
         match s {
             SetExpr::Select(s) => {
-                for t in &s.from {
-                    factor(&t.relation, out);
-                    t.joins.iter().for_each(|j| factor(&j.relation, out));
-                }
+                out.extend(from_factors(&s.from).into_iter().filter_map(|f| match f {
+                    TableFactor::Table { name, .. } => Some(table_name(name)),
+                    _ => None,
+                }));
             }
             SetExpr::Query(q) => set(&q.body, out),
             SetExpr::SetOperation { left, right, .. } => {

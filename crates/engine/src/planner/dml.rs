@@ -739,29 +739,19 @@ fn modifier_error(e: EngineError, misread: bool) -> EngineError {
 /// `DELETE t FROM ...`: each target must be a table of the FROM clause
 /// (Vitess's VT03003, MySQL's 1109), and not a derived table (VT03004).
 fn check_delete_targets(delete: &Delete) -> Result<()> {
-    fn items(f: &TableFactor, out: &mut Vec<(String, bool)>) {
-        match f {
-            TableFactor::Table { name, alias, .. } => out.push(match alias {
+    let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+    // Each FROM item's qualifier, and whether it is a derived table.
+    let known: Vec<(String, bool)> = super::tables::from_factors(from)
+        .into_iter()
+        .filter_map(|f| match f {
+            TableFactor::Table { name, alias, .. } => Some(match alias {
                 Some(a) => (a.name.value.clone(), false),
                 None => (super::tables::table_name(name), false),
             }),
-            TableFactor::Derived { alias: Some(a), .. } => out.push((a.name.value.clone(), true)),
-            TableFactor::NestedJoin {
-                table_with_joins: t,
-                ..
-            } => {
-                items(&t.relation, out);
-                t.joins.iter().for_each(|j| items(&j.relation, out));
-            }
-            _ => {}
-        }
-    }
-    let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
-    let mut known = Vec::new();
-    for t in from {
-        items(&t.relation, &mut known);
-        t.joins.iter().for_each(|j| items(&j.relation, &mut known));
-    }
+            TableFactor::Derived { alias: Some(a), .. } => Some((a.name.value.clone(), true)),
+            _ => None,
+        })
+        .collect();
     for target in &delete.tables {
         let name = target
             .0

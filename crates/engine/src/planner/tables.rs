@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 use proto::topodata::TabletType;
 use sqlparser::ast::{
     Expr, Ident, ObjectName, ObjectNamePart, Query, SetExpr, Statement, TableAlias, TableFactor,
-    TableObject, Visit, VisitMut, Visitor, VisitorMut,
+    TableObject, TableWithJoins, Visit, VisitMut, Visitor, VisitorMut,
 };
 use vschema::{FindTableError, TableRef, VSchema};
 
@@ -182,6 +182,26 @@ impl Collector<'_> {
             .find_vindex(ks, vindex)
             .is_ok_and(|v| v.is_some())
     }
+}
+
+/// The FROM items of `from` in written order, parenthesised joins flattened into theirs.
+pub(super) fn from_factors(from: &[TableWithJoins]) -> Vec<&TableFactor> {
+    fn push<'a>(f: &'a TableFactor, out: &mut Vec<&'a TableFactor>) {
+        match f {
+            TableFactor::NestedJoin {
+                table_with_joins: t,
+                ..
+            } => joined(t, out),
+            other => out.push(other),
+        }
+    }
+    fn joined<'a>(t: &'a TableWithJoins, out: &mut Vec<&'a TableFactor>) {
+        push(&t.relation, out);
+        t.joins.iter().for_each(|j| push(&j.relation, out));
+    }
+    let mut out = Vec::new();
+    from.iter().for_each(|t| joined(t, &mut out));
+    out
 }
 
 /// The table name of `[ks.]table` without quotes.
