@@ -604,7 +604,9 @@ fn plan_in_order(
         let t = match read.as_slice() {
             [] => 0,
             [t] if !from[*t].1 || plain => *t,
-            [t] => {
+            // A table's NULL row comes from one of its shards; a derived table's items are
+            // computed over the joined rows below.
+            [t] if matches!(from[*t].0, TableFactor::Table { .. }) => {
                 null_rows[*t] = true;
                 *t
             }
