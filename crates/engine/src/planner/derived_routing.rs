@@ -43,23 +43,34 @@ pub(super) fn table_conditions(select: &Select) -> Vec<Expr> {
             } => (subquery, alias),
             _ => return Vec::new(),
         };
-        let (Some(inner), Ok(names)) = (plain_select(subquery), derived_columns(subquery, alias))
-        else {
+        let Some(inner) = plain_select(subquery) else {
             return Vec::new();
         };
-        let columns: Vec<(String, Option<Expr>)> = names
-            .into_iter()
-            .zip(
-                inner
-                    .projection
-                    .iter()
-                    .map(bare_column)
-                    .chain(std::iter::repeat(None)),
-            )
-            .collect();
+        // `select *` passes every column of the row below under its own name.
+        let star = matches!(
+            inner.projection.as_slice(),
+            [SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)]
+        );
+        let columns: Vec<(String, Option<Expr>)> = if star {
+            Vec::new()
+        } else {
+            let Ok(names) = derived_columns(subquery, alias) else {
+                return Vec::new();
+            };
+            names
+                .into_iter()
+                .zip(
+                    inner
+                        .projection
+                        .iter()
+                        .map(bare_column)
+                        .chain(std::iter::repeat(None)),
+                )
+                .collect()
+        };
         let rename = Rename {
             alias: &alias.name.value,
-            columns: &columns,
+            columns: (!star).then_some(columns.as_slice()),
             ok: true,
         };
         conds = conds
@@ -121,7 +132,9 @@ fn bare_column(item: &SelectItem) -> Option<Expr> {
 /// columns they pass through.
 struct Rename<'a> {
     alias: &'a str,
-    columns: &'a [(String, Option<Expr>)],
+    /// Each column and what it passes through; `None` for `select *`, which passes every
+    /// column through under its name.
+    columns: Option<&'a [(String, Option<Expr>)]>,
     ok: bool,
 }
 
@@ -136,7 +149,10 @@ impl Rename<'_> {
     }
 
     fn inner(&self, name: &Ident) -> Option<Expr> {
-        self.columns
+        let Some(columns) = self.columns else {
+            return Some(Expr::Identifier(name.clone()));
+        };
+        columns
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(&name.value))
             .and_then(|(_, e)| e.clone())
@@ -204,6 +220,14 @@ mod tests {
         assert_eq!(
             conditions("select a from (select user.id, name from user) u (a, n) where u.n = 1"),
             ["name = 1"]
+        );
+        // `*` passes every column through under its name.
+        assert_eq!(
+            conditions(
+                "select t.x from (select * from (select id as k, x from user where col = 1) a) t \
+                 where t.k = 5 and x > 1 and other.id = 3"
+            ),
+            ["id = 5", "x > 1", "col = 1"]
         );
     }
 
