@@ -26,8 +26,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, JoinConstraint, JoinOperator, OrderByKind, OrderBySort, Query, SelectItem,
-    SetExpr, TableFactor, Value as AstValue, VisitMut, VisitorMut,
+    Expr, Ident, JoinConstraint, JoinOperator, Query, SelectItem, SetExpr, TableFactor,
+    Value as AstValue, VisitMut, VisitorMut,
 };
 
 use super::derived::{derived_columns, plan_derived};
@@ -36,8 +36,8 @@ use super::join_aggregate::plan_join_aggregate;
 use super::join_order::plan_cheapest;
 use super::join_projection::{arith_over, concat_over, expand_wildcards};
 use super::left_join_where::{after_join, inner_when_rejected};
-use super::null_row::null_row_route;
-use super::order::{features_of_expr, find_order_column, is_wildcard, remove_limit};
+use super::null_row::{null_row_route, null_strict};
+use super::order::{features_of_expr, is_wildcard, order_and_limit, order_columns};
 use super::routing::{and_operand, conjuncts};
 use super::tables::{resolve_name, Tables};
 use super::union::PlanSide;
@@ -46,9 +46,6 @@ use crate::error::{EngineError, Result};
 use crate::filter::Filter;
 use crate::hash_join::HashJoin;
 use crate::join::{Join, JoinColumn, NullRow};
-use crate::limit::Limit;
-use crate::memory_sort::MemorySort;
-use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
 use crate::projection::{ProjectedColumn, Projection};
 
@@ -338,76 +335,6 @@ pub(super) fn bind_safe(text: &str) -> String {
         .collect()
 }
 
-/// Functions that are NULL when any argument is.
-const NULL_STRICT_FUNCTIONS: &[&str] = &[
-    "abs",
-    "ceil",
-    "ceiling",
-    "floor",
-    "sign",
-    "lower",
-    "upper",
-    "lcase",
-    "ucase",
-    "length",
-    "char_length",
-    "character_length",
-    "octet_length",
-    "trim",
-    "ltrim",
-    "rtrim",
-    "reverse",
-    "hex",
-    "concat",
-    "left",
-    "right",
-];
-
-/// Whether `e` is NULL whenever its columns are: columns, literals other than NULL,
-/// arithmetic and [`NULL_STRICT_FUNCTIONS`] over them (with at least one column).
-fn null_strict(e: &Expr) -> bool {
-    use sqlparser::ast::UnaryOperator as U;
-    use sqlparser::ast::{BinaryOperator as B, FunctionArg, FunctionArgExpr, FunctionArguments};
-    fn walk(e: &Expr, column: &mut bool) -> bool {
-        match e {
-            Expr::CompoundIdentifier(_) | Expr::Identifier(_) => {
-                *column = true;
-                true
-            }
-            Expr::Value(v) => matches!(
-                v.value,
-                AstValue::Number(..) | AstValue::SingleQuotedString(_)
-            ),
-            Expr::Function(f) => {
-                let name = f.name.to_string().to_ascii_lowercase();
-                let FunctionArguments::List(list) = &f.args else {
-                    return false;
-                };
-                NULL_STRICT_FUNCTIONS.contains(&name.as_str())
-                    && list.duplicate_treatment.is_none()
-                    && list.clauses.is_empty()
-                    && !list.args.is_empty()
-                    && list.args.iter().all(|a| {
-                        matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) if walk(x, column))
-                    })
-            }
-            Expr::Nested(x)
-            | Expr::UnaryOp {
-                op: U::Minus,
-                expr: x,
-            } => walk(x, column),
-            Expr::BinaryOp { left, op, right } => {
-                matches!(op, B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo)
-                    && walk(left, column)
-                    && walk(right, column)
-            }
-            _ => false,
-        }
-    }
-    let mut column = false;
-    walk(e, &mut column) && column
-}
-
 /// A FROM item with its join kind (true for LEFT JOIN) and ON condition.
 type FromItem<'a> = (&'a TableFactor, bool, Option<&'a Expr>);
 
@@ -627,14 +554,24 @@ fn plan_in_order(
     let shown = cols.len();
     // ORDER BY expressions that are not selected: hidden columns of their table's query,
     // kept until the sort.
-    let sorted = order_columns(
-        original,
-        &select.projection,
-        uses,
-        &mut queries,
-        &mut cols,
-        &mut null_rows,
-    )?;
+    let sorted = order_columns(original, &select.projection, &mut |e| {
+        let mut read = tables_of(e, uses)?;
+        read.sort_unstable();
+        read.dedup();
+        let t = match read.as_slice() {
+            [] => 0,
+            [t] => *t,
+            _ => {
+                return Err(refuse(
+                    "ORDER BY an expression of several tables not selected",
+                ))
+            }
+        };
+        null_rows[t] |= !null_strict(e);
+        let i = queries[t].item(e.to_string());
+        cols.push((t, i));
+        Ok(cols.len() - 1)
+    })?;
     let unsorted_width = cols.len();
     let mut projected = Vec::with_capacity(computed.len());
     for (slot, e, name) in computed {
@@ -821,87 +758,4 @@ fn plan_in_order(
         });
     }
     order_and_limit(original, sorted, unsorted_width - shown, plan)
-}
-
-/// The columns of the ORDER BY's keys (ascending or not), in order. A key that is not
-/// selected reads one table: it is added to that table's query and to `cols` (after the
-/// selected columns), as a hidden column; one of a LEFT JOINed table that need not be NULL
-/// with its row marks the table in `null_rows`.
-fn order_columns(
-    original: &Query,
-    projection: &[SelectItem],
-    uses: &[Unit],
-    queries: &mut [TableQuery],
-    cols: &mut Vec<(usize, usize)>,
-    null_rows: &mut [bool],
-) -> Result<Vec<OrderByParam>> {
-    let Some(order) = &original.order_by else {
-        return Ok(Vec::new());
-    };
-    let OrderByKind::Expressions(exprs) = &order.kind else {
-        return Err(refuse("ORDER BY ALL"));
-    };
-    let mut params = Vec::new();
-    for o in exprs {
-        let desc = match &o.options.sort {
-            None | Some(OrderBySort::Asc) => false,
-            Some(OrderBySort::Desc) => true,
-            Some(_) => return Err(refuse("ORDER BY USING")),
-        };
-        // `ORDER BY NULL` asks for no order.
-        if matches!(&o.expr, Expr::Value(v) if v.value == AstValue::Null) {
-            continue;
-        }
-        if let Some(col) = find_order_column(&o.expr, projection)? {
-            params.push(OrderByParam { col, desc });
-            continue;
-        }
-        let mut read = tables_of(&o.expr, uses)?;
-        read.sort_unstable();
-        read.dedup();
-        let t = match read.as_slice() {
-            [] => 0,
-            [t] => {
-                null_rows[*t] |= !null_strict(&o.expr);
-                *t
-            }
-            _ => {
-                return Err(refuse(
-                    "ORDER BY an expression of several tables not selected",
-                ))
-            }
-        };
-        let i = queries[t].item(o.expr.to_string());
-        cols.push((t, i));
-        params.push(OrderByParam {
-            col: cols.len() - 1,
-            desc,
-        });
-    }
-    Ok(params)
-}
-
-/// ORDER BY and LIMIT over the joined rows, whose last `hidden` columns are only sort keys.
-fn order_and_limit(
-    original: &Query,
-    order_by: Vec<OrderByParam>,
-    hidden: usize,
-    mut plan: Box<dyn Primitive>,
-) -> Result<Box<dyn Primitive>> {
-    if !order_by.is_empty() {
-        plan = Box::new(MemorySort {
-            hidden_columns: hidden,
-            order_by,
-            input: plan,
-        });
-    }
-    let mut limited = original.clone();
-    if let Some((count, offset)) = remove_limit(&mut limited)? {
-        plan = Box::new(Limit {
-            count,
-            offset,
-            input: plan,
-        });
-    }
-    Ok(plan)
 }

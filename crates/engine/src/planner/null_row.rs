@@ -2,14 +2,15 @@
 //! select items are for a left row without a match ([`crate::join::NullRow`]).
 //!
 //! A select item of one LEFT JOINed table runs in that table's query; for a missing row the
-//! join needs the item's value over NULL columns. A column, or arithmetic over columns, is
-//! NULL then; `coalesce(o.qty, 0)`, `o.note is null` or a CASE are not. Rather than compute
+//! join needs the item's value over NULL columns. A column, arithmetic over columns or a
+//! function that is NULL with its arguments is NULL then ([`null_strict`]: the join fills in
+//! NULLs); `coalesce(o.qty, 0)`, `o.note is null` or a CASE are not. Rather than compute
 //! them in vtgate, one shard of the table's keyspace evaluates them over an outer join that
 //! matches nothing: `select <items> from (select 1) as vt_null left join <table> on 1 = 0`.
 //! Its columns are NULL with their own types, so MariaDB gives the value (and its scale,
 //! collation, …) it gives in the user's LEFT JOIN.
 
-use sqlparser::ast::{Statement, TableFactor};
+use sqlparser::ast::{Expr, Statement, TableFactor, Value as AstValue};
 
 use super::nested_join::refuse;
 use super::select::field_query;
@@ -59,4 +60,74 @@ pub(super) fn null_row_route(
         query.to_string(),
         field_query(&query),
     )))
+}
+
+/// Functions that are NULL when any argument is.
+const NULL_STRICT_FUNCTIONS: &[&str] = &[
+    "abs",
+    "ceil",
+    "ceiling",
+    "floor",
+    "sign",
+    "lower",
+    "upper",
+    "lcase",
+    "ucase",
+    "length",
+    "char_length",
+    "character_length",
+    "octet_length",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "reverse",
+    "hex",
+    "concat",
+    "left",
+    "right",
+];
+
+/// Whether `e` is NULL whenever its columns are: columns, literals other than NULL,
+/// arithmetic and [`NULL_STRICT_FUNCTIONS`] over them (with at least one column).
+pub(super) fn null_strict(e: &Expr) -> bool {
+    use sqlparser::ast::UnaryOperator as U;
+    use sqlparser::ast::{BinaryOperator as B, FunctionArg, FunctionArgExpr, FunctionArguments};
+    fn walk(e: &Expr, column: &mut bool) -> bool {
+        match e {
+            Expr::CompoundIdentifier(_) | Expr::Identifier(_) => {
+                *column = true;
+                true
+            }
+            Expr::Value(v) => matches!(
+                v.value,
+                AstValue::Number(..) | AstValue::SingleQuotedString(_)
+            ),
+            Expr::Function(f) => {
+                let name = f.name.to_string().to_ascii_lowercase();
+                let FunctionArguments::List(list) = &f.args else {
+                    return false;
+                };
+                NULL_STRICT_FUNCTIONS.contains(&name.as_str())
+                    && list.duplicate_treatment.is_none()
+                    && list.clauses.is_empty()
+                    && !list.args.is_empty()
+                    && list.args.iter().all(|a| {
+                        matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) if walk(x, column))
+                    })
+            }
+            Expr::Nested(x)
+            | Expr::UnaryOp {
+                op: U::Minus,
+                expr: x,
+            } => walk(x, column),
+            Expr::BinaryOp { left, op, right } => {
+                matches!(op, B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo)
+                    && walk(left, column)
+                    && walk(right, column)
+            }
+            _ => false,
+        }
+    }
+    let mut column = false;
+    walk(e, &mut column) && column
 }

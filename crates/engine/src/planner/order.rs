@@ -17,6 +17,7 @@ use super::shard_local::ShardLocal;
 use crate::bind::PlanValue;
 use crate::error::{EngineError, Result};
 use crate::limit::Limit;
+use crate::memory_sort::MemorySort;
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
 use crate::route::Route;
@@ -420,4 +421,63 @@ fn limit_value(e: &Expr) -> Result<PlanValue> {
         }
         _ => Err(EngineError::unsupported(format!("LIMIT {e} across shards"))),
     }
+}
+
+/// The columns of the ORDER BY's keys (ascending or not), in order, over rows whose leading
+/// columns are `projection`'s. A key that is not selected gets the column `hidden` adds for it
+/// (after the selected ones, dropped after the sort), or `hidden`'s refusal.
+pub(super) fn order_columns(
+    original: &Query,
+    projection: &[SelectItem],
+    hidden: &mut dyn FnMut(&Expr) -> Result<usize>,
+) -> Result<Vec<OrderByParam>> {
+    let Some(order) = &original.order_by else {
+        return Ok(Vec::new());
+    };
+    let OrderByKind::Expressions(exprs) = &order.kind else {
+        return Err(EngineError::unsupported("ORDER BY ALL across shards"));
+    };
+    let mut params = Vec::new();
+    for o in exprs {
+        let desc = match &o.options.sort {
+            None | Some(OrderBySort::Asc) => false,
+            Some(OrderBySort::Desc) => true,
+            Some(_) => return Err(EngineError::unsupported("ORDER BY USING across shards")),
+        };
+        // `ORDER BY NULL` asks for no order.
+        if matches!(&o.expr, Expr::Value(v) if v.value == AstValue::Null) {
+            continue;
+        }
+        let col = match find_order_column(&o.expr, projection)? {
+            Some(col) => col,
+            None => hidden(&o.expr)?,
+        };
+        params.push(OrderByParam { col, desc });
+    }
+    Ok(params)
+}
+
+/// ORDER BY and LIMIT in vtgate over rows whose last `hidden` columns are only sort keys.
+pub(super) fn order_and_limit(
+    original: &Query,
+    order_by: Vec<OrderByParam>,
+    hidden: usize,
+    mut plan: Box<dyn Primitive>,
+) -> Result<Box<dyn Primitive>> {
+    if !order_by.is_empty() {
+        plan = Box::new(MemorySort {
+            hidden_columns: hidden,
+            order_by,
+            input: plan,
+        });
+    }
+    let mut limited = original.clone();
+    if let Some((count, offset)) = remove_limit(&mut limited)? {
+        plan = Box::new(Limit {
+            count,
+            offset,
+            input: plan,
+        });
+    }
+    Ok(plan)
 }
