@@ -636,9 +636,10 @@ const CORDER_BARE: Table = Table {
     ..CORDER
 };
 
-/// One random UPDATE, DELETE or INSERT ... SELECT, never of a vindex column: single-table
-/// by any condition (with ORDER BY ... LIMIT on the primary key), multi-table over the
-/// same-shard join or the reference table, and copies of orders under new ids.
+/// One random UPDATE, DELETE or INSERT, never of a vindex column: single-table by any
+/// condition (with ORDER BY ... LIMIT on the primary key), multi-table over the same-shard
+/// join or the reference table, copies of the fixture's orders under new ids (INSERT ...
+/// SELECT), customers inserted or updated (ON DUPLICATE KEY UPDATE), INSERT IGNORE.
 fn dml(rng: &mut Rng, n: usize) -> String {
     let customers = From {
         sql: "customer",
@@ -672,7 +673,50 @@ fn dml(rng: &mut Rng, n: usize) -> String {
             String::new()
         }
     };
-    match rng.below(7) {
+    match rng.below(9) {
+        7 => {
+            // New and existing customers: inserted, or their score bumped (2 rows each).
+            let rows: Vec<String> = (0..1 + rng.below(3))
+                .map(|_| {
+                    let id = rng.pick(CUSTOMER_IDS);
+                    format!(
+                        "({id}, 'r{n}@x', {}, {}, 1.50, NULL, 'us')",
+                        rng.pick(&["'alice'", "NULL", "'Zed'"]),
+                        rng.below(90)
+                    )
+                })
+                .collect();
+            format!(
+                "insert into customer (customer_id, email, name, score, balance, big, region) \
+                 values {} on duplicate key update score = score + 1, name = values(name)",
+                rows.join(", ")
+            )
+        }
+        8 => {
+            // Each order id with the customer of the fixture's order its id is a copy of (ids
+            // modulo 100,000): a key on two shards is no duplicate to either (sharding keeps
+            // keys unique per shard only, as in Vitess).
+            let orders = [
+                ("1", "8"),
+                ("40", "281"),
+                ("5000001", "8"),
+                ("5000002", "15"),
+            ];
+            let rows: Vec<String> = (0..1 + rng.below(3))
+                .map(|_| {
+                    let (order, customer) = rng.pick(&orders);
+                    format!(
+                        "({order}, {customer}, 'SKU{}', {}, 1, 'ins')",
+                        rng.below(30),
+                        rng.below(9000)
+                    )
+                })
+                .collect();
+            format!(
+                "insert ignore into corder (order_id, customer_id, sku, price, qty, note) values {}",
+                rows.join(", ")
+            )
+        }
         0 => format!(
             "update corder set qty = {}, note = {} where {}{}",
             rng.below(12),
@@ -704,7 +748,8 @@ fn dml(rng: &mut Rng, n: usize) -> String {
         5 => format!("delete o from {} where {}", joined.sql, wh(rng, joined)),
         _ => format!(
             "insert into corder (order_id, customer_id, sku, price, qty, note) \
-             select order_id + {}, customer_id, sku, price, qty, 'copy' from corder where {}",
+             select order_id + {}, customer_id, sku, price, qty, 'copy' from corder \
+             where order_id < 100000 and {}",
             100_000 * (n + 1),
             wh(rng, &orders)
         ),
