@@ -129,6 +129,43 @@ struct Tally {
 }
 
 impl Tally {
+    /// `q` as a prepared statement without parameters on both sides: vtgate's prepared path
+    /// and its binary rows against MariaDB's.
+    async fn check_prepared(&mut self, gate: &mut Conn, plain: &mut Conn, q: &Query) {
+        let want = fetch_prepared(plain, &q.sql.replace("commerce.", ""), Vec::new()).await;
+        let got = fetch_prepared(gate, &q.sql, Vec::new()).await;
+        match (want, got) {
+            (Ok(mut want), Ok(mut got)) => {
+                if !q.ordered {
+                    want.sort();
+                    got.sort();
+                }
+                let same_ci = || dedups(&q.sql) && fold(&want, q.ordered) == fold(&got, q.ordered);
+                if want == got || same_ci() {
+                    self.same += 1;
+                } else {
+                    self.wrong.push(format!(
+                        "{} (prepared)\n   mariadb {} rows, vtgate {} rows",
+                        q.sql,
+                        want.len(),
+                        got.len()
+                    ));
+                }
+            }
+            (Ok(_), Err((1235, m))) if m.contains("VT12001") => {
+                self.unsupported
+                    .push(format!("{} (prepared) -> {m}", q.sql));
+            }
+            (Err((code, m)), Err(_)) => self
+                .both_failed
+                .push(format!("{} (prepared) -> {code} {m}", q.sql)),
+            (w, g) => self.wrong.push(format!(
+                "{} (prepared)\n   mariadb {w:?}\n   vtgate {g:?}",
+                q.sql
+            )),
+        }
+    }
+
     async fn check(&mut self, gate: &mut Conn, plain: &mut Conn, q: &Query) {
         // The plain database holds the unsharded keyspace's table too, unqualified.
         let want = fetch_named(plain, &q.sql.replace("commerce.", "")).await;
@@ -409,8 +446,12 @@ async fn differential(prefix: &str, shards: &[&str]) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(RANDOM_QUERIES);
     let before = tally.wrong.len();
-    for q in random_queries(seed, count) {
-        tally.check(&mut gate, &mut plain, &q).await;
+    for (i, q) in random_queries(seed, count).iter().enumerate() {
+        tally.check(&mut gate, &mut plain, q).await;
+        // Every fifth also through the binary protocol.
+        if i % 5 == 0 {
+            tally.check_prepared(&mut gate, &mut plain, q).await;
+        }
     }
     println!(
         "random queries: seed {seed}, {count} queries, {} wrong",
