@@ -335,6 +335,31 @@ pub(super) fn bind_safe(text: &str) -> String {
         .collect()
 }
 
+/// Adds `e`, an expression of at most one table, to that table's query and to `cols` as a
+/// hidden column, and returns its index there; marks a LEFT JOINed table whose NULL row it
+/// needs (`null_rows`). An expression of several tables is refused as `why`.
+fn hidden_column(
+    e: &Expr,
+    uses: &[Unit],
+    queries: &mut [TableQuery],
+    cols: &mut Vec<(usize, usize)>,
+    null_rows: &mut [bool],
+    why: &str,
+) -> Result<usize> {
+    let mut read = tables_of(e, uses)?;
+    read.sort_unstable();
+    read.dedup();
+    let t = match read.as_slice() {
+        [] => 0,
+        [t] => *t,
+        _ => return Err(refuse(why)),
+    };
+    null_rows[t] |= !null_strict(e);
+    let i = queries[t].item(e.to_string());
+    cols.push((t, i));
+    Ok(cols.len() - 1)
+}
+
 /// A FROM item with its join kind (true for LEFT JOIN) and ON condition.
 type FromItem<'a> = (&'a TableFactor, bool, Option<&'a Expr>);
 
@@ -555,22 +580,8 @@ fn plan_in_order(
     // ORDER BY expressions that are not selected: hidden columns of their table's query,
     // kept until the sort.
     let sorted = order_columns(original, &select.projection, &mut |e| {
-        let mut read = tables_of(e, uses)?;
-        read.sort_unstable();
-        read.dedup();
-        let t = match read.as_slice() {
-            [] => 0,
-            [t] => *t,
-            _ => {
-                return Err(refuse(
-                    "ORDER BY an expression of several tables not selected",
-                ))
-            }
-        };
-        null_rows[t] |= !null_strict(e);
-        let i = queries[t].item(e.to_string());
-        cols.push((t, i));
-        Ok(cols.len() - 1)
+        let why = "ORDER BY an expression of several tables not selected";
+        hidden_column(e, uses, &mut queries, &mut cols, &mut null_rows, why)
     })?;
     let unsorted_width = cols.len();
     let mut projected = Vec::with_capacity(computed.len());
@@ -610,18 +621,8 @@ fn plan_in_order(
     // hidden columns after the selected and computed ones.
     let selected = cols.len();
     let filter = after_join(&late, &|e| tables_of(e, uses), &mut |e| {
-        let mut read = tables_of(e, uses)?;
-        read.sort_unstable();
-        read.dedup();
-        let t = match read.as_slice() {
-            [] => 0,
-            [t] => *t,
-            _ => return Err(refuse("WHERE on a LEFT JOINed table")),
-        };
-        null_rows[t] |= !null_strict(e);
-        let i = queries[t].item(e.to_string());
-        cols.push((t, i));
-        Ok(cols.len() - 1)
+        let why = "WHERE on a LEFT JOINed table";
+        hidden_column(e, uses, &mut queries, &mut cols, &mut null_rows, why)
     })?;
     for (k, (_, left, on)) in from.iter().enumerate() {
         for c in conjuncts(*on) {
