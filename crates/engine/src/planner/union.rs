@@ -4,18 +4,13 @@
 //! union's ORDER BY and LIMIT run in vtgate. INTERSECT and EXCEPT are
 //! refused.
 
-use sqlparser::ast::{
-    Expr, OrderByKind, OrderBySort, Query, SelectItem, SetExpr, SetOperator, SetQuantifier,
-};
+use sqlparser::ast::{Expr, OrderByKind, Query, SelectItem, SetExpr, SetOperator, SetQuantifier};
 
-use super::order::{find_order_column, is_wildcard, remove_limit};
+use super::order::{is_wildcard, order_and_limit, order_columns};
 use super::Context;
 use crate::concatenate::Concatenate;
 use crate::distinct::Distinct;
 use crate::error::{EngineError, Result};
-use crate::limit::Limit;
-use crate::memory_sort::MemorySort;
-use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
 
 /// Plans one SELECT (given as SQL text) on its own.
@@ -89,13 +84,8 @@ pub(super) fn plan_union(
     original: &Query,
     plan_side: PlanSide,
 ) -> Result<Box<dyn Primitive>> {
-    let mut plan = plan_set(ctx, &original.body, plan_side)?;
-    if let Some(order) = &original.order_by {
-        let OrderByKind::Expressions(exprs) = &order.kind else {
-            return Err(EngineError::unsupported("ORDER BY ALL"));
-        };
-        let projection = first_projection(&original.body).unwrap_or_default();
-        let mut params = Vec::new();
+    let plan = plan_set(ctx, &original.body, plan_side)?;
+    if let Some(OrderByKind::Expressions(exprs)) = original.order_by.as_ref().map(|o| &o.kind) {
         for o in exprs {
             if let Expr::CompoundIdentifier(ids) = &o.expr {
                 let table = ids.iter().rev().nth(1).map_or("", |i| i.value.as_str());
@@ -107,32 +97,13 @@ pub(super) fn plan_union(
                     ),
                 ));
             }
-            let desc = match &o.options.sort {
-                None | Some(OrderBySort::Asc) => false,
-                Some(OrderBySort::Desc) => true,
-                Some(_) => return Err(EngineError::unsupported("ORDER BY ... USING")),
-            };
-            let Some(col) = find_order_column(&o.expr, projection)? else {
-                return Err(EngineError::unsupported(format!(
-                    "ORDER BY {} of a UNION across shards",
-                    o.expr
-                )));
-            };
-            params.push(OrderByParam { col, desc });
         }
-        plan = Box::new(MemorySort {
-            hidden_columns: 0,
-            order_by: params,
-            input: plan,
-        });
     }
-    let mut limited = original.clone();
-    if let Some((count, offset)) = remove_limit(&mut limited)? {
-        plan = Box::new(Limit {
-            count,
-            offset,
-            input: plan,
-        });
-    }
-    Ok(plan)
+    let projection = first_projection(&original.body).unwrap_or_default();
+    let order_by = order_columns(original, projection, &mut |e| {
+        Err(EngineError::unsupported(format!(
+            "ORDER BY {e} of a UNION across shards"
+        )))
+    })?;
+    order_and_limit(original, order_by, 0, plan)
 }
