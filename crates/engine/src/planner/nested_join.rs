@@ -356,6 +356,10 @@ fn hidden_column(
     };
     null_rows[t] |= !null_strict(e);
     let i = queries[t].item(e.to_string());
+    if features_of_expr(e).subquery && !null_strict(e) {
+        // Its NULL row would run the subquery on one shard only.
+        return Err(refuse(why));
+    }
     cols.push((t, i));
     Ok(cols.len() - 1)
 }
@@ -558,7 +562,9 @@ fn plan_in_order(
             [t] if !from[*t].1 || plain => *t,
             // A table's NULL row comes from one of its shards; a derived table's items are
             // computed over the joined rows below.
-            [t] if matches!(from[*t].0, TableFactor::Table { .. }) => {
+            [t] if matches!(from[*t].0, TableFactor::Table { .. })
+                && !features_of_expr(e).subquery =>
+            {
                 null_rows[*t] = true;
                 *t
             }

@@ -13,6 +13,7 @@
 use sqlparser::ast::{Expr, Statement, TableFactor, Value as AstValue};
 
 use super::nested_join::refuse;
+use super::order::features;
 use super::select::field_query;
 use super::tables::{rewrite_for_shards, Tables};
 use super::Context;
@@ -35,6 +36,14 @@ pub(super) fn null_row_route(
     );
     let mut stmt = sql::parse::parse(&sql)
         .map_err(|e| EngineError::BadResult(format!("planned query {sql}: {}", e.message())))?;
+    // One shard would answer a subquery of the items for all of them.
+    if let Statement::Query(q) = &stmt {
+        if features(q).subquery {
+            return Err(refuse(&format!(
+                "a subquery over the missing row of {factor}"
+            )));
+        }
+    }
     let tables = Tables::collect(&stmt, &ctx.scope())?;
     let Some(first) = tables.uses.first() else {
         return Err(refuse("a LEFT JOINed item without a table"));

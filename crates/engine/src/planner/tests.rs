@@ -774,6 +774,30 @@ fn left_joined_tables_give_their_own_expressions() {
         "select u.a, v.b, count(v.c) from user u left join user v on u.x = v.id group by u.a, v.b",
     );
     assert_eq!(d["OperatorType"], "Aggregate");
+    // A subquery over the missing row would run on one shard: a NULL row only ever has one
+    // pulled out first, as a bind variable.
+    for sql in [
+        "select u.a, coalesce((select count(*) from music), v.b) from user u \
+         left join user v on u.x = v.id",
+        "select u.a from user u left join user v on u.x = v.id \
+         order by coalesce(v.b, (select max(id) from music))",
+        "select u.a from user u left join user v on u.x = v.id \
+         where coalesce(v.b, (select max(id) from music)) > 3",
+        "select u.a, coalesce(v.b, (select max(m.id) from music m where m.user_id = v.id)) \
+         from user u left join user v on u.x = v.id",
+    ] {
+        let stmt = sql::parse::parse(sql).unwrap();
+        if let Ok(p) = plan(&stmt, &vschema(), None) {
+            let d = p.description().to_json().to_string();
+            for part in d.split("\"NullRow\"").skip(1) {
+                let query = part.split("\"Query\":\"").nth(1).unwrap_or_default();
+                let query = query.split('"').next().unwrap_or_default();
+                // Outside quoted aliases (named after the item as written).
+                let code: String = query.split('`').step_by(2).collect();
+                assert_eq!(code.matches("SELECT").count(), 2, "{sql}: {query}");
+            }
+        }
+    }
 }
 
 #[test]

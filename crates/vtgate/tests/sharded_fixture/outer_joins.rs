@@ -116,6 +116,9 @@ pub(super) fn outer_join_queries(out: &mut Vec<Query>) {
         "select o.order_id, coalesce(w.stock, -1), w.city is null, lower(w.city) \
          from corder o left join commerce.warehouse w on w.sku = o.sku and w.stock > 10 \
          where o.order_id < 60",
+        "select c.customer_id, coalesce(o.qty, (select count(*) from corder where price > 9000)) \
+         from customer c left join corder o on o.qty = c.score and o.order_id < 30 \
+         where c.customer_id < 25",
         "select c.region, count(*), sum(if(o.order_id is null, 1, 0)), \
          sum(coalesce(o.price, 0.5)) from customer c left join corder o \
          on o.qty = c.score and o.order_id < 100 where c.customer_id < 50 group by c.region",
