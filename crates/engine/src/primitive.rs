@@ -43,7 +43,9 @@ impl Plan {
         let mut r = self.instructions.execute(vc, bind_vars).await?;
         for (field, name) in r.fields.iter_mut().zip(&self.column_names) {
             if let Some(name) = name {
-                field.name = sql::column_names::with_values(name, bind_vars);
+                // A value the plan cache took out (`:vtg1`) goes back into the name.
+                field.name =
+                    crate::bind::substitute(name, bind_vars).unwrap_or_else(|_| name.clone());
             }
         }
         Ok(r)
@@ -58,6 +60,53 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn column_names_get_the_statement_values_back() {
+        use crate::testing::{field, result, FakeVCursor};
+        use proto::query::Type;
+        use sql::literal::BindValue;
+        let vc = FakeVCursor::new("ks", &["0"]).result(
+            "ks",
+            "0",
+            result(
+                &[
+                    field("a", Type::Int64),
+                    field("b", Type::Int64),
+                    field("c", Type::Int64),
+                    field("d", Type::Int64),
+                ],
+                &[],
+            ),
+        );
+        let plan = Plan {
+            query_type: "SELECT",
+            instructions: crate::testing::unsharded_route("ks", "select a, b, c, d from t"),
+            tables_used: Vec::new(),
+            column_names: vec![
+                Some("(select 1 from u where x = :vtg1)".into()),
+                Some(":vtx1 + 0".into()),
+                None,
+                Some("x = :vtg2".into()),
+            ],
+        };
+        let vars = BindVars::from([
+            ("vtg1".to_string(), BindValue::VarChar(b"a'b".to_vec())),
+            ("vtx1".to_string(), BindValue::Int64(55)),
+        ]);
+        let r = plan.execute(&vc, &vars).await.unwrap();
+        let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
+        // A name whose value is missing keeps its placeholder.
+        assert_eq!(
+            names,
+            [
+                "(select 1 from u where x = 'a\\'b')",
+                "55 + 0",
+                "c",
+                "x = :vtg2"
+            ]
+        );
+    }
 
     #[test]
     fn plans_can_be_shared_across_tasks() {

@@ -6,7 +6,6 @@
 use sqlparser::ast::{Expr, Query, SelectItem, SetExpr, Statement, UnaryOperator, Value};
 
 use crate::classify::Tokens;
-use crate::literal::BindVars;
 
 /// MariaDB names a column after at most this many bytes of its text; longer ones keep the
 /// name the shards give.
@@ -167,31 +166,6 @@ fn string_name(v: &Value) -> Option<String> {
     (name.len() <= MAX_NAME).then_some(name)
 }
 
-/// A column name [`as_written`] gave with the values vtgate took out of the statement
-/// (`:vtg1`, `:vtx1`: the plan is shared by statements with other values there) put back,
-/// as literals, from `vars`; a name without any is returned as it is.
-pub fn with_values(name: &str, vars: &BindVars) -> String {
-    if !name.contains(":vt") {
-        return name.to_string();
-    }
-    let mut out = String::with_capacity(name.len());
-    let mut rest = name;
-    while let Some(at) = rest.find(":vt") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(after.len());
-        match vars.get(&after[..len]) {
-            Some(v) => v.write_sql(&mut out),
-            None => out.push_str(&rest[at..at + 1 + len]),
-        }
-        rest = &after[len..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// `text` when it reads back as `e`.
 fn checked(e: &Expr, text: &str) -> Option<String> {
     if text.is_empty() || text.len() > MAX_NAME {
@@ -236,33 +210,15 @@ mod tests {
             names("select a,\n  b+1 ,c as x, 'lit', -1, - a from t where b = :vtg1"),
             [None, some("b+1"), None, some("lit"), None, some("- a")]
         );
-        // Values vtgate took out of the text: named when the plan runs (`with_values`).
-        let named = names("select (select 1 from u where x = :vtg1), :vtx1 + 0, 'it''s' from t");
+        // Values vtgate took out of the text: named when the plan runs (`Plan::execute`).
         assert_eq!(
-            named,
+            names("select (select 1 from u where x = :vtg1), :vtx1 + 0, 'it''s' from t"),
             [
                 some("(select 1 from u where x = :vtg1)"),
                 some(":vtx1 + 0"),
                 some("it's")
             ]
         );
-        let vars = BindVars::from([
-            (
-                "vtg1".to_string(),
-                crate::literal::BindValue::VarChar(b"a'b".to_vec()),
-            ),
-            ("vtx1".to_string(), crate::literal::BindValue::Int64(55)),
-        ]);
-        let filled: Vec<String> = named
-            .iter()
-            .flatten()
-            .map(|n| with_values(n, &vars))
-            .collect();
-        assert_eq!(
-            filled,
-            ["(select 1 from u where x = 'a\\'b')", "55 + 0", "it's"]
-        );
-        assert_eq!(with_values("x = :vtg2", &vars), "x = :vtg2");
         assert_eq!(
             names("select ünï, lower(ünï)  from t"),
             [None, some("lower(ünï)")]
