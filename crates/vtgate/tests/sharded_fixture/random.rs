@@ -53,8 +53,11 @@ struct Col {
     values: &'static [&'static str],
 }
 
+const fn col(name: &'static str, kind: Kind, values: &'static [&'static str]) -> Col {
+    Col { name, kind, values }
+}
+
 struct Table {
-    name: &'static str,
     alias: &'static str,
     pk: &'static str,
     cols: &'static [Col],
@@ -73,140 +76,88 @@ const CUSTOMER_IDS: &[&str] = &[
 ];
 
 const CUSTOMER: Table = Table {
-    name: "customer",
     alias: "c",
     pk: "customer_id",
     cols: &[
-        Col {
-            name: "customer_id",
-            kind: Kind::Int,
-            values: CUSTOMER_IDS,
-        },
-        Col {
-            name: "email",
-            kind: Kind::Text,
-            values: &[
+        col("customer_id", Kind::Int, CUSTOMER_IDS),
+        col(
+            "email",
+            Kind::Text,
+            &[
                 "'user7@example.com'",
                 "'USER1@EXAMPLE.COM'",
                 "'user5'",
                 "'v'",
             ],
-        },
-        Col {
-            name: "name",
-            kind: Kind::Text,
-            values: &["'alice'", "'BOB'", "'eve'", "'Carol '", "'zed'", "''"],
-        },
-        Col {
-            name: "score",
-            kind: Kind::Int,
-            values: &["-20", "0", "5", "17", "50", "79", "100"],
-        },
-        Col {
-            name: "balance",
-            kind: Kind::Dec,
-            values: &["0", "13.01", "100", "2500.5", "4999.99"],
-        },
-        Col {
-            name: "big",
-            kind: Kind::Int,
-            values: &[
+        ),
+        col(
+            "name",
+            Kind::Text,
+            &["'alice'", "'BOB'", "'eve'", "'Carol '", "'zed'", "''"],
+        ),
+        col(
+            "score",
+            Kind::Int,
+            &["-20", "0", "5", "17", "50", "79", "100"],
+        ),
+        col(
+            "balance",
+            Kind::Dec,
+            &["0", "13.01", "100", "2500.5", "4999.99"],
+        ),
+        col(
+            "big",
+            Kind::Int,
+            &[
                 "0",
                 "-1000000000000",
                 "9223372036854775807",
                 "-9223372036854775807",
                 "5000000000035",
             ],
-        },
-        Col {
-            name: "region",
-            kind: Kind::Text,
-            values: &["'us'", "'EU'", "'ap'", "'x'"],
-        },
+        ),
+        col("region", Kind::Text, &["'us'", "'EU'", "'ap'", "'x'"]),
     ],
 };
 
 const CORDER: Table = Table {
-    name: "corder",
     alias: "o",
     pk: "order_id",
     cols: &[
-        Col {
-            name: "order_id",
-            kind: Kind::Int,
-            values: &["1", "40", "333", "2000", "3999", "4001"],
-        },
-        Col {
-            name: "customer_id",
-            kind: Kind::Int,
-            values: CUSTOMER_IDS,
-        },
-        Col {
-            name: "sku",
-            kind: Kind::Text,
-            values: &["'SKU3'", "'sku7'", "'SKU24'", "'SKU99'"],
-        },
-        Col {
-            name: "price",
-            kind: Kind::Int,
-            values: &["0", "101", "5000", "9000", "9999"],
-        },
-        Col {
-            name: "qty",
-            kind: Kind::Int,
-            values: &["0", "3", "5", "9"],
-        },
-        Col {
-            name: "note",
-            kind: Kind::Text,
-            values: &["'gift'", "'GIFT'", "'note3'", "'z'"],
-        },
+        col(
+            "order_id",
+            Kind::Int,
+            &["1", "40", "333", "2000", "3999", "4001"],
+        ),
+        col("customer_id", Kind::Int, CUSTOMER_IDS),
+        col(
+            "sku",
+            Kind::Text,
+            &["'SKU3'", "'sku7'", "'SKU24'", "'SKU99'"],
+        ),
+        col("price", Kind::Int, &["0", "101", "5000", "9000", "9999"]),
+        col("qty", Kind::Int, &["0", "3", "5", "9"]),
+        col("note", Kind::Text, &["'gift'", "'GIFT'", "'note3'", "'z'"]),
     ],
 };
 
 const PRODUCT: Table = Table {
-    name: "product",
     alias: "p",
     pk: "sku",
     cols: &[
-        Col {
-            name: "sku",
-            kind: Kind::Text,
-            values: &["'SKU3'", "'SKU10'"],
-        },
-        Col {
-            name: "description",
-            kind: Kind::Text,
-            values: &["'Product 1'", "'product 6'"],
-        },
-        Col {
-            name: "price",
-            kind: Kind::Int,
-            values: &["0", "50", "200"],
-        },
+        col("sku", Kind::Text, &["'SKU3'", "'SKU10'"]),
+        col("description", Kind::Text, &["'Product 1'", "'product 6'"]),
+        col("price", Kind::Int, &["0", "50", "200"]),
     ],
 };
 
 const WAREHOUSE: Table = Table {
-    name: "commerce.warehouse",
     alias: "w",
     pk: "sku",
     cols: &[
-        Col {
-            name: "sku",
-            kind: Kind::Text,
-            values: &["'SKU3'", "'SKU29'"],
-        },
-        Col {
-            name: "stock",
-            kind: Kind::Int,
-            values: &["0", "7", "20", "39"],
-        },
-        Col {
-            name: "city",
-            kind: Kind::Text,
-            values: &["'paris'", "'OSLO'", "'Rome'"],
-        },
+        col("sku", Kind::Text, &["'SKU3'", "'SKU29'"]),
+        col("stock", Kind::Int, &["0", "7", "20", "39"]),
+        col("city", Kind::Text, &["'paris'", "'OSLO'", "'Rome'"]),
     ],
 };
 
