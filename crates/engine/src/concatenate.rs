@@ -194,7 +194,8 @@ impl Primitive for Concatenate {
         let mut iter = results.into_iter();
         let mut out = iter.next().unwrap_or_default();
         let rest: Vec<QueryResult> = iter.collect();
-        let first_fields = out.fields.clone();
+        // The first input's scales, before uniting widens them.
+        let first_scales: Vec<u32> = out.fields.iter().map(|f| f.decimals).collect();
         for r in &rest {
             if r.fields.len() != out.fields.len() {
                 return Err(EngineError::mysql(
@@ -226,16 +227,18 @@ impl Primitive for Concatenate {
         }
         // DECIMAL columns show every value with the united scale.
         let first_rows = std::mem::take(&mut out.rows);
-        let inputs = std::iter::once((first_fields, first_rows))
-            .chain(rest.into_iter().map(|r| (r.fields, r.rows)));
-        for (fields, rows) in inputs {
+        let inputs = std::iter::once((first_scales, first_rows)).chain(
+            rest.into_iter()
+                .map(|r| (r.fields.iter().map(|f| f.decimals).collect(), r.rows)),
+        );
+        for (scales, rows) in inputs {
             let pads: Vec<u32> = out
                 .fields
                 .iter()
-                .zip(&fields)
-                .map(|(u, f)| {
+                .zip(&scales)
+                .map(|(u, &scale)| {
                     if u.r#type == Type::Decimal as i32 {
-                        u.decimals.saturating_sub(f.decimals)
+                        u.decimals.saturating_sub(scale)
                     } else {
                         0
                     }
