@@ -21,6 +21,7 @@ mod derived_routing;
 mod dml;
 mod dml_with_input;
 mod hash;
+mod having;
 mod insert_select;
 mod join;
 mod join_aggregate;

@@ -32,6 +32,7 @@ use sqlparser::ast::{
 
 use super::derived::{derived_columns, plan_derived};
 use super::hash::{computed_derived, hash_key};
+use super::having;
 use super::join_aggregate::plan_join_aggregate;
 use super::join_order::plan_cheapest;
 use super::join_projection::{arith_over, concat_over, expand_wildcards};
@@ -503,6 +504,11 @@ pub(super) fn plan_nested_join(
         }
         _ => false,
     });
+    if select.having.is_some() && !grouped && !aggregated {
+        if let Some(q) = having::as_where(original)? {
+            return plan_nested_join(ctx, tables, &q, plan_side);
+        }
+    }
     if select.distinct.is_some() || grouped || select.having.is_some() || aggregated {
         return plan_join_aggregate(ctx, tables, original, plan_side);
     }

@@ -3,7 +3,8 @@
 //! for a division by zero, an error out of range), COALESCE/IFNULL on a LEFT JOINed table,
 //! and aggregates, groups and ORDER BY over them; CONCAT of columns of both tables and
 //! literals (numbers, decimals, NULLs; text of several collations in [`super::collation`]). Other functions over
-//! text and dates are refused. And `*` expanded to the columns of derived tables.
+//! text and dates are refused. And `*` expanded to the columns of derived tables. HAVING
+//! without GROUP BY, which names select items.
 
 use super::{q, Query};
 
@@ -60,6 +61,26 @@ pub(super) fn join_projection_queries(out: &mut Vec<Query>) {
          group by sku) t",
         "select t.region, concat(t.region, '/', t.m, '/', t.b) from (select region, \
          max(score) as m, sum(balance) as b from customer group by region) t",
+        // HAVING without grouping: a filter on the select items' names, run as WHERE
+        "select c.customer_id, o.order_id, o.qty as q from customer c join corder o \
+         on o.qty = c.score where c.customer_id < 60 and o.order_id < 200 having q > 2",
+        "select c.customer_id as id, o.price * c.score as t from customer c join corder o \
+         on o.qty = c.score where c.customer_id < 60 and o.order_id < 200 \
+         having t > 50 and id < 30",
+        // an alias before a column of the same name; then the column an aliased item reads
+        "select c.score as qty, o.qty as oq from customer c join corder o \
+         on o.order_id = c.customer_id having qty = 3",
+        "select o.qty as q2, c.customer_id from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 40 and o.order_id < 100 having qty = 2",
+        "select c.customer_id, o.qty as q from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 30 where c.customer_id < 40 having q is null",
+        "select distinct c.region, o.qty from customer c join corder o on o.qty = c.score \
+         where o.order_id < 100 having qty > 1 and region <> 'eu'",
+        // MySQL's errors: two items of that name, no item of that name
+        "select c.customer_id, o.customer_id from customer c join corder o \
+         on o.qty = c.score where c.customer_id < 10 having customer_id = 3",
+        "select c.customer_id from customer c join corder o on o.qty = c.score \
+         having qty = 1",
         // refused: text
         "select c.name + o.qty from customer c join corder o on o.qty = c.score \
          where c.customer_id < 10 and o.order_id < 30",
@@ -76,6 +97,12 @@ pub(super) fn join_projection_queries(out: &mut Vec<Query>) {
         "select c.customer_id, o.order_id, o.price - c.score * 100 as d from customer c \
          join corder o on o.qty = c.score where c.customer_id < 30 and o.order_id < 60 \
          order by d, c.customer_id, o.order_id",
+        true,
+    ));
+    out.push(q(
+        "select c.customer_id, o.order_id, o.price * c.score as t from customer c \
+         join corder o on o.qty = c.score where o.order_id < 300 having t > 50 \
+         order by t desc, c.customer_id, o.order_id limit 5",
         true,
     ));
 }
