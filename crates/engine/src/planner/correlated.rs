@@ -14,22 +14,28 @@
 //!   keyspace id, so any shape inside (aggregates, LIMIT, other correlated
 //!   conditions) sees exactly the rows it would on one database.
 //!
-//! The outer query must read one sharded table and may have subqueries only
-//! in its select list and WHERE; subqueries nested inside a subquery are
-//! not merged. Anything else is left to the other planners (which pull out
-//! uncorrelated subqueries and refuse correlated ones).
+//! The outer query must read one sharded table, or a join of tables whose
+//! sharded ones are all co-located (the join [`plan_pushed_join`] sends
+//! whole; `inner.pv` may then equal the vindex column of any of them), and
+//! may have subqueries only in its select list and WHERE (and, for a join,
+//! ON); subqueries nested
+//! inside a subquery are not merged. Anything else is left to the other
+//! planners (which pull out uncorrelated subqueries and refuse correlated
+//! ones).
 
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Query, SetExpr, TableFactor, Visit, Visitor,
+    BinaryOperator, Expr, GroupByExpr, JoinConstraint, JoinOperator, Query, SetExpr,
+    TableFactor, Visit, Visitor,
 };
 use vschema::TableType;
 
+use super::join::plan_pushed_join;
 use super::order::{features, plan_multi_shard};
 use super::routing::{conjuncts, is_column, route_table};
 use super::select::field_query;
-use super::tables::{resolve_name, table_name, TableUse};
+use super::tables::{from_factors, resolve_name, table_name, TableUse, Tables};
 use super::Context;
 use crate::description::KeyspaceDesc;
 use crate::error::{EngineError, Result};
@@ -113,6 +119,47 @@ fn unique_primary(u: &TableUse) -> Option<(&str, &str)> {
     }
 }
 
+/// The plain tables a SELECT joins in its FROM, resolved, in written order; `None` when a
+/// FROM item is not a plain table of the VSchema.
+fn joined_tables(ctx: &Context, q: &Query) -> Result<Option<Tables>> {
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return Ok(None);
+    };
+    let mut uses = Vec::new();
+    for factor in from_factors(&s.from) {
+        let TableFactor::Table {
+            name,
+            alias,
+            args: None,
+            ..
+        } = factor
+        else {
+            return Ok(None);
+        };
+        let Some(table) = resolve_name(name, &ctx.scope())? else {
+            return Ok(None);
+        };
+        uses.push(TableUse {
+            table,
+            written: table_name(name),
+            alias: alias.as_ref().map(|a| a.name.value.clone()),
+        });
+    }
+    Ok((uses.len() > 1).then_some(Tables { uses }))
+}
+
+fn join_constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
+    match op {
+        JoinOperator::Join(c)
+        | JoinOperator::Inner(c)
+        | JoinOperator::CrossJoin(c)
+        | JoinOperator::StraightJoin(c)
+        | JoinOperator::Left(c)
+        | JoinOperator::LeftOuter(c) => Some(c),
+        _ => None,
+    }
+}
+
 /// Whether subquery `sq` can run on the shard of each outer row of `outer`.
 fn mergeable(ctx: &Context, sq: &Query, outer: &TableUse) -> Result<bool> {
     if sq.with.is_some() || features(sq).subquery {
@@ -169,39 +216,75 @@ pub(super) fn plan_merged(
     let SetExpr::Select(select) = original.body.as_ref() else {
         return Ok(None);
     };
-    let Some(outer) = single_table(ctx, original)? else {
-        return Ok(None);
+    let (outers, joined) = match single_table(ctx, original)? {
+        Some(outer) if unique_primary(&outer).is_some() => (vec![outer], None),
+        Some(_) => return Ok(None),
+        None => match joined_tables(ctx, original)? {
+            Some(joined) => (joined.uses.clone(), Some(joined)),
+            None => return Ok(None),
+        },
     };
-    if unique_primary(&outer).is_none() {
-        return Ok(None);
-    }
     let mut all = Subqueries::new(true);
     let _ = Visit::visit(original, &mut all);
     if all.found.is_empty() {
         return Ok(None);
     }
-    // Only in the select list and WHERE.
+    // Only in the select list, WHERE and (of a join sent whole) ON.
     let mut placed = Subqueries::new(false);
     let _ = Visit::visit(&select.projection, &mut placed);
     let _ = Visit::visit(&select.selection, &mut placed);
+    if joined.is_some() {
+        for j in select.from.iter().flat_map(|t| &t.joins) {
+            if let Some(JoinConstraint::On(on)) = join_constraint(&j.join_operator) {
+                let _ = Visit::visit(on, &mut placed);
+            }
+        }
+    }
     if placed.found.len() != all.found.len() {
         return Ok(None);
     }
     for sq in &all.found {
-        if !mergeable(ctx, sq, &outer)? {
+        let mut any = false;
+        for outer in outers.iter().filter(|o| unique_primary(o).is_some()) {
+            any = any || mergeable(ctx, sq, outer)?;
+        }
+        if !any {
             return Ok(None);
         }
     }
+    // A subquery's value beside merged aggregates: not handled.
+    let mut in_projection = Subqueries::new(false);
+    let _ = Visit::visit(&select.projection, &mut in_projection);
+    let grouped =
+        !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    let beside_aggregates = !in_projection.found.is_empty()
+        && (features(original).aggregate
+            || grouped
+            || select.having.is_some()
+            || select.distinct.is_some());
+    let desc = KeyspaceDesc {
+        name: outers[0].table.keyspace.name.clone(),
+        sharded: true,
+    };
+    if let Some(joined) = joined {
+        if beside_aggregates {
+            return Ok(None);
+        }
+        // Merged only when the outer tables' join goes whole to the shards.
+        return match plan_pushed_join(&joined, query.clone(), desc) {
+            Ok(plan) => Ok(Some(plan)),
+            Err(EngineError::Unsupported(_)) => Ok(None),
+            Err(e) => Err(e),
+        };
+    }
+    let outer = &outers[0];
     let SetExpr::Select(shard_select) = query.body.as_ref() else {
         return Ok(None);
     };
-    let routing = route_table(&outer, shard_select.selection.as_ref(), true)?;
+    let routing = route_table(outer, shard_select.selection.as_ref(), true)?;
     let mut route = Route::new(
         routing.opcode,
-        KeyspaceDesc {
-            name: outer.table.keyspace.name.clone(),
-            sharded: true,
-        },
+        desc,
         query.to_string(),
         field_query(query),
     );
@@ -209,17 +292,7 @@ pub(super) fn plan_merged(
     if routing.single_shard {
         return Ok(Some(Box::new(route)));
     }
-    // A subquery's value beside merged aggregates: not handled.
-    let mut in_projection = Subqueries::new(false);
-    let _ = Visit::visit(&select.projection, &mut in_projection);
-    let grouped =
-        !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
-    if !in_projection.found.is_empty()
-        && (features(original).aggregate
-            || grouped
-            || select.having.is_some()
-            || select.distinct.is_some())
-    {
+    if beside_aggregates {
         return Err(EngineError::unsupported(
             "subquery in the select list of an aggregation across shards",
         ));

@@ -1,6 +1,7 @@
 //! Correlated subqueries: merged into the outer route when every inner row an outer row
 //! reads is on that row's shard (correlated on the shared `hash` column, or a reference
-//! table inside), and the one shape that must stay refused.
+//! table inside; the outer query one table or a join of co-located tables), and the one
+//! shape that must stay refused.
 
 use super::{q, Query};
 
@@ -39,6 +40,25 @@ pub(super) fn correlated_queries(out: &mut Vec<Query>) {
          (select 1 from corder o where o.customer_id = c.customer_id and o.qty > 5) group by c.region",
         "select c.customer_id from customer c where c.customer_id = 7 and exists \
          (select 1 from corder o where o.customer_id = c.customer_id)",
+        // over a join of co-located tables, correlated on either table's vindex column
+        "select c.customer_id, o.order_id from customer c join corder o \
+         on o.customer_id = c.customer_id where o.qty = (select max(p.qty) from corder p \
+         where p.customer_id = c.customer_id)",
+        "select o.order_id, o.price from corder o join customer c \
+         on c.customer_id = o.customer_id where o.price > (select avg(p.price) \
+         from corder p where p.customer_id = o.customer_id) and c.score > 20",
+        "select c.customer_id, o.order_id, (select count(*) from corder p \
+         where p.customer_id = o.customer_id and p.qty >= o.qty) as n from customer c \
+         join corder o on o.customer_id = c.customer_id where c.customer_id < 200",
+        "select c.customer_id, o.order_id from customer c left join corder o \
+         on o.customer_id = c.customer_id and o.qty > 3 where not exists \
+         (select 1 from corder p where p.customer_id = c.customer_id and p.price > 9000)",
+        "select c.customer_id, o.sku from customer c join corder o \
+         on o.customer_id = c.customer_id where exists \
+         (select 1 from product p where p.sku = o.sku and p.price > 100)",
+        "select c.region, count(*) from customer c join corder o \
+         on o.customer_id = c.customer_id where o.price >= (select max(p.price) \
+         from corder p where p.customer_id = c.customer_id) group by c.region",
     ] {
         out.push(q(sql, false));
     }
@@ -50,6 +70,12 @@ pub(super) fn correlated_queries(out: &mut Vec<Query>) {
     out.push(q(
         "select c.customer_id, (select count(*) from corder o where o.customer_id = c.customer_id) \
          as n from customer c order by n, c.customer_id limit 5 offset 3",
+        true,
+    ));
+    out.push(q(
+        "select c.customer_id, o.order_id from customer c join corder o \
+         on o.customer_id = c.customer_id where o.price = (select min(p.price) from corder p \
+         where p.customer_id = c.customer_id) order by o.price desc, o.order_id limit 9",
         true,
     ));
 }
