@@ -4,7 +4,7 @@
 //! statement is planned as written that way. The rows are the same; MariaDB may compute a
 //! CTE once where the plan computes it per reference.
 //!
-//! Refused (VT12001): `WITH RECURSIVE`, a WITH inside a subquery or a CTE, and
+//! `WITH RECURSIVE` is planned apart ([`super::recursive_cte`]). Refused (VT12001): a WITH inside a subquery or a CTE, and
 //! `MATERIALIZED` hints.
 
 use std::ops::ControlFlow;

@@ -35,6 +35,7 @@ mod one_shard;
 mod order;
 mod owned;
 mod pullout;
+mod recursive_cte;
 mod reference_dml;
 mod reference_join;
 mod routing;

@@ -34,6 +34,10 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
     let Statement::Query(original) = stmt else {
         return Err(EngineError::unsupported("not a query"));
     };
+    if original.with.as_ref().is_some_and(|w| w.recursive) {
+        check_query(stmt, original)?;
+        return super::recursive_cte::plan_recursive(ctx, stmt, original);
+    }
     if let Some(inlined) = super::cte::inline(original)? {
         return plan_select(ctx, &Statement::Query(Box::new(inlined)));
     }
@@ -231,7 +235,7 @@ fn subqueries(q: &Query) -> bool {
 }
 
 /// The keyspace `dual` queries go to: the session's, else the first.
-fn dual_keyspace(ctx: &Context) -> Result<KeyspaceDesc> {
+pub(super) fn dual_keyspace(ctx: &Context) -> Result<KeyspaceDesc> {
     let ks = match ctx.default_keyspace {
         Some(k) => ctx
             .vschema
@@ -251,7 +255,7 @@ fn dual_keyspace(ctx: &Context) -> Result<KeyspaceDesc> {
 /// A route sending `query` unchanged.
 /// `dual` (or no FROM) goes to any shard, or to none when its WHERE can
 /// never be true and it has no aggregate (which would return a row).
-fn dual_opcode(query: &Query) -> Opcode {
+pub(super) fn dual_opcode(query: &Query) -> Opcode {
     let SetExpr::Select(select) = query.body.as_ref() else {
         return Opcode::Reference;
     };
@@ -274,7 +278,7 @@ fn dual_opcode(query: &Query) -> Opcode {
     }
 }
 
-fn whole(opcode: Opcode, keyspace: KeyspaceDesc, query: &Query) -> Box<dyn Primitive> {
+pub(super) fn whole(opcode: Opcode, keyspace: KeyspaceDesc, query: &Query) -> Box<dyn Primitive> {
     Box::new(Route::new(
         opcode,
         keyspace,

@@ -1,5 +1,7 @@
 //! Common table expressions across shards: each reference to a non-recursive CTE is planned
-//! as its query in a derived table. Recursive and nested WITHs are refused.
+//! as its query in a derived table. A recursive CTE goes whole to one shard when it reads no
+//! table, reference tables or one unsharded keyspace; over sharded tables it is refused, as
+//! are nested WITHs.
 
 use super::{q, Query};
 
@@ -34,7 +36,18 @@ pub(super) fn cte_queries(out: &mut Vec<Query>) {
           order by o.order_id", true),
         ("with c as (select customer_id, name from customer where customer_id < 10) \
           select name from c union select sku from corder where order_id < 5", false),
-        // Refused: recursive and nested.
+        // Recursive, sent whole: no table, a reference table, the unsharded keyspace.
+        ("with recursive r as (select 1 as n union all select n + 1 from r where n < 12) \
+          select n, n * n from r order by n", true),
+        ("with recursive r (n, s) as (select 1, cast('a' as char(20)) union all \
+          select n + 1, concat(s, 'b') from r where n < 6) select * from r", false),
+        ("with recursive r as (select sku, price, 0 as depth from product where price < 50 \
+          union all select p.sku, p.price, r.depth + 1 from r join product p \
+          on p.price = r.price * 2 where r.depth < 4) select * from r", false),
+        ("with recursive r as (select sku, stock from commerce.warehouse where stock < 20 \
+          union select w.sku, w.stock from r join commerce.warehouse w on w.stock = r.stock + 1) \
+          select count(*), sum(stock) from r", false),
+        // Refused: recursive over sharded tables, and nested.
         ("with recursive r as (select 1 as n union all select n + 1 from r where n < 5) \
           select * from r join customer c on c.customer_id = r.n", false),
         ("with c as (with d as (select customer_id from customer) select * from d) \

@@ -1,0 +1,154 @@
+//! `WITH RECURSIVE` sent whole: when every table the statement reads (besides its CTEs)
+//! is in one unsharded keyspace, or is a reference table of one keyspace, or there is
+//! none (`with recursive n as (select 1 union all select n + 1 from n where n < 5)`),
+//! one shard answers the statement exactly as one MySQL would, as Vitess sends it.
+//! A recursive CTE over sharded tables needs vtgate to iterate it (Vitess's RecurseCTE):
+//! refused (VT12001).
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{ObjectNamePart, Query, Statement, TableFactor, Visit, Visitor};
+use vschema::TableType;
+
+use super::select::{dual_keyspace, dual_opcode, whole};
+use super::tables::{resolve_name, rewrite_for_shards, table_name, TableUse, Tables};
+use super::Context;
+use crate::description::KeyspaceDesc;
+use crate::error::{EngineError, Result};
+use crate::primitive::Plan;
+use crate::route::Opcode;
+
+/// The tables `query` reads, but for the names of its CTEs.
+fn tables_but_ctes(ctx: &Context, query: &Query) -> Result<Vec<TableUse>> {
+    struct Collect<'a> {
+        ctx: &'a Context<'a>,
+        ctes: Vec<String>,
+        uses: Vec<TableUse>,
+        error: Option<EngineError>,
+    }
+    impl Visitor for Collect<'_> {
+        type Break = ();
+        fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
+            if let Some(with) = &q.with {
+                self.ctes
+                    .extend(with.cte_tables.iter().map(|c| c.alias.name.value.clone()));
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+            let TableFactor::Table {
+                name, alias, args, ..
+            } = factor
+            else {
+                return ControlFlow::Continue(());
+            };
+            if let [ObjectNamePart::Identifier(t)] = name.0.as_slice() {
+                if self.ctes.iter().any(|c| c.eq_ignore_ascii_case(&t.value)) {
+                    return ControlFlow::Continue(());
+                }
+            }
+            if args.is_some() {
+                self.error = Some(EngineError::unsupported("table functions"));
+                return ControlFlow::Break(());
+            }
+            match resolve_name(name, &self.ctx.scope()) {
+                Ok(Some(table)) => self.uses.push(TableUse {
+                    table,
+                    written: table_name(name),
+                    alias: alias.as_ref().map(|a| a.name.value.clone()),
+                }),
+                Ok(None) => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut c = Collect {
+        ctx,
+        ctes: Vec::new(),
+        uses: Vec::new(),
+        error: None,
+    };
+    let _ = query.visit(&mut c);
+    match c.error {
+        Some(e) => Err(e),
+        None => Ok(c.uses),
+    }
+}
+
+/// Plans a statement with `WITH RECURSIVE` as one route, or refuses it.
+pub(super) fn plan_recursive(ctx: &Context, stmt: &Statement, original: &Query) -> Result<Plan> {
+    let uses = tables_but_ctes(ctx, original)?;
+    let mut shard_stmt = stmt.clone();
+    rewrite_for_shards(&mut shard_stmt, &ctx.scope());
+    let Statement::Query(query) = shard_stmt else {
+        return Err(EngineError::unsupported("not a query"));
+    };
+    let instructions = match uses.first() {
+        None => whole(dual_opcode(&query), dual_keyspace(ctx)?, &query),
+        Some(first) => {
+            let ks = &first.table.keyspace;
+            let one_keyspace = uses.iter().all(|u| u.table.keyspace.name == ks.name);
+            let desc = KeyspaceDesc {
+                name: ks.name.clone(),
+                sharded: ks.sharded,
+            };
+            let all_reference = uses
+                .iter()
+                .all(|u| u.table.table_type == TableType::Reference);
+            match (one_keyspace, ks.sharded, all_reference) {
+                (true, false, _) => whole(Opcode::Unsharded, desc, &query),
+                (true, true, true) => whole(Opcode::Reference, desc, &query),
+                _ => return Err(EngineError::unsupported("WITH RECURSIVE across shards")),
+            }
+        }
+    };
+    Ok(Plan {
+        query_type: "SELECT",
+        instructions,
+        tables_used: Tables { uses }.used(),
+        column_names: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{describe, refused};
+
+    fn variant(sql: &str) -> (String, String, String) {
+        let d = describe(sql);
+        let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        (s(&d["Variant"]), s(&d["Keyspace"]["Name"]), s(&d["Query"]))
+    }
+
+    #[test]
+    fn recursive_ctes_without_sharded_tables_go_whole() {
+        let (v, ks, q) =
+            variant("with recursive r as (select 1 as n union all select n + 1 from r where n < 5) select n from r");
+        assert_eq!((v.as_str(), ks.as_str()), ("Reference", "main"));
+        assert!(q.starts_with("WITH RECURSIVE r AS"), "{q}");
+        let (v, ks, q) = variant(
+            "with recursive r as (select id from main.seq union all select s.id from r join main.seq s on s.id = r.id + 1) select * from r",
+        );
+        assert_eq!((v.as_str(), ks.as_str()), ("Unsharded", "main"));
+        assert!(q.contains("JOIN seq s ON"), "{q}");
+        let (v, _, _) = variant(
+            "with recursive r as (select id from ref union all select ref.id from r join ref on ref.id = r.id + 1) select * from r",
+        );
+        assert_eq!(v, "Reference");
+    }
+
+    #[test]
+    fn recursive_ctes_over_sharded_tables_are_refused() {
+        for sql in [
+            "with recursive r as (select id from user union all select u.id from r join user u on u.id = r.id + 1) select * from r",
+            "with recursive r as (select 1 as n union all select n + 1 from r where n < 5) select * from r join music m on m.user_id = r.n",
+            "with recursive r as (select id from main.seq union all select r.id + 1 from r where r.id < 5) select * from r join ref",
+        ] {
+            assert_eq!(refused(sql), "VT12001: unsupported: WITH RECURSIVE across shards", "{sql}");
+        }
+    }
+}
