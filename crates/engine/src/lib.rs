@@ -45,6 +45,7 @@ pub mod owned_dml;
 pub mod planner;
 pub mod primitive;
 pub mod projection;
+pub mod recurse_cte;
 pub mod route;
 pub mod semi_join;
 pub mod subquery;

@@ -195,6 +195,29 @@ pub(super) fn plan_derived(
     original: &Query,
     plan_side: PlanSide,
 ) -> Result<Box<dyn Primitive>> {
+    plan_derived_with(original, &mut |subquery| {
+        plan_side(ctx, &subquery.to_string())
+    })
+}
+
+/// [`plan_derived`] with the derived table's rows computed by `inner` (a recursive CTE's
+/// iteration, say) instead of its query's plan.
+pub(super) fn plan_derived_rows(
+    original: &Query,
+    inner: Box<dyn Primitive>,
+) -> Result<Box<dyn Primitive>> {
+    let mut inner = Some(inner);
+    plan_derived_with(original, &mut |_| {
+        inner
+            .take()
+            .ok_or_else(|| EngineError::BadResult("derived rows planned twice".into()))
+    })
+}
+
+fn plan_derived_with(
+    original: &Query,
+    plan_inner: &mut dyn FnMut(&Query) -> Result<Box<dyn Primitive>>,
+) -> Result<Box<dyn Primitive>> {
     let SetExpr::Select(select) = original.body.as_ref() else {
         return Err(refuse("UNION"));
     };
@@ -238,7 +261,7 @@ pub(super) fn plan_derived(
     if outer.subquery || outer.window {
         return Err(refuse("a subquery or window function"));
     }
-    let inner = plan_side(ctx, &subquery.to_string())?;
+    let inner = plan_inner(subquery)?;
     let grouped =
         !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
     if outer.aggregate || grouped || select.having.is_some() || select.distinct.is_some() {

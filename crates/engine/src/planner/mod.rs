@@ -36,6 +36,7 @@ mod order;
 mod owned;
 mod pullout;
 mod recursive_cte;
+mod recursive_iterated;
 mod reference_dml;
 mod reference_join;
 mod routing;

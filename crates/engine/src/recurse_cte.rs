@@ -1,0 +1,291 @@
+//! [`RecurseCte`]: a recursive common table expression over sharded tables, iterated in
+//! vtgate (Vitess `engine/recurse_cte.go`). The seed's rows are the first iteration; each
+//! later one runs the recursive part once per row of the one before, with that row's
+//! columns bound, until an iteration adds no row.
+//!
+//! As in MariaDB, the columns keep the seed's types: a recursive value that does not fit
+//! them is MariaDB's error (1406 for text too long, 1264 for a number out of range), and
+//! one of another type (which MariaDB would convert) is refused. At most
+//! [`MAX_ITERATIONS`] iterations run after the seed, MariaDB's default
+//! `max_recursive_iterations`, after which MariaDB too stops without an error.
+
+use async_trait::async_trait;
+use proto::query::{Field, QueryResult, Row, Type};
+use proto::sqltypes::flag;
+use sql::literal::BindVars;
+
+use crate::description::PlanDescription;
+use crate::error::{EngineError, Result};
+use crate::join::compared_cell_to_bind;
+use crate::merge_sort::split;
+use crate::primitive::Primitive;
+use crate::vcursor::VCursor;
+
+/// MariaDB's default `max_recursive_iterations`.
+pub const MAX_ITERATIONS: usize = 1000;
+
+/// A recursive CTE's rows.
+#[derive(Debug)]
+pub struct RecurseCte {
+    /// The non-recursive part: the first rows, and the columns' types.
+    pub seed: Box<dyn Primitive>,
+    /// The recursive part, reading the previous iteration's row from bind variables.
+    pub term: Box<dyn Primitive>,
+    /// Bind variable of `term` and the column of a previous row it takes.
+    pub vars: Vec<(String, usize)>,
+}
+
+#[async_trait]
+impl Primitive for RecurseCte {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let mut out = self.seed.execute(vc, vars).await?;
+        let limit = vc.max_memory_rows();
+        let mut last: Vec<Row> = out.rows.clone();
+        for _ in 0..MAX_ITERATIONS {
+            if last.is_empty() {
+                break;
+            }
+            let mut next = Vec::new();
+            for row in &last {
+                let cells = split(row)?;
+                let mut bound = vars.clone();
+                for (name, col) in &self.vars {
+                    let field = out.fields.get(*col).ok_or_else(|| {
+                        EngineError::BadResult(format!("recursive CTE column {col} missing"))
+                    })?;
+                    bound.insert(
+                        name.clone(),
+                        compared_cell_to_bind(field, cells.get(*col).copied().flatten())?,
+                    );
+                }
+                let r = self.term.execute(vc, &bound).await?;
+                for term_row in r.rows {
+                    let at = out.rows.len() + next.len() + 1;
+                    fits(&out.fields, &r.fields, &term_row, at)?;
+                    next.push(term_row);
+                }
+                if out.rows.len() + next.len() > limit {
+                    return Err(EngineError::RowLimit(limit));
+                }
+            }
+            out.rows.extend(next.iter().cloned());
+            last = next;
+        }
+        Ok(out)
+    }
+
+    fn description(&self) -> PlanDescription {
+        let vars: serde_json::Map<String, serde_json::Value> = self
+            .vars
+            .iter()
+            .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
+            .collect();
+        PlanDescription::new("RecurseCTE")
+            .with("JoinVars", serde_json::Value::Object(vars))
+            .input(self.seed.description())
+            .input(self.term.description())
+    }
+}
+
+fn kind(f: &Field) -> Type {
+    Type::try_from(f.r#type).unwrap_or(Type::NullType)
+}
+
+/// The range of an integer column of type `t`, or `None` for another type.
+fn int_range(t: Type) -> Option<(i128, i128)> {
+    Some(match t {
+        Type::Int8 => (-128, 127),
+        Type::Uint8 => (0, 255),
+        Type::Int16 => (-32768, 32767),
+        Type::Uint16 => (0, 65535),
+        Type::Int24 => (-8_388_608, 8_388_607),
+        Type::Uint24 => (0, 16_777_215),
+        Type::Int32 => (i32::MIN.into(), i32::MAX.into()),
+        Type::Uint32 => (0, u32::MAX.into()),
+        Type::Int64 => (i64::MIN.into(), i64::MAX.into()),
+        Type::Uint64 => (0, u64::MAX.into()),
+        _ => return None,
+    })
+}
+
+/// Bytes per character of a collation's character set, where known.
+fn max_bytes_per_char(collation: u32) -> Option<u32> {
+    match collation {
+        63 => Some(1),
+        // latin1
+        5 | 8 | 15 | 31 | 47 | 48 | 49 | 94 => Some(1),
+        // utf8mb3
+        33 | 83 | 192..=215 | 223 => Some(3),
+        // utf8mb4
+        45 | 46 | 224..=247 => Some(4),
+        _ => None,
+    }
+}
+
+fn too_long(name: &str, row: usize) -> EngineError {
+    EngineError::mysql(
+        1406,
+        "22001",
+        format!("Data too long for column '{name}' at row {row}"),
+    )
+}
+
+fn out_of_range(name: &str, row: usize) -> EngineError {
+    EngineError::mysql(
+        1264,
+        "22003",
+        format!("Out of range value for column '{name}' at row {row}"),
+    )
+}
+
+fn other_type(seed: &Field) -> EngineError {
+    EngineError::unsupported(format!(
+        "a recursive CTE whose recursive part gives column {} another type than its first part",
+        seed.name
+    ))
+}
+
+/// Whether the recursive part's `row` fits the seed's columns as MariaDB stores it, `at`
+/// being its row number in the CTE.
+fn fits(seed: &[Field], term: &[Field], row: &Row, at: usize) -> Result<()> {
+    let cells = split(row)?;
+    if cells.len() != seed.len() || term.len() != seed.len() {
+        return Err(EngineError::mysql(
+            1222,
+            "21000",
+            "The used SELECT statements have a different number of columns",
+        ));
+    }
+    for ((s, t), cell) in seed.iter().zip(term).zip(cells) {
+        let Some(value) = cell else {
+            continue;
+        };
+        let text = || String::from_utf8_lossy(value);
+        let (st, tt) = (kind(s), kind(t));
+        if let (Some((lo, hi)), Some(_)) = (int_range(st), int_range(tt)) {
+            let n: i128 = text().parse().map_err(|_| other_type(s))?;
+            if n < lo || n > hi {
+                return Err(out_of_range(&s.name, at));
+            }
+            continue;
+        }
+        if st != tt {
+            return Err(other_type(s));
+        }
+        match st {
+            Type::Decimal => {
+                if s.decimals != t.decimals {
+                    return Err(other_type(s));
+                }
+                // DECIMAL(p, d): the column length counts the sign and the point too.
+                let unsigned = s.flags & flag::UNSIGNED != 0;
+                let precision = s.column_length
+                    - u32::from(s.decimals > 0)
+                    - u32::from(!unsigned);
+                let text = text();
+                let digits = text
+                    .trim_start_matches('-')
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches('0')
+                    .len();
+                if digits as u64 + u64::from(s.decimals) > u64::from(precision) {
+                    return Err(out_of_range(&s.name, at));
+                }
+            }
+            Type::Varchar | Type::Char | Type::Varbinary | Type::Binary => {
+                let Some(per_char) = max_bytes_per_char(s.charset) else {
+                    if t.column_length > s.column_length {
+                        return Err(other_type(s));
+                    }
+                    continue;
+                };
+                let chars = if per_char == 1 {
+                    value.len()
+                } else {
+                    std::str::from_utf8(value)
+                        .map_err(|_| other_type(s))?
+                        .chars()
+                        .count()
+                };
+                if chars as u64 > u64::from(s.column_length / per_char) {
+                    return Err(too_long(&s.name, at));
+                }
+            }
+            Type::Float32
+            | Type::Float64
+            | Type::Datetime
+            | Type::Timestamp
+            | Type::Time
+                if s.decimals != t.decimals =>
+            {
+                return Err(other_type(s));
+            }
+            Type::Text | Type::Blob | Type::Json | Type::Enum | Type::Set | Type::Bit
+                if s.column_length != t.column_length || s.charset != t.charset =>
+            {
+                return Err(other_type(s));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{field, result, rows_of, unsharded_route, FakeVCursor};
+
+    #[tokio::test]
+    async fn iterates_until_no_row_and_binds_the_previous_rows() {
+        let mut vc = FakeVCursor::new("ks", &["0"]);
+        vc.responder = Some(Box::new(|_, _, sql| {
+            let f = [field("n", Type::Int64)];
+            let rows: &[&[Option<&str>]] = match sql {
+                "select 1" => &[&[Some("1")]],
+                "select 1 + 1" => &[&[Some("2")]],
+                "select 2 + 1" => &[&[Some("3")]],
+                _ => &[],
+            };
+            Some(Ok(result(&f, rows)))
+        }));
+        let cte = RecurseCte {
+            seed: unsharded_route("ks", "select 1"),
+            term: unsharded_route("ks", "select :n + 1"),
+            vars: vec![("n".into(), 0)],
+        };
+        let r = cte.execute(&vc, &BindVars::new()).await.unwrap();
+        assert_eq!(
+            rows_of(&r),
+            vec![
+                vec![Some("1".to_string())],
+                vec![Some("2".to_string())],
+                vec![Some("3".to_string())]
+            ]
+        );
+        let sent: Vec<String> = vc.sent().into_iter().map(|(_, q)| q).collect();
+        assert_eq!(sent, ["select 1", "select 1 + 1", "select 2 + 1", "select 3 + 1"]);
+    }
+
+    #[test]
+    fn values_must_fit_the_seed_columns() {
+        let row = |v: &str| Row {
+            lengths: vec![v.len() as i64],
+            values: v.as_bytes().to_vec(),
+        };
+        let mut text = field("s", Type::Varchar);
+        text.charset = 45;
+        text.column_length = 8;
+        let err = fits(&[text.clone()], &[text.clone()], &row("abc"), 2).unwrap_err();
+        assert_eq!((err.errno(), err.to_string()), (1406, "Data too long for column 's' at row 2".to_string()));
+        assert!(fits(&[text.clone()], &[text], &row("ab"), 2).is_ok());
+        let int = field("n", Type::Int32);
+        let big = field("n", Type::Int64);
+        assert!(fits(&[int.clone()], &[big.clone()], &row("5"), 2).is_ok());
+        assert_eq!(fits(&[int.clone()], &[big], &row("3000000000"), 2).unwrap_err().errno(), 1264);
+        let dec = field("n", Type::Decimal);
+        assert_eq!(fits(&[int], &[dec], &row("1.5"), 2).unwrap_err().errno(), 1235);
+    }
+}
