@@ -25,7 +25,7 @@ const FILES: &[(&str, usize)] = &[
     ("from", 127),
     ("union", 44),
     ("vindex_func", 14),
-    ("cte", 56),
+    ("cte", 58),
 ];
 
 fn data_dir() -> Option<PathBuf> {

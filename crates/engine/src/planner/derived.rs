@@ -181,6 +181,9 @@ impl Derived {
 /// The WHERE of a derived table's inner query over one plain table (to
 /// see whether it reaches one shard), if it is one.
 pub(super) fn plain_inner(q: &Query) -> Option<Option<&Expr>> {
+    if q.with.is_some() {
+        return None;
+    }
     let SetExpr::Select(s) = q.body.as_ref() else {
         return None;
     };

@@ -7,81 +7,21 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{ObjectNamePart, Query, Statement, TableFactor, Visit, Visitor};
+use sqlparser::ast::{Query, Statement, Visit, Visitor};
 use vschema::TableType;
 
 use super::select::{dual_keyspace, dual_opcode, whole};
-use super::tables::{resolve_name, rewrite_for_shards, table_name, TableUse, Tables};
+use super::tables::{rewrite_for_shards, Tables};
 use super::Context;
 use crate::description::KeyspaceDesc;
 use crate::error::{EngineError, Result};
 use crate::primitive::Plan;
 use crate::route::Opcode;
 
-/// The tables `query` reads, but for the names of its CTEs.
-fn tables_but_ctes(ctx: &Context, query: &Query) -> Result<Vec<TableUse>> {
-    struct Collect<'a> {
-        ctx: &'a Context<'a>,
-        ctes: Vec<String>,
-        uses: Vec<TableUse>,
-        error: Option<EngineError>,
-    }
-    impl Visitor for Collect<'_> {
-        type Break = ();
-        fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
-            if let Some(with) = &q.with {
-                self.ctes
-                    .extend(with.cte_tables.iter().map(|c| c.alias.name.value.clone()));
-            }
-            ControlFlow::Continue(())
-        }
-        fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
-            let TableFactor::Table {
-                name, alias, args, ..
-            } = factor
-            else {
-                return ControlFlow::Continue(());
-            };
-            if let [ObjectNamePart::Identifier(t)] = name.0.as_slice() {
-                if self.ctes.iter().any(|c| c.eq_ignore_ascii_case(&t.value)) {
-                    return ControlFlow::Continue(());
-                }
-            }
-            if args.is_some() {
-                self.error = Some(EngineError::unsupported("table functions"));
-                return ControlFlow::Break(());
-            }
-            match resolve_name(name, &self.ctx.scope()) {
-                Ok(Some(table)) => self.uses.push(TableUse {
-                    table,
-                    written: table_name(name),
-                    alias: alias.as_ref().map(|a| a.name.value.clone()),
-                }),
-                Ok(None) => {}
-                Err(e) => {
-                    self.error = Some(e);
-                    return ControlFlow::Break(());
-                }
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let mut c = Collect {
-        ctx,
-        ctes: Vec::new(),
-        uses: Vec::new(),
-        error: None,
-    };
-    let _ = query.visit(&mut c);
-    match c.error {
-        Some(e) => Err(e),
-        None => Ok(c.uses),
-    }
-}
-
 /// Plans a statement with `WITH RECURSIVE` as one route, or refuses it.
 pub(super) fn plan_recursive(ctx: &Context, stmt: &Statement, original: &Query) -> Result<Plan> {
-    let uses = tables_but_ctes(ctx, original)?;
+    // Every table but the CTEs themselves.
+    let uses = Tables::collect(stmt, &ctx.scope())?.uses;
     let mut shard_stmt = stmt.clone();
     rewrite_for_shards(&mut shard_stmt, &ctx.scope());
     let Statement::Query(query) = shard_stmt else {
@@ -114,6 +54,43 @@ pub(super) fn plan_recursive(ctx: &Context, stmt: &Statement, original: &Query) 
     })
 }
 
+/// Whether `query` holds a recursive WITH below its top level (a derived table or subquery).
+pub(super) fn nested_recursive(query: &Query) -> bool {
+    struct Nested {
+        depth: usize,
+    }
+    impl Visitor for Nested {
+        type Break = ();
+        fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
+            self.depth += 1;
+            if self.depth > 1 && q.with.as_ref().is_some_and(|w| w.recursive) {
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+        fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+            self.depth -= 1;
+            ControlFlow::Continue(())
+        }
+    }
+    query.visit(&mut Nested { depth: 0 }).is_break()
+}
+
+/// Whether a plan (as VEXPLAIN shows it) sends a recursive WITH to shards of a sharded
+/// keyspace where it could read sharded rows: any route but a Reference one (chosen only
+/// when the statement reads no sharded table) or one that sends nothing.
+pub(super) fn sends_recursive_to_shards(d: &serde_json::Value) -> bool {
+    let sharded = d["Keyspace"]["Sharded"].as_bool() == Some(true);
+    let harmless = matches!(d["Variant"].as_str(), Some("Reference" | "None"));
+    let recursive = d["Query"]
+        .as_str()
+        .is_some_and(|q| q.to_ascii_uppercase().contains("RECURSIVE"));
+    (sharded && recursive && !harmless)
+        || d["Inputs"]
+            .as_array()
+            .is_some_and(|inputs| inputs.iter().any(sends_recursive_to_shards))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{describe, refused};
@@ -122,6 +99,17 @@ mod tests {
         let d = describe(sql);
         let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
         (s(&d["Variant"]), s(&d["Keyspace"]["Name"]), s(&d["Query"]))
+    }
+
+    /// Each node of a plan as `OperatorType Variant Query`.
+    fn walk(d: &serde_json::Value, out: &mut Vec<String>) {
+        let op = d["OperatorType"].as_str().unwrap_or_default();
+        let variant = d["Variant"].as_str().unwrap_or_default();
+        let query = d["Query"].as_str().unwrap_or_default();
+        out.push(format!("{op} {variant} {query}").trim().to_string());
+        for i in d["Inputs"].as_array().into_iter().flatten() {
+            walk(i, out);
+        }
     }
 
     #[test]
@@ -148,15 +136,6 @@ mod tests {
              select u.id, u.name from r join user u on u.id = r.id + 1 where r.id < 9) select name from r",
         );
         let mut shapes = Vec::new();
-        fn walk(d: &serde_json::Value, out: &mut Vec<String>) {
-            let op = d["OperatorType"].as_str().unwrap_or_default();
-            let variant = d["Variant"].as_str().unwrap_or_default();
-            let query = d["Query"].as_str().unwrap_or_default();
-            out.push(format!("{op} {variant} {query}").trim().to_string());
-            for i in d["Inputs"].as_array().into_iter().flatten() {
-                walk(i, out);
-            }
-        }
         walk(&d, &mut shapes);
         // The CTE's column is a bind variable of the recursive part, run per previous row.
         assert_eq!(
@@ -168,11 +147,17 @@ mod tests {
                 "Route Scatter SELECT u.id, u.name FROM user u WHERE :vt_cte_0 < 9 AND u.id = :vt_cte_0 + 1",
             ]
         );
+        // Joined by the statement: the CTE is a derived table vtgate computes, never a
+        // statement for the shards.
+        let d = describe(
+            "with recursive r as (select id from user where id = 5 union all select u.id from r \
+             join user u on u.id = r.id + 1 where r.id < 9) select r.id, m.id from r join music m on m.user_id = r.id",
+        );
+        let mut shapes = Vec::new();
+        walk(&d, &mut shapes);
+        assert!(shapes.iter().any(|s| s == "RecurseCTE"), "{shapes:?}");
+        assert!(!shapes.iter().any(|s| s.contains("RECURSIVE")), "{shapes:?}");
         for (sql, why) in [
-            (
-                "with recursive r as (select 1 as n union all select n + 1 from r where n < 5) select * from r join music m on m.user_id = r.n",
-                "the CTE joined with other tables",
-            ),
             (
                 "with recursive r as (select id from user union select u.id from r join user u on u.id = r.id + 1) select * from r",
                 "a CTE other than one SELECT UNION ALL one SELECT",
@@ -196,5 +181,27 @@ mod tests {
                 "{sql}"
             );
         }
+    }
+
+    #[test]
+    fn no_plan_sends_a_recursive_cte_over_sharded_tables_to_the_shards() {
+        // Sent whole to user 5's shard, the CTE would read only that shard's music rows.
+        assert_eq!(
+            refused(
+                "select (with recursive r as (select id from music where user_id = 5 union all \
+                 select m.id from r join music m on m.user_id = r.id) select count(*) from r) \
+                 from user where id = 5"
+            ),
+            "VT12001: unsupported: WITH RECURSIVE across shards: the CTE would run on each shard"
+        );
+        // A subquery vtgate runs first is planned on its own: iterated.
+        let d = describe(
+            "select id from user where id = 5 and exists (with recursive r as (select id from \
+             music where user_id = 5 union all select m.id from r join music m \
+             on m.user_id = r.id) select 1 from r)",
+        );
+        let mut shapes = Vec::new();
+        walk(&d, &mut shapes);
+        assert!(shapes.iter().any(|s| s == "RecurseCTE"), "{shapes:?}");
     }
 }

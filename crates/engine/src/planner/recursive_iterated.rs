@@ -8,22 +8,25 @@
 //! The statement's own query reads the CTE as a derived table computed by vtgate
 //! ([`plan_derived_rows`]).
 //!
+//! A statement that joins the CTE reads it as a derived table holding the recursive
+//! statement reduced to the CTE ([`plan_joined`]); no plan may send that to a shard.
+//!
 //! Refused: several CTEs, UNION DISTINCT, the CTE LEFT JOINed or read twice, aggregates,
 //! DISTINCT, ORDER BY or LIMIT in the recursive part, an unqualified CTE column beside other
-//! tables (which table has it is not known), and a statement that joins the CTE.
+//! tables (which table has it is not known).
 
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    visit_expressions_mut, Expr, GroupByExpr, JoinConstraint, JoinOperator, ObjectNamePart, Query,
-    Select, SetExpr, SetOperator, SetQuantifier, TableAlias, TableFactor, TableWithJoins,
-    Value as AstValue, Visit, Visitor,
+    visit_expressions_mut, Expr, GroupByExpr, Ident, JoinConstraint, JoinOperator, ObjectNamePart,
+    Query, Select, SetExpr, SetOperator, SetQuantifier, Statement, TableAlias, TableFactor,
+    TableWithJoins, Value as AstValue, Visit, VisitMut, Visitor, VisitorMut,
 };
 
 use super::derived::{derived_columns, plan_derived_rows};
 use super::derived_routing::and_all;
 use super::order::features;
-use super::select::plan_side;
+use super::select::{plan_select, plan_side};
 use super::Context;
 use crate::error::{EngineError, Result};
 use crate::primitive::Primitive;
@@ -292,12 +295,13 @@ pub(super) fn plan_iterated(ctx: &Context, original: &Query) -> Result<Box<dyn P
     let SetExpr::Select(select) = outer.body.as_mut() else {
         return Err(refuse("a UNION over the CTE"));
     };
+    let only_cte = matches!(select.from.as_slice(), [only] if only.joins.is_empty() && is_cte(&only.relation, name));
+    if !only_cte {
+        return plan_joined(ctx, original, &cols);
+    }
     let [only] = select.from.as_mut_slice() else {
         return Err(refuse("the CTE joined with other tables"));
     };
-    if !only.joins.is_empty() || !is_cte(&only.relation, name) {
-        return Err(refuse("the CTE joined with other tables"));
-    }
     let alias = match &only.relation {
         TableFactor::Table { alias: Some(a), .. } => a.name.clone(),
         _ => cte.alias.name.clone(),
@@ -314,4 +318,68 @@ pub(super) fn plan_iterated(ctx: &Context, original: &Query) -> Result<Box<dyn P
         sample: None,
     };
     plan_derived_rows(&outer, Box::new(recurse))
+}
+
+/// Plans a statement that joins the CTE (or reads it in a subquery): each reference becomes
+/// a derived table holding the recursive statement reduced to its CTE
+/// (`(with recursive r as (...) select r.a, r.b from r) as r`), which the join planners
+/// plan on its own, landing in [`plan_iterated`] again.
+fn plan_joined(ctx: &Context, original: &Query, cols: &[String]) -> Result<Box<dyn Primitive>> {
+    let Some(with) = &original.with else {
+        return Err(refuse("no WITH"));
+    };
+    let name = with.cte_tables[0].alias.name.clone();
+    let mut reduced = sql::parse::parse(&format!(
+        "select {} from {}",
+        cols.iter()
+            .map(|c| format!("{}.{}", name, Ident::with_quote('`', c)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        name
+    ))
+    .map_err(|e| EngineError::BadResult(e.message().to_string()))
+    .and_then(|s| match s {
+        Statement::Query(q) => Ok(*q),
+        _ => Err(EngineError::BadResult("not a query".into())),
+    })?;
+    reduced.with = Some(with.clone());
+    let mut outer = original.clone();
+    outer.with = None;
+    let mut replace = Replace {
+        name: &name.value,
+        reduced: &reduced,
+    };
+    let _ = VisitMut::visit(&mut outer, &mut replace);
+    // plan_select refuses a plan that would send the reduced statement to shards.
+    Ok(plan_select(ctx, &Statement::Query(Box::new(outer)))?.instructions)
+}
+
+struct Replace<'a> {
+    name: &'a str,
+    reduced: &'a Query,
+}
+
+impl VisitorMut for Replace<'_> {
+    type Break = ();
+    fn post_visit_table_factor(&mut self, f: &mut TableFactor) -> ControlFlow<()> {
+        if !is_cte(f, self.name) {
+            return ControlFlow::Continue(());
+        }
+        let alias = match f {
+            TableFactor::Table { alias: Some(a), .. } => a.name.clone(),
+            _ => Ident::new(self.name),
+        };
+        *f = TableFactor::Derived {
+            lateral: false,
+            subquery: Box::new(self.reduced.clone()),
+            alias: Some(TableAlias {
+                explicit: true,
+                name: alias,
+                columns: Vec::new(),
+                at: None,
+            }),
+            sample: None,
+        };
+        ControlFlow::Continue(())
+    }
 }

@@ -302,6 +302,10 @@ fn item_routing(ctx: &Context, factor: &TableFactor, conds: &[&Expr]) -> Result<
             let SetExpr::Select(inner) = subquery.body.as_ref() else {
                 return Ok(Pin::Unknown);
             };
+            if subquery.with.is_some() {
+                // A recursive CTE reduced to a derived table: vtgate computes it.
+                return Ok(Pin::Unknown);
+            }
             if let Some(a) = alias {
                 // MySQL's errors for the derived table's columns (duplicates).
                 match derived_columns(subquery, a) {

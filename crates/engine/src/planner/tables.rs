@@ -101,14 +101,33 @@ struct Collector<'a> {
     scope: &'a Scope<'a>,
     uses: Vec<TableUse>,
     error: Option<EngineError>,
+    /// The names of the CTEs each query being visited defines (a recursive CTE left in
+    /// the statement reads itself; its name is not a table).
+    ctes: Vec<Vec<String>>,
+    /// Whether CTE names are skipped: only in a SELECT, whose planner never sends a
+    /// recursive CTE over sharded tables to the shards; in DML a CTE's name stays an
+    /// unknown table.
+    skip_ctes: bool,
 }
 
 impl Visitor for Collector<'_> {
     type Break = ();
 
+    fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.ctes.pop();
+        ControlFlow::Continue(())
+    }
+
     /// A SELECT from a vindex alone (in a subquery, say) needs Vitess's
     /// WHERE clause; without one it fails as Vitess's does.
     fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
+        self.ctes.push(
+            q.with
+                .iter()
+                .flat_map(|w| &w.cte_tables)
+                .map(|c| c.alias.name.value.clone())
+                .collect(),
+        );
         let SetExpr::Select(s) = q.body.as_ref() else {
             return ControlFlow::Continue(());
         };
@@ -137,6 +156,11 @@ impl Visitor for Collector<'_> {
         else {
             return ControlFlow::Continue(());
         };
+        if let [ObjectNamePart::Identifier(t)] = name.0.as_slice() {
+            if self.skip_ctes && self.ctes.iter().flatten().any(|c| c.eq_ignore_ascii_case(&t.value)) {
+                return ControlFlow::Continue(());
+            }
+        }
         if args.is_some() {
             self.error = Some(EngineError::unsupported("table functions"));
             return ControlFlow::Break(());
@@ -219,6 +243,8 @@ impl Tables {
             scope,
             uses: Vec::new(),
             error: None,
+            ctes: Vec::new(),
+            skip_ctes: matches!(stmt, Statement::Query(_)),
         };
         let _ = Visit::visit(stmt, &mut c);
         match c.error {

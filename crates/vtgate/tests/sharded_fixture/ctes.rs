@@ -1,7 +1,7 @@
 //! Common table expressions across shards: each reference to a non-recursive CTE is planned
 //! as its query in a derived table. A recursive CTE goes whole to one shard when it reads no
 //! table, reference tables or one unsharded keyspace; over sharded tables vtgate iterates it
-//! (one SELECT UNION ALL one SELECT, the statement reading only the CTE). Nested WITHs are
+//! (one SELECT UNION ALL one SELECT), also where the statement joins it. Nested WITHs are
 //! refused.
 
 use super::{q, Query};
@@ -76,9 +76,34 @@ pub(super) fn cte_queries(out: &mut Vec<Query>) {
           where customer_id = 1 union all select c.customer_id, concat(r.s, 'x') from r \
           join customer c on c.customer_id = r.customer_id + 1 where c.customer_id < 9) \
           select * from r", false),
-        // Refused: a recursive CTE joined with a sharded table, UNION DISTINCT, nested WITH.
+        // joined by the statement, or read in its subquery: a derived table vtgate computes
         ("with recursive r as (select 1 as n union all select n + 1 from r where n < 5) \
           select * from r join customer c on c.customer_id = r.n", false),
+        ("with recursive r as (select customer_id, 0 as d from customer \
+          where customer_id in (1, 21) union all select c.customer_id, r.d + 1 from r \
+          join customer c on c.customer_id = r.customer_id + 1 where r.d < 4) \
+          select r.d, c.customer_id, c.name, o.order_id from r \
+          join customer c on c.customer_id = r.customer_id \
+          join corder o on o.customer_id = c.customer_id", false),
+        ("with recursive r as (select customer_id, 0 as d from customer where customer_id < 3 \
+          union all select c.customer_id, r.d + 1 from r join customer c \
+          on c.customer_id = r.customer_id + 2 where r.d < 5) \
+          select r.customer_id, r.d, o.order_id from r left join corder o \
+          on o.customer_id = r.customer_id and o.qty > 5", false),
+        ("with recursive r as (select customer_id from customer where customer_id < 3 \
+          union all select c.customer_id from r join customer c \
+          on c.customer_id = r.customer_id + 2 where c.customer_id < 15) \
+          select count(*), sum(price) from corder where customer_id in (select customer_id from r)", false),
+        ("select count(*), sum(price) from corder where customer_id in (with recursive r as \
+          (select customer_id from customer where customer_id < 3 union all select c.customer_id \
+          from r join customer c on c.customer_id = r.customer_id + 2 where c.customer_id < 15) \
+          select customer_id from r)", false),
+        // Refused: UNION DISTINCT, a recursive CTE in a subquery the shards would run each
+        // over their own rows, nested WITH.
+        ("select customer_id, (with recursive r as (select order_id from corder \
+          where customer_id = 1 union all select o.order_id from r join corder o \
+          on o.order_id = r.order_id + 7 where o.order_id < 100) select count(*) from r) \
+          from customer where customer_id = 1", false),
         ("with recursive r as (select customer_id from customer where customer_id < 3 \
           union select c.customer_id from r join customer c on c.customer_id = r.customer_id + 1 \
           where c.customer_id < 9) select * from r", false),
