@@ -106,6 +106,24 @@ pub enum Unmapped {
     OneShard,
 }
 
+/// The shards a statement's target qualifier (`` `ks:-80`.t ``, `` `ks[-80]`.t ``) names.
+#[derive(Debug, Clone)]
+pub enum TargetShards {
+    /// One shard by name.
+    Shard(String),
+    /// The shards a key range or keyspace id touches.
+    Keyspace(Destination),
+}
+
+impl TargetShards {
+    fn describe(&self) -> String {
+        match self {
+            TargetShards::Shard(s) => format!("Shard({s})"),
+            TargetShards::Keyspace(d) => format!("{d:?}"),
+        }
+    }
+}
+
 /// Sends a query to shards.
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -119,8 +137,8 @@ pub struct Route {
     pub field_query: String,
     /// For Equal, EqualUnique and IN.
     pub vindex: Option<RouteVindex>,
-    /// For ByDestination: the shards.
-    pub target_shards: Vec<String>,
+    /// For ByDestination: where the statement's target qualifier points.
+    pub target: Option<TargetShards>,
     /// Merge-sort the shard results by these columns.
     pub order_by: Vec<OrderByParam>,
     /// Trailing columns to drop from the result (added for sorting).
@@ -145,7 +163,7 @@ impl Route {
             query,
             field_query,
             vindex: None,
-            target_shards: Vec::new(),
+            target: None,
             order_by: Vec::new(),
             hidden_columns: 0,
             sort_from_hidden: false,
@@ -210,7 +228,30 @@ impl Route {
             }
             Opcode::Scatter => all(),
             Opcode::None => Ok(Vec::new()),
-            Opcode::ByDestination => Ok(self.target_shards.clone()),
+            Opcode::ByDestination => match &self.target {
+                Some(TargetShards::Shard(name)) => {
+                    if all()?.iter().any(|s| s == name) {
+                        Ok(vec![name.clone()])
+                    } else {
+                        Err(EngineError::mysql(
+                            1105,
+                            "HY000",
+                            format!("VT05003: unknown shard {}/{name}", self.keyspace.name),
+                        ))
+                    }
+                }
+                Some(TargetShards::Keyspace(dest)) => {
+                    let shards = all()?;
+                    Ok(dest
+                        .resolve(&shards)?
+                        .into_iter()
+                        .filter_map(|i| shards.get(i).cloned())
+                        .collect())
+                }
+                None => Err(EngineError::BadResult(
+                    "ByDestination without a target".into(),
+                )),
+            },
             Opcode::EqualUnique
             | Opcode::Equal
             | Opcode::In
@@ -352,11 +393,8 @@ impl Primitive for Route {
             keyspace: Some(self.keyspace.clone()),
             ..PlanDescription::new(self.operator).variant(self.opcode.name())
         };
-        if !self.target_shards.is_empty() {
-            d = d.with(
-                "TargetDestination",
-                format!("Shards({})", self.target_shards.join(",")),
-            );
+        if let Some(t) = &self.target {
+            d = d.with("TargetDestination", t.describe());
         }
         d = d.with("FieldQuery", self.field_query.clone());
         if !self.order_by.is_empty() {

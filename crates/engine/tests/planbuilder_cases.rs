@@ -20,7 +20,7 @@ const FILES: &[(&str, usize)] = &[
     ("aggr", 161),
     ("memory_sort", 16),
     ("postprocess", 65),
-    ("dml", 197),
+    ("dml", 202),
     ("reference", 34),
     ("from", 127),
     ("union", 44),

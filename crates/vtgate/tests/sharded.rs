@@ -114,6 +114,52 @@ async fn sharded_keyspace_behaviour() {
     let mut shards: Vec<&str> = sent.iter().map(|r| r.2.as_str()).collect();
     shards.sort();
     assert_eq!(shards, ["-80", "80-"], "{sent:?}");
+    // An UPDATE aimed at shards by its table's qualifier (a key range, a shard name) changes
+    // the rows of those shards only, whatever its WHERE says.
+    let mut one = cluster.conn(Some("customer")).await;
+    let mut on_shard = 0u64;
+    let mut shard = "";
+    for s in ["80-", "-80"] {
+        one.query_drop(format!("use `customer/{s}`")).await.unwrap();
+        on_shard = one
+            .query_first("select count(*) from corder")
+            .await
+            .unwrap()
+            .unwrap();
+        shard = s;
+        if on_shard > 0 {
+            break;
+        }
+    }
+    assert!(on_shard > 0, "no corder row on either shard");
+    let json: String = c
+        .query_first(format!(
+            "vexplain plan update `customer[{shard}]`.corder set price = 1"
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(plan["Variant"], "ByDestination", "{json}");
+    c.query_drop(format!(
+        "update `customer[{shard}]`.corder set price = price + 1000"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(c.affected_rows(), on_shard);
+    let raised: u64 = c
+        .query_first("select count(*) from corder where price > 1000")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(raised, on_shard);
+    c.query_drop(format!(
+        "update `customer:{shard}`.corder set price = price - 1000 where price > 1000"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(c.affected_rows(), on_shard);
+    drop(one);
     // A hex literal is the number 55 against the BIGINT column: it reaches that id's one
     // shard, written as the client wrote it.
     let sent: Vec<(u32, String, String, String)> = c

@@ -41,7 +41,7 @@ const ROWS_MARKER: &str = "__vt_insert_rows__";
 /// The single table a DML statement writes, when all its tables are in
 /// one keyspace; `Ok(Err(route))` when the keyspace is unsharded and the
 /// statement can be sent whole.
-fn target<'t>(
+pub(super) fn target<'t>(
     ctx: &Context,
     stmt: &Statement,
     tables: &'t Tables,
@@ -412,7 +412,7 @@ pub(super) fn check_assignment(target: &AssignmentTarget, table: &TableUse) -> R
 /// Refuses UPDATE assignments to vindex columns, except to the columns of
 /// owned lookup vindexes (maintained by [`wrap_owned`]).
 /// A vindex column assigned twice in one UPDATE: Vitess's VT03015.
-fn check_duplicate_vindex_sets(
+pub(super) fn check_duplicate_vindex_sets(
     assignments: &[sqlparser::ast::Assignment],
     table: &TableUse,
 ) -> Result<()> {
@@ -439,7 +439,7 @@ fn check_duplicate_vindex_sets(
     Ok(())
 }
 
-fn check_update_assignment(target: &AssignmentTarget, table: &TableUse) -> Result<()> {
+pub(super) fn check_update_assignment(target: &AssignmentTarget, table: &TableUse) -> Result<()> {
     if let AssignmentTarget::ColumnName(name) = target {
         let col = column_name(name);
         let owned_column = table
@@ -482,7 +482,7 @@ fn limited_across_shards(
 
 /// A routed UPDATE or DELETE of one sharded table, maintaining its owned
 /// lookup vindexes (`assignments`: an UPDATE's).
-fn routed_dml(
+pub(super) fn routed_dml(
     ctx: &Context,
     stmt: &Statement,
     table: &TableUse,
@@ -500,10 +500,16 @@ fn routed_dml(
     let mut r = Route::new(routing.opcode, desc, shard_stmt.to_string(), String::new());
     r.vindex = routing.vindex;
     r.operator = operator;
+    if let Some(target) = &ctx.destination {
+        // Aimed at shards: sent as written to those, whatever the WHERE says.
+        r.opcode = Opcode::ByDestination;
+        r.vindex = None;
+        r.target = Some(target.clone());
+    }
     wrap_owned(ctx, stmt, table, assignments, r)
 }
 
-fn single_table(relation: &TableFactor, joins: usize) -> Result<()> {
+pub(super) fn single_table(relation: &TableFactor, joins: usize) -> Result<()> {
     match relation {
         TableFactor::Table { .. } if joins == 0 => Ok(()),
         _ => Err(EngineError::unsupported(
@@ -574,6 +580,9 @@ pub(super) fn plan_update(ctx: &Context, stmt: &Statement, update: &Update) -> R
         _ => false,
     };
     let tables = Tables::collect(stmt, &ctx.scope()).map_err(|e| modifier_error(e, misread))?;
+    if ctx.destination.is_some() {
+        return super::targets::plan_aimed(ctx, stmt, &tables);
+    }
     if let Some(route) = plan_colocated_dml(ctx, stmt, &tables, Dml::Update(update))? {
         return Ok(plan_of("UPDATE", &tables, route));
     }
@@ -649,6 +658,9 @@ pub(super) fn plan_delete(ctx: &Context, stmt: &Statement, delete: &Delete) -> R
     check_delete_targets(delete).map_err(|e| modifier_error(e, misread))?;
     super::checks::check_delete_sources(delete)?;
     let tables = Tables::collect(stmt, &ctx.scope())?;
+    if ctx.destination.is_some() {
+        return super::targets::plan_aimed(ctx, stmt, &tables);
+    }
     if let Some(route) = plan_colocated_dml(ctx, stmt, &tables, Dml::Delete(delete))? {
         return Ok(plan_of("DELETE", &tables, route));
     }

@@ -97,13 +97,19 @@ pub fn plan_with(
     tablet_type: TabletType,
     options: PlanOptions,
 ) -> Result<Plan> {
+    targets::check_target_qualifiers(stmt, vschema)?;
+    let (stmt, destination) = match targets::dml_destination(stmt, vschema) {
+        Some((bare, shards)) => (std::borrow::Cow::Owned(bare), Some(shards)),
+        None => (std::borrow::Cow::Borrowed(stmt), None),
+    };
+    let stmt = stmt.as_ref();
     let ctx = Context {
         vschema,
         default_keyspace,
         tablet_type,
         options,
+        destination,
     };
-    targets::check_target_qualifiers(stmt, vschema)?;
     match stmt {
         Statement::Query(_) => select::plan_select(&ctx, stmt),
         Statement::Insert(i) => dml::plan_insert(&ctx, stmt, i),
@@ -130,6 +136,8 @@ pub(crate) struct Context<'a> {
     pub tablet_type: TabletType,
     /// The statement's directives.
     pub options: PlanOptions,
+    /// The shards an UPDATE or DELETE's target qualifier names (`` `ks[-80]`.t ``).
+    pub destination: Option<crate::route::TargetShards>,
 }
 
 impl<'a> Context<'a> {

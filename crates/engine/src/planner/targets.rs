@@ -1,16 +1,26 @@
 //! Tables qualified by a Vitess target instead of a keyspace
 //! (`` `user[-]`.t ``, `` `user:-80`.t ``, `` `user@replica`.t ``): Vitess
 //! refuses a SELECT or INSERT that names shards that way, and an UPDATE or
-//! DELETE aimed at a replica, before planning. Other uses are left to name
+//! DELETE aimed at a replica, before planning. An UPDATE or DELETE aimed at
+//! shards goes to them ([`dml_destination`]). Other uses are left to name
 //! resolution (which does not know such keyspaces).
 
 use std::ops::ControlFlow;
 
-use sql::target::{TabletType, Target};
-use sqlparser::ast::{ObjectName, ObjectNamePart, Statement, Visit, Visitor};
+use sql::target::{Destination, TabletType, Target};
+use sqlparser::ast::{
+    visit_relations_mut, FromTable, Ident, ObjectName, ObjectNamePart, Statement, Visit, Visitor,
+};
 use vschema::VSchema;
 
+use super::dml::{
+    check_duplicate_vindex_sets, check_update_assignment, plan_of, routed_dml, single_table, target,
+};
+use super::tables::Tables;
+use super::Context;
 use crate::error::{EngineError, Result};
+use crate::primitive::Plan;
+use crate::route::TargetShards;
 
 /// The targets written as table qualifiers in a statement.
 struct Qualifiers<'a> {
@@ -33,6 +43,92 @@ impl Visitor for Qualifiers<'_> {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// An UPDATE or DELETE whose table is qualified by a target with a destination
+/// (`` update `ks[-80]`.t ``, `` delete from `ks:-80`.t ``): the statement with the
+/// keyspace's own name there, and the shards the target names. Vitess sends such a
+/// statement as written to those shards (`ByDestination`).
+pub(super) fn dml_destination(
+    stmt: &Statement,
+    vschema: &VSchema,
+) -> Option<(Statement, TargetShards)> {
+    if !matches!(stmt, Statement::Update(_) | Statement::Delete(_)) {
+        return None;
+    }
+    let mut q = Qualifiers {
+        vschema,
+        found: Vec::new(),
+    };
+    let _ = stmt.visit(&mut q);
+    let [target] = q.found.as_slice() else {
+        return None;
+    };
+    let shards = match target.destination.as_ref()? {
+        Destination::Shard(s) => TargetShards::Shard(s.clone()),
+        Destination::KeyRange(r) => {
+            TargetShards::Keyspace(vschema::Destination::KeyRange(vschema::KeyRange {
+                start: r.start.clone(),
+                end: r.end.clone(),
+            }))
+        }
+        Destination::KeyspaceId(k) => TargetShards::Keyspace(vschema::Destination::KeyspaceId(
+            vschema::KeyspaceId(k.clone()),
+        )),
+    };
+    let mut bare = stmt.clone();
+    let _ = visit_relations_mut(&mut bare, |name| {
+        if let [ObjectNamePart::Identifier(qualifier), _] = name.0.as_mut_slice() {
+            if Target::parse(&qualifier.value).is_ok_and(|t| t.keyspace == target.keyspace) {
+                *qualifier = Ident::new(target.keyspace.clone());
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Some((bare, shards))
+}
+
+/// An UPDATE or DELETE of one table aimed at shards by its qualifier: the statement as
+/// written goes to those shards (maintaining owned lookup vindexes), as Vitess sends it.
+pub(super) fn plan_aimed(ctx: &Context, stmt: &Statement, tables: &Tables) -> Result<Plan> {
+    let (query_type, operator, selection, assignments) = match stmt {
+        Statement::Update(u) => {
+            single_table(&u.table.relation, u.table.joins.len())?;
+            (
+                "UPDATE",
+                "Update",
+                u.selection.as_ref(),
+                Some(u.assignments.as_slice()),
+            )
+        }
+        Statement::Delete(d) => {
+            let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &d.from;
+            match from.as_slice() {
+                [only] if d.tables.is_empty() && d.using.is_none() => {
+                    single_table(&only.relation, only.joins.len())?
+                }
+                _ => {
+                    return Err(EngineError::unsupported(
+                        "multi-table DML on a sharded keyspace",
+                    ))
+                }
+            }
+            ("DELETE", "Delete", d.selection.as_ref(), None)
+        }
+        _ => return Err(EngineError::unsupported("a target destination here")),
+    };
+    let table = match target(ctx, stmt, tables, operator)? {
+        Err(whole) => return Ok(plan_of(query_type, tables, whole)),
+        Ok(t) => t,
+    };
+    if let Some(assignments) = assignments {
+        check_duplicate_vindex_sets(assignments, table)?;
+        for a in assignments {
+            check_update_assignment(&a.target, table)?;
+        }
+    }
+    let route = routed_dml(ctx, stmt, table, selection, operator, assignments)?;
+    Ok(plan_of(query_type, tables, route))
 }
 
 /// Vitess's refusal of a target qualifier `stmt` may not use.
@@ -71,8 +167,11 @@ pub(super) fn check_target_qualifiers(stmt: &Statement, vschema: &VSchema) -> Re
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{refused, vschema};
+    use super::super::tests::{describe, refused, vschema};
     use super::check_target_qualifiers;
+    use crate::testing::{field, result, FakeVCursor};
+    use proto::query::Type;
+    use sql::literal::BindVars;
 
     fn check(sql: &str) -> Result<(), String> {
         let stmt = sql::parse::parse(sql).unwrap();
@@ -104,10 +203,52 @@ mod tests {
         for sql in [
             "select * from user.music",
             "select * from `nosuch[-]`.music",
-            "update `user[-]`.music set col = 1",
             "select * from `user@replica`.music",
         ] {
             assert_eq!(check(sql), Ok(()), "{sql}");
         }
+    }
+
+    #[test]
+    fn writes_aimed_at_shards_go_to_those_shards_as_written() {
+        let d = describe("update `user[-]`.music set col = 1 where col = 2");
+        assert_eq!(d["OperatorType"], "Update");
+        assert_eq!(d["Variant"], "ByDestination");
+        assert_eq!(d["Query"], "UPDATE music SET col = 1 WHERE col = 2");
+        // The WHERE does not route a statement aimed at shards.
+        let d = describe("delete from `user:80-`.music where user_id = 5");
+        assert_eq!(
+            (d["Variant"].as_str(), d["TargetDestination"].as_str()),
+            (Some("ByDestination"), Some("Shard(80-)"))
+        );
+        assert_eq!(d["Query"], "DELETE FROM music WHERE user_id = 5");
+    }
+
+    #[tokio::test]
+    async fn a_key_range_target_reaches_the_shards_it_covers() {
+        let vc = FakeVCursor::new("user", &["-40", "40-80", "80-c0", "c0-"]).result(
+            "user",
+            "40-80",
+            result(&[field("a", Type::Int64)], &[]),
+        );
+        for (sql, shards) in [
+            ("update `user[-80]`.music set col = 1", vec!["-40", "40-80"]),
+            (
+                "update `user[60-]`.music set col = 1",
+                vec!["40-80", "80-c0", "c0-"],
+            ),
+            ("delete from `user:c0-`.music", vec!["c0-"]),
+        ] {
+            let stmt = sql::parse::parse(sql).unwrap();
+            let plan = crate::planner::plan(&stmt, &vschema(), None).unwrap();
+            vc.log.lock().unwrap().clear();
+            plan.execute(&vc, &BindVars::new()).await.unwrap();
+            let sent: Vec<String> = vc.sent().into_iter().map(|(shard, _)| shard).collect();
+            assert_eq!(sent, shards, "{sql}");
+        }
+        let stmt = sql::parse::parse("delete from `user:80-`.music").unwrap();
+        let plan = crate::planner::plan(&stmt, &vschema(), None).unwrap();
+        let err = plan.execute(&vc, &BindVars::new()).await.unwrap_err();
+        assert_eq!(err.to_string(), "VT05003: unknown shard user/80-");
     }
 }
