@@ -179,9 +179,7 @@ fn fits(seed: &[Field], term: &[Field], row: &Row, at: usize) -> Result<()> {
                 }
                 // DECIMAL(p, d): the column length counts the sign and the point too.
                 let unsigned = s.flags & flag::UNSIGNED != 0;
-                let precision = s.column_length
-                    - u32::from(s.decimals > 0)
-                    - u32::from(!unsigned);
+                let precision = s.column_length - u32::from(s.decimals > 0) - u32::from(!unsigned);
                 let text = text();
                 let digits = text
                     .trim_start_matches('-')
@@ -213,11 +211,7 @@ fn fits(seed: &[Field], term: &[Field], row: &Row, at: usize) -> Result<()> {
                     return Err(too_long(&s.name, at));
                 }
             }
-            Type::Float32
-            | Type::Float64
-            | Type::Datetime
-            | Type::Timestamp
-            | Type::Time
+            Type::Float32 | Type::Float64 | Type::Datetime | Type::Timestamp | Type::Time
                 if s.decimals != t.decimals =>
             {
                 return Err(other_type(s));
@@ -266,7 +260,10 @@ mod tests {
             ]
         );
         let sent: Vec<String> = vc.sent().into_iter().map(|(_, q)| q).collect();
-        assert_eq!(sent, ["select 1", "select 1 + 1", "select 2 + 1", "select 3 + 1"]);
+        assert_eq!(
+            sent,
+            ["select 1", "select 1 + 1", "select 2 + 1", "select 3 + 1"]
+        );
     }
 
     #[test]
@@ -279,13 +276,30 @@ mod tests {
         text.charset = 45;
         text.column_length = 8;
         let err = fits(&[text.clone()], &[text.clone()], &row("abc"), 2).unwrap_err();
-        assert_eq!((err.errno(), err.to_string()), (1406, "Data too long for column 's' at row 2".to_string()));
+        assert_eq!(
+            (err.errno(), err.to_string()),
+            (1406, "Data too long for column 's' at row 2".to_string())
+        );
         assert!(fits(&[text.clone()], &[text], &row("ab"), 2).is_ok());
         let int = field("n", Type::Int32);
         let big = field("n", Type::Int64);
-        assert!(fits(&[int.clone()], &[big.clone()], &row("5"), 2).is_ok());
-        assert_eq!(fits(&[int.clone()], &[big], &row("3000000000"), 2).unwrap_err().errno(), 1264);
+        assert!(fits(
+            std::slice::from_ref(&int),
+            std::slice::from_ref(&big),
+            &row("5"),
+            2
+        )
+        .is_ok());
+        assert_eq!(
+            fits(std::slice::from_ref(&int), &[big], &row("3000000000"), 2)
+                .unwrap_err()
+                .errno(),
+            1264
+        );
         let dec = field("n", Type::Decimal);
-        assert_eq!(fits(&[int], &[dec], &row("1.5"), 2).unwrap_err().errno(), 1235);
+        assert_eq!(
+            fits(&[int], &[dec], &row("1.5"), 2).unwrap_err().errno(),
+            1235
+        );
     }
 }

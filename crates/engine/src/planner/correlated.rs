@@ -26,8 +26,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, JoinConstraint, JoinOperator, Query, SetExpr,
-    TableFactor, Visit, Visitor,
+    BinaryOperator, Expr, GroupByExpr, JoinConstraint, JoinOperator, Query, SetExpr, TableFactor,
+    Visit, Visitor,
 };
 use vschema::TableType;
 
@@ -282,12 +282,7 @@ pub(super) fn plan_merged(
         return Ok(None);
     };
     let routing = route_table(outer, shard_select.selection.as_ref(), true)?;
-    let mut route = Route::new(
-        routing.opcode,
-        desc,
-        query.to_string(),
-        field_query(query),
-    );
+    let mut route = Route::new(routing.opcode, desc, query.to_string(), field_query(query));
     route.vindex = routing.vindex;
     if routing.single_shard {
         return Ok(Some(Box::new(route)));

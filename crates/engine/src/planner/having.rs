@@ -72,12 +72,13 @@ fn resolve(e: &Expr, items: &[SelectItem]) -> Result<Option<Expr>> {
             // Then by the column an aliased item reads.
             let named = match named {
                 Found::None => matching(items, |alias, expr| {
-                    alias.is_some() && column_name(expr).is_some_and(|c| c.eq_ignore_ascii_case(name))
+                    alias.is_some()
+                        && column_name(expr).is_some_and(|c| c.eq_ignore_ascii_case(name))
                 }),
                 found => found,
             };
             match named {
-                Found::One(expr) => Ok(Some(expr)),
+                Found::One(expr) => Ok(Some(*expr)),
                 Found::Several => Err(ambiguous(name)),
                 Found::None => Err(unknown(name)),
             }
@@ -114,7 +115,7 @@ fn resolve(e: &Expr, items: &[SelectItem]) -> Result<Option<Expr>> {
 
 enum Found {
     None,
-    One(Expr),
+    One(Box<Expr>),
     Several,
 }
 
@@ -136,7 +137,7 @@ fn matching(items: &[SelectItem], matches: impl Fn(Option<&str>, &Expr) -> bool)
             _ => found = Some(expr),
         }
     }
-    found.map_or(Found::None, |e| Found::One(e.clone()))
+    found.map_or(Found::None, |e| Found::One(Box::new(e.clone())))
 }
 
 fn column_name(e: &Expr) -> Option<&str> {
@@ -193,7 +194,9 @@ mod tests {
             "SELECT u.c2 AS c1, u.c1 AS y FROM u JOIN e WHERE (u.k > 0) AND (u.c2 = 1)"
         );
         assert_eq!(
-            rewrite("select u.c1 as y from u join e having c1 = 1").unwrap().unwrap(),
+            rewrite("select u.c1 as y from u join e having c1 = 1")
+                .unwrap()
+                .unwrap(),
             "SELECT u.c1 AS y FROM u JOIN e WHERE u.c1 = 1"
         );
     }
@@ -211,17 +214,27 @@ mod tests {
         let err = rewrite("select u.c1 from u join e having e.c1 = 1").unwrap_err();
         assert_eq!(err.to_string(), "Unknown column 'e.c1' in 'having clause'");
         // The same column twice is one.
-        assert!(rewrite("select u.c1, u.c1 from u join e having c1 = 1").unwrap().is_some());
+        assert!(rewrite("select u.c1, u.c1 from u join e having c1 = 1")
+            .unwrap()
+            .is_some());
         // An expression keeps its own precedence.
         assert_eq!(
-            rewrite("select u.c1 + 1 as z from u join e having z * 2 = 4").unwrap().unwrap(),
+            rewrite("select u.c1 + 1 as z from u join e having z * 2 = 4")
+                .unwrap()
+                .unwrap(),
             "SELECT u.c1 + 1 AS z FROM u JOIN e WHERE (u.c1 + 1) * 2 = 4"
         );
     }
 
     #[test]
     fn aggregates_and_subqueries_stay_in_having() {
-        assert_eq!(rewrite("select u.c1 from u join e having count(*) > 1").unwrap(), None);
-        assert_eq!(rewrite("select u.c1 from u join e having c1 in (select 1)").unwrap(), None);
+        assert_eq!(
+            rewrite("select u.c1 from u join e having count(*) > 1").unwrap(),
+            None
+        );
+        assert_eq!(
+            rewrite("select u.c1 from u join e having c1 in (select 1)").unwrap(),
+            None
+        );
     }
 }

@@ -156,7 +156,10 @@ mod tests {
         let mut shapes = Vec::new();
         walk(&d, &mut shapes);
         assert!(shapes.iter().any(|s| s == "RecurseCTE"), "{shapes:?}");
-        assert!(!shapes.iter().any(|s| s.contains("RECURSIVE")), "{shapes:?}");
+        assert!(
+            !shapes.iter().any(|s| s.contains("RECURSIVE")),
+            "{shapes:?}"
+        );
         for (sql, why) in [
             (
                 "with recursive r as (select id from user union select u.id from r join user u on u.id = r.id + 1) select * from r",

@@ -62,7 +62,7 @@ fn references<V: Visit>(v: &V, name: &str) -> usize {
     c.n
 }
 
-fn as_query(select: Select, like: &Query) -> Query {
+fn as_query(select: Select) -> Query {
     Query {
         with: None,
         body: Box::new(SetExpr::Select(Box::new(select))),
@@ -74,7 +74,6 @@ fn as_query(select: Select, like: &Query) -> Query {
         settings: None,
         format_clause: None,
         pipe_operators: Vec::new(),
-        ..like.clone()
     }
 }
 
@@ -100,17 +99,18 @@ fn without_cte(term: &Select, name: &str) -> Result<(Select, String, bool)> {
     let mut qualifier = None;
     let mut from = Vec::new();
     for twj in &term.from {
-        if twj
-            .joins
-            .iter()
-            .any(|j| matches!(j.join_operator, JoinOperator::Right(_) | JoinOperator::RightOuter(_)))
-        {
+        if twj.joins.iter().any(|j| {
+            matches!(
+                j.join_operator,
+                JoinOperator::Right(_) | JoinOperator::RightOuter(_)
+            )
+        }) {
             return Err(refuse("RIGHT JOIN in the recursive part"));
         }
         let alias_of = |f: &TableFactor| match f {
-            TableFactor::Table { alias, .. } => {
-                alias.as_ref().map_or(name.to_string(), |a| a.name.value.clone())
-            }
+            TableFactor::Table { alias, .. } => alias
+                .as_ref()
+                .map_or(name.to_string(), |a| a.name.value.clone()),
             _ => name.to_string(),
         };
         if is_cte(&twj.relation, name) {
@@ -146,7 +146,8 @@ fn without_cte(term: &Select, name: &str) -> Result<(Select, String, bool)> {
         }
         from.push(kept);
     }
-    let qualifier = qualifier.ok_or_else(|| refuse("the CTE inside a join of the recursive part"))?;
+    let qualifier =
+        qualifier.ok_or_else(|| refuse("the CTE inside a join of the recursive part"))?;
     if from.is_empty() {
         from.push(dual()?);
     }
@@ -258,14 +259,18 @@ pub(super) fn plan_iterated(ctx: &Context, original: &Query) -> Result<Box<dyn P
         return Err(refuse("a CTE other than one SELECT UNION ALL one SELECT"));
     };
     if references(seed.as_ref(), name) != 0 || references(term.as_ref(), name) != 1 {
-        return Err(refuse("the CTE read other than once, in its recursive part"));
+        return Err(refuse(
+            "the CTE read other than once, in its recursive part",
+        ));
     }
     let grouped =
         !matches!(&term.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
-    let used = features(&as_query(term.as_ref().clone(), q));
+    let used = features(&as_query(term.as_ref().clone()));
     if grouped || term.having.is_some() || term.distinct.is_some() || used.aggregate || used.window
     {
-        return Err(refuse("a recursive part that aggregates, groups or is DISTINCT"));
+        return Err(refuse(
+            "a recursive part that aggregates, groups or is DISTINCT",
+        ));
     }
     let cols = derived_columns(q, &cte.alias)?;
     if term.projection.len() != cols.len() {
@@ -277,8 +282,8 @@ pub(super) fn plan_iterated(ctx: &Context, original: &Query) -> Result<Box<dyn P
     }
     let (mut rest, qualifier, alone) = without_cte(term, name)?;
     let used = bind_columns(&mut rest, &qualifier, alone, &cols)?;
-    let seed_plan = plan_side(ctx, &as_query(seed.as_ref().clone(), q).to_string())?;
-    let term_plan = plan_side(ctx, &as_query(rest, q).to_string())?;
+    let seed_plan = plan_side(ctx, &as_query(seed.as_ref().clone()).to_string())?;
+    let term_plan = plan_side(ctx, &as_query(rest).to_string())?;
     let recurse = RecurseCte {
         seed: seed_plan,
         term: term_plan,

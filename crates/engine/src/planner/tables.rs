@@ -157,7 +157,13 @@ impl Visitor for Collector<'_> {
             return ControlFlow::Continue(());
         };
         if let [ObjectNamePart::Identifier(t)] = name.0.as_slice() {
-            if self.skip_ctes && self.ctes.iter().flatten().any(|c| c.eq_ignore_ascii_case(&t.value)) {
+            if self.skip_ctes
+                && self
+                    .ctes
+                    .iter()
+                    .flatten()
+                    .any(|c| c.eq_ignore_ascii_case(&t.value))
+            {
                 return ControlFlow::Continue(());
             }
         }
