@@ -57,6 +57,15 @@ impl PlanDescription {
         self
     }
 
+    /// Adds `JoinVars`: each bind variable and the input column it takes, as Vitess shows them.
+    pub fn join_vars(self, vars: &[(String, usize)]) -> Self {
+        let vars: serde_json::Map<String, serde_json::Value> = vars
+            .iter()
+            .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
+            .collect();
+        self.with("JoinVars", serde_json::Value::Object(vars))
+    }
+
     /// Adds a child.
     pub fn input(mut self, child: PlanDescription) -> Self {
         self.inputs.push(child);

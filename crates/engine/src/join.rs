@@ -230,15 +230,10 @@ impl Primitive for Join {
                 JoinColumn::Right(i) => format!("R:{i}"),
             })
             .collect();
-        let vars: serde_json::Map<String, serde_json::Value> = self
-            .vars
-            .iter()
-            .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
-            .collect();
         let d = PlanDescription::new("Join")
             .variant(if self.left_join { "LeftJoin" } else { "Join" })
             .with("JoinColumnIndexes", cols.join(","))
-            .with("JoinVars", serde_json::Value::Object(vars));
+            .join_vars(&self.vars);
         self.null_row
             .describe(d)
             .input(self.left.description())

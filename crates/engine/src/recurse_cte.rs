@@ -75,13 +75,8 @@ impl Primitive for RecurseCte {
     }
 
     fn description(&self) -> PlanDescription {
-        let vars: serde_json::Map<String, serde_json::Value> = self
-            .vars
-            .iter()
-            .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
-            .collect();
         PlanDescription::new("RecurseCTE")
-            .with("JoinVars", serde_json::Value::Object(vars))
+            .join_vars(&self.vars)
             .input(self.seed.description())
             .input(self.term.description())
     }

@@ -87,14 +87,9 @@ impl Primitive for SemiJoin {
     }
 
     fn description(&self) -> PlanDescription {
-        let vars: serde_json::Map<String, serde_json::Value> = self
-            .vars
-            .iter()
-            .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
-            .collect();
         PlanDescription::new("SemiJoin")
             .variant(if self.anti { "AntiJoin" } else { "SemiJoin" })
-            .with("JoinVars", serde_json::Value::Object(vars))
+            .join_vars(&self.vars)
             .input(self.outer.description())
             .input(self.subquery.description())
     }

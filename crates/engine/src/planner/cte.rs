@@ -100,14 +100,30 @@ fn name_columns(query: &mut Query, columns: &[TableAliasColumnDef], cte: &str) -
 
 /// Refuses a WITH anywhere inside `query` below its top level.
 fn refuse_nested_with(query: &Query) -> Result<()> {
+    if nested_with(query, false) {
+        return Err(EngineError::unsupported(
+            "WITH inside a subquery across shards",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `query` holds a WITH (a recursive one, with `recursive_only`) below its top
+/// level: in a derived table or a subquery.
+pub(super) fn nested_with(query: &Query, recursive_only: bool) -> bool {
     struct Nested {
         depth: usize,
+        recursive_only: bool,
     }
     impl Visitor for Nested {
         type Break = ();
         fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
             self.depth += 1;
-            if self.depth > 1 && q.with.is_some() {
+            let found = q
+                .with
+                .as_ref()
+                .is_some_and(|w| w.recursive || !self.recursive_only);
+            if self.depth > 1 && found {
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
@@ -117,13 +133,12 @@ fn refuse_nested_with(query: &Query) -> Result<()> {
             ControlFlow::Continue(())
         }
     }
-    let mut nested = Nested { depth: 0 };
-    match query.visit(&mut nested) {
-        ControlFlow::Break(()) => Err(EngineError::unsupported(
-            "WITH inside a subquery across shards",
-        )),
-        ControlFlow::Continue(()) => Ok(()),
-    }
+    query
+        .visit(&mut Nested {
+            depth: 0,
+            recursive_only,
+        })
+        .is_break()
 }
 
 /// Replaces each unqualified table reference to one of `ctes` with its query.

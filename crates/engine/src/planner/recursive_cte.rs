@@ -5,9 +5,7 @@
 //! A recursive CTE over sharded tables is iterated in vtgate
 //! ([`super::recursive_iterated`]).
 
-use std::ops::ControlFlow;
-
-use sqlparser::ast::{Query, Statement, Visit, Visitor};
+use sqlparser::ast::{Query, Statement};
 use vschema::TableType;
 
 use super::select::{dual_keyspace, dual_opcode, whole};
@@ -52,28 +50,6 @@ pub(super) fn plan_recursive(ctx: &Context, stmt: &Statement, original: &Query) 
         tables_used: Tables { uses }.used(),
         column_names: Vec::new(),
     })
-}
-
-/// Whether `query` holds a recursive WITH below its top level (a derived table or subquery).
-pub(super) fn nested_recursive(query: &Query) -> bool {
-    struct Nested {
-        depth: usize,
-    }
-    impl Visitor for Nested {
-        type Break = ();
-        fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
-            self.depth += 1;
-            if self.depth > 1 && q.with.as_ref().is_some_and(|w| w.recursive) {
-                return ControlFlow::Break(());
-            }
-            ControlFlow::Continue(())
-        }
-        fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
-            self.depth -= 1;
-            ControlFlow::Continue(())
-        }
-    }
-    query.visit(&mut Nested { depth: 0 }).is_break()
 }
 
 /// Whether a plan (as VEXPLAIN shows it) sends a recursive WITH to shards of a sharded

@@ -74,7 +74,7 @@ pub(super) fn plan_select(ctx: &Context, stmt: &Statement) -> Result<Plan> {
         return Err(EngineError::unsupported("not a query"));
     };
     let instructions = route_query(ctx, &tables, *query, original)?;
-    if super::recursive_cte::nested_recursive(original)
+    if super::cte::nested_with(original, true)
         && super::recursive_cte::sends_recursive_to_shards(&instructions.description().to_json())
     {
         // Each shard would iterate the CTE over its own rows only.
