@@ -1,13 +1,16 @@
 //! [`RecurseCte`]: a recursive common table expression over sharded tables, iterated in
 //! vtgate (Vitess `engine/recurse_cte.go`). The seed's rows are the first iteration; each
 //! later one runs the recursive part once per row of the one before, with that row's
-//! columns bound, until an iteration adds no row.
+//! columns bound, until an iteration adds no row. With UNION DISTINCT a row equal to one
+//! the CTE already holds is not added (nor iterated on), as in MariaDB.
 //!
 //! As in MariaDB, the columns keep the seed's types: a recursive value that does not fit
 //! them is MariaDB's error (1406 for text too long, 1264 for a number out of range), and
 //! one of another type (which MariaDB would convert) is refused. At most
 //! [`MAX_ITERATIONS`] iterations run after the seed, MariaDB's default
 //! `max_recursive_iterations`, after which MariaDB too stops without an error.
+
+use std::cmp::Ordering;
 
 use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Row, Type};
@@ -17,7 +20,7 @@ use sql::literal::BindVars;
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
 use crate::join::compared_cell_to_bind;
-use crate::merge_sort::split;
+use crate::merge_sort::{split, OrderByParam, RowComparator};
 use crate::primitive::Primitive;
 use crate::vcursor::VCursor;
 
@@ -33,6 +36,43 @@ pub struct RecurseCte {
     pub term: Box<dyn Primitive>,
     /// Bind variable of `term` and the column of a previous row it takes.
     pub vars: Vec<(String, usize)>,
+    /// `UNION` (DISTINCT): a row equal to one already in the CTE (by the columns' types and
+    /// collations) is dropped, and only new rows feed the next iteration.
+    pub distinct: bool,
+}
+
+/// The rows a DISTINCT recursive CTE holds, sorted to find duplicates.
+struct Seen {
+    cmp: RowComparator,
+    rows: Vec<Row>,
+}
+
+impl Seen {
+    fn new(fields: &[Field]) -> Result<Self> {
+        let params: Vec<OrderByParam> = (0..fields.len())
+            .map(|col| OrderByParam { col, desc: false })
+            .collect();
+        Ok(Seen {
+            cmp: RowComparator::new(&params, fields)?,
+            rows: Vec::new(),
+        })
+    }
+
+    /// Adds `row` unless an equal row is there; whether it was added.
+    fn insert(&mut self, row: &Row) -> Result<bool> {
+        let cells = split(row)?;
+        let (mut lo, mut hi) = (0, self.rows.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.cmp.compare_cells(&split(&self.rows[mid])?, &cells)? {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return Ok(false),
+            }
+        }
+        self.rows.insert(lo, row.clone());
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -40,6 +80,19 @@ impl Primitive for RecurseCte {
     async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
         let mut out = self.seed.execute(vc, vars).await?;
         let limit = vc.max_memory_rows();
+        let mut seen = match self.distinct {
+            true => Some(Seen::new(&out.fields)?),
+            false => None,
+        };
+        if let Some(seen) = seen.as_mut() {
+            let mut kept = Vec::with_capacity(out.rows.len());
+            for row in std::mem::take(&mut out.rows) {
+                if seen.insert(&row)? {
+                    kept.push(row);
+                }
+            }
+            out.rows = kept;
+        }
         let mut last: Vec<Row> = out.rows.clone();
         for _ in 0..MAX_ITERATIONS {
             if last.is_empty() {
@@ -62,6 +115,11 @@ impl Primitive for RecurseCte {
                 for term_row in r.rows {
                     let at = out.rows.len() + next.len() + 1;
                     fits(&out.fields, &r.fields, &term_row, at)?;
+                    if let Some(seen) = seen.as_mut() {
+                        if !seen.insert(&term_row)? {
+                            continue;
+                        }
+                    }
                     next.push(term_row);
                 }
                 if out.rows.len() + next.len() > limit {
@@ -75,9 +133,13 @@ impl Primitive for RecurseCte {
     }
 
     fn description(&self) -> PlanDescription {
-        PlanDescription::new("RecurseCTE")
-            .join_vars(&self.vars)
-            .input(self.seed.description())
+        let d = PlanDescription::new("RecurseCTE").join_vars(&self.vars);
+        let d = if self.distinct {
+            d.variant("Distinct")
+        } else {
+            d
+        };
+        d.input(self.seed.description())
             .input(self.term.description())
     }
 }
@@ -244,6 +306,7 @@ mod tests {
             seed: unsharded_route("ks", "select 1"),
             term: unsharded_route("ks", "select :n + 1"),
             vars: vec![("n".into(), 0)],
+            distinct: false,
         };
         let r = cte.execute(&vc, &BindVars::new()).await.unwrap();
         assert_eq!(
@@ -259,6 +322,34 @@ mod tests {
             sent,
             ["select 1", "select 1 + 1", "select 2 + 1", "select 3 + 1"]
         );
+    }
+
+    #[tokio::test]
+    async fn union_distinct_ends_a_cycle_at_the_first_repeated_row() {
+        let mut vc = FakeVCursor::new("ks", &["0"]);
+        vc.responder = Some(Box::new(|_, _, sql| {
+            let f = [field("n", Type::Int64)];
+            let next = match sql {
+                "select 1" | "select next of 3" => "1",
+                "select next of 1" => "2",
+                _ => "3",
+            };
+            Some(Ok(result(&f, &[&[Some(next)]])))
+        }));
+        let cte = RecurseCte {
+            seed: unsharded_route("ks", "select 1"),
+            term: unsharded_route("ks", "select next of :n"),
+            vars: vec![("n".into(), 0)],
+            distinct: true,
+        };
+        let r = cte.execute(&vc, &BindVars::new()).await.unwrap();
+        let values: Vec<Option<String>> =
+            rows_of(&r).into_iter().map(|mut r| r.remove(0)).collect();
+        assert_eq!(
+            values,
+            [Some("1".into()), Some("2".into()), Some("3".into())]
+        );
+        assert_eq!(vc.sent().len(), 4, "the repeated 1 is not iterated on");
     }
 
     #[test]

@@ -138,8 +138,8 @@ mod tests {
         );
         for (sql, why) in [
             (
-                "with recursive r as (select id from user union select u.id from r join user u on u.id = r.id + 1) select * from r",
-                "a CTE other than one SELECT UNION ALL one SELECT",
+                "with recursive r as (select id from user union select id from user union select u.id from r join user u on u.id = r.id + 1) select * from r",
+                "a CTE other than one SELECT UNION [ALL] one SELECT",
             ),
             (
                 "with recursive r as (select id from user union all select u.id from r left join user u on u.id = r.id + 1) select * from r",

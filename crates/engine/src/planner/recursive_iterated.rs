@@ -1,6 +1,6 @@
 //! `WITH RECURSIVE` over sharded tables, iterated in vtgate ([`RecurseCte`], as Vitess's
-//! RecurseCTE): the CTE must be one SELECT (the seed) `UNION ALL` one SELECT (the
-//! recursive part) that reads the CTE once, inner-joined at the top of its FROM. The
+//! RecurseCTE): the CTE must be one SELECT (the seed) `UNION [ALL | DISTINCT]` one SELECT
+//! (the recursive part) that reads the CTE once, inner-joined at the top of its FROM. The
 //! recursive part becomes a query of its other tables (`dual` when there is none) in which
 //! the CTE's columns are bind variables, planned like any query (so `e.manager_id =
 //! :vt_cte_1` routes by vindex when it can), and run per row of the previous iteration;
@@ -11,7 +11,7 @@
 //! A statement that joins the CTE reads it as a derived table holding the recursive
 //! statement reduced to the CTE ([`plan_joined`]); no plan may send that to a shard.
 //!
-//! Refused: several CTEs, UNION DISTINCT, the CTE LEFT JOINed or read twice, aggregates,
+//! Refused: several CTEs, more than two SELECTs, the CTE LEFT JOINed or read twice, aggregates,
 //! DISTINCT, ORDER BY or LIMIT in the recursive part, an unqualified CTE column beside other
 //! tables (which table has it is not known).
 
@@ -248,15 +248,20 @@ pub(super) fn plan_iterated(ctx: &Context, original: &Query) -> Result<Box<dyn P
     }
     let SetExpr::SetOperation {
         op: SetOperator::Union,
-        set_quantifier: SetQuantifier::All,
+        set_quantifier,
         left,
         right,
     } = q.body.as_ref()
     else {
-        return Err(refuse("a CTE other than one SELECT UNION ALL one SELECT"));
+        return Err(refuse("a CTE other than one SELECT UNION [ALL] one SELECT"));
+    };
+    let distinct = match set_quantifier {
+        SetQuantifier::All => false,
+        SetQuantifier::Distinct | SetQuantifier::None => true,
+        _ => return Err(refuse("a CTE other than one SELECT UNION [ALL] one SELECT")),
     };
     let (SetExpr::Select(seed), SetExpr::Select(term)) = (left.as_ref(), right.as_ref()) else {
-        return Err(refuse("a CTE other than one SELECT UNION ALL one SELECT"));
+        return Err(refuse("a CTE other than one SELECT UNION [ALL] one SELECT"));
     };
     if references(seed.as_ref(), name) != 0 || references(term.as_ref(), name) != 1 {
         return Err(refuse(
@@ -290,6 +295,7 @@ pub(super) fn plan_iterated(ctx: &Context, original: &Query) -> Result<Box<dyn P
         // Only the columns the recursive part reads: a text column of a collation vtgate
         // cannot bind exactly is refused only when it is read.
         vars: used.into_iter().map(|i| (var(i), i)).collect(),
+        distinct,
     };
     // The statement's query over the CTE's rows, as over a derived table.
     let mut outer = original.clone();

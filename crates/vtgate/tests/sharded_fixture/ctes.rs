@@ -1,7 +1,7 @@
 //! Common table expressions across shards: each reference to a non-recursive CTE is planned
 //! as its query in a derived table. A recursive CTE goes whole to one shard when it reads no
 //! table, reference tables or one unsharded keyspace; over sharded tables vtgate iterates it
-//! (one SELECT UNION ALL one SELECT), also where the statement joins it. Nested WITHs are
+//! (one SELECT UNION [ALL] one SELECT), also where the statement joins it. Nested WITHs are
 //! refused.
 
 use super::{q, Query};
@@ -98,13 +98,22 @@ pub(super) fn cte_queries(out: &mut Vec<Query>) {
           (select customer_id from customer where customer_id < 3 union all select c.customer_id \
           from r join customer c on c.customer_id = r.customer_id + 2 where c.customer_id < 15) \
           select customer_id from r)", false),
-        // Refused: UNION DISTINCT, a recursive CTE in a subquery the shards would run each
+        // UNION DISTINCT: a row the CTE holds already (by its collation: names differing in
+        // case are one) is neither added nor iterated on, so this cycle ends
+        ("with recursive r as (select customer_id, score from customer where customer_id < 3 \
+          union select c.customer_id, c.score from r join customer c \
+          on c.customer_id = (r.customer_id + 1) % 6 + 1) select * from r", false),
+        ("with recursive r as (select region from customer where customer_id = 1 \
+          union select c.region from r join customer c on c.region = r.region \
+          or c.customer_id < 12) select count(*) from r", false),
+        // Refused: three SELECTs, a recursive CTE in a subquery the shards would run each
         // over their own rows, nested WITH.
         ("select customer_id, (with recursive r as (select order_id from corder \
           where customer_id = 1 union all select o.order_id from r join corder o \
           on o.order_id = r.order_id + 7 where o.order_id < 100) select count(*) from r) \
           from customer where customer_id = 1", false),
         ("with recursive r as (select customer_id from customer where customer_id < 3 \
+          union select customer_id from customer where customer_id = 5 \
           union select c.customer_id from r join customer c on c.customer_id = r.customer_id + 1 \
           where c.customer_id < 9) select * from r", false),
         ("with c as (with d as (select customer_id from customer) select * from d) \
