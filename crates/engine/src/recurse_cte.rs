@@ -93,13 +93,14 @@ impl Primitive for RecurseCte {
             }
             out.rows = kept;
         }
-        let mut last: Vec<Row> = out.rows.clone();
+        // The previous iteration's rows: the last ones of `out`.
+        let mut last = 0..out.rows.len();
         for _ in 0..MAX_ITERATIONS {
             if last.is_empty() {
                 break;
             }
             let mut next = Vec::new();
-            for row in &last {
+            for row in &out.rows[last.clone()] {
                 let cells = split(row)?;
                 let mut bound = vars.clone();
                 for (name, col) in &self.vars {
@@ -126,8 +127,8 @@ impl Primitive for RecurseCte {
                     return Err(EngineError::RowLimit(limit));
                 }
             }
-            out.rows.extend(next.iter().cloned());
-            last = next;
+            last = out.rows.len()..out.rows.len() + next.len();
+            out.rows.append(&mut next);
         }
         Ok(out)
     }

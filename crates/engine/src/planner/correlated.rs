@@ -26,8 +26,7 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, JoinConstraint, JoinOperator, Query, SetExpr, TableFactor,
-    Visit, Visitor,
+    BinaryOperator, Expr, GroupByExpr, JoinConstraint, Query, SetExpr, TableFactor, Visit, Visitor,
 };
 use vschema::TableType;
 
@@ -35,7 +34,8 @@ use super::join::plan_pushed_join;
 use super::order::{features, plan_multi_shard};
 use super::routing::{conjuncts, is_column, route_table};
 use super::select::field_query;
-use super::tables::{from_factors, resolve_name, table_name, TableUse, Tables};
+use super::tables::{from_factors, resolve_name, TableUse, Tables};
+use super::using::constraint;
 use super::Context;
 use crate::description::KeyspaceDesc;
 use crate::error::{EngineError, Result};
@@ -78,50 +78,9 @@ impl Visitor for Subqueries {
     }
 }
 
-/// The single plain table a SELECT reads, resolved; `None` for any other
-/// FROM.
-fn single_table(ctx: &Context, q: &Query) -> Result<Option<TableUse>> {
-    let SetExpr::Select(s) = q.body.as_ref() else {
-        return Ok(None);
-    };
-    let [only] = s.from.as_slice() else {
-        return Ok(None);
-    };
-    let TableFactor::Table {
-        name, alias, args, ..
-    } = &only.relation
-    else {
-        return Ok(None);
-    };
-    if !only.joins.is_empty() || args.is_some() {
-        return Ok(None);
-    }
-    let Some(table) = resolve_name(name, &ctx.scope())? else {
-        return Ok(None);
-    };
-    Ok(Some(TableUse {
-        table,
-        written: table_name(name),
-        alias: alias.as_ref().map(|a| a.name.value.clone()),
-    }))
-}
-
-/// The name of the table's primary vindex, when it is a unique
-/// single-column vindex, with its column.
-fn unique_primary(u: &TableUse) -> Option<(&str, &str)> {
-    if !u.table.keyspace.sharded || u.table.table_type == TableType::Reference {
-        return None;
-    }
-    let pv = u.table.primary_vindex()?;
-    match pv.columns.as_slice() {
-        [col] if pv.vindex.is_unique() && !pv.partial => Some((&pv.name, col)),
-        _ => None,
-    }
-}
-
-/// The plain tables a SELECT joins in its FROM, resolved, in written order; `None` when a
-/// FROM item is not a plain table of the VSchema.
-fn joined_tables(ctx: &Context, q: &Query) -> Result<Option<Tables>> {
+/// The tables a SELECT reads, resolved, in written order; `None` when a FROM item is not
+/// a plain table of the VSchema.
+fn from_tables(ctx: &Context, q: &Query) -> Result<Option<Vec<TableUse>>> {
     let SetExpr::Select(s) = q.body.as_ref() else {
         return Ok(None);
     };
@@ -139,23 +98,29 @@ fn joined_tables(ctx: &Context, q: &Query) -> Result<Option<Tables>> {
         let Some(table) = resolve_name(name, &ctx.scope())? else {
             return Ok(None);
         };
-        uses.push(TableUse {
-            table,
-            written: table_name(name),
-            alias: alias.as_ref().map(|a| a.name.value.clone()),
-        });
+        uses.push(TableUse::new(table, name, alias.as_ref()));
     }
-    Ok((uses.len() > 1).then_some(Tables { uses }))
+    Ok(Some(uses))
 }
 
-fn join_constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
-    match op {
-        JoinOperator::Join(c)
-        | JoinOperator::Inner(c)
-        | JoinOperator::CrossJoin(c)
-        | JoinOperator::StraightJoin(c)
-        | JoinOperator::Left(c)
-        | JoinOperator::LeftOuter(c) => Some(c),
+/// The single plain table a SELECT reads, resolved; `None` for any other
+/// FROM.
+fn single_table(ctx: &Context, q: &Query) -> Result<Option<TableUse>> {
+    Ok(from_tables(ctx, q)?.and_then(|mut uses| match uses.len() {
+        1 => uses.pop(),
+        _ => None,
+    }))
+}
+
+/// The name of the table's primary vindex, when it is a unique
+/// single-column vindex, with its column.
+fn unique_primary(u: &TableUse) -> Option<(&str, &str)> {
+    if !u.table.keyspace.sharded || u.table.table_type == TableType::Reference {
+        return None;
+    }
+    let pv = u.table.primary_vindex()?;
+    match pv.columns.as_slice() {
+        [col] if pv.vindex.is_unique() && !pv.partial => Some((&pv.name, col)),
         _ => None,
     }
 }
@@ -216,13 +181,16 @@ pub(super) fn plan_merged(
     let SetExpr::Select(select) = original.body.as_ref() else {
         return Ok(None);
     };
-    let (outers, joined) = match single_table(ctx, original)? {
-        Some(outer) if unique_primary(&outer).is_some() => (vec![outer], None),
-        Some(_) => return Ok(None),
-        None => match joined_tables(ctx, original)? {
-            Some(joined) => (joined.uses.clone(), Some(joined)),
-            None => return Ok(None),
-        },
+    let Some(outers) = from_tables(ctx, original)? else {
+        return Ok(None);
+    };
+    let joined = match outers.as_slice() {
+        [] => return Ok(None),
+        [outer] if unique_primary(outer).is_none() => return Ok(None),
+        [_] => None,
+        _ => Some(Tables {
+            uses: outers.clone(),
+        }),
     };
     let mut all = Subqueries::new(true);
     let _ = Visit::visit(original, &mut all);
@@ -235,7 +203,7 @@ pub(super) fn plan_merged(
     let _ = Visit::visit(&select.selection, &mut placed);
     if joined.is_some() {
         for j in select.from.iter().flat_map(|t| &t.joins) {
-            if let Some(JoinConstraint::On(on)) = join_constraint(&j.join_operator) {
+            if let Some(JoinConstraint::On(on)) = constraint(&j.join_operator) {
                 let _ = Visit::visit(on, &mut placed);
             }
         }

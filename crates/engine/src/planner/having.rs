@@ -12,7 +12,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{visit_expressions_mut, BinaryOperator, Expr, Query, SelectItem, SetExpr};
 
-use super::order::features_of_expr;
+use super::order::{column_name, features_of_expr};
 use crate::error::{EngineError, Result};
 
 /// `query` with its HAVING moved into WHERE, or `None` when the HAVING
@@ -138,14 +138,6 @@ fn matching(items: &[SelectItem], matches: impl Fn(Option<&str>, &Expr) -> bool)
         }
     }
     found.map_or(Found::None, |e| Found::One(Box::new(e.clone())))
-}
-
-fn column_name(e: &Expr) -> Option<&str> {
-    match e {
-        Expr::Identifier(i) => Some(&i.value),
-        Expr::CompoundIdentifier(ids) => ids.last().map(|i| i.value.as_str()),
-        _ => None,
-    }
 }
 
 /// MySQL's 1052, in Vitess's words.

@@ -22,7 +22,7 @@ use vschema::{Destination, KeyspaceId, TableType};
 
 use super::routing::{route_table, Routing};
 use super::select::field_query;
-use super::tables::{resolve_name, table_name, TableUse};
+use super::tables::{resolve_name, TableUse};
 use super::Context;
 use crate::bind::{routing_value, PlanValue};
 use crate::description::KeyspaceDesc;
@@ -95,11 +95,7 @@ fn reads(ctx: &Context, keyspace: &str, select: &Select) -> Result<Option<Reads>
     if table.table_type == TableType::Reference {
         return Ok(Some(Reads::Nothing));
     }
-    let table = TableUse {
-        table,
-        written: table_name(name),
-        alias: alias.as_ref().map(|a| a.name.value.clone()),
-    };
+    let table = TableUse::new(table, name, alias.as_ref());
     let routing = route_table(&table, select.selection.as_ref(), true)?;
     Ok(keyspace_id(&routing).map(|k| Reads::Pinned(k, routing)))
 }

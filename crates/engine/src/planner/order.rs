@@ -265,7 +265,7 @@ pub(super) fn is_wildcard(item: &SelectItem) -> bool {
 }
 
 /// The last identifier of a column reference.
-fn column_name(e: &Expr) -> Option<&str> {
+pub(super) fn column_name(e: &Expr) -> Option<&str> {
     match e {
         Expr::Identifier(i) => Some(&i.value),
         Expr::CompoundIdentifier(ids) => ids.last().map(|i| i.value.as_str()),

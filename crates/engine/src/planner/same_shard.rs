@@ -32,7 +32,7 @@ use vschema::TableType;
 
 use super::derived::derived_columns;
 use super::routing::{conjuncts, equality, is_column, route_table, Routing};
-use super::tables::{resolve_name, table_name, TableUse, Tables};
+use super::tables::{resolve_name, TableUse, Tables};
 use super::Context;
 use crate::bind::PlanValue;
 use crate::error::{EngineError, Result};
@@ -277,11 +277,7 @@ fn item_routing(ctx: &Context, factor: &TableFactor, conds: &[&Expr]) -> Result<
             let Some(table) = resolve_name(name, &ctx.scope())? else {
                 return Ok(Pin::Everywhere);
             };
-            let u = TableUse {
-                table,
-                written: table_name(name),
-                alias: alias.as_ref().map(|a| a.name.value.clone()),
-            };
+            let u = TableUse::new(table, name, alias.as_ref());
             if !is_sharded(&u) {
                 return Ok(Pin::Everywhere);
             }
@@ -327,11 +323,7 @@ fn item_routing(ctx: &Context, factor: &TableFactor, conds: &[&Expr]) -> Result<
                     let Some(table) = resolve_name(name, &ctx.scope())? else {
                         return Ok(Pin::Everywhere);
                     };
-                    let u = TableUse {
-                        table,
-                        written: table_name(name),
-                        alias: inner_alias.as_ref().map(|a| a.name.value.clone()),
-                    };
+                    let u = TableUse::new(table, name, inner_alias.as_ref());
                     if !is_sharded(&u) {
                         return Ok(Pin::Everywhere);
                     }

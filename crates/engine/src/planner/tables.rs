@@ -31,6 +31,15 @@ pub struct TableUse {
 }
 
 impl TableUse {
+    /// `table`, written as `name` with `alias`.
+    pub fn new(table: TableRef, name: &ObjectName, alias: Option<&TableAlias>) -> Self {
+        TableUse {
+            table,
+            written: table_name(name),
+            alias: alias.map(|a| a.name.value.clone()),
+        }
+    }
+
     /// The name columns qualify it by: the alias, or the written name.
     pub fn qualifier(&self) -> &str {
         self.alias.as_deref().unwrap_or(&self.written)
@@ -173,12 +182,7 @@ impl Visitor for Collector<'_> {
         }
         match resolve_name(name, self.scope) {
             Ok(Some(table)) => {
-                let written = table_name(name);
-                self.uses.push(TableUse {
-                    table,
-                    written,
-                    alias: alias.as_ref().map(|a| a.name.value.clone()),
-                });
+                self.uses.push(TableUse::new(table, name, alias.as_ref()));
                 ControlFlow::Continue(())
             }
             Ok(None) => ControlFlow::Continue(()),

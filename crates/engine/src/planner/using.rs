@@ -262,7 +262,8 @@ fn only_one_with(items: &[Unit], name: &str) -> Option<Vec<Ident>> {
     }
 }
 
-fn constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
+/// The constraint (ON, USING...) of a join that has one.
+pub(super) fn constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
     match op {
         JoinOperator::Join(c)
         | JoinOperator::Inner(c)
