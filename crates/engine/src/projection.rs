@@ -80,9 +80,30 @@ pub enum Arith {
     IsNotNull(Box<Arith>),
     /// `COALESCE(a, b, ...)` / `IFNULL(a, b)`: the first value not NULL.
     Coalesce(Vec<Arith>),
+    /// `GREATEST(a, b, ...)` / `LEAST(a, b, ...)` of numbers: NULL when any
+    /// argument is, else the largest (smallest) compared in the common type.
+    Extreme(Pick, Vec<Arith>),
     /// `CONCAT(a, b, ...)` of columns and literals: text, computed only as a whole
     /// [`Projection`] column (`projection/concat.rs`); refused inside arithmetic.
     Concat(Vec<Arith>),
+}
+
+/// Which end [`Arith::Extreme`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// `GREATEST`.
+    Greatest,
+    /// `LEAST`.
+    Least,
+}
+
+impl Pick {
+    fn name(self) -> &'static str {
+        match self {
+            Pick::Greatest => "greatest",
+            Pick::Least => "least",
+        }
+    }
 }
 
 /// The static type of an expression.
@@ -227,20 +248,18 @@ impl Arith {
             }
             Arith::IsNotNull(_) => Ok(NumType::Int { unsigned: false }),
             Arith::Concat(_) => Err(refuse("CONCAT(...)")),
-            Arith::Coalesce(args) => {
-                let mut t: Option<NumType> = None;
-                for a in args.iter().filter(|a| !a.is_null_literal()) {
-                    let at = a.typ(fields, vars)?;
-                    if matches!(at, NumType::Int { unsigned: true }) {
-                        // MySQL mixes unsigned and signed into DECIMAL.
-                        return Err(refuse("COALESCE of an unsigned value"));
-                    }
-                    t = Some(match t {
-                        None => at,
-                        Some(t) => binary_type(t, ArithOp::Add, at),
-                    });
+            Arith::Coalesce(args) => common_type(
+                "COALESCE",
+                args.iter().filter(|a| !a.is_null_literal()),
+                fields,
+                vars,
+            ),
+            Arith::Extreme(pick, args) => {
+                if args.iter().any(Arith::is_null_literal) {
+                    // MariaDB types `GREATEST(x, NULL)` as DOUBLE.
+                    return Err(refuse(format!("{}(...) of NULL", pick.name())));
                 }
-                t.ok_or_else(|| refuse("COALESCE of NULLs"))
+                common_type(pick.name(), args.iter(), fields, vars)
             }
         }
     }
@@ -260,10 +279,12 @@ impl Arith {
                 .position(|x| *x == t)
         };
         Ok(match self {
-            Arith::Coalesce(_) if !matches!(self.typ(fields, vars)?, NumType::Int { .. }) => {
+            Arith::Coalesce(_) | Arith::Extreme(..)
+                if !matches!(self.typ(fields, vars)?, NumType::Int { .. }) =>
+            {
                 T::Int64
             }
-            Arith::Coalesce(args) => {
+            Arith::Coalesce(args) | Arith::Extreme(_, args) => {
                 let mut widest = T::Int8;
                 for a in args.iter().filter(|a| !a.is_null_literal()) {
                     let t = match a {
@@ -271,7 +292,7 @@ impl Arith {
                             .get(*i)
                             .and_then(|f| Type::try_from(f.r#type).ok())
                             .filter(|t| rank(*t).is_some())
-                            .ok_or_else(|| refuse("COALESCE of this column type"))?,
+                            .ok_or_else(|| refuse("this column type"))?,
                         Arith::Value(v) => match v.resolve(vars)? {
                             BindValue::Int64(i) if i32::try_from(i).is_ok() => T::Int32,
                             _ => T::Int64,
@@ -328,6 +349,32 @@ impl Arith {
                     (n, NumType::Int { .. }) => n,
                 }
             }
+            Arith::Extreme(pick, args) => {
+                let t = self.typ(fields, vars)?;
+                let mut best: Option<Num> = None;
+                for a in args {
+                    let n = match (a.eval(row, fields, vars)?, t) {
+                        (Num::Null, _) => return Ok(Num::Null),
+                        (n, NumType::Double) => Num::Double(to_double(n)?),
+                        (n, NumType::Decimal { .. }) => Num::Dec(to_dec(n)?),
+                        (n, NumType::Int { .. }) => n,
+                    };
+                    let better = match best {
+                        None => true,
+                        Some(b) => {
+                            let order = compare(n, b)?;
+                            match pick {
+                                Pick::Greatest => order.is_gt(),
+                                Pick::Least => order.is_lt(),
+                            }
+                        }
+                    };
+                    if better {
+                        best = Some(n);
+                    }
+                }
+                best.unwrap_or(Num::Null)
+            }
             Arith::Concat(_) => return Err(refuse("CONCAT(...)")),
             Arith::IsNotNull(a) => {
                 let null = match a.as_ref() {
@@ -364,7 +411,46 @@ impl Arith {
                 let args: Vec<String> = args.iter().map(Arith::describe).collect();
                 format!("concat({})", args.join(", "))
             }
+            Arith::Extreme(pick, args) => {
+                let args: Vec<String> = args.iter().map(Arith::describe).collect();
+                format!("{}({})", pick.name(), args.join(", "))
+            }
         }
+    }
+}
+
+/// The type MySQL gives `COALESCE` or `GREATEST` over `args` (named `what`):
+/// the common type of `+`. Unsigned values are refused (MySQL mixes them with
+/// signed ones into DECIMAL).
+fn common_type<'a>(
+    what: &str,
+    args: impl Iterator<Item = &'a Arith>,
+    fields: &[Field],
+    vars: &BindVars,
+) -> Result<NumType> {
+    let mut t: Option<NumType> = None;
+    for a in args {
+        let at = a.typ(fields, vars)?;
+        if matches!(at, NumType::Int { unsigned: true }) {
+            return Err(refuse(format!("{what} of an unsigned value")));
+        }
+        t = Some(match t {
+            None => at,
+            Some(t) => binary_type(t, ArithOp::Add, at),
+        });
+    }
+    t.ok_or_else(|| refuse(format!("{what} of NULLs")))
+}
+
+/// The order of two non-NULL values already in one type.
+fn compare(x: Num, y: Num) -> Result<std::cmp::Ordering> {
+    match (x, y) {
+        (Num::Int(a), Num::Int(b)) => Ok(a.cmp(&b)),
+        (Num::Dec(a), Num::Dec(b)) => Ok(a.cmp_value(b)),
+        (Num::Double(a), Num::Double(b)) => a
+            .partial_cmp(&b)
+            .ok_or_else(|| EngineError::BadResult("NaN".into())),
+        _ => Err(EngineError::BadResult("values of two types".into())),
     }
 }
 

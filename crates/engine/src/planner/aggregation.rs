@@ -33,7 +33,7 @@ use crate::error::{EngineError, Result};
 use crate::filter::{CmpOp, Operand, Predicate};
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
-use crate::projection::{Arith, ArithOp, ProjectedColumn};
+use crate::projection::{Arith, ArithOp, Pick, ProjectedColumn};
 use crate::route::Route;
 
 /// A top-level aggregate call in the select list.
@@ -489,12 +489,35 @@ fn is_arith(e: &Expr) -> bool {
             op: UnaryOperator::Minus,
             ..
         } => PlanValue::from_expr(e).is_none(),
-        _ => coalesce_args(e).is_some(),
+        _ => coalesce_args(e).is_some() || extreme_args(e).is_some(),
     }
 }
 
 /// The arguments of `COALESCE(...)` or `IFNULL(a, b)`.
 pub(super) fn coalesce_args(e: &Expr) -> Option<Vec<&Expr>> {
+    let (name, args) = call_args(e)?;
+    let fits = match name.as_str() {
+        "coalesce" => !args.is_empty(),
+        "ifnull" => args.len() == 2,
+        _ => false,
+    };
+    fits.then_some(args)
+}
+
+/// Which end and the arguments of `GREATEST(...)` or `LEAST(...)`.
+pub(super) fn extreme_args(e: &Expr) -> Option<(Pick, Vec<&Expr>)> {
+    let (name, args) = call_args(e)?;
+    let pick = match name.as_str() {
+        "greatest" => Pick::Greatest,
+        "least" => Pick::Least,
+        _ => return None,
+    };
+    (args.len() >= 2).then_some((pick, args))
+}
+
+/// The lower-case name and the plain arguments of a function call with no
+/// OVER, FILTER, DISTINCT or other clauses.
+fn call_args(e: &Expr) -> Option<(String, Vec<&Expr>)> {
     let Expr::Function(Function {
         name,
         args: FunctionArguments::List(list),
@@ -506,8 +529,10 @@ pub(super) fn coalesce_args(e: &Expr) -> Option<Vec<&Expr>> {
     else {
         return None;
     };
-    let name = name.to_string().to_ascii_lowercase();
-    let args: Vec<&Expr> = list
+    if !within_group.is_empty() || list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
+        return None;
+    }
+    let args = list
         .args
         .iter()
         .map(|a| match a {
@@ -515,16 +540,7 @@ pub(super) fn coalesce_args(e: &Expr) -> Option<Vec<&Expr>> {
             _ => None,
         })
         .collect::<Option<_>>()?;
-    let fits = match name.as_str() {
-        "coalesce" => !args.is_empty(),
-        "ifnull" => args.len() == 2,
-        _ => false,
-    };
-    (fits
-        && within_group.is_empty()
-        && list.duplicate_treatment.is_none()
-        && list.clauses.is_empty())
-    .then_some(args)
+    Some((name.to_string().to_ascii_lowercase(), args))
 }
 
 impl HavingContext<'_> {
@@ -549,6 +565,13 @@ impl HavingContext<'_> {
     /// select item (`top`), never an operand, a HAVING or ORDER BY value.
     fn arith(&mut self, e: &Expr, top: bool) -> Result<Arith> {
         use sqlparser::ast::{BinaryOperator as B, UnaryOperator};
+        if let Some((pick, list)) = extreme_args(e) {
+            let mut args = Vec::new();
+            for a in list {
+                args.push(self.arith(a, false)?);
+            }
+            return Ok(Arith::Extreme(pick, args));
+        }
         Ok(match e {
             Expr::Nested(x) => self.arith(x, top)?,
             Expr::BinaryOp { left, op, right } if is_arith(e) => {

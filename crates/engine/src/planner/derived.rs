@@ -19,7 +19,7 @@ use sqlparser::ast::{
     UnaryOperator,
 };
 
-use super::aggregation::{build_predicate, coalesce_args};
+use super::aggregation::{build_predicate, coalesce_args, extreme_args};
 use super::join_aggregate::plan_raw_aggregate;
 use super::join_projection::concat_over;
 use super::order::{features, find_order_column, remove_limit};
@@ -95,6 +95,10 @@ impl Derived {
         }
         if let Some(v) = PlanValue::from_expr(e) {
             return Ok(Arith::Value(v));
+        }
+        if let Some((pick, args)) = extreme_args(e) {
+            let args = args.into_iter().map(|a| self.arith(a, false));
+            return Ok(Arith::Extreme(pick, args.collect::<Result<_>>()?));
         }
         Ok(match e {
             Expr::Nested(x) => self.arith(x, top)?,

@@ -13,7 +13,7 @@ use sqlparser::ast::{
     SelectItemQualifiedWildcardKind, SetExpr, UnaryOperator,
 };
 
-use super::aggregation::coalesce_args;
+use super::aggregation::{coalesce_args, extreme_args};
 use super::nested_join::{refuse, Unit};
 use crate::bind::PlanValue;
 use crate::error::Result;
@@ -38,6 +38,13 @@ pub(super) fn arith_over(
             .map(|a| arith_over(a, false, column))
             .collect::<Result<_>>()?;
         return Ok(Arith::Coalesce(args));
+    }
+    if let Some((pick, args)) = extreme_args(e) {
+        let args = args
+            .into_iter()
+            .map(|a| arith_over(a, false, column))
+            .collect::<Result<_>>()?;
+        return Ok(Arith::Extreme(pick, args));
     }
     Ok(match e {
         Expr::Nested(x) => arith_over(x, top, column)?,

@@ -181,3 +181,41 @@ async fn bind_variables_are_typed_by_their_values() {
     let got: Vec<Option<String>> = rows.into_iter().map(|r| r[4].clone()).collect();
     assert_eq!(got, some(&[Some("1.5"), Some("0.0"), Some("-3.5")]));
 }
+
+#[tokio::test]
+async fn greatest_and_least_compare_in_the_common_type() {
+    // count (BIGINT) against sum (DECIMAL(.., 2)): DECIMAL, NULL when sum is.
+    let (f, v) = column(Arith::Extreme(Pick::Greatest, vec![*col(0), *col(1)])).await;
+    assert_eq!((f.r#type, f.decimals), (Type::Decimal as i32, 2));
+    assert_eq!(v, some(&[Some("10.50"), None, Some("-1.25")]));
+    let (_, v) = column(Arith::Extreme(Pick::Least, vec![*col(0), *col(1)])).await;
+    assert_eq!(v, some(&[Some("3.00"), None, Some("-7.00")]));
+    // Integers stay integers of the widest type; three arguments.
+    let (f, v) = column(Arith::Extreme(
+        Pick::Least,
+        vec![
+            *col(0),
+            *lit(BindValue::Int64(1)),
+            *lit(BindValue::Int64(-2)),
+        ],
+    ))
+    .await;
+    assert_eq!(f.r#type, Type::Int64 as i32);
+    assert_eq!(v, some(&[Some("-2"), Some("-2"), Some("-7")]));
+    // A DOUBLE argument makes the comparison DOUBLE.
+    let (f, v) = column(Arith::Extreme(Pick::Greatest, vec![*col(2), *col(0)])).await;
+    assert_eq!(f.r#type, Type::Float64 as i32);
+    assert_eq!(v, some(&[Some("3"), Some("0"), Some("-0.125")]));
+}
+
+#[tokio::test]
+async fn greatest_refuses_what_mysql_types_otherwise() {
+    for args in [
+        vec![*col(0), *lit(BindValue::Null)],
+        vec![*col(0), *lit(BindValue::Uint64(u64::MAX))],
+        vec![*col(0), *col(3)],
+    ] {
+        let got = run(vec![Arith::Extreme(Pick::Greatest, args)]).await;
+        assert!(matches!(got, Err(EngineError::Unsupported(_))), "{got:?}");
+    }
+}

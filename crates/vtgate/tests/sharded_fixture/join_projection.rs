@@ -2,9 +2,10 @@
 //! over columns of both tables (BIGINT, INT and DECIMAL, with MySQL's result types, NULL
 //! for a division by zero, an error out of range), COALESCE/IFNULL on a LEFT JOINed table,
 //! and aggregates, groups and ORDER BY over them; CONCAT of columns of both tables and
-//! literals (numbers, decimals, NULLs; text of several collations in [`super::collation`]). Other functions over
-//! text and dates are refused. And `*` expanded to the columns of derived tables. HAVING
-//! without GROUP BY, which names select items.
+//! literals (numbers, decimals, NULLs; text of several collations in [`super::collation`]);
+//! GREATEST/LEAST of numbers. Other functions over text and dates are refused. And `*`
+//! expanded to the columns of derived tables. HAVING without GROUP BY, which names select
+//! items.
 
 use super::{q, Query};
 
@@ -48,6 +49,18 @@ pub(super) fn join_projection_queries(out: &mut Vec<Query>) {
         // refused: a table's columns are not known
         "select * from (select sku, count(*) as n from corder group by sku) t \
          join commerce.warehouse w on w.sku = t.sku",
+        // GREATEST/LEAST over both tables: in the common type, NULL when an argument is
+        "select c.customer_id, o.order_id, greatest(o.qty, c.score), least(c.balance, o.price) \
+         from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 60 and o.order_id < 100",
+        "select c.customer_id, greatest(o.qty, c.score, 3) as g, least(o.price, c.score) \
+         from customer c left join corder o on o.qty = c.score and o.order_id < 50 \
+         where c.customer_id < 40",
+        "select greatest(o.qty, c.score) as g, count(*), max(least(o.price, c.balance)) \
+         from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 100 and o.order_id < 300 group by g",
+        "select max(greatest(o.qty, c.score)) - min(least(o.qty, c.score)) from customer c \
+         join corder o on o.qty = c.score where c.customer_id < 100",
         // CONCAT over both tables
         "select concat(c.name, o.note) from customer c join corder o on o.qty = c.score \
          where c.customer_id < 10",
