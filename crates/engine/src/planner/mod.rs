@@ -12,6 +12,7 @@
 mod aggregate_tail;
 mod aggregation;
 mod checks;
+mod colocated_derived;
 mod colocated_dml;
 mod correlated;
 mod correlated_value;
@@ -217,6 +218,8 @@ mod join_merge_tests;
 
 #[cfg(test)]
 mod one_shard_tests;
+#[cfg(test)]
+mod pushed_join_tests;
 
 #[cfg(test)]
 mod multi_column_tests;

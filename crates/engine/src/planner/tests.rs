@@ -325,11 +325,13 @@ fn co_located_joins_are_pushed_down() {
     );
     let d = describe("select r.a from ref r join user u on r.id = u.x join ref s on s.id = r.id");
     assert_eq!(d["Variant"], "Scatter");
+    let d = describe("select * from user u right join user v on u.id = v.id");
+    assert_eq!(d["Variant"], "Scatter");
     for sql in [
         "select * from ref r left join user u on r.id = u.id",
         "select * from user u join user v on u.name = v.name",
         "select * from user u left join user v on u.x = v.x where u.id = v.id",
-        "select * from user u right join user v on u.id = v.id",
+        "select * from user u right join ref r on r.id = u.id",
         "select * from user u join user v using (id)",
     ] {
         assert!(

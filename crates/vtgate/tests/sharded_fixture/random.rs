@@ -161,6 +161,17 @@ const WAREHOUSE: Table = Table {
     ],
 };
 
+/// Orders grouped per customer, as a derived table.
+const PER_CUSTOMER: Table = Table {
+    alias: "t",
+    pk: "customer_id",
+    cols: &[
+        col("customer_id", Kind::Int, CUSTOMER_IDS),
+        col("n", Kind::Int, &["1", "2", "3", "5"]),
+        col("total", Kind::Dec, &["0", "101", "9000", "15000"]),
+    ],
+};
+
 /// A FROM clause, its tables, and a condition it always carries (keeping cross-shard joins
 /// to a few thousand rows).
 struct From {
@@ -242,6 +253,28 @@ const FROMS: &[From] = &[
               left join commerce.warehouse w on w.sku = o.sku",
         tables: &[&CUSTOMER, &CORDER, &WAREHOUSE],
         bound: Some("c.customer_id < 400"),
+    },
+    From {
+        sql: "corder o right join customer c on c.customer_id = o.customer_id",
+        tables: &[&CORDER, &CUSTOMER],
+        bound: None,
+    },
+    From {
+        sql: "corder o right join customer c on c.score = o.qty and o.order_id < 200",
+        tables: &[&CORDER, &CUSTOMER],
+        bound: Some("c.customer_id < 80"),
+    },
+    From {
+        sql: "customer c join (select customer_id, count(*) as n, sum(price) as total \
+              from corder group by customer_id) t on t.customer_id = c.customer_id",
+        tables: &[&CUSTOMER, &PER_CUSTOMER],
+        bound: None,
+    },
+    From {
+        sql: "customer c left join (corder o join product p on p.sku = o.sku) \
+              on o.customer_id = c.customer_id",
+        tables: &[&CUSTOMER, &CORDER, &PRODUCT],
+        bound: None,
     },
 ];
 
@@ -397,17 +430,87 @@ fn expression(rng: &mut Rng, from: &From) -> String {
             let c = column(rng, from);
             format!("nullif({}, {})", c.sql, rng.pick(c.col.values))
         }
-        13 => format!(
-            "greatest({}, {})",
-            small_int(rng, from).sql,
-            small_int(rng, from).sql
-        ),
+        13 => {
+            let kind = *rng.pick(&[Kind::Int, Kind::Dec]);
+            format!(
+                "{}({}, {})",
+                rng.pick(&["greatest", "least"]),
+                small(rng, from, kind).sql,
+                small(rng, from, kind).sql
+            )
+        }
         14 => format!("round({}, 1)", column_of(rng, from, Kind::Dec).sql),
         15 => format!("substring({}, 2, 3)", column_of(rng, from, Kind::Text).sql),
         _ => {
             let c = column(rng, from);
             format!("ifnull({}, {})", c.sql, rng.pick(c.col.values))
         }
+    }
+}
+
+/// A window function over a one-table FROM of customers or orders, partitioned (mostly) by
+/// the sharding key; each ordered window is ordered totally, so every row's value is known.
+fn window(rng: &mut Rng, t: &Table) -> String {
+    let a = t.alias;
+    let partition = if rng.chance(85) {
+        format!("{a}.customer_id")
+    } else {
+        column(rng, &one_table(t)).sql
+    };
+    let value = small(rng, &one_table(t), Kind::Int).sql;
+    match rng.below(6) {
+        0 => format!(
+            "row_number() over (partition by {partition} order by {a}.{} desc)",
+            t.pk
+        ),
+        1 => format!("count(*) over (partition by {partition})"),
+        2 => format!("sum({value}) over (partition by {partition})"),
+        3 => format!("rank() over (partition by {partition} order by {value})"),
+        4 => format!(
+            "lag({value}) over (partition by {partition} order by {a}.{})",
+            t.pk
+        ),
+        _ => format!(
+            "max({value}) over (partition by {partition} order by {a}.{})",
+            t.pk
+        ),
+    }
+}
+
+/// A scalar subquery on the orders, correlated with the FROM's customer or order when it has
+/// one.
+fn scalar_subquery(rng: &mut Rng, from: &From) -> String {
+    let outer = from
+        .tables
+        .iter()
+        .find(|t| matches!(t.alias, "c" | "o"))
+        .filter(|_| rng.chance(70));
+    match outer {
+        Some(t) => format!(
+            "(select {} from corder o2 where o2.customer_id = {}.customer_id)",
+            rng.pick(&["count(*)", "max(o2.qty)", "sum(o2.price)"]),
+            t.alias
+        ),
+        None => {
+            let inner = one_table(&CORDER_2);
+            format!(
+                "(select max(o2.price) from corder o2 where {})",
+                predicate(rng, &inner)
+            )
+        }
+    }
+}
+
+/// A FROM of `t` (customers, orders, or orders as `o2`) alone.
+fn one_table(t: &Table) -> From {
+    From {
+        sql: "",
+        tables: match t.alias {
+            "c" => &[&CUSTOMER],
+            "o2" => &[&CORDER_2],
+            _ => &[&CORDER],
+        },
+        bound: None,
     }
 }
 
@@ -518,13 +621,16 @@ fn select(rng: &mut Rng) -> Query {
         total = !order.is_empty() || groups.is_empty();
     } else {
         let distinct = rng.chance(25);
+        let single = match from.tables {
+            [t] if !from.sql.starts_with('(') => Some(*t),
+            _ => None,
+        };
         let items: Vec<String> = (0..1 + rng.below(3))
-            .map(|i| {
-                if rng.chance(60) {
-                    column(rng, from).sql
-                } else {
-                    format!("{} as e{i}", expression(rng, from))
-                }
+            .map(|i| match (rng.below(20), single) {
+                (0..=1, Some(t)) => format!("{} as w{i}", window(rng, t)),
+                (2, _) => format!("{} as s{i}", scalar_subquery(rng, from)),
+                (3..=10, _) => format!("{} as e{i}", expression(rng, from)),
+                _ => column(rng, from).sql,
             })
             .collect();
         sql += if distinct { "distinct " } else { "" };

@@ -1,6 +1,8 @@
 //! Window functions and GROUP BY across shards, computed by the shards when every window
 //! partition or group names the table's `hash` vindex column, so that each is whole on one
-//! shard; other windows, and windows over groups that span shards, are refused.
+//! shard; other windows, and windows over groups that span shards, are refused. Joins sent
+//! to the shards whole with such derived tables, or with parenthesized groups of co-located
+//! tables on the right of a LEFT JOIN.
 
 use super::{q, Query};
 
@@ -50,6 +52,29 @@ pub(super) fn shard_local_queries(out: &mut Vec<Query>) {
          having n > 2 order by n desc, customer_id limit 7",
         "select customer_id, min(price) from corder where order_id > 100 \
          group by customer_id order by min(price), customer_id limit 5 offset 3",
+        // derived tables each shard computes whole, joined on the vindex column
+        "select c.customer_id, c.name, t.n, t.total from customer c join (select customer_id, \
+         count(*) as n, sum(price) as total from corder group by customer_id having n > 1) t \
+         on t.customer_id = c.customer_id order by t.total desc, c.customer_id limit 12",
+        "select c.customer_id, t.k, t.qty from customer c left join (select customer_id as k, \
+         qty, order_id from corder where qty > 5) t on t.k = c.customer_id \
+         where c.customer_id < 30 order by c.customer_id, t.order_id",
+        "select c.customer_id, t.order_id from customer c left join (select customer_id, \
+         order_id from corder where customer_id = 7) t on t.customer_id = c.customer_id \
+         where c.customer_id < 12 order by c.customer_id, t.order_id",
+        "select count(*), sum(t.n), max(c.score) from customer c join (select customer_id, \
+         count(*) as n from corder group by customer_id) t on c.customer_id = t.customer_id",
+        "select c.region, count(*), sum(t.mx) from customer c join (select customer_id, \
+         max(qty) as mx from corder group by customer_id) t on c.customer_id = t.customer_id \
+         group by c.region order by c.region",
+        // a parenthesized group on the right of a LEFT JOIN, co-located
+        "select c.customer_id, o.order_id, p.description from customer c left join \
+         (corder o join product p on p.sku = o.sku) on o.customer_id = c.customer_id \
+         where c.customer_id < 50 order by c.customer_id, o.order_id",
+        "select c.customer_id, count(o.order_id), count(p.sku) from customer c left join \
+         (corder o join product p on p.sku = o.sku and p.price > 100) \
+         on o.customer_id = c.customer_id group by c.customer_id \
+         order by c.customer_id limit 40",
     ] {
         out.push(q(sql, true));
     }
