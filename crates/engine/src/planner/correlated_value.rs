@@ -1,21 +1,27 @@
 //! Scalar subqueries in the select list that read the outer row and could
 //! not be merged into its route: run per outer row ([`CorrelatedValues`]).
 //! Only items that are a subquery as a whole (aliased or not), in a select
-//! without aggregation, grouping, DISTINCT or window functions, whose ORDER
-//! BY does not use them; the rest of the select is planned as it would be
-//! (its WHERE, ORDER BY and LIMIT keep the rows and their order, which the
-//! values do not change).
+//! without aggregation, grouping or window functions; the rest of the
+//! select is planned as it would be (its WHERE, ORDER BY and LIMIT keep the
+//! rows and their order, which the values do not change). With DISTINCT,
+//! or an ORDER BY that reads a value, the outer query runs without them
+//! (and without its LIMIT), and vtgate removes duplicates ([`Distinct`]),
+//! sorts ([`MemorySort`](crate::memory_sort::MemorySort), by keys not
+//! selected as hidden columns of the outer query; not with DISTINCT) and
+//! limits over the rows with their values.
 
 use sqlparser::ast::{
-    Expr, Ident, OrderByKind, Query, SelectItem, SetExpr, Value as AstValue, VisitMut,
+    Distinct as SqlDistinct, Expr, Ident, OrderByKind, Query, SelectItem, SetExpr,
+    Value as AstValue, VisitMut,
 };
 
-use super::order::features_of_expr;
+use super::order::{features_of_expr, is_wildcard, order_and_limit, order_columns, remove_limit};
 use super::pullout::{from_factors, Names};
 use super::semi_join::{block_columns, bound_block, outer_names_read, Binder};
 use super::union::PlanSide;
 use super::Context;
 use crate::correlated_value::{CorrelatedValues, ValueSubquery};
+use crate::distinct::Distinct;
 use crate::error::{EngineError, Result};
 use crate::primitive::Primitive;
 
@@ -91,14 +97,23 @@ pub(super) fn plan_correlated_values(
     });
     let grouped = !matches!(&select.group_by,
         sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    let distinct = match &select.distinct {
+        None => false,
+        Some(SqlDistinct::Distinct) => true,
+        Some(_) => return Err(refuse()),
+    };
     if other_features
         || grouped
         || select.having.is_some()
-        || select.distinct.is_some()
         || select.into.is_some()
         || !original.locks.is_empty()
-        || orders_by_values(original, &select.projection, &items)
     {
+        return Err(refuse());
+    }
+    // DISTINCT, and an order by the values, run in vtgate over the rows
+    // with their values; so does the LIMIT then.
+    let in_vtgate = distinct || orders_by_values(original, &select.projection, &items);
+    if in_vtgate && select.projection.iter().any(is_wildcard) {
         return Err(refuse());
     }
     // The outer query: NULL where each value goes, the bound columns last.
@@ -115,8 +130,33 @@ pub(super) fn plan_correlated_values(
                 alias: name,
             };
         }
-        s.projection
-            .extend(columns.iter().cloned().map(SelectItem::UnnamedExpr));
+    }
+    let mut hidden = Vec::new();
+    let mut order = Vec::new();
+    if in_vtgate {
+        outer.order_by = None;
+        remove_limit(&mut outer)?;
+        let visible = select.projection.len();
+        // ORDER BY keys not selected: hidden columns of the outer query.
+        order = order_columns(original, &select.projection, &mut |e| {
+            if distinct || features_of_expr(e).subquery {
+                return Err(refuse());
+            }
+            hidden.push(e.clone());
+            Ok(visible + hidden.len() - 1)
+        })?;
+    }
+    if let SetExpr::Select(s) = outer.body.as_mut() {
+        if in_vtgate {
+            s.distinct = None;
+        }
+        s.projection.extend(
+            hidden
+                .iter()
+                .chain(&columns)
+                .cloned()
+                .map(SelectItem::UnnamedExpr),
+        );
     }
     let values = items
         .iter()
@@ -128,11 +168,18 @@ pub(super) fn plan_correlated_values(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Some(Box::new(CorrelatedValues {
+    let mut plan: Box<dyn Primitive> = Box::new(CorrelatedValues {
         outer: plan_side(ctx, &outer.to_string())?,
         values,
         block: columns.len(),
-    })))
+    });
+    if distinct {
+        plan = Box::new(Distinct { input: plan });
+    }
+    if in_vtgate {
+        plan = order_and_limit(original, order, hidden.len(), plan)?;
+    }
+    Ok(Some(plan))
 }
 
 /// Whether ORDER BY reads a subquery value: by its alias, its position, or

@@ -632,10 +632,32 @@ fn correlated_select_list_subqueries_run_per_row() {
         d["Inputs"][1]["Inputs"][0]["Query"], "SELECT count(*) FROM music m WHERE m.x = :u_b",
         "{d}"
     );
-    // Ordered by the value, or aggregated: refused.
+    // Ordered by the value: sorted and limited in vtgate, a key not selected
+    // read as a hidden column of the outer query.
+    let d = describe(
+        "select u.a, (select count(*) from music m where m.x = u.b) as c from user u \
+         order by c desc, u.id limit 3",
+    );
+    assert_eq!(d["OperatorType"], "Limit", "{d}");
+    assert_eq!(d["Inputs"][0]["OperatorType"], "Sort", "{d}");
+    assert_eq!(
+        d["Inputs"][0]["Inputs"][0]["Inputs"][0]["Query"],
+        "SELECT u.a, NULL AS c, u.id, u.b FROM user u",
+        "{d}"
+    );
+    // DISTINCT: over the rows with their values.
+    let d = describe(
+        "select distinct (select count(*) from music m where m.x = u.b) as c from user u \
+         order by c limit 2",
+    );
+    assert_eq!(
+        d["Inputs"][0]["Inputs"][0]["OperatorType"], "Distinct",
+        "{d}"
+    );
+    // Aggregated, or DISTINCT ordered by a key not selected: refused.
     for sql in [
-        "select u.a, (select count(*) from music m where m.x = u.b) as c from user u order by c",
         "select count(*), (select count(*) from music m where m.x = u.b) from user u",
+        "select distinct (select count(*) from music m where m.x = u.b) from user u order by u.a",
     ] {
         assert_eq!(
             refused(sql),

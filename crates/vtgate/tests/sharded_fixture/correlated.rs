@@ -84,10 +84,8 @@ pub(super) fn correlated_queries(out: &mut Vec<Query>) {
 /// vtgate must refuse them with VT12001.
 pub fn refused_correlated() -> Vec<&'static str> {
     // A select item per outer row is run per row (below), but not when the rows are
-    // ordered or grouped by its value (the WHERE shapes are semi-joins, see `semi_joins`).
+    // grouped by its value (the WHERE shapes are semi-joins, see `semi_joins`).
     vec![
-        "select c.customer_id, (select count(*) from corder o where o.qty = c.score) as n \
-         from customer c order by n, c.customer_id",
         "select c.region, count(*), (select count(*) from corder o where o.qty = c.score) \
          from customer c group by c.region, c.score",
     ]
@@ -111,9 +109,23 @@ pub(super) fn per_row_values(out: &mut Vec<Query>) {
     ] {
         out.push(q(sql, false));
     }
-    out.push(q(
+    for sql in [
         "select c.customer_id, (select count(*) from corder o where o.qty = c.score) as n \
          from customer c order by c.customer_id limit 7 offset 2",
-        true,
-    ));
+        // ordered by the value, DISTINCT: in vtgate over the rows with their values
+        "select c.customer_id, (select count(*) from corder o where o.qty = c.score) as n \
+         from customer c order by n, c.customer_id",
+        "select c.name, (select max(o.price) from corder o where o.qty = c.score \
+         and o.order_id < 300) as top from customer c where c.customer_id < 90 \
+         order by top desc, c.customer_id limit 6 offset 1",
+        "select w.sku, (select count(*) from corder o where o.sku = w.sku) as n \
+         from commerce.warehouse w order by 2 desc, w.sku limit 4",
+        "select distinct (select count(*) from corder o where o.qty = c.score) as n \
+         from customer c where c.customer_id < 200 order by n",
+        "select distinct c.score % 3 as k, (select min(o.qty) from corder o \
+         where o.qty > c.score and o.order_id < 100) as m from customer c \
+         where c.customer_id < 60 order by m, k",
+    ] {
+        out.push(q(sql, true));
+    }
 }
