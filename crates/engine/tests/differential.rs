@@ -563,13 +563,17 @@ const QUERIES: &[(&str, bool)] = &[
     // In a select item: run per outer row.
     ("select u.id, (select count(*) from extra e where e.k = u.id) from user u", false),
     ("select u.id, (select max(e.v) from extra e where e.k = u.col) as m from user u order by u.id", true),
+    // Ordered by the value, or DISTINCT: sorted and deduplicated in vtgate.
+    ("select u.id, (select count(*) from extra e where e.k = u.id) as n from user u order by n, u.id", true),
+    ("select distinct (select count(*) from extra e where e.k = u.id) as n from user u order by n", true),
 ];
 
 /// Correlated subqueries whose inner rows may live on other shards than their outer row, in
-/// a select item that orders or groups the rows: planning must refuse them.
+/// a select item that is aggregated, or DISTINCT ordered by a column not selected: planning
+/// must refuse them.
 const REFUSED: &[&str] = &[
-    "select u.id, (select count(*) from extra e where e.k = u.id) as n from user u order by n",
     "select count(*), (select count(*) from extra e where e.k = u.id) from user u",
+    "select distinct (select count(*) from extra e where e.k = u.id) from user u order by u.col",
 ];
 
 #[test]
