@@ -342,23 +342,16 @@ impl Arith {
                         break;
                     }
                 }
-                match (first, t) {
-                    (Num::Null, _) => Num::Null,
-                    (n, NumType::Double) => Num::Double(to_double(n)?),
-                    (n, NumType::Decimal { .. }) => Num::Dec(to_dec(n)?),
-                    (n, NumType::Int { .. }) => n,
-                }
+                in_type(first, t)?
             }
             Arith::Extreme(pick, args) => {
                 let t = self.typ(fields, vars)?;
                 let mut best: Option<Num> = None;
                 for a in args {
-                    let n = match (a.eval(row, fields, vars)?, t) {
-                        (Num::Null, _) => return Ok(Num::Null),
-                        (n, NumType::Double) => Num::Double(to_double(n)?),
-                        (n, NumType::Decimal { .. }) => Num::Dec(to_dec(n)?),
-                        (n, NumType::Int { .. }) => n,
-                    };
+                    let n = in_type(a.eval(row, fields, vars)?, t)?;
+                    if matches!(n, Num::Null) {
+                        return Ok(Num::Null);
+                    }
                     let better = match best {
                         None => true,
                         Some(b) => {
@@ -440,6 +433,16 @@ fn common_type<'a>(
         });
     }
     t.ok_or_else(|| refuse(format!("{what} of NULLs")))
+}
+
+/// `n` as a value of type `t` (NULL stays NULL).
+fn in_type(n: Num, t: NumType) -> Result<Num> {
+    Ok(match (n, t) {
+        (Num::Null, _) => Num::Null,
+        (n, NumType::Double) => Num::Double(to_double(n)?),
+        (n, NumType::Decimal { .. }) => Num::Dec(to_dec(n)?),
+        (n, NumType::Int { .. }) => n,
+    })
 }
 
 /// The order of two non-NULL values already in one type.

@@ -21,6 +21,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{Expr, GroupByExpr, Select, SelectItem, SetExpr, TableFactor};
 
 use super::derived::derived_columns;
+use super::join::is_sharded;
 use super::order::features;
 use super::routing::{is_column, route_table, Routing};
 use super::shard_local::ShardLocal;
@@ -64,8 +65,7 @@ pub(super) fn item(
     {
         return Ok(None);
     }
-    let sharded =
-        inner.table.keyspace.sharded && inner.table.table_type != vschema::TableType::Reference;
+    let sharded = is_sharded(inner);
     let grouped = !matches!(&select.group_by,
         GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
     let combined =

@@ -116,9 +116,27 @@ pub(super) fn plan_correlated_values(
     if in_vtgate && select.projection.iter().any(is_wildcard) {
         return Err(refuse());
     }
-    // The outer query: NULL where each value goes, the bound columns last.
+    // ORDER BY keys not selected: hidden columns of the outer query.
+    let mut hidden = Vec::new();
+    let mut order = Vec::new();
+    if in_vtgate {
+        let visible = select.projection.len();
+        order = order_columns(original, &select.projection, &mut |e| {
+            if distinct || features_of_expr(e).subquery {
+                return Err(refuse());
+            }
+            hidden.push(e.clone());
+            Ok(visible + hidden.len() - 1)
+        })?;
+    }
+    // The outer query: NULL where each value goes, the hidden and bound
+    // columns last.
     let columns = bound_block(items.iter().map(|it| it.vars.as_slice()));
     let mut outer = original.clone();
+    if in_vtgate {
+        outer.order_by = None;
+        remove_limit(&mut outer)?;
+    }
     if let SetExpr::Select(s) = outer.body.as_mut() {
         for it in &items {
             let name = match &s.projection[it.column] {
@@ -130,23 +148,6 @@ pub(super) fn plan_correlated_values(
                 alias: name,
             };
         }
-    }
-    let mut hidden = Vec::new();
-    let mut order = Vec::new();
-    if in_vtgate {
-        outer.order_by = None;
-        remove_limit(&mut outer)?;
-        let visible = select.projection.len();
-        // ORDER BY keys not selected: hidden columns of the outer query.
-        order = order_columns(original, &select.projection, &mut |e| {
-            if distinct || features_of_expr(e).subquery {
-                return Err(refuse());
-            }
-            hidden.push(e.clone());
-            Ok(visible + hidden.len() - 1)
-        })?;
-    }
-    if let SetExpr::Select(s) = outer.body.as_mut() {
         if in_vtgate {
             s.distinct = None;
         }

@@ -62,7 +62,8 @@ impl Groups {
     }
 }
 
-fn is_sharded(u: &TableUse) -> bool {
+/// Whether `u` is a sharded table (not a reference table).
+pub(super) fn is_sharded(u: &TableUse) -> bool {
     u.table.keyspace.sharded && u.table.table_type != TableType::Reference
 }
 
