@@ -3,7 +3,7 @@
 //!
 //! The route picks its shards once. On them, the owner rows the statement
 //! will change are read and locked (`OwnedVindexQuery`: the primary vindex
-//! column, then each owned vindex's columns, `FOR UPDATE`); their lookup
+//! columns, then each owned vindex's columns, `FOR UPDATE`); their lookup
 //! rows are deleted (DELETE) or replaced where an assignment changes them
 //! (UPDATE, Vitess `ChangedVindexValues`); then the statement itself runs
 //! on the same shards.
@@ -13,11 +13,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use proto::query::QueryResult;
 use sql::literal::{BindValue, BindVars};
-use vschema::{Destination, Vindex};
+use vschema::Vindex;
 
-use crate::bind::{substitute, vindex_value, PlanValue};
+use crate::bind::{substitute, PlanValue};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
+use crate::insert::ksids_of_value_rows;
 use crate::join::cell_to_bind;
 use crate::lookup::{Lookup, LookupRow};
 use crate::primitive::Primitive;
@@ -41,10 +42,12 @@ pub struct OwnedColumns {
 pub struct OwnedDml {
     /// The statement, routed (operator `Update` or `Delete`).
     pub route: Route,
-    /// Reads and locks the affected rows: the primary vindex column first.
+    /// Reads and locks the affected rows: the primary vindex columns first.
     pub select: String,
-    /// The primary vindex (maps the first selected column).
+    /// The primary vindex (maps the first `ksid_length` selected columns).
     pub primary: Arc<dyn Vindex>,
+    /// How many columns the primary vindex reads (Vitess `KsidLength`).
+    pub ksid_length: usize,
     /// The owned vindexes to maintain.
     pub owned: Vec<OwnedColumns>,
 }
@@ -69,7 +72,11 @@ impl OwnedDml {
                     })?;
                     cell_to_bind(field, cells.get(i).copied().flatten())
                 };
-                let ksid = self.ksid(&value(0)?)?;
+                let ksid = self.ksid(
+                    (0..self.ksid_length)
+                        .map(value)
+                        .collect::<Result<Vec<_>>>()?,
+                )?;
                 for (owned, (deletes, creates)) in self.owned.iter().zip(out.iter_mut()) {
                     let old = owned
                         .columns
@@ -106,19 +113,14 @@ impl OwnedDml {
         Ok(out)
     }
 
-    /// The keyspace id of an owner row from its primary vindex value.
-    fn ksid(&self, value: &BindValue) -> Result<Vec<u8>> {
-        let unmappable = || {
-            EngineError::BadResult(format!(
-                "could not map [{}] to a keyspace id",
-                value.to_sql()
-            ))
-        };
-        let v = vindex_value(value)?;
-        match self.primary.map(&[v])?.into_iter().next() {
-            Some(Destination::KeyspaceId(k)) => Ok(k.0),
-            _ => Err(unmappable()),
-        }
+    /// The keyspace id of an owner row from its primary vindex values.
+    fn ksid(&self, values: Vec<BindValue>) -> Result<Vec<u8>> {
+        let ksids = ksids_of_value_rows(self.primary.as_ref(), &[values])?;
+        ksids
+            .into_iter()
+            .next()
+            .map(|k| k.0)
+            .ok_or_else(|| EngineError::BadResult("owned vindex query: no keyspace id".into()))
     }
 }
 
@@ -155,6 +157,8 @@ impl Primitive for OwnedDml {
         let owned: Vec<String> = self.owned.iter().map(|o| o.lookup.name.clone()).collect();
         self.route
             .description()
+            .with("KsidLength", self.ksid_length)
+            .with("KsidVindex", self.primary.name())
             .with("OwnedVindexQuery", self.select.clone())
             .with("OwnedVindexes", owned)
     }

@@ -20,7 +20,7 @@ const FILES: &[(&str, usize)] = &[
     ("aggr", 162),
     ("memory_sort", 16),
     ("postprocess", 65),
-    ("dml", 202),
+    ("dml", 213),
     ("reference", 34),
     ("from", 127),
     ("union", 44),

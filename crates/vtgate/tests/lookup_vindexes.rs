@@ -5,7 +5,10 @@
 //! tables exactly the rows the owner rows imply; selects by a lookup column reach only the
 //! shards the lookup table names and answer as one MariaDB database holding the same rows; a
 //! duplicate on the unique lookup is MySQL's 1062 and leaves nothing written (inside a
-//! transaction, the transaction is rolled back).
+//! transaction, the transaction is rolled back). `wallet`, sharded by a two-column
+//! `multicol` vindex on `(region, acct)`, owns a `lookup_unique` on `code`: its lookup rows
+//! carry the keyspace id of both columns through inserts, updates and deletes routed by one,
+//! both or neither of them.
 
 mod sharded_cluster;
 
@@ -25,6 +28,12 @@ const CUSTOMER_VSCHEMA: &str = r#"{
     "customer_email_lookup": {
       "type": "consistent_lookup_unique", "owner": "customer",
       "params": {"table": "commerce.customer_email_idx", "from": "email", "to": "keyspace_id",
+                 "ignore_nulls": "true"}
+    },
+    "mc": {"type": "multicol", "params": {"column_count": "2"}},
+    "wallet_code_lookup": {
+      "type": "lookup_unique", "owner": "wallet",
+      "params": {"table": "commerce.wallet_code_idx", "from": "code", "to": "keyspace_id",
                  "ignore_nulls": "true"}
     },
     "customer_name_lookup": {
@@ -47,6 +56,12 @@ const CUSTOMER_VSCHEMA: &str = r#"{
       "auto_increment": {"column": "order_id", "sequence": "commerce.order_seq"}
     },
     "customer_name_idx": {"column_vindexes": [{"column": "name", "name": "md5"}]},
+    "wallet": {
+      "column_vindexes": [
+        {"columns": ["region", "acct"], "name": "mc"},
+        {"column": "code", "name": "wallet_code_lookup"}
+      ]
+    },
     "product": {"type": "reference"}
   }
 }"#;
@@ -57,6 +72,27 @@ const NAME_IDX: &str = "create table customer_name_idx (name varchar(32) collate
 
 const EMAIL_IDX: &str = "create table customer_email_idx (email varchar(64) collate \
      utf8mb4_general_ci not null, keyspace_id varbinary(10), primary key (email))";
+
+const WALLET: &str = "create table wallet (region int not null, acct bigint not null, \
+     code varchar(32), balance int, primary key (region, acct))";
+
+const WALLET_CODE_IDX: &str = "create table wallet_code_idx (code varchar(32) not null, \
+     keyspace_id varbinary(16), primary key (code))";
+
+/// Writes to `wallet`, each followed by its consistency check: routed by both primary vindex
+/// columns (one shard), by the first (the shards of its range), by the lookup, and scattered.
+const WALLET_WRITES: &[&str] = &[
+    "insert into wallet (region, acct, code, balance) values (1, 10, 'w1', 5), \
+     (1, 11, 'w2', 6), (2, 10, 'w3', 7), (2, 12, NULL, 8), (3, 30, 'w5', 9), (4, 40, 'w6', 10)",
+    "update wallet set code = 'w1b' where region = 1 and acct = 10",
+    "update wallet set code = 'w4' where region = 2 and acct = 12",
+    "update wallet set code = NULL, balance = 0 where region = 1",
+    "update wallet set balance = balance + 1 where code = 'w3'",
+    "update wallet set code = 'w7' where code = 'w5'",
+    "delete from wallet where region = 2 and acct in (10, 99)",
+    "delete from wallet where code = 'w6'",
+    "delete from wallet where balance < 9",
+];
 
 /// Statements run on both sides, each followed by the consistency check.
 const WRITES: &[&str] = &[
@@ -117,6 +153,45 @@ fn ksid_hex(id: &str) -> String {
     }
 }
 
+/// `wallet`'s `multicol` keyspace id of `(region, acct)`, in upper-case hex.
+fn wallet_ksid_hex(region: &str, acct: &str) -> String {
+    let params = [("column_count".to_string(), "2".to_string())]
+        .into_iter()
+        .collect();
+    let v = vschema::create_vindex("multicol", "mc", &params).unwrap();
+    let row = vec![
+        vschema::Value::Int(region.parse().unwrap()),
+        vschema::Value::Int(acct.parse().unwrap()),
+    ];
+    match v.map_rows(&[row]).unwrap().as_slice() {
+        [vschema::Destination::KeyspaceId(k)] => k.0.iter().map(|b| format!("{b:02X}")).collect(),
+        other => panic!("multicol of ({region}, {acct}): {other:?}"),
+    }
+}
+
+/// `wallet_code_idx` holds exactly the rows `wallet`'s rows imply.
+async fn assert_wallet_consistent(c: &mut Conn, after: &str) {
+    let owners = query(c, "select region, acct, code from wallet").await;
+    let mut want: Vec<(String, String)> = owners
+        .iter()
+        .filter_map(|r| {
+            let ksid = wallet_ksid_hex(r[0].as_deref()?, r[1].as_deref()?);
+            Some((r[2].clone()?, ksid))
+        })
+        .collect();
+    want.sort();
+    let mut got: Vec<(String, String)> = query(
+        c,
+        "select code, hex(keyspace_id) from commerce.wallet_code_idx",
+    )
+    .await
+    .into_iter()
+    .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+    .collect();
+    got.sort();
+    assert_eq!(got, want, "wallet_code_idx after {after}");
+}
+
 /// Both lookup tables hold exactly the rows the owner rows imply.
 async fn assert_consistent(c: &mut Conn, after: &str) {
     let owners = query(c, "select customer_id, email, name from customer").await;
@@ -140,14 +215,14 @@ async fn assert_consistent(c: &mut Conn, after: &str) {
     }
 }
 
-/// The customer shards a statement's queries reach (VEXPLAIN QUERIES), and whether one
-/// went to the lookup table in commerce.
-async fn customer_shards(c: &mut Conn, sql: &str) -> (Vec<String>, bool) {
+/// The `customer` shards a statement's queries on `table` reach (VEXPLAIN QUERIES), and
+/// whether one went to a lookup table in commerce.
+async fn shards_reached(c: &mut Conn, table: &str, sql: &str) -> (Vec<String>, bool) {
     let sent: Vec<(u32, String, String, String)> =
         c.query(format!("vexplain queries {sql}")).await.unwrap();
     let shards = sent
         .iter()
-        .filter(|q| q.1 == "customer" && q.3.to_lowercase().contains("from customer "))
+        .filter(|q| q.1 == "customer" && q.3.to_lowercase().contains(&format!("from {table} ")))
         .map(|q| q.2.clone())
         .collect();
     (shards, sent.iter().any(|q| q.1 == "commerce"))
@@ -176,11 +251,13 @@ async fn lookup_vindexes_route_and_stay_consistent() {
     let cluster = ShardedCluster::start("vtg_lookup", TWO_SHARDS).await;
     let mut c = cluster.conn(Some("customer")).await;
     c.query_drop(NAME_IDX).await.unwrap();
+    c.query_drop(WALLET).await.unwrap();
     let mut commerce = cluster.conn(Some("commerce")).await;
     commerce.query_drop(EMAIL_IDX).await.unwrap();
+    commerce.query_drop(WALLET_CODE_IDX).await.unwrap();
     let commerce_vschema = COMMERCE_VSCHEMA.replace(
         r#""warehouse": {}"#,
-        r#""warehouse": {}, "customer_email_idx": {}"#,
+        r#""warehouse": {}, "customer_email_idx": {}, "wallet_code_idx": {}"#,
     );
     cluster
         .set_vschemas(CUSTOMER_VSCHEMA, &commerce_vschema)
@@ -196,6 +273,7 @@ async fn lookup_vindexes_route_and_stay_consistent() {
         .unwrap();
     let mut plain = Conn::new(opts(3306, Some(&plain_db))).await.unwrap();
     plain.query_drop(CUSTOMER_TABLES[0]).await.unwrap();
+    plain.query_drop(WALLET).await.unwrap();
 
     for (n, sql) in WRITES.iter().enumerate() {
         let ours = c
@@ -208,14 +286,45 @@ async fn lookup_vindexes_route_and_stay_consistent() {
         assert_consistent(&mut c, sql).await;
         if n == 1 {
             // Point selects by a lookup column reach one customer shard after one lookup.
-            let (shards, looked_up) =
-                customer_shards(&mut c, "select * from customer where email = 'b@x.com'").await;
+            let (shards, looked_up) = shards_reached(
+                &mut c,
+                "customer",
+                "select * from customer where email = 'b@x.com'",
+            )
+            .await;
             assert_eq!((shards.len(), looked_up), (1, true), "{shards:?}");
-            let (shards, _) =
-                customer_shards(&mut c, "select * from customer where name = 'zed'").await;
+            let (shards, _) = shards_reached(
+                &mut c,
+                "customer",
+                "select * from customer where name = 'zed'",
+            )
+            .await;
             assert_eq!(shards.len(), 1, "{shards:?}");
         }
     }
+    for sql in WALLET_WRITES {
+        let ours = c
+            .query_iter(*sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .affected_rows();
+        let theirs = plain.query_iter(*sql).await.unwrap().affected_rows();
+        assert_eq!(ours, theirs, "rows affected by {sql}");
+        assert_wallet_consistent(&mut c, sql).await;
+    }
+    let wallets = "select region, acct, code, balance from wallet order by region, acct";
+    assert_eq!(
+        query(&mut c, wallets).await,
+        query(&mut plain, wallets).await
+    );
+    let by_code = "select region, acct from wallet where code = 'w7'";
+    assert_eq!(
+        query(&mut c, by_code).await,
+        query(&mut plain, by_code).await
+    );
+    let (shards, looked_up) = shards_reached(&mut c, "wallet", by_code).await;
+    assert!(looked_up && shards.len() <= 1, "{shards:?}");
+
     let all = "select customer_id, email, name, score from customer order by customer_id";
     assert_eq!(query(&mut c, all).await, query(&mut plain, all).await);
     for sql in SELECTS {
@@ -308,8 +417,12 @@ async fn lookup_vindexes_route_and_stay_consistent() {
         .unwrap();
     c.query_drop("commit").await.unwrap();
     assert_consistent(&mut c, "commit").await;
-    let (shards, _) =
-        customer_shards(&mut c, "select * from customer where email = 'tx2@x.com'").await;
+    let (shards, _) = shards_reached(
+        &mut c,
+        "customer",
+        "select * from customer where email = 'tx2@x.com'",
+    )
+    .await;
     assert_eq!(shards.len(), 1);
 
     // A failed lookup write inside a transaction rolls the whole transaction back.

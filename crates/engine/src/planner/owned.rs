@@ -154,17 +154,12 @@ pub(super) fn wrap_owned(
     let pv = t
         .primary_vindex()
         .ok_or_else(|| EngineError::unsupported("table without vindex"))?;
-    let [pv_col] = pv.columns.as_slice() else {
-        return Err(EngineError::unsupported(
-            "owned lookup vindexes with a multi-column primary vindex",
-        ));
-    };
     if pv.vindex.needs_vcursor() {
         return Err(EngineError::unsupported(
             "owned lookup vindexes with a lookup primary vindex",
         ));
     }
-    let mut select_cols = vec![quote(pv_col)];
+    let mut select_cols: Vec<String> = pv.columns.iter().map(|c| quote(c)).collect();
     let mut owned = Vec::new();
     for (columns, lookup, new_values) in changes {
         let mut positions = Vec::new();
@@ -183,6 +178,7 @@ pub(super) fn wrap_owned(
         route,
         select,
         primary: pv.vindex.clone(),
+        ksid_length: pv.columns.len(),
         owned,
     }))
 }
