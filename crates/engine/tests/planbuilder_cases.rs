@@ -17,7 +17,7 @@ use vschema::{Vindex, VindexError};
 const FILES: &[(&str, usize)] = &[
     ("select", 170),
     ("filter", 129),
-    ("aggr", 162),
+    ("aggr", 164),
     ("memory_sort", 16),
     ("postprocess", 65),
     ("dml", 213),

@@ -227,6 +227,16 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
     // Each GROUP BY expression, with its select item when it is one by position.
     let mut group_exprs: Vec<(Option<usize>, Expr)> =
         group_exprs.iter().map(|g| (None, g.clone())).collect();
+    // A scalar aggregation (aggregates, no GROUP BY) gives one row, which
+    // DISTINCT keeps as it is.
+    let scalar = group_exprs.is_empty()
+        && original
+            .iter()
+            .filter_map(item_expr)
+            .any(|e| features_of_expr(e).aggregate);
+    if scalar {
+        select.distinct = None;
+    }
     let distinct_rows = select.distinct.is_some();
     // DISTINCT over groups: shards must not drop partial group rows.
     let distinct_groups = distinct_rows && !group_exprs.is_empty();
