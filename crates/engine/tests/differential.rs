@@ -425,6 +425,11 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id, (select count(*) from extra e where e.user_id = u.id) from user u where u.id in (3, 17, 150)", false),
     ("select u.id from user u where u.col < 0 or exists (select 1 from extra e where e.user_id = u.id and e.k = 1)", false),
     ("select u.id from user u where u.id = 5 and exists (select 1 from extra e where u.id = e.user_id)", true),
+    // Nested ones, each anchored to a table around it by the shared vindex column.
+    ("select u.id from user u where exists (select 1 from extra e where e.user_id = u.id and e.k in (select x.k from extra x where x.user_id = u.id and x.v > e.v))", false),
+    ("select u.id, (select count(*) from extra e where e.user_id = u.id and exists (select 1 from extra x where x.user_id = e.user_id and x.k > e.k)) as n from user u", false),
+    ("select u.id from user u where u.col = (select max(e.k) from extra e where e.user_id = u.id and not exists (select 1 from ref r where r.id = e.k))", false),
+    ("select u.id from user u where exists (select 1 from extra e where e.user_id = u.id and e.k = (select min(w.col) from user w where w.id = e.user_id))", false),
     ("select u.id, e.k, r.label from user u join extra e on e.k = u.col join ref r on r.id = e.k + u.col - 1 where u.id < 40 order by u.id, e.k", true),
     ("select u.id, e.k, r.label from user u left join extra e on e.user_id = u.id + 1 left join ref r on r.id = e.k where u.id between 5 and 25", false),
     ("select u.id, e.v, r.id from user u, extra e, ref r where e.user_id = u.id and r.id = u.col and e.k = 0 and u.id < 50", false),

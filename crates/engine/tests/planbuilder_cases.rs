@@ -16,7 +16,7 @@ use vschema::{Vindex, VindexError};
 /// Files counted, and the least number of matches each must keep.
 const FILES: &[(&str, usize)] = &[
     ("select", 170),
-    ("filter", 129),
+    ("filter", 130),
     ("aggr", 164),
     ("memory_sort", 16),
     ("postprocess", 65),

@@ -18,8 +18,7 @@
 //! sharded ones are all co-located (the join [`plan_pushed_join`] sends
 //! whole; `inner.pv` may then equal the vindex column of any of them), and
 //! may have subqueries only in its select list and WHERE (and, for a join,
-//! ON); subqueries nested
-//! inside a subquery are not merged. Anything else is left to the other
+//! ON). Anything else is left to the other
 //! planners (which pull out uncorrelated subqueries and refuse correlated
 //! ones).
 
@@ -125,36 +124,61 @@ fn unique_primary(u: &TableUse) -> Option<(&str, &str)> {
     }
 }
 
-/// Whether subquery `sq` can run on the shard of each outer row of `outer`.
-fn mergeable(ctx: &Context, sq: &Query, outer: &TableUse) -> Result<bool> {
-    if sq.with.is_some() || features(sq).subquery {
+/// Whether subquery `sq` can run on the shard of each outer row: every row
+/// it reads is a reference table's or shares the keyspace id of one of
+/// `anchors` (the outer tables, then the enclosing subqueries' tables, whose
+/// rows are on that shard), and so do the subqueries nested in it.
+fn mergeable(ctx: &Context, sq: &Query, anchors: &[TableUse]) -> Result<bool> {
+    if sq.with.is_some() {
         return Ok(false);
     }
     let Some(inner) = single_table(ctx, sq)? else {
         return Ok(false);
     };
-    if inner.table.keyspace.name != outer.table.keyspace.name {
+    let Some(first) = anchors.first() else {
+        return Ok(false);
+    };
+    if inner.table.keyspace.name != first.table.keyspace.name {
         return Ok(false);
     }
-    if inner.table.table_type == TableType::Reference {
-        return Ok(true);
+    // The inner table hides an anchor of its name: nothing below reads that one.
+    let mut visible: Vec<TableUse> = anchors
+        .iter()
+        .filter(|a| a.qualifier() != inner.qualifier())
+        .cloned()
+        .collect();
+    if inner.table.table_type != TableType::Reference {
+        if !visible.iter().any(|a| joined_on_vindex(sq, &inner, a)) {
+            return Ok(false);
+        }
+        visible.push(inner);
     }
-    if inner.qualifier() == outer.qualifier() {
-        // The inner table hides the outer one: nothing reads the outer row.
-        return Ok(false);
+    let mut nested = Subqueries::new(true);
+    let _ = Visit::visit(sq, &mut nested);
+    for n in &nested.found {
+        if !mergeable(ctx, n, &visible)? {
+            return Ok(false);
+        }
     }
+    Ok(true)
+}
+
+/// Whether the WHERE of `sq` (reading `inner`) holds `inner.pv = outer.pv`
+/// in its top-level AND, both the unique primary vindex columns of the same
+/// vindex.
+fn joined_on_vindex(sq: &Query, inner: &TableUse, outer: &TableUse) -> bool {
     let (Some((outer_vindex, outer_col)), Some((inner_vindex, inner_col))) =
-        (unique_primary(outer), unique_primary(&inner))
+        (unique_primary(outer), unique_primary(inner))
     else {
-        return Ok(false);
+        return false;
     };
     if outer_vindex != inner_vindex {
-        return Ok(false);
+        return false;
     }
     let SetExpr::Select(s) = sq.body.as_ref() else {
-        return Ok(false);
+        return false;
     };
-    let joined = conjuncts(s.selection.as_ref()).into_iter().any(|c| {
+    conjuncts(s.selection.as_ref()).into_iter().any(|c| {
         let Expr::BinaryOp {
             left,
             op: BinaryOperator::Eq,
@@ -163,11 +187,10 @@ fn mergeable(ctx: &Context, sq: &Query, outer: &TableUse) -> Result<bool> {
         else {
             return false;
         };
-        let inner_side = |e: &Expr| is_column(e, &inner, inner_col, true);
+        let inner_side = |e: &Expr| is_column(e, inner, inner_col, true);
         let outer_side = |e: &Expr| is_column(e, outer, outer_col, false);
         (inner_side(left) && outer_side(right)) || (outer_side(left) && inner_side(right))
-    });
-    Ok(joined)
+    })
 }
 
 /// Plans `original` (whose shard text is `query`) as one route with its
@@ -211,12 +234,13 @@ pub(super) fn plan_merged(
     if placed.found.len() != all.found.len() {
         return Ok(None);
     }
+    let anchors: Vec<TableUse> = outers
+        .iter()
+        .filter(|o| unique_primary(o).is_some())
+        .cloned()
+        .collect();
     for sq in &all.found {
-        let mut any = false;
-        for outer in outers.iter().filter(|o| unique_primary(o).is_some()) {
-            any = any || mergeable(ctx, sq, outer)?;
-        }
-        if !any {
+        if !mergeable(ctx, sq, &anchors)? {
             return Ok(None);
         }
     }

@@ -60,6 +60,10 @@ fn correlated_on_the_shared_vindex_goes_whole() {
         "select c.id from customer c where c.score > (select min(o.price) from corder o where o.customer_id = c.id)",
         "select c.id from customer c where exists (select 1 from product p where p.sku = c.region)",
         "select id from customer where exists (select 1 from corder where corder.customer_id = customer.id)",
+        // nested, anchored to the outer table or to the enclosing subquery's
+        "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.id and o.sku in (select sku from corder x where x.customer_id = c.id))",
+        "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.id and exists (select 1 from corder x where x.customer_id = o.customer_id))",
+        "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.id and exists (select 1 from product p where p.sku = o.sku))",
     ] {
         let d = describe(sql);
         assert_eq!(top(&d), (Some("Route"), Some("Scatter")), "{sql}");
@@ -99,9 +103,8 @@ fn anything_not_provably_on_one_shard_is_a_semi_join() {
         "select c.id from customer c where exists (select 1 from numbered n where n.id = c.id)",
         // a secondary (lookup) vindex is not where rows live
         "select c.id from customer c where exists (select 1 from byname b where b.name = c.name)",
-        // a join or a nested subquery inside
+        // a join inside
         "select c.id from customer c where exists (select 1 from corder o join product p on o.sku = p.sku where o.customer_id = c.id)",
-        "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.id and o.sku in (select sku from corder x where x.customer_id = c.id))",
     ] {
         let d = describe(sql);
         assert_eq!(top(&d), (Some("SemiJoin"), Some("SemiJoin")), "{sql}");
@@ -130,6 +133,21 @@ fn anything_not_provably_on_one_shard_is_a_semi_join() {
         "SELECT max(o.qty) FROM corder o WHERE o.price = :c_score",
         "{d}"
     );
+    // A nested subquery not anchored: the whole subquery is not merged.
+    for sql in [
+        // on a column that is not the vindex column
+        "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.id and o.sku in (select sku from corder x where x.qty = c.id))",
+        // to a reference table's row, which is on every shard
+        "select c.id from customer c where exists (select 1 from product p where p.sku = c.region and exists (select 1 from corder x where x.sku = p.sku))",
+        // to a table hidden by the subquery's own of the same name
+        "select c.id from customer c where exists (select 1 from corder o where o.customer_id = c.id and exists (select 1 from corder c where c.customer_id = c.qty))",
+    ] {
+        let stmt = sql::parse::parse(sql).unwrap();
+        if let Ok(p) = plan(&stmt, &vschema(), None) {
+            let d = p.description().to_json();
+            assert_ne!(top(&d), (Some("Route"), Some("Scatter")), "{sql}: {d}");
+        }
+    }
     for sql in [
         // subquery in ORDER BY
         "select c.id from customer c order by (select count(*) from corder o where o.customer_id = c.id)",
