@@ -10,6 +10,7 @@ use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
 use crate::planner::UPPER_LIMIT_VAR;
 use crate::primitive::Primitive;
+use crate::stream::{self, RowStream};
 use crate::vcursor::VCursor;
 
 /// Keeps rows `offset .. offset + count` of its input.
@@ -34,32 +35,51 @@ fn as_count(v: &PlanValue, vars: &BindVars) -> Result<usize> {
     }
 }
 
-#[async_trait]
-impl Primitive for Limit {
-    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+impl Limit {
+    /// The offset and count, and the bind variables for the input: shard
+    /// queries below read `offset + count` from a bind variable when the
+    /// LIMIT itself comes from bind variables.
+    fn bounds(&self, vars: &BindVars) -> Result<(usize, usize, Option<BindVars>)> {
         let count = as_count(&self.count, vars)?;
         let offset = match &self.offset {
             Some(o) => as_count(o, vars)?,
             None => 0,
         };
-        // Shard queries below read `offset + count` from a bind variable
-        // when the LIMIT itself comes from bind variables.
         let bound = matches!(self.count, PlanValue::BindVar(_))
             || matches!(self.offset, Some(PlanValue::BindVar(_)));
-        let mut r = if bound {
+        let input_vars = bound.then(|| {
             let mut with_upper = vars.clone();
             // Written into the shard query's LIMIT, where only a plain number will do.
             let upper = i64::try_from(offset.saturating_add(count)).unwrap_or(i64::MAX);
             with_upper.insert(UPPER_LIMIT_VAR.to_string(), BindValue::Int64(upper));
-            self.input.execute(vc, &with_upper).await?
-        } else {
-            self.input.execute(vc, vars).await?
-        };
+            with_upper
+        });
+        Ok((offset, count, input_vars))
+    }
+}
+
+#[async_trait]
+impl Primitive for Limit {
+    async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
+        let (offset, count, input_vars) = self.bounds(vars)?;
+        let mut r = self
+            .input
+            .execute(vc, input_vars.as_ref().unwrap_or(vars))
+            .await?;
         let end = offset.saturating_add(count).min(r.rows.len());
         let start = offset.min(end);
         r.rows.truncate(end);
         r.rows.drain(..start);
         Ok(r)
+    }
+
+    async fn stream_execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<RowStream> {
+        let (offset, count, input_vars) = self.bounds(vars)?;
+        let input = self
+            .input
+            .stream_execute(vc, input_vars.as_ref().unwrap_or(vars))
+            .await?;
+        Ok(stream::limit(input, offset, count))
     }
 
     fn description(&self) -> PlanDescription {

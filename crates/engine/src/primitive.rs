@@ -9,6 +9,7 @@ use sql::literal::BindVars;
 
 use crate::description::PlanDescription;
 use crate::error::Result;
+use crate::stream::{self, RowStream};
 use crate::vcursor::VCursor;
 
 /// One node of an execution plan (Vitess `engine.Primitive`).
@@ -16,6 +17,12 @@ use crate::vcursor::VCursor;
 pub trait Primitive: Send + Sync + Debug {
     /// Runs the node (and its inputs) and returns the whole result.
     async fn execute(&self, vc: &dyn VCursor, bind_vars: &BindVars) -> Result<QueryResult>;
+
+    /// Runs the node and streams its result (Vitess `TryStreamExecute`).
+    /// A node that cannot stream runs whole and sends one item.
+    async fn stream_execute(&self, vc: &dyn VCursor, bind_vars: &BindVars) -> Result<RowStream> {
+        Ok(stream::once(self.execute(vc, bind_vars).await?))
+    }
 
     /// The node as `VEXPLAIN PLAN` shows it.
     fn description(&self) -> PlanDescription;
@@ -41,19 +48,48 @@ impl Plan {
     /// Runs the plan.
     pub async fn execute(&self, vc: &dyn VCursor, bind_vars: &BindVars) -> Result<QueryResult> {
         let mut r = self.instructions.execute(vc, bind_vars).await?;
-        for (field, name) in r.fields.iter_mut().zip(&self.column_names) {
-            if let Some(name) = name {
-                // A value the plan cache took out (`:vtg1`) goes back into the name.
-                field.name =
-                    crate::bind::substitute(name, bind_vars).unwrap_or_else(|_| name.clone());
-            }
-        }
+        rename(&mut r.fields, &self.names(bind_vars));
         Ok(r)
+    }
+
+    /// [`Plan::column_names`] with the values the plan cache took out
+    /// (`:vtg1`) put back.
+    fn names(&self, bind_vars: &BindVars) -> Vec<Option<String>> {
+        self.column_names
+            .iter()
+            .map(|n| {
+                n.as_ref().map(|name| {
+                    crate::bind::substitute(name, bind_vars).unwrap_or_else(|_| name.clone())
+                })
+            })
+            .collect()
+    }
+
+    /// Runs the plan, streaming its result (the OLAP workload).
+    pub async fn stream_execute(
+        &self,
+        vc: &dyn VCursor,
+        bind_vars: &BindVars,
+    ) -> Result<RowStream> {
+        let names = self.names(bind_vars);
+        let input = self.instructions.stream_execute(vc, bind_vars).await?;
+        Ok(stream::map_fields(input, move |fields| {
+            rename(fields, &names)
+        }))
     }
 
     /// The plan tree as `VEXPLAIN PLAN` JSON.
     pub fn description(&self) -> PlanDescription {
         self.instructions.description()
+    }
+}
+
+/// Gives the leading fields the names that are set.
+fn rename(fields: &mut [proto::query::Field], names: &[Option<String>]) {
+    for (field, name) in fields.iter_mut().zip(names) {
+        if let Some(name) = name {
+            field.name = name.clone();
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use crate::error::{EngineError, Result};
 use crate::lookup::Lookup;
 use crate::merge_sort::{merge_sorted, OrderByParam};
 use crate::primitive::Primitive;
+use crate::stream::{self, RowStream};
 use crate::vcursor::{ShardQuery, VCursor};
 
 mod collations;
@@ -175,23 +176,63 @@ impl Route {
     /// Gives text fields the shards report with an unknown collation the one the route's
     /// statement tells, where it tells one.
     fn fill_collations(&self, vc: &dyn VCursor, results: &mut [QueryResult]) {
-        let unknown = |f: &Field| f.charset == UNKNOWN_COLLATION && is_text(f);
-        if !results.iter().any(|r| r.fields.iter().any(unknown)) {
+        if !results
+            .iter()
+            .any(|r| r.fields.iter().any(unknown_collation))
+        {
             return;
         }
-        let Ok(vschema) = vc.vschema() else {
+        let Some(told) = self.told_collations(vc) else {
             return;
         };
-        let told = self
-            .collations
-            .get_or_init(|| collations::derive(&self.query, vschema, &self.keyspace.name));
         for result in results {
-            for (field, collation) in result.fields.iter_mut().zip(told) {
-                if let (true, Some(c)) = (unknown(field), collation) {
-                    field.charset = *c;
-                }
-            }
+            fill_fields(&mut result.fields, told);
         }
+    }
+
+    /// The collations the route's statement tells for its select items.
+    fn told_collations(&self, vc: &dyn VCursor) -> Option<&Vec<Option<u32>>> {
+        let vschema = vc.vschema().ok()?;
+        Some(
+            self.collations
+                .get_or_init(|| collations::derive(&self.query, vschema, &self.keyspace.name)),
+        )
+    }
+
+    /// Streams the route's result (see [`crate::stream`]): shard results as
+    /// they arrive, merged in order when the route sorts.
+    async fn stream_on(
+        &self,
+        vc: &dyn VCursor,
+        vars: &BindVars,
+        shards: Vec<String>,
+    ) -> Result<RowStream> {
+        let sql = substitute(&self.query, vars)?;
+        let queries: Vec<ShardQuery> = shards
+            .into_iter()
+            .map(|shard| ShardQuery {
+                shard,
+                sql: sql.clone(),
+            })
+            .collect();
+        let shard_streams = vc.stream_multi(&self.keyspace.name, &queries).await?;
+        let told = self.told_collations(vc).cloned().unwrap_or_default();
+        let shard_streams = shard_streams
+            .into_iter()
+            .map(|s| {
+                let told = told.clone();
+                stream::map_fields(s, move |fields| fill_fields(fields, &told))
+            })
+            .collect::<Vec<_>>();
+        if self.order_by.is_empty() || shard_streams.len() < 2 {
+            return Ok(stream::concat(shard_streams, self.hidden_columns));
+        }
+        let route = self.clone();
+        Ok(stream::merge(
+            shard_streams,
+            move |fields| route.sort_columns(fields),
+            self.hidden_columns,
+        ))
     }
 
     /// The sort columns as indexes into a result with `fields` columns.
@@ -388,6 +429,15 @@ impl Primitive for Route {
         self.execute_on(vc, vars, shards).await
     }
 
+    async fn stream_execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<RowStream> {
+        let shards = self.pick_shards(vc, vars).await?;
+        if shards.is_empty() || self.operator != "Route" {
+            // The field query alone, or DML: small and whole.
+            return Ok(stream::once(self.execute_on(vc, vars, shards).await?));
+        }
+        self.stream_on(vc, vars, shards).await
+    }
+
     fn description(&self) -> PlanDescription {
         let mut d = PlanDescription {
             keyspace: Some(self.keyspace.clone()),
@@ -457,6 +507,19 @@ fn one_shard(rv: &RouteVindex, shards: &[String], vars: &BindVars) -> Result<Str
         .get(index)
         .cloned()
         .ok_or(EngineError::KeyRange(vschema::KeyRangeError::NoShards))
+}
+
+fn unknown_collation(f: &Field) -> bool {
+    f.charset == UNKNOWN_COLLATION && is_text(f)
+}
+
+/// Gives text fields reported with an unknown collation the one `told` has for them.
+fn fill_fields(fields: &mut [Field], told: &[Option<u32>]) {
+    for (field, collation) in fields.iter_mut().zip(told) {
+        if let (true, Some(c)) = (unknown_collation(field), collation) {
+            field.charset = *c;
+        }
+    }
 }
 
 /// Drops the last `hidden` columns of every row and field.

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use proto::query::QueryResult;
 
 use crate::error::{EngineError, Result};
+use crate::stream::RowStream;
 
 /// One fully bound query for one shard.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,14 @@ pub trait VCursor: Send + Sync {
         keyspace: &str,
         queries: &[ShardQuery],
     ) -> Result<Vec<QueryResult>>;
+
+    /// Starts each query on its shard of `keyspace`, outside any
+    /// transaction, and streams each one's result, in the same order. The
+    /// default runs them whole.
+    async fn stream_multi(&self, keyspace: &str, queries: &[ShardQuery]) -> Result<Vec<RowStream>> {
+        let results = self.execute_multi(keyspace, queries).await?;
+        Ok(results.into_iter().map(crate::stream::once).collect())
+    }
 
     /// Most rows a buffering primitive may hold (`--max-memory-rows`).
     fn max_memory_rows(&self) -> usize;

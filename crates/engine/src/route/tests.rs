@@ -119,6 +119,27 @@ async fn scatter_merges_in_order_and_drops_hidden_columns() {
         .map(|r| r[0].clone().unwrap())
         .collect();
     assert_eq!(names, ["a", "b", "d", "c"]);
+    // Streamed: the same rows in the same order.
+    let streamed = crate::stream::collect(r.stream_execute(&vc, &BindVars::new()).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rows_of(&streamed), rows_of(&res));
+    assert_eq!(streamed.fields, res.fields);
+    // Under a LIMIT, streamed too.
+    let limit = crate::limit::Limit {
+        count: int(2),
+        offset: Some(int(1)),
+        input: Box::new(r),
+    };
+    let streamed =
+        crate::stream::collect(limit.stream_execute(&vc, &BindVars::new()).await.unwrap())
+            .await
+            .unwrap();
+    assert_eq!(
+        rows_of(&streamed),
+        rows_of(&limit.execute(&vc, &BindVars::new()).await.unwrap())
+    );
+    assert_eq!(streamed.rows.len(), 2);
 }
 
 #[tokio::test]

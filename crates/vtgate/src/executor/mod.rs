@@ -352,6 +352,17 @@ impl Executor {
         kind: &StatementKind,
     ) -> Result<Reply, VtError> {
         match self.sharded_plan(session, kind, sql)? {
+            Some(planned)
+                if planned.plan.query_type == "SELECT"
+                    && session.olap()
+                    && session.autocommit
+                    && !session.in_transaction =>
+            {
+                let stream = self
+                    .stream_plan(session, caller, &planned.plan, &planned.vars)
+                    .await?;
+                Ok(Reply::Stream(stream))
+            }
             Some(planned) => {
                 let (result, _) = self
                     .run_plan(session, caller, &planned.plan, &planned.vars, false)

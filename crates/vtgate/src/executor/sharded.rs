@@ -11,9 +11,11 @@
 //! tree recurses: statements longer than [`BIG_STATEMENT`] bytes are parsed and planned on
 //! a thread with a [`BIG_STACK`] stack, so vtgate never overflows a worker's stack.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex as SyncMutex};
 
 use engine::{EngineError, Plan};
+use futures::StreamExt;
 use proto::query::{QueryResult, Type};
 use proto::topodata::TabletType;
 use sql::classify::StatementKind;
@@ -25,7 +27,7 @@ use super::route::{needs_planner, SYSTEM_SCHEMAS};
 use super::vcursor::{GatewayCursor, SentQuery, TxState};
 use super::{Executor, Reply};
 use crate::error::VtError;
-use crate::gateway::Caller;
+use crate::gateway::{Caller, ResultStream};
 use crate::normalize::{hex_numbers, normalize};
 use crate::plan_cache::PlanKey;
 use crate::rewrite::{rewrite, tokens, RewriteContext};
@@ -289,26 +291,8 @@ impl Executor {
         });
         let begun_before = tx.as_ref().map(|_| session.shard_sessions.len());
         let known = |ks: &str| self.known_shards(ks);
-        let cursor = GatewayCursor {
-            gateway: &self.gateway,
-            topology: self.topology.get(),
-            caller,
-            tablet_type,
-            prefix: session.settings_prefix(),
-            bind_vars: session.raw_literals.clone(),
-            options: Self::options(session),
-            tx,
-            savepoints: session.savepoints.replay(),
-            single_db: session
-                .vitess_vars
-                .get("transaction_mode")
-                .is_some_and(|m| m.trim_matches('\'').eq_ignore_ascii_case("single")),
-            max_memory_rows: self.max_memory_rows,
-            group_concat_max_len: session.settings.get("group_concat_max_len").cloned(),
-            known_shards: &known,
-            log: log.then(|| SyncMutex::new(Vec::new())),
-            lookup_rows: SyncMutex::new(std::mem::take(&mut session.lookup_rows)),
-        };
+        let lookup_rows = std::mem::take(&mut session.lookup_rows);
+        let cursor = self.cursor(session, caller, &known, tx, log, lookup_rows);
         let outcome = plan.execute(&cursor, vars).await;
         let sent = cursor
             .log
@@ -360,6 +344,60 @@ impl Executor {
         let result = outcome?;
         Self::note_result(session, &result);
         Ok((result, sent))
+    }
+
+    /// The engine's cursor for one statement of the session: in the transaction `tx` when
+    /// there is one, recording the queries it sends when `log` is set.
+    fn cursor<'a>(
+        &'a self,
+        session: &Session,
+        caller: &'a Caller,
+        known: &'a (dyn Fn(&str) -> Vec<String> + Send + Sync),
+        tx: Option<Mutex<TxState>>,
+        log: bool,
+        lookup_rows: HashSet<String>,
+    ) -> GatewayCursor<'a> {
+        GatewayCursor {
+            gateway: &self.gateway,
+            topology: self.topology.get(),
+            caller,
+            tablet_type: session.tablet_type(),
+            prefix: session.settings_prefix(),
+            bind_vars: session.raw_literals.clone(),
+            options: Self::options(session),
+            tx,
+            savepoints: session.savepoints.replay(),
+            single_db: session
+                .vitess_vars
+                .get("transaction_mode")
+                .is_some_and(|m| m.trim_matches('\'').eq_ignore_ascii_case("single")),
+            max_memory_rows: self.max_memory_rows,
+            group_concat_max_len: session.settings.get("group_concat_max_len").cloned(),
+            known_shards: known,
+            log: log.then(|| SyncMutex::new(Vec::new())),
+            lookup_rows: SyncMutex::new(lookup_rows),
+        }
+    }
+
+    /// Streams a SELECT's result outside any transaction (`SET workload = 'olap'`, as
+    /// Vitess's StreamExecute): routes read their shards with StreamExecute and the rows go
+    /// to the client as they come, merged in order where the route sorts and cut short by
+    /// a LIMIT above it. Other primitives run whole first (see `engine::stream`).
+    pub(super) async fn stream_plan(
+        &self,
+        session: &mut Session,
+        caller: &Caller,
+        plan: &Plan,
+        vars: &BindVars,
+    ) -> Result<ResultStream, VtError> {
+        let known = |ks: &str| self.known_shards(ks);
+        let cursor = self.cursor(session, caller, &known, None, false, HashSet::new());
+        let stream = plan
+            .stream_execute(&cursor, vars)
+            .await
+            .map_err(engine_error)?;
+        session.row_count = -1;
+        Ok(Box::pin(stream.map(|item| item.map_err(engine_error))))
     }
 
     /// `VEXPLAIN [PLAN | QUERIES] <statement>`.

@@ -3,7 +3,8 @@
 //!
 //! * Shards come from the topology snapshot's SrvKeyspace partitions for the session's
 //!   tablet type (falling back to the shards seen from tablets).
-//! * Outside a transaction the shard queries run concurrently, each on its own tablet.
+//! * Outside a transaction the shard queries run concurrently, each on its own tablet;
+//!   a streamed plan (the OLAP workload) reads them with StreamExecute.
 //! * Inside a transaction they run one after another on the session's shard sessions; a
 //!   shard without one begins a transaction there. With `transaction_mode` MULTI (the
 //!   default, as in Vitess) a transaction may span shards and COMMIT commits shard by shard:
@@ -24,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex as SyncMutex};
 
 use async_trait::async_trait;
-use engine::{CommitOrder, EngineError, ShardQuery, VCursor};
+use engine::{CommitOrder, EngineError, RowStream, ShardQuery, VCursor};
 use futures::StreamExt;
 use proto::query::execute_options::TransactionIsolation;
 use proto::query::{BindVariable, BoundQuery, ExecuteOptions, QueryResult};
@@ -255,6 +256,36 @@ impl VCursor for GatewayCursor<'_> {
     ) -> engine::Result<Vec<QueryResult>> {
         self.execute_ordered(keyspace, queries, CommitOrder::Normal)
             .await
+    }
+
+    async fn stream_multi(
+        &self,
+        keyspace: &str,
+        queries: &[ShardQuery],
+    ) -> engine::Result<Vec<RowStream>> {
+        if self.tx.is_some() {
+            // A transaction's shard sessions run one query at a time: whole results.
+            let results = self.execute_multi(keyspace, queries).await?;
+            return Ok(results.into_iter().map(engine::stream::once).collect());
+        }
+        let start = |q: &ShardQuery| {
+            self.record(keyspace, q);
+            let target = self.target(keyspace, &q.shard);
+            let query = self.bound(&q.sql);
+            async move {
+                let s = self
+                    .gateway
+                    .stream_execute(&target, &query, self.caller, &self.options)
+                    .await
+                    .map_err(cursor_error)?;
+                let s: RowStream = Box::pin(s.map(|item| item.map_err(cursor_error)));
+                Ok(s)
+            }
+        };
+        futures::future::join_all(queries.iter().map(start))
+            .await
+            .into_iter()
+            .collect()
     }
 
     async fn execute_ordered(

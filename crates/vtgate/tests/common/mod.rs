@@ -63,10 +63,19 @@ fn binary(name: &str) -> PathBuf {
 /// before vtgate binds it (a tablet binding port 0 gets the same one): then vtgate exits and
 /// is started again on other ports, instead of the test talking MySQL to someone else's port.
 pub fn start_vtgate(topo_addr: &str, log_path: &std::path::Path) -> (Child, u16, u16) {
+    start_vtgate_with(topo_addr, log_path, &[])
+}
+
+/// [`start_vtgate`] with `extra` flags.
+pub fn start_vtgate_with(
+    topo_addr: &str,
+    log_path: &std::path::Path,
+    extra: &[&str],
+) -> (Child, u16, u16) {
     for _ in 0..5 {
         let (mysql_port, http_port) = (free_port(), free_port());
         let log = std::fs::File::create(log_path).expect("log file");
-        let mut child = spawn_vtgate(topo_addr, mysql_port, http_port, log);
+        let mut child = spawn_vtgate_with(topo_addr, mysql_port, http_port, log, extra);
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if child.try_wait().expect("vtgate status").is_some() {
@@ -93,6 +102,17 @@ pub fn start_vtgate(topo_addr: &str, log_path: &std::path::Path) -> (Child, u16,
 /// Starts the vtgate binary (MySQL on `mysql_port`, HTTP on `http_port`) against the topology at
 /// `topo_addr`, cell zone1, no auth, with its log in `log`.
 pub fn spawn_vtgate(topo_addr: &str, mysql_port: u16, http_port: u16, log: std::fs::File) -> Child {
+    spawn_vtgate_with(topo_addr, mysql_port, http_port, log, &[])
+}
+
+/// [`spawn_vtgate`] with `extra` flags.
+pub fn spawn_vtgate_with(
+    topo_addr: &str,
+    mysql_port: u16,
+    http_port: u16,
+    log: std::fs::File,
+    extra: &[&str],
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_vtgate"))
         .args([
             "--mysql-server-port",
@@ -118,6 +138,7 @@ pub fn spawn_vtgate(topo_addr: &str, mysql_port: u16, http_port: u16, log: std::
             "--tablet-refresh-interval",
             "500ms",
         ])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(log)
@@ -288,6 +309,17 @@ pub fn spawn_tablet(
     db: &str,
     log: std::fs::File,
 ) -> Proc {
+    spawn_tablet_with(topo_addr, (keyspace, shard, uid), db, log, &[])
+}
+
+/// [`spawn_tablet`] with `extra` flags.
+pub fn spawn_tablet_with(
+    topo_addr: &str,
+    (keyspace, shard, uid): (&str, &str, u32),
+    db: &str,
+    log: std::fs::File,
+    extra: &[&str],
+) -> Proc {
     let child = Command::new(binary("vttablet"))
         .args([
             "--tablet-path",
@@ -315,6 +347,7 @@ pub fn spawn_tablet(
             "--health-check-interval",
             "1s",
         ])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(log)

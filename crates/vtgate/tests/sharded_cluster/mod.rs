@@ -19,7 +19,7 @@ mod common;
 #[allow(unused_imports)]
 pub use common::{
     drop_database, free_port, http_get, mariadb, opts, run_cli, server_error, start_vtgate,
-    DropDatabase as DropOnExit, Proc,
+    start_vtgate_with, DropDatabase as DropOnExit, Proc,
 };
 
 /// The sharded keyspace's VSchema.
@@ -120,6 +120,16 @@ impl ShardedCluster {
     /// Starts everything with `customer` split into `shards`; `prefix` makes the databases
     /// unique.
     pub async fn start(prefix: &str, shards: &[&str]) -> ShardedCluster {
+        Self::start_with(prefix, shards, &[], &[]).await
+    }
+
+    /// [`ShardedCluster::start`] with extra flags for vtgate and for every tablet.
+    pub async fn start_with(
+        prefix: &str,
+        shards: &[&str],
+        vtgate_flags: &[&str],
+        tablet_flags: &[&str],
+    ) -> ShardedCluster {
         let pid = std::process::id();
         let tablets: Vec<(&str, &str, u32)> = std::iter::once(("commerce", "0", 100))
             .chain(
@@ -175,9 +185,12 @@ impl ShardedCluster {
         let tablets = tablets
             .iter()
             .zip(&dbs)
-            .map(|((ks, shard, uid), (_, _, db))| start_tablet(&addr, ks, shard, *uid, db, &dir))
+            .map(|((ks, shard, uid), (_, _, db))| {
+                start_tablet(&addr, (ks, shard, *uid), db, &dir, tablet_flags)
+            })
             .collect();
-        let (vtgate, vtgate_port, http_port) = start_vtgate(&addr, &dir.path().join("vtgate.log"));
+        let (vtgate, vtgate_port, http_port) =
+            start_vtgate_with(&addr, &dir.path().join("vtgate.log"), vtgate_flags);
         let cluster = ShardedCluster {
             etcd,
             topo,
@@ -279,15 +292,14 @@ impl Drop for ShardedCluster {
 
 fn start_tablet(
     topo_addr: &str,
-    keyspace: &str,
-    shard: &str,
-    uid: u32,
+    (keyspace, shard, uid): (&str, &str, u32),
     db: &str,
     dir: &tempfile::TempDir,
+    flags: &[&str],
 ) -> Proc {
     let log =
         std::fs::File::create(dir.path().join(format!("vttablet-{uid}.log"))).expect("log file");
-    common::spawn_tablet(topo_addr, keyspace, shard, uid, db, log)
+    common::spawn_tablet_with(topo_addr, (keyspace, shard, uid), db, log, flags)
 }
 
 /// A fresh plain MariaDB database `<prefix>_<pid>_plain` holding the sharded keyspace's tables
