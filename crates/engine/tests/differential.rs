@@ -425,6 +425,11 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id, (select count(*) from extra e where e.user_id = u.id) from user u where u.id in (3, 17, 150)", false),
     ("select u.id from user u where u.col < 0 or exists (select 1 from extra e where e.user_id = u.id and e.k = 1)", false),
     ("select u.id from user u where u.id = 5 and exists (select 1 from extra e where u.id = e.user_id)", true),
+    // DISTINCT over a merged subquery's value: each shard's values, then vtgate's.
+    ("select distinct (select count(*) from extra e where e.user_id = u.id) as n from user u order by n", true),
+    ("select distinct u.col, (select max(e.k) from extra e where e.user_id = u.id) as m from user u where u.id < 80 order by m desc, u.col limit 5", true),
+    ("select distinct u.col, (select count(*) from extra x where x.user_id = u.id) as n from user u join extra e on e.user_id = u.id where u.id < 60", false),
+    ("select distinct (select min(e.k) + 1 from extra e where e.user_id = u.id) as v from user u", false),
     // Nested ones, each anchored to a table around it by the shared vindex column.
     ("select u.id from user u where exists (select 1 from extra e where e.user_id = u.id and e.k in (select x.k from extra x where x.user_id = u.id and x.v > e.v))", false),
     ("select u.id, (select count(*) from extra e where e.user_id = u.id and exists (select 1 from extra x where x.user_id = e.user_id and x.k > e.k)) as n from user u", false),

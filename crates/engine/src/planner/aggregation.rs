@@ -254,7 +254,10 @@ pub(super) fn plan_aggregate(mut query: Query, mut route: Route) -> Result<Box<d
     let mut group_cols = Vec::new();
     let mut hidden = 0;
     for (position, g) in &group_exprs {
-        if features_of_expr(g).aggregate || features_of_expr(g).subquery {
+        // A DISTINCT item's subquery is a value each shard computes (merged into the
+        // route only when it reads that shard's rows alone, `correlated`).
+        let subquery = features_of_expr(g).subquery && position.is_none();
+        if features_of_expr(g).aggregate || subquery {
             return Err(EngineError::unsupported(
                 "GROUP BY an aggregate or subquery",
             ));

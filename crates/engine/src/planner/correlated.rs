@@ -249,11 +249,9 @@ pub(super) fn plan_merged(
     let _ = Visit::visit(&select.projection, &mut in_projection);
     let grouped =
         !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    // DISTINCT alone treats the subquery's value as any other column.
     let beside_aggregates = !in_projection.found.is_empty()
-        && (features(original).aggregate
-            || grouped
-            || select.having.is_some()
-            || select.distinct.is_some());
+        && (features(original).aggregate || grouped || select.having.is_some());
     let desc = KeyspaceDesc {
         name: outers[0].table.keyspace.name.clone(),
         sharded: true,

@@ -214,3 +214,15 @@ fn aggregation_and_limit_run_over_the_semi_join() {
         "SELECT c.id, c.id, c.score FROM customer c ORDER BY c.score"
     );
 }
+
+#[test]
+fn distinct_over_a_merged_value_dedups_in_vtgate_over_one_scatter() {
+    let sql = "select distinct (select count(*) from corder o where o.customer_id = c.id) as n from customer c order by n";
+    let d = describe(sql);
+    let text = d.to_string();
+    assert_eq!(text.matches("\"OperatorType\":\"Route\"").count(), 1, "{d}");
+    assert!(
+        text.contains("(SELECT count(*) FROM corder o WHERE o.customer_id = c.id)"),
+        "{d}"
+    );
+}
