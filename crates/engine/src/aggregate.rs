@@ -124,7 +124,7 @@ pub struct Aggregate {
 
 /// The running state of one aggregate within a group.
 #[derive(Debug, Clone)]
-enum Acc {
+pub(crate) enum Acc {
     Count(i64),
     Sum(Option<SumValue>),
     Extreme(Option<Vec<u8>>),
@@ -148,7 +148,7 @@ enum Acc {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum SumValue {
+pub(crate) enum SumValue {
     Exact(Dec),
     Float(f64),
 }
@@ -226,11 +226,149 @@ fn sum_text(s: SumValue) -> String {
 }
 
 impl Aggregate {
-    /// Fresh accumulators for a group; `key_kinds` are the hashed COUNT(DISTINCT)s' key kinds.
-    fn new_accs(&self, key_kinds: &[Option<KeyKind>]) -> Vec<Acc> {
-        self.aggregates
+    /// The output row of a group: its first row with aggregated columns replaced.
+    fn finish(&self, first: &[Option<&[u8]>], accs: &[Acc], agg: &Aggregator) -> Result<Row> {
+        let mut cells: Vec<Option<Vec<u8>>> = first.iter().map(|c| c.map(<[u8]>::to_vec)).collect();
+        for (param, value) in self.aggregates.iter().zip(agg.values(accs)?) {
+            if let Some(slot) = cells.get_mut(param.col) {
+                *slot = value;
+            }
+        }
+        let keep = cells.len().saturating_sub(self.hidden_columns);
+        Ok(Row::from_values(
+            cells.iter().take(keep).map(|c| c.as_deref()),
+        ))
+    }
+
+    /// Output fields (see [`aggregate_fields`]), without the hidden columns.
+    fn output_fields(&self, input: &[Field]) -> Vec<Field> {
+        let mut fields = aggregate_fields(&self.aggregates, input);
+        let keep = fields.len().saturating_sub(self.hidden_columns);
+        fields.truncate(keep);
+        fields
+    }
+}
+
+/// Running aggregates of one output row at a time, over partial rows from shards or raw
+/// rows ([`Aggregate`], and window functions, `crate::window`).
+pub(crate) struct Aggregator<'a> {
+    params: &'a [AggregateParam],
+    fields: &'a [Field],
+    kinds: Vec<Option<CompareKind>>,
+    key_kinds: Vec<Option<KeyKind>>,
+    concat_max_len: u64,
+}
+
+impl<'a> Aggregator<'a> {
+    /// Accumulators for `params` over rows with `fields`; `has_rows`: the input has rows
+    /// (a hashed DISTINCT aggregate's keys are asked for only then); `concat_max_len`: the
+    /// longest GROUP_CONCAT allowed.
+    pub(crate) fn new(
+        params: &'a [AggregateParam],
+        fields: &'a [Field],
+        has_rows: bool,
+        concat_max_len: u64,
+    ) -> Result<Self> {
+        let kinds = params
             .iter()
-            .zip(key_kinds)
+            .map(|a| match a.opcode {
+                AggregateOpcode::Min | AggregateOpcode::Max | AggregateOpcode::CountDistinct => {
+                    fields.get(a.col).map(CompareKind::for_field).transpose()
+                }
+                AggregateOpcode::Sum | AggregateOpcode::Avg { .. } => {
+                    // Shards' partial sums are numbers; raw text or temporal values (over a
+                    // join or derived table) would need MySQL's conversions.
+                    match fields.get(a.col).map(|f| f.r#type()) {
+                        Some(t) if t == Type::NullType || proto::sqltypes::is_number(t) => Ok(None),
+                        Some(t) => Err(EngineError::unsupported(format!(
+                            "SUM or AVG of a {} value in vtgate",
+                            t.as_str_name()
+                        ))),
+                        None => Ok(None),
+                    }
+                }
+                AggregateOpcode::GroupConcat { .. } => {
+                    // Shards' partial GROUP_CONCATs are strings; raw numbers
+                    // or dates would need GROUP_CONCAT's own result metadata.
+                    let string = fields.get(a.col).is_some_and(|f| {
+                        matches!(
+                            f.r#type(),
+                            Type::Text
+                                | Type::Varchar
+                                | Type::Char
+                                | Type::Blob
+                                | Type::Varbinary
+                                | Type::Binary
+                        )
+                    });
+                    let distinct = matches!(
+                        a.opcode,
+                        AggregateOpcode::GroupConcat { distinct: true, .. }
+                    );
+                    if string && distinct {
+                        fields.get(a.col).map(CompareKind::for_field).transpose()
+                    } else if string {
+                        Ok(None)
+                    } else {
+                        Err(EngineError::unsupported(
+                            "GROUP_CONCAT over values that are not strings across shards",
+                        ))
+                    }
+                }
+                AggregateOpcode::SumDistinct | AggregateOpcode::SumDistinctHashed => {
+                    let f = fields
+                        .get(a.col)
+                        .ok_or_else(|| EngineError::BadResult(format!("no column {}", a.col)))?;
+                    // Text to number must be exact: FLOAT values are not.
+                    let exact = is_integer(f)
+                        || matches!(Type::try_from(f.r#type), Ok(Type::Decimal | Type::Float64));
+                    if !exact {
+                        return Err(EngineError::unsupported(format!(
+                            "SUM(DISTINCT) of a {:?} column across shards",
+                            Type::try_from(f.r#type).unwrap_or(Type::NullType)
+                        )));
+                    }
+                    CompareKind::for_field(f).map(Some)
+                }
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // Asked only when there are rows: a column whose values make no keys (FLOAT) still
+        // counts 0 distinct values of none.
+        let key_kinds = params
+            .iter()
+            .map(|a| match a.opcode {
+                AggregateOpcode::CountDistinctHashed | AggregateOpcode::SumDistinctHashed
+                    if has_rows =>
+                {
+                    let f = fields
+                        .get(a.col)
+                        .ok_or_else(|| EngineError::BadResult(format!("no column {}", a.col)))?;
+                    KeyKind::of(f).map(Some).map_err(|_| {
+                        EngineError::unsupported(format!(
+                            "a DISTINCT aggregate of {} ({}) beside another in vtgate",
+                            f.name,
+                            f.r#type().as_str_name()
+                        ))
+                    })
+                }
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Aggregator {
+            params,
+            fields,
+            kinds,
+            key_kinds,
+            concat_max_len,
+        })
+    }
+
+    /// Fresh accumulators for an output row.
+    pub(crate) fn fresh(&self) -> Vec<Acc> {
+        self.params
+            .iter()
+            .zip(&self.key_kinds)
             .map(|(a, &key_kind)| match a.opcode {
                 AggregateOpcode::CountStar | AggregateOpcode::Count => Acc::Count(0),
                 AggregateOpcode::Sum => Acc::Sum(None),
@@ -254,15 +392,10 @@ impl Aggregate {
             .collect()
     }
 
-    fn accumulate(
-        &self,
-        accs: &mut [Acc],
-        row: &[Option<&[u8]>],
-        fields: &[Field],
-        kinds: &[Option<CompareKind>],
-        concat_max_len: u64,
-    ) -> Result<()> {
-        for ((param, acc), kind) in self.aggregates.iter().zip(accs.iter_mut()).zip(kinds) {
+    /// Adds one input row.
+    pub(crate) fn add(&self, accs: &mut [Acc], row: &[Option<&[u8]>]) -> Result<()> {
+        let (fields, concat_max_len) = (self.fields, self.concat_max_len);
+        for ((param, acc), kind) in self.params.iter().zip(accs.iter_mut()).zip(&self.kinds) {
             let cell = row.get(param.col).copied().flatten();
             let float = fields.get(param.col).is_some_and(is_float);
             match acc {
@@ -395,10 +528,10 @@ impl Aggregate {
         Ok(())
     }
 
-    /// The output row of a group: its first row with aggregated columns replaced.
-    fn finish(&self, first: &[Option<&[u8]>], accs: &[Acc], fields: &[Field]) -> Result<Row> {
-        let mut cells: Vec<Option<Vec<u8>>> = first.iter().map(|c| c.map(<[u8]>::to_vec)).collect();
-        for (param, acc) in self.aggregates.iter().zip(accs) {
+    /// Each aggregate's value (in `params` order).
+    pub(crate) fn values(&self, accs: &[Acc]) -> Result<Vec<Option<Vec<u8>>>> {
+        let mut out = Vec::with_capacity(accs.len());
+        for (param, acc) in self.params.iter().zip(accs) {
             let value: Option<Vec<u8>> = match acc {
                 Acc::Count(n) | Acc::Distinct { count: n, .. } => Some(n.to_string().into_bytes()),
                 Acc::DistinctSet(_, seen) => Some(seen.len().to_string().into_bytes()),
@@ -410,61 +543,55 @@ impl Aggregate {
                 Acc::Avg(s, n) => match (s, *n) {
                     (None, _) | (_, 0) => None,
                     (Some(SumValue::Exact(d)), n) => {
-                        let scale = avg_scale(fields.get(param.col));
+                        let scale = avg_scale(self.fields.get(param.col));
                         Some(d.div_int(i128::from(n), scale)?.to_text().into_bytes())
                     }
                     (Some(SumValue::Float(f)), n) => Some(float_text(f / n as f64).into_bytes()),
                 },
             };
-            if let Some(slot) = cells.get_mut(param.col) {
-                *slot = value;
-            }
+            out.push(value);
         }
-        let keep = cells.len().saturating_sub(self.hidden_columns);
-        Ok(Row::from_values(
-            cells.iter().take(keep).map(|c| c.as_deref()),
-        ))
+        Ok(out)
     }
+}
 
-    /// Output fields: counts are BIGINT, AVG of exact values DECIMAL(…, scale+4).
-    fn output_fields(&self, input: &[Field]) -> Vec<Field> {
-        let mut fields = input.to_vec();
-        for p in &self.aggregates {
-            let Some(f) = fields.get_mut(p.col) else {
-                continue;
-            };
-            f.name = p.alias.clone();
-            match p.opcode {
-                AggregateOpcode::CountStar
-                | AggregateOpcode::Count
-                | AggregateOpcode::CountDistinct
-                | AggregateOpcode::CountDistinctHashed => {
-                    f.r#type = Type::Int64 as i32;
-                    f.charset = proto::sqltypes::BINARY_COLLATION;
-                    f.decimals = 0;
-                }
-                AggregateOpcode::Avg { .. } if !is_float(f) => {
-                    f.decimals = avg_scale(Some(f));
-                    f.r#type = Type::Decimal as i32;
-                    f.charset = proto::sqltypes::BINARY_COLLATION;
-                }
-                // SUM of integers is DECIMAL (inputs that are raw column
-                // values rather than shard partial sums).
-                AggregateOpcode::Sum
-                | AggregateOpcode::SumDistinct
-                | AggregateOpcode::SumDistinctHashed
-                    if is_integer(f) =>
-                {
-                    f.r#type = Type::Decimal as i32;
-                    f.decimals = 0;
-                }
-                _ => {}
+/// Output fields of `params` over `input`: counts are BIGINT, AVG of exact values
+/// DECIMAL(…, scale+4), SUM of integers DECIMAL.
+pub(crate) fn aggregate_fields(params: &[AggregateParam], input: &[Field]) -> Vec<Field> {
+    let mut fields = input.to_vec();
+    for p in params {
+        let Some(f) = fields.get_mut(p.col) else {
+            continue;
+        };
+        f.name = p.alias.clone();
+        match p.opcode {
+            AggregateOpcode::CountStar
+            | AggregateOpcode::Count
+            | AggregateOpcode::CountDistinct
+            | AggregateOpcode::CountDistinctHashed => {
+                f.r#type = Type::Int64 as i32;
+                f.charset = proto::sqltypes::BINARY_COLLATION;
+                f.decimals = 0;
             }
+            AggregateOpcode::Avg { .. } if !is_float(f) => {
+                f.decimals = avg_scale(Some(f));
+                f.r#type = Type::Decimal as i32;
+                f.charset = proto::sqltypes::BINARY_COLLATION;
+            }
+            // SUM of integers is DECIMAL (inputs that are raw column
+            // values rather than shard partial sums).
+            AggregateOpcode::Sum
+            | AggregateOpcode::SumDistinct
+            | AggregateOpcode::SumDistinctHashed
+                if is_integer(f) =>
+            {
+                f.r#type = Type::Decimal as i32;
+                f.decimals = 0;
+            }
+            _ => {}
         }
-        let keep = fields.len().saturating_sub(self.hidden_columns);
-        fields.truncate(keep);
-        fields
     }
+    fields
 }
 
 /// MySQL's AVG scale: the argument's scale + 4 (`div_precision_increment`).
@@ -487,94 +614,6 @@ impl Primitive for Aggregate {
                 CompareKind::for_field(f)
             })
             .collect::<Result<Vec<_>>>()?;
-        let kinds = self
-            .aggregates
-            .iter()
-            .map(|a| match a.opcode {
-                AggregateOpcode::Min | AggregateOpcode::Max | AggregateOpcode::CountDistinct => {
-                    fields.get(a.col).map(CompareKind::for_field).transpose()
-                }
-                AggregateOpcode::Sum | AggregateOpcode::Avg { .. } => {
-                    // Shards' partial sums are numbers; raw text or temporal values (over a
-                    // join or derived table) would need MySQL's conversions.
-                    match fields.get(a.col).map(|f| f.r#type()) {
-                        Some(t) if t == Type::NullType || proto::sqltypes::is_number(t) => Ok(None),
-                        Some(t) => Err(EngineError::unsupported(format!(
-                            "SUM or AVG of a {} value in vtgate",
-                            t.as_str_name()
-                        ))),
-                        None => Ok(None),
-                    }
-                }
-                AggregateOpcode::GroupConcat { .. } => {
-                    // Shards' partial GROUP_CONCATs are strings; raw numbers
-                    // or dates would need GROUP_CONCAT's own result metadata.
-                    let string = fields.get(a.col).is_some_and(|f| {
-                        matches!(
-                            f.r#type(),
-                            Type::Text
-                                | Type::Varchar
-                                | Type::Char
-                                | Type::Blob
-                                | Type::Varbinary
-                                | Type::Binary
-                        )
-                    });
-                    let distinct = matches!(
-                        a.opcode,
-                        AggregateOpcode::GroupConcat { distinct: true, .. }
-                    );
-                    if string && distinct {
-                        fields.get(a.col).map(CompareKind::for_field).transpose()
-                    } else if string {
-                        Ok(None)
-                    } else {
-                        Err(EngineError::unsupported(
-                            "GROUP_CONCAT over values that are not strings across shards",
-                        ))
-                    }
-                }
-                AggregateOpcode::SumDistinct | AggregateOpcode::SumDistinctHashed => {
-                    let f = fields
-                        .get(a.col)
-                        .ok_or_else(|| EngineError::BadResult(format!("no column {}", a.col)))?;
-                    // Text to number must be exact: FLOAT values are not.
-                    let exact = is_integer(f)
-                        || matches!(Type::try_from(f.r#type), Ok(Type::Decimal | Type::Float64));
-                    if !exact {
-                        return Err(EngineError::unsupported(format!(
-                            "SUM(DISTINCT) of a {:?} column across shards",
-                            Type::try_from(f.r#type).unwrap_or(Type::NullType)
-                        )));
-                    }
-                    CompareKind::for_field(f).map(Some)
-                }
-                _ => Ok(None),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        // Asked only when there are rows: a column whose values make no keys (FLOAT) still
-        // counts 0 distinct values of none.
-        let key_kinds = self
-            .aggregates
-            .iter()
-            .map(|a| match a.opcode {
-                AggregateOpcode::CountDistinctHashed | AggregateOpcode::SumDistinctHashed
-                    if !input.rows.is_empty() =>
-                {
-                    let f = fields
-                        .get(a.col)
-                        .ok_or_else(|| EngineError::BadResult(format!("no column {}", a.col)))?;
-                    KeyKind::of(f).map(Some).map_err(|_| {
-                        EngineError::unsupported(format!(
-                            "a DISTINCT aggregate of {} ({}) beside another in vtgate",
-                            f.name,
-                            f.r#type().as_str_name()
-                        ))
-                    })
-                }
-                _ => Ok(None),
-            })
-            .collect::<Result<Vec<_>>>()?;
         let mut out = QueryResult {
             fields: self.output_fields(fields),
             ..Default::default()
@@ -588,6 +627,12 @@ impl Primitive for Aggregate {
         } else {
             u64::MAX
         };
+        let agg = Aggregator::new(
+            &self.aggregates,
+            fields,
+            !input.rows.is_empty(),
+            concat_max_len,
+        )?;
         let mut current: Option<(Vec<Option<&[u8]>>, Vec<Acc>)> = None;
         for row in &input.rows {
             let cells = split(row)?;
@@ -610,20 +655,19 @@ impl Primitive for Aggregate {
             };
             if !same {
                 if let Some((first, accs)) = current.take() {
-                    out.rows.push(self.finish(&first, &accs, fields)?);
+                    out.rows.push(self.finish(&first, &accs, &agg)?);
                 }
-                current = Some((cells.clone(), self.new_accs(&key_kinds)));
+                current = Some((cells.clone(), agg.fresh()));
             }
             if let Some((_, accs)) = current.as_mut() {
-                self.accumulate(accs, &cells, fields, &kinds, concat_max_len)?;
+                agg.add(accs, &cells)?;
             }
         }
         match current {
-            Some((first, accs)) => out.rows.push(self.finish(&first, &accs, fields)?),
+            Some((first, accs)) => out.rows.push(self.finish(&first, &accs, &agg)?),
             None if self.group_by.is_empty() => {
                 let empty = vec![None; fields.len()];
-                out.rows
-                    .push(self.finish(&empty, &self.new_accs(&key_kinds), fields)?);
+                out.rows.push(self.finish(&empty, &agg.fresh(), &agg)?);
             }
             None => {}
         }
