@@ -52,6 +52,7 @@ pub mod stream;
 pub mod subquery;
 pub mod vcursor;
 pub mod vindex_func;
+pub mod window;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -425,6 +425,19 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id, (select count(*) from extra e where e.user_id = u.id) from user u where u.id in (3, 17, 150)", false),
     ("select u.id from user u where u.col < 0 or exists (select 1 from extra e where e.user_id = u.id and e.k = 1)", false),
     ("select u.id from user u where u.id = 5 and exists (select 1 from extra e where u.id = e.user_id)", true),
+    // Window functions whose partitions span shards, computed in vtgate.
+    ("select id, row_number() over (partition by col order by id) as rn from user", false),
+    ("select id, rank() over (order by col) as r, dense_rank() over (order by col desc) as d from user order by id", true),
+    ("select id, count(*) over (partition by col) as c, sum(x) over (partition by col) as s, count(x) over () as n from user", false),
+    ("select id, sum(x) over (partition by col order by id) as running, avg(x) over (partition by col) as a, avg(col) over (order by col) as ac from user where id < 100", false),
+    ("select id, lag(x) over (order by id) as p, lead(col, 2) over (partition by col order by id) as n, lag(name, 0) over (order by id) as same from user", false),
+    ("select id, min(id) over (partition by col) as m, max(x) over (order by col) as mx, sum(f) over (partition by col) as sf from user", false),
+    ("select id, row_number() over (order by x desc, id) as rn from user order by rn limit 5", true),
+    ("select id, col, row_number() over (order by id desc) as rn from user where id > 10 order by col, rn desc limit 7 offset 2", true),
+    ("select id, count(x) over (partition by x is null) as c from user", false),
+    ("select name, row_number() over (partition by name order by id) as rn from user", false),
+    ("select u.id, sum(u.col) over (partition by u.col % 3 order by u.id) as s from user u where u.col is not null order by u.id", true),
+    ("select id, rank() over (partition by col order by x) as r from user order by id", true),
     // DISTINCT over a merged subquery's value: each shard's values, then vtgate's.
     ("select distinct (select count(*) from extra e where e.user_id = u.id) as n from user u order by n", true),
     ("select distinct u.col, (select max(e.k) from extra e where e.user_id = u.id) as m from user u where u.id < 80 order by m desc, u.col limit 5", true),
@@ -585,6 +598,12 @@ const QUERIES: &[(&str, bool)] = &[
 /// a select item that is aggregated, or DISTINCT ordered by a column not selected: planning
 /// must refuse them.
 const REFUSED: &[&str] = &[
+    "select id, row_number() over (order by id rows between 1 preceding and current row) from user",
+    "select id, row_number() over (order by id) + 1 from user",
+    "select col, count(*), rank() over (order by col) from user group by col",
+    "select id, first_value(id) over (order by id) from user",
+    "select id, lag(id, 1, 0) over (order by id) from user",
+    "select distinct row_number() over (order by id) from user",
     "select count(*), (select count(*) from extra e where e.k = u.id) from user u",
     "select distinct (select count(*) from extra e where e.k = u.id) from user u order by u.col",
 ];

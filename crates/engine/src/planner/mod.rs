@@ -54,6 +54,7 @@ use tables::Scope;
 mod union;
 mod using;
 mod vindex_func;
+mod window;
 
 use proto::topodata::TabletType;
 use sqlparser::ast::Statement;

@@ -14,6 +14,7 @@ use sqlparser::ast::{
 use super::aggregation::plan_aggregate;
 use super::select::field_query;
 use super::shard_local::ShardLocal;
+use super::window::plan_windows;
 use crate::bind::PlanValue;
 use crate::error::{EngineError, Result};
 use crate::limit::Limit;
@@ -130,7 +131,7 @@ pub(super) fn plan_multi_shard_local(
     };
     let grouped = !matches!(&select.group_by, sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
     // Aggregates over windows (`sum(x) OVER (...)`) are computed with them.
-    let aggregated = if local.windows {
+    let aggregated = if used.window {
         used.grouping_aggregate
     } else {
         used.aggregate
@@ -140,10 +141,13 @@ pub(super) fn plan_multi_shard_local(
     } else {
         aggregated || grouped || select.having.is_some() || select.distinct.is_some()
     };
-    if used.window && (!local.windows || combined) {
+    if used.window && combined {
         return Err(EngineError::unsupported(
             "window functions are only supported for single-shard queries",
         ));
+    }
+    if used.window && !local.windows {
+        return plan_windows(&query, route);
     }
     if select.into.is_some() {
         return Err(EngineError::unsupported(

@@ -205,8 +205,35 @@ fn refusals_use_vitess_texts() {
     assert!(refused("select * from user u join user v on u.id = v.name").starts_with("VT12001"));
     assert!(refused("select * from user order by 2, col").starts_with("VT12001"));
     assert_eq!(
-        refused("select row_number() over () from user"),
+        refused("select count(*), row_number() over () from user"),
         "VT12001: unsupported: window functions are only supported for single-shard queries"
+    );
+    assert_eq!(
+        refused("select row_number() over () + 1 from user"),
+        "VT12001: unsupported: window functions across shards: an expression over them: \
+         row_number() OVER () + 1"
+    );
+}
+
+#[test]
+fn windows_across_shards_run_in_vtgate_over_every_row() {
+    let plan = describe(
+        "select id, sum(a) over (partition by b order by id desc) as s from user where c > 1 \
+         order by s limit 3",
+    );
+    assert_eq!(plan["OperatorType"], "Limit", "{plan}");
+    let sort = &plan["Inputs"][0];
+    assert_eq!(sort["OperatorType"], "Sort", "{plan}");
+    let window = &sort["Inputs"][0];
+    assert_eq!(
+        window["Functions"], "sum(1) OVER (PARTITION BY 2 ORDER BY 3 DESC) AS s",
+        "{plan}"
+    );
+    let route = &window["Inputs"][0];
+    assert_eq!(route["Variant"], "Scatter", "{plan}");
+    assert_eq!(
+        route["Query"], "SELECT id, a AS w1, b, id FROM user WHERE c > 1",
+        "{plan}"
     );
 }
 

@@ -448,11 +448,11 @@ fn expression(rng: &mut Rng, from: &From) -> String {
     }
 }
 
-/// A window function over a one-table FROM of customers or orders, partitioned (mostly) by
+/// A window function over a one-table FROM of customers or orders, partitioned (often) by
 /// the sharding key; each ordered window is ordered totally, so every row's value is known.
 fn window(rng: &mut Rng, t: &Table) -> String {
     let a = t.alias;
-    let partition = if rng.chance(85) {
+    let partition = if rng.chance(60) {
         format!("{a}.customer_id")
     } else {
         column(rng, &one_table(t)).sql
