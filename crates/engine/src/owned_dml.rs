@@ -132,13 +132,7 @@ impl Primitive for OwnedDml {
             return Ok(QueryResult::default());
         }
         let sql = substitute(&self.select, vars)?;
-        let queries: Vec<ShardQuery> = shards
-            .iter()
-            .map(|shard| ShardQuery {
-                shard: shard.clone(),
-                sql: sql.clone(),
-            })
-            .collect();
+        let queries = ShardQuery::on_each(shards.iter().cloned(), &sql);
         let results = vc
             .execute_multi(&self.route.keyspace.name, &queries)
             .await?;

@@ -207,14 +207,7 @@ impl Route {
         vars: &BindVars,
         shards: Vec<String>,
     ) -> Result<RowStream> {
-        let sql = substitute(&self.query, vars)?;
-        let queries: Vec<ShardQuery> = shards
-            .into_iter()
-            .map(|shard| ShardQuery {
-                shard,
-                sql: sql.clone(),
-            })
-            .collect();
+        let queries = ShardQuery::on_each(shards, &substitute(&self.query, vars)?);
         let shard_streams = vc.stream_multi(&self.keyspace.name, &queries).await?;
         let told = self.told_collations(vc).cloned().unwrap_or_default();
         let shard_streams = shard_streams
@@ -401,13 +394,7 @@ impl Route {
         } else {
             (substitute(&self.query, vars)?, shards)
         };
-        let queries: Vec<ShardQuery> = shards
-            .into_iter()
-            .map(|shard| ShardQuery {
-                shard,
-                sql: sql.clone(),
-            })
-            .collect();
+        let queries = ShardQuery::on_each(shards, &sql);
         let mut results = vc.execute_multi(&self.keyspace.name, &queries).await?;
         self.fill_collations(vc, &mut results);
         let rows_affected = results.iter().map(|r| r.rows_affected).sum();

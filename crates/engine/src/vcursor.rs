@@ -19,6 +19,19 @@ pub struct ShardQuery {
     pub sql: String,
 }
 
+impl ShardQuery {
+    /// The same `sql` for each of `shards`.
+    pub fn on_each(shards: impl IntoIterator<Item = String>, sql: &str) -> Vec<ShardQuery> {
+        shards
+            .into_iter()
+            .map(|shard| ShardQuery {
+                shard,
+                sql: sql.to_string(),
+            })
+            .collect()
+    }
+}
+
 /// Which transaction a query joins (Vitess `vtgatepb.CommitOrder`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOrder {

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use sharded_cluster::{
-    opts, server_error, DropOnExit, ShardedCluster, COMMERCE_VSCHEMA, CUSTOMER_TABLES, TWO_SHARDS,
+    opts, server_error, text_rows, DropOnExit, ShardedCluster, COMMERCE_VSCHEMA, CUSTOMER_TABLES,
+    TWO_SHARDS,
 };
 
 const CUSTOMER_VSCHEMA: &str = r#"{
@@ -123,19 +124,15 @@ const SELECTS: &[&str] = &[
     "select customer_id from customer where name = 'nina' and score > 0",
 ];
 
-fn text_rows(rows: Vec<mysql_async::Row>) -> Vec<Vec<Option<String>>> {
-    rows.into_iter()
-        .map(|r| {
-            r.unwrap()
-                .into_iter()
-                .map(|v| match v {
-                    mysql_async::Value::NULL => None,
-                    mysql_async::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
-                    other => Some(other.as_sql(true)),
-                })
-                .collect()
-        })
-        .collect()
+/// Runs `sql` through vtgate and on the plain database: the same rows affected.
+async fn same_rows_affected(c: &mut Conn, plain: &mut Conn, sql: &str) {
+    let ours = c
+        .query_iter(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .affected_rows();
+    let theirs = plain.query_iter(sql).await.unwrap().affected_rows();
+    assert_eq!(ours, theirs, "rows affected by {sql}");
 }
 
 async fn query(c: &mut Conn, sql: &str) -> Vec<Vec<Option<String>>> {
@@ -276,13 +273,7 @@ async fn lookup_vindexes_route_and_stay_consistent() {
     plain.query_drop(WALLET).await.unwrap();
 
     for (n, sql) in WRITES.iter().enumerate() {
-        let ours = c
-            .query_iter(*sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .affected_rows();
-        let theirs = plain.query_iter(*sql).await.unwrap().affected_rows();
-        assert_eq!(ours, theirs, "rows affected by {sql}");
+        same_rows_affected(&mut c, &mut plain, sql).await;
         assert_consistent(&mut c, sql).await;
         if n == 1 {
             // Point selects by a lookup column reach one customer shard after one lookup.
@@ -303,13 +294,7 @@ async fn lookup_vindexes_route_and_stay_consistent() {
         }
     }
     for sql in WALLET_WRITES {
-        let ours = c
-            .query_iter(*sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .affected_rows();
-        let theirs = plain.query_iter(*sql).await.unwrap().affected_rows();
-        assert_eq!(ours, theirs, "rows affected by {sql}");
+        same_rows_affected(&mut c, &mut plain, sql).await;
         assert_wallet_consistent(&mut c, sql).await;
     }
     let wallets = "select region, acct, code, balance from wallet order by region, acct";

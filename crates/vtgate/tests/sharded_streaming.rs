@@ -11,7 +11,7 @@ mod sharded_cluster;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
-use sharded_cluster::{plain_database, server_error, ShardedCluster, TWO_SHARDS};
+use sharded_cluster::{plain_database, server_error, text_rows, ShardedCluster, TWO_SHARDS};
 
 const CUSTOMERS: i64 = 3000;
 
@@ -48,21 +48,6 @@ const QUERIES: &[(&str, bool)] = &[
         true,
     ),
 ];
-
-fn text_rows(rows: Vec<mysql_async::Row>) -> Vec<Vec<Option<String>>> {
-    rows.into_iter()
-        .map(|r| {
-            r.unwrap()
-                .into_iter()
-                .map(|v| match v {
-                    mysql_async::Value::NULL => None,
-                    mysql_async::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
-                    other => Some(other.as_sql(true)),
-                })
-                .collect()
-        })
-        .collect()
-}
 
 async fn rows(c: &mut Conn, sql: &str) -> Vec<Vec<Option<String>>> {
     let rows: Vec<mysql_async::Row> = c.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));

@@ -323,3 +323,19 @@ pub async fn plain_database(prefix: &str) -> (String, DropOnExit, Conn) {
     }
     (name, guard, conn)
 }
+
+/// Rows as text (`None`: NULL), as the text protocol sends them.
+pub fn text_rows(rows: Vec<mysql_async::Row>) -> Vec<Vec<Option<String>>> {
+    rows.into_iter()
+        .map(|r| {
+            r.unwrap()
+                .into_iter()
+                .map(|v| match v {
+                    mysql_async::Value::NULL => None,
+                    mysql_async::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                    other => Some(other.as_sql(true)),
+                })
+                .collect()
+        })
+        .collect()
+}
