@@ -438,6 +438,11 @@ const QUERIES: &[(&str, bool)] = &[
     ("select name, row_number() over (partition by name order by id) as rn from user", false),
     ("select u.id, sum(u.col) over (partition by u.col % 3 order by u.id) as s from user u where u.col is not null order by u.id", true),
     ("select id, rank() over (partition by col order by x) as r from user order by id", true),
+    // ... over a nested-loop join's, a co-located join's and a derived table's rows.
+    ("select u.id, e.k, row_number() over (partition by u.col order by u.id, e.k) as rn from user u join extra e on e.k = u.col where u.id < 50", false),
+    ("select u.id, e.k, count(*) over (partition by e.k) as n, lag(e.v) over (order by u.id, e.k) as p from user u join extra e on e.user_id = u.id", false),
+    ("select t.c, t.n, rank() over (order by t.n desc) as r from (select col as c, count(*) as n from user group by col) t", false),
+    ("select t.id, sum(t.x) over (order by t.id) as s from (select id, x from user where id < 40 order by id limit 20) t order by t.id", true),
     // DISTINCT over a merged subquery's value: each shard's values, then vtgate's.
     ("select distinct (select count(*) from extra e where e.user_id = u.id) as n from user u order by n", true),
     ("select distinct u.col, (select max(e.k) from extra e where e.user_id = u.id) as m from user u where u.id < 80 order by m desc, u.col limit 5", true),

@@ -24,6 +24,7 @@ use super::join_aggregate::plan_raw_aggregate;
 use super::join_projection::concat_over;
 use super::order::{features, find_order_column, remove_limit};
 use super::union::PlanSide;
+use super::window::plan_windows_over;
 use super::Context;
 use crate::bind::PlanValue;
 use crate::error::{EngineError, Result};
@@ -265,8 +266,12 @@ fn plan_derived_with(
         s.from.clear();
     }
     let outer = features(&outer_only);
-    if outer.subquery || outer.window {
+    if outer.subquery {
         return Err(refuse("a subquery or window function"));
+    }
+    if outer.window {
+        // Over every row of the derived table.
+        return plan_windows_over(original, &mut |q| plan_derived_with(q, plan_inner));
     }
     let inner = plan_inner(subquery)?;
     let grouped =

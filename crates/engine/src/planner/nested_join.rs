@@ -38,10 +38,11 @@ use super::join_order::plan_cheapest;
 use super::join_projection::{arith_over, concat_over, expand_wildcards};
 use super::left_join_where::{after_join, inner_when_rejected};
 use super::null_row::{null_row_route, null_strict};
-use super::order::{features_of_expr, is_wildcard, order_and_limit, order_columns};
+use super::order::{features, features_of_expr, is_wildcard, order_and_limit, order_columns};
 use super::routing::{and_operand, conjuncts};
 use super::tables::{resolve_name, Tables};
 use super::union::PlanSide;
+use super::window::plan_windows_over;
 use super::Context;
 use crate::error::{EngineError, Result};
 use crate::filter::Filter;
@@ -479,6 +480,12 @@ pub(super) fn plan_nested_join(
     }
     if select.into.is_some() {
         return Err(refuse("SELECT ... INTO"));
+    }
+    if features(original).window {
+        // Over every joined row, never inside one table's query.
+        return plan_windows_over(original, &mut |q| {
+            plan_nested_join(ctx, tables, q, plan_side)
+        });
     }
     if select.projection.iter().any(is_wildcard) {
         // In written order: not after a RIGHT JOIN's swap.

@@ -235,6 +235,15 @@ fn windows_across_shards_run_in_vtgate_over_every_row() {
         route["Query"], "SELECT id, a AS w1, b, id FROM user WHERE c > 1",
         "{plan}"
     );
+    // Over a nested-loop join: over every joined row, never inside one side's query (where
+    // a route to one shard per outer row would number each outer row's matches apart).
+    let plan = describe(
+        "select u.id, row_number() over (order by e.id) as rn from user u \
+         join music e on e.user_id = u.col",
+    );
+    assert_eq!(plan["OperatorType"], "Window", "{plan}");
+    assert_eq!(plan["Inputs"][0]["OperatorType"], "Join", "{plan}");
+    assert_eq!(plan.to_string().matches("\"Window\"").count(), 1, "{plan}");
 }
 
 #[tokio::test]

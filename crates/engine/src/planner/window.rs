@@ -4,8 +4,9 @@
 //! keys as hidden columns; vtgate computes the functions, then the query's
 //! ORDER BY and LIMIT.
 //!
-//! Planned: a SELECT of one sharded table (no GROUP BY, aggregates, HAVING
-//! or DISTINCT beside the windows) whose window functions are whole select
+//! Planned: a SELECT of one sharded table, of tables joined on the shards,
+//! or of a nested-loop join (no GROUP BY, aggregates, HAVING or DISTINCT
+//! beside the windows) whose window functions are whole select
 //! items, written with their own `OVER (PARTITION BY ... ORDER BY ...)` and
 //! the default frame: `row_number`, `rank`, `dense_rank`, `lag` and `lead`
 //! (with a literal offset, no default), and `count`, `sum`, `avg`, `min`,
@@ -155,7 +156,22 @@ fn shard_values(
 
 /// Plans `query` (a SELECT of one sharded table with window functions, sent
 /// by `route`) with the windows computed in vtgate.
-pub(super) fn plan_windows(query: &Query, mut route: Route) -> Result<Box<dyn Primitive>> {
+pub(super) fn plan_windows(query: &Query, route: Route) -> Result<Box<dyn Primitive>> {
+    plan_windows_over(query, &mut |rows| {
+        let mut route = route.clone();
+        route.query = rows.to_string();
+        route.field_query = field_query(rows);
+        Ok(Box::new(route))
+    })
+}
+
+/// Plans `query` with its window functions computed in vtgate over the rows
+/// `input` plans for the query without them (a route, or a nested-loop join:
+/// the windows see every joined row).
+pub(super) fn plan_windows_over(
+    query: &Query,
+    input: &mut dyn FnMut(&Query) -> Result<Box<dyn Primitive>>,
+) -> Result<Box<dyn Primitive>> {
     let mut shard_query = query.clone();
     shard_query.order_by = None;
     shard_query.limit_clause = None;
@@ -246,12 +262,10 @@ pub(super) fn plan_windows(query: &Query, mut route: Route) -> Result<Box<dyn Pr
         }
         select.projection.push(SelectItem::UnnamedExpr(e));
     }
-    route.query = shard_query.to_string();
-    route.field_query = field_query(&shard_query);
     let window = Window {
         windows,
         hidden_columns: key_exprs.len(),
-        input: Box::new(route),
+        input: input(&shard_query)?,
     };
     order_and_limit(query, order_by, sort_hidden, Box::new(window))
 }
