@@ -477,6 +477,31 @@ fn window(rng: &mut Rng, t: &Table) -> String {
     }
 }
 
+/// A window function over a FROM of several tables (computed in vtgate over the joined
+/// rows): partitioned by any of their columns or not; ordered by every table's key, which
+/// orders the joined rows totally, or by a value for RANK.
+fn window_over(rng: &mut Rng, from: &From) -> String {
+    let partition = if rng.chance(60) {
+        format!("partition by {} ", column(rng, from).sql)
+    } else {
+        String::new()
+    };
+    let keys: Vec<String> = from
+        .tables
+        .iter()
+        .map(|t| format!("{}.{} {}", t.alias, t.pk, rng.pick(&["asc", "desc"])))
+        .collect();
+    let keys = keys.join(", ");
+    let value = small(rng, from, Kind::Int).sql;
+    match rng.below(5) {
+        0 => format!("row_number() over ({partition}order by {keys})"),
+        1 => format!("count(*) over ({})", partition.trim_end()),
+        2 => format!("sum({value}) over ({partition}order by {keys})"),
+        3 => format!("rank() over ({partition}order by {value})"),
+        _ => format!("lag({value}) over ({partition}order by {keys})"),
+    }
+}
+
 /// A scalar subquery on the orders, correlated with the FROM's customer or order when it has
 /// one.
 fn scalar_subquery(rng: &mut Rng, from: &From) -> String {
@@ -628,6 +653,7 @@ fn select(rng: &mut Rng) -> Query {
         let items: Vec<String> = (0..1 + rng.below(3))
             .map(|i| match (rng.below(20), single) {
                 (0..=1, Some(t)) => format!("{} as w{i}", window(rng, t)),
+                (0, None) => format!("{} as w{i}", window_over(rng, from)),
                 (2, _) => format!("{} as s{i}", scalar_subquery(rng, from)),
                 (3..=10, _) => format!("{} as e{i}", expression(rng, from)),
                 _ => column(rng, from).sql,
