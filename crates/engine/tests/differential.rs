@@ -609,6 +609,10 @@ const REFUSED: &[&str] = &[
     "select id, first_value(id) over (order by id) from user",
     "select id, lag(id, 1, 0) over (order by id) from user",
     "select distinct row_number() over (order by id) from user",
+    // DISTINCT applies after the windows: not in the join's or derived table's own plan.
+    "select distinct u.col, row_number() over (order by u.id, e.k) from user u join extra e on e.k = u.col",
+    "select distinct t.c, rank() over (order by t.c) from (select col as c from user limit 10) t",
+    "select u.col, count(*), rank() over (order by u.col) from user u join extra e on e.k = u.col group by u.col",
     "select count(*), (select count(*) from extra e where e.k = u.id) from user u",
     "select distinct (select count(*) from extra e where e.k = u.id) from user u order by u.col",
 ];

@@ -14,10 +14,11 @@
 
 use sqlparser::ast::{
     DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
-    OrderByExpr, OrderBySort, Query, SelectItem, SetExpr, Value as AstValue, WindowType,
+    GroupByExpr, OrderByExpr, OrderBySort, Query, SelectItem, SetExpr, Value as AstValue,
+    WindowType,
 };
 
-use super::order::{features_of_expr, is_wildcard, order_and_limit, order_columns};
+use super::order::{features, features_of_expr, is_wildcard, order_and_limit, order_columns};
 use super::select::field_query;
 use crate::aggregate::{AggregateOpcode, AggregateParam};
 use crate::error::{EngineError, Result};
@@ -183,6 +184,19 @@ pub(super) fn plan_windows_over(
     }
     if !select.named_window.is_empty() || select.qualify.is_some() {
         return Err(refuse("WINDOW or QUALIFY"));
+    }
+    // GROUP BY and HAVING come before the windows, DISTINCT after them: none of them may
+    // reach the rows' own plan, which runs before the windows.
+    let grouped =
+        !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    if grouped
+        || select.having.is_some()
+        || select.distinct.is_some()
+        || features(query).grouping_aggregate
+    {
+        return Err(EngineError::unsupported(
+            "window functions are only supported for single-shard queries",
+        ));
     }
     let original_items = select.projection.clone();
     // The query's ORDER BY keys that are not selected come first among the hidden columns:
