@@ -443,6 +443,11 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id, e.k, count(*) over (partition by e.k) as n, lag(e.v) over (order by u.id, e.k) as p from user u join extra e on e.user_id = u.id", false),
     ("select t.c, t.n, rank() over (order by t.n desc) as r from (select col as c, count(*) as n from user group by col) t", false),
     ("select t.id, sum(t.x) over (order by t.id) as s from (select id, x from user where id < 40 order by id limit 20) t order by t.id", true),
+    // DISTINCT after the windows, in vtgate (never in the rows' own plan).
+    ("select distinct col, count(*) over (partition by col) as n from user", false),
+    ("select distinct u.col, rank() over (order by u.col) as r from user u join extra e on e.k = u.col", false),
+    ("select distinct t.c, rank() over (order by t.c) as r from (select col as c from user order by id limit 10) t order by r, t.c", true),
+    ("select distinct e.k, count(*) over (partition by e.k) as n from user u join extra e on e.user_id = u.id order by n desc, e.k limit 3", true),
     // DISTINCT over a merged subquery's value: each shard's values, then vtgate's.
     ("select distinct (select count(*) from extra e where e.user_id = u.id) as n from user u order by n", true),
     ("select distinct u.col, (select max(e.k) from extra e where e.user_id = u.id) as m from user u where u.id < 80 order by m desc, u.col limit 5", true),
@@ -608,10 +613,7 @@ const REFUSED: &[&str] = &[
     "select col, count(*), rank() over (order by col) from user group by col",
     "select id, first_value(id) over (order by id) from user",
     "select id, lag(id, 1, 0) over (order by id) from user",
-    "select distinct row_number() over (order by id) from user",
-    // DISTINCT applies after the windows: not in the join's or derived table's own plan.
-    "select distinct u.col, row_number() over (order by u.id, e.k) from user u join extra e on e.k = u.col",
-    "select distinct t.c, rank() over (order by t.c) from (select col as c from user limit 10) t",
+    "select distinct col, count(*) over (partition by col) from user order by id",
     "select u.col, count(*), rank() over (order by u.col) from user u join extra e on e.k = u.col group by u.col",
     "select count(*), (select count(*) from extra e where e.k = u.id) from user u",
     "select distinct (select count(*) from extra e where e.k = u.id) from user u order by u.col",

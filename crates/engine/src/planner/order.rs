@@ -141,13 +141,14 @@ pub(super) fn plan_multi_shard_local(
     } else {
         aggregated || grouped || select.having.is_some() || select.distinct.is_some()
     };
-    if used.window && combined {
+    // Windows vtgate computes: DISTINCT after them too.
+    if used.window && !local.windows && !(aggregated || grouped || select.having.is_some()) {
+        return plan_windows(&query, route);
+    }
+    if used.window && (combined || !local.windows) {
         return Err(EngineError::unsupported(
             "window functions are only supported for single-shard queries",
         ));
-    }
-    if used.window && !local.windows {
-        return plan_windows(&query, route);
     }
     if select.into.is_some() {
         return Err(EngineError::unsupported(

@@ -5,22 +5,23 @@
 //! ORDER BY and LIMIT.
 //!
 //! Planned: a SELECT of one sharded table, of tables joined on the shards,
-//! or of a nested-loop join (no GROUP BY, aggregates, HAVING or DISTINCT
-//! beside the windows) whose window functions are whole select
+//! or of a nested-loop join (no GROUP BY, aggregates or HAVING beside the
+//! windows; DISTINCT runs in vtgate after them) whose window functions are whole select
 //! items, written with their own `OVER (PARTITION BY ... ORDER BY ...)` and
 //! the default frame: `row_number`, `rank`, `dense_rank`, `lag` and `lead`
 //! (with a literal offset, no default), and `count`, `sum`, `avg`, `min`,
 //! `max` without DISTINCT. Anything else stays refused.
 
 use sqlparser::ast::{
-    DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
-    GroupByExpr, OrderByExpr, OrderBySort, Query, SelectItem, SetExpr, Value as AstValue,
-    WindowType,
+    Distinct as SqlDistinct, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArguments, GroupByExpr, OrderByExpr, OrderBySort, Query, SelectItem, SetExpr,
+    Value as AstValue, WindowType,
 };
 
 use super::order::{features, features_of_expr, is_wildcard, order_and_limit, order_columns};
 use super::select::field_query;
 use crate::aggregate::{AggregateOpcode, AggregateParam};
+use crate::distinct::Distinct;
 use crate::error::{EngineError, Result};
 use crate::merge_sort::OrderByParam;
 use crate::primitive::Primitive;
@@ -186,14 +187,15 @@ pub(super) fn plan_windows_over(
         return Err(refuse("WINDOW or QUALIFY"));
     }
     // GROUP BY and HAVING come before the windows, DISTINCT after them: none of them may
-    // reach the rows' own plan, which runs before the windows.
+    // reach the rows' own plan, which runs before the windows. DISTINCT runs in vtgate.
     let grouped =
         !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
-    if grouped
-        || select.having.is_some()
-        || select.distinct.is_some()
-        || features(query).grouping_aggregate
-    {
+    let distinct = match select.distinct.take() {
+        None => false,
+        Some(SqlDistinct::Distinct) => true,
+        Some(_) => return Err(refuse("DISTINCT ON")),
+    };
+    if grouped || select.having.is_some() || features(query).grouping_aggregate {
         return Err(EngineError::unsupported(
             "window functions are only supported for single-shard queries",
         ));
@@ -211,6 +213,10 @@ pub(super) fn plan_windows_over(
         Ok(width + hidden_exprs.len() - 1)
     })?;
     let sort_hidden = hidden_exprs.len();
+    if distinct && sort_hidden > 0 {
+        // The sort keys would count in which rows are distinct.
+        return Err(refuse("DISTINCT ordered by a key that is not selected"));
+    }
     let mut windows = Vec::new();
     let mut key_exprs: Vec<Expr> = Vec::new();
     let key_col = |e: &Expr, keys: &mut Vec<Expr>| -> usize {
@@ -276,10 +282,13 @@ pub(super) fn plan_windows_over(
         }
         select.projection.push(SelectItem::UnnamedExpr(e));
     }
-    let window = Window {
+    let mut plan: Box<dyn Primitive> = Box::new(Window {
         windows,
         hidden_columns: key_exprs.len(),
         input: input(&shard_query)?,
-    };
-    order_and_limit(query, order_by, sort_hidden, Box::new(window))
+    });
+    if distinct {
+        plan = Box::new(Distinct { input: plan });
+    }
+    order_and_limit(query, order_by, sort_hidden, plan)
 }
