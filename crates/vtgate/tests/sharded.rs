@@ -175,9 +175,12 @@ async fn sharded_keyspace_behaviour() {
     assert!(sent.iter().all(|r| r.3.contains("= 0x37")), "{sent:?}");
 
     // An unsupported shape is refused with VT12001 and the connection stays usable
-    // (a window over rows of several shards: vtgate does not compute windows).
+    // (a window frame over rows of several shards: vtgate computes default frames only).
     let err = c
-        .query_drop("select row_number() over (order by email) from customer")
+        .query_drop(
+            "select row_number() over (order by email rows between 1 preceding and current row) \
+             from customer",
+        )
         .await
         .unwrap_err();
     let (code, state, message) = server_error(err);
