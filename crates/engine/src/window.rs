@@ -136,11 +136,12 @@ impl WindowParam {
                 .get(p + 1)
                 .copied()
                 .unwrap_or(sorted.rows.len());
-            let peers: Vec<usize> = sorted
-                .peer_starts
+            // `peer_starts` is sorted: this partition's are one slice of it.
+            let first = sorted.peer_starts.partition_point(|&s| s < start);
+            let last = sorted.peer_starts.partition_point(|&s| s < end);
+            let peers: Vec<usize> = sorted.peer_starts[first..last]
                 .iter()
                 .copied()
-                .filter(|&s| s >= start && s < end)
                 .chain(std::iter::once(end))
                 .collect();
             let members = &sorted.rows[start..end];
