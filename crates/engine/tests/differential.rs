@@ -443,6 +443,19 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id, e.k, count(*) over (partition by e.k) as n, lag(e.v) over (order by u.id, e.k) as p from user u join extra e on e.user_id = u.id", false),
     ("select t.c, t.n, rank() over (order by t.n desc) as r from (select col as c, count(*) as n from user group by col) t", false),
     ("select t.id, sum(t.x) over (order by t.id) as s from (select id, x from user where id < 40 order by id limit 20) t order by t.id", true),
+    // ... over groups: GROUP BY, aggregates and HAVING first (on the shards when each holds
+    // its groups whole), then the windows over one row per group.
+    ("select col, count(*) as n, rank() over (order by col) as r from user group by col", false),
+    ("select col, count(*) as n, sum(x) as s, rank() over (order by sum(x) desc) as r, dense_rank() over (order by count(*)) as d from user group by col order by col", true),
+    ("select col, sum(sum(x)) over (order by col) as running, max(count(*)) over () as most from user group by col order by col", true),
+    ("select col, count(*) as n, row_number() over (order by count(*) desc, col) as rn from user group by col having count(*) > 20 order by rn", true),
+    ("select count(*) as n, row_number() over () as rn from user", false),
+    ("select id, count(*) as n, rank() over (order by count(*) desc, id) as r from user group by id order by r limit 5", true),
+    ("select col, count(*) as n, lag(count(*)) over (order by col) as p, lead(sum(x), 2) over (order by count(*), col) as l from user group by col order by col", true),
+    ("select u.col, count(*) as n, rank() over (order by u.col) as r from user u join extra e on e.k = u.col group by u.col", false),
+    ("select e.k, max(e.v) as m, lag(max(e.v)) over (order by e.k) as p from extra e group by e.k", false),
+    ("select distinct count(*) as n, rank() over (order by count(*)) as r from user group by col", false),
+    ("select t.c, count(*) as n, sum(count(*)) over (order by t.c) as s from (select col as c from user where id < 150) t group by t.c", false),
     // DISTINCT after the windows, in vtgate (never in the rows' own plan).
     ("select distinct col, count(*) over (partition by col) as n from user", false),
     ("select distinct u.col, rank() over (order by u.col) as r from user u join extra e on e.k = u.col", false),
@@ -610,11 +623,10 @@ const QUERIES: &[(&str, bool)] = &[
 const REFUSED: &[&str] = &[
     "select id, row_number() over (order by id rows between 1 preceding and current row) from user",
     "select id, row_number() over (order by id) + 1 from user",
-    "select col, count(*), rank() over (order by col) from user group by col",
+    "select col, count(*), rank() over (order by col rows unbounded preceding) from user group by col",
     "select id, first_value(id) over (order by id) from user",
     "select id, lag(id, 1, 0) over (order by id) from user",
     "select distinct col, count(*) over (partition by col) from user order by id",
-    "select u.col, count(*), rank() over (order by u.col) from user u join extra e on e.k = u.col group by u.col",
     "select count(*), (select count(*) from extra e where e.k = u.id) from user u",
     "select distinct (select count(*) from extra e where e.k = u.id) from user u order by u.col",
 ];

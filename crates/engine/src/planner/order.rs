@@ -14,7 +14,7 @@ use sqlparser::ast::{
 use super::aggregation::plan_aggregate;
 use super::select::field_query;
 use super::shard_local::ShardLocal;
-use super::window::plan_windows;
+use super::window::{plan_windows, plan_windows_over};
 use crate::bind::PlanValue;
 use crate::error::{EngineError, Result};
 use crate::limit::Limit;
@@ -145,10 +145,22 @@ pub(super) fn plan_multi_shard_local(
     if used.window && !local.windows && !(aggregated || grouped || select.having.is_some()) {
         return plan_windows(&query, route);
     }
-    if used.window && (combined || !local.windows) {
-        return Err(EngineError::unsupported(
-            "window functions are only supported for single-shard queries",
-        ));
+    if used.window && (combined || grouped || !local.windows) {
+        // Over the groups: GROUP BY, aggregates and HAVING are planned as without the
+        // windows (on the shards when each holds its groups whole), then the windows run.
+        // Not on the shards even when each holds its partitions whole: MariaDB 10.11 drops
+        // the ORDER BY of a statement grouped by the primary key with a window beside it
+        // (vtgate README, gap 20), and vtgate would merge its rows as if sorted.
+        let local = ShardLocal {
+            windows: false,
+            ..local
+        };
+        return plan_windows_over(&query, &mut |rows| {
+            let mut route = route.clone();
+            route.query = rows.to_string();
+            route.field_query = field_query(rows);
+            plan_multi_shard_local(rows.clone(), route, local)
+        });
     }
     if select.into.is_some() {
         return Err(EngineError::unsupported(

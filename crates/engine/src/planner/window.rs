@@ -5,20 +5,21 @@
 //! ORDER BY and LIMIT.
 //!
 //! Planned: a SELECT of one sharded table, of tables joined on the shards,
-//! or of a nested-loop join (no GROUP BY, aggregates or HAVING beside the
-//! windows; DISTINCT runs in vtgate after them) whose window functions are whole select
-//! items, written with their own `OVER (PARTITION BY ... ORDER BY ...)` and
-//! the default frame: `row_number`, `rank`, `dense_rank`, `lag` and `lead`
+//! of a nested-loop join or of a derived table, whose window functions are
+//! whole select items (GROUP BY, aggregates and HAVING are planned first, as
+//! without the windows, which then see one row per group; DISTINCT runs in
+//! vtgate after them), written with their own `OVER (PARTITION BY ...
+//! ORDER BY ...)` and the default frame: `row_number`, `rank`, `dense_rank`, `lag` and `lead`
 //! (with a literal offset, no default), and `count`, `sum`, `avg`, `min`,
 //! `max` without DISTINCT. Anything else stays refused.
 
 use sqlparser::ast::{
     Distinct as SqlDistinct, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArguments, GroupByExpr, OrderByExpr, OrderBySort, Query, SelectItem, SetExpr,
-    Value as AstValue, WindowType,
+    FunctionArguments, OrderByExpr, OrderBySort, Query, SelectItem, SetExpr, Value as AstValue,
+    WindowType,
 };
 
-use super::order::{features, features_of_expr, is_wildcard, order_and_limit, order_columns};
+use super::order::{features_of_expr, is_wildcard, order_and_limit, order_columns};
 use super::select::field_query;
 use crate::aggregate::{AggregateOpcode, AggregateParam};
 use crate::distinct::Distinct;
@@ -186,20 +187,13 @@ pub(super) fn plan_windows_over(
     if !select.named_window.is_empty() || select.qualify.is_some() {
         return Err(refuse("WINDOW or QUALIFY"));
     }
-    // GROUP BY and HAVING come before the windows, DISTINCT after them: none of them may
-    // reach the rows' own plan, which runs before the windows. DISTINCT runs in vtgate.
-    let grouped =
-        !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    // GROUP BY, aggregates and HAVING come before the windows and stay in the rows' own
+    // plan; DISTINCT comes after them and runs in vtgate.
     let distinct = match select.distinct.take() {
         None => false,
         Some(SqlDistinct::Distinct) => true,
         Some(_) => return Err(refuse("DISTINCT ON")),
     };
-    if grouped || select.having.is_some() || features(query).grouping_aggregate {
-        return Err(EngineError::unsupported(
-            "window functions are only supported for single-shard queries",
-        ));
-    }
     let original_items = select.projection.clone();
     // The query's ORDER BY keys that are not selected come first among the hidden columns:
     // the window's own are dropped before the sort.

@@ -273,8 +273,12 @@ impl Drop for Cluster {
     }
 }
 
-/// Best effort: removes a database from the shared MariaDB.
+/// Best effort: removes a database from the shared MariaDB. With `KEEP_DB` set it is kept,
+/// to replay a failed statement against a test's data (drop it by hand afterwards).
 pub fn drop_database(db: &str) {
+    if std::env::var_os("KEEP_DB").is_some() {
+        return;
+    }
     let _ = Command::new("mariadb")
         .args(["--no-defaults", "-h127.0.0.1", "-P3306", "-uroot", "-e"])
         .arg(format!("DROP DATABASE IF EXISTS {db}"))

@@ -477,6 +477,23 @@ fn window(rng: &mut Rng, t: &Table) -> String {
     }
 }
 
+/// A window function over the groups of a grouped SELECT (computed in vtgate once the
+/// groups are merged); an ordered one is ordered totally by the group columns (each group's
+/// are its own), or is a rank, whose ties are known.
+fn window_over_groups(rng: &mut Rng, groups: &[String], aggregates: &[String]) -> String {
+    let keys = groups.join(", ");
+    let a = rng.pick(aggregates);
+    let dir = *rng.pick(&["asc", "desc"]);
+    match rng.below(6) {
+        0 => format!("row_number() over (order by count(*) {dir}, {keys})"),
+        1 => format!("rank() over (order by {a} {dir})"),
+        2 => format!("dense_rank() over (order by {})", groups[0]),
+        3 => format!("sum(count(*)) over (order by {keys})"),
+        4 => format!("lag({a}) over (order by {keys} {dir})"),
+        _ => format!("count(*) over (partition by {})", groups[0]),
+    }
+}
+
 /// A window function over a FROM of several tables (computed in vtgate over the joined
 /// rows): partitioned by any of their columns or not; ordered by every table's key, which
 /// orders the joined rows totally, or by a value for RANK.
@@ -620,6 +637,20 @@ fn select(rng: &mut Rng) -> Query {
                 .enumerate()
                 .map(|(i, a)| format!("{a} as a{i}")),
         );
+        // Not beside COUNT(DISTINCT), nor grouped by a primary key: MariaDB 10.11 then
+        // sorts wrongly (vtgate README, gaps 18 and 20).
+        let distinct = aggregates.iter().any(|a| a.contains("distinct"));
+        let by_key = groups.iter().any(|g| {
+            from.tables
+                .iter()
+                .any(|t| *g == format!("{}.{}", t.alias, t.pk))
+        });
+        if !groups.is_empty() && !distinct && !by_key && rng.chance(20) {
+            items.push(format!(
+                "{} as w",
+                window_over_groups(rng, &groups, &aggregates)
+            ));
+        }
         sql += &items.join(", ");
         sql += &format!(" from {}", from.sql);
         if let Some(f) = &filter {

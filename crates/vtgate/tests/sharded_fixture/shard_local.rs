@@ -1,7 +1,7 @@
 //! Window functions and GROUP BY across shards, computed by the shards when every window
 //! partition or group names the table's `hash` vindex column, so that each is whole on one
-//! shard; other windows are computed in vtgate over every row, and windows over groups that
-//! span shards are refused. Joins sent
+//! shard; other windows are computed in vtgate over every row (or every group, once the
+//! groups are merged). Joins sent
 //! to the shards whole with such derived tables, or with parenthesized groups of co-located
 //! tables on the right of a LEFT JOIN.
 
@@ -38,11 +38,15 @@ pub(super) fn shard_local_queries(out: &mut Vec<Query>) {
          min(big) over (partition by region) as mb from customer",
         "select customer_id, max(balance) over () as mx, count(big) over (partition by region) \
          as n from customer",
-        // Refused: windows over groups that span shards.
+        // Windows over groups that span shards: the groups first, then the windows.
         "select customer_id, count(*), rank() over (partition by customer_id \
          order by count(*)) as r from corder group by qty, customer_id",
-        "select qty, count(*), rank() over (partition by customer_id order by count(*)) as r \
+        "select qty, count(*) as n, rank() over (order by count(*) desc, qty) as r \
          from corder group by qty",
+        "select c.region, count(*) as n, sum(count(*)) over (order by c.region) as running \
+         from customer c group by c.region",
+        "select sku, sum(qty) as q, dense_rank() over (order by sum(qty)) as d, \
+         lag(sku) over (order by sku) as p from corder group by sku having count(*) > 1",
         // Groups by the vindex column, with what vtgate could not merge itself.
         "select customer_id, group_concat(order_id order by order_id) as ids, count(*) \
          from corder group by customer_id",
@@ -70,6 +74,8 @@ pub(super) fn shard_local_queries(out: &mut Vec<Query>) {
          from corder where customer_id < 200 order by dr desc, order_id limit 15",
         "select customer_id, count(*) as n, sum(qty) from corder group by customer_id \
          having n > 2 order by n desc, customer_id limit 7",
+        "select qty, count(*) as n, row_number() over (order by count(*) desc, qty) as rn \
+         from corder group by qty order by rn limit 5",
         "select customer_id, min(price) from corder where order_id > 100 \
          group by customer_id order by min(price), customer_id limit 5 offset 3",
         // derived tables each shard computes whole, joined on the vindex column
