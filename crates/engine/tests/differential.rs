@@ -443,6 +443,20 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id, e.k, count(*) over (partition by e.k) as n, lag(e.v) over (order by u.id, e.k) as p from user u join extra e on e.user_id = u.id", false),
     ("select t.c, t.n, rank() over (order by t.n desc) as r from (select col as c, count(*) as n from user group by col) t", false),
     ("select t.id, sum(t.x) over (order by t.id) as s from (select id, x from user where id < 40 order by id limit 20) t order by t.id", true),
+    // The outer WHERE narrows a derived join's own routing (and still filters its rows).
+    ("select t.id, t.k from (select u.id, e.k from user u join extra e on e.k = u.col) t where t.id = 5", false),
+    ("select t.id, t.v from (select u.id, e.v from user u left join extra e on e.user_id = u.id) t where t.id in (3, 17, 150) and t.v is null", false),
+    ("select t.uid, t.n from (select u.id as uid, u.name as n, e.k from user u join extra e on e.k = u.col) t where t.k = 2 and t.n like 'a%'", false),
+    ("select count(*), max(t.k) from (select u.id, e.k from user u join extra e on e.k = u.col) t where t.id > 100 or t.k = 1", false),
+    ("select t.id from (select u.id, e.k from user u join extra e on e.user_id = u.id where e.k > 0) t where t.id = 7 order by t.id, t.k", true),
+    // A row-by-row derived table merged into the query over it: its expressions, grouping
+    // and ordering planned as if written on the joined tables.
+    ("select t.id div 10 as d, lower(t.name) as ln, t.k from (select u.id, u.name, e.k from user u join extra e on e.k = u.col) t where t.id < 50", false),
+    ("select t.c, count(*) as cnt, sum(t.k) as s from (select u.col as c, e.k from user u join extra e on e.k = u.col) t group by t.c order by t.c", true),
+    ("select * from (select u.id, e.k as kk from user u join extra e on e.user_id = u.id where e.k > 0) t where t.kk < 3 order by t.id, t.kk", true),
+    ("select t.p * 2 as p2, t.id from (select u.x + 1 as p, u.id from user u join extra e on e.k = u.col) t where t.id in (3, 17, 40)", false),
+    ("select t.id + 1 as k from (select u.id, e.k from user u join extra e on e.k = u.col) t order by k desc limit 5", true),
+    ("select t.id, t.v from (select u.id, e.v from user u left join extra e on e.user_id = u.id and e.k = 1) t where t.id < 30 and coalesce(t.v, 'none') <> 'x' order by t.id", true),
     // ... over groups: GROUP BY, aggregates and HAVING first (on the shards when each holds
     // its groups whole), then the windows over one row per group.
     ("select col, count(*) as n, rank() over (order by col) as r from user group by col", false),

@@ -20,6 +20,8 @@ use sqlparser::ast::{
 };
 
 use super::aggregation::{build_predicate, coalesce_args, extreme_args};
+use super::derived_merge::merge_derived;
+use super::derived_routing::move_outer_conditions;
 use super::join_aggregate::plan_raw_aggregate;
 use super::join_projection::concat_over;
 use super::order::{features, find_order_column, remove_limit};
@@ -203,6 +205,12 @@ pub(super) fn plan_derived(
     original: &Query,
     plan_side: PlanSide,
 ) -> Result<Box<dyn Primitive>> {
+    // Merged into the outer query where that keeps the rows, if the planner takes it.
+    if let Some(merged) = merge_derived(original) {
+        if let Ok(plan) = plan_side(ctx, &merged.to_string()) {
+            return Ok(plan);
+        }
+    }
     plan_derived_with(original, &mut |subquery| {
         plan_side(ctx, &subquery.to_string())
     })
@@ -273,7 +281,24 @@ fn plan_derived_with(
         // Over every row of the derived table.
         return plan_windows_over(original, &mut |q| plan_derived_with(q, plan_inner));
     }
-    let inner = plan_inner(subquery)?;
+    // The outer conditions on its plain columns move into the derived table's query, which
+    // they may route.
+    let moved = move_outer_conditions(select, subquery, alias);
+    let narrowed;
+    let (original, select, inner) = match moved {
+        Some((subquery, kept)) => {
+            let mut outer = original.clone();
+            if let SetExpr::Select(s) = outer.body.as_mut() {
+                s.selection = kept;
+            }
+            narrowed = outer;
+            let SetExpr::Select(select) = narrowed.body.as_ref() else {
+                return Err(refuse("UNION"));
+            };
+            (&narrowed, select, plan_inner(&subquery)?)
+        }
+        None => (original, select, plan_inner(subquery)?),
+    };
     let grouped =
         !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
     if outer.aggregate || grouped || select.having.is_some() || select.distinct.is_some() {

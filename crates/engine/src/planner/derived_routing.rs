@@ -9,8 +9,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, TableFactor,
-    VisitMut, VisitorMut,
+    BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, TableAlias,
+    TableFactor, VisitMut, Visitor, VisitorMut,
 };
 
 use super::derived::derived_columns;
@@ -117,6 +117,98 @@ pub(super) fn plain_select(q: &Query) -> Option<&Select> {
         } => plain_select(subquery).map(|_| &**s),
         _ => None,
     }
+}
+
+/// Moves the outer WHERE's conditions on a derived table's pass-through columns into its
+/// own WHERE, so that planning it can route by them (`select * from (select u.id, e.k from
+/// user u join extra e ...) t where t.id = 5` reads user 5 only). `outer` selects from the
+/// derived table `subquery` named `alias`; the answer is the derived table's query with
+/// the moved conditions, and what stays of the outer WHERE.
+///
+/// A moved condition reads the same columns (same values, types and collations) under
+/// their inner names, so the rows are the same. `None` when nothing moves: the derived table
+/// is not row by row (aggregation, DISTINCT, LIMIT, window, UNION), or no condition reads
+/// its plain columns alone; conditions with function calls stay (one could be `rand()`).
+pub(super) fn move_outer_conditions(
+    outer: &Select,
+    subquery: &Query,
+    alias: &TableAlias,
+) -> Option<(Query, Option<Expr>)> {
+    let SetExpr::Select(inner) = subquery.body.as_ref() else {
+        return None;
+    };
+    let f = features(subquery);
+    let grouped =
+        !matches!(&inner.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    if f.aggregate
+        || f.window
+        || grouped
+        || inner.distinct.is_some()
+        || inner.having.is_some()
+        || inner.into.is_some()
+        || subquery.limit_clause.is_some()
+        || subquery.fetch.is_some()
+        || subquery.with.is_some()
+        || !subquery.locks.is_empty()
+    {
+        return None;
+    }
+    let columns: Vec<(String, Option<Expr>)> = derived_columns(subquery, alias)
+        .ok()?
+        .into_iter()
+        .zip(inner.projection.iter().map(bare_column))
+        .collect();
+    if inner.projection.len() != columns.len() {
+        return None;
+    }
+    let rename = Rename {
+        alias: &alias.name.value,
+        columns: Some(&columns),
+        ok: true,
+    };
+    let mut moved = Vec::new();
+    let mut kept = Vec::new();
+    for c in conjuncts(outer.selection.as_ref()) {
+        match rename.apply(c.clone()).filter(|_| !calls_a_function(c)) {
+            Some(inner_cond) => moved.push(inner_cond),
+            None => kept.push(c.clone()),
+        }
+    }
+    if moved.is_empty() {
+        return None;
+    }
+    let mut narrowed = subquery.clone();
+    let SetExpr::Select(select) = narrowed.body.as_mut() else {
+        return None;
+    };
+    let own = select.selection.take();
+    select.selection = and_all(own.into_iter().chain(moved).collect());
+    Some((narrowed, and_all(kept)))
+}
+
+/// Whether `e` calls a function anywhere, or reads no column at all.
+fn calls_a_function(e: &Expr) -> bool {
+    struct Calls {
+        function: bool,
+        column: bool,
+    }
+    impl Visitor for Calls {
+        type Break = ();
+        fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+            match e {
+                Expr::Function(_) => self.function = true,
+                Expr::Identifier(_) | Expr::CompoundIdentifier(_) => self.column = true,
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut calls = Calls {
+        function: false,
+        column: false,
+    };
+    let _ = sqlparser::ast::Visit::visit(e, &mut calls);
+    calls.function || !calls.column
 }
 
 /// The column a select item passes through unchanged, if it is one.
@@ -251,6 +343,28 @@ mod tests {
             "select * from (select id from (select id from user limit 2) a) t where id = 5",
         ] {
             assert_eq!(conditions(sql), Vec::<String>::new(), "{sql}");
+        }
+    }
+
+    #[test]
+    fn outer_conditions_narrow_a_derived_join() {
+        let d = describe(
+            "select t.id from (select user.id, user.col + 1 as c from user join music \
+             on music.user_id = user.col) as t where t.id = 5 and t.c = 3",
+        );
+        let text = d.to_string();
+        // The user side reads user 5 only; the condition on a computed column stays in vtgate.
+        assert!(text.contains("FROM user WHERE user.id = 5"), "{text}");
+        assert!(!text.contains("user.col + 1 = 3"), "{text}");
+        // Not into a derived table that is not row by row.
+        for sql in [
+            "select t.id from (select user.id from user join music on music.user_id = user.col \
+             limit 3) as t where t.id = 5",
+            "select t.id from (select distinct user.id from user join music \
+             on music.user_id = user.col) as t where t.id = 5",
+        ] {
+            let text = describe(sql).to_string();
+            assert!(!text.contains("user.id = 5"), "{sql}: {text}");
         }
     }
 

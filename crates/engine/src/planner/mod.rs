@@ -18,6 +18,7 @@ mod correlated;
 mod correlated_value;
 mod cte;
 mod derived;
+mod derived_merge;
 mod derived_routing;
 mod dml;
 mod dml_with_input;

@@ -172,6 +172,21 @@ const PER_CUSTOMER: Table = Table {
     ],
 };
 
+/// Orders with their buyer by a column that is not the sharding key (a cross-shard join
+/// inside a derived table, whose outer conditions move into it).
+const ORDER_BUYER: Table = Table {
+    alias: "j",
+    pk: "order_id",
+    cols: &[
+        col("order_id", Kind::Int, &["1", "40", "150", "199", "200"]),
+        col("customer_id", Kind::Int, CUSTOMER_IDS),
+        col("qty", Kind::Int, &["0", "3", "5", "9"]),
+        col("note", Kind::Text, &["'gift'", "'GIFT'", "'note3'", "'z'"]),
+        col("name", Kind::Text, &["'alice'", "'BOB'", "'eve'", "''"]),
+        col("score", Kind::Int, &["-20", "0", "5", "17", "50"]),
+    ],
+};
+
 /// A FROM clause, its tables, and a condition it always carries (keeping cross-shard joins
 /// to a few thousand rows).
 struct From {
@@ -274,6 +289,20 @@ const FROMS: &[From] = &[
         sql: "customer c left join (corder o join product p on p.sku = o.sku) \
               on o.customer_id = c.customer_id",
         tables: &[&CUSTOMER, &CORDER, &PRODUCT],
+        bound: None,
+    },
+    From {
+        sql: "(select o.order_id, o.customer_id, o.qty, o.note, c.name, c.score \
+              from corder o join customer c on c.customer_id = o.qty \
+              where o.order_id < 200) j",
+        tables: &[&ORDER_BUYER],
+        bound: None,
+    },
+    From {
+        sql: "(select o.order_id, o.customer_id, o.qty, o.note, c.name, c.score \
+              from corder o left join customer c on c.customer_id = o.qty \
+              where o.order_id < 200) j",
+        tables: &[&ORDER_BUYER],
         bound: None,
     },
 ];

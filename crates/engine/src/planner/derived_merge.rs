@@ -1,0 +1,413 @@
+//! Merging a derived table into the query over it, as MySQL's `derived_merge` does:
+//! `select j.name, count(*) from (select o.id, c.name from corder o join customer c on ...
+//! where o.id < 200) j where j.id > 5 group by j.name` is planned as `select c.name,
+//! count(*) from corder o join customer c on ... where o.id < 200 and o.id > 5 group by
+//! c.name`, so the outer query gets the whole planner (expressions on the shards, joins,
+//! aggregation, routing by its WHERE) instead of what vtgate computes over derived rows.
+//!
+//! Only a derived table that passes its FROM's rows on one by one (no aggregation, GROUP
+//! BY, DISTINCT, HAVING, window, LIMIT or WITH), whose columns are expressions without
+//! subqueries or functions whose value changes between calls, under an outer query without
+//! subqueries. The merged query is a plan's first choice only: where the planner cannot
+//! take it, the derived table is planned on its own as before.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, GroupByExpr, Ident, ObjectNamePart, OrderByKind, Query, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, TableFactor, VisitMut, VisitorMut,
+};
+
+use super::derived::derived_columns;
+use super::order::{features, features_of_expr};
+use super::routing::and_operand;
+
+/// Functions whose value may differ between two calls in one statement: a derived column
+/// computed by one is read once per row, and merging would call it once per reference.
+const VOLATILE: &[&str] = &[
+    "rand",
+    "uuid",
+    "uuid_short",
+    "sys_guid",
+    "sysdate",
+    "sleep",
+    "benchmark",
+    "get_lock",
+    "release_lock",
+    "is_free_lock",
+    "is_used_lock",
+    "nextval",
+    "lastval",
+    "setval",
+    "last_insert_id",
+    "row_count",
+    "found_rows",
+];
+
+/// `original` with its one derived table merged into it, when that keeps its rows.
+pub(super) fn merge_derived(original: &Query) -> Option<Query> {
+    let SetExpr::Select(outer) = original.body.as_ref() else {
+        return None;
+    };
+    if original.with.is_some() || !original.locks.is_empty() || outer.into.is_some() {
+        return None;
+    }
+    let [only] = outer.from.as_slice() else {
+        return None;
+    };
+    let TableFactor::Derived {
+        lateral: false,
+        subquery,
+        alias: Some(alias),
+        sample: None,
+    } = &only.relation
+    else {
+        return None;
+    };
+    if !only.joins.is_empty() {
+        return None;
+    }
+    let inner = row_by_row(subquery)?;
+    // Subqueries of the outer query would see the inner tables' names.
+    let mut outer_only = original.clone();
+    if let SetExpr::Select(s) = outer_only.body.as_mut() {
+        s.from.clear();
+    }
+    if features(&outer_only).subquery {
+        return None;
+    }
+    let names = derived_columns(subquery, alias).ok()?;
+    if names.len() != inner.projection.len() {
+        return None;
+    }
+    let mut columns = Vec::new();
+    for (name, item) in names.into_iter().zip(&inner.projection) {
+        let (expr, unnamed) = match item {
+            SelectItem::UnnamedExpr(e) => (e, true),
+            SelectItem::ExprWithAlias { expr, .. } => (expr, false),
+            _ => return None,
+        };
+        if !substitutable(expr) {
+            return None;
+        }
+        let is_column = matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+        columns.push(Column {
+            name,
+            expr: expr.clone(),
+            // `select *` over it would name the column after the expression as written.
+            named: is_column || !unnamed,
+        });
+    }
+    let outer_aliases: Vec<String> = outer
+        .projection
+        .iter()
+        .filter_map(|i| match i {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
+            _ => None,
+        })
+        .collect();
+    let derived = alias.name.value.as_str();
+    let mut merged = original.clone();
+    let SetExpr::Select(select) = merged.body.as_mut() else {
+        return None;
+    };
+    // The select list: its columns keep the names the derived table gives them.
+    let mut projection = Vec::new();
+    for item in &outer.projection {
+        match item {
+            SelectItem::Wildcard(_) => expand(&columns, &mut projection)?,
+            SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(n), _)
+                if matches!(n.0.as_slice(), [ObjectNamePart::Identifier(t)] if t.value == derived) =>
+            {
+                expand(&columns, &mut projection)?
+            }
+            SelectItem::UnnamedExpr(e) => {
+                let mut new = e.clone();
+                substitute(&mut new, derived, &columns, &[])?;
+                projection.push(match column_name(e, derived, &columns) {
+                    Some(name) => SelectItem::ExprWithAlias {
+                        expr: new,
+                        alias: Ident::new(name),
+                    },
+                    None => SelectItem::UnnamedExpr(new),
+                });
+            }
+            SelectItem::ExprWithAlias { expr, alias } => {
+                let mut new = expr.clone();
+                substitute(&mut new, derived, &columns, &[])?;
+                projection.push(SelectItem::ExprWithAlias {
+                    expr: new,
+                    alias: alias.clone(),
+                });
+            }
+            _ => return None,
+        }
+    }
+    select.projection = projection;
+    select.from = inner.from.clone();
+    let mut condition = outer.selection.clone();
+    if let Some(c) = condition.as_mut() {
+        substitute(c, derived, &columns, &[])?;
+    }
+    select.selection = match (inner.selection.clone(), condition) {
+        (Some(a), Some(b)) => Some(Expr::BinaryOp {
+            left: Box::new(and_operand(a)),
+            op: sqlparser::ast::BinaryOperator::And,
+            right: Box::new(and_operand(b)),
+        }),
+        (a, b) => a.or(b),
+    };
+    // GROUP BY, HAVING and ORDER BY may name the outer select's aliases.
+    match &mut select.group_by {
+        GroupByExpr::Expressions(exprs, _) => {
+            for e in exprs {
+                substitute(e, derived, &columns, &outer_aliases)?;
+            }
+        }
+        GroupByExpr::All(_) => return None,
+    }
+    if let Some(h) = select.having.as_mut() {
+        substitute(h, derived, &columns, &outer_aliases)?;
+    }
+    if let Some(order) = merged.order_by.as_mut() {
+        let OrderByKind::Expressions(exprs) = &mut order.kind else {
+            return None;
+        };
+        for o in exprs {
+            substitute(&mut o.expr, derived, &columns, &outer_aliases)?;
+        }
+    }
+    Some(merged)
+}
+
+/// A column of the derived table: its name and the inner expression it reads.
+struct Column {
+    name: String,
+    expr: Expr,
+    /// Whether the name is an alias or a column's (not an expression's text).
+    named: bool,
+}
+
+/// The SELECT of a derived table that passes its FROM's rows on one by one.
+fn row_by_row(q: &Query) -> Option<&sqlparser::ast::Select> {
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return None;
+    };
+    let f = features(q);
+    let grouped =
+        !matches!(&s.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    let plain = !(f.aggregate
+        || f.window
+        || grouped
+        || s.distinct.is_some()
+        || s.having.is_some()
+        || s.into.is_some()
+        || s.top.is_some()
+        || s.qualify.is_some()
+        || !s.named_window.is_empty()
+        || s.select_modifiers.is_some()
+        || q.limit_clause.is_some()
+        || q.fetch.is_some()
+        || q.with.is_some()
+        || !q.locks.is_empty());
+    plain.then_some(s)
+}
+
+/// Whether a derived column's expression may be computed once per reference.
+fn substitutable(e: &Expr) -> bool {
+    if features_of_expr(e).subquery {
+        return false;
+    }
+    struct Volatile(bool);
+    impl sqlparser::ast::Visitor for Volatile {
+        type Break = ();
+        fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+            match e {
+                Expr::Function(f) => {
+                    let name = f.name.to_string().to_ascii_lowercase();
+                    if VOLATILE.contains(&name.as_str()) {
+                        self.0 = true;
+                    }
+                }
+                Expr::BinaryOp {
+                    op: sqlparser::ast::BinaryOperator::Assignment,
+                    ..
+                } => self.0 = true,
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut v = Volatile(false);
+    let _ = sqlparser::ast::Visit::visit(e, &mut v);
+    !v.0
+}
+
+/// `select *` over the derived table: each column under its name.
+fn expand(columns: &[Column], out: &mut Vec<SelectItem>) -> Option<()> {
+    for c in columns {
+        if !c.named {
+            return None;
+        }
+        out.push(SelectItem::ExprWithAlias {
+            expr: c.expr.clone(),
+            alias: Ident::new(&c.name),
+        });
+    }
+    Some(())
+}
+
+/// The name MariaDB gives an unaliased select item that reads a derived column: the
+/// column's (`select j.CID` answers `cid`). Other items are named after their text.
+fn column_name(e: &Expr, derived: &str, columns: &[Column]) -> Option<String> {
+    let name = match e {
+        Expr::Identifier(c) => c,
+        Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+            [t, c] if t.value == derived => c,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    columns
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(&name.value))
+        .map(|c| c.name.clone())
+}
+
+/// Rewrites `e`'s references to the derived table's columns into their expressions
+/// (parenthesized). A bare name among `aliases` (the outer select's) is left as it is; one
+/// that is both, or neither, or a column of another table, fails.
+fn substitute(e: &mut Expr, derived: &str, columns: &[Column], aliases: &[String]) -> Option<()> {
+    struct Substitute<'a> {
+        derived: &'a str,
+        columns: &'a [Column],
+        aliases: &'a [String],
+        ok: bool,
+    }
+    impl Substitute<'_> {
+        fn column(&self, name: &Ident) -> Option<Expr> {
+            let c = self
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(&name.value))?;
+            Some(match &c.expr {
+                e @ (Expr::Identifier(_)
+                | Expr::CompoundIdentifier(_)
+                | Expr::Value(_)
+                | Expr::Function(_)
+                | Expr::Nested(_)) => e.clone(),
+                e => Expr::Nested(Box::new(e.clone())),
+            })
+        }
+    }
+    impl VisitorMut for Substitute<'_> {
+        type Break = ();
+        fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+            let found = match e {
+                Expr::Identifier(name) => {
+                    let alias = self
+                        .aliases
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(&name.value));
+                    match (self.column(name), alias) {
+                        (Some(_), true) | (None, false) => None,
+                        (None, true) => return ControlFlow::Continue(()),
+                        (Some(c), false) => Some(c),
+                    }
+                }
+                Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+                    [t, c] if t.value == self.derived => self.column(c),
+                    _ => None,
+                },
+                _ => return ControlFlow::Continue(()),
+            };
+            match found {
+                Some(new) => {
+                    *e = new;
+                    ControlFlow::Continue(())
+                }
+                None => {
+                    self.ok = false;
+                    ControlFlow::Break(())
+                }
+            }
+        }
+    }
+    let mut s = Substitute {
+        derived,
+        columns,
+        aliases,
+        ok: true,
+    };
+    let _ = e.visit(&mut s);
+    s.ok.then_some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlparser::ast::Statement;
+
+    use super::super::tests::describe;
+    use super::merge_derived;
+
+    fn merged(sql: &str) -> Option<String> {
+        let Statement::Query(q) = sql::parse::parse(sql).unwrap() else {
+            panic!("not a query")
+        };
+        merge_derived(&q).map(|m| m.to_string())
+    }
+
+    #[test]
+    fn a_row_by_row_derived_table_merges_into_the_outer_query() {
+        assert_eq!(
+            merged(
+                "select t.n, count(*), t.p * 2 from (select u.name as n, u.x + 1 as p, e.k \
+                 from user u join extra e on e.k = u.col where u.id > 3) t \
+                 where t.k = 2 group by t.n, t.p having count(*) > 1 order by t.n"
+            )
+            .unwrap(),
+            "SELECT u.name AS n, count(*), (u.x + 1) * 2 FROM user u JOIN extra e ON e.k = u.col \
+             WHERE u.id > 3 AND e.k = 2 GROUP BY u.name, (u.x + 1) HAVING count(*) > 1 \
+             ORDER BY u.name"
+        );
+        // `*` and a derived column read bare keep the derived table's names; the outer
+        // select's aliases stay in ORDER BY.
+        assert_eq!(
+            merged(
+                "select *, t.K, t.id + 1 as z from (select id, col as k from user) t order by z"
+            )
+            .unwrap(),
+            "SELECT id AS id, col AS k, col AS k, id + 1 AS z FROM user ORDER BY z"
+        );
+    }
+
+    #[test]
+    fn the_merged_query_is_planned_when_the_planner_takes_it() {
+        // A function of a derived column: computed on the shards, not refused in vtgate.
+        let text = describe(
+            "select lower(t.name) from (select user.name, music.id from user \
+             join music on music.user_id = user.col) t where t.id = 3",
+        )
+        .to_string();
+        assert!(text.contains("SELECT lower(user.name)"), "{text}");
+    }
+
+    #[test]
+    fn what_would_change_the_rows_or_names_is_not_merged() {
+        for sql in [
+            "select * from (select id from user limit 3) t",
+            "select * from (select distinct id from user) t",
+            "select * from (select col, count(*) as n from user group by col) t",
+            "select * from (select id, row_number() over () as r from user) t",
+            "select * from (select id, rand() as r from user) t",
+            "select * from (select id, (select 1) as s from user) t",
+            "select * from (select id + 1 from user) t",
+            "select t.id from (select id from user) t where t.id in (select 1)",
+            "select t.id as col from (select id, col from user) t order by col",
+            "select t.id from (select id from user) t where other = 1",
+            "select t.id from (select id from user) t join extra e on e.k = t.id",
+        ] {
+            assert_eq!(merged(sql), None, "{sql}");
+        }
+    }
+}
