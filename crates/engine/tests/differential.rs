@@ -457,6 +457,15 @@ const QUERIES: &[(&str, bool)] = &[
     ("select t.p * 2 as p2, t.id from (select u.x + 1 as p, u.id from user u join extra e on e.k = u.col) t where t.id in (3, 17, 40)", false),
     ("select t.id + 1 as k from (select u.id, e.k from user u join extra e on e.k = u.col) t order by k desc limit 5", true),
     ("select t.id, t.v from (select u.id, e.v from user u left join extra e on e.user_id = u.id and e.k = 1) t where t.id < 30 and coalesce(t.v, 'none') <> 'x' order by t.id", true),
+    // A parenthesized group with a LEFT JOIN, inner-joined: flattened into the chain.
+    ("select u.id, e.k, r.label from user u join (extra e left join ref r on r.id = e.k) on e.user_id = u.col where u.id < 60", false),
+    ("select e.k, u.id, x.v from (extra e left join user u on u.id = e.user_id + 1) join extra x on x.user_id = e.user_id and x.k = e.k", false),
+    ("select u.id, count(w.id) as n from user u join (extra e left join user w on w.col = e.k) on e.user_id = u.id group by u.id order by u.id", true),
+    // ... beside correlated subqueries: over the rows the semi-joins keep, with their values.
+    ("select u.id, row_number() over (order by u.id) as rn from user u where exists (select 1 from extra e where e.k = u.col)", false),
+    ("select u.id, (select count(*) from extra e where e.k = u.col) as n, rank() over (order by u.col) as r from user u where u.id < 60", false),
+    ("select u.id, count(*) over (partition by u.col) as c from user u where not exists (select 1 from extra e where e.k = u.id) order by c desc, u.id limit 9", true),
+    ("select u.id, (select max(e.v) from extra e where e.k = u.col) as m, sum(u.x) over (order by u.id) as s from user u where u.col > 0 order by m, u.id", true),
     // ... over groups: GROUP BY, aggregates and HAVING first (on the shards when each holds
     // its groups whole), then the windows over one row per group.
     ("select col, count(*) as n, rank() over (order by col) as r from user group by col", false),

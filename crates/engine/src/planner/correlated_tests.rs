@@ -148,13 +148,15 @@ fn anything_not_provably_on_one_shard_is_a_semi_join() {
             assert_ne!(top(&d), (Some("Route"), Some("Scatter")), "{sql}: {d}");
         }
     }
+    // Windows over the rows the semi-join keeps.
+    let d = describe("select c.id, rank() over (order by c.score) from customer c where exists (select 1 from corder o where o.qty = c.id)");
+    assert_eq!(d["OperatorType"], "Window", "{d}");
+    assert_eq!(d["Inputs"][0]["OperatorType"], "SemiJoin", "{d}");
     for sql in [
         // subquery in ORDER BY
         "select c.id from customer c order by (select count(*) from corder o where o.customer_id = c.id)",
         // select-list subquery in a multi-shard aggregation
         "select c.region, (select count(*) from corder o where o.customer_id = c.id) from customer c group by c.region",
-        // windows over the outer rows
-        "select c.id, rank() over (order by c.score) from customer c where exists (select 1 from corder o where o.qty = c.id)",
         // a comparison with a subquery that may give several rows (MySQL's 1242)
         "select c.id from customer c where c.score > (select o.qty from corder o where o.price = c.score)",
         "select c.id from customer c where c.score > (select max(o.qty) from corder o where o.price = c.score group by o.sku)",

@@ -15,10 +15,13 @@ use sqlparser::ast::{
     Value as AstValue, VisitMut,
 };
 
-use super::order::{features_of_expr, is_wildcard, order_and_limit, order_columns, remove_limit};
+use super::order::{
+    features, features_of_expr, is_wildcard, order_and_limit, order_columns, remove_limit,
+};
 use super::pullout::{from_factors, Names};
 use super::semi_join::{block_columns, bound_block, outer_names_read, Binder};
 use super::union::PlanSide;
+use super::window::plan_windows_over;
 use super::Context;
 use crate::correlated_value::{CorrelatedValues, ValueSubquery};
 use crate::distinct::Distinct;
@@ -82,6 +85,13 @@ pub(super) fn plan_correlated_values(
     }
     if items.is_empty() {
         return Ok(None);
+    }
+    if features(original).window {
+        // Over the rows with their values.
+        return plan_windows_over(original, &mut |q| {
+            plan_correlated_values(ctx, q, plan_side)?.ok_or_else(refuse)
+        })
+        .map(Some);
     }
     let other_features = select.projection.iter().any(|i| match i {
         SelectItem::UnnamedExpr(Expr::Subquery(_))

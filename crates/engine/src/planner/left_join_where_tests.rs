@@ -175,11 +175,18 @@ fn parenthesized_inner_joins_and_order_by_null() {
     assert!(refused("select 42, u.col from dual, user u").contains("dual"));
     let d = describe("select u.col, e.x from user u join extra e on u.col = e.col order by null");
     assert_eq!(d["OperatorType"], "Join");
-    // A LEFT JOIN inside the parentheses is not flattened.
-    assert!(refused(
-        "select u.col from user u join (extra e left join main.plain p on p.x = e.x) on u.col = e.col"
-    )
-    .contains("derived table"));
+    // A LEFT JOIN inside the parentheses is flattened when the group's ON condition does not
+    // read its table (which would turn the group's null rows into no rows).
+    let d = describe(
+        "select u.col from user u join (extra e left join main.plain p on p.x = e.x) on u.col = e.col",
+    );
+    assert_eq!(d["OperatorType"], "Join");
+    for sql in [
+        "select u.col from user u join (extra e left join main.plain p on p.x = e.x) on u.col = p.x",
+        "select u.col from user u join (extra e left join main.plain p on p.x = e.x) on u.col = x",
+    ] {
+        assert!(refused(sql).contains("derived table"), "{sql}");
+    }
 }
 
 #[test]

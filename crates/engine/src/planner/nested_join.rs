@@ -426,7 +426,10 @@ fn from_tables(select: &sqlparser::ast::Select) -> Result<(Vec<FromItem<'_>>, bo
 /// Adds a FROM item. A parenthesized group of inner joins that is itself
 /// inner-joined is flattened into the chain (inner joins associate): its
 /// ON condition goes with the group's first item, where, as every inner
-/// join's, it runs at the last table it reads.
+/// join's, it runs at the last table it reads. LEFT JOINs inside the group
+/// stay LEFT JOINs in the chain (`x JOIN (y LEFT JOIN z ON yz) ON xy` is
+/// `x JOIN y ON xy LEFT JOIN z ON yz`) when the group's ON condition reads
+/// none of their tables, by qualified columns only.
 fn push_item<'a>(
     out: &mut Vec<FromItem<'a>>,
     factor: &'a TableFactor,
@@ -443,23 +446,76 @@ fn push_item<'a>(
             return Ok(());
         }
     };
-    let inner_on = |j: &'a sqlparser::ast::Join| match &j.join_operator {
+    // Each join of the group: whether it is a LEFT JOIN, and its ON condition.
+    let member = |j: &'a sqlparser::ast::Join| match &j.join_operator {
         JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::CrossJoin(c) => match c {
-            JoinConstraint::On(e) => Some(Some(e)),
-            JoinConstraint::None => Some(None),
+            JoinConstraint::On(e) => Some((false, Some(e))),
+            JoinConstraint::None => Some((false, None)),
             _ => None,
         },
+        JoinOperator::Left(JoinConstraint::On(e))
+        | JoinOperator::LeftOuter(JoinConstraint::On(e)) => Some((true, Some(e))),
         _ => None,
     };
-    if group.joins.iter().any(|j| inner_on(j).is_none()) {
+    let members: Option<Vec<_>> = group.joins.iter().map(member).collect();
+    let left_joined: Vec<&TableFactor> = group
+        .joins
+        .iter()
+        .zip(members.iter().flatten())
+        .filter(|(_, (l, _))| *l)
+        .map(|(j, _)| &j.relation)
+        .collect();
+    let Some(members) = members
+        .filter(|_| left_joined.is_empty() || on.is_none_or(|e| reads_none_of(e, &left_joined)))
+    else {
         out.push((factor, left, on));
         return Ok(());
-    }
+    };
     push_item(out, &group.relation, false, on)?;
-    for j in &group.joins {
-        push_item(out, &j.relation, false, inner_on(j).flatten())?;
+    for (j, (left, join_on)) in group.joins.iter().zip(members) {
+        if left {
+            out.push((&j.relation, true, join_on));
+        } else {
+            push_item(out, &j.relation, false, join_on)?;
+        }
     }
     Ok(())
+}
+
+/// Whether `e` reads columns of none of `tables`, and names every column's table.
+fn reads_none_of(e: &Expr, tables: &[&TableFactor]) -> bool {
+    let names: Vec<&str> = tables
+        .iter()
+        .filter_map(|t| match t {
+            TableFactor::Table { alias: Some(a), .. }
+            | TableFactor::Derived { alias: Some(a), .. } => Some(a.name.value.as_str()),
+            TableFactor::Table { name, .. } => name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(|i| i.value.as_str()),
+            _ => None,
+        })
+        .collect();
+    if names.len() != tables.len() {
+        return false;
+    }
+    let mut ok = true;
+    let _ = sqlparser::ast::visit_expressions(e, |x| {
+        match x {
+            Expr::Identifier(_) => ok = false,
+            Expr::CompoundIdentifier(parts) => {
+                let qualifier = parts.len().checked_sub(2).and_then(|i| parts.get(i));
+                if qualifier.is_none_or(|q| names.iter().any(|n| n.eq_ignore_ascii_case(&q.value)))
+                {
+                    ok = false;
+                }
+            }
+            _ => {}
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    ok
 }
 
 /// Plans the join as nested loops; `plan_side` plans each table's query.

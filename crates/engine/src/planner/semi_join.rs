@@ -26,6 +26,7 @@ use super::order::{features_of_expr, remove_limit};
 use super::pullout::{from_factors, Names};
 use super::routing::{and_operand, conjuncts};
 use super::union::PlanSide;
+use super::window::plan_windows_over;
 use super::Context;
 use crate::error::{EngineError, Result};
 use crate::limit::Limit;
@@ -366,8 +367,15 @@ pub(super) fn plan_semi_joins(
             _ => false,
         })
     };
-    if features(|f| f.window) || select.into.is_some() || !original.locks.is_empty() {
+    if select.into.is_some() || !original.locks.is_empty() {
         return Err(refuse());
+    }
+    if features(|f| f.window) {
+        // Over the rows the semi-joins keep.
+        return plan_windows_over(original, &mut |q| {
+            plan_semi_joins(ctx, q, plan_side)?.ok_or_else(refuse)
+        })
+        .map(Some);
     }
     if features(|f| f.aggregate) || grouped(select) || select.distinct.is_some() {
         // Aggregated in vtgate over the rows the semi-joins keep.

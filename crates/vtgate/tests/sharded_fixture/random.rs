@@ -292,6 +292,12 @@ const FROMS: &[From] = &[
         bound: None,
     },
     From {
+        sql: "customer c join (corder o left join product p on p.sku = o.sku) \
+              on o.qty = c.score",
+        tables: &[&CUSTOMER, &CORDER, &PRODUCT],
+        bound: Some("c.customer_id < 60 and o.order_id < 300"),
+    },
+    From {
         sql: "(select o.order_id, o.customer_id, o.qty, o.note, c.name, c.score \
               from corder o join customer c on c.customer_id = o.qty \
               where o.order_id < 200) j",
