@@ -461,6 +461,12 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id, e.k, r.label from user u join (extra e left join ref r on r.id = e.k) on e.user_id = u.col where u.id < 60", false),
     ("select e.k, u.id, x.v from (extra e left join user u on u.id = e.user_id + 1) join extra x on x.user_id = e.user_id and x.k = e.k", false),
     ("select u.id, count(w.id) as n from user u join (extra e left join user w on w.col = e.k) on e.user_id = u.id group by u.id order by u.id", true),
+    // A group the chain cannot take in place (on the right of a LEFT JOIN, or before a RIGHT
+    // JOIN), planned as a derived table.
+    ("select u.id, e.k, w.id as wid from user u left join (extra e join user w on w.col = e.k) on e.user_id = u.id where u.id < 40", false),
+    ("select r.id, u.id as uid, e.k from user u join extra e on e.user_id = u.id right join ref r on r.id = u.col", false),
+    ("select u.id, count(w.id) as n from user u left join (extra e join user w on w.col = e.k) on e.user_id = u.id group by u.id order by n desc, u.id limit 7", true),
+    ("select u.id, e.k from user u left join (extra e join user w on w.id = e.user_id + 1) on e.user_id = u.id where w.id is null and u.id < 50", false),
     // ... beside correlated subqueries: over the rows the semi-joins keep, with their values.
     ("select u.id, row_number() over (order by u.id) as rn from user u where exists (select 1 from extra e where e.k = u.col)", false),
     ("select u.id, (select count(*) from extra e where e.k = u.col) as n, rank() over (order by u.col) as r from user u where u.id < 60", false),

@@ -22,7 +22,7 @@ const FILES: &[(&str, usize)] = &[
     ("postprocess", 65),
     ("dml", 213),
     ("reference", 34),
-    ("from", 128),
+    ("from", 129),
     ("union", 44),
     ("vindex_func", 14),
     ("cte", 60),

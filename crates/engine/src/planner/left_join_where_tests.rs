@@ -120,8 +120,15 @@ fn right_join_is_the_swapped_left_join() {
     assert_eq!(d["Variant"], "LeftJoin");
     assert_eq!(d["Inputs"][0]["Query"], "SELECT p.x FROM plain p");
     assert_eq!(d["JoinColumnIndexes"], "R:0,L:0");
+    // After another join: the tables before it are the right side, as a derived table.
+    let d = describe(
+        "select u.col from user u join extra e on u.id = e.col right join main.plain p on p.x = u.col",
+    );
+    assert_eq!(d["Variant"], "LeftJoin");
+    assert_eq!(d["Inputs"][0]["Query"], "SELECT p.x FROM plain p");
+    // Unless a column is unqualified (it might be one of those tables').
     assert!(refused(
-        "select u.col from user u join extra e on u.id = e.col right join main.plain p on p.x = u.col"
+        "select col from user u join extra e on u.id = e.col right join main.plain p on p.x = u.col"
     )
     .contains("join type"));
 }

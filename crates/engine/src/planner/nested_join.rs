@@ -31,6 +31,7 @@ use sqlparser::ast::{
 };
 
 use super::derived::{derived_columns, plan_derived};
+use super::group_derived::group_as_derived;
 use super::hash::{computed_derived, hash_key};
 use super::having;
 use super::join_aggregate::plan_join_aggregate;
@@ -536,6 +537,15 @@ pub(super) fn plan_nested_join(
     }
     if select.into.is_some() {
         return Err(refuse("SELECT ... INTO"));
+    }
+    if from_tables(select).is_err() {
+        // A group the chain cannot take in place, as a derived table; if that is refused
+        // too, the refusal names the group, not the derived table's made-up columns.
+        if let Some(plan) =
+            group_as_derived(original).and_then(|q| plan_side(ctx, &q.to_string()).ok())
+        {
+            return Ok(plan);
+        }
     }
     if features(original).window {
         // Over every joined row, never inside one table's query.
