@@ -46,7 +46,8 @@ pub struct Join {
 /// the right side computes an expression that need not be NULL over a missing row
 /// (`coalesce(o.qty, 0)`, `o.note is null`, `case when o.qty > 2 then 'hi' else 'lo' end`),
 /// what a query of the right side's select items over its table's NULL row gives (`select
-/// … from (select 1) as vt_null left join t on 1 = 0`: MariaDB's own value, of the column's
+/// … from (select 1) as vt_null left join (select * from t limit 0) as t on 1 = 0`:
+/// MariaDB's own value, of the column's
 /// type). That query runs once per execution, when a row first lacks a match.
 #[derive(Debug, Default)]
 pub struct NullRow {

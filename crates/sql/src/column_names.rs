@@ -76,12 +76,25 @@ fn named(e: &Expr) -> bool {
     }
 }
 
-/// The text of each item of the first SELECT's select list, split at the commas outside
-/// parentheses; `None` when the statement does not start with that SELECT.
+/// The text of each item of the first SELECT's select list (after any WITH), split at the
+/// commas outside parentheses; `None` when the statement does not start with that SELECT.
 fn item_texts(sql: &str) -> Option<Vec<&str>> {
     let mut t = Tokens::new(sql);
     let offset = |tok: &str| tok.as_ptr() as usize - sql.as_ptr() as usize;
     let mut tok = t.next()?;
+    if tok.eq_ignore_ascii_case("with") {
+        // Past the common table expressions (their bodies are parenthesized).
+        let mut depth = 0usize;
+        loop {
+            tok = t.next()?;
+            match tok {
+                "(" => depth += 1,
+                ")" => depth = depth.checked_sub(1)?,
+                _ if depth == 0 && tok.eq_ignore_ascii_case("select") => break,
+                _ => {}
+            }
+        }
+    }
     while tok == "(" {
         tok = t.next()?;
     }
@@ -193,6 +206,20 @@ mod tests {
 
     fn some(s: &str) -> Option<String> {
         Some(s.to_string())
+    }
+
+    #[test]
+    fn the_main_select_of_a_with_statement_is_named() {
+        assert_eq!(
+            names(
+                "with j as (select a, b from t), k (x) as (select 1) select j.a div 10, b from j"
+            ),
+            [some("j.a div 10")]
+        );
+        assert_eq!(
+            names("WITH RECURSIVE r AS (select 1 as n union all select n+1 from r where n<3) SELECT n*2 FROM r"),
+            [some("n*2")]
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A parenthesized join group that the nested-loop chain cannot take in
-//! place, as a derived table: `c LEFT JOIN (o JOIN p ON op) ON oc` becomes
+//! place (see `nested_join::push_item` for those it flattens), as a derived
+//! table: `c LEFT JOIN (o JOIN p ON op) ON oc` becomes
 //! `c LEFT JOIN (SELECT o.x AS vt_g0, p.y AS vt_g1 FROM o JOIN p ON op)
 //! AS vt_group ON ...`, and `a JOIN b ON ab RIGHT JOIN c ON cond` becomes
 //! `c LEFT JOIN (a JOIN b ON ab) ON cond` first. The derived table has the
@@ -47,12 +48,14 @@ pub(super) fn group_as_derived(original: &Query) -> Option<Query> {
         return None;
     };
     right_join_as_left(twj)?;
-    // The first LEFT JOIN whose right side is a group.
+    // The first join (LEFT or inner, with an ON condition) whose right side is a group.
     let join = twj.joins.iter_mut().find(|j| {
         matches!(
             j.join_operator,
             JoinOperator::Left(JoinConstraint::On(_))
                 | JoinOperator::LeftOuter(JoinConstraint::On(_))
+                | JoinOperator::Join(JoinConstraint::On(_))
+                | JoinOperator::Inner(JoinConstraint::On(_))
         ) && matches!(j.relation, TableFactor::NestedJoin { alias: None, .. })
     })?;
     let TableFactor::NestedJoin {

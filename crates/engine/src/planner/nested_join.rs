@@ -639,10 +639,11 @@ fn plan_in_order(
         let t = match read.as_slice() {
             [] => 0,
             [t] if !from[*t].1 || plain => *t,
-            // A table's NULL row comes from one of its shards; a derived table's items are
-            // computed over the joined rows below.
-            [t] if matches!(from[*t].0, TableFactor::Table { .. })
-                && !features_of_expr(e).subquery =>
+            // A table's (or a derived table's) NULL row comes from one of its shards.
+            [t] if matches!(
+                from[*t].0,
+                TableFactor::Table { .. } | TableFactor::Derived { .. }
+            ) && !features_of_expr(e).subquery =>
             {
                 null_rows[*t] = true;
                 *t

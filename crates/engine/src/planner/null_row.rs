@@ -6,11 +6,16 @@
 //! function that is NULL with its arguments is NULL then ([`null_strict`]: the join fills in
 //! NULLs); `coalesce(o.qty, 0)`, `o.note is null` or a CASE are not. Rather than compute
 //! them in vtgate, one shard of the table's keyspace evaluates them over an outer join that
-//! matches nothing: `select <items> from (select 1) as vt_null left join <table> on 1 = 0`.
-//! Its columns are NULL with their own types, so MariaDB gives the value (and its scale,
-//! collation, …) it gives in the user's LEFT JOIN.
+//! matches nothing: `select <items> from (select 1) as vt_null left join (select * from
+//! <table> limit 0) as <table> on 1 = 0` (a derived table's tables each so emptied). Its
+//! columns are NULL with their own types, so MariaDB gives the value (and its scale,
+//! collation, …) it gives in the user's LEFT JOIN, and reads no row for it.
 
-use sqlparser::ast::{Expr, Statement, TableFactor, Value as AstValue};
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, Statement, TableAlias, TableFactor, Value as AstValue, VisitMut, VisitorMut,
+};
 
 use super::nested_join::refuse;
 use super::order::features;
@@ -31,8 +36,9 @@ pub(super) fn null_row_route(
     items: &[String],
 ) -> Result<Box<dyn Primitive>> {
     let sql = format!(
-        "select {} from (select 1) as vt_null left join {factor} on 1 = 0",
-        items.join(", ")
+        "select {} from (select 1) as vt_null left join {} on 1 = 0",
+        items.join(", "),
+        emptied(factor)?
     );
     let mut stmt = sql::parse::parse(&sql)
         .map_err(|e| EngineError::BadResult(format!("planned query {sql}: {}", e.message())))?;
@@ -71,6 +77,58 @@ pub(super) fn null_row_route(
     )))
 }
 
+/// `factor` with each table it reads replaced by an empty derived table of the same name
+/// (`(select * from corder limit 0) as o`): the same columns with the same types, and
+/// nothing to read, where `left join corder o on 1 = 0` has MariaDB scan the table.
+fn emptied(factor: &TableFactor) -> Result<TableFactor> {
+    struct Empty(Option<EngineError>);
+    impl VisitorMut for Empty {
+        type Break = ();
+        fn post_visit_table_factor(&mut self, t: &mut TableFactor) -> ControlFlow<()> {
+            let TableFactor::Table { name, alias, .. } = t else {
+                return ControlFlow::Continue(());
+            };
+            let sql = format!("select * from {name} limit 0");
+            let query = match sql::parse::parse(&sql) {
+                Ok(Statement::Query(q)) => q,
+                _ => {
+                    self.0 = Some(refuse(&format!("the missing row of {name}")));
+                    return ControlFlow::Break(());
+                }
+            };
+            let alias = match alias {
+                Some(a) => a.clone(),
+                None => TableAlias {
+                    explicit: true,
+                    name: match name.0.last().and_then(|p| p.as_ident()) {
+                        Some(i) => i.clone(),
+                        None => {
+                            self.0 = Some(refuse(&format!("the missing row of {name}")));
+                            return ControlFlow::Break(());
+                        }
+                    },
+                    columns: Vec::new(),
+                    at: None,
+                },
+            };
+            *t = TableFactor::Derived {
+                lateral: false,
+                subquery: query,
+                alias: Some(alias),
+                sample: None,
+            };
+            ControlFlow::Continue(())
+        }
+    }
+    let mut f = factor.clone();
+    let mut empty = Empty(None);
+    let _ = f.visit(&mut empty);
+    match empty.0 {
+        Some(e) => Err(e),
+        None => Ok(f),
+    }
+}
+
 /// Functions that are NULL when any argument is.
 const NULL_STRICT_FUNCTIONS: &[&str] = &[
     "abs",
@@ -94,10 +152,21 @@ const NULL_STRICT_FUNCTIONS: &[&str] = &[
     "concat",
     "left",
     "right",
+    "round",
+    "truncate",
+    "mod",
+    "sqrt",
+    "substr",
+    "substring",
+    "lpad",
+    "rpad",
+    "repeat",
+    "replace",
 ];
 
 /// Whether `e` is NULL whenever its columns are: columns, literals other than NULL,
-/// arithmetic and [`NULL_STRICT_FUNCTIONS`] over them (with at least one column).
+/// arithmetic (DIV too), SUBSTRING and [`NULL_STRICT_FUNCTIONS`] over them (with at least
+/// one column).
 pub(super) fn null_strict(e: &Expr) -> bool {
     use sqlparser::ast::UnaryOperator as U;
     use sqlparser::ast::{BinaryOperator as B, FunctionArg, FunctionArgExpr, FunctionArguments};
@@ -130,9 +199,21 @@ pub(super) fn null_strict(e: &Expr) -> bool {
                 expr: x,
             } => walk(x, column),
             Expr::BinaryOp { left, op, right } => {
-                matches!(op, B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo)
-                    && walk(left, column)
+                matches!(
+                    op,
+                    B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::MyIntegerDivide
+                ) && walk(left, column)
                     && walk(right, column)
+            }
+            Expr::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                walk(expr, column)
+                    && substring_from.as_deref().is_none_or(|x| walk(x, column))
+                    && substring_for.as_deref().is_none_or(|x| walk(x, column))
             }
             _ => false,
         }

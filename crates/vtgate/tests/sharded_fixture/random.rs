@@ -780,7 +780,38 @@ fn select(rng: &mut Rng) -> Query {
             sql += &format!(" offset {}", rng.below(30));
         }
     }
+    if from.sql.starts_with("(select") && rng.chance(30) {
+        sql = as_cte(&sql, from.sql);
+    }
     q(sql, total)
+}
+
+/// `sql` with the derived table `from` starts with written as a common table expression
+/// (`with j as (select ...) select ... from j ...`), which vtgate plans as that derived table.
+fn as_cte(sql: &str, from: &str) -> String {
+    let mut depth = 0;
+    let close = from
+        .char_indices()
+        .find(|&(_, c)| {
+            depth += match c {
+                '(' => 1,
+                ')' => -1,
+                _ => 0,
+            };
+            depth == 0
+        })
+        .map(|(i, _)| i)
+        .expect("a derived table's parenthesis closes");
+    let alias = from[close + 1..]
+        .split_whitespace()
+        .next()
+        .expect("a derived table has an alias");
+    let rest = &from[close + 1..].trim_start()[alias.len()..];
+    format!(
+        "with {alias} as {} {}",
+        &from[..=close],
+        sql.replacen(from, &format!("{alias}{rest}"), 1)
+    )
 }
 
 /// `count` random SELECTs from `seed`.
@@ -923,4 +954,14 @@ fn dml(rng: &mut Rng, n: usize) -> String {
 pub fn random_dml(seed: u64, count: usize) -> Vec<String> {
     let mut rng = Rng::new(seed ^ 0xd31);
     (0..count).map(|n| dml(&mut rng, n)).collect()
+}
+
+#[test]
+fn a_derived_table_becomes_a_cte() {
+    let from = "(select * from corder where price > 5000) o left join product p on p.sku = o.sku";
+    assert_eq!(
+        as_cte(&format!("select o.qty from {from} where o.qty > 1"), from),
+        "with o as (select * from corder where price > 5000) select o.qty from o \
+         left join product p on p.sku = o.sku where o.qty > 1"
+    );
 }
