@@ -188,28 +188,14 @@ struct Column {
     named: bool,
 }
 
-/// The SELECT of a derived table that passes its FROM's rows on one by one.
+/// The SELECT of a derived table that passes its FROM's rows on one by one, and whose
+/// text has nothing else that merging would lose (TOP, QUALIFY, WINDOW, modifiers).
 fn row_by_row(q: &Query) -> Option<&sqlparser::ast::Select> {
-    let SetExpr::Select(s) = q.body.as_ref() else {
-        return None;
-    };
-    let f = features(q);
-    let grouped =
-        !matches!(&s.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
-    let plain = !(f.aggregate
-        || f.window
-        || grouped
-        || s.distinct.is_some()
-        || s.having.is_some()
-        || s.into.is_some()
-        || s.top.is_some()
-        || s.qualify.is_some()
-        || !s.named_window.is_empty()
-        || s.select_modifiers.is_some()
-        || q.limit_clause.is_some()
-        || q.fetch.is_some()
-        || q.with.is_some()
-        || !q.locks.is_empty());
+    let s = super::derived_routing::row_by_row(q)?;
+    let plain = s.top.is_none()
+        && s.qualify.is_none()
+        && s.named_window.is_empty()
+        && s.select_modifiers.is_none();
     plain.then_some(s)
 }
 

@@ -86,23 +86,7 @@ pub(super) fn table_conditions(select: &Select) -> Vec<Expr> {
 /// filtered and renamed (no aggregation, grouping, DISTINCT, HAVING,
 /// window, LIMIT or WITH), over one table or such a derived table.
 pub(super) fn plain_select(q: &Query) -> Option<&Select> {
-    let SetExpr::Select(s) = q.body.as_ref() else {
-        return None;
-    };
-    let f = features(q);
-    let grouped =
-        !matches!(&s.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
-    if f.aggregate
-        || f.window
-        || grouped
-        || s.distinct.is_some()
-        || s.having.is_some()
-        || q.limit_clause.is_some()
-        || q.fetch.is_some()
-        || q.with.is_some()
-    {
-        return None;
-    }
+    let s = row_by_row(q)?;
     let [only] = s.from.as_slice() else {
         return None;
     };
@@ -114,9 +98,32 @@ pub(super) fn plain_select(q: &Query) -> Option<&Select> {
             subquery,
             alias: Some(_),
             sample: None,
-        } => plain_select(subquery).map(|_| &**s),
+        } => plain_select(subquery).map(|_| s),
         _ => None,
     }
+}
+
+/// The SELECT of `q` when it passes its FROM's rows on one by one, filtered
+/// and computed: no aggregation, grouping, DISTINCT, HAVING, window, LIMIT,
+/// WITH, INTO or locking clause.
+pub(super) fn row_by_row(q: &Query) -> Option<&Select> {
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return None;
+    };
+    let f = features(q);
+    let grouped =
+        !matches!(&s.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
+    let plain = !(f.aggregate
+        || f.window
+        || grouped
+        || s.distinct.is_some()
+        || s.having.is_some()
+        || s.into.is_some()
+        || q.limit_clause.is_some()
+        || q.fetch.is_some()
+        || q.with.is_some()
+        || !q.locks.is_empty());
+    plain.then_some(s)
 }
 
 /// Moves the outer WHERE's conditions on a derived table's pass-through columns into its
@@ -134,25 +141,7 @@ pub(super) fn move_outer_conditions(
     subquery: &Query,
     alias: &TableAlias,
 ) -> Option<(Query, Option<Expr>)> {
-    let SetExpr::Select(inner) = subquery.body.as_ref() else {
-        return None;
-    };
-    let f = features(subquery);
-    let grouped =
-        !matches!(&inner.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
-    if f.aggregate
-        || f.window
-        || grouped
-        || inner.distinct.is_some()
-        || inner.having.is_some()
-        || inner.into.is_some()
-        || subquery.limit_clause.is_some()
-        || subquery.fetch.is_some()
-        || subquery.with.is_some()
-        || !subquery.locks.is_empty()
-    {
-        return None;
-    }
+    let inner = row_by_row(subquery)?;
     let columns: Vec<(String, Option<Expr>)> = derived_columns(subquery, alias)
         .ok()?
         .into_iter()

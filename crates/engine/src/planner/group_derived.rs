@@ -23,6 +23,7 @@ use sqlparser::ast::{
 };
 
 use super::order::{features, is_wildcard};
+use super::using::constraint;
 
 /// The alias of the derived table a group becomes.
 const GROUP: &str = "vt_group";
@@ -254,16 +255,7 @@ fn member_names(group: &TableWithJoins) -> Option<Vec<String>> {
     fn walk(twj: &TableWithJoins, out: &mut Vec<String>) -> Option<()> {
         add(&twj.relation, out)?;
         for j in &twj.joins {
-            let constraint = match &j.join_operator {
-                JoinOperator::Join(c)
-                | JoinOperator::Inner(c)
-                | JoinOperator::Left(c)
-                | JoinOperator::LeftOuter(c)
-                | JoinOperator::Right(c)
-                | JoinOperator::RightOuter(c)
-                | JoinOperator::CrossJoin(c) => c,
-                _ => return None,
-            };
+            let constraint = constraint(&j.join_operator)?;
             if !matches!(constraint, JoinConstraint::On(_) | JoinConstraint::None) {
                 return None;
             }
@@ -304,11 +296,9 @@ impl VisitorMut for Columns<'_> {
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
         match e {
-            Expr::Identifier(name) => {
-                if !self.aliases.contains(&name.value.to_ascii_lowercase()) {
-                    self.ok = false;
-                    return ControlFlow::Break(());
-                }
+            Expr::Identifier(name) if !self.aliases.contains(&name.value.to_ascii_lowercase()) => {
+                self.ok = false;
+                return ControlFlow::Break(());
             }
             Expr::CompoundIdentifier(parts) => {
                 if parts.len() > 2 {

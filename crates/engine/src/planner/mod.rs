@@ -22,6 +22,7 @@ mod derived_merge;
 mod derived_routing;
 mod dml;
 mod dml_with_input;
+mod from_items;
 mod group_derived;
 mod hash;
 mod having;
