@@ -76,8 +76,10 @@ pub enum Arith {
     Neg(Box<Arith>),
     /// `a op b`.
     Binary(Box<Arith>, ArithOp, Box<Arith>),
-    /// `a IS NOT NULL` (1 or 0, BIGINT).
+    /// `a IS NOT NULL` (1 or 0, INT).
     IsNotNull(Box<Arith>),
+    /// `a IS NULL` (1 or 0, INT).
+    IsNull(Box<Arith>),
     /// `COALESCE(a, b, ...)` / `IFNULL(a, b)`: the first value not NULL.
     Coalesce(Vec<Arith>),
     /// `GREATEST(a, b, ...)` / `LEAST(a, b, ...)` of numbers: NULL when any
@@ -246,7 +248,7 @@ impl Arith {
             Arith::Binary(a, op, b) => {
                 Ok(binary_type(a.typ(fields, vars)?, *op, b.typ(fields, vars)?))
             }
-            Arith::IsNotNull(_) => Ok(NumType::Int { unsigned: false }),
+            Arith::IsNotNull(_) | Arith::IsNull(_) => Ok(NumType::Int { unsigned: false }),
             Arith::Concat(_) => Err(refuse("CONCAT(...)")),
             Arith::Coalesce(args) => common_type(
                 "COALESCE",
@@ -305,6 +307,8 @@ impl Arith {
                 }
                 widest
             }
+            // MariaDB types a NULL test INT.
+            Arith::IsNotNull(_) | Arith::IsNull(_) => T::Int32,
             _ => T::Int64,
         })
     }
@@ -369,12 +373,12 @@ impl Arith {
                 best.unwrap_or(Num::Null)
             }
             Arith::Concat(_) => return Err(refuse("CONCAT(...)")),
-            Arith::IsNotNull(a) => {
+            Arith::IsNotNull(a) | Arith::IsNull(a) => {
                 let null = match a.as_ref() {
                     Arith::Column(i) => row.get(*i).copied().flatten().is_none(),
                     a => matches!(a.eval(row, fields, vars)?, Num::Null),
                 };
-                Num::Int(i128::from(!null))
+                Num::Int(i128::from(null == matches!(self, Arith::IsNull(_))))
             }
             Arith::Binary(a, op, b) => {
                 let t = self.typ(fields, vars)?;
@@ -396,6 +400,7 @@ impl Arith {
                 format!("({} {} {})", a.describe(), op.symbol(), b.describe())
             }
             Arith::IsNotNull(a) => format!("{} is not null", a.describe()),
+            Arith::IsNull(a) => format!("{} is null", a.describe()),
             Arith::Coalesce(args) => {
                 let args: Vec<String> = args.iter().map(Arith::describe).collect();
                 format!("coalesce({})", args.join(", "))

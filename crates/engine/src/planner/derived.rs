@@ -6,7 +6,8 @@
 //!
 //! * WHERE: a [`Filter`] over the derived columns (comparisons with
 //!   literals, IN lists, IS NULL, AND/OR/NOT);
-//! * the select list: a [`Project`] (columns, literals, arithmetic);
+//! * the select list: a [`Project`] (columns, literals, arithmetic,
+//!   COALESCE, GREATEST/LEAST of numbers, IS [NOT] NULL, CONCAT);
 //! * GROUP BY, aggregates, HAVING, DISTINCT: the same raw-row aggregation
 //!   as over a nested-loop join;
 //! * ORDER BY and LIMIT: [`MemorySort`] and [`Limit`].
@@ -119,6 +120,7 @@ impl Derived {
                 expr,
             } => Arith::Neg(Box::new(self.arith(expr, false)?)),
             Expr::IsNotNull(x) => Arith::IsNotNull(Box::new(self.arith(x, false)?)),
+            Expr::IsNull(x) => Arith::IsNull(Box::new(self.arith(x, false)?)),
             _ if coalesce_args(e).is_some() => Arith::Coalesce(
                 coalesce_args(e)
                     .unwrap_or_default()
