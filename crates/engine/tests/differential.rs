@@ -456,6 +456,8 @@ const QUERIES: &[(&str, bool)] = &[
     ("select * from (select u.id, e.k as kk from user u join extra e on e.user_id = u.id where e.k > 0) t where t.kk < 3 order by t.id, t.kk", true),
     ("select t.p * 2 as p2, t.id from (select u.x + 1 as p, u.id from user u join extra e on e.k = u.col) t where t.id in (3, 17, 40)", false),
     ("select t.id + 1 as k from (select u.id, e.k from user u join extra e on e.k = u.col) t order by k desc limit 5", true),
+    ("select t.a, t.b from (select u.id as a, e.k as b, 2 as two from user u join extra e on e.user_id = u.id) t order by t.two, t.b desc, t.a", true),
+    ("select t.id + 1 as col, t.col as c from (select u.id, u.col from user u join extra e on e.k = u.col) t order by t.col, col", true),
     ("select t.id, t.v from (select u.id, e.v from user u left join extra e on e.user_id = u.id and e.k = 1) t where t.id < 30 and coalesce(t.v, 'none') <> 'x' order by t.id", true),
     // A parenthesized group with a LEFT JOIN, inner-joined: flattened into the chain.
     ("select u.id, e.k, r.label from user u join (extra e left join ref r on r.id = e.k) on e.user_id = u.col where u.id < 60", false),

@@ -106,6 +106,25 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
             _ => None,
         })
         .collect();
+    // A bare inner column named like an outer alias would read the alias in the merged
+    // ORDER BY, GROUP BY or HAVING.
+    let bare = |e: &Expr| {
+        let mut names = Vec::new();
+        let _ = sqlparser::ast::visit_expressions(e, |x| {
+            if let Expr::Identifier(i) = x {
+                names.push(i.value.clone());
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        names
+    };
+    if columns
+        .iter()
+        .flat_map(|c| bare(&c.expr))
+        .any(|n| outer_aliases.iter().any(|a| a.eq_ignore_ascii_case(&n)))
+    {
+        return None;
+    }
     let derived = alias.name.value.as_str();
     let mut merged = original.clone();
     let SetExpr::Select(select) = merged.body.as_mut() else {
@@ -158,10 +177,15 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
         (a, b) => a.or(b),
     };
     // GROUP BY, HAVING and ORDER BY may name the outer select's aliases.
+    // A literal left alone there would read as a column position.
+    let keyed = |e: &mut Expr| {
+        substitute(e, derived, &columns, &outer_aliases)?;
+        (!matches!(e, Expr::Value(_))).then_some(())
+    };
     match &mut select.group_by {
         GroupByExpr::Expressions(exprs, _) => {
             for e in exprs {
-                substitute(e, derived, &columns, &outer_aliases)?;
+                keyed(e)?;
             }
         }
         GroupByExpr::All(_) => return None,
@@ -174,7 +198,7 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
             return None;
         };
         for o in exprs {
-            substitute(&mut o.expr, derived, &columns, &outer_aliases)?;
+            keyed(&mut o.expr)?;
         }
     }
     Some(merged)
@@ -392,6 +416,11 @@ mod tests {
             "select t.id as col from (select id, col from user) t order by col",
             "select t.id from (select id from user) t where other = 1",
             "select t.id from (select id from user) t join extra e on e.k = t.id",
+            // A literal column as a sort or group key would read as a position.
+            "select t.a, t.b from (select id as a, col as b, 2 as k from user) t order by t.k",
+            "select count(*), t.k from (select id, 1 as k from user) t group by t.k",
+            // An inner bare column named like an outer alias would read the alias.
+            "select t.id + 1 as col from (select id, col from user) t order by t.col",
         ] {
             assert_eq!(merged(sql), None, "{sql}");
         }
