@@ -163,6 +163,9 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
         }
     }
     select.projection = projection;
+    if names_a_repeated_alias(original, &select.projection) {
+        return None;
+    }
     select.from = inner.from.clone();
     let mut condition = outer.selection.clone();
     if let Some(c) = condition.as_mut() {
@@ -202,6 +205,50 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
         }
     }
     Some(merged)
+}
+
+/// Whether a bare name in `query`'s GROUP BY, HAVING or ORDER BY could read one of two
+/// select items of one alias in `projection` (MariaDB's 1052), where the query as written
+/// had one (the aliases a rewrite gives its columns may repeat one).
+pub(super) fn names_a_repeated_alias(query: &Query, projection: &[SelectItem]) -> bool {
+    let mut aliases: Vec<String> = projection
+        .iter()
+        .filter_map(|i| match i {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    aliases.sort_unstable();
+    let repeated: Vec<&String> = aliases
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| &w[0])
+        .collect();
+    if repeated.is_empty() {
+        return false;
+    }
+    let SetExpr::Select(s) = query.body.as_ref() else {
+        return true;
+    };
+    let mut found = false;
+    let mut look = |e: &Expr| {
+        let _ = sqlparser::ast::visit_expressions(e, |x| {
+            if let Expr::Identifier(i) = x {
+                found |= repeated.contains(&&i.value.to_ascii_lowercase());
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    };
+    if let GroupByExpr::Expressions(exprs, _) = &s.group_by {
+        exprs.iter().for_each(&mut look);
+    }
+    if let Some(h) = &s.having {
+        look(h);
+    }
+    if let Some(OrderByKind::Expressions(exprs)) = query.order_by.as_ref().map(|o| &o.kind) {
+        exprs.iter().for_each(|o| look(&o.expr));
+    }
+    found
 }
 
 /// A column of the derived table: its name and the inner expression it reads.
@@ -421,6 +468,8 @@ mod tests {
             "select count(*), t.k from (select id, 1 as k from user) t group by t.k",
             // An inner bare column named like an outer alias would read the alias.
             "select t.id + 1 as col from (select id, col from user) t order by t.col",
+            // A column named like an alias, where the query orders by that name.
+            "select t.a, t.b as a from (select id as a, col as b from user) t order by a",
         ] {
             assert_eq!(merged(sql), None, "{sql}");
         }

@@ -22,6 +22,7 @@ use sqlparser::ast::{
     VisitorMut,
 };
 
+use super::derived_merge::names_a_repeated_alias;
 use super::order::{features, is_wildcard};
 use super::using::constraint;
 
@@ -145,6 +146,9 @@ pub(super) fn group_as_derived(original: &Query) -> Option<Query> {
         return None;
     }
     let read = std::mem::take(&mut columns.read);
+    if names_a_repeated_alias(original, &s.projection) {
+        return None;
+    }
     let SetExpr::Select(s) = query.body.as_mut() else {
         return None;
     };
