@@ -472,7 +472,10 @@ const QUERIES: &[(&str, bool)] = &[
     ("select u.id, e.k, w.id as wid from user u join (extra e left join user w on w.id = e.user_id + 1) on w.col = u.col where u.id < 30", false),
     ("select u.id, if(w.col is null, 0, 1) as h, e.k % 7 as m, e.k div 2 as d, substring(w.name, 2, 3) as s, coalesce(w.x, -1) as x from user u left join (extra e join user w on w.col = e.k) on e.user_id = u.id where u.id < 40", false),
     ("select u.id, coalesce(t.n, 0) as n, t.col is null as missing, t.n is not null as found from user u left join (select col, count(*) as n from user where id > 100 group by col) t on t.col = u.col where u.id < 20", false),
-    // ... beside correlated subqueries: over the rows the semi-joins keep, with their values.
+    // ... beside correlated subqueries: over the rows the semi-joins keep, with their values
+    // (merged into the shards' query when anchored on the shared vindex column).
+    ("select u.id, max(u.x) over (partition by u.id order by u.id) as w, (select count(*) from extra e where e.user_id = u.id) as n from user u where u.col > 0", false),
+    ("select distinct sum(u.col) over (partition by u.id) as w, (select count(*) from extra e where e.user_id = u.id) as n from user u", false),
     ("select u.id, row_number() over (order by u.id) as rn from user u where exists (select 1 from extra e where e.k = u.col)", false),
     ("select u.id, (select count(*) from extra e where e.k = u.col) as n, rank() over (order by u.col) as r from user u where u.id < 60", false),
     ("select u.id, count(*) over (partition by u.col) as c from user u where not exists (select 1 from extra e where e.k = u.id) order by c desc, u.id limit 9", true),

@@ -249,9 +249,16 @@ pub(super) fn plan_merged(
     let _ = Visit::visit(&select.projection, &mut in_projection);
     let grouped =
         !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
-    // DISTINCT alone treats the subquery's value as any other column.
-    let beside_aggregates = !in_projection.found.is_empty()
-        && (features(original).aggregate || grouped || select.having.is_some());
+    // DISTINCT alone treats the subquery's value as any other column, and so do windows
+    // (`max(x) OVER (...)` is no aggregation of the rows).
+    let used = features(original);
+    let aggregated = if used.window {
+        used.grouping_aggregate
+    } else {
+        used.aggregate
+    };
+    let beside_aggregates =
+        !in_projection.found.is_empty() && (aggregated || grouped || select.having.is_some());
     let desc = KeyspaceDesc {
         name: outers[0].table.keyspace.name.clone(),
         sharded: true,
