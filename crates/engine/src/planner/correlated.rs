@@ -251,14 +251,8 @@ pub(super) fn plan_merged(
         !matches!(&select.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
     // DISTINCT alone treats the subquery's value as any other column, and so do windows
     // (`max(x) OVER (...)` is no aggregation of the rows).
-    let used = features(original);
-    let aggregated = if used.window {
-        used.grouping_aggregate
-    } else {
-        used.aggregate
-    };
-    let beside_aggregates =
-        !in_projection.found.is_empty() && (aggregated || grouped || select.having.is_some());
+    let beside_aggregates = !in_projection.found.is_empty()
+        && (features(original).grouping_aggregate || grouped || select.having.is_some());
     let desc = KeyspaceDesc {
         name: outers[0].table.keyspace.name.clone(),
         sharded: true,

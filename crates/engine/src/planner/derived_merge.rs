@@ -15,12 +15,12 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     Expr, GroupByExpr, Ident, ObjectNamePart, OrderByKind, Query, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, TableFactor, VisitMut, VisitorMut,
+    SelectItemQualifiedWildcardKind, SetExpr, TableFactor,
 };
 
 use super::derived::derived_columns;
+use super::derived_routing::{and_all, Rename};
 use super::order::{features, features_of_expr};
-use super::routing::and_operand;
 
 /// Functions whose value may differ between two calls in one statement: a derived column
 /// computed by one is read once per row, and merging would call it once per reference.
@@ -80,7 +80,10 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
     if names.len() != inner.projection.len() {
         return None;
     }
+    // Each column, the expression it reads, and whether its name is an alias or a column's
+    // (`select *` over an unaliased expression would name it after its text as written).
     let mut columns = Vec::new();
+    let mut named = Vec::new();
     for (name, item) in names.into_iter().zip(&inner.projection) {
         let (expr, unnamed) = match item {
             SelectItem::UnnamedExpr(e) => (e, true),
@@ -91,12 +94,8 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
             return None;
         }
         let is_column = matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
-        columns.push(Column {
-            name,
-            expr: expr.clone(),
-            // `select *` over it would name the column after the expression as written.
-            named: is_column || !unnamed,
-        });
+        named.push(is_column || !unnamed);
+        columns.push((name, Some(expr.clone())));
     }
     let outer_aliases: Vec<String> = outer
         .projection
@@ -120,12 +119,22 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
     };
     if columns
         .iter()
-        .flat_map(|c| bare(&c.expr))
+        .flat_map(|(_, e)| e.iter().flat_map(bare))
         .any(|n| outer_aliases.iter().any(|a| a.eq_ignore_ascii_case(&n)))
     {
         return None;
     }
     let derived = alias.name.value.as_str();
+    let rename = Rename {
+        alias: derived,
+        columns: Some(&columns),
+        keep: &[],
+    };
+    // GROUP BY, HAVING and ORDER BY may name the outer select's aliases.
+    let rename_keys = Rename {
+        keep: &outer_aliases,
+        ..rename
+    };
     let mut merged = original.clone();
     let SetExpr::Select(select) = merged.body.as_mut() else {
         return None;
@@ -134,15 +143,14 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
     let mut projection = Vec::new();
     for item in &outer.projection {
         match item {
-            SelectItem::Wildcard(_) => expand(&columns, &mut projection)?,
+            SelectItem::Wildcard(_) => expand(&columns, &named, &mut projection)?,
             SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(n), _)
                 if matches!(n.0.as_slice(), [ObjectNamePart::Identifier(t)] if t.value == derived) =>
             {
-                expand(&columns, &mut projection)?
+                expand(&columns, &named, &mut projection)?
             }
             SelectItem::UnnamedExpr(e) => {
-                let mut new = e.clone();
-                substitute(&mut new, derived, &columns, &[])?;
+                let new = rename.apply(e.clone())?;
                 projection.push(match column_name(e, derived, &columns) {
                     Some(name) => SelectItem::ExprWithAlias {
                         expr: new,
@@ -152,10 +160,8 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
                 });
             }
             SelectItem::ExprWithAlias { expr, alias } => {
-                let mut new = expr.clone();
-                substitute(&mut new, derived, &columns, &[])?;
                 projection.push(SelectItem::ExprWithAlias {
-                    expr: new,
+                    expr: rename.apply(expr.clone())?,
                     alias: alias.clone(),
                 });
             }
@@ -167,22 +173,14 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
         return None;
     }
     select.from = inner.from.clone();
-    let mut condition = outer.selection.clone();
-    if let Some(c) = condition.as_mut() {
-        substitute(c, derived, &columns, &[])?;
-    }
-    select.selection = match (inner.selection.clone(), condition) {
-        (Some(a), Some(b)) => Some(Expr::BinaryOp {
-            left: Box::new(and_operand(a)),
-            op: sqlparser::ast::BinaryOperator::And,
-            right: Box::new(and_operand(b)),
-        }),
-        (a, b) => a.or(b),
+    let condition = match &outer.selection {
+        Some(c) => Some(rename.apply(c.clone())?),
+        None => None,
     };
-    // GROUP BY, HAVING and ORDER BY may name the outer select's aliases.
-    // A literal left alone there would read as a column position.
+    select.selection = and_all(inner.selection.iter().cloned().chain(condition).collect());
+    // A literal left alone as a sort or group key would read as a column position.
     let keyed = |e: &mut Expr| {
-        substitute(e, derived, &columns, &outer_aliases)?;
+        *e = rename_keys.apply(e.clone())?;
         (!matches!(e, Expr::Value(_))).then_some(())
     };
     match &mut select.group_by {
@@ -194,7 +192,7 @@ pub(super) fn merge_derived(original: &Query) -> Option<Query> {
         GroupByExpr::All(_) => return None,
     }
     if let Some(h) = select.having.as_mut() {
-        substitute(h, derived, &columns, &outer_aliases)?;
+        *h = rename_keys.apply(h.clone())?;
     }
     if let Some(order) = merged.order_by.as_mut() {
         let OrderByKind::Expressions(exprs) = &mut order.kind else {
@@ -251,14 +249,6 @@ pub(super) fn names_a_repeated_alias(query: &Query, projection: &[SelectItem]) -
     found
 }
 
-/// A column of the derived table: its name and the inner expression it reads.
-struct Column {
-    name: String,
-    expr: Expr,
-    /// Whether the name is an alias or a column's (not an expression's text).
-    named: bool,
-}
-
 /// The SELECT of a derived table that passes its FROM's rows on one by one, and whose
 /// text has nothing else that merging would lose (TOP, QUALIFY, WINDOW, modifiers).
 fn row_by_row(q: &Query) -> Option<&sqlparser::ast::Select> {
@@ -301,14 +291,15 @@ fn substitutable(e: &Expr) -> bool {
 }
 
 /// `select *` over the derived table: each column under its name.
-fn expand(columns: &[Column], out: &mut Vec<SelectItem>) -> Option<()> {
-    for c in columns {
-        if !c.named {
-            return None;
-        }
+fn expand(
+    columns: &[(String, Option<Expr>)],
+    named: &[bool],
+    out: &mut Vec<SelectItem>,
+) -> Option<()> {
+    for ((name, expr), named) in columns.iter().zip(named) {
         out.push(SelectItem::ExprWithAlias {
-            expr: c.expr.clone(),
-            alias: Ident::new(&c.name),
+            expr: expr.clone().filter(|_| *named)?,
+            alias: Ident::new(name),
         });
     }
     Some(())
@@ -316,7 +307,7 @@ fn expand(columns: &[Column], out: &mut Vec<SelectItem>) -> Option<()> {
 
 /// The name MariaDB gives an unaliased select item that reads a derived column: the
 /// column's (`select j.CID` answers `cid`). Other items are named after their text.
-fn column_name(e: &Expr, derived: &str, columns: &[Column]) -> Option<String> {
+fn column_name(e: &Expr, derived: &str, columns: &[(String, Option<Expr>)]) -> Option<String> {
     let name = match e {
         Expr::Identifier(c) => c,
         Expr::CompoundIdentifier(parts) => match parts.as_slice() {
@@ -327,77 +318,8 @@ fn column_name(e: &Expr, derived: &str, columns: &[Column]) -> Option<String> {
     };
     columns
         .iter()
-        .find(|c| c.name.eq_ignore_ascii_case(&name.value))
-        .map(|c| c.name.clone())
-}
-
-/// Rewrites `e`'s references to the derived table's columns into their expressions
-/// (parenthesized). A bare name among `aliases` (the outer select's) is left as it is; one
-/// that is both, or neither, or a column of another table, fails.
-fn substitute(e: &mut Expr, derived: &str, columns: &[Column], aliases: &[String]) -> Option<()> {
-    struct Substitute<'a> {
-        derived: &'a str,
-        columns: &'a [Column],
-        aliases: &'a [String],
-        ok: bool,
-    }
-    impl Substitute<'_> {
-        fn column(&self, name: &Ident) -> Option<Expr> {
-            let c = self
-                .columns
-                .iter()
-                .find(|c| c.name.eq_ignore_ascii_case(&name.value))?;
-            Some(match &c.expr {
-                e @ (Expr::Identifier(_)
-                | Expr::CompoundIdentifier(_)
-                | Expr::Value(_)
-                | Expr::Function(_)
-                | Expr::Nested(_)) => e.clone(),
-                e => Expr::Nested(Box::new(e.clone())),
-            })
-        }
-    }
-    impl VisitorMut for Substitute<'_> {
-        type Break = ();
-        fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
-            let found = match e {
-                Expr::Identifier(name) => {
-                    let alias = self
-                        .aliases
-                        .iter()
-                        .any(|a| a.eq_ignore_ascii_case(&name.value));
-                    match (self.column(name), alias) {
-                        (Some(_), true) | (None, false) => None,
-                        (None, true) => return ControlFlow::Continue(()),
-                        (Some(c), false) => Some(c),
-                    }
-                }
-                Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-                    [t, c] if t.value == self.derived => self.column(c),
-                    _ => None,
-                },
-                _ => return ControlFlow::Continue(()),
-            };
-            match found {
-                Some(new) => {
-                    *e = new;
-                    ControlFlow::Continue(())
-                }
-                None => {
-                    self.ok = false;
-                    ControlFlow::Break(())
-                }
-            }
-        }
-    }
-    let mut s = Substitute {
-        derived,
-        columns,
-        aliases,
-        ok: true,
-    };
-    let _ = e.visit(&mut s);
-    s.ok.then_some(())
+        .find(|(n, _)| n.eq_ignore_ascii_case(&name.value))
+        .map(|(n, _)| n.clone())
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ pub(super) fn table_conditions(select: &Select) -> Vec<Expr> {
         let rename = Rename {
             alias: &alias.name.value,
             columns: (!star).then_some(columns.as_slice()),
-            ok: true,
+            keep: &[],
         };
         conds = conds
             .into_iter()
@@ -153,7 +153,7 @@ pub(super) fn move_outer_conditions(
     let rename = Rename {
         alias: &alias.name.value,
         columns: Some(&columns),
-        ok: true,
+        keep: &[],
     };
     let mut moved = Vec::new();
     let mut kept = Vec::new();
@@ -210,21 +210,28 @@ fn bare_column(item: &SelectItem) -> Option<Expr> {
 }
 
 /// Rewrites references to a derived table's columns into the inner
-/// columns they pass through.
-struct Rename<'a> {
-    alias: &'a str,
-    /// Each column and what it passes through; `None` for `select *`, which passes every
-    /// column through under its name.
-    columns: Option<&'a [(String, Option<Expr>)]>,
-    ok: bool,
+/// expressions they read (parenthesized where they are not atomic).
+pub(super) struct Rename<'a> {
+    /// The derived table's name.
+    pub alias: &'a str,
+    /// Each column and what it reads (`None`: nothing a reference can be renamed to);
+    /// `None` for `select *`, which passes every column through under its name.
+    pub columns: Option<&'a [(String, Option<Expr>)]>,
+    /// Bare names left as they are (the outer select's aliases, which GROUP BY, HAVING and
+    /// ORDER BY may name); one that is also a column fails.
+    pub keep: &'a [String],
 }
 
 impl Rename<'_> {
-    fn apply(&self, mut cond: Expr) -> Option<Expr> {
+    /// `cond` renamed, `None` when a reference cannot be (or `cond` has a subquery).
+    pub(super) fn apply(&self, mut cond: Expr) -> Option<Expr> {
         if features_of_expr(&cond).subquery {
             return None;
         }
-        let mut r = Rename { ok: true, ..*self };
+        let mut r = Renaming {
+            rename: self,
+            ok: true,
+        };
         let _ = cond.visit(&mut r);
         r.ok.then_some(cond)
     }
@@ -233,21 +240,42 @@ impl Rename<'_> {
         let Some(columns) = self.columns else {
             return Some(Expr::Identifier(name.clone()));
         };
-        columns
+        let e = columns
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(&name.value))
-            .and_then(|(_, e)| e.clone())
+            .and_then(|(_, e)| e.as_ref())?;
+        Some(match e {
+            Expr::Identifier(_)
+            | Expr::CompoundIdentifier(_)
+            | Expr::Value(_)
+            | Expr::Function(_)
+            | Expr::Nested(_) => e.clone(),
+            e => Expr::Nested(Box::new(e.clone())),
+        })
     }
 }
 
-impl VisitorMut for Rename<'_> {
+struct Renaming<'a> {
+    rename: &'a Rename<'a>,
+    ok: bool,
+}
+
+impl VisitorMut for Renaming<'_> {
     type Break = ();
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        let r = self.rename;
         let renamed = match e {
-            Expr::Identifier(c) => self.inner(c),
+            Expr::Identifier(c) => {
+                let kept = r.keep.iter().any(|k| k.eq_ignore_ascii_case(&c.value));
+                match (r.inner(c), kept) {
+                    (None, true) => return ControlFlow::Continue(()),
+                    (inner, false) => inner,
+                    (Some(_), true) => None,
+                }
+            }
             Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-                [t, c] if t.value == self.alias => self.inner(c),
+                [t, c] if t.value == r.alias => r.inner(c),
                 _ => None,
             },
             _ => return ControlFlow::Continue(()),

@@ -1,5 +1,5 @@
 //! A parenthesized join group that the nested-loop chain cannot take in
-//! place (see `nested_join::push_item` for those it flattens), as a derived
+//! place (see `from_items::push_item` for those it flattens), as a derived
 //! table: `c LEFT JOIN (o JOIN p ON op) ON oc` becomes
 //! `c LEFT JOIN (SELECT o.x AS vt_g0, p.y AS vt_g1 FROM o JOIN p ON op)
 //! AS vt_group ON ...`, and `a JOIN b ON ab RIGHT JOIN c ON cond` becomes
@@ -18,7 +18,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     Expr, GroupByExpr, Ident, Join, JoinConstraint, JoinOperator, ObjectNamePart, OrderByKind,
-    Query, Select, SelectItem, SetExpr, TableAlias, TableFactor, TableWithJoins, VisitMut,
+    Query, SelectItem, SetExpr, Statement, TableAlias, TableFactor, TableWithJoins, VisitMut,
     VisitorMut,
 };
 
@@ -51,7 +51,7 @@ pub(super) fn group_as_derived(original: &Query) -> Option<Query> {
     };
     right_join_as_left(twj)?;
     // The first join (LEFT or inner, with an ON condition) whose right side is a group.
-    let join = twj.joins.iter_mut().find(|j| {
+    let at = twj.joins.iter().position(|j| {
         matches!(
             j.join_operator,
             JoinOperator::Left(JoinConstraint::On(_))
@@ -63,11 +63,12 @@ pub(super) fn group_as_derived(original: &Query) -> Option<Query> {
     let TableFactor::NestedJoin {
         table_with_joins: group,
         ..
-    } = &join.relation
+    } = &twj.joins[at].relation
     else {
         return None;
     };
-    let members = member_names(group)?;
+    let group = (**group).clone();
+    let members = member_names(&group)?;
     let aliases: Vec<String> = s
         .projection
         .iter()
@@ -82,25 +83,6 @@ pub(super) fn group_as_derived(original: &Query) -> Option<Query> {
         ok: true,
         aliases: &[],
     };
-    // The derived table replaces the group; its ON condition and the rest read it.
-    let group = (**group).clone();
-    join.relation = TableFactor::Derived {
-        lateral: false,
-        subquery: Box::new(Query {
-            body: Box::new(SetExpr::Select(Box::new(Select {
-                from: vec![group],
-                ..empty_select(select)
-            }))),
-            ..empty_query(original)
-        }),
-        alias: Some(TableAlias {
-            explicit: true,
-            name: Ident::new(GROUP),
-            columns: Vec::new(),
-            at: None,
-        }),
-        sample: None,
-    };
     // Names: an unaliased column of the group keeps its name as written.
     for item in &mut s.projection {
         if let SelectItem::UnnamedExpr(e @ Expr::CompoundIdentifier(_)) = item {
@@ -112,8 +94,10 @@ pub(super) fn group_as_derived(original: &Query) -> Option<Query> {
             }
         }
     }
+    // The group's columns, read by the select list, the ON conditions (the group's own
+    // included) and the WHERE, become the derived table's.
     let _ = VisitMut::visit(&mut s.projection, &mut columns);
-    for j in &mut twj_mut(s)?.joins {
+    for j in &mut s.from[0].joins {
         if let JoinOperator::Left(JoinConstraint::On(e))
         | JoinOperator::LeftOuter(JoinConstraint::On(e))
         | JoinOperator::Join(JoinConstraint::On(e))
@@ -145,49 +129,36 @@ pub(super) fn group_as_derived(original: &Query) -> Option<Query> {
     if !columns.ok {
         return None;
     }
-    let read = std::mem::take(&mut columns.read);
     if names_a_repeated_alias(original, &s.projection) {
         return None;
     }
-    let SetExpr::Select(s) = query.body.as_mut() else {
-        return None;
-    };
-    let derived = twj_mut(s)?
-        .joins
-        .iter_mut()
-        .find_map(|j| match &mut j.relation {
-            TableFactor::Derived {
-                subquery,
-                alias: Some(a),
-                ..
-            } if a.name.value == GROUP => Some(subquery),
-            _ => None,
-        })?;
-    let SetExpr::Select(inner) = derived.body.as_mut() else {
-        return None;
-    };
-    inner.projection = if read.is_empty() {
-        vec![SelectItem::ExprWithAlias {
-            expr: Expr::value(sqlparser::ast::Value::Number("1".into(), false)),
-            alias: Ident::new("vt_g0"),
-        }]
+    let items: Vec<String> = columns
+        .read
+        .iter()
+        .enumerate()
+        .map(|(n, e)| format!("{e} AS vt_g{n}"))
+        .collect();
+    let items = if items.is_empty() {
+        "1 AS vt_g0".to_string()
     } else {
-        read.into_iter()
-            .enumerate()
-            .map(|(n, e)| SelectItem::ExprWithAlias {
-                expr: e,
-                alias: Ident::new(format!("vt_g{n}")),
-            })
-            .collect()
+        items.join(", ")
+    };
+    let Ok(Statement::Query(subquery)) = sql::parse::parse(&format!("select {items} from {group}"))
+    else {
+        return None;
+    };
+    s.from[0].joins[at].relation = TableFactor::Derived {
+        lateral: false,
+        subquery,
+        alias: Some(TableAlias {
+            explicit: true,
+            name: Ident::new(GROUP),
+            columns: Vec::new(),
+            at: None,
+        }),
+        sample: None,
     };
     Some(query)
-}
-
-fn twj_mut(s: &mut Select) -> Option<&mut TableWithJoins> {
-    match s.from.as_mut_slice() {
-        [twj] => Some(twj),
-        _ => None,
-    }
 }
 
 /// `a JOIN b ... RIGHT JOIN c ON cond ...` as `c LEFT JOIN (a JOIN b ...) ON cond ...`:
@@ -339,38 +310,6 @@ fn same_column(a: &Expr, b: &Expr) -> bool {
         }
         _ => false,
     }
-}
-
-fn empty_select(like: &Select) -> Select {
-    let mut s = like.clone();
-    s.distinct = None;
-    s.top = None;
-    s.projection = Vec::new();
-    s.into = None;
-    s.from = Vec::new();
-    s.lateral_views = Vec::new();
-    s.prewhere = None;
-    s.selection = None;
-    s.group_by = GroupByExpr::Expressions(Vec::new(), Vec::new());
-    s.cluster_by = Vec::new();
-    s.distribute_by = Vec::new();
-    s.sort_by = Vec::new();
-    s.having = None;
-    s.named_window = Vec::new();
-    s.qualify = None;
-    s.connect_by = Vec::new();
-    s.select_modifiers = None;
-    s
-}
-
-fn empty_query(like: &Query) -> Query {
-    let mut q = like.clone();
-    q.with = None;
-    q.order_by = None;
-    q.limit_clause = None;
-    q.fetch = None;
-    q.locks = Vec::new();
-    q
 }
 
 #[cfg(test)]

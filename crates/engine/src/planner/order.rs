@@ -131,11 +131,7 @@ pub(super) fn plan_multi_shard_local(
     };
     let grouped = !matches!(&select.group_by, sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());
     // Aggregates over windows (`sum(x) OVER (...)`) are computed with them.
-    let aggregated = if used.window {
-        used.grouping_aggregate
-    } else {
-        used.aggregate
-    };
+    let aggregated = used.grouping_aggregate;
     let combined = if grouped && local.groups {
         select.distinct.is_some()
     } else {
