@@ -24,6 +24,23 @@ pub fn tablet_dir_name(uid: u32) -> String {
     format!("vt_{uid:010}")
 }
 
+/// The texts of the files named by `list`, a colon-separated list of paths: Vitess's
+/// `EXTRA_MY_CNF` environment variable, whose files mysqlctl appends to the `my.cnf` it
+/// generates (a file may open sections of its own, such as `[mysqld]`). Empty entries are
+/// skipped; an unreadable file is an error rather than a server started without it.
+pub fn read_extra_my_cnf(list: &str) -> Result<Vec<String>> {
+    list.split(':')
+        .filter(|path| !path.is_empty())
+        .map(|path| {
+            std::fs::read_to_string(path).map_err(|source| Error::Io {
+                action: "read EXTRA_MY_CNF file",
+                path: PathBuf::from(path),
+                source,
+            })
+        })
+        .collect()
+}
+
 /// Longest unix socket path the kernel accepts (`sun_path` is 108 bytes with the NUL).
 const MAX_SOCKET_PATH: usize = 107;
 
@@ -40,6 +57,9 @@ pub struct MysqldConfig {
     pub buffer_pool_mib: u32,
     /// Extra `name = value` lines appended to the `[mysqld]` section, after ours.
     pub extra_settings: Vec<(String, String)>,
+    /// Whole files appended after everything else, as Vitess's `EXTRA_MY_CNF` does
+    /// (see [`read_extra_my_cnf`]).
+    pub extra_my_cnf: Vec<String>,
     /// The server binary.
     pub mariadbd: PathBuf,
     /// The data directory initializer.
@@ -60,6 +80,7 @@ impl MysqldConfig {
             dataroot: dataroot.into(),
             buffer_pool_mib: 64,
             extra_settings: Vec::new(),
+            extra_my_cnf: Vec::new(),
             mariadbd: find_binary("mariadbd", &["/usr/sbin", "/usr/bin", "/usr/local/sbin"]),
             install_db: find_binary("mariadb-install-db", &["/usr/bin", "/usr/local/bin"]),
             start_timeout: Duration::from_secs(60),
@@ -155,6 +176,12 @@ impl MysqldConfig {
         set("max_heap_table_size", &"16M");
         for (name, value) in &self.extra_settings {
             set(name, value);
+        }
+        for text in &self.extra_my_cnf {
+            cnf.push_str(text);
+            if !text.ends_with('\n') {
+                cnf.push('\n');
+            }
         }
         cnf
     }
@@ -256,6 +283,32 @@ mod tests {
             assert!(lines.contains(&expected), "missing {expected:?} in\n{cnf}");
         }
         assert_eq!(lines.last(), Some(&"innodb_flush_log_at_trx_commit = 2"));
+    }
+
+    #[test]
+    fn extra_my_cnf_files_come_last_in_order() {
+        let dir = std::env::temp_dir().join(format!("mysqlctl-extra-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let first = dir.join("a.cnf");
+        let second = dir.join("b.cnf");
+        std::fs::write(&first, "thread_handling = pool-of-threads").unwrap();
+        std::fs::write(&second, "[mysqld]\nmax_connections = 10\n").unwrap();
+        let list = format!("{}::{}", first.display(), second.display());
+        let mut config = MysqldConfig::new(101, 17101, "/vt");
+        config.extra_my_cnf = read_extra_my_cnf(&list).unwrap();
+        let cnf = config.my_cnf();
+        let tail: Vec<&str> = cnf.lines().rev().take(3).collect();
+        assert_eq!(
+            tail,
+            [
+                "max_connections = 10",
+                "[mysqld]",
+                "thread_handling = pool-of-threads"
+            ]
+        );
+        let missing = format!("{}:{}", first.display(), dir.join("none.cnf").display());
+        assert!(read_extra_my_cnf(&missing).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

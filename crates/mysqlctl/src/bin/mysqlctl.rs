@@ -1,5 +1,9 @@
 //! `mysqlctl`: initialize, start, stop and remove the `mariadbd` of one tablet,
 //! with Vitess's flags: `mysqlctl --tablet-uid 100 --mysql-port 17100 init`.
+//!
+//! As in Vitess, `EXTRA_MY_CNF` (a colon-separated list of files) adds settings: each file is
+//! appended to the generated `my.cnf`, so its lines win over ours. `vtlocal` passes its own
+//! environment on, so `EXTRA_MY_CNF=/path/tuning.cnf vtlocal up` tunes every tablet's server.
 
 use std::path::PathBuf;
 
@@ -58,6 +62,9 @@ fn main() -> anyhow::Result<()> {
     };
     let mut config = MysqldConfig::new(flags.tablet_uid, port, dataroot);
     config.buffer_pool_mib = flags.innodb_buffer_pool_mib;
+    if let Ok(list) = std::env::var("EXTRA_MY_CNF") {
+        config.extra_my_cnf = config::read_extra_my_cnf(&list)?;
+    }
     let mysqld = Mysqld::new(config)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
