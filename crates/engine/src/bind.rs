@@ -147,6 +147,9 @@ pub fn routing_value(
     vindex: &dyn vschema::Vindex,
     kind: ColumnKind,
 ) -> Option<Value> {
+    if let BindValue::Typed { value, .. } = v {
+        return routing_value(value, vindex, kind);
+    }
     if let BindValue::Collated { text, .. } = v {
         // Routed as the text it is; its collation only decides what it equals on the shard.
         return routing_value(&BindValue::VarChar(text.clone().into_bytes()), vindex, kind);
@@ -235,6 +238,7 @@ pub fn vindex_value(v: &BindValue) -> Result<Value> {
         BindValue::Float64(s) | BindValue::Decimal(s) => Value::Bytes(s.clone().into_bytes()),
         BindValue::VarChar(b) | BindValue::VarBinary(b) => Value::Bytes(b.clone()),
         BindValue::Collated { text, .. } => Value::Bytes(text.clone().into_bytes()),
+        BindValue::Typed { value, .. } => return vindex_value(value),
         // As it was before it was typed: the text MySQL printed.
         BindValue::Temporal { text, .. } => Value::Bytes(text.clone().into_bytes()),
         BindValue::HexVal(h) => Value::Bytes(

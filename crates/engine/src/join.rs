@@ -9,7 +9,7 @@ use proto::query::{Field, QueryResult, Row, Type};
 use proto::sqltypes::flag;
 use sql::literal::{BindValue, BindVars};
 
-use crate::cell::{is_text, CompareKind, UTF8MB4_BIN};
+use crate::cell::{is_text, CompareKind, UTF8MB4_BIN, UTF8MB4_GENERAL_CI};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
 use crate::merge_sort::split;
@@ -36,8 +36,11 @@ pub struct Join {
     pub right: Box<dyn Primitive>,
     /// Output columns.
     pub cols: Vec<JoinColumn>,
-    /// Bind variables for the right side: name and left column.
+    /// Bind variables for the right side's conditions: name and left column.
     pub vars: Vec<(String, usize)>,
+    /// Bind variables the right side's select items compute with (typed: see
+    /// [`typed_cell_to_bind`]): name and left column.
+    pub value_vars: Vec<(String, usize)>,
     /// The right columns of a LEFT JOIN's row without a match.
     pub null_row: NullRow,
 }
@@ -48,11 +51,15 @@ pub struct Join {
 /// what a query of the right side's select items over its table's NULL row gives (`select
 /// … from (select 1) as vt_null left join (select * from t limit 0) as t on 1 = 0`:
 /// MariaDB's own value, of the column's
-/// type). That query runs once per execution, when a row first lacks a match.
+/// type). That query runs once per execution, when a row first lacks a match, or once per
+/// such row when it reads the row's join variables.
 #[derive(Debug, Default)]
 pub struct NullRow {
     /// The query, when the right side has such an expression.
     pub query: Option<Box<dyn Primitive>>,
+    /// The query reads the left row's join variables (an expression over both sides,
+    /// `coalesce(o.qty, c.qty)`): it runs for each left row without a match, not once.
+    pub per_row: bool,
 }
 
 impl NullRow {
@@ -168,6 +175,89 @@ pub fn compared_cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindV
     cell_to_bind(field, cell)
 }
 
+/// [`compared_cell_to_bind`] for a value the other side computes with in a select item,
+/// wrapped in a cast to its column's type ([`BindValue::Typed`]), so that the expression
+/// types its result as over the column, NULL or not. Refused where a cast cannot stand for
+/// the column: floating point, BIT, ENUM and SET (numbers in numeric context), JSON and
+/// geometry, and text of other collations than `utf8mb4_general_ci` and `utf8mb4_bin`.
+pub fn typed_cell_to_bind(field: &Field, cell: Option<&[u8]>) -> Result<BindValue> {
+    let refuse = || {
+        EngineError::unsupported(format!(
+            "computing with {} (of type {}) across shards",
+            field.name,
+            Type::try_from(field.r#type).map_or("unknown", |t| t.as_str_name())
+        ))
+    };
+    let unsigned = field.flags & flag::UNSIGNED != 0;
+    let mut collation = None;
+    let sql_type = match Type::try_from(field.r#type).map_err(|_| refuse())? {
+        Type::NullType => return Ok(BindValue::Null),
+        Type::Int8 | Type::Int16 | Type::Int24 | Type::Int32 | Type::Int64 | Type::Year => {
+            "SIGNED".to_string()
+        }
+        Type::Uint8 | Type::Uint16 | Type::Uint24 | Type::Uint32 | Type::Uint64 => {
+            "UNSIGNED".to_string()
+        }
+        Type::Decimal => {
+            // MySQL's display length: the digits, a point when there is a fraction, a sign
+            // unless unsigned.
+            let scale = field.decimals.min(38);
+            let extra = u32::from(scale > 0) + u32::from(!unsigned);
+            let precision = field
+                .column_length
+                .saturating_sub(extra)
+                .clamp(scale.max(1), 65);
+            format!("DECIMAL({precision},{scale})")
+        }
+        Type::Text | Type::Varchar | Type::Char if field.charset == UTF8MB4_BIN => {
+            collation = Some("utf8mb4_bin");
+            "CHAR CHARACTER SET utf8mb4".to_string()
+        }
+        Type::Text | Type::Varchar | Type::Char if field.charset == UTF8MB4_GENERAL_CI => {
+            "CHAR CHARACTER SET utf8mb4".to_string()
+        }
+        Type::Binary | Type::Varbinary | Type::Blob => "BINARY".to_string(),
+        Type::Date => "DATE".to_string(),
+        Type::Time => format!("TIME({})", field.decimals.min(6)),
+        Type::Datetime | Type::Timestamp => format!("DATETIME({})", field.decimals.min(6)),
+        _ => return Err(refuse()),
+    };
+    let value = match compared_cell_to_bind(field, cell)? {
+        // The cast's COLLATE carries the collation.
+        BindValue::Collated { text, .. } => BindValue::VarChar(text.into_bytes()),
+        v => v,
+    };
+    Ok(BindValue::Typed {
+        value: Box::new(value),
+        sql_type,
+        collation,
+    })
+}
+
+/// Binds the join variables of `row` (of `fields`; `None` binds NULLs) into `bound`: `vars`
+/// as values compared with ([`compared_cell_to_bind`]), `value_vars` as values computed with
+/// ([`typed_cell_to_bind`]).
+pub(crate) fn bind_join_vars(
+    bound: &mut BindVars,
+    fields: &[Field],
+    row: Option<&[Option<&[u8]>]>,
+    vars: &[(String, usize)],
+    value_vars: &[(String, usize)],
+) -> Result<()> {
+    let typed: fn(&Field, Option<&[u8]>) -> Result<BindValue> = typed_cell_to_bind;
+    let compared: fn(&Field, Option<&[u8]>) -> Result<BindValue> = compared_cell_to_bind;
+    for (list, to_bind) in [(vars, compared), (value_vars, typed)] {
+        for (name, col) in list {
+            let field = fields
+                .get(*col)
+                .ok_or_else(|| EngineError::BadResult(format!("join column {col} missing")))?;
+            let cell = row.and_then(|r| r.get(*col).copied().flatten());
+            bound.insert(name.clone(), to_bind(field, cell)?);
+        }
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Primitive for Join {
     async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
@@ -179,25 +269,27 @@ impl Primitive for Join {
         for row in &left.rows {
             let cells = split(row)?;
             let mut bound = vars.clone();
-            for (name, col) in &self.vars {
-                let field = left
-                    .fields
-                    .get(*col)
-                    .ok_or_else(|| EngineError::BadResult(format!("join column {col} missing")))?;
-                bound.insert(
-                    name.clone(),
-                    compared_cell_to_bind(field, cells.get(*col).copied().flatten())?,
-                );
-            }
+            bind_join_vars(
+                &mut bound,
+                &left.fields,
+                Some(&cells),
+                &self.vars,
+                &self.value_vars,
+            )?;
             let right = self.right.execute(vc, &bound).await?;
             let width = right.fields.len();
             right_fields.get_or_insert(right.fields);
             if right.rows.is_empty() && self.left_join {
-                if missing.is_none() {
-                    missing = Some(self.null_row.row(vc, vars, width).await?);
-                }
-                if let Some(m) = &missing {
-                    out.rows.push(combine(&self.cols, &cells, &split(m)?)?);
+                if self.null_row.per_row {
+                    let m = self.null_row.row(vc, &bound, width).await?;
+                    out.rows.push(combine(&self.cols, &cells, &split(&m)?)?);
+                } else {
+                    if missing.is_none() {
+                        missing = Some(self.null_row.row(vc, vars, width).await?);
+                    }
+                    if let Some(m) = &missing {
+                        out.rows.push(combine(&self.cols, &cells, &split(m)?)?);
+                    }
                 }
             }
             for r in &right.rows {
@@ -212,9 +304,7 @@ impl Primitive for Join {
             None => {
                 // No left rows: ask the right side for its fields with NULL variables.
                 let mut bound = vars.clone();
-                for (name, _) in &self.vars {
-                    bound.insert(name.clone(), BindValue::Null);
-                }
+                bind_join_vars(&mut bound, &left.fields, None, &self.vars, &self.value_vars)?;
                 self.right.execute(vc, &bound).await?.fields
             }
         };
@@ -234,7 +324,7 @@ impl Primitive for Join {
         let d = PlanDescription::new("Join")
             .variant(if self.left_join { "LeftJoin" } else { "Join" })
             .with("JoinColumnIndexes", cols.join(","))
-            .join_vars(&self.vars);
+            .join_vars(&[self.vars.as_slice(), &self.value_vars].concat());
         self.null_row
             .describe(d)
             .input(self.left.description())

@@ -53,6 +53,22 @@ pub enum BindValue {
         /// The value as MySQL printed it.
         text: String,
     },
+    /// A column's value that an expression of the other side computes with (a join's
+    /// select item over both sides' columns), printed `CAST(value AS sql_type)`, then
+    /// `COLLATE name` when it has one: the expression then types its result after the
+    /// column's type, also when the value is NULL (`CASE`, `COALESCE` and `IF` type
+    /// theirs after their arguments', and a bare `null` has no type), and text keeps the
+    /// column's collation and coercibility.
+    Typed {
+        /// The value (`Null` for a NULL), never itself `Typed`.
+        value: Box<BindValue>,
+        /// `SIGNED`, `UNSIGNED`, `DECIMAL(p,s)`, `CHAR CHARACTER SET utf8mb4`, `BINARY`,
+        /// `DATE`, `TIME(n)` or `DATETIME(n)`.
+        sql_type: String,
+        /// The collation a `_bin` text keeps (`COLLATE` makes it explicit, which wins as
+        /// `_bin` wins over `_ci` collations of its character set).
+        collation: Option<&'static str>,
+    },
 }
 
 impl BindValue {
@@ -135,6 +151,21 @@ impl BindValue {
                 write_quoted(out, text);
                 out.push_str(" COLLATE ");
                 out.push_str(collation);
+            }
+            BindValue::Typed {
+                value,
+                sql_type,
+                collation,
+            } => {
+                out.push_str("CAST(");
+                value.write_sql(out);
+                out.push_str(" AS ");
+                out.push_str(sql_type);
+                out.push(')');
+                if let Some(c) = collation {
+                    out.push_str(" COLLATE ");
+                    out.push_str(c);
+                }
             }
             BindValue::Tuple(vals) => {
                 out.push('(');
@@ -297,6 +328,22 @@ mod tests {
             "CAST('-01:30:00' AS TIME(0))"
         );
         assert_eq!(bind_to_sql(&BindValue::Float64("1e3".into())), "1e3");
+        assert_eq!(
+            bind_to_sql(&BindValue::Typed {
+                value: Box::new(BindValue::Null),
+                sql_type: "DECIMAL(10,2)".into(),
+                collation: None,
+            }),
+            "CAST(null AS DECIMAL(10,2))"
+        );
+        assert_eq!(
+            bind_to_sql(&BindValue::Typed {
+                value: Box::new(BindValue::VarChar(b"a".to_vec())),
+                sql_type: "CHAR CHARACTER SET utf8mb4".into(),
+                collation: Some("utf8mb4_bin"),
+            }),
+            "CAST('a' AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin"
+        );
         assert_eq!(bind_to_sql(&BindValue::Null), "null");
         assert_eq!(bind_to_sql(&BindValue::HexNum("1F".into())), "0x1F");
         assert_eq!(

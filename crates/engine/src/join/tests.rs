@@ -47,6 +47,7 @@ fn join(left_join: bool) -> Join {
         right: right(),
         cols: vec![JoinColumn::Left(0), JoinColumn::Right(0)],
         vars: vec![("m_uid".into(), 1)],
+        value_vars: Vec::new(),
         null_row: Default::default(),
     }
 }
@@ -127,6 +128,7 @@ async fn left_join_fills_unmatched_rows_from_the_null_row_once() {
             NULL_ROW.into(),
             "unused".into(),
         ))),
+        per_row: false,
     };
     let r = j.execute(&vc, &BindVars::new()).await.unwrap();
     let s = |x: &str| Some(x.to_string());
@@ -207,4 +209,50 @@ fn compared_text_is_general_ci_or_carries_bin() {
         compared_cell_to_bind(&field("n", Type::Int64), Some(b"7")).unwrap(),
         BindValue::Int64(7)
     );
+}
+
+#[test]
+fn values_computed_with_keep_their_column_type() {
+    let typed = |f: &Field, cell: Option<&str>| {
+        typed_cell_to_bind(f, cell.map(str::as_bytes)).map(|v| v.to_sql())
+    };
+    let mut dec = field("d", Type::Decimal);
+    dec.column_length = 12;
+    dec.decimals = 2;
+    assert_eq!(
+        typed(&dec, Some("-1.50")).unwrap(),
+        "CAST(-1.50 AS DECIMAL(10,2))"
+    );
+    assert_eq!(typed(&dec, None).unwrap(), "CAST(null AS DECIMAL(10,2))");
+    let mut unsigned = field("u", Type::Uint32);
+    unsigned.flags |= flag::UNSIGNED;
+    assert_eq!(typed(&unsigned, None).unwrap(), "CAST(null AS UNSIGNED)");
+    assert_eq!(
+        typed(&field("i", Type::Int32), Some("7")).unwrap(),
+        "CAST(7 AS SIGNED)"
+    );
+    let mut text = field("t", Type::Varchar);
+    text.charset = UTF8MB4_GENERAL_CI;
+    assert_eq!(
+        typed(&text, Some("a'b")).unwrap(),
+        "CAST('a\\'b' AS CHAR CHARACTER SET utf8mb4)"
+    );
+    text.charset = UTF8MB4_BIN;
+    assert_eq!(
+        typed(&text, None).unwrap(),
+        "CAST(null AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin"
+    );
+    let mut when = field("w", Type::Datetime);
+    when.decimals = 3;
+    assert_eq!(
+        typed(&when, Some("2024-01-02 03:04:05.678")).unwrap(),
+        "CAST(CAST('2024-01-02 03:04:05.678' AS DATETIME(3)) AS DATETIME(3))"
+    );
+    // A cast cannot stand for these: an ENUM is a number in numeric context, a float's text
+    // may not read back as the same number, latin1 text has another collation.
+    for t in [Type::Enum, Type::Float64, Type::Bit, Type::Json] {
+        assert!(typed(&field("x", t), Some("1")).is_err(), "{t:?}");
+    }
+    text.charset = 8;
+    assert!(typed(&text, Some("a")).is_err());
 }

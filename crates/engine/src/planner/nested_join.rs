@@ -14,8 +14,11 @@
 //! STRAIGHT_JOIN as an inner join kept in order (the chain: `from_items`).
 //! A parenthesized group the chain cannot take, or a RIGHT JOIN later in
 //! it, is planned as a derived table (see `group_derived`).
-//! A select item reading several tables, or an expression on a LEFT JOINed
-//! table, is computed in vtgate (see `join_projection`).
+//! A select item reading several tables is computed in vtgate when it is
+//! arithmetic or CONCAT (see `join_projection`), else by the query of the last
+//! table it reads, with the earlier tables' columns bound as typed values; an
+//! expression on a LEFT JOINed table that need not be NULL over a missing row
+//! takes that table's NULL row from a query (see `null_row`).
 //! ORDER BY and LIMIT run in vtgate over the joined rows; an ORDER BY key
 //! that is not selected is read by its table's query as a hidden column,
 //! dropped after the sort. A step joined
@@ -32,6 +35,7 @@ use sqlparser::ast::{
     VisitMut, VisitorMut,
 };
 
+use super::aggregation::{coalesce_args, extreme_args};
 use super::derived::{derived_columns, plan_derived};
 use super::from_items::{from_tables, FromItem};
 use super::group_derived::group_as_derived;
@@ -269,8 +273,10 @@ pub(super) fn tables_of(e: &Expr, uses: &[Unit]) -> Result<Vec<usize>> {
 struct TableQuery {
     items: Vec<String>,
     conds: Vec<String>,
-    /// Bind variables it reads: name, source table, source item.
-    vars: Vec<(String, usize, usize)>,
+    /// Bind variables it reads: name, source table, source item, and whether a select item
+    /// computes with it (bound typed: [`crate::join::typed_cell_to_bind`]) rather than a
+    /// condition comparing with it.
+    vars: Vec<(String, usize, usize, bool)>,
 }
 
 impl TableQuery {
@@ -303,12 +309,28 @@ impl TableQuery {
 /// Adds condition `c` to the query of table `step`, binding the columns
 /// of earlier tables.
 fn place_condition(c: &Expr, step: usize, uses: &[Unit], queries: &mut [TableQuery]) {
-    let mut bound = c.clone();
+    let bound = bind_earlier(c, step, uses, queries, false);
+    queries[step].conds.push(and_operand(bound).to_string());
+}
+
+/// `e` with the columns of tables other than `step` replaced by bind variables of the
+/// query of table `step`, read from their tables' queries; `typed` for a select item
+/// (see [`TableQuery::vars`]).
+fn bind_earlier(
+    e: &Expr,
+    step: usize,
+    uses: &[Unit],
+    queries: &mut [TableQuery],
+    typed: bool,
+) -> Expr {
+    let mut bound = e.clone();
     let mut binds: Vec<(String, usize, String)> = Vec::new();
     let _ = sqlparser::ast::visit_expressions_mut(&mut bound, |x| {
         if let Ok(Some(t)) = table_of(x, uses) {
             if t != step {
-                let name = bind_name(x, step, binds.len());
+                let clean = bind_safe(&x.to_string());
+                let kind = if typed { "v" } else { "" };
+                let name = format!("{}_{step}_{kind}{}", clean.trim_matches('_'), binds.len());
                 binds.push((name.clone(), t, x.to_string()));
                 *x = Expr::value(AstValue::Placeholder(format!(":{name}")));
             }
@@ -317,14 +339,34 @@ fn place_condition(c: &Expr, step: usize, uses: &[Unit], queries: &mut [TableQue
     });
     for (name, t, text) in binds {
         let col = queries[t].item(text);
-        queries[step].vars.push((name, t, col));
+        queries[step].vars.push((name, t, col, typed));
     }
-    queries[step].conds.push(and_operand(bound).to_string());
+    bound
 }
 
-fn bind_name(e: &Expr, step: usize, n: usize) -> String {
-    let clean = bind_safe(&e.to_string());
-    format!("{}_{step}_{n}", clean.trim_matches('_'))
+/// Select item `e` (named `name`) over several tables, computed by the query of the last
+/// table it reads, `step`, with the earlier tables' columns bound as values of their
+/// columns' types: MariaDB evaluates any expression there as over the joined row (Vitess
+/// pushes such an expression to the join's right side the same way). Returns the item's
+/// index in that query. Refused for a table computed in vtgate or joined by hashing (no
+/// variables reach it) and for subqueries.
+fn place_item(
+    e: &Expr,
+    name: &str,
+    step: usize,
+    from: &[FromItem],
+    uses: &[Unit],
+    queries: &mut [TableQuery],
+) -> Result<usize> {
+    if features_of_expr(e).subquery || computed_derived(from[step].0) {
+        return Err(refuse(&format!(
+            "select item {e} computed over the joined rows"
+        )));
+    }
+    let bound = bind_earlier(e, step, uses, queries, true);
+    let text = format!("{bound} AS {}", Ident::with_quote('`', name));
+    queries[step].items.push(text);
+    Ok(queries[step].items.len() - 1)
 }
 
 /// `text` usable in a bind variable's name: lower-case ASCII letters and digits, every other
@@ -522,7 +564,35 @@ fn plan_in_order(
     })?;
     let unsorted_width = cols.len();
     let mut projected = Vec::with_capacity(computed.len());
+    // Steps whose query computes a select item over earlier tables: they bind, never hash.
+    let mut computing = vec![false; from.len()];
     for (slot, e, name) in computed {
+        // Arithmetic and CONCAT in vtgate (checked first: a refusal must not leave columns
+        // behind); anything else in the query of the last table it reads, also COALESCE,
+        // IFNULL, GREATEST and LEAST, which vtgate computes over numbers only.
+        let computable = {
+            let mut probe = |_: &Expr| Ok(0);
+            match concat_over(e, &mut probe) {
+                Ok(Some(_)) => true,
+                Ok(None) => {
+                    coalesce_args(e).is_none()
+                        && extreme_args(e).is_none()
+                        && arith_over(e, true, &mut probe).is_ok()
+                }
+                Err(_) => false,
+            }
+        };
+        let mut read = tables_of(e, uses)?;
+        read.sort_unstable();
+        read.dedup();
+        if !computable && read.len() > 1 {
+            let step = read[read.len() - 1];
+            let i = place_item(e, &name, step, from, uses, &mut queries)?;
+            null_rows[step] |= from[step].1 && !null_strict(e);
+            computing[step] = true;
+            cols[slot] = (step, i);
+            continue;
+        }
         let mut column = |x: &Expr| {
             let t = table_of(x, uses)?.ok_or_else(|| refuse(&format!("column {x}")))?;
             let i = queries[t].item(x.to_string());
@@ -585,6 +655,7 @@ fn plan_in_order(
     let mut hash_keys = Vec::with_capacity(from.len());
     for (k, (factor, _, _)) in from.iter().enumerate() {
         let wanted = k > 0
+            && !computing[k]
             && original.locks.is_empty()
             && (ctx.options.allow_hash_join || computed_derived(factor));
         let conds: Vec<&Expr> = placed
@@ -632,12 +703,14 @@ fn plan_in_order(
     for k in 1..queries.len() {
         let last = k == queries.len() - 1;
         let right = plan_side(ctx, &queries[k].sql(from[k].0, &locks))?;
+        let with_row = null_rows[k] && from[k].1;
         let null_row = NullRow {
-            query: if null_rows[k] && from[k].1 {
+            query: if with_row {
                 Some(null_row_route(ctx, from[k].0, &queries[k].items)?)
             } else {
                 None
             },
+            per_row: with_row && computing[k],
         };
         let join_cols = if last {
             cols.iter()
@@ -655,11 +728,14 @@ fn plan_in_order(
                 .chain((0..queries[k].items.len()).map(JoinColumn::Right))
                 .collect()
         };
-        let vars = queries[k]
-            .vars
-            .iter()
-            .map(|(name, t, i)| (name.clone(), offsets[*t] + i))
-            .collect();
+        let vars_of = |typed: bool| {
+            queries[k]
+                .vars
+                .iter()
+                .filter(|v| v.3 == typed)
+                .map(|(name, t, i, _)| (name.clone(), offsets[*t] + i))
+                .collect()
+        };
         plan = match &hash_items[k] {
             Some((t, li, ri, predicate)) => Box::new(HashJoin {
                 left_join: from[k].1,
@@ -676,7 +752,8 @@ fn plan_in_order(
                 left: plan,
                 right,
                 cols: join_cols,
-                vars,
+                vars: vars_of(false),
+                value_vars: vars_of(true),
                 null_row,
             }),
         };

@@ -824,11 +824,23 @@ fn left_joined_tables_give_their_own_expressions() {
     let d = describe("select u.a, concat(v.b, u.c) from user u left join user v on u.x = v.id");
     assert_eq!(d["OperatorType"], "Projection");
     assert_eq!(d["Expressions"], "1: concat(:2, :3) as concat(v.b, u.c)");
-    let e =
-        refused("select u.a, concat(v.b, v.c + u.c) from user u left join user v on u.x = v.id");
+    // Beyond that, by the last table's query, the earlier table's column bound typed; NULL
+    // for a missing row, so no NULL row is needed.
+    let d =
+        describe("select u.a, concat(v.b, v.c + u.c) from user u left join user v on u.x = v.id");
+    assert_eq!(d["OperatorType"], "Join");
     assert_eq!(
-        e,
-        "VT12001: unsupported: cross-shard join: select item concat(v.b, v.c + u.c) computed over the joined rows"
+        d["Inputs"][1]["Query"],
+        "SELECT concat(v.b, v.c + :u_c_1_v0) AS `concat(v.b, v.c + u.c)` FROM user v WHERE :u_x_1_0 = v.id"
+    );
+    assert_eq!(d.get("NullRow"), None);
+    // One that need not be NULL there: the NULL row is evaluated with each left row's values.
+    let d =
+        describe("select if(v.b is null, u.c, 1) as b from user u left join user v on u.x = v.id");
+    assert_eq!(d["OperatorType"], "Join");
+    assert_eq!(
+        d["NullRow"]["Query"],
+        "SELECT if(v.b IS NULL, :u_c_1_v0, 1) AS `b` FROM (SELECT 1) AS vt_null LEFT JOIN (SELECT * FROM user LIMIT 0) v ON 1 = 0"
     );
     let d = describe(
         "select u.a, v.b, count(v.c) from user u left join user v on u.x = v.id group by u.a, v.b",

@@ -3,7 +3,8 @@
 //! for a division by zero, an error out of range), COALESCE/IFNULL on a LEFT JOINed table,
 //! and aggregates, groups and ORDER BY over them; CONCAT of columns of both tables and
 //! literals (numbers, decimals, NULLs; text of several collations in [`super::collation`]);
-//! GREATEST/LEAST of numbers. Other functions over text and dates are refused. And `*`
+//! GREATEST/LEAST of numbers. Other expressions over both tables (CASE, IF, DIV,
+//! comparisons, functions) by the last table's query, the other's columns bound typed. And `*`
 //! expanded to the columns of derived tables. HAVING without GROUP BY, which names select
 //! items.
 
@@ -97,6 +98,34 @@ pub(super) fn join_projection_queries(out: &mut Vec<Query>) {
         // refused: text
         "select c.name + o.qty from customer c join corder o on o.qty = c.score \
          where c.customer_id < 10 and o.order_id < 30",
+        // Other expressions over both tables: computed by the query of the last table read,
+        // the earlier table's columns bound as values of their types (NULL included), so
+        // CASE and IF type their result as over the columns (`101.00` beside a DECIMAL).
+        "select c.customer_id, o.order_id, case when o.price > c.balance then o.note \
+         else c.name end as t from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 60 and o.order_id < 200",
+        "select c.customer_id, o.order_id, if(c.score = o.qty, c.balance, o.price), \
+         case when o.qty > 3 then c.balance else o.qty end from customer c join corder o \
+         on o.order_id = c.customer_id where c.customer_id < 300",
+        "select c.customer_id, o.order_id, c.name < o.note, nullif(c.region, o.sku), \
+         concat_ws('/', c.big, o.note, c.balance), o.price div nullif(c.score, 0) \
+         from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 30 and o.order_id < 100",
+        // on a LEFT JOINed table: its NULL row evaluated with each unmatched row's values
+        "select c.customer_id, case when c.score > 10 then o.qty else c.balance end, \
+         ifnull(o.note, c.name) as n from customer c left join corder o \
+         on o.qty = c.score and o.order_id < 50 where c.customer_id < 40",
+        "select c.customer_id, if(o.order_id is null, c.email, o.sku) from customer c \
+         left join corder o on o.order_id = c.score where c.customer_id < 80",
+        // across keyspaces, and over three tables
+        "select c.customer_id, w.sku, case when w.stock > c.score then w.city \
+         else c.region end from commerce.warehouse w join customer c on c.customer_id = w.stock",
+        "select c.customer_id, o.order_id, p.sku, if(p.price > o.qty, c.name, p.description) \
+         from customer c join corder o on o.customer_id = c.customer_id \
+         join product p on p.sku = o.sku where c.customer_id < 200",
+        // grouped by one: refused
+        "select case when o.price > c.balance then 'x' else 'y' end as k, count(*) \
+         from customer c join corder o on o.qty = c.score where c.customer_id < 60 group by k",
     ] {
         out.push(q(sql, false));
     }
@@ -104,6 +133,12 @@ pub(super) fn join_projection_queries(out: &mut Vec<Query>) {
         "select c.customer_id, o.order_id, concat(c.region, o.sku) as t from customer c \
          join corder o on o.qty = c.score where c.customer_id < 30 and o.order_id < 60 \
          order by t, c.customer_id, o.order_id",
+        true,
+    ));
+    out.push(q(
+        "select c.customer_id, o.order_id, case when o.qty > 3 then c.name else o.note end as t \
+         from customer c join corder o on o.qty = c.score \
+         where c.customer_id < 30 and o.order_id < 60 order by t, c.customer_id, o.order_id",
         true,
     ));
     out.push(q(

@@ -442,6 +442,9 @@ fn condition(rng: &mut Rng, from: &From) -> Option<String> {
 
 /// A scalar expression over one or two columns.
 fn expression(rng: &mut Rng, from: &From) -> String {
+    if rng.chance(25) {
+        return expression_of_two(rng, from);
+    }
     match rng.below(17) {
         0 => format!("{} + {}", small(rng, from, Kind::Dec).sql, rng.below(5)),
         1 => format!("{} * 2", small_int(rng, from).sql),
@@ -492,6 +495,54 @@ fn expression(rng: &mut Rng, from: &From) -> String {
             let c = column(rng, from);
             format!("ifnull({}, {})", c.sql, rng.pick(c.col.values))
         }
+    }
+}
+
+/// An expression of two columns, often of two tables (then computed over the joined rows
+/// of a join across shards): CASE, IF and IFNULL typing their result after columns of other
+/// kinds, comparisons of text under its collation, DIV, CONCAT_WS, NULLIF.
+fn expression_of_two(rng: &mut Rng, from: &From) -> String {
+    let kind = *rng.pick(&[Kind::Int, Kind::Dec, Kind::Text]);
+    match rng.below(7) {
+        0 => format!(
+            "case when {} > {} then {} else {} end",
+            column_of(rng, from, Kind::Dec).sql,
+            column_of(rng, from, Kind::Dec).sql,
+            column(rng, from).sql,
+            column(rng, from).sql
+        ),
+        1 => format!(
+            "if({} = {}, {}, {})",
+            column_of(rng, from, kind).sql,
+            column_of(rng, from, kind).sql,
+            column(rng, from).sql,
+            column(rng, from).sql
+        ),
+        2 => format!(
+            "ifnull({}, {})",
+            column(rng, from).sql,
+            column(rng, from).sql
+        ),
+        3 => format!(
+            "{} div nullif({}, 0)",
+            small_int(rng, from).sql,
+            small_int(rng, from).sql
+        ),
+        4 => format!(
+            "concat_ws('/', {}, {})",
+            column(rng, from).sql,
+            column(rng, from).sql
+        ),
+        5 => format!(
+            "{} < {}",
+            column_of(rng, from, kind).sql,
+            column_of(rng, from, kind).sql
+        ),
+        _ => format!(
+            "nullif({}, {})",
+            column_of(rng, from, kind).sql,
+            column_of(rng, from, kind).sql
+        ),
     }
 }
 
