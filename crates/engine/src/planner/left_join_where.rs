@@ -76,25 +76,23 @@ pub(super) fn inner_when_rejected(
 }
 
 /// The conditions that run after the join, as one predicate over its
-/// rows. `column` adds an expression of at most one table (a column, or
-/// what its table's query computes) to the joined rows as a hidden column
-/// and returns its index there; `tables` tells which tables an expression
-/// reads.
+/// rows. `column` adds an expression (a column, or what a table's query
+/// computes: of the last table it reads, with the others' columns bound) to
+/// the joined rows as a hidden column and returns its index there.
 ///
 /// vtgate compares columns and literals itself. A condition it cannot
-/// (`coalesce(o.x, 0) = 0`, `o.note like 'g%'`) that reads one table runs
-/// in that table's query as `(c) IS TRUE`; AND and OR of such conditions
+/// (`coalesce(o.x, 0) = 0`, `o.note like 'g%'`, `not (o.x = 1 or c.y = 2)`)
+/// runs in a table's query as `(c) IS TRUE`; AND and OR of such conditions
 /// are kept, since a WHERE keeps only the rows whose condition is true,
 /// and AND and OR are true exactly when the same operands are, whether
 /// the others are false or NULL.
 pub(super) fn after_join(
     conds: &[&Expr],
-    tables: &dyn Fn(&Expr) -> Result<Vec<usize>>,
     column: &mut dyn FnMut(&Expr) -> Result<usize>,
 ) -> Result<Option<Predicate>> {
     let mut out: Option<Predicate> = None;
     for c in conds {
-        let p = condition(c, tables, column).map_err(|e| match e {
+        let p = condition(c, column).map_err(|e| match e {
             EngineError::Unsupported(_) => refuse(&format!("WHERE {c} on a LEFT JOINed table")),
             other => other,
         })?;
@@ -106,11 +104,7 @@ pub(super) fn after_join(
     Ok(out)
 }
 
-fn condition(
-    c: &Expr,
-    tables: &dyn Fn(&Expr) -> Result<Vec<usize>>,
-    column: &mut dyn FnMut(&Expr) -> Result<usize>,
-) -> Result<Predicate> {
+fn condition(c: &Expr, column: &mut dyn FnMut(&Expr) -> Result<usize>) -> Result<Predicate> {
     let compared = build_predicate(c, &mut |e| {
         if let Some(v) = PlanValue::from_expr(e) {
             return Ok(Operand::Value(v));
@@ -125,15 +119,15 @@ fn condition(
         other => return other,
     }
     Ok(match c {
-        Expr::Nested(x) => condition(x, tables, column)?,
+        Expr::Nested(x) => condition(x, column)?,
         Expr::BinaryOp {
             left,
             op: op @ (B::And | B::Or),
             right,
         } => {
             let (l, r) = (
-                Box::new(condition(left, tables, column)?),
-                Box::new(condition(right, tables, column)?),
+                Box::new(condition(left, column)?),
+                Box::new(condition(right, column)?),
             );
             if *op == B::And {
                 Predicate::And(l, r)
@@ -141,7 +135,8 @@ fn condition(
                 Predicate::Or(l, r)
             }
         }
-        _ if tables(c)?.len() <= 1 => {
+        // Its truth, computed by the query of (the last of) the tables it reads.
+        _ => {
             let truth = Expr::IsTrue(Box::new(Expr::Nested(Box::new(c.clone()))));
             Predicate::Compare(
                 Operand::Column(column(&truth)?),
@@ -149,6 +144,5 @@ fn condition(
                 Operand::Value(PlanValue::Literal(BindValue::Int64(1))),
             )
         }
-        _ => return Err(EngineError::unsupported("a condition of several tables")),
     })
 }

@@ -102,15 +102,29 @@ fn other_conditions_filter_the_joined_rows() {
         "SELECT (coalesce(e.x, 0) = 0) IS TRUE, (e.y LIKE 'a%') IS TRUE \
          FROM (SELECT 1) AS vt_null LEFT JOIN (SELECT * FROM extra LIMIT 0) e ON 1 = 0"
     );
-    // Not under NOT, where false and NULL differ; nor a condition of two tables.
-    for sql in [
-        "select u.col from user u left join extra e on u.col = e.col \
-         where not (e.y like 'a%' or u.col = 1)",
-        "select u.col from user u left join extra e on u.col = e.col \
-         where coalesce(e.x, u.col) = 0",
+    // Under NOT (where false and NULL differ) and over two tables, the condition's truth is
+    // computed by the last table's query, the other's columns bound, and over its NULL row.
+    for (sql, truth) in [
+        (
+            "select u.col from user u left join extra e on u.col = e.col \
+             where not (e.y like 'a%' or u.col = 1)",
+            "(NOT (e.y LIKE 'a%' OR :u_col_1_v0 = 1)) IS TRUE",
+        ),
+        (
+            "select u.col from user u left join extra e on u.col = e.col \
+             where coalesce(e.x, u.col) = 0",
+            "(coalesce(e.x, :u_col_1_v0) = 0) IS TRUE",
+        ),
     ] {
-        let e = refused(sql);
-        assert!(e.contains("on a LEFT JOINed table"), "{e}");
+        let d = describe(sql);
+        assert_eq!(d["OperatorType"], "Filter", "{sql}");
+        let null_row = d["Inputs"][0]["NullRow"]["Query"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            null_row.starts_with(&format!("SELECT {truth} AS")),
+            "{null_row}"
+        );
     }
 }
 
@@ -179,6 +193,26 @@ fn items_over_several_tables_are_computed_over_the_joined_rows() {
         assert_eq!(d["OperatorType"], "Join", "{sql}");
         assert_eq!(d["Inputs"][1]["Query"], right, "{sql}");
     }
+    // So do ORDER BY keys and the operands of a WHERE over the joined rows that read
+    // several tables, as hidden columns.
+    let d = describe(
+        "select u.col from user u join extra e on u.col = e.col \
+         order by case when u.col > e.x then 1 else 0 end, u.col",
+    );
+    assert_eq!(d["OperatorType"], "Sort");
+    assert_eq!(
+        d["Inputs"][0]["Inputs"][1]["Query"],
+        "SELECT CASE WHEN :u_col_1_v0 > e.x THEN 1 ELSE 0 END AS `CASE WHEN u.col > e.x THEN 1 ELSE 0 END` FROM extra e WHERE :u_col_1_0 = e.col"
+    );
+    let d = describe(
+        "select u.col from user u left join extra e on u.col = e.col \
+         where ifnull(e.x, u.col) > 3",
+    );
+    assert_eq!(d["OperatorType"], "Filter");
+    assert_eq!(
+        d["Inputs"][0]["NullRow"]["Query"],
+        "SELECT (ifnull(e.x, :u_col_1_v0) > 3) IS TRUE AS `(ifnull(e.x, u.col) > 3) IS TRUE` FROM (SELECT 1) AS vt_null LEFT JOIN (SELECT * FROM extra LIMIT 0) e ON 1 = 0"
+    );
 }
 
 #[test]
@@ -235,11 +269,11 @@ fn order_by_columns_not_selected_are_hidden_sort_keys() {
         join["Inputs"][1]["Query"],
         "SELECT e.x FROM extra e WHERE :u_col_1_0 = e.col"
     );
-    // An expression of two tables has no one query to run in.
-    let sql = "select u.col from user u join extra e on u.col = e.col order by u.id + e.x";
-    assert!(
-        refused(sql).contains("ORDER BY an expression of several tables not selected"),
-        "{sql}"
+    // An expression of two tables runs in the last one's query.
+    let d = describe("select u.col from user u join extra e on u.col = e.col order by u.id + e.x");
+    assert_eq!(
+        d["Inputs"][0]["Inputs"][1]["Query"],
+        "SELECT :u_id_1_v0 + e.x AS `u.id + e.x` FROM extra e WHERE :u_col_1_0 = e.col"
     );
 }
 

@@ -31,6 +31,7 @@ mod join;
 mod join_aggregate;
 mod join_order;
 mod join_projection;
+mod join_steps;
 mod left_join_where;
 mod multi_column;
 mod nested_join;

@@ -16,7 +16,8 @@
 //! it, is planned as a derived table (see `group_derived`).
 //! A select item reading several tables is computed in vtgate when it is
 //! arithmetic or CONCAT (see `join_projection`), else by the query of the last
-//! table it reads, with the earlier tables' columns bound as typed values; an
+//! table it reads, with the earlier tables' columns bound as typed values (each
+//! step's query: `join_steps`); an
 //! expression on a LEFT JOINed table that need not be NULL over a missing row
 //! takes that table's NULL row from a query (see `null_row`).
 //! ORDER BY and LIMIT run in vtgate over the joined rows; an ORDER BY key
@@ -31,8 +32,7 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, JoinOperator, Query, SelectItem, SetExpr, TableFactor, Value as AstValue,
-    VisitMut, VisitorMut,
+    Expr, Ident, JoinOperator, Query, SelectItem, SetExpr, TableFactor, VisitMut, VisitorMut,
 };
 
 use super::aggregation::{coalesce_args, extreme_args};
@@ -44,10 +44,11 @@ use super::having;
 use super::join_aggregate::plan_join_aggregate;
 use super::join_order::plan_cheapest;
 use super::join_projection::{arith_over, concat_over, expand_wildcards};
+use super::join_steps::{hidden_column, place_condition, Steps, TableQuery};
 use super::left_join_where::{after_join, inner_when_rejected};
 use super::null_row::{null_row_route, null_strict};
 use super::order::{features, features_of_expr, is_wildcard, order_and_limit, order_columns};
-use super::routing::{and_operand, conjuncts};
+use super::routing::conjuncts;
 use super::tables::{resolve_name, Tables};
 use super::union::PlanSide;
 use super::window::plan_windows_over;
@@ -268,150 +269,6 @@ pub(super) fn tables_of(e: &Expr, uses: &[Unit]) -> Result<Vec<usize>> {
     }
 }
 
-/// One table's single-table query.
-#[derive(Default)]
-struct TableQuery {
-    items: Vec<String>,
-    conds: Vec<String>,
-    /// Bind variables it reads: name, source table, source item, and whether a select item
-    /// computes with it (bound typed: [`crate::join::typed_cell_to_bind`]) rather than a
-    /// condition comparing with it.
-    vars: Vec<(String, usize, usize, bool)>,
-}
-
-impl TableQuery {
-    fn item(&mut self, text: String) -> usize {
-        match self.items.iter().position(|t| *t == text) {
-            Some(i) => i,
-            None => {
-                self.items.push(text);
-                self.items.len() - 1
-            }
-        }
-    }
-
-    fn sql(&self, table: &TableFactor, locks: &str) -> String {
-        let items = if self.items.is_empty() {
-            "1".to_string()
-        } else {
-            self.items.join(", ")
-        };
-        let mut sql = format!("select {items} from {table}");
-        if !self.conds.is_empty() {
-            sql.push_str(" where ");
-            sql.push_str(&self.conds.join(" and "));
-        }
-        sql.push_str(locks);
-        sql
-    }
-}
-
-/// Adds condition `c` to the query of table `step`, binding the columns
-/// of earlier tables.
-fn place_condition(c: &Expr, step: usize, uses: &[Unit], queries: &mut [TableQuery]) {
-    let bound = bind_earlier(c, step, uses, queries, false);
-    queries[step].conds.push(and_operand(bound).to_string());
-}
-
-/// `e` with the columns of tables other than `step` replaced by bind variables of the
-/// query of table `step`, read from their tables' queries; `typed` for a select item
-/// (see [`TableQuery::vars`]).
-fn bind_earlier(
-    e: &Expr,
-    step: usize,
-    uses: &[Unit],
-    queries: &mut [TableQuery],
-    typed: bool,
-) -> Expr {
-    let mut bound = e.clone();
-    let mut binds: Vec<(String, usize, String)> = Vec::new();
-    let _ = sqlparser::ast::visit_expressions_mut(&mut bound, |x| {
-        if let Ok(Some(t)) = table_of(x, uses) {
-            if t != step {
-                let clean = bind_safe(&x.to_string());
-                let kind = if typed { "v" } else { "" };
-                let name = format!("{}_{step}_{kind}{}", clean.trim_matches('_'), binds.len());
-                binds.push((name.clone(), t, x.to_string()));
-                *x = Expr::value(AstValue::Placeholder(format!(":{name}")));
-            }
-        }
-        ControlFlow::<()>::Continue(())
-    });
-    for (name, t, text) in binds {
-        let col = queries[t].item(text);
-        queries[step].vars.push((name, t, col, typed));
-    }
-    bound
-}
-
-/// Select item `e` (named `name`) over several tables, computed by the query of the last
-/// table it reads, `step`, with the earlier tables' columns bound as values of their
-/// columns' types: MariaDB evaluates any expression there as over the joined row (Vitess
-/// pushes such an expression to the join's right side the same way). Returns the item's
-/// index in that query. Refused for a table computed in vtgate or joined by hashing (no
-/// variables reach it) and for subqueries.
-fn place_item(
-    e: &Expr,
-    name: &str,
-    step: usize,
-    from: &[FromItem],
-    uses: &[Unit],
-    queries: &mut [TableQuery],
-) -> Result<usize> {
-    if features_of_expr(e).subquery || computed_derived(from[step].0) {
-        return Err(refuse(&format!(
-            "select item {e} computed over the joined rows"
-        )));
-    }
-    let bound = bind_earlier(e, step, uses, queries, true);
-    let text = format!("{bound} AS {}", Ident::with_quote('`', name));
-    queries[step].items.push(text);
-    Ok(queries[step].items.len() - 1)
-}
-
-/// `text` usable in a bind variable's name: lower-case ASCII letters and digits, every other
-/// character `_`.
-pub(super) fn bind_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// Adds `e`, an expression of at most one table, to that table's query and to `cols` as a
-/// hidden column, and returns its index there; marks a LEFT JOINed table whose NULL row it
-/// needs (`null_rows`). An expression of several tables is refused as `why`.
-fn hidden_column(
-    e: &Expr,
-    uses: &[Unit],
-    queries: &mut [TableQuery],
-    cols: &mut Vec<(usize, usize)>,
-    null_rows: &mut [bool],
-    why: &str,
-) -> Result<usize> {
-    let mut read = tables_of(e, uses)?;
-    read.sort_unstable();
-    read.dedup();
-    let t = match read.as_slice() {
-        [] => 0,
-        [t] => *t,
-        _ => return Err(refuse(why)),
-    };
-    null_rows[t] |= !null_strict(e);
-    let i = queries[t].item(e.to_string());
-    if features_of_expr(e).subquery && !null_strict(e) {
-        // Its NULL row would run the subquery on one shard only.
-        return Err(refuse(why));
-    }
-    cols.push((t, i));
-    Ok(cols.len() - 1)
-}
-
 /// Plans the join as nested loops; `plan_side` plans each table's query.
 pub(super) fn plan_nested_join(
     ctx: &Context,
@@ -504,11 +361,15 @@ fn plan_in_order(
 ) -> Result<Box<dyn Primitive>> {
     let units = units(ctx, from)?;
     let uses = units.as_slice();
-    let mut queries: Vec<TableQuery> = (0..from.len()).map(|_| TableQuery::default()).collect();
+    let mut steps = Steps {
+        from,
+        uses,
+        queries: (0..from.len()).map(|_| TableQuery::default()).collect(),
+        null_rows: vec![false; from.len()],
+        computing: vec![false; from.len()],
+    };
     let mut cols = Vec::new();
     let mut computed = Vec::new();
-    // LEFT JOINed tables whose query has an item that need not be NULL over a missing row.
-    let mut null_rows = vec![false; from.len()];
     for item in &select.projection {
         if is_wildcard(item) {
             return Err(refuse("*"));
@@ -538,7 +399,7 @@ fn plan_in_order(
                 TableFactor::Table { .. } | TableFactor::Derived { .. }
             ) && !features_of_expr(e).subquery =>
             {
-                null_rows[*t] = true;
+                steps.null_rows[*t] = true;
                 *t
             }
             _ => {
@@ -552,20 +413,18 @@ fn plan_in_order(
                 continue;
             }
         };
-        queries[t].items.push(text);
-        cols.push((t, queries[t].items.len() - 1));
+        steps.queries[t].items.push(text);
+        cols.push((t, steps.queries[t].items.len() - 1));
     }
     let shown = cols.len();
     // ORDER BY expressions that are not selected: hidden columns of their table's query,
     // kept until the sort.
     let sorted = order_columns(original, &select.projection, &mut |e| {
         let why = "ORDER BY an expression of several tables not selected";
-        hidden_column(e, uses, &mut queries, &mut cols, &mut null_rows, why)
+        hidden_column(e, &mut steps, &mut cols, why)
     })?;
     let unsorted_width = cols.len();
     let mut projected = Vec::with_capacity(computed.len());
-    // Steps whose query computes a select item over earlier tables: they bind, never hash.
-    let mut computing = vec![false; from.len()];
     for (slot, e, name) in computed {
         // Arithmetic and CONCAT in vtgate (checked first: a refusal must not leave columns
         // behind); anything else in the query of the last table it reads, also COALESCE,
@@ -586,16 +445,12 @@ fn plan_in_order(
         read.sort_unstable();
         read.dedup();
         if !computable && read.len() > 1 {
-            let step = read[read.len() - 1];
-            let i = place_item(e, &name, step, from, uses, &mut queries)?;
-            null_rows[step] |= from[step].1 && !null_strict(e);
-            computing[step] = true;
-            cols[slot] = (step, i);
+            cols[slot] = steps.place_over_several(e, &name)?;
             continue;
         }
         let mut column = |x: &Expr| {
             let t = table_of(x, uses)?.ok_or_else(|| refuse(&format!("column {x}")))?;
-            let i = queries[t].item(x.to_string());
+            let i = steps.queries[t].item(x.to_string());
             cols.push((t, i));
             Ok(cols.len() - 1)
         };
@@ -627,9 +482,9 @@ fn plan_in_order(
     // Conditions on a LEFT JOINed table run over the joined rows, on
     // hidden columns after the selected and computed ones.
     let selected = cols.len();
-    let filter = after_join(&late, &|e| tables_of(e, uses), &mut |e| {
+    let filter = after_join(&late, &mut |e| {
         let why = "WHERE on a LEFT JOINed table";
-        hidden_column(e, uses, &mut queries, &mut cols, &mut null_rows, why)
+        hidden_column(e, &mut steps, &mut cols, why)
     })?;
     for (k, (_, left, on)) in from.iter().enumerate() {
         for c in conjuncts(*on) {
@@ -655,7 +510,7 @@ fn plan_in_order(
     let mut hash_keys = Vec::with_capacity(from.len());
     for (k, (factor, _, _)) in from.iter().enumerate() {
         let wanted = k > 0
-            && !computing[k]
+            && !steps.computing[k]
             && original.locks.is_empty()
             && (ctx.options.allow_hash_join || computed_derived(factor));
         let conds: Vec<&Expr> = placed
@@ -674,7 +529,7 @@ fn plan_in_order(
             .as_ref()
             .is_some_and(|h| std::ptr::eq(h.cond, *c));
         if !hashed {
-            place_condition(c, *step, uses, &mut queries);
+            place_condition(c, *step, uses, &mut steps.queries);
         }
     }
     // The key columns of each hash join: (left table, its item), right item.
@@ -684,33 +539,33 @@ fn plan_in_order(
         .map(|(k, h)| {
             h.as_ref().map(|h| {
                 let (t, e) = h.left;
-                let li = queries[t].item(e.to_string());
-                let ri = queries[k].item(h.right.to_string());
+                let li = steps.queries[t].item(e.to_string());
+                let ri = steps.queries[k].item(h.right.to_string());
                 (t, li, ri, h.cond.to_string())
             })
         })
         .collect();
     // Offsets of each table's columns in the concatenated rows.
-    let mut offsets = Vec::with_capacity(queries.len());
+    let mut offsets = Vec::with_capacity(steps.queries.len());
     let mut width = 0;
-    for q in &queries {
+    for q in &steps.queries {
         offsets.push(width);
         width += q.items.len();
     }
     // Each table's query locks the rows it reads, as the join would.
     let locks: String = original.locks.iter().map(|l| format!(" {l}")).collect();
-    let mut plan = plan_side(ctx, &queries[0].sql(from[0].0, &locks))?;
-    for k in 1..queries.len() {
-        let last = k == queries.len() - 1;
-        let right = plan_side(ctx, &queries[k].sql(from[k].0, &locks))?;
-        let with_row = null_rows[k] && from[k].1;
+    let mut plan = plan_side(ctx, &steps.queries[0].sql(from[0].0, &locks))?;
+    for k in 1..steps.queries.len() {
+        let last = k == steps.queries.len() - 1;
+        let right = plan_side(ctx, &steps.queries[k].sql(from[k].0, &locks))?;
+        let with_row = steps.null_rows[k] && from[k].1;
         let null_row = NullRow {
             query: if with_row {
-                Some(null_row_route(ctx, from[k].0, &queries[k].items)?)
+                Some(null_row_route(ctx, from[k].0, &steps.queries[k].items)?)
             } else {
                 None
             },
-            per_row: with_row && computing[k],
+            per_row: with_row && steps.computing[k],
         };
         let join_cols = if last {
             cols.iter()
@@ -725,11 +580,11 @@ fn plan_in_order(
         } else {
             (0..offsets[k])
                 .map(JoinColumn::Left)
-                .chain((0..queries[k].items.len()).map(JoinColumn::Right))
+                .chain((0..steps.queries[k].items.len()).map(JoinColumn::Right))
                 .collect()
         };
         let vars_of = |typed: bool| {
-            queries[k]
+            steps.queries[k]
                 .vars
                 .iter()
                 .filter(|v| v.3 == typed)

@@ -85,7 +85,7 @@ impl VisitorMut for Binder<'_> {
             self.error = true;
             return ControlFlow::Break(());
         }
-        let name = super::nested_join::bind_safe(&format!("{}_{}", ids[0].value, ids[1].value));
+        let name = super::join_steps::bind_safe(&format!("{}_{}", ids[0].value, ids[1].value));
         if !self.vars.iter().any(|(n, _)| *n == name) {
             self.vars.push((name.clone(), e.clone()));
         }

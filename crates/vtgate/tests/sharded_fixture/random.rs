@@ -436,6 +436,19 @@ fn condition(rng: &mut Rng, from: &From) -> Option<String> {
             _ => p,
         });
     }
+    if rng.chance(10) {
+        // Two columns, often of two tables (over a LEFT JOIN: filtered over the joined rows).
+        let kind = *rng.pick(&[Kind::Int, Kind::Dec, Kind::Text]);
+        let (a, b) = (
+            column_of(rng, from, kind).sql,
+            column_of(rng, from, kind).sql,
+        );
+        parts.push(match rng.below(3) {
+            0 => format!("{a} <= {b}"),
+            1 => format!("not ({a} = {b})"),
+            _ => format!("coalesce({a}, {b}) is not null"),
+        });
+    }
     parts.extend(from.bound.map(String::from));
     (!parts.is_empty()).then(|| parts.join(" and "))
 }
@@ -802,11 +815,15 @@ fn select(rng: &mut Rng) -> Query {
                 Some((_, alias)) => alias.to_string(),
                 None => item.clone(),
             };
-            // Some of the items first, then what makes the order total.
+            // Some of the items first (or an expression not selected), then what makes the
+            // order total.
             for item in &items {
                 if rng.chance(50) {
                     order.push(format!("{} {}", key(item), dir(rng)));
                 }
+            }
+            if !distinct && rng.chance(15) {
+                order.push(format!("{} {}", expression_of_two(rng, from), dir(rng)));
             }
             if distinct {
                 order.extend(items.iter().map(|i| format!("{} {}", key(i), dir(rng))));
