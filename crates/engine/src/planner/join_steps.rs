@@ -97,8 +97,8 @@ fn bind_earlier(
 /// table it reads, `step`, with the earlier tables' columns bound as values of their
 /// columns' types: MariaDB evaluates any expression there as over the joined row (Vitess
 /// pushes such an expression to the join's right side the same way). Returns the item's
-/// index in that query. Refused for a table computed in vtgate or joined by hashing (no
-/// variables reach it) and for subqueries.
+/// index in that query. Refused for a table computed in vtgate (no variables reach it) and
+/// for subqueries; the caller keeps the step from being a hash join ([`Steps::computing`]).
 fn place_item(
     e: &Expr,
     name: &str,
