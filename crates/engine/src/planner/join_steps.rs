@@ -74,13 +74,22 @@ fn bind_earlier(
 ) -> Expr {
     let mut bound = e.clone();
     let mut binds: Vec<(String, usize, String)> = Vec::new();
+    let taken = &queries[step].vars;
     let _ = sqlparser::ast::visit_expressions_mut(&mut bound, |x| {
         if let Ok(Some(t)) = table_of(x, uses) {
             if t != step {
-                let clean = bind_safe(&x.to_string());
+                let text = x.to_string();
+                let clean = bind_safe(&text);
                 let kind = if typed { "v" } else { "" };
-                let name = format!("{}_{step}_{kind}{}", clean.trim_matches('_'), binds.len());
-                binds.push((name.clone(), t, x.to_string()));
+                let mut name = format!("{}_{step}_{kind}{}", clean.trim_matches('_'), binds.len());
+                // `u.col` and a column named `u_col` read the same name: another column's
+                // variable of that name (of an earlier condition) must not be overwritten.
+                while taken.iter().any(|(n, vt, vi, _)| {
+                    *n == name && (*vt != t || queries[t].items.get(*vi) != Some(&text))
+                }) {
+                    name.push_str("_x");
+                }
+                binds.push((name.clone(), t, text));
                 *x = Expr::value(AstValue::Placeholder(format!(":{name}")));
             }
         }

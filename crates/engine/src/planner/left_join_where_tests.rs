@@ -319,3 +319,19 @@ fn left_joined_expressions_take_their_null_row_from_a_shard() {
     );
     assert_eq!(d["NullRow"]["Variant"], "Unsharded");
 }
+
+#[test]
+fn bind_variables_of_two_columns_never_share_a_name() {
+    // `u.col` and the derived table's `u_col` both make the name `u_col_2_0` at the step of
+    // `e`: the second condition's variable takes another.
+    let d = describe(
+        "select e.x from user u join (select 1 as u_col from dual) d join extra e \
+         on e.x = u.col and e.y = u_col",
+    );
+    assert_eq!(
+        d["Inputs"][1]["Query"],
+        "SELECT e.x FROM extra e WHERE e.x = :u_col_2_0 AND e.y = :u_col_2_0_x"
+    );
+    assert_eq!(d["JoinVars"]["u_col_2_0"], 0);
+    assert_eq!(d["JoinVars"]["u_col_2_0_x"], 1);
+}
