@@ -477,7 +477,7 @@ mod tests {
     }
 
     fn vars() -> BindVars {
-        let mut v = BindVars::new();
+        let mut v = BindVars::default();
         v.insert("id".into(), BindValue::Int64(7));
         v.insert("s".into(), BindValue::VarChar(b"a'b".to_vec()));
         v.insert(

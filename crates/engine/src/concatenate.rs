@@ -304,7 +304,7 @@ mod tests {
         let c = Concatenate {
             inputs: vec![route("a"), route("b")],
         };
-        let r = c.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = c.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(r.fields[0].name, "id");
         let s = |x: &str| Some(x.to_string());
         assert_eq!(rows_of(&r), vec![vec![s("2")], vec![s("1")], vec![None]]);
@@ -312,7 +312,7 @@ mod tests {
         let c = Concatenate {
             inputs: vec![route("a"), route("c")],
         };
-        let r = c.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = c.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(
             (
                 r.fields[0].name.as_str(),
@@ -341,7 +341,7 @@ mod tests {
         let c = Concatenate {
             inputs: vec![route("a"), route("b")],
         };
-        let e = c.execute(&vc, &BindVars::new()).await.unwrap_err();
+        let e = c.execute(&vc, &BindVars::default()).await.unwrap_err();
         assert!(e.to_string().starts_with("VT12001"), "{e}");
     }
 
@@ -381,7 +381,7 @@ mod tests {
         let c = Concatenate {
             inputs: vec![route("a"), route("b"), route("c")],
         };
-        let r = c.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = c.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(
             (r.fields[0].r#type, r.fields[0].decimals),
             (Type::Decimal as i32, 3)
@@ -411,7 +411,7 @@ mod tests {
         let c = Concatenate {
             inputs: vec![route("a"), route("b")],
         };
-        let r = c.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = c.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(r.fields[0].r#type, Type::Varchar as i32);
         assert_eq!(r.fields[0].column_length, 80);
         assert_eq!(r.rows.len(), 2);

@@ -103,7 +103,7 @@ mod tests {
                 "fq".into(),
             )),
         };
-        let r = d.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = d.execute(&vc, &BindVars::default()).await.unwrap();
         let s = |x: &str| Some(x.to_string());
         assert_eq!(
             rows_of(&r),
@@ -117,7 +117,7 @@ mod tests {
         let mut small = vc;
         small.max_rows = 5;
         assert!(matches!(
-            d.execute(&small, &BindVars::new()).await,
+            d.execute(&small, &BindVars::default()).await,
             Err(EngineError::RowLimit(5))
         ));
     }
@@ -145,7 +145,7 @@ mod tests {
                 "fq".into(),
             )),
         };
-        let r = d.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = d.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(r.rows.len(), 9, "{:?}", rows_of(&r));
     }
 }

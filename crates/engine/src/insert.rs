@@ -333,7 +333,7 @@ mod tests {
             vec![int(1), int(4), int(2), PlanValue::BindVar("x".into())],
             vec!["(1, 'a')", "(4, 'b')", "(2, 'c')", "(:x, 'd')"],
         );
-        let vars = BindVars::from([("x".to_string(), BindValue::Int64(6))]);
+        let vars = BindVars::from_iter([("x".to_string(), BindValue::Int64(6))]);
         i.execute(&vc, &vars).await.unwrap();
         assert_eq!(
             vc.sent(),
@@ -368,7 +368,7 @@ mod tests {
             table: "seq".into(),
             bind_names: vec!["__seq0".into(), "__seq1".into()],
         });
-        let r = i.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = i.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(r.insert_id, 3);
         assert_eq!(
             vc.sent(),
@@ -398,7 +398,7 @@ mod tests {
             vec![int(1), PlanValue::Literal(BindValue::Null)],
             vec!["(1, 'a')", "(null, 'b')"],
         );
-        let e = i.execute(&vc, &BindVars::new()).await.unwrap_err();
+        let e = i.execute(&vc, &BindVars::default()).await.unwrap_err();
         assert_eq!(e.to_string(), "could not map [null] to a keyspace id");
         assert!(vc.sent().is_empty());
     }
@@ -415,7 +415,7 @@ mod tests {
             vec![int(1), int(4)],
         ];
         // The first column's hash leads the keyspace id: hash(1) = 0x166b..., hash(4) = 0xd2fd...
-        i.execute(&vc, &BindVars::new()).await.unwrap();
+        i.execute(&vc, &BindVars::default()).await.unwrap();
         let sent: Vec<(String, String)> = vc.sent();
         assert_eq!(sent.len(), 2);
         assert!(sent[0].0 == "-80" && sent[0].1.contains("(1, 1), (1, 4)"));
@@ -423,7 +423,7 @@ mod tests {
         let vc = FakeVCursor::new("ks", &["-80", "80-"]);
         i.values = vec![vec![int(1), PlanValue::Literal(BindValue::Null)]];
         i.rows = vec!["(1, null)".into()];
-        let e = i.execute(&vc, &BindVars::new()).await.unwrap_err();
+        let e = i.execute(&vc, &BindVars::default()).await.unwrap_err();
         assert_eq!(e.to_string(), "could not map [1, null] to a keyspace id");
         assert!(vc.sent().is_empty());
     }

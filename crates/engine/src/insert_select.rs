@@ -273,7 +273,7 @@ mod tests {
                 ),
             );
         insert_select("main")
-            .execute(&vc, &BindVars::new())
+            .execute(&vc, &BindVars::default())
             .await
             .unwrap();
         let sent = vc.sent();
@@ -311,7 +311,7 @@ mod tests {
             sequence_keyspace: "main".into(),
             sequence_table: "seq".into(),
         });
-        let r = p.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = p.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(r.insert_id, 40);
         let rows: Vec<String> = vc.sent().into_iter().skip(1).map(|(_, q)| q).collect();
         assert!(rows.iter().any(|q| q.contains("('a', 40)")), "{rows:?}");
@@ -331,7 +331,7 @@ mod tests {
                 ),
             );
         assert!(insert_select("main")
-            .execute(&vc, &BindVars::new())
+            .execute(&vc, &BindVars::default())
             .await
             .is_err());
         let vc = FakeVCursor::new("ks", &["-80", "80-"])
@@ -342,7 +342,7 @@ mod tests {
                 result(&[field("a", Type::Int64)], &[&[Some("1")]]),
             );
         let e = insert_select("main")
-            .execute(&vc, &BindVars::new())
+            .execute(&vc, &BindVars::default())
             .await
             .unwrap_err();
         assert_eq!(e.errno(), 1136);

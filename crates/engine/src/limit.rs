@@ -130,7 +130,7 @@ mod tests {
             offset: Some(lit(1)),
             input: input(),
         };
-        let r = l.execute(&vc(), &BindVars::new()).await.unwrap();
+        let r = l.execute(&vc(), &BindVars::default()).await.unwrap();
         assert_eq!(
             rows_of(&r),
             vec![vec![Some("2".to_string())], vec![Some("3".to_string())]]
@@ -141,7 +141,7 @@ mod tests {
             input: input(),
         };
         assert!(l
-            .execute(&vc(), &BindVars::new())
+            .execute(&vc(), &BindVars::default())
             .await
             .unwrap()
             .rows
@@ -160,7 +160,7 @@ mod tests {
             offset: Some(PlanValue::BindVar("o".into())),
             input: bound_input,
         };
-        let vars = BindVars::from([
+        let vars = BindVars::from_iter([
             ("n".to_string(), BindValue::Int64(3)),
             ("o".to_string(), BindValue::Int64(1)),
         ]);

@@ -99,7 +99,8 @@ async fn run(vc: &dyn VCursor, sql: &str, order: CommitOrder) -> Result<QueryRes
     let stmt = sql::parse::parse(sql)
         .map_err(|e| EngineError::BadResult(format!("lookup query {sql}: {}", e.message())))?;
     let plan = crate::planner::plan(&stmt, vc.vschema()?, None)?;
-    plan.execute(&Ordered { vc, order }, &BindVars::new()).await
+    plan.execute(&Ordered { vc, order }, &BindVars::default())
+        .await
 }
 
 impl Lookup {

@@ -101,7 +101,7 @@ mod tests {
 
     #[tokio::test]
     async fn sorts_everything_stably() {
-        let r = sort().execute(&vc(), &BindVars::new()).await.unwrap();
+        let r = sort().execute(&vc(), &BindVars::default()).await.unwrap();
         let names: Vec<_> = rows_of(&r)
             .into_iter()
             .map(|row| row[0].clone().unwrap())
@@ -113,7 +113,7 @@ mod tests {
     async fn refuses_more_rows_than_allowed() {
         let mut vc = vc();
         vc.max_rows = 3;
-        let e = sort().execute(&vc, &BindVars::new()).await.unwrap_err();
+        let e = sort().execute(&vc, &BindVars::default()).await.unwrap_err();
         assert_eq!(
             e.to_string(),
             "in-memory row count exceeded allowed limit of 3"

@@ -126,7 +126,7 @@ mod tests {
                 Some("x = :vtg2".into()),
             ],
         };
-        let vars = BindVars::from([
+        let vars = BindVars::from_iter([
             ("vtg1".to_string(), BindValue::VarChar(b"a'b".to_vec())),
             ("vtx1".to_string(), BindValue::Int64(55)),
         ]);

@@ -309,7 +309,7 @@ mod tests {
             vars: vec![("n".into(), 0)],
             distinct: false,
         };
-        let r = cte.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = cte.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(
             rows_of(&r),
             vec![
@@ -343,7 +343,7 @@ mod tests {
             vars: vec![("n".into(), 0)],
             distinct: true,
         };
-        let r = cte.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = cte.execute(&vc, &BindVars::default()).await.unwrap();
         let values: Vec<Option<String>> =
             rows_of(&r).into_iter().map(|mut r| r.remove(0)).collect();
         assert_eq!(

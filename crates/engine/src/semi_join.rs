@@ -123,7 +123,7 @@ mod tests {
             block: 1,
             drop_block: true,
         };
-        let r = p.execute(&vc, &BindVars::new()).await.unwrap();
+        let r = p.execute(&vc, &BindVars::default()).await.unwrap();
         let sent: Vec<String> = vc.sent().into_iter().map(|(_, q)| q).collect();
         assert_eq!(
             sent[1..],

@@ -135,13 +135,13 @@ mod tests {
     async fn in_lists_and_flags_are_bound() {
         let outer = "select * from t where (:__sq_has_values1 = 1 and y in (:__sq1))";
         let (vc, p) = pullout(PulloutOpcode::In, outer, &[&[Some("3")], &[None]]);
-        p.execute(&vc, &BindVars::new()).await.unwrap();
+        p.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(
             vc.sent()[1].1,
             "select * from t where (1 = 1 and y in (3, null))"
         );
         let (vc, p) = pullout(PulloutOpcode::In, outer, &[]);
-        p.execute(&vc, &BindVars::new()).await.unwrap();
+        p.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(
             vc.sent()[1].1,
             "select * from t where (0 = 1 and y in (NULL))"
@@ -152,10 +152,10 @@ mod tests {
     async fn scalar_values_allow_at_most_one_row() {
         let outer = "select * from t where y = :__sq1";
         let (vc, p) = pullout(PulloutOpcode::Value, outer, &[]);
-        p.execute(&vc, &BindVars::new()).await.unwrap();
+        p.execute(&vc, &BindVars::default()).await.unwrap();
         assert_eq!(vc.sent()[1].1, "select * from t where y = null");
         let (vc, p) = pullout(PulloutOpcode::Value, outer, &[&[Some("1")], &[Some("2")]]);
-        let e = p.execute(&vc, &BindVars::new()).await.unwrap_err();
+        let e = p.execute(&vc, &BindVars::default()).await.unwrap_err();
         assert_eq!(e.to_string(), "Subquery returns more than 1 row");
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// Bind variables by name (without the leading `:`).
-pub type BindVars = HashMap<String, BindValue>;
+pub type BindVars = HashMap<String, BindValue, foldhash::fast::RandomState>;
 
 /// A bind variable value, typed as Vitess's `querypb.BindVariable`.
 #[derive(Debug, Clone, PartialEq)]

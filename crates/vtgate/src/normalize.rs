@@ -36,20 +36,115 @@ pub struct Normalized {
     pub vars: BindVars,
 }
 
+/// A literal [`normalize`] takes out.
+struct Picked {
+    /// Its token's index.
+    token: usize,
+    value: BindValue,
+    /// Whether it may share its bind variable with an equal literal.
+    shares: bool,
+    /// The number of its bind variable (`:vtg<var>`).
+    var: usize,
+}
+
 /// Literals longer than this (in the statement's text) never share a bind variable, as in
 /// Vitess.
 const MAX_SHARED_LEN: usize = 256;
 
 /// Words that may follow a normalised operand.
-const ENDS_OPERAND: &[&str] = &[
-    "and", "or", "xor", "order", "group", "limit", "having", "union", "for", "lock", "window",
-];
+fn ends_operand(word: &str) -> bool {
+    matches!(
+        lowercase(word).as_ref().map(Lowercase::as_bytes),
+        Some(
+            b"and"
+                | b"or"
+                | b"xor"
+                | b"order"
+                | b"group"
+                | b"limit"
+                | b"having"
+                | b"union"
+                | b"for"
+                | b"lock"
+                | b"window"
+        )
+    )
+}
 
 /// Words that start a clause other than WHERE.
-const OTHER_CLAUSE: &[&str] = &[
-    "select", "from", "group", "having", "order", "limit", "set", "on", "using", "union", "join",
-    "into", "values", "window", "for", "lock", "case", "when", "then", "else",
-];
+fn other_clause(word: &str) -> bool {
+    matches!(
+        lowercase(word).as_ref().map(Lowercase::as_bytes),
+        Some(
+            b"select"
+                | b"from"
+                | b"group"
+                | b"having"
+                | b"order"
+                | b"limit"
+                | b"set"
+                | b"on"
+                | b"using"
+                | b"union"
+                | b"join"
+                | b"into"
+                | b"values"
+                | b"window"
+                | b"for"
+                | b"lock"
+                | b"case"
+                | b"when"
+                | b"then"
+                | b"else"
+        )
+    )
+}
+
+/// A short word in ASCII lower case, on the stack: every word of a statement is checked
+/// against the keyword lists above, once per statement on the planner path, so that check
+/// is one copy and one `match` rather than a comparison with each listed word.
+struct Lowercase {
+    buf: [u8; 8],
+    len: usize,
+}
+
+impl Lowercase {
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// `word` lower-cased, when it is no longer than any listed keyword.
+fn lowercase(word: &str) -> Option<Lowercase> {
+    let bytes = word.as_bytes();
+    let mut buf = [0u8; 8];
+    buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    buf.make_ascii_lowercase();
+    Some(Lowercase {
+        buf,
+        len: bytes.len(),
+    })
+}
+
+/// `prefix` followed by the decimal digits of `n`: a bind variable's name, made without
+/// the formatting machinery (once per literal of every statement on the planner path).
+fn var_name(prefix: &str, n: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut name = String::with_capacity(prefix.len() + digits.len() - at);
+    name.push_str(prefix);
+    name.extend(digits[at..].iter().map(|&d| char::from(d)));
+    name
+}
 
 /// The statement with its comparable literals replaced by bind variables, or `None` when it
 /// has none (or is not a SELECT, UPDATE or DELETE, or already uses `:vtg` names).
@@ -80,9 +175,7 @@ pub fn normalize(sql: &str) -> Option<Normalized> {
     // Parenthesis depth of each open `IN (` list.
     let mut in_lists: Vec<usize> = Vec::new();
     let mut depth = 0usize;
-    let mut picked: Vec<(usize, BindValue)> = Vec::new();
-    // Whether each picked literal may share its bind variable with an equal one.
-    let mut shareable: Vec<bool> = Vec::new();
+    let mut picked: Vec<Picked> = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         match t.kind {
             Kind::Punct if text(t) == "(" => {
@@ -106,7 +199,7 @@ pub fn normalize(sql: &str) -> Option<Normalized> {
                 in_where = true;
                 continue;
             }
-            Kind::Word if OTHER_CLAUSE.iter().any(|w| text(t).eq_ignore_ascii_case(w)) => {
+            Kind::Word if other_clause(text(t)) => {
                 in_where = false;
                 continue;
             }
@@ -129,8 +222,7 @@ pub fn normalize(sql: &str) -> Option<Normalized> {
                 None => true,
                 Some(n) => {
                     (n.kind == Kind::Punct && matches!(text(n), ")" | ";"))
-                        || (n.kind == Kind::Word
-                            && ENDS_OPERAND.iter().any(|w| text(n).eq_ignore_ascii_case(w)))
+                        || (n.kind == Kind::Word && ends_operand(text(n)))
                 }
             };
             before && ends
@@ -141,36 +233,45 @@ pub fn normalize(sql: &str) -> Option<Normalized> {
             } else {
                 compared && compares_column(sql, &toks, i)
             };
-            picked.push((i, value));
-            shareable.push(shares && t.end - t.start <= MAX_SHARED_LEN);
+            picked.push(Picked {
+                token: i,
+                value,
+                shares: shares && t.end - t.start <= MAX_SHARED_LEN,
+                var: 0,
+            });
         }
     }
     if picked.is_empty() {
         return None;
     }
+    // Number the variables: a shareable literal takes the number of an equal one before it.
+    let mut count = 0;
+    for k in 0..picked.len() {
+        let (before, this) = picked.split_at_mut(k);
+        let this = &mut this[0];
+        this.var = this
+            .shares
+            .then(|| before.iter().find(|p| p.shares && p.value == this.value))
+            .flatten()
+            .map_or_else(
+                || {
+                    count += 1;
+                    count
+                },
+                |p| p.var,
+            );
+    }
     let mut out = String::with_capacity(sql.len() + picked.len() * 4);
-    let mut vars = BindVars::with_capacity(picked.len());
+    let mut vars = BindVars::with_capacity_and_hasher(count, Default::default());
     let mut copied = 0;
-    // The shared variables so far: value and name.
-    let mut shared: Vec<(BindValue, String)> = Vec::new();
-    for ((i, value), shares) in picked.into_iter().zip(shareable) {
-        let t = toks[i];
+    for p in picked {
+        let t = toks[p.token];
+        let name = var_name(PREFIX, p.var);
         out.push_str(&sql[copied..t.start]);
         out.push(':');
-        copied = t.end;
-        if let Some((_, name)) = shares
-            .then(|| shared.iter().find(|(v, _)| *v == value))
-            .flatten()
-        {
-            out.push_str(name);
-            continue;
-        }
-        let name = format!("{PREFIX}{}", vars.len() + 1);
         out.push_str(&name);
-        if shares {
-            shared.push((value.clone(), name.clone()));
-        }
-        vars.insert(name, value);
+        copied = t.end;
+        vars.entry(name).or_insert(p.value);
     }
     out.push_str(&sql[copied..]);
     Some(Normalized { sql: out, vars })
@@ -189,12 +290,16 @@ const HEX_PREFIX: &str = "vtx";
 /// `0x37`), and routing sees a value it knows not to map (`engine::bind::routing_value`).
 /// Unlike [`normalize`], every such literal is taken, wherever it stands.
 pub fn hex_numbers(sql: String) -> (String, BindVars) {
-    if !(sql.contains("0x") || sql.contains("0b")) || sql.contains(":vtx") {
-        return (sql, BindVars::new());
+    let mentions = sql
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'0' && matches!(w[1], b'x' | b'b'));
+    if !mentions || sql.contains(":vtx") {
+        return (sql, BindVars::default());
     }
     let b = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
-    let mut vars = BindVars::new();
+    let mut vars = BindVars::default();
     let mut copied = 0;
     for t in tokens(&sql) {
         // `t.0x37` names a column.
@@ -202,7 +307,7 @@ pub fn hex_numbers(sql: String) -> (String, BindVars) {
         let Some(value) = hex_or_bit_number(&sql, &t).filter(|_| !qualified) else {
             continue;
         };
-        let name = format!("{HEX_PREFIX}{}", vars.len() + 1);
+        let name = var_name(HEX_PREFIX, vars.len() + 1);
         out.push_str(&sql[copied..t.start]);
         out.push(':');
         out.push_str(&name);
@@ -321,7 +426,7 @@ const NOT_COLUMNS: &[&str] = &["end", "null", "true", "false", "unknown"];
 
 /// Whether token `i` is a bound of `BETWEEN x AND y` whose other bound is (or will be) a
 /// plain literal too.
-fn after_between(sql: &str, toks: &[Token], i: usize, picked: &[(usize, BindValue)]) -> bool {
+fn after_between(sql: &str, toks: &[Token], i: usize, picked: &[Picked]) -> bool {
     let word = |k: usize, w: &str| {
         toks.get(k)
             .is_some_and(|t| t.kind == Kind::Word && sql[t.start..t.end].eq_ignore_ascii_case(w))
@@ -332,7 +437,7 @@ fn after_between(sql: &str, toks: &[Token], i: usize, picked: &[(usize, BindValu
     i >= 3
         && word(i - 1, "and")
         && word(i - 3, "between")
-        && picked.iter().any(|(k, _)| *k == i - 2)
+        && picked.iter().any(|p| p.token == i - 2)
 }
 
 #[cfg(test)]
@@ -462,6 +567,15 @@ mod tests {
     }
 
     #[test]
+    fn keywords_and_names() {
+        assert!(other_clause("FROM") && other_clause("Values") && !other_clause("where"));
+        assert!(ends_operand("ORDER") && !ends_operand("orders") && !ends_operand("longerword"));
+        assert_eq!(var_name("vtg", 1), "vtg1");
+        assert_eq!(var_name("vtx", 1230), "vtx1230");
+        assert_eq!(var_name("v", usize::MAX), format!("v{}", usize::MAX));
+    }
+
+    #[test]
     fn hex_and_bit_numbers_become_bind_variables_wherever_they_stand() {
         let (sql, vars) = hex_numbers(
             "select 0x41 + 0, t.0x1 from t where a = 0x37 and b in (0b101, '0x9') /* 0x5 */".into(),
@@ -478,7 +592,10 @@ mod tests {
             "select * from t where a = :vtx1 and b = 0x1",
             "select `0x37` from t",
         ] {
-            assert_eq!(hex_numbers(sql.into()), (sql.to_string(), BindVars::new()));
+            assert_eq!(
+                hex_numbers(sql.into()),
+                (sql.to_string(), BindVars::default())
+            );
         }
     }
 }

@@ -103,7 +103,7 @@ async fn grouped_partials_merge() {
         hidden_columns: 1,
         input: scatter(&[0]),
     };
-    let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = agg.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(r.fields.len(), 6);
     assert_eq!(r.fields[5].name, "avg(x)");
     assert_eq!(r.fields[5].decimals, 4);
@@ -156,7 +156,7 @@ async fn scalar_aggregate_of_nothing_is_one_row() {
         hidden_columns: 0,
         input: Box::new(r),
     };
-    let out = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    let out = agg.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(texts(&out), vec![vec![s("0"), None]]);
 }
 
@@ -189,7 +189,7 @@ async fn count_distinct_over_sorted_values() {
         hidden_columns: 0,
         input: scatter(&[0, 1]),
     };
-    let out = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    let out = agg.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(out.fields[1].r#type, Type::Int64 as i32);
     assert_eq!(
         texts(&out),
@@ -240,7 +240,7 @@ async fn raw_rows_count_a_second_distinct_in_a_set_and_concatenate_distinct_valu
         hidden_columns: 0,
         input: scatter(&[0, 1]),
     };
-    let out = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    let out = agg.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(out.fields[2].r#type, Type::Int64 as i32);
     // SUM of integers is DECIMAL.
     assert_eq!(out.fields[4].r#type, Type::Decimal as i32);
@@ -299,7 +299,7 @@ async fn sum_distinct_adds_each_value_once_and_refuses_float() {
             hidden_columns: 0,
             input: scatter(&[0]),
         };
-        agg.execute(&vc, &BindVars::new()).await
+        agg.execute(&vc, &BindVars::default()).await
     };
     let out = run(Type::Int32).await.unwrap();
     assert_eq!(out.fields[1].r#type, Type::Decimal as i32);
@@ -339,7 +339,7 @@ async fn group_concat_partials_join_with_the_separator() {
         hidden_columns: 0,
         input: scatter(&[0]),
     };
-    let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = agg.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(r.fields[1].r#type(), Type::Text);
     // NULL partials (no non-NULL value on that shard) add nothing; empty
     // strings are values, so two of them still get a separator.
@@ -354,13 +354,13 @@ async fn group_concat_partials_join_with_the_separator() {
     );
     // One byte short of "1; 2; 3": refused, where MySQL would cut the value.
     vc.group_concat_max_len = 6;
-    let e = agg.execute(&vc, &BindVars::new()).await.unwrap_err();
+    let e = agg.execute(&vc, &BindVars::default()).await.unwrap_err();
     assert!(
         e.to_string().contains("group_concat_max_len (6 bytes)"),
         "{e}"
     );
     vc.group_concat_max_len = 7;
-    assert!(agg.execute(&vc, &BindVars::new()).await.is_ok());
+    assert!(agg.execute(&vc, &BindVars::default()).await.is_ok());
 }
 
 #[tokio::test]
@@ -380,7 +380,7 @@ async fn group_concat_of_raw_numbers_is_refused() {
         hidden_columns: 0,
         input: scatter(&[]),
     };
-    let e = agg.execute(&vc, &BindVars::new()).await.unwrap_err();
+    let e = agg.execute(&vc, &BindVars::default()).await.unwrap_err();
     assert!(e.to_string().starts_with("VT12001"), "{e}");
 }
 
@@ -412,20 +412,20 @@ async fn any_value_comes_from_a_shard_that_counted_rows() {
         &[&[None, Some("0"), Some("0")]],
         &[&[Some("bob"), Some("2"), Some("2")]],
     );
-    let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = agg.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(texts(&r), vec![vec![s("bob"), s("2")]]);
     // A matched row whose value is NULL is taken as NULL.
     let vc = run(
         &[&[None, Some("1"), Some("1")]],
         &[&[Some("bob"), Some("2"), Some("2")]],
     );
-    let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = agg.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(texts(&r), vec![vec![None, s("3")]]);
     // No rows anywhere: NULL, 0.
     let vc = run(
         &[&[None, Some("0"), Some("0")]],
         &[&[None, Some("0"), Some("0")]],
     );
-    let r = agg.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = agg.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(texts(&r), vec![vec![None, s("0")]]);
 }

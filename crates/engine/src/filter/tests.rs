@@ -35,7 +35,7 @@ async fn run(predicate: Predicate, hidden: usize) -> Vec<Vec<Option<String>>> {
             "fq".into(),
         )),
     };
-    let r = filter.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = filter.execute(&vc, &BindVars::default()).await.unwrap();
     rows_of(&r)
 }
 
@@ -102,7 +102,10 @@ async fn numbers_and_text_compare_as_doubles() {
     let rows: &[&[Option<&str>]] = &[&[Some("a")], &[Some("1")], &[Some(" 1.0x")], &[Some("2")]];
     let vc = FakeVCursor::new("ks", &["0"]).result("ks", "0", result(&f, rows));
     let eq = Predicate::Compare(Operand::Column(0), CmpOp::Eq, lit(BindValue::Int64(1)));
-    let r = filter_on(eq).execute(&vc, &BindVars::new()).await.unwrap();
+    let r = filter_on(eq)
+        .execute(&vc, &BindVars::default())
+        .await
+        .unwrap();
     assert_eq!(
         names(rows_of(&r)),
         vec![Some("1".into()), Some(" 1.0x".into())]
@@ -115,7 +118,10 @@ async fn numbers_and_text_compare_as_doubles() {
         CmpOp::Gt,
         lit(BindValue::VarChar(b"5.5e0".to_vec())),
     );
-    let r = filter_on(gt).execute(&vc, &BindVars::new()).await.unwrap();
+    let r = filter_on(gt)
+        .execute(&vc, &BindVars::default())
+        .await
+        .unwrap();
     assert_eq!(names(rows_of(&r)), vec![Some("6".into())]);
     // A hex literal next to a number is a BIGINT UNSIGNED: 0x5 is 5.
     let hex = Predicate::Compare(
@@ -123,14 +129,20 @@ async fn numbers_and_text_compare_as_doubles() {
         CmpOp::Ge,
         lit(BindValue::HexNum("5".into())),
     );
-    let r = filter_on(hex).execute(&vc, &BindVars::new()).await.unwrap();
+    let r = filter_on(hex)
+        .execute(&vc, &BindVars::default())
+        .await
+        .unwrap();
     assert_eq!(names(rows_of(&r)), vec![Some("5".into()), Some("6".into())]);
     let abc = Predicate::Compare(
         Operand::Column(0),
         CmpOp::Eq,
         lit(BindValue::VarChar(b"abc".to_vec())),
     );
-    let r = filter_on(abc).execute(&vc, &BindVars::new()).await.unwrap();
+    let r = filter_on(abc)
+        .execute(&vc, &BindVars::default())
+        .await
+        .unwrap();
     assert_eq!(names(rows_of(&r)), vec![Some("0".into())]);
 }
 
@@ -140,7 +152,7 @@ async fn temporal_values_with_numbers_are_refused() {
     let vc = FakeVCursor::new("ks", &["0"]).result("ks", "0", result(&f, &[&[Some("10:00:00")]]));
     let eq = Predicate::Compare(Operand::Column(0), CmpOp::Eq, lit(BindValue::Int64(1)));
     let e = filter_on(eq)
-        .execute(&vc, &BindVars::new())
+        .execute(&vc, &BindVars::default())
         .await
         .unwrap_err();
     assert!(e.to_string().starts_with("VT12001"));

@@ -46,7 +46,7 @@ fn text(f: Field, collation: u32) -> Field {
 
 async fn run(j: &HashJoin) -> Result<Vec<Vec<Option<String>>>> {
     let vc = FakeVCursor::new("ks", &["0"]);
-    let mut rows = rows_of(&j.execute(&vc, &BindVars::new()).await?);
+    let mut rows = rows_of(&j.execute(&vc, &BindVars::default()).await?);
     rows.sort();
     Ok(rows)
 }
@@ -223,7 +223,7 @@ async fn floats_are_refused_and_empty_sides_are_not() {
     let empty = result(&right.fields, &[]);
     let vc = FakeVCursor::new("ks", &["0"]);
     let r = join(true, left, empty)
-        .execute(&vc, &BindVars::new())
+        .execute(&vc, &BindVars::default())
         .await
         .unwrap();
     assert_eq!(rows_of(&r), vec![vec![s("1"), None, s("0.5")]]);
@@ -247,7 +247,7 @@ async fn right_side_counts_against_max_memory_rows() {
     let mut vc = FakeVCursor::new("ks", &["0"]);
     vc.max_rows = 2;
     let err = join(false, left, right)
-        .execute(&vc, &BindVars::new())
+        .execute(&vc, &BindVars::default())
         .await
         .unwrap_err();
     assert!(matches!(err, EngineError::RowLimit(2)), "{err}");

@@ -69,7 +69,10 @@ async fn binds_left_values_into_right_queries() {
         &[Some("y"), Some("1")],
         &[Some("z"), None],
     ]);
-    let r = join(false).execute(&vc, &BindVars::new()).await.unwrap();
+    let r = join(false)
+        .execute(&vc, &BindVars::default())
+        .await
+        .unwrap();
     let s = |x: &str| Some(x.to_string());
     assert_eq!(rows_of(&r), vec![vec![s("x"), s("n4")]]);
     assert_eq!(
@@ -95,7 +98,7 @@ async fn binds_left_values_into_right_queries() {
 #[tokio::test]
 async fn left_join_keeps_unmatched_rows() {
     let vc = vc(&[&[Some("x"), Some("4")], &[Some("y"), Some("1")]]);
-    let r = join(true).execute(&vc, &BindVars::new()).await.unwrap();
+    let r = join(true).execute(&vc, &BindVars::default()).await.unwrap();
     let s = |x: &str| Some(x.to_string());
     assert_eq!(rows_of(&r), vec![vec![s("x"), s("n4")], vec![s("y"), None]]);
     let d = join(true).description().to_json();
@@ -130,7 +133,7 @@ async fn left_join_fills_unmatched_rows_from_the_null_row_once() {
         ))),
         per_row: false,
     };
-    let r = j.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = j.execute(&vc, &BindVars::default()).await.unwrap();
     let s = |x: &str| Some(x.to_string());
     assert_eq!(
         rows_of(&r),
@@ -148,7 +151,10 @@ async fn left_join_fills_unmatched_rows_from_the_null_row_once() {
 #[tokio::test]
 async fn empty_left_still_has_fields() {
     let vc = vc(&[]);
-    let r = join(false).execute(&vc, &BindVars::new()).await.unwrap();
+    let r = join(false)
+        .execute(&vc, &BindVars::default())
+        .await
+        .unwrap();
     assert!(r.rows.is_empty());
     assert_eq!(r.fields.len(), 2);
 }

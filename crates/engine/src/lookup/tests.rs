@@ -72,7 +72,7 @@ fn ksid_row(name: &str, hex: &str) -> proto::query::QueryResult {
 async fn run(vc: &FakeVCursor, sql: &str) -> crate::Result<proto::query::QueryResult> {
     let stmt = sql::parse::parse(sql).unwrap();
     let p = plan(&stmt, vc.vschema.as_ref().unwrap(), Some("user"))?;
-    p.execute(vc, &BindVars::new()).await
+    p.execute(vc, &BindVars::default()).await
 }
 
 fn sent(vc: &FakeVCursor) -> Vec<String> {

@@ -172,7 +172,7 @@ async fn run_merged(sql: &str, value: BindValue) -> crate::error::Result<Vec<Str
     let vc = FakeVCursor::new("user", &["-80", "80-"])
         .result("user", "-80", result(&f, &[&[Some("0")]]))
         .result("user", "80-", result(&f, &[&[Some("0")]]));
-    let vars: BindVars = [("v".to_string(), value)].into();
+    let vars = BindVars::from_iter([("v".to_string(), value)]);
     let r = p.execute(&vc, &vars).await?;
     assert_eq!(r.rows.len(), 1, "{sql}: one shard's answer");
     Ok(vc.sent().into_iter().map(|(shard, _)| shard).collect())
@@ -202,7 +202,7 @@ async fn tables_joined_on_vindex_columns_keep_the_pushed_join() {
     assert_eq!(d["Variant"], "EqualUnique", "{d}");
     let p = planned_plan(sql).unwrap();
     let vc = FakeVCursor::new("user", &["-80", "80-"]);
-    let vars: BindVars = [("v".to_string(), BindValue::VarChar(b"4abc".to_vec()))].into();
+    let vars = BindVars::from_iter([("v".to_string(), BindValue::VarChar(b"4abc".to_vec()))]);
     p.execute(&vc, &vars).await.unwrap();
     assert_eq!(vc.sent().len(), 2);
 }

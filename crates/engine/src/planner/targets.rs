@@ -242,13 +242,13 @@ mod tests {
             let stmt = sql::parse::parse(sql).unwrap();
             let plan = crate::planner::plan(&stmt, &vschema(), None).unwrap();
             vc.log.lock().unwrap().clear();
-            plan.execute(&vc, &BindVars::new()).await.unwrap();
+            plan.execute(&vc, &BindVars::default()).await.unwrap();
             let sent: Vec<String> = vc.sent().into_iter().map(|(shard, _)| shard).collect();
             assert_eq!(sent, shards, "{sql}");
         }
         let stmt = sql::parse::parse("delete from `user:80-`.music").unwrap();
         let plan = crate::planner::plan(&stmt, &vschema(), None).unwrap();
-        let err = plan.execute(&vc, &BindVars::new()).await.unwrap_err();
+        let err = plan.execute(&vc, &BindVars::default()).await.unwrap_err();
         assert_eq!(err.to_string(), "VT05003: unknown shard user/80-");
     }
 }

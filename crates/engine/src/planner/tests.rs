@@ -262,7 +262,7 @@ async fn planned_scatter_runs_and_merges() {
             "80-",
             result(&f, &[&[Some("a"), Some("1")], &[Some("d"), Some("4")]]),
         );
-    let r = p.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = p.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(r.fields.len(), 1);
     let names: Vec<_> = rows_of(&r)
         .into_iter()
@@ -333,7 +333,7 @@ async fn planned_aggregate_runs() {
             "80-",
             result(&f, &[&[Some("1"), Some("5")], &[Some("2"), Some("1")]]),
         );
-    let r = p.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = p.execute(&vc, &BindVars::default()).await.unwrap();
     let s = |x: &str| Some(x.to_string());
     assert_eq!(
         rows_of(&r),
@@ -587,7 +587,7 @@ async fn generated_ids_route_the_rows() {
     let p = plan(&stmt, &vschema(), None).unwrap();
     let mut vc = FakeVCursor::new("user", &["-80", "80-"]);
     vc.next_value = 3;
-    let r = p.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = p.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(r.insert_id, 3);
     assert_eq!(
         vc.sent(),

@@ -122,7 +122,7 @@ async fn rows_are_sorted_by_the_selected_column() {
     )
     .unwrap();
     let vc = FakeVCursor::new("user", &["-80", "80-"]);
-    let r = p.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = p.execute(&vc, &BindVars::default()).await.unwrap();
     let rows: Vec<Vec<Option<Vec<u8>>>> = r
         .rows
         .iter()

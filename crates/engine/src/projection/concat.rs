@@ -152,7 +152,7 @@ mod tests {
         ];
         let space = Arith::Value(PlanValue::Literal(BindValue::VarChar(b" ".to_vec())));
         let parts = [Arith::Column(0), space, Arith::Column(1), Arith::Column(2)];
-        let vars = BindVars::new();
+        let vars = BindVars::default();
         let f = field("c", &parts, &fields, &vars).unwrap();
         assert_eq!((f.charset, f.r#type), (45, Type::Varchar as i32));
         let cells = [
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn the_collation_is_the_columns_one_or_unknown() {
-        let vars = BindVars::new();
+        let vars = BindVars::default();
         let parts = [Arith::Column(0), Arith::Column(1)];
         let of = |a: Field, b: Field| field("c", &parts, &[a, b], &vars).unwrap();
         let bin = of(

@@ -20,7 +20,7 @@ fn bin(a: Box<Arith>, op: ArithOp, b: Box<Arith>) -> Arith {
 /// Input columns: count (BIGINT), sum (DECIMAL scale 2), f (DOUBLE),
 /// name (VARCHAR), and a placeholder column 4 the expressions replace.
 async fn run(exprs: Vec<Arith>) -> Result<(Vec<Field>, Vec<Vec<Option<String>>>)> {
-    run_with(exprs, &BindVars::new()).await
+    run_with(exprs, &BindVars::default()).await
 }
 
 async fn run_with(
@@ -167,7 +167,7 @@ async fn coalesce_takes_the_first_value_in_the_common_type() {
 
 #[tokio::test]
 async fn bind_variables_are_typed_by_their_values() {
-    let vars: BindVars = [("v".to_string(), BindValue::Decimal("0.5".into()))].into();
+    let vars = BindVars::from_iter([("v".to_string(), BindValue::Decimal("0.5".into()))]);
     let e = bin(
         col(0),
         ArithOp::Mul,

@@ -157,7 +157,7 @@ mod tests {
     }
 
     fn dests(opcode: Opcode, columns: &[ColumnValues]) -> Option<Vec<Destination>> {
-        destinations(multicol().as_ref(), opcode, columns, &BindVars::new()).unwrap()
+        destinations(multicol().as_ref(), opcode, columns, &BindVars::default()).unwrap()
     }
 
     #[test]
@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn list_bind_variables_give_their_items() {
-        let mut vars = BindVars::new();
+        let mut vars = BindVars::default();
         vars.insert(
             "l".into(),
             BindValue::Tuple(vec![BindValue::Int64(1), BindValue::Int64(2)]),

@@ -48,7 +48,7 @@ async fn equal_unique_goes_to_one_shard() {
     let vc = fake();
     let mut r = route(Opcode::EqualUnique);
     r.vindex = Some(hash_vindex(vec![int(4)]));
-    let res = r.execute(&vc, &BindVars::new()).await.unwrap();
+    let res = r.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(vc.sent(), vec![("80-".into(), "select id from t".into())]);
     assert_eq!(res.rows.len(), 2);
     let d = r.description().to_json();
@@ -62,11 +62,11 @@ async fn in_goes_to_the_shards_of_its_values() {
     let vc = fake();
     let mut r = route(Opcode::In);
     r.vindex = Some(hash_vindex(vec![int(2), int(3)]));
-    r.execute(&vc, &BindVars::new()).await.unwrap();
+    r.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(vc.sent(), vec![("-80".into(), "select id from t".into())]);
     let vc = fake();
     r.vindex = Some(hash_vindex(vec![int(2), int(4)]));
-    r.execute(&vc, &BindVars::new()).await.unwrap();
+    r.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(vc.sent().len(), 2);
 }
 
@@ -77,14 +77,14 @@ async fn unmappable_values_scatter() {
     r.vindex = Some(hash_vindex(vec![PlanValue::Literal(BindValue::Decimal(
         "1.0".into(),
     ))]));
-    r.execute(&vc, &BindVars::new()).await.unwrap();
+    r.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(vc.sent().len(), 2, "IN with an unmappable value scatters");
     let vc = fake();
     let mut r = route(Opcode::EqualUnique);
     r.vindex = Some(hash_vindex(vec![PlanValue::Literal(BindValue::Decimal(
         "1.0".into(),
     ))]));
-    r.execute(&vc, &BindVars::new()).await.unwrap();
+    r.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(
         vc.sent().len(),
         2,
@@ -112,7 +112,7 @@ async fn scatter_merges_in_order_and_drops_hidden_columns() {
         desc: false,
     }];
     r.hidden_columns = 1;
-    let res = r.execute(&vc, &BindVars::new()).await.unwrap();
+    let res = r.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(res.fields.len(), 1);
     let names: Vec<_> = rows_of(&res)
         .into_iter()
@@ -120,9 +120,10 @@ async fn scatter_merges_in_order_and_drops_hidden_columns() {
         .collect();
     assert_eq!(names, ["a", "b", "d", "c"]);
     // Streamed: the same rows in the same order.
-    let streamed = crate::stream::collect(r.stream_execute(&vc, &BindVars::new()).await.unwrap())
-        .await
-        .unwrap();
+    let streamed =
+        crate::stream::collect(r.stream_execute(&vc, &BindVars::default()).await.unwrap())
+            .await
+            .unwrap();
     assert_eq!(rows_of(&streamed), rows_of(&res));
     assert_eq!(streamed.fields, res.fields);
     // Under a LIMIT, streamed too.
@@ -131,13 +132,17 @@ async fn scatter_merges_in_order_and_drops_hidden_columns() {
         offset: Some(int(1)),
         input: Box::new(r),
     };
-    let streamed =
-        crate::stream::collect(limit.stream_execute(&vc, &BindVars::new()).await.unwrap())
+    let streamed = crate::stream::collect(
+        limit
+            .stream_execute(&vc, &BindVars::default())
             .await
-            .unwrap();
+            .unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         rows_of(&streamed),
-        rows_of(&limit.execute(&vc, &BindVars::new()).await.unwrap())
+        rows_of(&limit.execute(&vc, &BindVars::default()).await.unwrap())
     );
     assert_eq!(streamed.rows.len(), 2);
 }
@@ -146,7 +151,7 @@ async fn scatter_merges_in_order_and_drops_hidden_columns() {
 async fn none_asks_one_shard_for_fields() {
     let vc = fake();
     let r = route(Opcode::None);
-    let res = r.execute(&vc, &BindVars::new()).await.unwrap();
+    let res = r.execute(&vc, &BindVars::default()).await.unwrap();
     assert_eq!(
         vc.sent(),
         vec![("-80".into(), "select id from t where 1 != 1".into())]
@@ -160,13 +165,13 @@ async fn bind_vars_are_substituted_and_map() {
     let mut r = route(Opcode::EqualUnique);
     r.query = "select id from t where id = :id".into();
     r.vindex = Some(hash_vindex(vec![PlanValue::BindVar("id".into())]));
-    let vars = BindVars::from([("id".to_string(), BindValue::Int64(2))]);
+    let vars = BindVars::from_iter([("id".to_string(), BindValue::Int64(2))]);
     r.execute(&vc, &vars).await.unwrap();
     assert_eq!(
         vc.sent(),
         vec![("-80".into(), "select id from t where id = 2".into())]
     );
-    assert!(r.execute(&vc, &BindVars::new()).await.is_err());
+    assert!(r.execute(&vc, &BindVars::default()).await.is_err());
 }
 
 #[tokio::test]
@@ -181,10 +186,10 @@ async fn unsharded_and_reference_use_one_shard() {
         "select 1".into(),
         String::new(),
     );
-    r.execute(&vc, &BindVars::new()).await.unwrap();
+    r.execute(&vc, &BindVars::default()).await.unwrap();
     let vc2 = fake();
     route(Opcode::Reference)
-        .execute(&vc2, &BindVars::new())
+        .execute(&vc2, &BindVars::default())
         .await
         .unwrap();
     assert_eq!(vc.sent().len() + vc2.sent().len(), 2);
@@ -199,7 +204,7 @@ fn one_shard_route() -> Route {
 }
 
 fn var(value: BindValue) -> BindVars {
-    [("v".to_string(), value)].into()
+    BindVars::from_iter([("v".to_string(), value)])
 }
 
 #[tokio::test]

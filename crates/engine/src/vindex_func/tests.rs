@@ -43,7 +43,7 @@ fn kid(v: i64) -> Vec<u8> {
 async fn every_column_of_each_value() {
     let vc = FakeVCursor::new("user", &["-80", "80-"]);
     let f = func(vec![PlanValue::BindVar("ids".into())], &VindexColumn::ALL);
-    let mut vars = BindVars::new();
+    let mut vars = BindVars::default();
     vars.insert(
         "ids".into(),
         BindValue::Tuple(vec![
@@ -83,7 +83,7 @@ async fn selected_columns_in_order_and_description() {
         vec![PlanValue::Literal(BindValue::Int64(7))],
         &[VindexColumn::KeyspaceId, VindexColumn::Id, VindexColumn::Id],
     );
-    let rows = cells(&f.execute(&vc, &BindVars::new()).await.unwrap());
+    let rows = cells(&f.execute(&vc, &BindVars::default()).await.unwrap());
     let id = Some(b"7".to_vec());
     assert_eq!(rows, vec![vec![Some(kid(7)), id.clone(), id]]);
     let d = f.description().to_json();

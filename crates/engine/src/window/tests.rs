@@ -56,7 +56,7 @@ async fn column(w: WindowParam) -> Vec<Option<String>> {
         hidden_columns: 0,
         input,
     };
-    let r = window.execute(&vc, &BindVars::new()).await.unwrap();
+    let r = window.execute(&vc, &BindVars::default()).await.unwrap();
     rows_of(&r)
         .into_iter()
         .map(|row| row[col].clone())

@@ -134,7 +134,7 @@ pub async fn compare_binds(cluster: &Cluster, vschema: &vschema::VSchema) -> (Ve
             }
         };
         for value in values {
-            let vars: BindVars = [("v".to_string(), value.clone())].into();
+            let vars = BindVars::from_iter([("v".to_string(), value.clone())]);
             let literal = engine::bind::substitute(shape, &vars).unwrap();
             let want = run(&mut *cluster.plain.lock().await, &literal).await;
             let got = plan.execute(cluster, &vars).await;

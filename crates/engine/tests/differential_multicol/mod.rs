@@ -195,7 +195,7 @@ async fn compare(cluster: &Cluster, vschema: &vschema::VSchema, s: i64) -> (Vec<
     let plan = |sql: &str| engine::planner::plan(&sql::parse::parse(sql).unwrap(), vschema, None);
     for sql in std::iter::once(initial_insert(s)).chain(dml(s)) {
         let got = match plan(&sql) {
-            Ok(p) => p.execute(cluster, &BindVars::new()).await,
+            Ok(p) => p.execute(cluster, &BindVars::default()).await,
             Err(e) => Err(e),
         };
         let want = run(&mut *cluster.plain.lock().await, &sql).await.unwrap();
@@ -212,7 +212,7 @@ async fn compare(cluster: &Cluster, vschema: &vschema::VSchema, s: i64) -> (Vec<
         let want = run(&mut *cluster.plain.lock().await, &sql).await.unwrap();
         compared += want.rows.len();
         let got = match plan(&sql) {
-            Ok(p) => p.execute(cluster, &BindVars::new()).await,
+            Ok(p) => p.execute(cluster, &BindVars::default()).await,
             Err(e) => Err(e),
         };
         match got {
@@ -228,7 +228,7 @@ async fn compare(cluster: &Cluster, vschema: &vschema::VSchema, s: i64) -> (Vec<
     for shape in BIND_SHAPES {
         let p = plan(shape).unwrap();
         for (x, y) in bind_values(s) {
-            let vars: BindVars = [("x".to_string(), x), ("y".to_string(), y)].into();
+            let vars = BindVars::from_iter([("x".to_string(), x), ("y".to_string(), y)]);
             let literal = engine::bind::substitute(shape, &vars).unwrap();
             let want = run(&mut *cluster.plain.lock().await, &literal)
                 .await

@@ -111,8 +111,12 @@ impl GatewayCursor<'_> {
     }
 
     fn bound(&self, sql: &str) -> BoundQuery {
+        // Per shard query: two copies, without the formatting machinery.
+        let mut text = String::with_capacity(self.prefix.len() + sql.len());
+        text.push_str(&self.prefix);
+        text.push_str(sql);
         BoundQuery {
-            sql: format!("{}{sql}", self.prefix),
+            sql: text,
             bind_variables: self.bind_vars.clone(),
         }
     }
