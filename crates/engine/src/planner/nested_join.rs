@@ -32,7 +32,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, JoinOperator, Query, SelectItem, SetExpr, TableFactor, VisitMut, VisitorMut,
+    Expr, Ident, JoinConstraint, JoinOperator, Query, SelectItem, SetExpr, TableFactor, VisitMut,
+    VisitorMut,
 };
 
 use super::aggregation::{coalesce_args, extreme_args};
@@ -142,6 +143,43 @@ fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
     from.iter()
         .map(|(factor, _, _)| Unit::of(ctx, factor))
         .collect()
+}
+
+/// The tables of a FROM with a RIGHT JOIN in the order written, which is the order of the
+/// columns `*` stands for when every join is joined ON a condition (`a RIGHT JOIN b ON ...`
+/// gives a's columns, then b's). `USING` and `NATURAL` put the shared columns first, and a
+/// parenthesized group would need its own order: both are refused.
+fn written_units(ctx: &Context, select: &sqlparser::ast::Select) -> Result<Vec<Unit>> {
+    let mut out = Vec::new();
+    for twj in &select.from {
+        out.push(written_unit(ctx, &twj.relation)?);
+        for join in &twj.joins {
+            let on = match &join.join_operator {
+                JoinOperator::Join(c)
+                | JoinOperator::Inner(c)
+                | JoinOperator::Left(c)
+                | JoinOperator::LeftOuter(c)
+                | JoinOperator::Right(c)
+                | JoinOperator::RightOuter(c) => {
+                    matches!(c, JoinConstraint::On(_) | JoinConstraint::None)
+                }
+                JoinOperator::CrossJoin(_) => true,
+                _ => false,
+            };
+            if !on {
+                return Err(refuse("* with RIGHT JOIN and USING or NATURAL"));
+            }
+            out.push(written_unit(ctx, &join.relation)?);
+        }
+    }
+    Ok(out)
+}
+
+fn written_unit(ctx: &Context, factor: &TableFactor) -> Result<Unit> {
+    if matches!(factor, TableFactor::NestedJoin { .. }) {
+        return Err(refuse("* with RIGHT JOIN and a parenthesized join"));
+    }
+    Unit::of(ctx, factor)
 }
 
 /// The FROM item an unqualified column belongs to: the only one that
@@ -311,11 +349,12 @@ pub(super) fn plan_nested_join(
                 JoinOperator::Right(_) | JoinOperator::RightOuter(_)
             )
         });
-        let (from, _) = from_tables(select)?;
-        if right {
-            return Err(refuse("* with RIGHT JOIN"));
-        }
-        if let Some(q) = expand_wildcards(original, &units(ctx, &from)?)? {
+        let units = if right {
+            written_units(ctx, select)?
+        } else {
+            units(ctx, &from_tables(select)?.0)?
+        };
+        if let Some(q) = expand_wildcards(original, &units)? {
             return plan_nested_join(ctx, tables, &q, plan_side);
         }
     }

@@ -405,6 +405,36 @@ mod tests {
     }
 
     #[test]
+    fn star_over_a_right_join_lists_the_tables_as_written() {
+        // The join runs as b LEFT JOIN a; `*` stays a's columns, then b's.
+        let d = describe("select * from a right join b on a.c = b.c").unwrap();
+        assert!(
+            d.contains("SELECT b.`id`, b.`c`, b.`y`, b.c FROM b\""),
+            "{d}"
+        );
+        assert!(
+            d.contains("SELECT a.`id`, a.`c`, a.`x` FROM a WHERE a.c = :b_c_1_0"),
+            "{d}"
+        );
+        assert!(
+            d.contains("\"JoinColumnIndexes\":\"R:0,R:1,R:2,L:0,L:1,L:2\""),
+            "{d}"
+        );
+        let d = describe("select * from d join a on d.c = a.c right join b on a.x = b.y").unwrap();
+        assert!(
+            d.contains("\"JoinColumnIndexes\":\"R:0,R:1,R:2,R:3,R:4,L:0,L:1,L:2\""),
+            "{d}"
+        );
+        for sql in [
+            "select * from a right join b using (c)",
+            "select * from (a join d on a.id = d.id) right join b on b.c = a.c",
+        ] {
+            let e = describe(sql).unwrap_err();
+            assert!(e.contains("VT12001"), "{sql}: {e}");
+        }
+    }
+
+    #[test]
     fn natural_joins_on_the_shared_columns() {
         // a and d share id (the vindex column) and c: one route.
         let d = describe("select x from a natural join d").unwrap();

@@ -66,6 +66,12 @@ pub(super) fn outer_join_queries(out: &mut Vec<Query>) {
          on c.customer_id = w.stock where c.customer_id is null",
         "select c.customer_id, w.sku from customer c join corder o \
          on o.customer_id = c.customer_id right join commerce.warehouse w on w.stock = c.score",
+        // `*` over a RIGHT JOIN: the tables' columns in the order written.
+        "select * from corder o right join customer c \
+         on o.qty = c.score and o.order_id < 30 where c.customer_id < 25",
+        "select * from customer c join corder o \
+         on o.customer_id = c.customer_id right join commerce.warehouse w on w.stock = c.score",
+        "select w.*, o.* from corder o right join commerce.warehouse w on w.stock = o.qty",
         // RIGHT JOIN at the head of a longer chain.
         "select c.customer_id, o.order_id, t.n from corder o right join customer c \
          on o.qty = c.score join tally t on t.id = c.customer_id where c.customer_id < 40",
