@@ -226,9 +226,13 @@ pub(super) fn plan_multi_shard_local(
                             "ORDER BY a subquery across shards",
                         ));
                     }
-                    select
-                        .projection
-                        .push(SelectItem::UnnamedExpr(o.expr.clone()));
+                    // A select alias cannot be read in the select list: its expression.
+                    let key = if wildcard {
+                        aliased_expr(&o.expr, &select.projection).unwrap_or(&o.expr)
+                    } else {
+                        &o.expr
+                    };
+                    select.projection.push(SelectItem::UnnamedExpr(key.clone()));
                     hidden += 1;
                     // After a `*` the column count is only known from the
                     // result: count hidden columns from the first of them.
@@ -309,6 +313,22 @@ fn same_qualifiers(a: &Expr, b: &Expr) -> bool {
         }
         _ => a.to_string() == b.to_string(),
     }
+}
+
+/// The expression of the select item `key` names by its alias (`ORDER BY e0` of `x < y AS
+/// e0`), which ORDER BY reads before a column of that name, as MySQL does.
+fn aliased_expr<'a>(key: &Expr, projection: &'a [SelectItem]) -> Option<&'a Expr> {
+    let Expr::Identifier(name) = key else {
+        return None;
+    };
+    projection.iter().find_map(|item| match item {
+        SelectItem::ExprWithAlias { expr, alias }
+            if alias.value.eq_ignore_ascii_case(&name.value) =>
+        {
+            Some(expr)
+        }
+        _ => None,
+    })
 }
 
 /// The select-list index an ORDER BY expression refers to: a position

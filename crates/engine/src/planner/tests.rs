@@ -156,6 +156,12 @@ fn star_queries_sort_on_trailing_hidden_columns() {
         "SELECT *, name, id FROM user ORDER BY name DESC, id LIMIT 2"
     );
     assert_eq!(r["OrderBy"], "0 DESC, 1 ASC (of the 2 trailing columns)");
+    // A select alias is not a column the select list can read: its expression is sorted on.
+    let d = describe("select id < 5 as e0, u.* from user u order by e0 desc");
+    assert_eq!(
+        d["Query"],
+        "SELECT id < 5 AS e0, u.*, id < 5 FROM user u ORDER BY e0 DESC"
+    );
 }
 
 #[test]

@@ -789,20 +789,26 @@ fn select(rng: &mut Rng) -> Query {
         }
         total = !order.is_empty() || groups.is_empty();
     } else {
-        let distinct = rng.chance(25);
         let single = match from.tables {
             [t] if !from.sql.starts_with('(') => Some(*t),
             _ => None,
         };
-        let items: Vec<String> = (0..1 + rng.below(3))
+        let mut items: Vec<String> = (0..1 + rng.below(3))
             .map(|i| match (rng.below(20), single) {
                 (0..=1, Some(t)) => format!("{} as w{i}", window(rng, t)),
                 (0, None) => format!("{} as w{i}", window_over(rng, from)),
                 (2, _) => format!("{} as s{i}", scalar_subquery(rng, from)),
                 (3..=10, _) => format!("{} as e{i}", expression(rng, from)),
+                (11, _) => format!("{}.*", rng.pick(from.tables).alias),
                 _ => column(rng, from).sql,
             })
             .collect();
+        if rng.chance(3) {
+            // Every column of every table, as written (a RIGHT JOIN's too).
+            items = vec!["*".to_string()];
+        }
+        // Not over `*`: the order would have to name every column.
+        let distinct = rng.chance(25) && !items.iter().any(|i| i.ends_with('*'));
         sql += if distinct { "distinct " } else { "" };
         sql += &items.join(", ");
         sql += &format!(" from {}", from.sql);
@@ -817,7 +823,7 @@ fn select(rng: &mut Rng) -> Query {
             };
             // Some of the items first (or an expression not selected), then what makes the
             // order total.
-            for item in &items {
+            for item in items.iter().filter(|i| !i.ends_with('*')) {
                 if rng.chance(50) {
                     order.push(format!("{} {}", key(item), dir(rng)));
                 }
