@@ -228,3 +228,23 @@ fn distinct_over_a_merged_value_dedups_in_vtgate_over_one_scatter() {
         "{d}"
     );
 }
+
+#[test]
+fn values_after_a_wildcard_are_refused() {
+    // The value's column would count `o.*` as one column.
+    let e = refused(
+        "select o.*, (select max(x.qty) from corder x where x.customer_id = o.customer_id) as m \
+         from corder o join main.u on u.sku = o.sku",
+    );
+    assert!(e.contains("after * in the select list"), "{e}");
+    // Before it, the column is known.
+    let d = describe(
+        "select (select max(x.qty) from elsewhere x where x.customer_id = o.qty) as m, o.* \
+         from corder o",
+    );
+    assert_eq!(
+        top(&d),
+        (Some("Projection"), Some("CorrelatedSubqueries")),
+        "{d}"
+    );
+}

@@ -86,6 +86,14 @@ pub(super) fn plan_correlated_values(
     if items.is_empty() {
         return Ok(None);
     }
+    // A value goes into the column of its item, which counts on every item before it being
+    // one column: not so after `*` or `t.*`.
+    let last = items.iter().map(|it| it.column).max().unwrap_or_default();
+    if select.projection[..last].iter().any(is_wildcard) {
+        return Err(EngineError::unsupported(
+            "correlated subquery across shards after * in the select list",
+        ));
+    }
     if features(original).window {
         // Over the rows with their values.
         return plan_windows_over(original, &mut |q| {
