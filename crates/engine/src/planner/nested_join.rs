@@ -32,8 +32,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, JoinConstraint, JoinOperator, Query, SelectItem, SetExpr, TableFactor, VisitMut,
-    VisitorMut,
+    Expr, Ident, JoinConstraint, JoinOperator, Query, SelectItem, SetExpr, TableFactor,
+    TableWithJoins, VisitMut, VisitorMut,
 };
 
 use super::aggregation::{coalesce_args, extreme_args};
@@ -145,41 +145,54 @@ fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
         .collect()
 }
 
-/// The tables of a FROM with a RIGHT JOIN in the order written, which is the order of the
-/// columns `*` stands for when every join is joined ON a condition (`a RIGHT JOIN b ON ...`
-/// gives a's columns, then b's). `USING` and `NATURAL` put the shared columns first, and a
-/// parenthesized group would need its own order: both are refused.
+/// The tables of FROM in the order written, parenthesized groups flattened: the order of
+/// the columns `*` stands for when every join is joined ON a condition (`a RIGHT JOIN b ON
+/// ...` gives a's columns, then b's, though it runs as b LEFT JOIN a; `c LEFT JOIN (o JOIN
+/// p ON ...) ON ...` gives c's, o's, p's). `USING` and `NATURAL` put the shared columns
+/// first: refused here.
 fn written_units(ctx: &Context, select: &sqlparser::ast::Select) -> Result<Vec<Unit>> {
     let mut out = Vec::new();
     for twj in &select.from {
-        out.push(written_unit(ctx, &twj.relation)?);
-        for join in &twj.joins {
-            let on = match &join.join_operator {
-                JoinOperator::Join(c)
-                | JoinOperator::Inner(c)
-                | JoinOperator::Left(c)
-                | JoinOperator::LeftOuter(c)
-                | JoinOperator::Right(c)
-                | JoinOperator::RightOuter(c) => {
-                    matches!(c, JoinConstraint::On(_) | JoinConstraint::None)
-                }
-                JoinOperator::CrossJoin(_) => true,
-                _ => false,
-            };
-            if !on {
-                return Err(refuse("* with RIGHT JOIN and USING or NATURAL"));
-            }
-            out.push(written_unit(ctx, &join.relation)?);
-        }
+        push_written(ctx, twj, &mut out)?;
     }
     Ok(out)
 }
 
-fn written_unit(ctx: &Context, factor: &TableFactor) -> Result<Unit> {
-    if matches!(factor, TableFactor::NestedJoin { .. }) {
-        return Err(refuse("* with RIGHT JOIN and a parenthesized join"));
+fn push_written(ctx: &Context, twj: &TableWithJoins, out: &mut Vec<Unit>) -> Result<()> {
+    push_written_factor(ctx, &twj.relation, out)?;
+    for join in &twj.joins {
+        let on = match &join.join_operator {
+            JoinOperator::Join(c)
+            | JoinOperator::Inner(c)
+            | JoinOperator::CrossJoin(c)
+            | JoinOperator::StraightJoin(c)
+            | JoinOperator::Left(c)
+            | JoinOperator::LeftOuter(c)
+            | JoinOperator::Right(c)
+            | JoinOperator::RightOuter(c) => {
+                matches!(c, JoinConstraint::On(_) | JoinConstraint::None)
+            }
+            _ => false,
+        };
+        if !on {
+            return Err(refuse("* with USING or NATURAL"));
+        }
+        push_written_factor(ctx, &join.relation, out)?;
     }
-    Unit::of(ctx, factor)
+    Ok(())
+}
+
+fn push_written_factor(ctx: &Context, factor: &TableFactor, out: &mut Vec<Unit>) -> Result<()> {
+    match factor {
+        TableFactor::NestedJoin {
+            table_with_joins,
+            alias: None,
+        } => push_written(ctx, table_with_joins, out),
+        other => {
+            out.push(Unit::of(ctx, other)?);
+            Ok(())
+        }
+    }
 }
 
 /// The FROM item an unqualified column belongs to: the only one that
@@ -326,6 +339,12 @@ pub(super) fn plan_nested_join(
     if select.into.is_some() {
         return Err(refuse("SELECT ... INTO"));
     }
+    if select.projection.iter().any(is_wildcard) {
+        // Before anything moves the tables: the columns in the order written.
+        if let Some(q) = expand_wildcards(original, &written_units(ctx, select)?)? {
+            return plan_nested_join(ctx, tables, &q, plan_side);
+        }
+    }
     if from_tables(select).is_err() {
         // A group the chain cannot take in place, as a derived table; if that is refused
         // too, the refusal names the group, not the derived table's made-up columns.
@@ -340,23 +359,6 @@ pub(super) fn plan_nested_join(
         return plan_windows_over(original, &mut |q| {
             plan_nested_join(ctx, tables, q, plan_side)
         });
-    }
-    if select.projection.iter().any(is_wildcard) {
-        // In written order: not after a RIGHT JOIN's swap.
-        let right = select.from.iter().flat_map(|t| &t.joins).any(|j| {
-            matches!(
-                j.join_operator,
-                JoinOperator::Right(_) | JoinOperator::RightOuter(_)
-            )
-        });
-        let units = if right {
-            written_units(ctx, select)?
-        } else {
-            units(ctx, &from_tables(select)?.0)?
-        };
-        if let Some(q) = expand_wildcards(original, &units)? {
-            return plan_nested_join(ctx, tables, &q, plan_side);
-        }
     }
     let grouped = !matches!(&select.group_by,
         sqlparser::ast::GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty());

@@ -405,8 +405,8 @@ mod tests {
     }
 
     #[test]
-    fn star_over_a_right_join_lists_the_tables_as_written() {
-        // The join runs as b LEFT JOIN a; `*` stays a's columns, then b's.
+    fn star_lists_the_tables_as_written() {
+        // A RIGHT JOIN runs as b LEFT JOIN a; `*` stays a's columns, then b's.
         let d = describe("select * from a right join b on a.c = b.c").unwrap();
         assert!(
             d.contains("SELECT b.`id`, b.`c`, b.`y`, b.c FROM b\""),
@@ -425,13 +425,21 @@ mod tests {
             d.contains("\"JoinColumnIndexes\":\"R:0,R:1,R:2,R:3,R:4,L:0,L:1,L:2\""),
             "{d}"
         );
-        for sql in [
-            "select * from a right join b using (c)",
-            "select * from (a join d on a.id = d.id) right join b on b.c = a.c",
-        ] {
-            let e = describe(sql).unwrap_err();
-            assert!(e.contains("VT12001"), "{sql}: {e}");
-        }
+        // A parenthesized group lists its tables in place.
+        let d = describe("select * from a left join (b join d on d.c = b.c) on b.y = a.x").unwrap();
+        assert!(d.contains("SELECT a.`id`, a.`c`, a.`x`, a.x FROM a"), "{d}");
+        assert!(
+            d.contains("\"JoinColumnIndexes\":\"L:0,L:1,L:2,R:0,R:1,R:2,R:3,R:4\""),
+            "{d}"
+        );
+        // Windows over the joined rows read the expanded columns.
+        let d = describe(
+            "select b.*, row_number() over (order by a.x) as n from a join b on b.y = a.x",
+        )
+        .unwrap();
+        assert!(d.contains("\"OperatorType\":\"Window\""), "{d}");
+        let e = describe("select * from a right join b using (c)").unwrap_err();
+        assert!(e.contains("VT12001"), "{e}");
     }
 
     #[test]

@@ -72,6 +72,11 @@ pub(super) fn outer_join_queries(out: &mut Vec<Query>) {
         "select * from customer c join corder o \
          on o.customer_id = c.customer_id right join commerce.warehouse w on w.stock = c.score",
         "select w.*, o.* from corder o right join commerce.warehouse w on w.stock = o.qty",
+        // ... and over a parenthesized group, and beside windows over the joined rows.
+        "select * from customer c left join (corder o join product p on p.sku = o.sku) \
+         on o.qty = c.score where c.customer_id < 20",
+        "select o.*, row_number() over (partition by c.region order by o.order_id) as n \
+         from customer c join corder o on o.qty = c.score where c.customer_id < 20",
         // RIGHT JOIN at the head of a longer chain.
         "select c.customer_id, o.order_id, t.n from corder o right join customer c \
          on o.qty = c.score join tally t on t.id = c.customer_id where c.customer_id < 40",
