@@ -129,20 +129,11 @@ fn lowercase(word: &str) -> Option<Lowercase> {
 /// `prefix` followed by the decimal digits of `n`: a bind variable's name, made without
 /// the formatting machinery (once per literal of every statement on the planner path).
 fn var_name(prefix: &str, n: usize) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let mut name = String::with_capacity(prefix.len() + digits.len() - at);
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n);
+    let mut name = String::with_capacity(prefix.len() + digits.len());
     name.push_str(prefix);
-    name.extend(digits[at..].iter().map(|&d| char::from(d)));
+    name.push_str(digits);
     name
 }
 

@@ -32,8 +32,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, JoinConstraint, JoinOperator, Query, SelectItem, SetExpr, TableFactor,
-    TableWithJoins, VisitMut, VisitorMut,
+    Expr, Ident, JoinConstraint, Query, SelectItem, SetExpr, TableFactor, TableWithJoins, VisitMut,
+    VisitorMut,
 };
 
 use super::aggregation::{coalesce_args, extreme_args};
@@ -52,6 +52,7 @@ use super::order::{features, features_of_expr, is_wildcard, order_and_limit, ord
 use super::routing::conjuncts;
 use super::tables::{resolve_name, Tables};
 use super::union::PlanSide;
+use super::using::constraint;
 use super::window::plan_windows_over;
 use super::Context;
 use crate::error::{EngineError, Result};
@@ -161,19 +162,10 @@ fn written_units(ctx: &Context, select: &sqlparser::ast::Select) -> Result<Vec<U
 fn push_written(ctx: &Context, twj: &TableWithJoins, out: &mut Vec<Unit>) -> Result<()> {
     push_written_factor(ctx, &twj.relation, out)?;
     for join in &twj.joins {
-        let on = match &join.join_operator {
-            JoinOperator::Join(c)
-            | JoinOperator::Inner(c)
-            | JoinOperator::CrossJoin(c)
-            | JoinOperator::StraightJoin(c)
-            | JoinOperator::Left(c)
-            | JoinOperator::LeftOuter(c)
-            | JoinOperator::Right(c)
-            | JoinOperator::RightOuter(c) => {
-                matches!(c, JoinConstraint::On(_) | JoinConstraint::None)
-            }
-            _ => false,
-        };
+        let on = matches!(
+            constraint(&join.join_operator),
+            Some(JoinConstraint::On(_) | JoinConstraint::None)
+        );
         if !on {
             return Err(refuse("* with USING or NATURAL"));
         }
