@@ -17,11 +17,33 @@ use crate::route::truncate_columns;
 use crate::semi_join::{bind_row, block_start};
 use crate::vcursor::VCursor;
 
+/// Where a value goes in the outer row. A `*` before the item makes its
+/// column known only from the row's end, one after it only from the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueColumn {
+    /// This many columns from the row's start.
+    Start(usize),
+    /// This many columns before the trailing block of bound columns.
+    End(usize),
+}
+
+impl ValueColumn {
+    /// The column's index in a row whose bound columns start at `base`.
+    fn index(self, base: usize) -> Result<usize> {
+        match self {
+            ValueColumn::Start(c) => Ok(c),
+            ValueColumn::End(n) => base
+                .checked_sub(n)
+                .ok_or_else(|| EngineError::BadResult(format!("subquery value {n} from the end"))),
+        }
+    }
+}
+
 /// One subquery whose value becomes a column.
 #[derive(Debug)]
 pub struct ValueSubquery {
     /// The column it fills.
-    pub column: usize,
+    pub column: ValueColumn,
     /// The subquery, with the outer columns as bind variables.
     pub subquery: Box<dyn Primitive>,
     /// Its bind variables: name, and column within the trailing block.
@@ -63,19 +85,24 @@ impl Primitive for CorrelatedValues {
     async fn execute(&self, vc: &dyn VCursor, vars: &BindVars) -> Result<QueryResult> {
         let mut outer = self.outer.execute(vc, vars).await?;
         let base = block_start(&outer, self.block)?;
+        let columns = self
+            .values
+            .iter()
+            .map(|v| v.column.index(base))
+            .collect::<Result<Vec<_>>>()?;
         let mut typed = vec![false; self.values.len()];
         let mut rows = Vec::with_capacity(outer.rows.len());
         for row in std::mem::take(&mut outer.rows) {
             let cells = split(&row)?;
             let mut values: Vec<Option<Vec<u8>>> =
                 cells.iter().map(|c| c.map(<[u8]>::to_vec)).collect();
-            for (k, v) in self.values.iter().enumerate() {
+            for (k, (v, &column)) in self.values.iter().zip(&columns).enumerate() {
                 let bound = bind_row(vars, &v.vars, &outer.fields, &cells, base)?;
                 let r = v.subquery.execute(vc, &bound).await?;
                 check_shape(&r)?;
                 if !typed[k] {
                     // The value's type is the subquery's; the name stays the outer one.
-                    if let (Some(f), Some(out)) = (r.fields.first(), outer.fields.get_mut(v.column))
+                    if let (Some(f), Some(out)) = (r.fields.first(), outer.fields.get_mut(column))
                     {
                         let name = std::mem::take(&mut out.name);
                         *out = f.clone();
@@ -88,8 +115,8 @@ impl Primitive for CorrelatedValues {
                     Some(row) => split(row)?.first().copied().flatten().map(<[u8]>::to_vec),
                     None => None,
                 };
-                let slot = values.get_mut(v.column).ok_or_else(|| {
-                    EngineError::BadResult(format!("subquery value column {}", v.column))
+                let slot = values.get_mut(column).ok_or_else(|| {
+                    EngineError::BadResult(format!("subquery value column {column}"))
                 })?;
                 *slot = value;
             }

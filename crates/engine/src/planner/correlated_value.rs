@@ -23,7 +23,7 @@ use super::semi_join::{block_columns, bound_block, outer_names_read, Binder};
 use super::union::PlanSide;
 use super::window::plan_windows_over;
 use super::Context;
-use crate::correlated_value::{CorrelatedValues, ValueSubquery};
+use crate::correlated_value::{CorrelatedValues, ValueColumn, ValueSubquery};
 use crate::distinct::Distinct;
 use crate::error::{EngineError, Result};
 use crate::primitive::Primitive;
@@ -86,13 +86,15 @@ pub(super) fn plan_correlated_values(
     if items.is_empty() {
         return Ok(None);
     }
-    // A value goes into the column of its item, which counts on every item before it being
-    // one column: not so after `*` or `t.*`.
-    let last = items.iter().map(|it| it.column).max().unwrap_or_default();
-    if select.projection[..last].iter().any(is_wildcard) {
-        return Err(EngineError::unsupported(
-            "correlated subquery across shards after * in the select list",
-        ));
+    // A `*` or `t.*` stands for columns counted only when the rows come: an item between two
+    // of them has no known column.
+    for it in &items {
+        let (before, after) = select.projection.split_at(it.column);
+        if before.iter().any(is_wildcard) && after.iter().any(is_wildcard) {
+            return Err(EngineError::unsupported(
+                "correlated subquery across shards between two * in the select list",
+            ));
+        }
     }
     if features(original).window {
         // Over the rows with their values.
@@ -180,8 +182,13 @@ pub(super) fn plan_correlated_values(
     let values = items
         .iter()
         .map(|it| {
+            let after_wildcard = select.projection[..it.column].iter().any(is_wildcard);
             Ok(ValueSubquery {
-                column: it.column,
+                column: if after_wildcard {
+                    ValueColumn::End(select.projection.len() - it.column + hidden.len())
+                } else {
+                    ValueColumn::Start(it.column)
+                },
                 subquery: plan_side(ctx, &it.subquery.to_string())?,
                 vars: block_columns(&it.vars, &columns),
             })

@@ -106,6 +106,12 @@ pub(super) fn per_row_values(out: &mut Vec<Query>) {
          from customer c where c.customer_id < 20",
         "select c.customer_id, (select count(*) from corder o where o.qty = c.score) as n \
          from customer c where c.region = 'eu' and c.score is not null",
+        // After `*`: the value's column counts from the row's end.
+        "select o.*, (select max(x.qty) from corder x where x.customer_id = o.customer_id) as m \
+         from corder o where o.order_id < 40",
+        "select c.*, o.sku, (select count(*) from corder x where x.qty = c.score) as n, \
+         c.score + 1 from customer c join corder o on o.customer_id = c.customer_id \
+         where c.customer_id < 25",
     ] {
         out.push(q(sql, false));
     }
