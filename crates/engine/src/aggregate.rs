@@ -22,7 +22,7 @@ use proto::query::{Field, QueryResult, Row, Type};
 use sql::literal::BindVars;
 
 use crate::cell::CompareKind;
-use crate::decimal::Dec;
+use crate::decimal::{Dec, DIV_PRECISION_INCREMENT};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
 use crate::hash_join::{Key, KeyKind};
@@ -544,7 +544,16 @@ impl<'a> Aggregator<'a> {
                     (None, _) | (_, 0) => None,
                     (Some(SumValue::Exact(d)), n) => {
                         let scale = avg_scale(self.fields.get(param.col));
-                        Some(d.div_int(i128::from(n), scale)?.to_text().into_bytes())
+                        // Shown rounded from MySQL's truncated quotient (`decimal_div`).
+                        let q = d
+                            .div_truncated(Dec::from_int(i128::from(n)), DIV_PRECISION_INCREMENT)?
+                            .ok_or_else(|| EngineError::BadResult("AVG over no rows".into()))?;
+                        Some(
+                            q.round(i64::from(scale))?
+                                .with_scale(scale)?
+                                .to_text()
+                                .into_bytes(),
+                        )
                     }
                     (Some(SumValue::Float(f)), n) => Some(float_text(f / n as f64).into_bytes()),
                 },
@@ -596,7 +605,7 @@ pub(crate) fn aggregate_fields(params: &[AggregateParam], input: &[Field]) -> Ve
 
 /// MySQL's AVG scale: the argument's scale + 4 (`div_precision_increment`).
 fn avg_scale(sum_field: Option<&Field>) -> u32 {
-    sum_field.map_or(0, |f| f.decimals) + 4
+    sum_field.map_or(0, |f| f.decimals) + DIV_PRECISION_INCREMENT
 }
 
 #[async_trait]

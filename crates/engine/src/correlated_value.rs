@@ -102,8 +102,7 @@ impl Primitive for CorrelatedValues {
                 check_shape(&r)?;
                 if !typed[k] {
                     // The value's type is the subquery's; the name stays the outer one.
-                    if let (Some(f), Some(out)) = (r.fields.first(), outer.fields.get_mut(column))
-                    {
+                    if let (Some(f), Some(out)) = (r.fields.first(), outer.fields.get_mut(column)) {
                         let name = std::mem::take(&mut out.name);
                         *out = f.clone();
                         out.name = name;

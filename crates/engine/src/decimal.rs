@@ -4,6 +4,10 @@
 
 use crate::error::{EngineError, Result};
 
+/// Digits a quotient gets beyond its dividend's (MySQL's `div_precision_increment`, also
+/// AVG's).
+pub const DIV_PRECISION_INCREMENT: u32 = 4;
+
 /// Most fraction digits MySQL keeps (`DECIMAL(65,30)`).
 const MAX_SCALE: u32 = 30;
 
@@ -26,6 +30,11 @@ impl Dec {
     /// Zero with the given scale.
     pub fn zero(scale: u32) -> Self {
         Dec { value: 0, scale }
+    }
+
+    /// The integer `v`.
+    pub fn from_int(v: i128) -> Self {
+        Dec { value: v, scale: 0 }
     }
 
     /// Number of fraction digits.
@@ -80,29 +89,6 @@ impl Dec {
         Ok(Dec { value, scale })
     }
 
-    /// `self / n` with `scale` fraction digits, rounded half away from zero
-    /// (MySQL's decimal division).
-    pub fn div_int(self, n: i128, scale: u32) -> Result<Dec> {
-        if n == 0 {
-            return Err(EngineError::BadResult("division by zero".into()));
-        }
-        let scale = scale.min(MAX_SCALE).max(self.scale);
-        // Keep one extra digit to round.
-        let num = self.rescale(scale + 1)?;
-        let q = num / n;
-        let rounded = if q % 10 >= 5 {
-            q / 10 + 1
-        } else if q % 10 <= -5 {
-            q / 10 - 1
-        } else {
-            q / 10
-        };
-        Ok(Dec {
-            value: rounded,
-            scale,
-        })
-    }
-
     /// `-self`.
     pub fn negated(self) -> Dec {
         Dec {
@@ -121,35 +107,57 @@ impl Dec {
         Ok(Dec { value, scale })
     }
 
-    /// `self / other` with `scale` fraction digits (at least `self`'s),
-    /// rounded half away from zero; `None` when `other` is zero (MySQL's
-    /// NULL for division by zero).
-    pub fn checked_div(self, other: Dec, scale: u32) -> Result<Option<Dec>> {
+    /// `self / other` as MySQL's `decimal_div` computes it inside an expression, with `incr`
+    /// more fraction digits (`div_precision_increment`, or 4 for AVG): each operand's fraction
+    /// counts in whole 9-digit words, the padding that adds is taken off `incr`, and the
+    /// quotient is truncated to whole words of fraction (`2/3` is `0.666666666`). The value
+    /// shown is then rounded to the expression's scale ([`Self::round`]). `None` when `other`
+    /// is zero (MySQL's NULL for division by zero).
+    pub fn div_truncated(self, other: Dec, incr: u32) -> Result<Option<Dec>> {
         if other.value == 0 {
             return Ok(None);
         }
-        if scale > MAX_SCALE {
-            return Err(overflow());
-        }
-        let scale = scale.max(self.scale);
-        // a/10^sa / (b/10^sb) = q/10^(scale+1) with q = a*10^(scale+1+sb-sa)/b,
-        // one extra digit to round.
+        let words = |digits: u32| digits.div_ceil(9) * 9;
+        let (f1, f2) = (words(self.scale), words(other.scale));
+        let incr = incr.saturating_sub(f1 - self.scale + f2 - other.scale);
+        let scale = words(f1 + f2 + incr);
+        // a/10^sa / (b/10^sb) = q/10^scale with q = a*10^(scale+sb-sa)/b, truncated.
         let num = self
             .value
-            .checked_mul(pow10(scale + 1 + other.scale - self.scale)?)
+            .checked_mul(pow10(scale + other.scale - self.scale)?)
             .ok_or_else(overflow)?;
-        let q = num / other.value;
-        let rounded = if q % 10 >= 5 {
-            q / 10 + 1
-        } else if q % 10 <= -5 {
-            q / 10 - 1
-        } else {
-            q / 10
-        };
         Ok(Some(Dec {
-            value: rounded,
+            value: num / other.value,
             scale,
         }))
+    }
+
+    /// Rounded half away from zero to `scale` fraction digits, as MySQL rounds a value to its
+    /// column's scale and as `ROUND(x, scale)` does; a negative `scale` rounds to tens,
+    /// hundreds and so on. A value with fewer digits is unchanged.
+    pub fn round(self, scale: i64) -> Result<Dec> {
+        let Some(drop) = i64::from(self.scale)
+            .checked_sub(scale)
+            .filter(|d| *d > 0)
+            .and_then(|d| u32::try_from(d).ok())
+        else {
+            return Ok(self);
+        };
+        if drop > 38 {
+            return Ok(Dec::zero(u32::try_from(scale).unwrap_or(0)));
+        }
+        let p = pow10(drop)?;
+        let (q, r) = (self.value / p, self.value % p);
+        let q = if r.abs() >= p / 2 { q + r.signum() } else { q };
+        Ok(match u32::try_from(scale) {
+            Ok(scale) => Dec { value: q, scale },
+            Err(_) => Dec {
+                value: q
+                    .checked_mul(pow10(u32::try_from(-scale).map_err(|_| overflow())?)?)
+                    .ok_or_else(overflow)?,
+                scale: 0,
+            },
+        })
     }
 
     /// The same value with `scale` fraction digits (never fewer than it has).
@@ -218,38 +226,44 @@ mod tests {
         assert!(Dec::parse(b"1e5").is_err());
     }
 
-    #[test]
-    fn divides_like_mysql() {
-        assert_eq!(d("10").div_int(4, 4).unwrap().to_text(), "2.5000");
-        assert_eq!(d("2").div_int(3, 4).unwrap().to_text(), "0.6667");
-        assert_eq!(d("-2").div_int(3, 4).unwrap().to_text(), "-0.6667");
-        assert_eq!(d("1.25").div_int(2, 6).unwrap().to_text(), "0.625000");
-        assert!(d("1").div_int(0, 4).is_err());
+    fn div(a: &str, b: &str) -> String {
+        d(a).div_truncated(d(b), 4).unwrap().unwrap().to_text()
     }
 
     #[test]
-    fn multiplies_and_divides_decimals() {
+    fn divides_like_mysql_decimal_div() {
+        // Checked on MariaDB 10.11: `2/3 * 1000000000` is 666666666.0000, `2.00000/3` shows
+        // 0.666666666 (truncated, not rounded), `2.000000/3` keeps 18 digits.
+        assert_eq!(div("2", "3"), "0.666666666");
+        assert_eq!(div("-2", "3"), "-0.666666666");
+        assert_eq!(div("2.00000", "3"), "0.666666666");
+        assert_eq!(div("2.000000", "3"), "0.666666666666666666");
+        assert_eq!(div("0.05", "3"), "0.016666666");
+        assert_eq!(div("0.666666666", "7"), "0.095238095142857142");
+        assert_eq!(div("10", "4"), "2.500000000");
+        assert_eq!(d("1").div_truncated(d("0.00"), 4).unwrap(), None);
+    }
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        let r = |s: &str, n: i64| d(s).round(n).unwrap().to_text();
+        assert_eq!(r("0.666666666", 4), "0.6667");
+        assert_eq!(r("-0.666666666", 4), "-0.6667");
+        assert_eq!(r("2.5", 0), "3");
+        assert_eq!(r("-2.5", 0), "-3");
+        assert_eq!(r("1.23", 5), "1.23");
+        assert_eq!(r("15", -1), "20");
+        assert_eq!(r("-15", -1), "-20");
+        assert_eq!(r("14.9", -1), "10");
+        assert_eq!(r("3.999999999", 4), "4.0000");
+    }
+
+    #[test]
+    fn multiplies_decimals() {
         assert_eq!(
             d("1.5").checked_mul(d("-2.25")).unwrap().to_text(),
             "-3.375"
         );
-        assert_eq!(
-            d("1").checked_div(d("3"), 4).unwrap().unwrap().to_text(),
-            "0.3333"
-        );
-        assert_eq!(
-            d("-2.50")
-                .checked_div(d("0.3"), 6)
-                .unwrap()
-                .unwrap()
-                .to_text(),
-            "-8.333333"
-        );
-        assert_eq!(
-            d("5").checked_div(d("8"), 2).unwrap().unwrap().to_text(),
-            "0.63"
-        );
-        assert_eq!(d("1").checked_div(d("0.00"), 4).unwrap(), None);
         assert_eq!(d("1.5").with_scale(3).unwrap().to_text(), "1.500");
         assert!(d("1.55").with_scale(1).is_err());
     }

@@ -7,9 +7,12 @@
 //! (UNSIGNED when an operand is), an error when out of range; with a
 //! DECIMAL operand the result is DECIMAL (scale: the larger for `+ -`, the
 //! sum for `*`); `/` of exact values is DECIMAL with the dividend's scale +
-//! 4 (`div_precision_increment`), rounded half away from zero, NULL when
-//! dividing by zero; with a DOUBLE operand everything is DOUBLE. Any NULL
-//! operand gives NULL. Operands of other types (text, dates) are refused.
+//! 4 (`div_precision_increment`), NULL when dividing by zero; with a DOUBLE
+//! operand everything is DOUBLE. Any NULL operand gives NULL. Operands of
+//! other types (text, dates) are refused. As in MySQL, a quotient keeps the
+//! digits `decimal_div` gives it ([`Dec::div_truncated`]) while it is an
+//! operand, and only the value shown is rounded, half away from zero, to the
+//! expression's scale.
 
 use async_trait::async_trait;
 use proto::query::{Field, QueryResult, Row, Type};
@@ -17,16 +20,13 @@ use sql::literal::{BindValue, BindVars};
 
 use crate::aggregate::float_text;
 use crate::bind::PlanValue;
-use crate::decimal::Dec;
+use crate::decimal::{Dec, DIV_PRECISION_INCREMENT};
 use crate::description::PlanDescription;
 use crate::error::{EngineError, Result};
 use crate::merge_sort::split;
 use crate::primitive::Primitive;
 use crate::route::truncate_columns;
 use crate::vcursor::VCursor;
-
-/// `div_precision_increment`'s default.
-const DIV_PRECISION_INCREMENT: u32 = 4;
 
 /// An arithmetic operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +85,9 @@ pub enum Arith {
     /// `GREATEST(a, b, ...)` / `LEAST(a, b, ...)` of numbers: NULL when any
     /// argument is, else the largest (smallest) compared in the common type.
     Extreme(Pick, Vec<Arith>),
+    /// `ROUND(a, n)` of an exact number, half away from zero; `n` fraction digits (tens,
+    /// hundreds for negative `n`), an integer stays an integer.
+    Round(Box<Arith>, i64),
     /// `CONCAT(a, b, ...)` of columns and literals: text, computed only as a whole
     /// [`Projection`] column (`projection/concat.rs`); refused inside arithmetic.
     Concat(Vec<Arith>),
@@ -249,6 +252,14 @@ impl Arith {
                 Ok(binary_type(a.typ(fields, vars)?, *op, b.typ(fields, vars)?))
             }
             Arith::IsNotNull(_) | Arith::IsNull(_) => Ok(NumType::Int { unsigned: false }),
+            // MariaDB's scale for ROUND(decimal, n) is n (`round(1.23, 5)` is 1.23000).
+            Arith::Round(a, n) => match a.typ(fields, vars)? {
+                NumType::Double => Err(refuse("ROUND of a DOUBLE")),
+                NumType::Decimal { .. } => Ok(NumType::Decimal {
+                    scale: u32::try_from((*n).max(0)).unwrap_or(u32::MAX),
+                }),
+                t => Ok(t),
+            },
             Arith::Concat(_) => Err(refuse("CONCAT(...)")),
             Arith::Coalesce(args) => common_type(
                 "COALESCE",
@@ -263,6 +274,22 @@ impl Arith {
                 }
                 common_type(pick.name(), args.iter(), fields, vars)
             }
+        }
+    }
+
+    /// Whether a division is part of the expression: its value as MySQL compares it has more
+    /// digits than the value shown.
+    pub(crate) fn divides(&self) -> bool {
+        match self {
+            Arith::Binary(_, ArithOp::Div, _) => true,
+            Arith::Binary(a, _, b) => a.divides() || b.divides(),
+            Arith::Neg(a) | Arith::IsNotNull(a) | Arith::IsNull(a) => a.divides(),
+            // ROUND's value has the digits it shows.
+            Arith::Round(..) => false,
+            Arith::Coalesce(args) | Arith::Extreme(_, args) | Arith::Concat(args) => {
+                args.iter().any(Arith::divides)
+            }
+            Arith::Column(_) | Arith::Value(_) => false,
         }
     }
 
@@ -373,6 +400,19 @@ impl Arith {
                 best.unwrap_or(Num::Null)
             }
             Arith::Concat(_) => return Err(refuse("CONCAT(...)")),
+            Arith::Round(a, n) => {
+                let t = self.typ(fields, vars)?;
+                match a.eval(row, fields, vars)? {
+                    Num::Null => Num::Null,
+                    Num::Int(i) if *n >= 0 => Num::Int(i),
+                    Num::Int(i) => {
+                        let r = Dec::from_int(i).round(*n)?.to_text();
+                        in_type(Num::Int(r.parse().map_err(|_| out_of_range(false))?), t)?
+                    }
+                    Num::Dec(d) => Num::Dec(d.round(*n)?),
+                    Num::Double(_) => return Err(refuse("ROUND of a DOUBLE")),
+                }
+            }
             Arith::IsNotNull(a) | Arith::IsNull(a) => {
                 let null = match a.as_ref() {
                     Arith::Column(i) => row.get(*i).copied().flatten().is_none(),
@@ -400,6 +440,7 @@ impl Arith {
                 format!("({} {} {})", a.describe(), op.symbol(), b.describe())
             }
             Arith::IsNotNull(a) => format!("{} is not null", a.describe()),
+            Arith::Round(a, n) => format!("round({}, {n})", a.describe()),
             Arith::IsNull(a) => format!("{} is null", a.describe()),
             Arith::Coalesce(args) => {
                 let args: Vec<String> = args.iter().map(Arith::describe).collect();
@@ -496,13 +537,15 @@ fn apply(x: Num, op: ArithOp, y: Num, t: NumType) -> Result<Num> {
             }
             Num::Int(v)
         }
-        NumType::Decimal { scale } => {
+        NumType::Decimal { .. } => {
             let (x, y) = (to_dec(x)?, to_dec(y)?);
             match op {
                 ArithOp::Add => Num::Dec(x.checked_add(y)?),
                 ArithOp::Sub => Num::Dec(x.checked_add(y.negated())?),
                 ArithOp::Mul => Num::Dec(x.checked_mul(y)?),
-                ArithOp::Div => x.checked_div(y, scale)?.map_or(Num::Null, Num::Dec),
+                ArithOp::Div => x
+                    .div_truncated(y, DIV_PRECISION_INCREMENT)?
+                    .map_or(Num::Null, Num::Dec),
             }
         }
     })
@@ -513,7 +556,16 @@ fn text(n: Num, t: NumType) -> Result<Option<Vec<u8>>> {
     Ok(match n {
         Num::Null => None,
         Num::Int(i) => Some(i.to_string().into_bytes()),
-        Num::Dec(d) => Some(d.with_scale(scale_of(t))?.to_text().into_bytes()),
+        // MySQL keeps a quotient's digits inside an expression and rounds the value shown.
+        Num::Dec(d) => {
+            let scale = scale_of(t);
+            Some(
+                d.round(i64::from(scale))?
+                    .with_scale(scale)?
+                    .to_text()
+                    .into_bytes(),
+            )
+        }
         Num::Double(f) => Some(float_text(f).into_bytes()),
     })
 }

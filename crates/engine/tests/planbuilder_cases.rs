@@ -17,7 +17,7 @@ use vschema::{Vindex, VindexError};
 const FILES: &[(&str, usize)] = &[
     ("select", 171),
     ("filter", 130),
-    ("aggr", 164),
+    ("aggr", 166),
     ("memory_sort", 16),
     ("postprocess", 65),
     ("dml", 213),

@@ -502,7 +502,7 @@ fn is_arith(e: &Expr) -> bool {
             op: UnaryOperator::Minus,
             ..
         } => PlanValue::from_expr(e).is_none(),
-        _ => coalesce_args(e).is_some() || extreme_args(e).is_some(),
+        _ => coalesce_args(e).is_some() || extreme_args(e).is_some() || round_args(e).is_some(),
     }
 }
 
@@ -515,6 +515,40 @@ pub(super) fn coalesce_args(e: &Expr) -> Option<Vec<&Expr>> {
         _ => false,
     };
     fits.then_some(args)
+}
+
+/// The argument and digits of `ROUND(x)` or `ROUND(x, n)` with a literal `n`.
+pub(super) fn round_args(e: &Expr) -> Option<(&Expr, i64)> {
+    let (name, args) = call_args(e)?;
+    if name != "round" {
+        return None;
+    }
+    match args.as_slice() {
+        [x] => Some((x, 0)),
+        [x, n] => match PlanValue::from_expr(n)? {
+            PlanValue::Literal(sql::literal::BindValue::Int64(n)) => Some((x, n)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `sum(..)` and `count(..)` of `AVG(..)`'s arguments: MySQL's AVG inside an expression is the
+/// quotient with the digits `decimal_div` gives it (`avg(x) * 3` of 1, 1, 2 is 4.0000, not
+/// 3.9999), which the sum over the count reproduces, type and all.
+fn avg_parts(e: &Expr) -> Option<(Expr, Expr)> {
+    let Expr::Function(f) = e else {
+        return None;
+    };
+    if !f.name.to_string().eq_ignore_ascii_case("avg") || f.over.is_some() || f.filter.is_some() {
+        return None;
+    }
+    let named = |name: &str| {
+        let mut g = f.clone();
+        g.name = sqlparser::ast::ObjectName::from(vec![Ident::new(name)]);
+        Expr::Function(g)
+    };
+    Some((named("sum"), named("count")))
 }
 
 /// Which end and the arguments of `GREATEST(...)` or `LEAST(...)`.
@@ -574,41 +608,53 @@ impl HavingContext<'_> {
     /// operands (aggregates become hidden columns).
     ///
     /// MySQL carries a division's (or AVG's) quotient with more digits than
-    /// it shows, so a rounded quotient is only ever the final value of a
-    /// select item (`top`), never an operand, a HAVING or ORDER BY value.
-    fn arith(&mut self, e: &Expr, top: bool) -> Result<Arith> {
+    /// it shows. vtgate computes those digits inside a select item (`shown`:
+    /// its value is only shown), but a HAVING or ORDER BY value compares
+    /// them, and vtgate's hidden columns carry only the digits shown: there a
+    /// quotient is refused.
+    fn arith(&mut self, e: &Expr, shown: bool) -> Result<Arith> {
         use sqlparser::ast::{BinaryOperator as B, UnaryOperator};
         if let Some((pick, list)) = extreme_args(e) {
             let mut args = Vec::new();
             for a in list {
-                args.push(self.arith(a, false)?);
+                args.push(self.arith(a, shown)?);
             }
             return Ok(Arith::Extreme(pick, args));
         }
+        if let Some((x, n)) = round_args(e) {
+            return Ok(Arith::Round(Box::new(self.arith(x, shown)?), n));
+        }
+        if let (true, Some((sum, count))) = (shown, avg_parts(e)) {
+            return Ok(Arith::Binary(
+                Box::new(self.arith(&sum, shown)?),
+                ArithOp::Div,
+                Box::new(self.arith(&count, shown)?),
+            ));
+        }
         Ok(match e {
-            Expr::Nested(x) => self.arith(x, top)?,
+            Expr::Nested(x) => self.arith(x, shown)?,
             Expr::BinaryOp { left, op, right } if is_arith(e) => {
                 let op = match op {
                     B::Plus => ArithOp::Add,
                     B::Minus => ArithOp::Sub,
                     B::Multiply => ArithOp::Mul,
-                    _ if top => ArithOp::Div,
+                    _ if shown => ArithOp::Div,
                     _ => return Err(rounded(e)),
                 };
                 Arith::Binary(
-                    Box::new(self.arith(left, false)?),
+                    Box::new(self.arith(left, shown)?),
                     op,
-                    Box::new(self.arith(right, false)?),
+                    Box::new(self.arith(right, shown)?),
                 )
             }
             Expr::UnaryOp {
                 op: UnaryOperator::Minus,
                 expr,
-            } if is_arith(e) => Arith::Neg(Box::new(self.arith(expr, false)?)),
+            } if is_arith(e) => Arith::Neg(Box::new(self.arith(expr, shown)?)),
             _ if coalesce_args(e).is_some() => {
                 let mut args = Vec::new();
                 for a in coalesce_args(e).unwrap_or_default() {
-                    args.push(self.arith(a, false)?);
+                    args.push(self.arith(a, shown)?);
                 }
                 Arith::Coalesce(args)
             }
@@ -628,10 +674,7 @@ impl HavingContext<'_> {
             .aggregates
             .iter()
             .any(|a| a.col == c && matches!(a.opcode, AggregateOpcode::Avg { .. }));
-        let division = self
-            .computed
-            .iter()
-            .any(|p| p.col == c && matches!(p.expr, Arith::Binary(_, ArithOp::Div, _)));
+        let division = self.computed.iter().any(|p| p.col == c && p.expr.divides());
         avg || division
     }
 
@@ -671,11 +714,7 @@ impl HavingContext<'_> {
     /// Select item `i`, which `e` names; a quotient vtgate computed is
     /// refused (MySQL orders and compares it unrounded).
     fn selected(&self, e: &Expr, i: usize) -> Result<Operand> {
-        if self
-            .computed
-            .iter()
-            .any(|p| p.col == i && matches!(p.expr, Arith::Binary(_, ArithOp::Div, _)))
-        {
+        if self.computed.iter().any(|p| p.col == i && p.expr.divides()) {
             return Err(rounded(e));
         }
         Ok(Operand::Column(i))

@@ -20,7 +20,7 @@ use sqlparser::ast::{
     UnaryOperator,
 };
 
-use super::aggregation::{build_predicate, coalesce_args, extreme_args};
+use super::aggregation::{build_predicate, coalesce_args, extreme_args, round_args};
 use super::derived_merge::merge_derived;
 use super::derived_routing::move_outer_conditions;
 use super::join_aggregate::plan_raw_aggregate;
@@ -90,9 +90,9 @@ impl Derived {
         }
     }
 
-    /// `e` as an expression over the derived row. A division is only
-    /// allowed as the final value of a select item (`top`): MySQL keeps
-    /// more digits of a quotient than it shows.
+    /// `e` as an expression over the derived row. A division only in a
+    /// value that is shown (`top`, a select item): MySQL keeps more digits
+    /// of a quotient than it shows, and compares and sorts by them.
     fn arith(&self, e: &Expr, top: bool) -> Result<Arith> {
         if let Some(c) = self.column(e) {
             return Ok(Arith::Column(c));
@@ -100,8 +100,11 @@ impl Derived {
         if let Some(v) = PlanValue::from_expr(e) {
             return Ok(Arith::Value(v));
         }
+        if let Some((x, n)) = round_args(e) {
+            return Ok(Arith::Round(Box::new(self.arith(x, top)?), n));
+        }
         if let Some((pick, args)) = extreme_args(e) {
-            let args = args.into_iter().map(|a| self.arith(a, false));
+            let args = args.into_iter().map(|a| self.arith(a, top));
             return Ok(Arith::Extreme(pick, args.collect::<Result<_>>()?));
         }
         Ok(match e {
@@ -110,22 +113,22 @@ impl Derived {
                 let op = ArithOp::from_sql(op, top)
                     .ok_or_else(|| refuse(format!("the expression {e}")))?;
                 Arith::Binary(
-                    Box::new(self.arith(left, false)?),
+                    Box::new(self.arith(left, top)?),
                     op,
-                    Box::new(self.arith(right, false)?),
+                    Box::new(self.arith(right, top)?),
                 )
             }
             Expr::UnaryOp {
                 op: UnaryOperator::Minus,
                 expr,
-            } => Arith::Neg(Box::new(self.arith(expr, false)?)),
-            Expr::IsNotNull(x) => Arith::IsNotNull(Box::new(self.arith(x, false)?)),
-            Expr::IsNull(x) => Arith::IsNull(Box::new(self.arith(x, false)?)),
+            } => Arith::Neg(Box::new(self.arith(expr, top)?)),
+            Expr::IsNotNull(x) => Arith::IsNotNull(Box::new(self.arith(x, top)?)),
+            Expr::IsNull(x) => Arith::IsNull(Box::new(self.arith(x, top)?)),
             _ if coalesce_args(e).is_some() => Arith::Coalesce(
                 coalesce_args(e)
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|a| self.arith(a, false))
+                    .map(|a| self.arith(a, top))
                     .collect::<Result<_>>()?,
             ),
             _ => {

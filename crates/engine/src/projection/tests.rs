@@ -114,6 +114,44 @@ async fn division_rounds_and_gives_null_for_zero() {
 }
 
 #[tokio::test]
+async fn a_quotient_keeps_its_digits_inside_an_expression() {
+    // 1 / 3 is 0.333333333 to MySQL: times 3 it shows 1.0000, times a billion 333333333.0000.
+    let third = bin(lit(BindValue::Int64(1)), ArithOp::Div, col(0));
+    let (f, v) = column(bin(Box::new(third.clone()), ArithOp::Mul, col(0))).await;
+    assert_eq!(f.decimals, 4);
+    assert_eq!(v, some(&[Some("1.0000"), None, Some("1.0000")]));
+    let (f, v) = column(bin(
+        Box::new(third),
+        ArithOp::Mul,
+        lit(BindValue::Int64(1_000_000_000)),
+    ))
+    .await;
+    assert_eq!(f.decimals, 4);
+    assert_eq!(
+        v,
+        some(&[Some("333333333.0000"), None, Some("-142857142.0000")])
+    );
+}
+
+#[tokio::test]
+async fn round_sets_the_scale_and_keeps_integers() {
+    let (f, v) = column(Arith::Round(col(1), 1)).await;
+    assert_eq!((f.r#type, f.decimals), (Type::Decimal as i32, 1));
+    assert_eq!(v, some(&[Some("10.5"), None, Some("-1.3")]));
+    // MariaDB pads to the digits asked for.
+    let (f, v) = column(Arith::Round(col(1), 4)).await;
+    assert_eq!(f.decimals, 4);
+    assert_eq!(v, some(&[Some("10.5000"), None, Some("-1.2500")]));
+    let (f, v) = column(Arith::Round(col(0), -1)).await;
+    assert_eq!(f.r#type, Type::Int64 as i32);
+    assert_eq!(v, some(&[Some("0"), Some("0"), Some("-10")]));
+    let (f, v) = column(Arith::Round(Box::new(bin(col(1), ArithOp::Div, col(0))), 2)).await;
+    assert_eq!(f.decimals, 2);
+    assert_eq!(v, some(&[Some("3.50"), None, Some("0.18")]));
+    assert!(run(vec![Arith::Round(col(2), 1)]).await.is_err());
+}
+
+#[tokio::test]
 async fn doubles_spread() {
     let (f, v) = column(bin(col(2), ArithOp::Add, col(0))).await;
     assert_eq!(f.r#type, Type::Float64 as i32);

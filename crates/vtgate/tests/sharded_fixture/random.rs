@@ -671,7 +671,18 @@ fn one_table(t: &Table) -> From {
 
 /// An aggregate over the FROM's rows.
 fn aggregate(rng: &mut Rng, from: &From) -> String {
-    match rng.below(9) {
+    match rng.below(11) {
+        // Quotients inside expressions, computed in vtgate with MySQL's digits.
+        9 => format!(
+            "round(avg({}), {})",
+            column_of(rng, from, Kind::Dec).sql,
+            rng.below(4)
+        ),
+        10 => format!(
+            "sum({}) / count(*) * {}",
+            column_of(rng, from, Kind::Dec).sql,
+            rng.pick(&["3", "1000000", "-1.5"])
+        ),
         0 => "count(*)".into(),
         1 => format!("count({})", column(rng, from).sql),
         2 => format!("count(distinct {})", column(rng, from).sql),

@@ -297,6 +297,36 @@ pub(super) fn aggregate_arithmetic(out: &mut Vec<Query>) {
             true,
         ));
     }
+    // Quotients inside an expression keep MySQL's digits (truncated to 9-digit words): AVG
+    // times a million shows them, ROUND rounds from them.
+    for col in NUM_COLS {
+        out.push(q(
+            format!(
+                "select round(avg({col}), 2), avg({col}) * 3, avg({col}) * 1000000, \
+                 round(sum({col}) / count(*), 3) + 1, round(avg({col})), round(avg({col}), -1) \
+                 from customer"
+            ),
+            false,
+        ));
+        out.push(q(
+            format!(
+                "select region, avg({col}) * 7 - 1, round(avg({col}), 1) as r, \
+                 sum({col}) / count(*) / 3 from customer group by region order by r, region"
+            ),
+            true,
+        ));
+    }
+    // Fraction digits of 5 to 9 and more: MySQL shows AVG's quotient truncated, not rounded.
+    out.push(q(
+        "select region, avg(cast(balance as decimal(14,5))), avg(cast(score as decimal(10,6))), \
+         sum(cast(balance as decimal(14,7))) / count(*) from customer group by region",
+        false,
+    ));
+    out.push(q(
+        "select t.region, t.s / t.n * 100, round(t.a, 1), round(t.s / 7, 2) from (select region, \
+         sum(balance) as s, count(*) as n, avg(balance) as a from customer group by region) t",
+        false,
+    ));
     out.push(q(
         "select customer_id, sum(price) * 2 - count(*), sum(qty) / 0 from corder group by customer_id",
         false,
