@@ -598,7 +598,7 @@ impl HavingContext<'_> {
             if !is_arith(&e) {
                 return Err(over_aggregates(&e));
             }
-            let expr = self.arith(&e, true)?;
+            let expr = self.arith(&e)?;
             self.computed.push(ProjectedColumn { col, name, expr });
         }
         Ok(())
@@ -608,53 +608,54 @@ impl HavingContext<'_> {
     /// operands (aggregates become hidden columns).
     ///
     /// MySQL carries a division's (or AVG's) quotient with more digits than
-    /// it shows. vtgate computes those digits inside a select item (`shown`:
-    /// its value is only shown), but a HAVING or ORDER BY value compares
-    /// them, and vtgate's hidden columns carry only the digits shown: there a
-    /// quotient is refused.
-    fn arith(&mut self, e: &Expr, shown: bool) -> Result<Arith> {
+    /// it shows, and vtgate computes them ([`crate::decimal::Dec::div_truncated`]);
+    /// AVG written inside an expression is its sum over its count. MariaDB
+    /// compares and sorts a DECIMAL value rounded to its scale (`2/3 = 0.6667`
+    /// is true), which is the value a computed column shows; only an AVG or a
+    /// quotient named by its select alias inside arithmetic is refused, as
+    /// its column holds the digits shown, not those the arithmetic needs.
+    fn arith(&mut self, e: &Expr) -> Result<Arith> {
         use sqlparser::ast::{BinaryOperator as B, UnaryOperator};
         if let Some((pick, list)) = extreme_args(e) {
             let mut args = Vec::new();
             for a in list {
-                args.push(self.arith(a, shown)?);
+                args.push(self.arith(a)?);
             }
             return Ok(Arith::Extreme(pick, args));
         }
         if let Some((x, n)) = round_args(e) {
-            return Ok(Arith::Round(Box::new(self.arith(x, shown)?), n));
+            return Ok(Arith::Round(Box::new(self.arith(x)?), n));
         }
-        if let (true, Some((sum, count))) = (shown, avg_parts(e)) {
+        if let Some((sum, count)) = avg_parts(e) {
             return Ok(Arith::Binary(
-                Box::new(self.arith(&sum, shown)?),
+                Box::new(self.arith(&sum)?),
                 ArithOp::Div,
-                Box::new(self.arith(&count, shown)?),
+                Box::new(self.arith(&count)?),
             ));
         }
         Ok(match e {
-            Expr::Nested(x) => self.arith(x, shown)?,
+            Expr::Nested(x) => self.arith(x)?,
             Expr::BinaryOp { left, op, right } if is_arith(e) => {
                 let op = match op {
                     B::Plus => ArithOp::Add,
                     B::Minus => ArithOp::Sub,
                     B::Multiply => ArithOp::Mul,
-                    _ if shown => ArithOp::Div,
-                    _ => return Err(rounded(e)),
+                    _ => ArithOp::Div,
                 };
                 Arith::Binary(
-                    Box::new(self.arith(left, shown)?),
+                    Box::new(self.arith(left)?),
                     op,
-                    Box::new(self.arith(right, shown)?),
+                    Box::new(self.arith(right)?),
                 )
             }
             Expr::UnaryOp {
                 op: UnaryOperator::Minus,
                 expr,
-            } if is_arith(e) => Arith::Neg(Box::new(self.arith(expr, shown)?)),
+            } if is_arith(e) => Arith::Neg(Box::new(self.arith(expr)?)),
             _ if coalesce_args(e).is_some() => {
                 let mut args = Vec::new();
                 for a in coalesce_args(e).unwrap_or_default() {
-                    args.push(self.arith(a, shown)?);
+                    args.push(self.arith(a)?);
                 }
                 Arith::Coalesce(args)
             }
@@ -681,7 +682,7 @@ impl HavingContext<'_> {
     /// Arithmetic in HAVING or ORDER BY: a hidden column computed after
     /// the merge.
     fn computed_operand(&mut self, e: &Expr) -> Result<Operand> {
-        let expr = self.arith(e, false)?;
+        let expr = self.arith(e)?;
         self.projection.push(SelectItem::UnnamedExpr(placeholder()));
         *self.hidden += 1;
         let col = self.projection.len() - 1;
@@ -705,19 +706,10 @@ impl HavingContext<'_> {
     pub(super) fn order_operand(&mut self, e: &Expr) -> Result<Operand> {
         match find_order_column(e, self.original)? {
             Some(i) if matches!(self.original[i], SelectItem::ExprWithAlias { .. }) => {
-                self.selected(e, i)
+                Ok(Operand::Column(i))
             }
             _ => self.operand_in(e, "ORDER BY"),
         }
-    }
-
-    /// Select item `i`, which `e` names; a quotient vtgate computed is
-    /// refused (MySQL orders and compares it unrounded).
-    fn selected(&self, e: &Expr, i: usize) -> Result<Operand> {
-        if self.computed.iter().any(|p| p.col == i && p.expr.divides()) {
-            return Err(rounded(e));
-        }
-        Ok(Operand::Column(i))
     }
 
     pub(super) fn operand(&mut self, e: &Expr) -> Result<Operand> {
@@ -731,7 +723,7 @@ impl HavingContext<'_> {
             return Ok(Operand::Value(v));
         }
         if let Some(i) = find_column(e, self.original)? {
-            return self.selected(e, i);
+            return Ok(Operand::Column(i));
         }
         if let Some(i) = find_column(e, &self.projection[self.original.len()..])? {
             let col = self.original.len() + i;
@@ -742,7 +734,7 @@ impl HavingContext<'_> {
                 return Ok(Operand::Column(col));
             }
         }
-        if is_arith(e) {
+        if is_arith(e) || avg_parts(e).is_some() {
             return self.computed_operand(e);
         }
         let (opcode, arg) = match aggregate_call(e)? {
@@ -890,7 +882,7 @@ pub(super) fn build_predicate(
 
 fn rounded(e: &Expr) -> EngineError {
     EngineError::unsupported(format!(
-        "a division over aggregates used as a value across shards: {e}"
+        "an AVG or quotient named by its alias inside arithmetic across shards: {e}"
     ))
 }
 

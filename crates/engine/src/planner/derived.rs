@@ -79,21 +79,21 @@ impl Derived {
 
     /// A select item over the derived row: CONCAT of its columns and literals (text as a
     /// whole, also where it feeds an aggregate such as GROUP_CONCAT), else [`Self::arith`].
-    fn item(&self, e: &Expr, top: bool) -> Result<Arith> {
+    fn item(&self, e: &Expr) -> Result<Arith> {
         let mut column = |x: &Expr| {
             self.column(x)
                 .ok_or_else(|| refuse(format!("the expression {e}")))
         };
         match concat_over(e, &mut column)? {
             Some(concat) => Ok(concat),
-            None => self.arith(e, top),
+            None => self.arith(e),
         }
     }
 
-    /// `e` as an expression over the derived row. A division only in a
-    /// value that is shown (`top`, a select item): MySQL keeps more digits
-    /// of a quotient than it shows, and compares and sorts by them.
-    fn arith(&self, e: &Expr, top: bool) -> Result<Arith> {
+    /// `e` as an expression over the derived row. A quotient keeps MySQL's
+    /// digits inside it; MariaDB sorts and compares the value rounded to its
+    /// scale, the value the column shows.
+    fn arith(&self, e: &Expr) -> Result<Arith> {
         if let Some(c) = self.column(e) {
             return Ok(Arith::Column(c));
         }
@@ -101,34 +101,34 @@ impl Derived {
             return Ok(Arith::Value(v));
         }
         if let Some((x, n)) = round_args(e) {
-            return Ok(Arith::Round(Box::new(self.arith(x, top)?), n));
+            return Ok(Arith::Round(Box::new(self.arith(x)?), n));
         }
         if let Some((pick, args)) = extreme_args(e) {
-            let args = args.into_iter().map(|a| self.arith(a, top));
+            let args = args.into_iter().map(|a| self.arith(a));
             return Ok(Arith::Extreme(pick, args.collect::<Result<_>>()?));
         }
         Ok(match e {
-            Expr::Nested(x) => self.arith(x, top)?,
+            Expr::Nested(x) => self.arith(x)?,
             Expr::BinaryOp { left, op, right } => {
-                let op = ArithOp::from_sql(op, top)
+                let op = ArithOp::from_sql(op, true)
                     .ok_or_else(|| refuse(format!("the expression {e}")))?;
                 Arith::Binary(
-                    Box::new(self.arith(left, top)?),
+                    Box::new(self.arith(left)?),
                     op,
-                    Box::new(self.arith(right, top)?),
+                    Box::new(self.arith(right)?),
                 )
             }
             Expr::UnaryOp {
                 op: UnaryOperator::Minus,
                 expr,
-            } => Arith::Neg(Box::new(self.arith(expr, top)?)),
-            Expr::IsNotNull(x) => Arith::IsNotNull(Box::new(self.arith(x, top)?)),
-            Expr::IsNull(x) => Arith::IsNull(Box::new(self.arith(x, top)?)),
+            } => Arith::Neg(Box::new(self.arith(expr)?)),
+            Expr::IsNotNull(x) => Arith::IsNotNull(Box::new(self.arith(x)?)),
+            Expr::IsNull(x) => Arith::IsNull(Box::new(self.arith(x)?)),
             _ if coalesce_args(e).is_some() => Arith::Coalesce(
                 coalesce_args(e)
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|a| self.arith(a, top))
+                    .map(|a| self.arith(a))
                     .collect::<Result<_>>()?,
             ),
             _ => {
@@ -139,13 +139,8 @@ impl Derived {
     }
 
     /// The rows of the outer query's FROM and WHERE, with `items` as their
-    /// columns (`final_items` of them are select items, the rest hidden).
-    fn rows(
-        &self,
-        inner: Box<dyn Primitive>,
-        query: &Query,
-        final_items: usize,
-    ) -> Result<Box<dyn Primitive>> {
+    /// columns.
+    fn rows(&self, inner: Box<dyn Primitive>, query: &Query) -> Result<Box<dyn Primitive>> {
         let SetExpr::Select(select) = query.body.as_ref() else {
             return Err(refuse("UNION"));
         };
@@ -158,7 +153,7 @@ impl Derived {
             });
         }
         let mut columns = Vec::new();
-        for (i, item) in select.projection.iter().enumerate() {
+        for item in &select.projection {
             match item {
                 SelectItem::Wildcard(_) => {
                     for (c, name) in self.columns.iter().enumerate() {
@@ -178,10 +173,10 @@ impl Derived {
                         Expr::Identifier(id) => id.value.clone(),
                         _ => e.to_string(),
                     };
-                    columns.push((name, self.item(e, i < final_items)?));
+                    columns.push((name, self.item(e)?));
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
-                    columns.push((alias.value.clone(), self.item(expr, i < final_items)?));
+                    columns.push((alias.value.clone(), self.item(expr)?));
                 }
                 other => return Err(refuse(format!("the select item {other}"))),
             }
@@ -312,8 +307,7 @@ fn plan_derived_with(
             let input = inner
                 .take()
                 .ok_or_else(|| EngineError::BadResult("derived rows planned twice".into()))?;
-            // Raw values feed aggregates: none is a final value.
-            derived.rows(input, q, 0)
+            derived.rows(input, q)
         });
     }
     plan_rows(&derived, inner, original)
@@ -374,7 +368,7 @@ fn plan_rows(
     {
         return Err(refuse("ORDER BY a column not selected with *"));
     }
-    let mut plan = derived.rows(inner, &query, items)?;
+    let mut plan = derived.rows(inner, &query)?;
     if !params.is_empty() {
         plan = Box::new(MemorySort {
             order_by: params,

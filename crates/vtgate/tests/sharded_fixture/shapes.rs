@@ -316,6 +316,19 @@ pub(super) fn aggregate_arithmetic(out: &mut Vec<Query>) {
             true,
         ));
     }
+    // MariaDB compares and sorts a quotient rounded to its scale: each group passes these
+    // HAVINGs (with all digits, few would), and AVG not selected is its sum over its count.
+    for sql in [
+        "select score % 7 as k, count(*) from customer group by k \
+         having avg(balance) = round(avg(balance), 6) and avg(score) * 3 = round(avg(score) * 3, 4)",
+        "select region, count(*) from customer group by region \
+         having sum(score) / count(*) = round(sum(score) / count(*), 4) and avg(big) > 0",
+        "select score % 5 as k, avg(score) from customer group by k order by avg(balance) * 3, k",
+        "select region, sum(balance) / count(*) as q from customer group by region \
+         order by q desc, region",
+    ] {
+        out.push(q(sql, true));
+    }
     // Fraction digits of 5 to 9 and more: MySQL shows AVG's quotient truncated, not rounded.
     out.push(q(
         "select region, avg(cast(balance as decimal(14,5))), avg(cast(score as decimal(10,6))), \
