@@ -164,3 +164,36 @@ fn groups_by_a_hash_vindex_run_on_the_shards() {
     let d = planned("select name, group_concat(id) from texts group by name").unwrap();
     assert_eq!(d["OperatorType"], "Aggregate");
 }
+
+#[test]
+fn star_beside_windows_vtgate_computes_is_written_out_from_known_columns() {
+    const KNOWN: &str = r#"{"keyspaces": {"user": {"sharded": true,
+        "vindexes": {"hash": {"type": "hash"}},
+        "tables": {
+          "user": {"column_vindexes": [{"column": "id", "name": "hash"}],
+                   "columns": [{"name": "id"}, {"name": "col"}],
+                   "column_list_authoritative": true},
+          "other": {"column_vindexes": [{"column": "id", "name": "hash"}]}}}}}"#;
+    let d = super::plan_json_with_vschema(
+        KNOWN,
+        "select *, row_number() over (order by col desc, id) as rn from user order by rn",
+    )
+    .unwrap();
+    let text = d.to_string();
+    assert!(text.contains("\"OperatorType\":\"Window\""), "{d}");
+    assert!(text.contains("SELECT user.`id`, user.`col`, "), "{d}");
+    // Partitioned by the vindex column, the shards compute them with `*` as written.
+    let d = super::plan_json_with_vschema(
+        KNOWN,
+        "select *, row_number() over (partition by id order by col) as rn from user",
+    )
+    .unwrap();
+    assert!(d.to_string().contains("SELECT *, row_number()"), "{d}");
+    // Columns not known: still refused.
+    let e = super::plan_json_with_vschema(
+        KNOWN,
+        "select *, row_number() over (order by id) as rn from other",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("* beside them"), "{e}");
+}

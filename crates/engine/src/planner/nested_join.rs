@@ -151,7 +151,7 @@ fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
 /// ...` gives a's columns, then b's, though it runs as b LEFT JOIN a; `c LEFT JOIN (o JOIN
 /// p ON ...) ON ...` gives c's, o's, p's). `USING` and `NATURAL` put the shared columns
 /// first: refused here.
-fn written_units(ctx: &Context, select: &sqlparser::ast::Select) -> Result<Vec<Unit>> {
+pub(super) fn written_units(ctx: &Context, select: &sqlparser::ast::Select) -> Result<Vec<Unit>> {
     let mut out = Vec::new();
     for twj in &select.from {
         push_written(ctx, twj, &mut out)?;

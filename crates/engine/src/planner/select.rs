@@ -9,9 +9,10 @@ use super::correlated_value::plan_correlated_values;
 use super::derived::{plain_inner, plan_derived};
 use super::derived_routing::{and_all, plain_select, table_conditions};
 use super::join::plan_pushed_join;
-use super::nested_join::plan_nested_join;
+use super::join_projection::expand_wildcards;
+use super::nested_join::{plan_nested_join, written_units};
 use super::one_shard::plan_one_shard;
-use super::order::{features, plan_multi_shard_local};
+use super::order::{features, is_wildcard, plan_multi_shard_local};
 use super::pullout::plan_pullouts;
 use super::reference_join::to_reference_copies;
 use super::routing::{conjuncts, route_table, Routing};
@@ -210,9 +211,8 @@ fn route_query(
         _ => return plan_nested_join(ctx, tables, original, plan_side),
     };
     let routing = route_table(first, routing_where.as_ref(), true)?;
-    let route = routed(routing.clone(), desc, &query);
     if routing.single_shard {
-        return Ok(Box::new(route));
+        return Ok(Box::new(routed(routing, desc, &query)));
     }
     let one_table = matches!(only.relation, TableFactor::Table { .. });
     let local = if one_table {
@@ -220,6 +220,17 @@ fn route_query(
     } else {
         ShardLocal::default()
     };
+    // Window functions vtgate computes place their columns by position: `*` beside them is
+    // written out from the table's known columns (tracked or authoritative), if known.
+    let expanded = match features(&query).window && !local.windows {
+        true if select.projection.iter().any(is_wildcard) => written_units(ctx, select)
+            .and_then(|units| expand_wildcards(&query, &units))
+            .ok()
+            .flatten(),
+        _ => None,
+    };
+    let query = expanded.unwrap_or(query);
+    let route = routed(routing.clone(), desc, &query);
     plan_multi_shard_local(query, route, local)
 }
 

@@ -11,7 +11,9 @@
 //! vtgate after them), written with their own `OVER (PARTITION BY ...
 //! ORDER BY ...)` and the default frame: `row_number`, `rank`, `dense_rank`, `lag` and `lead`
 //! (with a literal offset, no default), and `count`, `sum`, `avg`, `min`,
-//! `max` without DISTINCT. Anything else stays refused.
+//! `max` without DISTINCT. `*` beside them must be written out first (its
+//! columns come from schema tracking, `planner/select.rs`). Anything else
+//! stays refused.
 
 use sqlparser::ast::{
     Distinct as SqlDistinct, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,

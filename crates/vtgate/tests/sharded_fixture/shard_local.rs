@@ -38,6 +38,11 @@ pub(super) fn shard_local_queries(out: &mut Vec<Query>) {
          min(big) over (partition by region) as mb from customer",
         "select customer_id, max(balance) over () as mx, count(big) over (partition by region) \
          as n from customer",
+        // `*` beside windows vtgate computes: written out from the tracked columns.
+        "select *, row_number() over (order by score desc, customer_id) as rn from customer \
+         where customer_id < 60",
+        "select o.*, sum(price) over (partition by sku order by order_id) as s from corder o \
+         where order_id < 300",
         // Windows over groups that span shards: the groups first, then the windows.
         "select customer_id, count(*), rank() over (partition by customer_id \
          order by count(*)) as r from corder group by qty, customer_id",
@@ -68,6 +73,8 @@ pub(super) fn shard_local_queries(out: &mut Vec<Query>) {
          from corder order by rn limit 10",
         "select customer_id, count(*) over (partition by region) as n from customer \
          where score > 20 order by n desc, customer_id limit 9 offset 1",
+        "select c.*, rank() over (partition by region order by score) as r from customer c \
+         where score > 80 order by r, customer_id limit 25",
         "select order_id, customer_id, row_number() over (partition by customer_id \
          order by order_id) as rn from corder order by order_id limit 20",
         "select order_id, dense_rank() over (partition by customer_id order by qty) as dr \
