@@ -248,3 +248,25 @@ fn values_between_two_wildcards_are_refused() {
         "{d}"
     );
 }
+
+#[test]
+fn wildcards_with_known_columns_are_written_out_first() {
+    // With the columns known, `*` beside per-row values is no obstacle, also when the rows
+    // are sorted by a value in vtgate (refused with `*` left as written).
+    let known = VSCHEMA.replace(
+        r#""corder": {"column_vindexes": [{"column": "customer_id", "name": "hash"}]},"#,
+        r#""corder": {"column_vindexes": [{"column": "customer_id", "name": "hash"}],
+                     "columns": [{"name": "customer_id"}, {"name": "qty"}],
+                     "column_list_authoritative": true},"#,
+    );
+    let sql = "select o.*, (select max(x.qty) from elsewhere x where x.customer_id = o.qty) \
+               as m from corder o order by m, o.customer_id";
+    let d = super::plan_json_with_vschema(&known, sql).unwrap();
+    let text = d.to_string();
+    assert!(text.contains("CorrelatedSubqueries"), "{d}");
+    assert!(
+        text.contains("SELECT o.`customer_id`, o.`qty`, NULL AS m"),
+        "{d}"
+    );
+    assert!(refused(sql).contains("correlated subquery across shards"));
+}

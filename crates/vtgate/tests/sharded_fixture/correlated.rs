@@ -128,6 +128,9 @@ pub(super) fn per_row_values(out: &mut Vec<Query>) {
          from commerce.warehouse w order by 2 desc, w.sku limit 4",
         "select distinct (select count(*) from corder o where o.qty = c.score) as n \
          from customer c where c.customer_id < 200 order by n",
+        // `*` written out from the tracked columns, sorted by the value in vtgate.
+        "select c.*, (select count(*) from corder x where x.qty = c.score) as n \
+         from customer c where c.customer_id < 40 order by n desc, c.customer_id",
         "select distinct c.score % 3 as k, (select min(o.qty) from corder o \
          where o.qty > c.score and o.order_id < 100) as m from customer c \
          where c.customer_id < 60 order by m, k",
