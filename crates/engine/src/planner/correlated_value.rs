@@ -8,7 +8,8 @@
 //! (and without its LIMIT), and vtgate removes duplicates ([`Distinct`]),
 //! sorts ([`MemorySort`](crate::memory_sort::MemorySort), by keys not
 //! selected as hidden columns of the outer query; not with DISTINCT) and
-//! limits over the rows with their values.
+//! limits over the rows with their values. An ORDER BY key that is itself
+//! such a subquery is a hidden value of its own (not with DISTINCT).
 
 use sqlparser::ast::{
     Distinct as SqlDistinct, Expr, Ident, OrderByKind, Query, SelectItem, SetExpr,
@@ -85,7 +86,7 @@ pub(super) fn plan_correlated_values(
             });
         }
     }
-    if items.is_empty() {
+    if items.is_empty() && !sorted_by_a_value(original, &outer_names)? {
         return Ok(None);
     }
     // `*` written out from known columns (tracked or authoritative) places every column;
@@ -146,18 +147,33 @@ pub(super) fn plan_correlated_values(
     if in_vtgate && select.projection.iter().any(is_wildcard) {
         return Err(refuse());
     }
-    // ORDER BY keys not selected: hidden columns of the outer query.
+    // ORDER BY keys not selected: hidden columns of the outer query; a key that is a
+    // subquery reading the outer row is a value of its own there.
     let mut hidden = Vec::new();
     let mut order = Vec::new();
+    let visible = select.projection.len();
     if in_vtgate {
-        let visible = select.projection.len();
+        let mut sort_values = Vec::new();
         order = order_columns(original, &select.projection, &mut |e| {
+            if let (false, Expr::Subquery(q)) = (distinct, e) {
+                if let Some((subquery, vars)) = correlated(q, &outer_names)? {
+                    hidden.push(Expr::value(AstValue::Null));
+                    let column = visible + hidden.len() - 1;
+                    sort_values.push(Item {
+                        column,
+                        subquery,
+                        vars,
+                    });
+                    return Ok(column);
+                }
+            }
             if distinct || features_of_expr(e).subquery {
                 return Err(refuse());
             }
             hidden.push(e.clone());
             Ok(visible + hidden.len() - 1)
         })?;
+        items.extend(sort_values);
     }
     // The outer query: NULL where each value goes, the hidden and bound
     // columns last.
@@ -168,7 +184,7 @@ pub(super) fn plan_correlated_values(
         remove_limit(&mut outer)?;
     }
     if let SetExpr::Select(s) = outer.body.as_mut() {
-        for it in &items {
+        for it in items.iter().filter(|it| it.column < visible) {
             let name = match &s.projection[it.column] {
                 SelectItem::ExprWithAlias { alias, .. } => alias.clone(),
                 other => Ident::with_quote('`', other.to_string()),
@@ -192,7 +208,7 @@ pub(super) fn plan_correlated_values(
     let values = items
         .iter()
         .map(|it| {
-            let after_wildcard = select.projection[..it.column].iter().any(is_wildcard);
+            let after_wildcard = select.projection.iter().take(it.column).any(is_wildcard);
             Ok(ValueSubquery {
                 column: if after_wildcard {
                     ValueColumn::End(select.projection.len() - it.column + hidden.len())
@@ -216,6 +232,21 @@ pub(super) fn plan_correlated_values(
         plan = order_and_limit(original, order, hidden.len(), plan)?;
     }
     Ok(Some(plan))
+}
+
+/// Whether an ORDER BY key is a subquery that reads the outer row.
+fn sorted_by_a_value(q: &Query, outer: &Names) -> Result<bool> {
+    let Some(OrderByKind::Expressions(exprs)) = q.order_by.as_ref().map(|o| &o.kind) else {
+        return Ok(false);
+    };
+    for o in exprs {
+        if let Expr::Subquery(sub) = &o.expr {
+            if !outer_names_read(sub, outer)?.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Whether ORDER BY reads a subquery value: by its alias, its position, or

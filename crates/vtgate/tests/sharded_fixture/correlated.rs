@@ -128,6 +128,11 @@ pub(super) fn per_row_values(out: &mut Vec<Query>) {
          from commerce.warehouse w order by 2 desc, w.sku limit 4",
         "select distinct (select count(*) from corder o where o.qty = c.score) as n \
          from customer c where c.customer_id < 200 order by n",
+        // ORDER BY a subquery reading the outer row: a hidden value per row.
+        "select c.customer_id from customer c where c.customer_id < 40 order by \
+         (select count(*) from corder o where o.customer_id = c.customer_id), c.customer_id",
+        "select c.customer_id, c.name from customer c where c.score > 90 order by \
+         (select max(o.price) from corder o where o.qty = c.score) desc, c.customer_id limit 8",
         // `*` written out from the tracked columns, sorted by the value in vtgate.
         "select c.*, (select count(*) from corder x where x.qty = c.score) as n \
          from customer c where c.customer_id < 40 order by n desc, c.customer_id",
