@@ -37,6 +37,11 @@ impl Dec {
         Dec { value: v, scale: 0 }
     }
 
+    /// The value, when it has no fraction digits.
+    pub fn integer(self) -> Option<i128> {
+        (self.scale == 0).then_some(self.value)
+    }
+
     /// Number of fraction digits.
     pub fn scale(self) -> u32 {
         self.scale

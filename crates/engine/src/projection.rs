@@ -400,19 +400,18 @@ impl Arith {
                 best.unwrap_or(Num::Null)
             }
             Arith::Concat(_) => return Err(refuse("CONCAT(...)")),
-            Arith::Round(a, n) => {
-                let t = self.typ(fields, vars)?;
-                match a.eval(row, fields, vars)? {
-                    Num::Null => Num::Null,
-                    Num::Int(i) if *n >= 0 => Num::Int(i),
-                    Num::Int(i) => {
-                        let r = Dec::from_int(i).round(*n)?.to_text();
-                        in_type(Num::Int(r.parse().map_err(|_| out_of_range(false))?), t)?
-                    }
-                    Num::Dec(d) => Num::Dec(d.round(*n)?),
-                    Num::Double(_) => return Err(refuse("ROUND of a DOUBLE")),
-                }
-            }
+            Arith::Round(a, n) => match a.eval(row, fields, vars)? {
+                Num::Null => Num::Null,
+                Num::Int(i) if *n >= 0 => Num::Int(i),
+                Num::Int(i) => Num::Int(
+                    Dec::from_int(i)
+                        .round(*n)?
+                        .integer()
+                        .ok_or_else(|| out_of_range(false))?,
+                ),
+                Num::Dec(d) => Num::Dec(d.round(*n)?),
+                Num::Double(_) => return Err(refuse("ROUND of a DOUBLE")),
+            },
             Arith::IsNotNull(a) | Arith::IsNull(a) => {
                 let null = match a.as_ref() {
                     Arith::Column(i) => row.get(*i).copied().flatten().is_none(),

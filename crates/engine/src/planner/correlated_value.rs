@@ -16,8 +16,7 @@ use sqlparser::ast::{
     Value as AstValue, VisitMut,
 };
 
-use super::join_projection::expand_wildcards;
-use super::nested_join::written_units;
+use super::nested_join::written_out;
 use super::order::{
     features, features_of_expr, is_wildcard, order_and_limit, order_columns, remove_limit,
 };
@@ -91,11 +90,8 @@ pub(super) fn plan_correlated_values(
     }
     // `*` written out from known columns (tracked or authoritative) places every column;
     // else the values are placed around it below.
-    if select.projection.iter().any(is_wildcard) {
-        let units = written_units(ctx, select);
-        if let Ok(Some(expanded)) = units.and_then(|u| expand_wildcards(original, &u)) {
-            return plan_correlated_values(ctx, &expanded, plan_side);
-        }
+    if let Ok(Some(expanded)) = written_out(ctx, original) {
+        return plan_correlated_values(ctx, &expanded, plan_side);
     }
     // A `*` or `t.*` stands for columns counted only when the rows come: an item between two
     // of them has no known column.

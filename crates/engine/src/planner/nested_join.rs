@@ -151,7 +151,19 @@ fn units(ctx: &Context, from: &[FromItem]) -> Result<Vec<Unit>> {
 /// ...` gives a's columns, then b's, though it runs as b LEFT JOIN a; `c LEFT JOIN (o JOIN
 /// p ON ...) ON ...` gives c's, o's, p's). `USING` and `NATURAL` put the shared columns
 /// first: refused here.
-pub(super) fn written_units(ctx: &Context, select: &sqlparser::ast::Select) -> Result<Vec<Unit>> {
+/// `original` with its `*` and `t.*` written out, columns in the order MySQL lists them, when
+/// every FROM item's columns are known (tracked or authoritative); `None` without a `*`.
+pub(super) fn written_out(ctx: &Context, original: &Query) -> Result<Option<Query>> {
+    let SetExpr::Select(select) = original.body.as_ref() else {
+        return Ok(None);
+    };
+    if !select.projection.iter().any(is_wildcard) {
+        return Ok(None);
+    }
+    expand_wildcards(original, &written_units(ctx, select)?)
+}
+
+fn written_units(ctx: &Context, select: &sqlparser::ast::Select) -> Result<Vec<Unit>> {
     let mut out = Vec::new();
     for twj in &select.from {
         push_written(ctx, twj, &mut out)?;
@@ -331,11 +343,9 @@ pub(super) fn plan_nested_join(
     if select.into.is_some() {
         return Err(refuse("SELECT ... INTO"));
     }
-    if select.projection.iter().any(is_wildcard) {
-        // Before anything moves the tables: the columns in the order written.
-        if let Some(q) = expand_wildcards(original, &written_units(ctx, select)?)? {
-            return plan_nested_join(ctx, tables, &q, plan_side);
-        }
+    // Before anything moves the tables: the columns in the order written.
+    if let Some(q) = written_out(ctx, original)? {
+        return plan_nested_join(ctx, tables, &q, plan_side);
     }
     if from_tables(select).is_err() {
         // A group the chain cannot take in place, as a derived table; if that is refused

@@ -9,10 +9,9 @@ use super::correlated_value::plan_correlated_values;
 use super::derived::{plain_inner, plan_derived};
 use super::derived_routing::{and_all, plain_select, table_conditions};
 use super::join::plan_pushed_join;
-use super::join_projection::expand_wildcards;
-use super::nested_join::{plan_nested_join, written_units};
+use super::nested_join::{plan_nested_join, written_out};
 use super::one_shard::plan_one_shard;
-use super::order::{features, is_wildcard, plan_multi_shard_local};
+use super::order::{features, plan_multi_shard_local};
 use super::pullout::plan_pullouts;
 use super::reference_join::to_reference_copies;
 use super::routing::{conjuncts, route_table, Routing};
@@ -222,13 +221,9 @@ fn route_query(
     };
     // Window functions vtgate computes place their columns by position: `*` beside them is
     // written out from the table's known columns (tracked or authoritative), if known.
-    let expanded = match features(&query).window && !local.windows {
-        true if select.projection.iter().any(is_wildcard) => written_units(ctx, select)
-            .and_then(|units| expand_wildcards(&query, &units))
-            .ok()
-            .flatten(),
-        _ => None,
-    };
+    let expanded = (features(&query).window && !local.windows)
+        .then(|| written_out(ctx, &query).ok().flatten())
+        .flatten();
     let query = expanded.unwrap_or(query);
     let route = routed(routing.clone(), desc, &query);
     plan_multi_shard_local(query, route, local)
